@@ -1,0 +1,116 @@
+//! Generating the step type and its `Step` implementation.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::ItemFn;
+
+use super::parse::{Options, Signature};
+use crate::docs::doc_text;
+
+pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) -> TokenStream {
+    let ident = &func.sig.ident;
+    let vis = &func.vis;
+    let name = options
+        .name
+        .as_ref()
+        .map_or_else(|| ident.to_string(), syn::LitStr::value);
+    let payload = &signature.payload;
+    let output = &signature.output;
+    let error = signature.error.as_ref().map_or_else(
+        || quote!(::workflow::__private::Infallible),
+        ToTokens::to_token_stream,
+    );
+    let millis = |duration: Option<crate::duration::DurationLit>| match duration {
+        Some(duration) => {
+            let millis = duration.millis;
+            quote!(::core::option::Option::Some(#millis))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let timeout = millis(options.timeout);
+    let heartbeat = millis(options.heartbeat);
+    let doc = match doc_text(&func.attrs) {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    };
+    let struct_doc = format!(
+        "The step type of [`{ident}`](fn@{ident}): `workflow!` names it in task states (`task {ident}`).\n\n\
+         Step name `{name}`."
+    );
+
+    // Local names at the macro's own site, so they cannot shadow a step named `input` or `env`.
+    let input = syn::Ident::new("input", Span::mixed_site());
+    let env = syn::Ident::new("env", Span::mixed_site());
+    let out = syn::Ident::new("out", Span::mixed_site());
+    let arg_names: Vec<_> = (0..signature.extra.len())
+        .map(|index| format_ident!("__arg{}", index, span = Span::mixed_site()))
+        .collect();
+    // Spanned at each argument's type, so an argument that is neither `StepContext` nor
+    // `Res<T>` is reported there.
+    let requirements = signature.extra.iter().map(|ty| {
+        quote_spanned! {ty.span()=>
+            if let ::core::option::Option::Some(requirement) =
+                <#ty as ::workflow::__private::StepArg>::requirement()
+            {
+                #out.push(requirement);
+            }
+        }
+    });
+    let extractions = signature.extra.iter().zip(&arg_names).map(|(ty, arg)| {
+        quote_spanned! {ty.span()=>
+            let #arg = <#ty as ::workflow::__private::StepArg>::extract(#env)?;
+        }
+    });
+    // Spanned at the function's name, so a future that is not `Send` is reported there.
+    let call = quote_spanned! {ident.span()=> #ident(#input #(, #arg_names)*) };
+    let running = if signature.error.is_some() {
+        call
+    } else {
+        quote!(::workflow::__private::infallible(#call))
+    };
+
+    quote! {
+        #func
+
+        #[allow(non_camel_case_types)]
+        #[doc = #struct_doc]
+        #vis struct #ident {}
+
+        impl ::workflow::__private::Step for #ident {
+            type Input = #payload;
+            type Output = #output;
+            type Error = #error;
+
+            const INFO: ::workflow::__private::StepInfo = ::workflow::__private::StepInfo::__new(
+                #name,
+                ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#ident)),
+                #timeout,
+                #heartbeat,
+                #doc,
+            );
+
+            fn requirements(#out: &mut ::std::vec::Vec<::workflow::__private::Requirement>) {
+                let _ = &#out;
+                #(#requirements)*
+            }
+
+            fn call(
+                #input: <Self as ::workflow::__private::Step>::Input,
+                #env: &::workflow::__private::StepEnv<'_>,
+            ) -> ::core::result::Result<
+                impl ::core::future::Future<
+                    Output = ::core::result::Result<
+                        <Self as ::workflow::__private::Step>::Output,
+                        <Self as ::workflow::__private::Step>::Error,
+                    >,
+                > + ::core::marker::Send + 'static,
+                ::workflow::__private::ArgumentError,
+            > {
+                let _ = &#env;
+                #(#extractions)*
+                ::core::result::Result::Ok(#running)
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Generating the `StepError` implementation.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::parse::{Cases, ErrorType};
+
+pub(super) fn expand(error_type: &ErrorType) -> TokenStream {
+    let ident = &error_type.ident;
+    let (impl_generics, type_generics, where_clause) = error_type.generics.split_for_impl();
+    let (names, body) = match &error_type.cases {
+        Cases::Struct(name) => (vec![name.clone()], quote!(#name)),
+        Cases::Enum(variants) if variants.is_empty() => (Vec::new(), quote!(match *self {})),
+        Cases::Enum(variants) => {
+            let arms = variants.iter().map(|variant| {
+                let variant_ident = &variant.ident;
+                let name = &variant.name;
+                // `Variant { .. }` matches unit, tuple and struct variants alike.
+                quote!(Self::#variant_ident { .. } => #name,)
+            });
+            (
+                variants
+                    .iter()
+                    .map(|variant| variant.name.clone())
+                    .collect(),
+                quote!(match self { #(#arms)* }),
+            )
+        }
+    };
+    quote! {
+        impl #impl_generics ::workflow::__private::StepError for #ident #type_generics #where_clause {
+            const ERROR_NAMES: &'static [&'static str] = &[#(#names),*];
+
+            fn error_name(&self) -> &'static str {
+                #body
+            }
+        }
+    }
+}

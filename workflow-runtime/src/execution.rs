@@ -1,0 +1,216 @@
+//! Executions: their ids, statuses, results and failures.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::history::History;
+use crate::step::{States, StepError};
+
+/// The id of an execution, unique across runtimes (a random UUID unless given a name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ExecutionId(Arc<str>);
+
+impl ExecutionId {
+    /// A fresh random id.
+    pub fn random() -> Self {
+        ExecutionId(uuid::Uuid::new_v4().to_string().into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ExecutionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ExecutionId {
+    fn from(id: &str) -> Self {
+        ExecutionId(id.into())
+    }
+}
+
+/// Where an execution is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ExecutionStatus {
+    /// Still running (or waiting).
+    Running,
+    /// Ended with an output.
+    Succeeded,
+    /// Ended with an error.
+    Failed,
+    /// Ran longer than the workflow's timeout.
+    TimedOut,
+    /// Stopped from outside.
+    Aborted,
+}
+
+/// Why an execution failed: the state it failed in, the error name and the cause.
+///
+/// When a step's own error ended the execution, the typed error is kept and can be recovered
+/// with [`downcast_ref`](Self::downcast_ref).
+#[derive(Clone)]
+pub struct ExecutionFailure {
+    state: Option<String>,
+    error: String,
+    cause: String,
+    typed: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl ExecutionFailure {
+    /// A failure with a name and cause, raised in `state` (if any).
+    pub fn new(state: Option<&str>, error: impl Into<String>, cause: impl Into<String>) -> Self {
+        ExecutionFailure {
+            state: state.map(str::to_owned),
+            error: error.into(),
+            cause: cause.into(),
+            typed: None,
+        }
+    }
+
+    /// A failure with a predefined `States.*` name.
+    pub fn predefined(state: Option<&str>, error: States, cause: impl Into<String>) -> Self {
+        Self::new(state, error.name(), cause)
+    }
+
+    /// The failure a step's own error causes, keeping the typed error.
+    pub fn from_step_error<E: StepError>(state: &str, error: E) -> Self {
+        ExecutionFailure {
+            state: Some(state.to_owned()),
+            error: error.error_name().to_owned(),
+            cause: error.cause(),
+            typed: Some(Arc::new(error)),
+        }
+    }
+
+    /// The state the execution failed in; `None` when it failed before entering any state.
+    pub fn state(&self) -> Option<&str> {
+        self.state.as_deref()
+    }
+
+    /// The error name, e.g. `PaymentError.Declined` or `States.Timeout`.
+    pub fn error(&self) -> &str {
+        &self.error
+    }
+
+    /// The human-readable cause.
+    pub fn cause(&self) -> &str {
+        &self.cause
+    }
+
+    /// The step's typed error, if a step's own error of type `E` caused the failure.
+    pub fn downcast_ref<E: StepError>(&self) -> Option<&E> {
+        self.typed.as_deref()?.downcast_ref()
+    }
+}
+
+impl fmt::Debug for ExecutionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecutionFailure")
+            .field("state", &self.state)
+            .field("error", &self.error)
+            .field("cause", &self.cause)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ExecutionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.state {
+            Some(state) => write!(f, "state `{state}` failed with {}", self.error)?,
+            None => write!(f, "execution failed with {}", self.error)?,
+        }
+        if !self.cause.is_empty() {
+            write!(f, ": {}", self.cause)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ExecutionFailure {}
+
+impl PartialEq for ExecutionFailure {
+    /// Failures are equal when state, error name and cause are; the typed error is not compared.
+    fn eq(&self, other: &Self) -> bool {
+        self.state == other.state && self.error == other.error && self.cause == other.cause
+    }
+}
+
+/// A finished execution: its result and its history.
+#[derive(Debug, Clone)]
+pub struct Execution<O> {
+    pub(crate) id: ExecutionId,
+    pub(crate) workflow: &'static str,
+    pub(crate) status: ExecutionStatus,
+    pub(crate) started_at: SystemTime,
+    pub(crate) stopped_at: SystemTime,
+    pub(crate) result: Result<O, ExecutionFailure>,
+    pub(crate) history: History,
+}
+
+impl<O> Execution<O> {
+    /// The execution's id.
+    pub fn id(&self) -> &ExecutionId {
+        &self.id
+    }
+
+    /// The workflow's name.
+    pub fn workflow(&self) -> &'static str {
+        self.workflow
+    }
+
+    /// When the execution started, by the runtime's clock.
+    pub fn started_at(&self) -> SystemTime {
+        self.started_at
+    }
+
+    /// When the execution ended, by the runtime's clock.
+    pub fn stopped_at(&self) -> SystemTime {
+        self.stopped_at
+    }
+
+    /// How the execution ended.
+    pub fn status(&self) -> ExecutionStatus {
+        self.status
+    }
+
+    /// The output, or why there is none.
+    pub fn result(&self) -> Result<&O, &ExecutionFailure> {
+        self.result.as_ref()
+    }
+
+    /// The output, if the execution succeeded.
+    pub fn output(&self) -> Option<&O> {
+        self.result.as_ref().ok()
+    }
+
+    /// The failure, if the execution failed.
+    pub fn failure(&self) -> Option<&ExecutionFailure> {
+        self.result.as_ref().err()
+    }
+
+    /// The execution's history.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The result, dropping the rest.
+    pub fn into_result(self) -> Result<O, ExecutionFailure> {
+        self.result
+    }
+
+    /// The result and the history.
+    pub fn into_parts(self) -> (Result<O, ExecutionFailure>, History) {
+        (self.result, self.history)
+    }
+}

@@ -1,0 +1,394 @@
+//! Execution history: the events of one execution, named as in Step Functions.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The kind of an execution event. The names are those of Step Functions' history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+#[allow(missing_docs)] // The names say it; see Step Functions' `HistoryEventType`.
+pub enum EventType {
+    ExecutionStarted,
+    ExecutionSucceeded,
+    ExecutionFailed,
+    ExecutionTimedOut,
+    ExecutionAborted,
+    ExecutionRedriven,
+    TaskStateEntered,
+    TaskScheduled,
+    TaskStarted,
+    TaskSubmitted,
+    TaskSucceeded,
+    TaskFailed,
+    TaskTimedOut,
+    TaskStateExited,
+    ChoiceStateEntered,
+    ChoiceStateExited,
+    PassStateEntered,
+    PassStateExited,
+    WaitStateEntered,
+    WaitStateExited,
+    SucceedStateEntered,
+    SucceedStateExited,
+    FailStateEntered,
+    ParallelStateEntered,
+    ParallelStateStarted,
+    ParallelStateSucceeded,
+    ParallelStateFailed,
+    ParallelStateExited,
+    MapStateEntered,
+    MapStateStarted,
+    MapStateSucceeded,
+    MapStateFailed,
+    MapStateExited,
+    MapIterationStarted,
+    MapIterationSucceeded,
+    MapIterationFailed,
+}
+
+impl EventType {
+    /// The event type's name, e.g. `TaskStateEntered`.
+    pub fn name(self) -> &'static str {
+        // The serde names are the variant names; Debug spells them the same way.
+        macro_rules! names {
+            ($($variant:ident),* $(,)?) => {
+                match self { $(EventType::$variant => stringify!($variant),)* }
+            };
+        }
+        names!(
+            ExecutionStarted,
+            ExecutionSucceeded,
+            ExecutionFailed,
+            ExecutionTimedOut,
+            ExecutionAborted,
+            ExecutionRedriven,
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskSubmitted,
+            TaskSucceeded,
+            TaskFailed,
+            TaskTimedOut,
+            TaskStateExited,
+            ChoiceStateEntered,
+            ChoiceStateExited,
+            PassStateEntered,
+            PassStateExited,
+            WaitStateEntered,
+            WaitStateExited,
+            SucceedStateEntered,
+            SucceedStateExited,
+            FailStateEntered,
+            ParallelStateEntered,
+            ParallelStateStarted,
+            ParallelStateSucceeded,
+            ParallelStateFailed,
+            ParallelStateExited,
+            MapStateEntered,
+            MapStateStarted,
+            MapStateSucceeded,
+            MapStateFailed,
+            MapStateExited,
+            MapIterationStarted,
+            MapIterationSucceeded,
+            MapIterationFailed,
+        )
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One event of an execution's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Event {
+    /// Position in the history, from 1.
+    pub id: u64,
+    /// The id of the event this one follows (0 for the first).
+    pub previous_event_id: u64,
+    /// When the event happened, by the runtime's clock.
+    #[serde(with = "rfc3339")]
+    pub timestamp: SystemTime,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    /// The state the event belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Cow<'static, str>>,
+    /// The state's or execution's input, as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    /// The state's, task's or execution's output, as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// The error name, for failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The error's cause, for failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// The attempt of a task (1 for the first run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+}
+
+impl Event {
+    /// A bare event; the recorder fills in the details.
+    pub(crate) fn new(
+        id: u64,
+        previous_event_id: u64,
+        timestamp: SystemTime,
+        kind: EventType,
+    ) -> Self {
+        Event {
+            id,
+            previous_event_id,
+            timestamp,
+            kind,
+            state: None,
+            input: None,
+            output: None,
+            error: None,
+            cause: None,
+            attempt: None,
+        }
+    }
+}
+
+/// The events of one execution, in order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct History {
+    events: Vec<Event>,
+}
+
+impl History {
+    pub(crate) fn from_events(events: Vec<Event>) -> Self {
+        History { events }
+    }
+
+    /// Every event, oldest first.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The number of events.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The event types in order: handy in tests.
+    pub fn kinds(&self) -> Vec<EventType> {
+        self.events.iter().map(|event| event.kind).collect()
+    }
+
+    /// The events of one state, in order.
+    pub fn of_state<'a>(&'a self, state: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
+        self.events
+            .iter()
+            .filter(move |event| event.state.as_deref() == Some(state))
+    }
+
+    /// A readable table of the history, for terminals and logs.
+    pub fn table(&self) -> HistoryTable<'_> {
+        HistoryTable { history: self }
+    }
+}
+
+impl<'a> IntoIterator for &'a History {
+    type Item = &'a Event;
+    type IntoIter = std::slice::Iter<'a, Event>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.events.iter()
+    }
+}
+
+/// A history drawn as a text table; see [`History::table`].
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryTable<'a> {
+    history: &'a History,
+}
+
+/// The widest a detail cell gets before it is cut short.
+const DETAIL_WIDTH: usize = 72;
+
+impl fmt::Display for HistoryTable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let events = self.history.events();
+        let start = events.first().map(|event| event.timestamp);
+        let rows: Vec<[String; 6]> = events
+            .iter()
+            .map(|event| {
+                let elapsed = start
+                    .and_then(|start| event.timestamp.duration_since(start).ok())
+                    .unwrap_or(Duration::ZERO);
+                [
+                    event.id.to_string(),
+                    event.previous_event_id.to_string(),
+                    format_elapsed(elapsed),
+                    event.kind.name().to_owned(),
+                    event.state.as_deref().unwrap_or("").to_owned(),
+                    detail(event),
+                ]
+            })
+            .collect();
+        let header = ["ID", "PREV", "ELAPSED", "TYPE", "STATE", "DETAIL"];
+        let mut widths = header.map(str::len);
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let line = |f: &mut fmt::Formatter<'_>, cells: [&str; 6]| -> fmt::Result {
+            // Numbers right-aligned, text left-aligned; the last column is not padded.
+            write!(
+                f,
+                "{:>w0$}  {:>w1$}  {:>w2$}  {:<w3$}  {:<w4$}  {}",
+                cells[0],
+                cells[1],
+                cells[2],
+                cells[3],
+                cells[4],
+                cells[5],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2],
+                w3 = widths[3],
+                w4 = widths[4],
+            )?;
+            writeln!(f)
+        };
+        line(f, header)?;
+        for row in &rows {
+            line(f, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])?;
+        }
+        Ok(())
+    }
+}
+
+fn format_elapsed(elapsed: Duration) -> String {
+    let millis = elapsed.as_secs_f64() * 1000.0;
+    if millis < 1000.0 {
+        format!("{millis:.1}ms")
+    } else {
+        format!("{:.3}s", elapsed.as_secs_f64())
+    }
+}
+
+fn detail(event: &Event) -> String {
+    let mut text = String::new();
+    if let Some(attempt) = event.attempt {
+        text.push_str(&format!("attempt {attempt} "));
+    }
+    if let Some(error) = &event.error {
+        text.push_str(error);
+        if let Some(cause) = &event.cause {
+            text.push_str(": ");
+            text.push_str(cause);
+        }
+    } else if let Some(output) = &event.output {
+        text.push_str("output ");
+        text.push_str(&output.to_string());
+    } else if let Some(input) = &event.input {
+        text.push_str("input ");
+        text.push_str(&input.to_string());
+    }
+    let text = text.trim_end();
+    if text.chars().count() > DETAIL_WIDTH {
+        let cut: String = text.chars().take(DETAIL_WIDTH - 1).collect();
+        format!("{cut}…")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Timestamps as RFC 3339 text, readable in stores and JSON output.
+mod rfc3339 {
+    use std::time::SystemTime;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        time: &SystemTime,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&humantime::format_rfc3339_nanos(*time))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<SystemTime, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: u64, kind: EventType) -> Event {
+        Event::new(
+            id,
+            id - 1,
+            SystemTime::UNIX_EPOCH + Duration::from_millis(id * 1500),
+            kind,
+        )
+    }
+
+    #[test]
+    fn event_round_trips_through_json() {
+        let mut started = event(1, EventType::TaskFailed);
+        started.state = Some("Charge".into());
+        started.error = Some("PaymentError.Declined".into());
+        started.cause = Some("card declined".into());
+        started.attempt = Some(2);
+        let json = serde_json::to_value(&started).expect("serialises");
+        assert_eq!(json["type"], "TaskFailed");
+        assert_eq!(json["timestamp"], "1970-01-01T00:00:01.500000000Z");
+        let back: Event = serde_json::from_value(json).expect("deserialises");
+        assert_eq!(back, started);
+    }
+
+    #[test]
+    fn event_type_names_match_serde_names() {
+        for kind in [
+            EventType::ExecutionStarted,
+            EventType::MapIterationFailed,
+            EventType::TaskStateExited,
+        ] {
+            assert_eq!(serde_json::to_value(kind).expect("serialises"), kind.name());
+        }
+    }
+
+    #[test]
+    fn table_lists_every_event_with_elapsed_time() {
+        let mut failed = event(2, EventType::TaskFailed);
+        failed.state = Some("Charge".into());
+        failed.error = Some("PaymentError.Declined".into());
+        failed.cause = Some("x".repeat(200));
+        let history = History::from_events(vec![event(1, EventType::ExecutionStarted), failed]);
+        let table = history.table().to_string();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("ID  PREV  ELAPSED"));
+        assert!(lines[2].contains("1.500s"));
+        assert!(lines[2].contains("TaskFailed"));
+        assert!(lines[2].contains("PaymentError.Declined: xxx"));
+        assert!(lines[2].ends_with('…'));
+    }
+}

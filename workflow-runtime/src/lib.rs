@@ -1,0 +1,36 @@
+//! The runtime of [`workflow`](https://docs.rs/workflow): definitions, the execution engine,
+//! execution history and the runtime that runs registered workflows.
+//!
+//! Use it through the `workflow` crate, which adds the macros (`#[step]`, `workflow!`,
+//! `#[derive(StepError)]`) and re-exports everything here.
+
+pub mod clock;
+pub mod definition;
+mod engine;
+mod execution;
+pub mod history;
+mod mode;
+mod resources;
+mod runtime;
+pub mod step;
+mod workflow;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use clock::{Clock, SystemClock};
+pub use definition::Definition;
+pub use execution::{Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
+pub use history::{Event, EventType, History};
+pub use mode::Mode;
+pub use runtime::{BuildError, Problem, Runtime, RuntimeBuilder, RuntimeError};
+pub use step::{Payload, Res, States, Step, StepContext, StepError, StepInfo};
+pub use workflow::Workflow;
+
+/// The names most workflows need: `use workflow::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Execution, ExecutionFailure, Res, Runtime, States, StepContext, StepError, Workflow,
+    };
+}
