@@ -45,7 +45,7 @@ pub(crate) fn suggest<'a>(
         .map(|(candidate, _)| candidate)
 }
 
-/// `"; did you mean `X`?"`, or nothing.
+/// `"; did you mean `X`?"`, or nothing; goes at the end of a message.
 pub(crate) fn did_you_mean<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,

@@ -27,7 +27,7 @@ pub(super) fn options(attr: TokenStream) -> syn::Result<Options> {
             errors.at_tokens(
                 &meta.path,
                 format!(
-                    "unknown step option `{key}`{}; the options are `name`, `timeout` and `heartbeat`",
+                    "unknown step option `{key}`: the options are `name`, `timeout` and `heartbeat`{}",
                     names::did_you_mean(&key, KNOWN_OPTIONS)
                 ),
             );

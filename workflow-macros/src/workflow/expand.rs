@@ -33,6 +33,7 @@ pub(super) fn expand(model: &Model<'_>) -> TokenStream {
     let machine = machine_ident(name);
     let generated_doc = generated_doc(model);
     let (input_assoc, output_assoc) = associated_types(ast);
+    let aliases = step_aliases(model);
     let wirings = wirings(model);
     let wiring_fns = wirings.iter().map(Wiring::function);
 
@@ -73,6 +74,8 @@ pub(super) fn expand(model: &Model<'_>) -> TokenStream {
         #vis struct #name;
 
         const _: () = {
+            #aliases
+
             #[allow(non_camel_case_types)]
             #[doc(hidden)]
             #vis enum #machine {
@@ -157,6 +160,7 @@ pub(super) fn fallback(
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
+    let aliases = model.map(step_aliases).unwrap_or_default();
     let errors = errors.to_compile_errors();
     quote! {
         #errors
@@ -165,6 +169,8 @@ pub(super) fn fallback(
         #vis struct #name;
 
         const _: () = {
+            #aliases
+
             #[doc(hidden)]
             #vis enum #machine {}
 
@@ -222,9 +228,27 @@ fn machine_ident(name: &Ident) -> Ident {
     format_ident!("__{}Machine", name)
 }
 
-/// The task states and their steps.
-fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (usize, &'m syn::Path)> + 'm {
-    (0..model.states.len()).filter_map(|index| model.state(index).step().map(|step| (index, step)))
+/// The task states, each with the alias naming its step type.
+fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (usize, Ident)> + 'm {
+    (0..model.states.len()).filter_map(|index| model.state(index).step().map(|_| (index, step_alias(model, index))))
+}
+
+/// The alias through which generated code names a task state's step type. Naming the step
+/// once means a path that is not a step is reported once, at the user's token.
+fn step_alias(model: &Model<'_>, index: usize) -> Ident {
+    format_ident!("__step_{}", model.state(index).name)
+}
+
+fn step_aliases(model: &Model<'_>) -> TokenStream {
+    let aliases = (0..model.states.len()).filter_map(|index| {
+        let step = model.state(index).step()?;
+        let alias = step_alias(model, index);
+        Some(quote_spanned! {step.span()=>
+            #[allow(non_camel_case_types)]
+            type #alias = #step;
+        })
+    });
+    quote!(#(#aliases)*)
 }
 
 /// Which transition a wiring checks.
@@ -255,7 +279,10 @@ impl Wiring {
             to,
             ..
         } = self;
-        // Spanned at the transition's target: a mismatch is reported there.
+        // Everything spanned at the transition's target: a mismatch is reported there, and
+        // nowhere else.
+        let from = respan(from.clone(), *span);
+        let to = respan(to.clone(), *span);
         quote_spanned! {*span=>
             #[inline(always)]
             fn #ident(value: #from) -> #to {
@@ -265,12 +292,32 @@ impl Wiring {
     }
 }
 
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}
+
 /// The type of a state's input, if it has a typed one (a Fail state accepts anything).
 fn input_type(model: &Model<'_>, target: Target) -> Option<TokenStream> {
     let p = private();
     match target {
         Target::State(index) => match &model.state(index).body {
-            StateBody::Task { step, .. } => Some(quote!(<#step as #p::Step>::Input)),
+            StateBody::Task { .. } => {
+            let alias = step_alias(model, index);
+            Some(quote!(<#alias as #p::Step>::Input))
+        }
             StateBody::Succeed => Some(model.ast.output.to_token_stream()),
             StateBody::Fail { .. } => None,
         },
@@ -365,14 +412,15 @@ fn definition(model: &Model<'_>) -> TokenStream {
         Some(Target::State(index)) => index,
         _ => 0,
     };
-    let states = model.states.iter().map(|state| {
+    let states = model.states.iter().enumerate().map(|(index, state)| {
         let decl = state.decl;
         let state_name = decl.name.to_string();
         let comment = option(doc_text(&decl.attrs));
         match &decl.body {
-            StateBody::Task { step, .. } => {
+            StateBody::Task { .. } => {
+                let step = step_alias(model, index);
                 let next = match state.next.map(|edge| edge.target) {
-                    Some(Target::State(index)) => quote!(::core::option::Option::Some(#index)),
+                    Some(Target::State(next)) => quote!(::core::option::Option::Some(#next)),
                     _ => quote!(::core::option::Option::None),
                 };
                 quote!(#p::task_state::<#step>(#state_name, #comment, #next))

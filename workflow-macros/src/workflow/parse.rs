@@ -140,16 +140,16 @@ fn parse_mode(input: ParseStream<'_>) -> syn::Result<(Ident, Type, Type)> {
     }
 }
 
-/// Splits a body at its top-level `;`s (groups are single tokens, so nested `;` stay put).
+/// Splits a body after each top-level `;` (groups are single tokens, so nested `;` stay put).
+/// Each statement keeps its `;`, so "expected ..." errors at its end point at the `;`.
 fn split_statements(body: TokenStream) -> Vec<TokenStream> {
     let mut statements = Vec::new();
     let mut current = TokenStream::new();
     for token in body {
-        match &token {
-            TokenTree::Punct(punct) if punct.as_char() == ';' => {
-                statements.push(std::mem::take(&mut current));
-            }
-            _ => current.extend([token]),
+        let ends_statement = matches!(&token, TokenTree::Punct(punct) if punct.as_char() == ';');
+        current.extend([token]);
+        if ends_statement {
+            statements.push(std::mem::take(&mut current));
         }
     }
     if !current.is_empty() {
@@ -202,7 +202,7 @@ impl Parse for Item {
 impl Parse for StateBody {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let kinds = "`task`, `succeed` or `fail`";
-        if input.is_empty() {
+        if input.is_empty() || input.peek(Token![;]) {
             return Err(input.error(format!("expected the state's kind: {kinds}")));
         }
         let keyword = input.call(Ident::parse_any).map_err(|error| {
@@ -265,7 +265,7 @@ impl Parse for StateBody {
             other => Err(syn::Error::new(
                 keyword.span(),
                 format!(
-                    "unknown state kind `{other}`{}; expected {kinds}",
+                    "unknown state kind `{other}`: expected {kinds}{}",
                     names::did_you_mean(other, STATE_KINDS)
                 ),
             )),
@@ -273,7 +273,11 @@ impl Parse for StateBody {
     }
 }
 
+/// The statement's `;` (optional after the last statement), and nothing after it.
 fn expect_end(input: ParseStream<'_>) -> syn::Result<()> {
+    if input.peek(Token![;]) {
+        input.parse::<Token![;]>()?;
+    }
     if input.is_empty() {
         return Ok(());
     }

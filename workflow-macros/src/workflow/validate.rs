@@ -167,7 +167,7 @@ fn check_mode(mode: &Ident, errors: &mut Errors) -> Mode {
             errors.at(
                 mode.span(),
                 format!(
-                    "unknown workflow mode `{other}`{}; the modes are `Standard` and `Express`",
+                    "unknown workflow mode `{other}`: the modes are `Standard` and `Express`{}",
                     names::did_you_mean(other, ["Standard", "Express"])
                 ),
             );

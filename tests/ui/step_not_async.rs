@@ -1,0 +1,8 @@
+use workflow::prelude::*;
+
+#[step]
+fn validate(order: String) -> String {
+    order
+}
+
+fn main() {}
