@@ -11,12 +11,12 @@
 //! use workflow::prelude::*;
 //!
 //! #[derive(Debug, Serialize, Deserialize)]
-//! struct Order { id: u64, amount_cents: u64 }
+//! pub struct Order { id: u64, amount_cents: u64 }
 //! #[derive(Debug, Serialize, Deserialize)]
-//! struct Receipt { order: u64, charged_cents: u64 }
+//! pub struct Receipt { order: u64, charged_cents: u64 }
 //!
 //! #[derive(Debug, thiserror::Error, StepError)]
-//! enum OrderError {
+//! pub enum OrderError {
 //!     #[error("an order must cost something")]
 //!     Empty,
 //! }

@@ -52,12 +52,14 @@ impl Parse for DurationLit {
         let (digits, unit) = match &lit {
             Lit::Str(text) => return Self::from_str_lit(text),
             Lit::Int(int) => (int.base10_digits().to_owned(), int.suffix().to_owned()),
-            Lit::Float(float) => return Err(syn::Error::new(
-                float.span(),
-                format!(
+            Lit::Float(float) => {
+                return Err(syn::Error::new(
+                    float.span(),
+                    format!(
                     "`{float}`: write durations in whole units, e.g. `1500ms` rather than `1.5s`"
                 ),
-            )),
+                ))
+            }
             _ => {
                 return Err(syn::Error::new(
                     span,

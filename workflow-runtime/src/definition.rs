@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::mode::Mode;
+use crate::retry::{Catcher, Retrier};
 
 /// A workflow's states and wiring.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +31,9 @@ pub struct Definition {
     pub start_at: StateId,
     /// Every state, in declaration order; a [`StateId`] indexes this list.
     pub states: Vec<State>,
+    /// How long an execution may run (`TimeoutSeconds`); the mode's limit applies when unset.
+    #[serde(default, with = "crate::serde_duration::option")]
+    pub timeout: Option<Duration>,
 }
 
 impl Definition {
@@ -47,6 +51,11 @@ impl Definition {
             .enumerate()
             .find(|(_, state)| state.name == name)
             .map(|(index, state)| (StateId(index), state))
+    }
+
+    /// How long an execution may run: the workflow's timeout, or its mode's limit.
+    pub fn execution_timeout(&self) -> Duration {
+        self.timeout.unwrap_or(self.mode.max_duration())
     }
 
     /// The state's name, or `"?"` for an id from another definition.
@@ -79,13 +88,14 @@ pub struct State {
 }
 
 impl State {
-    /// Every state this one can go to next.
+    /// Every state this one can go to next, catch targets included.
     pub fn successors(&self) -> impl Iterator<Item = StateId> + '_ {
-        let next = match &self.kind {
-            StateKind::Task(task) => task.next.state(),
-            StateKind::Succeed | StateKind::Fail(_) => None,
+        let (next, catchers) = match &self.kind {
+            StateKind::Task(task) => (task.next.state(), task.catch.as_slice()),
+            StateKind::Succeed | StateKind::Fail(_) => (None, &[][..]),
         };
         next.into_iter()
+            .chain(catchers.iter().map(|catcher| catcher.next))
     }
 
     /// Whether an execution can end in this state.
@@ -128,6 +138,18 @@ pub struct TaskState {
     pub step: StepDefinition,
     /// Where the execution goes when the step succeeds.
     pub next: Next,
+    /// How long one attempt may run (`TimeoutSeconds`): the state's own or else the step's.
+    #[serde(default, with = "crate::serde_duration::option")]
+    pub timeout: Option<Duration>,
+    /// The longest silence allowed between heartbeats (`HeartbeatSeconds`).
+    #[serde(default, with = "crate::serde_duration::option")]
+    pub heartbeat: Option<Duration>,
+    /// Retry policies, evaluated in order.
+    #[serde(default)]
+    pub retry: Vec<Retrier>,
+    /// Fallbacks once retries are exhausted, evaluated in order.
+    #[serde(default)]
+    pub catch: Vec<Catcher>,
 }
 
 /// A Fail state: ends the execution with an error name and cause.
@@ -177,9 +199,11 @@ pub struct StepDefinition {
     pub error_type: String,
     /// Every error name the step can return.
     pub error_names: Vec<String>,
-    /// How long one attempt may run.
+    /// How long one attempt may run, by `#[step(timeout = "...")]`.
+    #[serde(default, with = "crate::serde_duration::option")]
     pub timeout: Option<Duration>,
-    /// The longest silence allowed between heartbeats.
+    /// The longest silence allowed between heartbeats, by `#[step(heartbeat = "...")]`.
+    #[serde(default, with = "crate::serde_duration::option")]
     pub heartbeat: Option<Duration>,
     /// The resources the step takes, by type name.
     pub resources: Vec<String>,

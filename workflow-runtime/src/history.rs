@@ -138,6 +138,13 @@ pub struct Event {
     /// The attempt of a task (1 for the first run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// For a failed attempt that a retrier retries: the delay before the next attempt.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::serde_duration::option"
+    )]
+    pub retry_in: Option<Duration>,
 }
 
 impl Event {
@@ -159,6 +166,7 @@ impl Event {
             error: None,
             cause: None,
             attempt: None,
+            retry_in: None,
         }
     }
 }
@@ -289,10 +297,24 @@ fn format_elapsed(elapsed: Duration) -> String {
     }
 }
 
+fn format_delay(delay: Duration) -> String {
+    let seconds = delay.as_secs_f64();
+    if seconds < 1.0 {
+        format!("{}ms", delay.as_millis())
+    } else {
+        // Up to millisecond precision, without trailing zeros: 3s, 4.5s, 10.125s.
+        let text = format!("{seconds:.3}");
+        format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
 fn detail(event: &Event) -> String {
     let mut text = String::new();
     if let Some(attempt) = event.attempt {
         text.push_str(&format!("attempt {attempt} "));
+    }
+    if let Some(delay) = event.retry_in {
+        text.push_str(&format!("retry in {} ", format_delay(delay)));
     }
     if let Some(error) = &event.error {
         text.push_str(error);

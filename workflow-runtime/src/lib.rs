@@ -11,7 +11,9 @@ mod execution;
 pub mod history;
 mod mode;
 mod resources;
+pub mod retry;
 mod runtime;
+mod serde_duration;
 pub mod step;
 mod workflow;
 
@@ -19,18 +21,18 @@ mod workflow;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, SystemClock, VirtualClock};
 pub use definition::Definition;
 pub use execution::{Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
 pub use history::{Event, EventType, History};
 pub use mode::Mode;
 pub use runtime::{BuildError, Problem, Runtime, RuntimeBuilder, RuntimeError};
-pub use step::{Payload, Res, States, Step, StepContext, StepError, StepInfo};
+pub use step::{Caught, Payload, Res, States, Step, StepContext, StepError, StepInfo};
 pub use workflow::Workflow;
 
 /// The names most workflows need: `use workflow::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Execution, ExecutionFailure, Res, Runtime, States, StepContext, StepError, Workflow,
+        Caught, Execution, ExecutionFailure, Res, Runtime, States, StepContext, StepError, Workflow,
     };
 }

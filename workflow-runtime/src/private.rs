@@ -2,6 +2,7 @@
 
 use std::any::type_name;
 use std::future::Future;
+use std::time::Duration;
 
 pub use std::convert::Infallible;
 pub use std::sync::LazyLock;
@@ -9,8 +10,13 @@ pub use std::sync::LazyLock;
 pub use crate::definition::{
     Definition, FailState, Next, State, StateId, StateKind, StepDefinition, TaskState,
 };
-pub use crate::engine::{enter_fail, enter_succeed, run_task, Advance, ExecutionContext, Machine};
+pub use crate::engine::{
+    enter_fail, enter_succeed, run_task, run_task_with_policies, Advance, ExecutionContext,
+    Machine, TaskOutcome,
+};
 pub use crate::mode::Mode;
+pub use crate::retry::{Catcher, Jitter, Retrier};
+pub use crate::step::Caught;
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
 pub use crate::workflow::{StateRequirement, Workflow};
 
@@ -24,6 +30,7 @@ pub fn definition<I, O>(
     name: &str,
     mode: Mode,
     comment: Option<&str>,
+    timeout_ms: Option<u64>,
     start_at: usize,
     states: Vec<State>,
 ) -> Definition {
@@ -35,11 +42,75 @@ pub fn definition<I, O>(
         output_type: type_name::<O>().to_owned(),
         start_at: StateId(start_at),
         states,
+        timeout: timeout_ms.map(Duration::from_millis),
     }
 }
 
+/// What a task state declares besides its step and next state.
+#[derive(Default)]
+pub struct TaskOptions {
+    /// `timeout ...` on the state.
+    pub timeout_ms: Option<u64>,
+    /// `heartbeat ...` on the state.
+    pub heartbeat_ms: Option<u64>,
+    /// `retry ...` clauses.
+    pub retry: Vec<Retrier>,
+    /// `catch ...` clauses.
+    pub catch: Vec<Catcher>,
+}
+
+/// A retrier; `None` takes Step Functions' default.
+pub fn retrier(
+    errors: Vec<String>,
+    interval_ms: Option<u64>,
+    max_attempts: Option<u32>,
+    backoff_rate: Option<f64>,
+    max_delay_ms: Option<u64>,
+    jitter: Jitter,
+) -> Retrier {
+    let mut retrier = Retrier::new(errors);
+    if let Some(ms) = interval_ms {
+        retrier.interval = Duration::from_millis(ms);
+    }
+    if let Some(max_attempts) = max_attempts {
+        retrier.max_attempts = max_attempts;
+    }
+    if let Some(rate) = backoff_rate {
+        retrier.backoff_rate = rate;
+    }
+    retrier.max_delay = max_delay_ms.map(Duration::from_millis);
+    retrier.jitter = jitter;
+    retrier
+}
+
+/// A catcher going to state `next`.
+pub fn catcher(errors: Vec<String>, next: usize) -> Catcher {
+    Catcher {
+        errors,
+        next: StateId(next),
+    }
+}
+
+/// The error name of the variant `variant` of `E` (checked to exist by the compiler).
+pub fn variant_error_name<E: StepError>(variant: &str) -> String {
+    E::name_of_variant(variant).map_or_else(|| variant.to_owned(), str::to_owned)
+}
+
+/// Every error name of `E`, for `catch E::*`.
+pub fn all_error_names<E: StepError>() -> Vec<String> {
+    E::ERROR_NAMES
+        .iter()
+        .map(|name| (*name).to_owned())
+        .collect()
+}
+
 /// A Task state running step `S`; `next` is `None` for `-> end`.
-pub fn task_state<S: Step>(name: &str, comment: Option<&str>, next: Option<usize>) -> State {
+pub fn task_state<S: Step>(
+    name: &str,
+    comment: Option<&str>,
+    next: Option<usize>,
+    options: TaskOptions,
+) -> State {
     let mut requirements = Vec::new();
     S::requirements(&mut requirements);
     let info = S::INFO;
@@ -65,8 +136,18 @@ pub fn task_state<S: Step>(name: &str, comment: Option<&str>, next: Option<usize
         name,
         comment,
         StateKind::Task(TaskState {
+            timeout: options
+                .timeout_ms
+                .map(Duration::from_millis)
+                .or(step.timeout),
+            heartbeat: options
+                .heartbeat_ms
+                .map(Duration::from_millis)
+                .or(step.heartbeat),
             step,
             next: next.map_or(Next::End, |next| Next::State(StateId(next))),
+            retry: options.retry,
+            catch: options.catch,
         }),
     )
 }
@@ -109,4 +190,46 @@ pub fn task_requirements<S: Step>(state: &'static str, out: &mut Vec<StateRequir
                 requirement,
             }),
     );
+}
+
+/// `true` if the state sets the duration (`state`), or else its step does.
+pub const fn has_duration(state: Option<u64>, step: Option<Duration>) -> bool {
+    state.is_some() || step.is_some()
+}
+
+/// Whether a task's effective heartbeat interval is shorter than its effective timeout.
+pub const fn heartbeat_below_timeout(
+    timeout_ms: Option<u64>,
+    heartbeat_ms: Option<u64>,
+    step: StepInfo,
+) -> bool {
+    let timeout = match (timeout_ms, step.timeout()) {
+        (Some(ms), _) => ms as u128,
+        (None, Some(timeout)) => timeout.as_millis(),
+        (None, None) => return true,
+    };
+    let heartbeat = match (heartbeat_ms, step.heartbeat()) {
+        (Some(ms), _) => ms as u128,
+        (None, Some(heartbeat)) => heartbeat.as_millis(),
+        (None, None) => return true,
+    };
+    heartbeat < timeout
+}
+
+/// Whether a step's own timeout (if any) is at most `max_ms`.
+pub const fn timeout_within(step: StepInfo, max_ms: u64) -> bool {
+    match step.timeout() {
+        Some(timeout) => timeout.as_millis() <= max_ms as u128,
+        None => true,
+    }
+}
+
+/// The arm for a catch that cannot happen (a task with retriers but no catchers).
+pub fn no_catcher<M, O>(cx: &ExecutionContext<'_>, state: StateId) -> Advance<M, O> {
+    let name = cx.state_name(state);
+    Advance::Failed(crate::ExecutionFailure::predefined(
+        Some(name),
+        crate::States::Runtime,
+        format!("state `{name}` has no catcher, yet an error was caught"),
+    ))
 }

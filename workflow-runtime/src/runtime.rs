@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::definition::Definition;
 use crate::engine::{self, ExecutionContext};
-use crate::execution::{Execution, ExecutionId, ExecutionStatus};
+use crate::execution::{Execution, ExecutionId};
 use crate::resources::Resources;
 use crate::workflow::{StateRequirement, Workflow};
 
@@ -17,7 +17,7 @@ use crate::workflow::{StateRequirement, Workflow};
 /// ```
 /// use workflow::prelude::*;
 /// # use serde::{Deserialize, Serialize};
-/// # #[derive(Serialize, Deserialize)] struct Greeting(String);
+/// # #[derive(Serialize, Deserialize)] pub struct Greeting(String);
 /// #[step]
 /// async fn greet(name: String) -> Greeting {
 ///     Greeting(format!("Hello, {name}!"))
@@ -65,7 +65,7 @@ impl Runtime {
     ) -> Result<Execution<W::Output>, RuntimeError> {
         self.registered::<W>()?;
         let definition = W::definition();
-        let clock: &dyn Clock = &*self.inner.clock;
+        let clock = &self.inner.clock;
         let mut cx = ExecutionContext::new(
             ExecutionId::random(),
             definition,
@@ -73,12 +73,8 @@ impl Runtime {
             clock,
         );
         let started_at = clock.now();
-        let result = engine::drive::<W>(&mut cx, input).await;
+        let (result, status) = engine::drive_with_timeout::<W>(&mut cx, input).await;
         let stopped_at = clock.now();
-        let status = match &result {
-            Ok(_) => ExecutionStatus::Succeeded,
-            Err(_) => ExecutionStatus::Failed,
-        };
         Ok(Execution {
             id: cx.id.clone(),
             workflow: definition.name.as_str(),

@@ -4,6 +4,8 @@
 //! Every transition passes its value through a tiny *wiring function* whose parameter is the
 //! source's output type and whose return type is the target's input type, spanned at the
 //! transition's target: rustc then reports a type mismatch right at the arrow the user wrote.
+//! Errors named in `retry`/`catch` are checked the same way, by a pattern match against the
+//! step's error type spanned at the error's path.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -11,14 +13,12 @@ use syn::spanned::Spanned;
 use syn::Ident;
 
 use super::parse::{StateBody, WorkflowAst};
-use super::validate::{Edge, Mode, Model, Target};
+use super::validate::{Edge, ErrorModel, Mode, Model, Target, TaskModel, EXPRESS_MAX_MILLIS};
 use crate::diagnostics::Errors;
 use crate::docs::doc_text;
 
-const PRIVATE: &str = "::workflow::__private";
-
 fn private() -> TokenStream {
-    PRIVATE.parse().unwrap_or_default()
+    quote!(::workflow::__private)
 }
 
 /// The full expansion of a valid workflow.
@@ -33,9 +33,8 @@ pub(super) fn expand(model: &Model<'_>) -> TokenStream {
     let machine = machine_ident(name);
     let generated_doc = generated_doc(model);
     let (input_assoc, output_assoc) = associated_types(ast);
-    let aliases = step_aliases(model);
+    let checks = checks(model);
     let wirings = wirings(model);
-    let wiring_fns = wirings.iter().map(Wiring::function);
 
     let variants = task_states(model).map(|(index, step)| {
         let variant = &model.state(index).name;
@@ -45,19 +44,7 @@ pub(super) fn expand(model: &Model<'_>) -> TokenStream {
         Some(edge) => transition(model, &wirings, EdgeKey::Start, edge, &quote!(input)),
         None => quote!(::core::unreachable!()),
     };
-    let arms = task_states(model).map(|(index, step)| {
-        let variant = &model.state(index).name;
-        let next = match model.states[index].next {
-            Some(edge) => transition(model, &wirings, EdgeKey::Next(index), edge, &quote!(value)),
-            None => quote!(::core::unreachable!()),
-        };
-        quote! {
-            Self::#variant(input) => match #p::run_task::<#step>(cx, #p::StateId(#index), input).await {
-                ::core::result::Result::Ok(value) => #next,
-                ::core::result::Result::Err(failure) => #p::Advance::Failed(failure),
-            },
-        }
-    });
+    let arms = task_states(model).map(|(index, step)| task_arm(model, &wirings, index, &step));
     let state_arms = task_states(model).map(|(index, _)| {
         let variant = &model.state(index).name;
         quote!(Self::#variant(_) => #p::StateId(#index),)
@@ -74,17 +61,12 @@ pub(super) fn expand(model: &Model<'_>) -> TokenStream {
         #vis struct #name;
 
         const _: () = {
-            #aliases
+            #checks
 
             #[allow(non_camel_case_types)]
             #[doc(hidden)]
             #vis enum #machine {
                 #(#variants,)*
-            }
-
-            #[allow(non_snake_case)]
-            impl #machine {
-                #(#wiring_fns)*
             }
 
             impl #p::Workflow for #name {
@@ -137,8 +119,8 @@ pub(super) fn expand(model: &Model<'_>) -> TokenStream {
 }
 
 /// What is emitted when validation failed: the errors, the workflow type (so code using it
-/// does not pile up further errors), and the wiring functions of every transition that could be
-/// resolved (so type mismatches are reported in the same build).
+/// does not pile up further errors), and the type checks of everything that could be resolved
+/// (so type mismatches are reported in the same build).
 pub(super) fn fallback(
     ast: &WorkflowAst,
     model: Option<&Model<'_>>,
@@ -152,15 +134,7 @@ pub(super) fn fallback(
     let output = &ast.output;
     let machine = machine_ident(name);
     let (input_assoc, output_assoc) = associated_types(ast);
-    let wiring_fns = model
-        .map(|model| {
-            wirings(model)
-                .iter()
-                .map(Wiring::function)
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    let aliases = model.map(step_aliases).unwrap_or_default();
+    let checks = model.map(checks).unwrap_or_default();
     let errors = errors.to_compile_errors();
     quote! {
         #errors
@@ -169,15 +143,10 @@ pub(super) fn fallback(
         #vis struct #name;
 
         const _: () = {
-            #aliases
+            #checks
 
             #[doc(hidden)]
             #vis enum #machine {}
-
-            #[allow(non_snake_case, dead_code)]
-            impl #machine {
-                #(#wiring_fns)*
-            }
 
             impl #p::Workflow for #name {
                 #input_assoc
@@ -213,6 +182,29 @@ pub(super) fn fallback(
     }
 }
 
+/// Everything rustc checks for us: step aliases, wiring functions, error-type checks and
+/// constant assertions on step timeouts. Used by both the full expansion and the fallback.
+fn checks(model: &Model<'_>) -> TokenStream {
+    let machine = machine_ident(&model.ast.name);
+    let aliases = step_aliases(model);
+    let wiring_fns = wirings(model)
+        .iter()
+        .map(Wiring::function)
+        .collect::<Vec<_>>();
+    let error_checks = error_checks(model);
+    let timing_checks = timing_checks(model);
+    quote! {
+        #aliases
+        #timing_checks
+
+        #[allow(non_snake_case, dead_code)]
+        impl #machine {
+            #(#wiring_fns)*
+            #error_checks
+        }
+    }
+}
+
 /// `type Input = ...;` and `type Output = ...;`, spanned at the user's types so that problems
 /// with them (a private type in a public workflow, a type that is not a payload) point there.
 fn associated_types(ast: &WorkflowAst) -> (TokenStream, TokenStream) {
@@ -230,7 +222,17 @@ fn machine_ident(name: &Ident) -> Ident {
 
 /// The task states, each with the alias naming its step type.
 fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (usize, Ident)> + 'm {
-    (0..model.states.len()).filter_map(|index| model.state(index).step().map(|_| (index, step_alias(model, index))))
+    (0..model.states.len()).filter_map(|index| {
+        model
+            .state(index)
+            .step()
+            .map(|_| (index, step_alias(model, index)))
+    })
+}
+
+/// The options of a task state.
+fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
+    model.states[index].task.as_ref()
 }
 
 /// The alias through which generated code names a task state's step type. Naming the step
@@ -251,6 +253,57 @@ fn step_aliases(model: &Model<'_>) -> TokenStream {
     quote!(#(#aliases)*)
 }
 
+/// The match arm running task state `index`.
+fn task_arm(model: &Model<'_>, wirings: &[Wiring], index: usize, step: &Ident) -> TokenStream {
+    let p = private();
+    let variant = &model.state(index).name;
+    let next = match model.states[index].next {
+        Some(edge) => transition(model, wirings, EdgeKey::Next(index), edge, &quote!(value)),
+        None => quote!(::core::unreachable!()),
+    };
+    let task = task_model(model, index);
+    let policy_span = task.and_then(TaskModel::policy_span);
+    let Some(policy_span) = policy_span else {
+        return quote! {
+            Self::#variant(input) => match #p::run_task::<#step>(cx, #p::StateId(#index), input).await {
+                ::core::result::Result::Ok(value) => #next,
+                ::core::result::Result::Err(failure) => #p::Advance::Failed(failure),
+            },
+        };
+    };
+    let catches = task.map(|task| task.catches.as_slice()).unwrap_or_default();
+    let caught_arms = catches.iter().enumerate().map(|(catcher, catch)| {
+        let target = transition(
+            model,
+            wirings,
+            EdgeKey::Catch(index, catcher),
+            catch.edge,
+            &quote!(value),
+        );
+        // The last catcher's arm takes any index, so the match is exhaustive.
+        let pattern = if catcher + 1 == catches.len() {
+            quote!(_)
+        } else {
+            quote!(#catcher)
+        };
+        quote!(#p::TaskOutcome::Caught(#pattern, value) => #target,)
+    });
+    let no_catcher = catches
+        .is_empty()
+        .then(|| quote!(#p::TaskOutcome::Caught(_, _) => #p::no_catcher(cx, #p::StateId(#index)),));
+    // Spanned at the first `retry`/`catch`: retrying needs a copy of the input (`Clone`), and a
+    // missing `Clone` is reported there.
+    let run = quote_spanned!(policy_span=> #p::run_task_with_policies::<#step>);
+    quote! {
+        Self::#variant(input) => match #run(cx, #p::StateId(#index), input).await {
+            #p::TaskOutcome::Succeeded(value) => #next,
+            #(#caught_arms)*
+            #no_catcher
+            #p::TaskOutcome::Failed(failure) => #p::Advance::Failed(failure),
+        },
+    }
+}
+
 /// Which transition a wiring checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EdgeKey {
@@ -258,6 +311,8 @@ enum EdgeKey {
     Start,
     /// From a task state (by index) to its next state.
     Next(usize),
+    /// From a task state to the target of its catcher (by index).
+    Catch(usize, usize),
 }
 
 /// A type check of one transition: `fn ident(value: from) -> to { value }`.
@@ -298,7 +353,8 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .into_iter()
         .map(|mut token| {
             if let proc_macro2::TokenTree::Group(group) = &token {
-                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
                 inner.set_span(span);
                 token = proc_macro2::TokenTree::Group(inner);
             } else {
@@ -315,9 +371,9 @@ fn input_type(model: &Model<'_>, target: Target) -> Option<TokenStream> {
     match target {
         Target::State(index) => match &model.state(index).body {
             StateBody::Task { .. } => {
-            let alias = step_alias(model, index);
-            Some(quote!(<#alias as #p::Step>::Input))
-        }
+                let alias = step_alias(model, index);
+                Some(quote!(<#alias as #p::Step>::Input))
+            }
             StateBody::Succeed => Some(model.ast.output.to_token_stream()),
             StateBody::Fail { .. } => None,
         },
@@ -350,13 +406,26 @@ fn wirings(model: &Model<'_>) -> Vec<Wiring> {
         );
     }
     for (index, step) in task_states(model) {
+        let state_name = &model.state(index).name;
         if let Some(edge) = model.states[index].next {
-            let from = quote!(<#step as #p::Step>::Output);
             add(
                 EdgeKey::Next(index),
                 edge,
-                from,
-                format!("{}_next", model.state(index).name),
+                quote!(<#step as #p::Step>::Output),
+                format!("{state_name}_next"),
+            );
+        }
+        for (catcher, catch) in task_model(model, index)
+            .map(|task| task.catches.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            add(
+                EdgeKey::Catch(index, catcher),
+                catch.edge,
+                quote!(#p::Caught<<#step as #p::Step>::Input>),
+                format!("{state_name}_catch{catcher}"),
             );
         }
     }
@@ -396,6 +465,133 @@ fn transition(
     }
 }
 
+/// For every error named in `retry`/`catch`, a function rustc checks against the step's error
+/// type, spanned at the error's path: naming a variant the type lacks, or another type's
+/// variant, is a compile error there.
+fn error_checks(model: &Model<'_>) -> TokenStream {
+    let p = private();
+    let mut checks = TokenStream::new();
+    for (index, step) in task_states(model) {
+        let Some(task) = task_model(model, index) else {
+            continue;
+        };
+        let lists = task
+            .retries
+            .iter()
+            .map(|retry| &retry.errors)
+            .chain(task.catches.iter().map(|catch| &catch.errors));
+        for (number, error) in lists.flatten().enumerate() {
+            let ident = format_ident!("__error_{}_{}", model.state(index).name, number);
+            let check = match error {
+                ErrorModel::Variant(written) => {
+                    let path = written.path();
+                    quote_spanned! {written.span()=>
+                        fn #ident(error: &<#step as #p::Step>::Error) -> bool {
+                            ::core::matches!(error, #path { .. })
+                        }
+                    }
+                }
+                ErrorModel::AllOf(written) => {
+                    let type_path = written.type_path();
+                    quote_spanned! {written.span()=>
+                        fn #ident(error: &<#step as #p::Step>::Error) -> &#type_path {
+                            error
+                        }
+                    }
+                }
+                ErrorModel::Predefined { .. } => continue,
+            };
+            checks.extend(check);
+        }
+    }
+    checks
+}
+
+/// Constant assertions about timeouts that depend on `#[step(...)]` options, which only the
+/// compiler sees: handling `States.Timeout` needs a timeout, the heartbeat must be shorter than
+/// the timeout, and an Express task's timeout fits in five minutes.
+fn timing_checks(model: &Model<'_>) -> TokenStream {
+    let p = private();
+    let mut checks = TokenStream::new();
+    for (index, step) in task_states(model) {
+        let Some(task) = task_model(model, index) else {
+            continue;
+        };
+        let decl = model.state(index);
+        let state = decl.name.to_string();
+        let step_text = decl
+            .step()
+            .map(|path| tidy(&path.to_token_stream().to_string()))
+            .unwrap_or_default();
+        let millis = |duration: Option<crate::duration::DurationLit>| match duration {
+            Some(duration) => {
+                let millis = duration.millis;
+                quote!(::core::option::Option::Some(#millis))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let timeout = millis(task.timeout);
+        let heartbeat = millis(task.heartbeat);
+        let handled = task
+            .retries
+            .iter()
+            .map(|retry| &retry.errors)
+            .chain(task.catches.iter().map(|catch| &catch.errors))
+            .flatten();
+        for error in handled {
+            let ErrorModel::Predefined { name, written } = error else {
+                continue;
+            };
+            let (needs_heartbeat, setting) = match *name {
+                "States.Timeout" => (false, "timeout"),
+                "States.HeartbeatTimeout" => (true, "heartbeat"),
+                _ => continue,
+            };
+            let message = format!(
+                "state `{state}` handles `{name}`, but neither the state nor its step `{step_text}` has a {setting}: add `{setting} 10s` to the state or `#[step({setting} = \"10s\")]` to the step"
+            );
+            let state_value = if needs_heartbeat {
+                &heartbeat
+            } else {
+                &timeout
+            };
+            let getter = if needs_heartbeat {
+                quote!(heartbeat)
+            } else {
+                quote!(timeout)
+            };
+            checks.extend(quote_spanned! {written.span()=>
+                const _: () = ::core::assert!(
+                    #p::has_duration(#state_value, <#step as #p::Step>::INFO.#getter()),
+                    #message
+                );
+            });
+        }
+        let span = decl.name.span();
+        let message = format!(
+            "state `{state}`: the heartbeat interval of step `{step_text}` must be shorter than its timeout"
+        );
+        checks.extend(quote_spanned! {span=>
+            const _: () = ::core::assert!(
+                #p::heartbeat_below_timeout(#timeout, #heartbeat, <#step as #p::Step>::INFO),
+                #message
+            );
+        });
+        if model.mode == Mode::Express && task.timeout.is_none() {
+            let message = format!(
+                "state `{state}`: the timeout of step `{step_text}` is longer than an Express workflow may run (5 minutes)"
+            );
+            checks.extend(quote_spanned! {span=>
+                const _: () = ::core::assert!(
+                    #p::timeout_within(<#step as #p::Step>::INFO, #EXPRESS_MAX_MILLIS),
+                    #message
+                );
+            });
+        }
+    }
+    checks
+}
+
 /// The expression building the workflow's `Definition`.
 fn definition(model: &Model<'_>) -> TokenStream {
     let p = private();
@@ -407,7 +603,8 @@ fn definition(model: &Model<'_>) -> TokenStream {
         Mode::Standard => quote!(#p::Mode::Standard),
         Mode::Express => quote!(#p::Mode::Express),
     };
-    let comment = option(doc_text(&ast.attrs));
+    let comment = option_str(doc_text(&ast.attrs));
+    let timeout = option_u64(model.timeout.map(|timeout| timeout.millis));
     let start = match model.start.map(|edge| edge.target) {
         Some(Target::State(index)) => index,
         _ => 0,
@@ -415,7 +612,7 @@ fn definition(model: &Model<'_>) -> TokenStream {
     let states = model.states.iter().enumerate().map(|(index, state)| {
         let decl = state.decl;
         let state_name = decl.name.to_string();
-        let comment = option(doc_text(&decl.attrs));
+        let comment = option_str(doc_text(&decl.attrs));
         match &decl.body {
             StateBody::Task { .. } => {
                 let step = step_alias(model, index);
@@ -423,23 +620,95 @@ fn definition(model: &Model<'_>) -> TokenStream {
                     Some(Target::State(next)) => quote!(::core::option::Option::Some(#next)),
                     _ => quote!(::core::option::Option::None),
                 };
-                quote!(#p::task_state::<#step>(#state_name, #comment, #next))
+                let options = task_options(model, index, &step);
+                quote!(#p::task_state::<#step>(#state_name, #comment, #next, #options))
             }
             StateBody::Succeed => quote!(#p::succeed_state(#state_name, #comment)),
             StateBody::Fail { error, cause } => {
-                let cause = option(cause.as_ref().map(syn::LitStr::value));
+                let cause = option_str(cause.as_ref().map(syn::LitStr::value));
                 quote!(#p::fail_state(#state_name, #comment, #error, #cause))
             }
         }
     });
     quote! {
-        #p::definition::<#input, #output>(#name, #mode, #comment, #start, ::std::vec![#(#states),*])
+        #p::definition::<#input, #output>(#name, #mode, #comment, #timeout, #start, ::std::vec![#(#states),*])
     }
 }
 
-fn option(text: Option<String>) -> TokenStream {
+/// The `TaskOptions` expression of task state `index`.
+fn task_options(model: &Model<'_>, index: usize, step: &Ident) -> TokenStream {
+    let p = private();
+    let Some(task) = task_model(model, index) else {
+        return quote!(::core::default::Default::default());
+    };
+    let error_list = |errors: &[ErrorModel<'_>]| {
+        let pushes = errors.iter().map(|error| match error {
+            ErrorModel::Predefined { name, .. } => {
+                quote!(errors.push(::std::string::String::from(#name));)
+            }
+            ErrorModel::Variant(written) => {
+                let variant = written.last().to_string();
+                quote!(errors.push(#p::variant_error_name::<<#step as #p::Step>::Error>(#variant));)
+            }
+            ErrorModel::AllOf(_) => {
+                quote!(errors.extend(#p::all_error_names::<<#step as #p::Step>::Error>());)
+            }
+        });
+        quote!({
+            let mut errors = ::std::vec::Vec::new();
+            #(#pushes)*
+            errors
+        })
+    };
+    let retriers = task.retries.iter().map(|retry| {
+        let errors = error_list(&retry.errors);
+        let interval = option_u64(retry.interval_ms);
+        let max_attempts = match retry.max_attempts {
+            Some(count) => quote!(::core::option::Option::Some(#count)),
+            None => quote!(::core::option::Option::None),
+        };
+        let backoff = match retry.backoff_rate {
+            Some(rate) => quote!(::core::option::Option::Some(#rate)),
+            None => quote!(::core::option::Option::None),
+        };
+        let max_delay = option_u64(retry.max_delay_ms);
+        let jitter = if retry.full_jitter {
+            quote!(#p::Jitter::Full)
+        } else {
+            quote!(#p::Jitter::None)
+        };
+        quote!(#p::retrier(#errors, #interval, #max_attempts, #backoff, #max_delay, #jitter))
+    });
+    let catchers = task.catches.iter().map(|catch| {
+        let errors = error_list(&catch.errors);
+        let next = match catch.edge.target {
+            Target::State(next) => next,
+            _ => 0,
+        };
+        quote!(#p::catcher(#errors, #next))
+    });
+    let timeout = option_u64(task.timeout.map(|timeout| timeout.millis));
+    let heartbeat = option_u64(task.heartbeat.map(|heartbeat| heartbeat.millis));
+    quote! {
+        #p::TaskOptions {
+            timeout_ms: #timeout,
+            heartbeat_ms: #heartbeat,
+            retry: ::std::vec![#(#retriers),*],
+            catch: ::std::vec![#(#catchers),*],
+        }
+    }
+}
+
+fn option_str(text: Option<String>) -> TokenStream {
     match text {
         Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn option_u64(value: Option<u64>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
         None => quote!(::core::option::Option::None),
     }
 }
@@ -460,8 +729,8 @@ fn generated_doc(model: &Model<'_>) -> String {
         let decl = state.decl;
         let is_start = matches!(model.start.map(|edge| edge.target), Some(Target::State(start)) if start == index);
         let start = if is_start { " (start)" } else { "" };
-        let body = match &decl.body {
-            StateBody::Task { step, next } => {
+        let mut body = match &decl.body {
+            StateBody::Task { step, next, .. } => {
                 format!(
                     "task `{}` → `{next}`",
                     tidy(&step.to_token_stream().to_string())
@@ -470,9 +739,34 @@ fn generated_doc(model: &Model<'_>) -> String {
             StateBody::Succeed => "succeed".to_owned(),
             StateBody::Fail { error, .. } => format!("fail with `{}`", error.value()),
         };
+        if let Some(task) = &state.task {
+            for retry in &task.retries {
+                body.push_str(&format!("; retry {}", error_names(&retry.errors)));
+            }
+            for catch in &task.catches {
+                body.push_str(&format!(
+                    "; catch {} → `{}`",
+                    error_names(&catch.errors),
+                    catch.edge.written
+                ));
+            }
+        }
         doc.push_str(&format!("- `{}`{start}: {body}\n", decl.name));
     }
     doc
+}
+
+fn error_names(errors: &[ErrorModel<'_>]) -> String {
+    errors
+        .iter()
+        .map(|error| match error {
+            ErrorModel::Predefined { name, .. } => format!("`{name}`"),
+            ErrorModel::Variant(written) | ErrorModel::AllOf(written) => {
+                format!("`{}`", written.text())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// Token text without the spaces `to_string` puts around `::`, `<` and `>`.

@@ -13,6 +13,11 @@
 //!     }
 //! }
 //! ```
+//!
+//! Task options, after the transition, comma-separated:
+//! `retry Error::A | States::Timeout { max_attempts: 3, interval: 1s, backoff: 2.0,
+//! max_delay: 30s, jitter: full }`, `catch Error::B -> State`, `timeout 10s`, `heartbeat 2s`.
+//! A workflow-wide `timeout 1h;` statement bounds a whole execution.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
@@ -22,6 +27,7 @@ use syn::{
 };
 
 use crate::diagnostics::Errors;
+use crate::duration::DurationLit;
 use crate::names;
 
 /// A whole `workflow!` invocation.
@@ -40,6 +46,11 @@ pub(super) struct WorkflowAst {
 pub(super) enum Item {
     /// `start State;`
     Start { keyword: Ident, target: Ident },
+    /// `timeout 1h;`: the longest an execution may run.
+    Timeout {
+        keyword: Ident,
+        duration: DurationLit,
+    },
     /// `Name: kind ...;`
     State(StateDecl),
 }
@@ -53,8 +64,12 @@ pub(super) struct StateDecl {
 
 /// What follows `Name:`.
 pub(super) enum StateBody {
-    /// `task step_path -> Next`
-    Task { step: Path, next: Ident },
+    /// `task step_path -> Next, option, ...`
+    Task {
+        step: Path,
+        next: Ident,
+        options: Vec<TaskOption>,
+    },
     /// `succeed`
     Succeed,
     /// `fail "Error"` or `fail "Error", cause "Why"`
@@ -62,6 +77,53 @@ pub(super) enum StateBody {
         error: LitStr,
         cause: Option<LitStr>,
     },
+}
+
+/// An option of a task state.
+pub(super) enum TaskOption {
+    /// `retry A | B { key: value, ... }`
+    Retry {
+        keyword: Ident,
+        errors: Vec<ErrorRef>,
+        params: Vec<RetryParam>,
+    },
+    /// `catch A | B -> State`
+    Catch {
+        keyword: Ident,
+        errors: Vec<ErrorRef>,
+        target: Ident,
+    },
+    /// `timeout 10s`
+    Timeout {
+        keyword: Ident,
+        duration: DurationLit,
+    },
+    /// `heartbeat 2s`
+    Heartbeat {
+        keyword: Ident,
+        duration: DurationLit,
+    },
+}
+
+/// An error named in `retry` or `catch`: `States::Timeout`, `PaymentError::Declined`,
+/// `PaymentError::*`, or a struct error type `Overloaded`.
+pub(super) struct ErrorRef {
+    pub(super) leading_colon: Option<Token![::]>,
+    pub(super) segments: Vec<Ident>,
+    /// `::*`: every variant of the enum named by `segments`.
+    pub(super) wildcard: Option<Token![*]>,
+}
+
+/// `key: value` in a retrier's braces.
+pub(super) struct RetryParam {
+    pub(super) key: Ident,
+    pub(super) value: RetryValue,
+}
+
+pub(super) enum RetryValue {
+    Duration(DurationLit),
+    Number(syn::Lit),
+    Word(Ident),
 }
 
 /// The word that ends an execution after a task: `-> end`.
@@ -164,10 +226,21 @@ impl Parse for Item {
         let attrs = input.call(Attribute::parse_outer)?;
         if input.peek(Ident::peek_any) && !input.peek2(Token![:]) {
             let keyword = input.call(Ident::parse_any)?;
+            if keyword == "timeout" {
+                if let Some(attr) = attrs.first() {
+                    return Err(syn::Error::new_spanned(
+                        attr,
+                        "attributes go on states, not on `timeout`",
+                    ));
+                }
+                let duration = input.parse()?;
+                expect_end(input)?;
+                return Ok(Item::Timeout { keyword, duration });
+            }
             if keyword != "start" {
                 return Err(syn::Error::new(
                     keyword.span(),
-                    "expected `start State;` or a state: `Name: task step -> Next;`",
+                    "expected `start State;`, `timeout <duration>;` or a state: `Name: task step -> Next;`",
                 ));
             }
             if let Some(attr) = attrs.first() {
@@ -225,15 +298,19 @@ impl Parse for StateBody {
                 let next = input.call(Ident::parse_any).map_err(|error| {
                     syn::Error::new(error.span(), "expected the next state's name, or `end`")
                 })?;
-                if input.peek(Token![,]) {
+                let mut options = Vec::new();
+                while input.peek(Token![,]) {
                     input.parse::<Token![,]>()?;
-                    let option = input.call(Ident::parse_any)?;
-                    return Err(syn::Error::new(
-                        option.span(),
-                        format!("unknown task option `{option}`"),
-                    ));
+                    if input.is_empty() || input.peek(Token![;]) {
+                        break;
+                    }
+                    options.push(input.parse()?);
                 }
-                Ok(StateBody::Task { step, next })
+                Ok(StateBody::Task {
+                    step,
+                    next,
+                    options,
+                })
             }
             "succeed" => Ok(StateBody::Succeed),
             "fail" => {
@@ -274,6 +351,169 @@ impl Parse for StateBody {
 }
 
 /// The statement's `;` (optional after the last statement), and nothing after it.
+const TASK_OPTIONS: [&str; 4] = ["retry", "catch", "timeout", "heartbeat"];
+
+impl Parse for TaskOption {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let keyword = input.call(Ident::parse_any).map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                "expected a task option: `retry`, `catch`, `timeout` or `heartbeat`",
+            )
+        })?;
+        match keyword.to_string().as_str() {
+            "retry" => {
+                let errors = parse_error_list(input)?;
+                let mut params = Vec::new();
+                if input.peek(syn::token::Brace) {
+                    let body;
+                    braced!(body in input);
+                    let parsed = body.parse_terminated(RetryParam::parse, Token![,])?;
+                    params.extend(parsed);
+                }
+                Ok(TaskOption::Retry { keyword, errors, params })
+            }
+            "catch" => {
+                let errors = parse_error_list(input)?;
+                if !input.peek(Token![->]) {
+                    return Err(input.error("a catcher needs a target: `catch Error::Variant -> State`"));
+                }
+                input.parse::<Token![->]>()?;
+                let target = input
+                    .call(Ident::parse_any)
+                    .map_err(|error| syn::Error::new(error.span(), "expected the state that handles the error"))?;
+                Ok(TaskOption::Catch { keyword, errors, target })
+            }
+            "timeout" => Ok(TaskOption::Timeout {
+                keyword,
+                duration: input.parse()?,
+            }),
+            "heartbeat" => Ok(TaskOption::Heartbeat {
+                keyword,
+                duration: input.parse()?,
+            }),
+            other => Err(syn::Error::new(
+                keyword.span(),
+                format!(
+                    "unknown task option `{other}`: expected `retry`, `catch`, `timeout` or `heartbeat`{}",
+                    names::did_you_mean(other, TASK_OPTIONS)
+                ),
+            )),
+        }
+    }
+}
+
+/// `A | B | C`.
+fn parse_error_list(input: ParseStream<'_>) -> syn::Result<Vec<ErrorRef>> {
+    let mut errors = vec![input.parse()?];
+    while input.peek(Token![|]) {
+        input.parse::<Token![|]>()?;
+        errors.push(input.parse()?);
+    }
+    Ok(errors)
+}
+
+impl Parse for ErrorRef {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let usage = "expected an error: `MyError::Variant`, `MyError::*` or `States::Timeout`";
+        let leading_colon = input.parse()?;
+        let first = input
+            .call(Ident::parse_any)
+            .map_err(|error| syn::Error::new(error.span(), usage))?;
+        let mut segments = vec![first];
+        let mut wildcard = None;
+        while input.peek(Token![::]) {
+            input.parse::<Token![::]>()?;
+            if input.peek(Token![*]) {
+                wildcard = Some(input.parse()?);
+                break;
+            }
+            segments.push(
+                input
+                    .call(Ident::parse_any)
+                    .map_err(|error| syn::Error::new(error.span(), usage))?,
+            );
+        }
+        Ok(ErrorRef {
+            leading_colon,
+            segments,
+            wildcard,
+        })
+    }
+}
+
+impl ErrorRef {
+    /// The path as written, without a trailing `::*`.
+    pub(super) fn path(&self) -> TokenStream {
+        let leading = &self.leading_colon;
+        let segments = &self.segments;
+        quote::quote!(#leading #(#segments)::*)
+    }
+
+    /// The path of the error type: everything but the last segment, or (for `E::*`) all of it.
+    pub(super) fn type_path(&self) -> TokenStream {
+        let leading = &self.leading_colon;
+        let segments = if self.wildcard.is_some() {
+            &self.segments[..]
+        } else {
+            &self.segments[..self.segments.len().saturating_sub(1)]
+        };
+        quote::quote!(#leading #(#segments)::*)
+    }
+
+    /// The last segment: a variant (or a struct error type).
+    pub(super) fn last(&self) -> &Ident {
+        // Parsing guarantees at least one segment.
+        &self.segments[self.segments.len() - 1]
+    }
+
+    /// The first token written, for error spans.
+    pub(super) fn span(&self) -> Span {
+        self.segments[0].span()
+    }
+
+    /// The error as the user wrote it, e.g. `PaymentError::*`.
+    pub(super) fn text(&self) -> String {
+        let mut text = self
+            .segments
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("::");
+        if self.wildcard.is_some() {
+            text.push_str("::*");
+        }
+        text
+    }
+}
+
+impl quote::ToTokens for ErrorRef {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.path().to_tokens(tokens);
+        if let Some(wildcard) = &self.wildcard {
+            quote::quote!(::).to_tokens(tokens);
+            wildcard.to_tokens(tokens);
+        }
+    }
+}
+
+impl Parse for RetryParam {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let key = input.call(Ident::parse_any)?;
+        input.parse::<Token![:]>()?;
+        if input.peek(Token![-]) {
+            return Err(input.error(format!("`{key}` cannot be negative")));
+        }
+        let value = match key.to_string().as_str() {
+            "interval" | "max_delay" => RetryValue::Duration(input.parse()?),
+            "jitter" => RetryValue::Word(input.call(Ident::parse_any)?),
+            _ if input.peek(syn::Lit) => RetryValue::Number(input.parse()?),
+            _ => RetryValue::Word(input.call(Ident::parse_any)?),
+        };
+        Ok(RetryParam { key, value })
+    }
+}
+
 fn expect_end(input: ParseStream<'_>) -> syn::Result<()> {
     if input.peek(Token![;]) {
         input.parse::<Token![;]>()?;

@@ -1,13 +1,17 @@
-//! Every check on a parsed workflow, in one place: names, start, targets, reachability,
-//! termination. Each check pushes its errors and goes on, so one run reports every mistake.
-//! (Type checks between states are left to rustc; see `expand`.)
+//! Every check on a parsed workflow, in one place: names, start, targets, task options,
+//! reachability, termination. Each check pushes its errors and goes on, so one run reports
+//! every mistake. (Type checks are left to rustc; see `expand`.)
 
 use std::collections::{HashMap, VecDeque};
 
-use syn::Ident;
+use proc_macro2::Span;
+use syn::{Ident, Lit};
 
-use super::parse::{Item, StateBody, StateDecl, WorkflowAst, END};
+use super::parse::{
+    ErrorRef, Item, RetryParam, RetryValue, StateBody, StateDecl, TaskOption, WorkflowAst, END,
+};
 use crate::diagnostics::Errors;
+use crate::duration::DurationLit;
 use crate::names;
 
 /// The workflow mode.
@@ -17,10 +21,31 @@ pub(super) enum Mode {
     Express,
 }
 
+impl Mode {
+    fn max_millis(self) -> u64 {
+        match self {
+            Mode::Standard => 365 * 24 * 3_600_000,
+            Mode::Express => 5 * 60_000,
+        }
+    }
+
+    fn limit_text(self) -> &'static str {
+        match self {
+            Mode::Standard => "a Standard workflow runs for at most a year",
+            Mode::Express => "an Express workflow runs for at most 5 minutes",
+        }
+    }
+}
+
+/// The longest an Express execution may run, in milliseconds.
+pub(super) const EXPRESS_MAX_MILLIS: u64 = 5 * 60_000;
+
 /// A checked workflow: its states with transitions resolved to indices.
 pub(super) struct Model<'a> {
     pub(super) ast: &'a WorkflowAst,
     pub(super) mode: Mode,
+    /// `timeout ...;` of the whole workflow.
+    pub(super) timeout: Option<DurationLit>,
     /// The start transition, if `start` named a state.
     pub(super) start: Option<Edge<'a>>,
     /// The states, in declaration order; a second declaration of a name is left out.
@@ -31,6 +56,54 @@ pub(super) struct StateModel<'a> {
     pub(super) decl: &'a StateDecl,
     /// Where a task goes on success.
     pub(super) next: Option<Edge<'a>>,
+    /// A task's options.
+    pub(super) task: Option<TaskModel<'a>>,
+}
+
+/// What a task state declares besides its step and next state.
+#[derive(Default)]
+pub(super) struct TaskModel<'a> {
+    pub(super) timeout: Option<DurationLit>,
+    pub(super) heartbeat: Option<DurationLit>,
+    pub(super) retries: Vec<RetryModel<'a>>,
+    pub(super) catches: Vec<CatchModel<'a>>,
+}
+
+impl TaskModel<'_> {
+    /// Where the first `retry` or `catch` keyword was written, if any.
+    pub(super) fn policy_span(&self) -> Option<Span> {
+        let retry = self.retries.first().map(|retry| retry.keyword.span());
+        retry.or_else(|| self.catches.first().map(|catch| catch.keyword.span()))
+    }
+}
+
+pub(super) struct RetryModel<'a> {
+    pub(super) keyword: &'a Ident,
+    pub(super) errors: Vec<ErrorModel<'a>>,
+    pub(super) interval_ms: Option<u64>,
+    pub(super) max_attempts: Option<u32>,
+    pub(super) backoff_rate: Option<f64>,
+    pub(super) max_delay_ms: Option<u64>,
+    pub(super) full_jitter: bool,
+}
+
+pub(super) struct CatchModel<'a> {
+    pub(super) keyword: &'a Ident,
+    pub(super) errors: Vec<ErrorModel<'a>>,
+    pub(super) edge: Edge<'a>,
+}
+
+/// An error named in `retry` or `catch`.
+pub(super) enum ErrorModel<'a> {
+    /// `States::X`: a predefined name.
+    Predefined {
+        name: &'static str,
+        written: &'a ErrorRef,
+    },
+    /// `Type::Variant` (or a struct error type): checked against the step's error type by rustc.
+    Variant(&'a ErrorRef),
+    /// `Type::*`: every variant.
+    AllOf(&'a ErrorRef),
 }
 
 /// A transition and the tokens that wrote it.
@@ -56,9 +129,14 @@ impl Model<'_> {
         self.states[index].decl
     }
 
-    /// Every transition out of a state, including unresolved ones.
-    fn edges(&self, index: usize) -> impl Iterator<Item = Edge<'_>> + '_ {
-        self.states[index].next.into_iter()
+    /// Every transition out of a state (next, then catch targets), including unresolved ones.
+    pub(super) fn edges(&self, index: usize) -> impl Iterator<Item = Edge<'_>> + '_ {
+        let state = &self.states[index];
+        let catches = state
+            .task
+            .iter()
+            .flat_map(|task| task.catches.iter().map(|catch| catch.edge));
+        state.next.into_iter().chain(catches)
     }
 }
 
@@ -92,7 +170,11 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
             }
         }
         index_of.insert(name, states.len());
-        states.push(StateModel { decl, next: None });
+        states.push(StateModel {
+            decl,
+            next: None,
+            task: None,
+        });
     }
 
     let state_names: Vec<String> = states
@@ -105,6 +187,12 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
             Target::End
         } else if let Some(&index) = index_of.get(&wanted) {
             Target::State(index)
+        } else if wanted == END {
+            errors.at(
+                written.span(),
+                "a catcher needs a state to go to, not `end`: add a `succeed` or `fail` state and catch into it",
+            );
+            Target::Unknown { likely: None }
         } else {
             let likely = names::suggest(&wanted, state_names.iter().map(String::as_str));
             let hint = match likely {
@@ -121,18 +209,38 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
     };
 
     let mut start = None;
+    let mut timeout = None;
     for item in &ast.items {
-        let Item::Start { keyword, target } = item else {
-            continue;
-        };
-        if start.is_some() {
-            errors.at(
-                keyword.span(),
-                "`start` is given more than once; a workflow has one start state",
-            );
-            continue;
+        match item {
+            Item::Start { keyword, target } => {
+                if start.is_some() {
+                    errors.at(
+                        keyword.span(),
+                        "`start` is given more than once; a workflow has one start state",
+                    );
+                    continue;
+                }
+                start = Some(resolve(target, false, errors));
+            }
+            Item::Timeout { keyword, duration } => {
+                if timeout.replace(*duration).is_some() {
+                    errors.at(
+                        keyword.span(),
+                        "the workflow's `timeout` is given more than once",
+                    );
+                }
+                if duration.millis > mode.max_millis() {
+                    errors.at(
+                        duration.span,
+                        format!(
+                            "this timeout is longer than the mode allows: {}",
+                            mode.limit_text()
+                        ),
+                    );
+                }
+            }
+            Item::State(_) => {}
         }
-        start = Some(resolve(target, false, errors));
     }
     if start.is_none() {
         errors.at(
@@ -144,14 +252,18 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
         );
     }
     for state in &mut states {
-        if let StateBody::Task { next, .. } = &state.decl.body {
+        if let StateBody::Task { next, options, .. } = &state.decl.body {
             state.next = Some(resolve(next, true, errors));
+            state.task = Some(task_model(options, mode, errors, &mut |target, errors| {
+                resolve(target, false, errors)
+            }));
         }
     }
 
     let model = Model {
         ast,
         mode,
+        timeout,
         start,
         states,
     };
@@ -179,6 +291,262 @@ fn check_mode(mode: &Ident, errors: &mut Errors) -> Mode {
 fn check_name(name: &Ident, what: &str, errors: &mut Errors) {
     if let Some(problem) = names::name_problem(&name.to_string()) {
         errors.at(name.span(), format!("invalid {what} name: {problem}"));
+    }
+}
+
+/// A task's options: timeouts, retriers and catchers, each checked.
+fn task_model<'a>(
+    options: &'a [TaskOption],
+    mode: Mode,
+    errors: &mut Errors,
+    resolve: &mut dyn FnMut(&'a Ident, &mut Errors) -> Edge<'a>,
+) -> TaskModel<'a> {
+    let mut task = TaskModel::default();
+    for option in options {
+        match option {
+            TaskOption::Timeout { keyword, duration }
+            | TaskOption::Heartbeat { keyword, duration } => {
+                let is_timeout = matches!(option, TaskOption::Timeout { .. });
+                let slot = if is_timeout {
+                    &mut task.timeout
+                } else {
+                    &mut task.heartbeat
+                };
+                if slot.replace(*duration).is_some() {
+                    errors.at(
+                        keyword.span(),
+                        format!("`{keyword}` is given more than once"),
+                    );
+                }
+                if mode == Mode::Express && duration.millis > EXPRESS_MAX_MILLIS {
+                    errors.at(
+                        duration.span,
+                        format!(
+                            "this {keyword} is longer than {}",
+                            Mode::Express.limit_text()
+                        ),
+                    );
+                }
+            }
+            TaskOption::Retry {
+                keyword,
+                errors: written,
+                params,
+            } => {
+                let mut retry = RetryModel {
+                    keyword,
+                    errors: error_models(written, errors),
+                    interval_ms: None,
+                    max_attempts: None,
+                    backoff_rate: None,
+                    max_delay_ms: None,
+                    full_jitter: false,
+                };
+                retry_params(&mut retry, params, errors);
+                task.retries.push(retry);
+            }
+            TaskOption::Catch {
+                keyword,
+                errors: written,
+                target,
+            } => {
+                let errors_model = error_models(written, errors);
+                task.catches.push(CatchModel {
+                    keyword,
+                    errors: errors_model,
+                    edge: resolve(target, errors),
+                });
+            }
+        }
+    }
+    if let (Some(timeout), Some(heartbeat)) = (task.timeout, task.heartbeat) {
+        if heartbeat.millis >= timeout.millis {
+            errors.at(
+                heartbeat.span,
+                "the heartbeat interval must be shorter than the timeout",
+            );
+        }
+    }
+    for (clause, lists) in [
+        (
+            "retrier",
+            task.retries
+                .iter()
+                .map(|retry| &retry.errors)
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "catcher",
+            task.catches
+                .iter()
+                .map(|catch| &catch.errors)
+                .collect::<Vec<_>>(),
+        ),
+    ] {
+        let last = lists.len().saturating_sub(1);
+        for (index, list) in lists.iter().enumerate() {
+            for error in list.iter() {
+                if let ErrorModel::Predefined {
+                    name: "States.ALL",
+                    written,
+                } = error
+                {
+                    if list.len() > 1 {
+                        errors.at(
+                            written.span(),
+                            "`States::ALL` must stand alone in its list of errors",
+                        );
+                    }
+                    if index != last {
+                        errors.at(
+                            written.span(),
+                            format!("`States::ALL` matches every error, so it must be in the last {clause}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    task
+}
+
+/// The predefined error names, by the variant of `States` that names them.
+const PREDEFINED: [(&str, &str); 12] = [
+    ("ALL", "States.ALL"),
+    ("All", "States.ALL"),
+    ("Timeout", "States.Timeout"),
+    ("HeartbeatTimeout", "States.HeartbeatTimeout"),
+    ("TaskFailed", "States.TaskFailed"),
+    ("DataLimitExceeded", "States.DataLimitExceeded"),
+    ("Runtime", "States.Runtime"),
+    ("Permissions", "States.Permissions"),
+    ("BranchFailed", "States.BranchFailed"),
+    ("NoChoiceMatched", "States.NoChoiceMatched"),
+    ("IntrinsicFailure", "States.IntrinsicFailure"),
+    (
+        "ExceedToleratedFailureThreshold",
+        "States.ExceedToleratedFailureThreshold",
+    ),
+];
+
+/// The predefined errors a task state never raises.
+const NOT_RAISED_BY_TASKS: [&str; 5] = [
+    "States.Permissions",
+    "States.BranchFailed",
+    "States.NoChoiceMatched",
+    "States.IntrinsicFailure",
+    "States.ExceedToleratedFailureThreshold",
+];
+
+fn error_models<'a>(written: &'a [ErrorRef], errors: &mut Errors) -> Vec<ErrorModel<'a>> {
+    written
+        .iter()
+        .filter_map(|error| {
+            let is_predefined = error.segments.len() == 2 && error.segments[0] == "States" && error.leading_colon.is_none();
+            if error.segments[0] == "States" && !is_predefined {
+                errors.at(error.span(), "predefined errors are written `States::Name`, e.g. `States::Timeout`");
+                return None;
+            }
+            if !is_predefined {
+                return Some(if error.wildcard.is_some() {
+                    ErrorModel::AllOf(error)
+                } else {
+                    ErrorModel::Variant(error)
+                });
+            }
+            if error.wildcard.is_some() {
+                errors.at(error.span(), "write `States::ALL` to match every error");
+                return None;
+            }
+            let variant = error.last().to_string();
+            let Some((_, name)) = PREDEFINED.iter().find(|(written, _)| *written == variant) else {
+                errors.at(
+                    error.last().span(),
+                    format!(
+                        "unknown predefined error `States::{variant}`{}",
+                        names::did_you_mean(&variant, PREDEFINED.iter().map(|(written, _)| *written))
+                    ),
+                );
+                return None;
+            };
+            if *name == "States.Runtime" {
+                errors.at(
+                    error.last().span(),
+                    "`States::Runtime` cannot be retried or caught: such an error always fails the execution",
+                );
+                return None;
+            }
+            if NOT_RAISED_BY_TASKS.contains(name) {
+                errors.at(error.last().span(), format!("a task state never raises `{name}`"));
+                return None;
+            }
+            Some(ErrorModel::Predefined { name, written: error })
+        })
+        .collect()
+}
+
+const RETRY_PARAMS: [&str; 5] = ["max_attempts", "interval", "backoff", "max_delay", "jitter"];
+
+fn retry_params(retry: &mut RetryModel<'_>, params: &[RetryParam], errors: &mut Errors) {
+    let mut seen: Vec<String> = Vec::new();
+    let mut interval = None;
+    let mut max_delay = None;
+    for param in params {
+        let key = param.key.to_string();
+        if seen.contains(&key) {
+            errors.at(param.key.span(), format!("`{key}` is given more than once"));
+            continue;
+        }
+        seen.push(key.clone());
+        match (key.as_str(), &param.value) {
+            ("max_attempts", RetryValue::Number(Lit::Int(count))) => match count.base10_parse::<u32>() {
+                Ok(count) if count <= 99_999_999 => retry.max_attempts = Some(count),
+                _ => errors.at(count.span(), "`max_attempts` is a whole number from 0 to 99999999"),
+            },
+            ("max_attempts", _) => errors.at(param.key.span(), "`max_attempts` is a whole number, e.g. `max_attempts: 3`"),
+            ("backoff", RetryValue::Number(number @ (Lit::Float(_) | Lit::Int(_)))) => {
+                let rate = match number {
+                    Lit::Float(float) => float.base10_parse::<f64>().ok(),
+                    Lit::Int(int) => int.base10_parse::<f64>().ok(),
+                    _ => None,
+                };
+                match rate {
+                    Some(rate) if rate.is_finite() && rate >= 1.0 => retry.backoff_rate = Some(rate),
+                    _ => errors.at(
+                        number.span(),
+                        "`backoff` must be at least 1.0: each retry waits at least as long as the one before",
+                    ),
+                }
+            }
+            ("backoff", _) => errors.at(param.key.span(), "`backoff` is a number of at least 1.0, e.g. `backoff: 2.0`"),
+            ("interval", RetryValue::Duration(duration)) => interval = Some(*duration),
+            ("max_delay", RetryValue::Duration(duration)) => max_delay = Some(*duration),
+            ("jitter", RetryValue::Word(word)) => match word.to_string().to_lowercase().as_str() {
+                "full" => retry.full_jitter = true,
+                "none" => retry.full_jitter = false,
+                _ => errors.at(word.span(), "`jitter` is `none` or `full`"),
+            },
+            ("jitter", _) => errors.at(param.key.span(), "`jitter` is `none` or `full`"),
+            _ => errors.at(
+                param.key.span(),
+                format!(
+                    "unknown retry setting `{key}`: the settings are `max_attempts`, `interval`, `backoff`, `max_delay` and `jitter`{}",
+                    names::did_you_mean(&key, RETRY_PARAMS)
+                ),
+            ),
+        }
+    }
+    retry.interval_ms = interval.map(|interval| interval.millis);
+    retry.max_delay_ms = max_delay.map(|max_delay| max_delay.millis);
+    if let Some(max_delay) = max_delay {
+        // The default interval is one second.
+        let interval_ms = interval.map_or(1000, |interval| interval.millis);
+        if max_delay.millis < interval_ms {
+            errors.at(
+                max_delay.span,
+                "`max_delay` cannot be shorter than the `interval` (1s by default)",
+            );
+        }
     }
 }
 

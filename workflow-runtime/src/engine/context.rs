@@ -2,6 +2,7 @@
 //! clock and the history recorder.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -11,7 +12,7 @@ use crate::definition::{Definition, StateId};
 use crate::execution::{ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType, History};
 use crate::resources::Resources;
-use crate::step::{States, StepEnv};
+use crate::step::{Heartbeat, States, StepEnv};
 
 /// One running execution, as seen by the engine.
 #[derive(Debug)]
@@ -19,7 +20,7 @@ pub struct ExecutionContext<'r> {
     pub(crate) id: ExecutionId,
     pub(crate) definition: &'static Definition,
     pub(crate) resources: &'r Resources,
-    pub(crate) clock: &'r dyn Clock,
+    pub(crate) clock: &'r Arc<dyn Clock>,
     events: Vec<Event>,
 }
 
@@ -28,7 +29,7 @@ impl<'r> ExecutionContext<'r> {
         id: ExecutionId,
         definition: &'static Definition,
         resources: &'r Resources,
-        clock: &'r dyn Clock,
+        clock: &'r Arc<dyn Clock>,
     ) -> Self {
         ExecutionContext {
             id,
@@ -50,7 +51,13 @@ impl<'r> ExecutionContext<'r> {
     }
 
     /// What a step's arguments are built from.
-    pub(crate) fn step_env(&self, state: StateId, step: &'static str, attempt: u32) -> StepEnv<'_> {
+    pub(crate) fn step_env<'a>(
+        &'a self,
+        state: StateId,
+        step: &'static str,
+        attempt: u32,
+        heartbeat: Option<&'a Arc<Heartbeat>>,
+    ) -> StepEnv<'a> {
         StepEnv {
             execution_id: &self.id,
             workflow: self.definition.name.as_str(),
@@ -58,6 +65,7 @@ impl<'r> ExecutionContext<'r> {
             step,
             attempt,
             resources: self.resources,
+            heartbeat,
         }
     }
 

@@ -3,8 +3,10 @@
 use std::any::{type_name, TypeId};
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
+use crate::clock::Clock;
 use crate::execution::ExecutionId;
 use crate::resources::Resources;
 
@@ -17,6 +19,41 @@ pub struct StepEnv<'a> {
     pub(crate) step: &'static str,
     pub(crate) attempt: u32,
     pub(crate) resources: &'a Resources,
+    pub(crate) heartbeat: Option<&'a Arc<Heartbeat>>,
+}
+
+/// The heartbeat of one task attempt: when the step last reported that it is alive.
+#[derive(Debug)]
+pub(crate) struct Heartbeat {
+    clock: Arc<dyn Clock>,
+    last: Mutex<SystemTime>,
+}
+
+impl Heartbeat {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
+        let now = clock.now();
+        Heartbeat {
+            clock,
+            last: Mutex::new(now),
+        }
+    }
+
+    pub(crate) fn beat(&self) {
+        let now = self.clock.now();
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = now;
+    }
+
+    /// Completes once `interval` has passed without a beat.
+    pub(crate) async fn expired(&self, interval: Duration) {
+        loop {
+            let last = *self.last.lock().unwrap_or_else(PoisonError::into_inner);
+            let deadline = last + interval;
+            match deadline.duration_since(self.clock.now()) {
+                Ok(left) if !left.is_zero() => self.clock.sleep(left).await,
+                _ => return,
+            }
+        }
+    }
 }
 
 /// A resource a step needs from the runtime, reported by [`StepArg::requirement`].
@@ -85,6 +122,7 @@ pub struct StepContext {
     state: &'static str,
     step: &'static str,
     attempt: u32,
+    heartbeat: Option<Arc<Heartbeat>>,
 }
 
 impl StepContext {
@@ -112,6 +150,15 @@ impl StepContext {
     pub fn attempt(&self) -> u32 {
         self.attempt
     }
+
+    /// Reports that the step is alive. A state with a `heartbeat` interval fails with
+    /// `States.HeartbeatTimeout` when a step stays silent for longer than that; without one
+    /// this does nothing.
+    pub fn heartbeat(&self) {
+        if let Some(heartbeat) = &self.heartbeat {
+            heartbeat.beat();
+        }
+    }
 }
 
 impl StepArg for StepContext {
@@ -126,6 +173,7 @@ impl StepArg for StepContext {
             state: env.state,
             step: env.step,
             attempt: env.attempt,
+            heartbeat: env.heartbeat.cloned(),
         })
     }
 }

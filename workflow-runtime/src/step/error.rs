@@ -38,6 +38,16 @@ pub trait StepError: fmt::Display + fmt::Debug + Send + Sync + 'static {
     fn cause(&self) -> String {
         self.to_string()
     }
+
+    /// The name of the variant (or, for a struct, the type) called `variant` in Rust, for
+    /// `retry` and `catch` clauses that name it. By default, the name in
+    /// [`ERROR_NAMES`](Self::ERROR_NAMES) whose last dot-separated part is `variant`.
+    fn name_of_variant(variant: &str) -> Option<&'static str> {
+        Self::ERROR_NAMES
+            .iter()
+            .copied()
+            .find(|name| name.rsplit('.').next() == Some(variant))
+    }
 }
 
 /// A step that cannot fail has `Infallible` as its error type.

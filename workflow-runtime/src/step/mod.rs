@@ -5,6 +5,7 @@
 //! like any other function; the step type is what `workflow!` wires into a state machine.
 
 mod args;
+mod caught;
 mod error;
 
 use std::future::Future;
@@ -13,7 +14,9 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub(crate) use args::Heartbeat;
 pub use args::{ArgumentError, Requirement, Res, StepArg, StepContext, StepEnv};
+pub use caught::Caught;
 pub use error::{States, StepError};
 
 /// A value that can travel between states: a state's input or output.
