@@ -1,5 +1,7 @@
 //! Retry, Catch, timeouts and heartbeats, on virtual time: exact delays, per-attempt history.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};

@@ -112,7 +112,7 @@ impl State {
 #[non_exhaustive]
 pub enum StateKind {
     /// Runs a step.
-    Task(TaskState),
+    Task(Box<TaskState>),
     /// Ends the execution successfully with the state's input as output.
     Succeed,
     /// Ends the execution with an error.

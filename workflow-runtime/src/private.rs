@@ -21,8 +21,8 @@ pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepEr
 pub use crate::workflow::{StateRequirement, Workflow};
 
 /// Turns the future of a step that cannot fail into one that returns `Ok`.
-pub fn infallible<F: Future>(future: F) -> impl Future<Output = Result<F::Output, Infallible>> {
-    async move { Ok(future.await) }
+pub async fn infallible<F: Future>(future: F) -> Result<F::Output, Infallible> {
+    Ok(future.await)
 }
 
 /// Builds a workflow's [`Definition`].
@@ -135,7 +135,7 @@ pub fn task_state<S: Step>(
     state(
         name,
         comment,
-        StateKind::Task(TaskState {
+        StateKind::Task(Box::new(TaskState {
             timeout: options
                 .timeout_ms
                 .map(Duration::from_millis)
@@ -148,7 +148,7 @@ pub fn task_state<S: Step>(
             next: next.map_or(Next::End, |next| Next::State(StateId(next))),
             retry: options.retry,
             catch: options.catch,
-        }),
+        })),
     )
 }
 

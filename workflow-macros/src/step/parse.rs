@@ -105,7 +105,7 @@ pub(super) fn signature(func: &ItemFn) -> syn::Result<Signature> {
     let sig = &func.sig;
     let mut errors = Errors::default();
     if sig.asyncness.is_none() {
-        errors.at_tokens(&sig.fn_token, "a step must be an `async fn`");
+        errors.at_tokens(sig.fn_token, "a step must be an `async fn`");
     }
     if let Some(constness) = &sig.constness {
         errors.at_tokens(constness, "a step cannot be a `const fn`");

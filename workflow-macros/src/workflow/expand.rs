@@ -291,11 +291,12 @@ fn task_arm(model: &Model<'_>, wirings: &[Wiring], index: usize, step: &Ident) -
     let no_catcher = catches
         .is_empty()
         .then(|| quote!(#p::TaskOutcome::Caught(_, _) => #p::no_catcher(cx, #p::StateId(#index)),));
-    // Spanned at the first `retry`/`catch`: retrying needs a copy of the input (`Clone`), and a
-    // missing `Clone` is reported there.
-    let run = quote_spanned!(policy_span=> #p::run_task_with_policies::<#step>);
+    // Retrying and catching need a copy of the input: its `Clone`, named at the first
+    // `retry`/`catch` so that a payload without `Clone` is reported there.
+    let copy =
+        quote_spanned!(policy_span=> <<#step as #p::Step>::Input as ::core::clone::Clone>::clone);
     quote! {
-        Self::#variant(input) => match #run(cx, #p::StateId(#index), input).await {
+        Self::#variant(input) => match #p::run_task_with_policies::<#step>(cx, #p::StateId(#index), input, #copy).await {
             #p::TaskOutcome::Succeeded(value) => #next,
             #(#caught_arms)*
             #no_catcher
@@ -568,15 +569,18 @@ fn timing_checks(model: &Model<'_>) -> TokenStream {
             });
         }
         let span = decl.name.span();
-        let message = format!(
-            "state `{state}`: the heartbeat interval of step `{step_text}` must be shorter than its timeout"
-        );
-        checks.extend(quote_spanned! {span=>
-            const _: () = ::core::assert!(
-                #p::heartbeat_below_timeout(#timeout, #heartbeat, <#step as #p::Step>::INFO),
-                #message
+        // Both set on the state: validation already compared them.
+        if task.timeout.is_none() || task.heartbeat.is_none() {
+            let message = format!(
+                "state `{state}`: the heartbeat interval of step `{step_text}` must be shorter than its timeout"
             );
-        });
+            checks.extend(quote_spanned! {span=>
+                const _: () = ::core::assert!(
+                    #p::heartbeat_below_timeout(#timeout, #heartbeat, <#step as #p::Step>::INFO),
+                    #message
+                );
+            });
+        }
         if model.mode == Mode::Express && task.timeout.is_none() {
             let message = format!(
                 "state `{state}`: the timeout of step `{step_text}` is longer than an Express workflow may run (5 minutes)"

@@ -322,7 +322,7 @@ fn task_model<'a>(
                     errors.at(
                         duration.span,
                         format!(
-                            "this {keyword} is longer than {}",
+                            "this {keyword} is longer than the mode allows: {}",
                             Mode::Express.limit_text()
                         ),
                     );

@@ -50,16 +50,14 @@ pub async fn run_task<S: Step>(
 
 /// Runs a Task state with retriers and/or catchers.
 ///
-/// Each attempt gets a copy of the input, so a retry sees what the first attempt saw, and a
-/// catch target receives it.
+/// Each attempt gets a `copy` of the input (its `Clone`), so a retry sees what the first
+/// attempt saw, and a catch target receives it.
 pub async fn run_task_with_policies<S: Step>(
     cx: &mut ExecutionContext<'_>,
     state: StateId,
     input: S::Input,
-) -> TaskOutcome<S::Output, S::Input>
-where
-    S::Input: Clone,
-{
+    copy: fn(&S::Input) -> S::Input,
+) -> TaskOutcome<S::Output, S::Input> {
     let task = match task_state(cx, state) {
         Ok(task) => task,
         Err(failure) => return TaskOutcome::Failed(failure),
@@ -75,7 +73,7 @@ where
     let mut counts = RetryCounts::default();
     let mut attempt_number = 1;
     loop {
-        let failed = match attempt::<S>(cx, state, task, input.clone(), attempt_number).await {
+        let failed = match attempt::<S>(cx, state, task, copy(&input), attempt_number).await {
             Ok(output) => {
                 return match exit(cx, state, output) {
                     Ok(output) => TaskOutcome::Succeeded(output),

@@ -1,0 +1,292 @@
+//! An order workflow: validate the order, charge the card, e-mail a confirmation.
+//!
+//! The payment gateway is flaky (it times out now and then) so the charge is retried with
+//! exponential backoff and jitter; a declined card is caught and the customer is told; an
+//! invalid order ends in a Fail state. Each run prints its result and its full history.
+//!
+//! ```text
+//! cargo run --example order
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use workflow::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// Payloads: what travels from state to state.
+
+/// An order as it arrives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Order {
+    id: String,
+    email: String,
+    card: String,
+    lines: Vec<Line>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Line {
+    sku: String,
+    quantity: u32,
+    unit_price_cents: u64,
+}
+
+/// An order that passed validation, with its total.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ValidOrder {
+    order: Order,
+    total_cents: u64,
+}
+
+/// Proof of payment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Receipt {
+    order_id: String,
+    email: String,
+    charged_cents: u64,
+    transaction: String,
+}
+
+/// What the customer was told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Confirmation {
+    order_id: String,
+    sent_to: String,
+    message: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors, each variant with a Step Functions–style name (`PaymentError.Declined`, ...).
+
+#[derive(Debug, thiserror::Error, StepError)]
+enum ValidationError {
+    #[error("the order has no lines")]
+    Empty,
+    #[error("`{0}` is not an e-mail address")]
+    InvalidEmail(String),
+    #[error("{sku}: {quantity} is more than the 100 per order we ship")]
+    TooMany { sku: String, quantity: u32 },
+}
+
+#[derive(Debug, thiserror::Error, StepError)]
+enum PaymentError {
+    #[error("the card was declined")]
+    Declined,
+    #[error("the payment gateway did not answer in time")]
+    GatewayTimeout,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources: shared clients handed to the steps that ask for them.
+
+/// A stand-in for a payment provider's client: times out on the first two calls for a card,
+/// declines cards starting with 4000.
+#[derive(Default)]
+struct PaymentGateway {
+    calls_per_card: Mutex<HashMap<String, u32>>,
+}
+
+impl PaymentGateway {
+    async fn charge(&self, card: &str, cents: u64) -> Result<String, PaymentError> {
+        let calls = {
+            let mut calls = self
+                .calls_per_card
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let count = calls.entry(card.to_owned()).or_default();
+            *count += 1;
+            *count
+        };
+        if card.starts_with("4000") {
+            return Err(PaymentError::Declined);
+        }
+        if calls <= 2 {
+            return Err(PaymentError::GatewayTimeout);
+        }
+        Ok(format!(
+            "txn-{}-{cents}",
+            &card[card.len().saturating_sub(4)..]
+        ))
+    }
+}
+
+/// A stand-in for an e-mail client: keeps what it sends.
+#[derive(Default)]
+struct Mailer {
+    sent: Mutex<Vec<(String, String)>>,
+}
+
+impl Mailer {
+    fn send(&self, to: &str, body: &str) {
+        let mut sent = self
+            .sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        sent.push((to.to_owned(), body.to_owned()));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps: plain async functions.
+
+/// Checks the order and computes its total.
+#[step]
+async fn validate(order: Order) -> Result<ValidOrder, ValidationError> {
+    if order.lines.is_empty() {
+        return Err(ValidationError::Empty);
+    }
+    if !order.email.contains('@') {
+        return Err(ValidationError::InvalidEmail(order.email.clone()));
+    }
+    if let Some(line) = order.lines.iter().find(|line| line.quantity > 100) {
+        return Err(ValidationError::TooMany {
+            sku: line.sku.clone(),
+            quantity: line.quantity,
+        });
+    }
+    let total_cents = order
+        .lines
+        .iter()
+        .map(|line| u64::from(line.quantity) * line.unit_price_cents)
+        .sum();
+    Ok(ValidOrder { order, total_cents })
+}
+
+/// Charges the customer's card.
+#[step(timeout = "10s")]
+async fn charge(
+    valid: ValidOrder,
+    ctx: StepContext,
+    gateway: Res<PaymentGateway>,
+) -> Result<Receipt, PaymentError> {
+    let transaction = gateway.charge(&valid.order.card, valid.total_cents).await?;
+    println!(
+        "    charged {} on attempt {}",
+        valid.order.id,
+        ctx.attempt()
+    );
+    Ok(Receipt {
+        order_id: valid.order.id,
+        email: valid.order.email,
+        charged_cents: valid.total_cents,
+        transaction,
+    })
+}
+
+/// E-mails the receipt.
+#[step]
+async fn send_confirmation(receipt: Receipt, mailer: Res<Mailer>) -> Confirmation {
+    let message = format!(
+        "Thank you! We charged ${}.{:02} for order {} ({}).",
+        receipt.charged_cents / 100,
+        receipt.charged_cents % 100,
+        receipt.order_id,
+        receipt.transaction
+    );
+    mailer.send(&receipt.email, &message);
+    Confirmation {
+        order_id: receipt.order_id,
+        sent_to: receipt.email,
+        message,
+    }
+}
+
+/// Tells the customer their payment failed.
+#[step]
+async fn report_payment_failure(failed: Caught<ValidOrder>, mailer: Res<Mailer>) -> Confirmation {
+    let message = format!(
+        "We could not charge your card for order {}: {}.",
+        failed.input.order.id, failed.cause
+    );
+    mailer.send(&failed.input.order.email, &message);
+    Confirmation {
+        order_id: failed.input.order.id,
+        sent_to: failed.input.order.email,
+        message,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workflow: checked when this file compiles.
+
+workflow! {
+    /// Takes an order from validation to a confirmation e-mail.
+    OrderWorkflow: Standard<Order, Confirmation> {
+        timeout 1h;
+        start Validate;
+
+        /// Refuse orders we cannot ship.
+        Validate: task validate -> Charge,
+            catch ValidationError::* -> Rejected;
+
+        /// The gateway is flaky: retry its timeouts, but not a declined card.
+        Charge: task charge -> Notify,
+            retry PaymentError::GatewayTimeout { max_attempts: 3, interval: 200ms, backoff: 2.0, max_delay: 2s, jitter: full },
+            catch PaymentError::Declined -> PaymentFailed;
+
+        Notify: task send_confirmation -> end;
+
+        PaymentFailed: task report_payment_failure -> Declined;
+        Declined: fail "PaymentDeclined", cause "The customer's card was declined";
+        Rejected: fail "OrderRejected", cause "The order failed validation";
+    }
+}
+
+fn order(id: &str, email: &str, card: &str, lines: &[(&str, u32, u64)]) -> Order {
+    Order {
+        id: id.to_owned(),
+        email: email.to_owned(),
+        card: card.to_owned(),
+        lines: lines
+            .iter()
+            .map(|(sku, quantity, unit_price_cents)| Line {
+                sku: (*sku).to_owned(),
+                quantity: *quantity,
+                unit_price_cents: *unit_price_cents,
+            })
+            .collect(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = Runtime::builder()
+        .resource(PaymentGateway::default())
+        .resource(Mailer::default())
+        .register::<OrderWorkflow>()
+        .build()?;
+
+    let orders = [
+        order(
+            "A-1001",
+            "ada@example.com",
+            "5555444433331111",
+            &[("book", 2, 1_250), ("pen", 3, 199)],
+        ),
+        order(
+            "A-1002",
+            "grace@example.com",
+            "4000000000000002",
+            &[("lamp", 1, 4_900)],
+        ),
+        order(
+            "A-1003",
+            "not-an-address",
+            "5555444433332222",
+            &[("mug", 1, 800)],
+        ),
+    ];
+    for order in orders {
+        println!("== order {}", order.id);
+        let execution = runtime.execute::<OrderWorkflow>(order).await?;
+        match execution.result() {
+            Ok(confirmation) => println!("succeeded: {}", confirmation.message),
+            Err(failure) => println!("failed: {failure}"),
+        }
+        println!("\n{}", execution.history().table());
+    }
+    Ok(())
+}

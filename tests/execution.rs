@@ -1,0 +1,295 @@
+//! The engine's history and results: exact event sequences for succeeding and failing
+//! executions, typed failures, resources checked at registration.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use workflow::prelude::*;
+use workflow::{EventType, ExecutionStatus, Problem, RuntimeError, VirtualClock};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Order {
+    id: u32,
+    amount: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Receipt {
+    id: u32,
+    charged: u64,
+}
+
+#[derive(Debug, PartialEq, thiserror::Error, StepError)]
+enum PaymentError {
+    #[error("card declined for {amount}")]
+    Declined { amount: u64 },
+    #[allow(dead_code)] // Never raised here; present for its custom name.
+    #[error("gateway timed out")]
+    #[step_error(name = "Gateway.Timeout")]
+    GatewayTimeout,
+}
+
+trait Gateway: Send + Sync {
+    fn limit(&self) -> u64;
+}
+
+struct Generous;
+impl Gateway for Generous {
+    fn limit(&self) -> u64 {
+        1_000
+    }
+}
+
+#[step]
+async fn validate(order: Order) -> Order {
+    order
+}
+
+#[step(name = "ChargeCard", timeout = "30s")]
+async fn charge(order: Order, gateway: Res<dyn Gateway>) -> Result<Receipt, PaymentError> {
+    if order.amount > gateway.limit() {
+        return Err(PaymentError::Declined {
+            amount: order.amount,
+        });
+    }
+    Ok(Receipt {
+        id: order.id,
+        charged: order.amount,
+    })
+}
+
+workflow! {
+    /// Validates and charges.
+    Checkout: Standard<Order, Receipt> {
+        start Validate;
+        /// Checks the order.
+        Validate: task validate -> Charge;
+        Charge: task charge -> Done;
+        Done: succeed;
+    }
+}
+
+fn runtime() -> Runtime {
+    Runtime::builder()
+        .clock(VirtualClock::new())
+        .resource_arc::<dyn Gateway>(Arc::new(Generous))
+        .register::<Checkout>()
+        .build()
+        .expect("runtime builds")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_succeeding_execution_records_every_event_in_order() {
+    let execution = runtime()
+        .execute::<Checkout>(Order { id: 1, amount: 250 })
+        .await
+        .expect("runs");
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    assert_eq!(
+        execution.output(),
+        Some(&Receipt {
+            id: 1,
+            charged: 250
+        })
+    );
+
+    let events = execution.history().events();
+    let sequence: Vec<(EventType, Option<&str>)> = events
+        .iter()
+        .map(|event| (event.kind, event.state.as_deref()))
+        .collect();
+    use EventType::*;
+    assert_eq!(
+        sequence,
+        [
+            (ExecutionStarted, None),
+            (TaskStateEntered, Some("Validate")),
+            (TaskScheduled, Some("Validate")),
+            (TaskStarted, Some("Validate")),
+            (TaskSucceeded, Some("Validate")),
+            (TaskStateExited, Some("Validate")),
+            (TaskStateEntered, Some("Charge")),
+            (TaskScheduled, Some("Charge")),
+            (TaskStarted, Some("Charge")),
+            (TaskSucceeded, Some("Charge")),
+            (TaskStateExited, Some("Charge")),
+            (SucceedStateEntered, Some("Done")),
+            (SucceedStateExited, Some("Done")),
+            (ExecutionSucceeded, None),
+        ]
+    );
+    for (index, event) in events.iter().enumerate() {
+        let id = index as u64 + 1;
+        assert_eq!((event.id, event.previous_event_id), (id, id - 1));
+    }
+    assert_eq!(events[0].input, Some(json!({"id": 1, "amount": 250})));
+    assert_eq!(events[10].output, Some(json!({"id": 1, "charged": 250})));
+    assert_eq!(events[13].output, Some(json!({"id": 1, "charged": 250})));
+    assert!(events.iter().all(|event| event.error.is_none()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_step_error_fails_the_execution_with_a_typed_failure() {
+    let execution = runtime()
+        .execute::<Checkout>(Order {
+            id: 2,
+            amount: 5_000,
+        })
+        .await
+        .expect("runs");
+    assert_eq!(execution.status(), ExecutionStatus::Failed);
+    let failure = execution.failure().expect("fails");
+    assert_eq!(failure.state(), Some("Charge"));
+    assert_eq!(failure.error(), "PaymentError.Declined");
+    assert_eq!(failure.cause(), "card declined for 5000");
+    assert_eq!(
+        failure.downcast_ref::<PaymentError>(),
+        Some(&PaymentError::Declined { amount: 5_000 })
+    );
+    assert_eq!(
+        failure.to_string(),
+        "state `Charge` failed with PaymentError.Declined: card declined for 5000"
+    );
+
+    use EventType::*;
+    assert_eq!(
+        execution.history().kinds(),
+        [
+            ExecutionStarted,
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskSucceeded,
+            TaskStateExited,
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskFailed,
+            ExecutionFailed,
+        ]
+    );
+    let failed = &execution.history().events()[9];
+    assert_eq!(failed.error.as_deref(), Some("PaymentError.Declined"));
+    assert_eq!(failed.cause.as_deref(), Some("card declined for 5000"));
+    let last = execution.history().events().last().expect("events");
+    assert_eq!(
+        (last.error.as_deref(), last.state.as_deref()),
+        (Some("PaymentError.Declined"), None)
+    );
+}
+
+#[test]
+fn the_definition_describes_states_steps_and_options() {
+    let definition = <Checkout as Workflow>::definition();
+    assert_eq!(definition.name, "Checkout");
+    assert_eq!(
+        definition.comment.as_deref(),
+        Some("Validates and charges.")
+    );
+    assert_eq!(definition.mode, workflow::Mode::Standard);
+    let names: Vec<&str> = definition
+        .states
+        .iter()
+        .map(|state| state.name.as_str())
+        .collect();
+    assert_eq!(names, ["Validate", "Charge", "Done"]);
+    assert_eq!(
+        definition.states[0].comment.as_deref(),
+        Some("Checks the order.")
+    );
+    let workflow::definition::StateKind::Task(task) = &definition.states[1].kind else {
+        panic!("Charge is a task");
+    };
+    assert_eq!(task.step.name, "ChargeCard");
+    assert_eq!(task.step.function, "execution::charge");
+    assert_eq!(task.timeout, Some(std::time::Duration::from_secs(30)));
+    assert_eq!(
+        task.step.error_names,
+        ["PaymentError.Declined", "Gateway.Timeout"]
+    );
+    assert_eq!(task.step.resources, ["dyn execution::Gateway"]);
+    assert!(task.step.input_type.ends_with("Order"));
+    // Definitions are plain data: they round-trip through JSON.
+    let json = serde_json::to_string(definition).expect("serialises");
+    let back: workflow::Definition = serde_json::from_str(&json).expect("deserialises");
+    assert_eq!(&back, definition);
+}
+
+#[test]
+fn a_missing_resource_is_an_error_when_the_runtime_is_built() {
+    let error = Runtime::builder()
+        .register::<Checkout>()
+        .build()
+        .expect_err("the gateway is missing");
+    assert_eq!(
+        error.problems(),
+        [Problem::MissingResource {
+            workflow: "Checkout".into(),
+            state: "Charge".into(),
+            step: "ChargeCard".into(),
+            resource: "dyn execution::Gateway".into(),
+        }]
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("add one with `RuntimeBuilder::resource`"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_unregistered_workflow_cannot_be_executed() {
+    let runtime = Runtime::builder().build().expect("builds");
+    let error = runtime
+        .execute::<Checkout>(Order { id: 3, amount: 1 })
+        .await
+        .expect_err("unregistered");
+    assert_eq!(
+        error,
+        RuntimeError::NotRegistered {
+            workflow: "Checkout"
+        }
+    );
+}
+
+#[step]
+async fn reject(order: Order) -> Order {
+    order
+}
+
+workflow! {
+    StraightToFail: Express<Order, Receipt> {
+        start Reject;
+        Reject: task reject -> Rejected;
+        Rejected: fail "OrderRejected", cause "We do not ship there";
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fail_state_ends_the_execution_with_its_error_and_cause() {
+    let runtime = Runtime::builder()
+        .register::<StraightToFail>()
+        .build()
+        .expect("builds");
+    let execution = runtime
+        .execute::<StraightToFail>(Order { id: 4, amount: 1 })
+        .await
+        .expect("runs");
+    let failure = execution.failure().expect("fails");
+    assert_eq!(
+        (failure.state(), failure.error(), failure.cause()),
+        (Some("Rejected"), "OrderRejected", "We do not ship there")
+    );
+    assert!(failure.downcast_ref::<PaymentError>().is_none());
+    use EventType::*;
+    let kinds = execution.history().kinds();
+    assert_eq!(
+        &kinds[kinds.len() - 2..],
+        [FailStateEntered, ExecutionFailed]
+    );
+    assert!(execution.history().len() >= 8);
+}
