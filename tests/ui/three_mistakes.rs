@@ -1,20 +1,8 @@
-use serde::{Deserialize, Serialize};
+#[path = "fixtures/checkout.rs"]
+mod checkout;
+
+use checkout::*;
 use workflow::prelude::*;
-
-#[derive(Serialize, Deserialize)]
-struct Order;
-#[derive(Serialize, Deserialize)]
-struct Receipt;
-
-#[step]
-async fn validate(order: Order) -> Order {
-    order
-}
-
-#[step]
-async fn charge(_order: Order) -> Receipt {
-    Receipt
-}
 
 // Three mistakes, three errors: an unknown target, a duplicate state and a type mismatch.
 workflow! {

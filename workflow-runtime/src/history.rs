@@ -7,11 +7,29 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The kind of an execution event. The names are those of Step Functions' history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-#[allow(missing_docs)] // The names say it; see Step Functions' `HistoryEventType`.
-pub enum EventType {
+/// Declares `EventType` and its `name`, from one list of names.
+macro_rules! event_types {
+    ($($variant:ident),* $(,)?) => {
+        /// The kind of an execution event. The names are those of Step Functions' history.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[non_exhaustive]
+        #[allow(missing_docs)] // The names say it; see Step Functions' `HistoryEventType`.
+        pub enum EventType {
+            $($variant,)*
+        }
+
+        impl EventType {
+            /// The event type's name, e.g. `TaskStateEntered` (also its serialised form).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => stringify!($variant),)*
+                }
+            }
+        }
+    };
+}
+
+event_types!(
     ExecutionStarted,
     ExecutionSucceeded,
     ExecutionFailed,
@@ -48,57 +66,7 @@ pub enum EventType {
     MapIterationStarted,
     MapIterationSucceeded,
     MapIterationFailed,
-}
-
-impl EventType {
-    /// The event type's name, e.g. `TaskStateEntered`.
-    pub fn name(self) -> &'static str {
-        // The serde names are the variant names; Debug spells them the same way.
-        macro_rules! names {
-            ($($variant:ident),* $(,)?) => {
-                match self { $(EventType::$variant => stringify!($variant),)* }
-            };
-        }
-        names!(
-            ExecutionStarted,
-            ExecutionSucceeded,
-            ExecutionFailed,
-            ExecutionTimedOut,
-            ExecutionAborted,
-            ExecutionRedriven,
-            TaskStateEntered,
-            TaskScheduled,
-            TaskStarted,
-            TaskSubmitted,
-            TaskSucceeded,
-            TaskFailed,
-            TaskTimedOut,
-            TaskStateExited,
-            ChoiceStateEntered,
-            ChoiceStateExited,
-            PassStateEntered,
-            PassStateExited,
-            WaitStateEntered,
-            WaitStateExited,
-            SucceedStateEntered,
-            SucceedStateExited,
-            FailStateEntered,
-            ParallelStateEntered,
-            ParallelStateStarted,
-            ParallelStateSucceeded,
-            ParallelStateFailed,
-            ParallelStateExited,
-            MapStateEntered,
-            MapStateStarted,
-            MapStateSucceeded,
-            MapStateFailed,
-            MapStateExited,
-            MapIterationStarted,
-            MapIterationSucceeded,
-            MapIterationFailed,
-        )
-    }
-}
+);
 
 impl fmt::Display for EventType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

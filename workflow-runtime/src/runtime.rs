@@ -190,19 +190,17 @@ impl RuntimeBuilder {
                 }
             }
             for needed in &registration.requirements {
-                let missing = !self.resources.contains(needed.requirement.type_id);
-                let reported = problems.iter().any(|problem| {
-                    matches!(problem, Problem::MissingResource { workflow, state, .. }
-                        if workflow == name && state == needed.state)
-                        && problem.resource() == Some(needed.requirement.type_name())
-                });
-                if missing && !reported {
-                    problems.push(Problem::MissingResource {
-                        workflow: name.to_owned(),
-                        state: needed.state.to_owned(),
-                        step: needed.step.to_owned(),
-                        resource: needed.requirement.type_name().to_owned(),
-                    });
+                let problem = Problem::MissingResource {
+                    workflow: name.to_owned(),
+                    state: needed.state.to_owned(),
+                    step: needed.step.to_owned(),
+                    resource: needed.requirement.type_name().to_owned(),
+                };
+                // A step may take the same resource twice; report it once.
+                if !self.resources.contains(needed.requirement.type_id)
+                    && !problems.contains(&problem)
+                {
+                    problems.push(problem);
                 }
             }
             workflows.insert(registration.type_id, registration.definition);
@@ -282,15 +280,6 @@ pub enum Problem {
         /// The shared name.
         workflow: String,
     },
-}
-
-impl Problem {
-    fn resource(&self) -> Option<&str> {
-        match self {
-            Problem::MissingResource { resource, .. } => Some(resource),
-            Problem::DuplicateName { .. } => None,
-        }
-    }
 }
 
 /// An execution could not be run.
