@@ -91,6 +91,10 @@ pub struct Event {
     /// The state the event belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<Cow<'static, str>>,
+    /// Inside a Parallel or Map state: which branch or iteration, e.g. `Enrich/1` (branch 1
+    /// of Parallel state `Enrich`) or `Transform[3]` (item 3 of Map state `Transform`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
     /// The state's or execution's input, as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<Value>,
@@ -129,6 +133,7 @@ impl Event {
             timestamp,
             kind,
             state: None,
+            branch: None,
             input: None,
             output: None,
             error: None,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::definition::Definition;
-use crate::engine::{self, ExecutionContext};
+use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{Execution, ExecutionId};
 use crate::resources::Resources;
 use crate::workflow::{StateRequirement, Workflow};
@@ -43,7 +43,7 @@ pub struct Runtime {
 }
 
 struct Inner {
-    resources: Resources,
+    resources: Arc<Resources>,
     clock: Arc<dyn Clock>,
     workflows: HashMap<TypeId, &'static Definition>,
 }
@@ -66,23 +66,25 @@ impl Runtime {
         self.registered::<W>()?;
         let definition = W::definition();
         let clock = &self.inner.clock;
-        let mut cx = ExecutionContext::new(
-            ExecutionId::random(),
+        let id = ExecutionId::random();
+        let shared = Shared::new(
+            id.clone(),
             definition,
-            &self.inner.resources,
-            clock,
+            Arc::clone(&self.inner.resources),
+            Arc::clone(clock),
         );
         let started_at = clock.now();
-        let (result, status) = engine::drive_with_timeout::<W>(&mut cx, input).await;
+        let (result, status) =
+            engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
         let stopped_at = clock.now();
         Ok(Execution {
-            id: cx.id.clone(),
+            id,
             workflow: definition.name.as_str(),
             status,
             started_at,
             stopped_at,
             result,
-            history: cx.take_history(),
+            history: shared.into_history(),
         })
     }
 
@@ -210,7 +212,7 @@ impl RuntimeBuilder {
         }
         Ok(Runtime {
             inner: Arc::new(Inner {
-                resources: self.resources,
+                resources: Arc::new(self.resources),
                 clock: self.clock,
                 workflows,
             }),

@@ -90,7 +90,7 @@ pub(super) fn expand(model: &Model<'_>) -> TokenStream {
 
                 fn start(
                     input: #input,
-                    cx: &mut #p::ExecutionContext<'_>,
+                    cx: &#p::ExecutionContext<'_>,
                 ) -> #p::Advance<Self, #output> {
                     let _ = &cx;
                     #start
@@ -98,7 +98,7 @@ pub(super) fn expand(model: &Model<'_>) -> TokenStream {
 
                 fn advance<'c>(
                     self,
-                    cx: &'c mut #p::ExecutionContext<'_>,
+                    cx: &'c #p::ExecutionContext<'_>,
                 ) -> impl ::core::future::Future<Output = #p::Advance<Self, #output>> + ::core::marker::Send + 'c {
                     async move {
                         let _ = &cx;
@@ -163,13 +163,13 @@ pub(super) fn fallback(
             impl #p::Machine for #machine {
                 type Workflow = #name;
 
-                fn start(_: #input, _: &mut #p::ExecutionContext<'_>) -> #p::Advance<Self, #output> {
+                fn start(_: #input, _: &#p::ExecutionContext<'_>) -> #p::Advance<Self, #output> {
                     ::core::unreachable!()
                 }
 
                 fn advance<'c>(
                     self,
-                    _: &'c mut #p::ExecutionContext<'_>,
+                    _: &'c #p::ExecutionContext<'_>,
                 ) -> impl ::core::future::Future<Output = #p::Advance<Self, #output>> + ::core::marker::Send + 'c {
                     async move { match self {} }
                 }

@@ -1,8 +1,13 @@
 //! The per-execution context the engine threads through every state: identity, resources,
 //! clock and the history recorder.
+//!
+//! Branches of a Parallel state and iterations of a Map state run concurrently within one
+//! execution. Each runs with its own context, a *lane*, that shares the execution's recorder
+//! but keeps its own chain of `previous_event_id`s and labels its events with the branch.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -14,40 +19,94 @@ use crate::history::{Event, EventType, History};
 use crate::resources::Resources;
 use crate::step::{Heartbeat, States, StepEnv};
 
-/// One running execution, as seen by the engine.
+/// What every lane of one execution shares.
 #[derive(Debug)]
-pub struct ExecutionContext<'r> {
+pub(crate) struct Shared {
     pub(crate) id: ExecutionId,
     pub(crate) definition: &'static Definition,
-    pub(crate) resources: &'r Resources,
-    pub(crate) clock: &'r Arc<dyn Clock>,
-    events: Vec<Event>,
+    pub(crate) resources: Arc<Resources>,
+    pub(crate) clock: Arc<dyn Clock>,
+    events: Mutex<Vec<Event>>,
 }
 
-impl<'r> ExecutionContext<'r> {
+impl Shared {
     pub(crate) fn new(
         id: ExecutionId,
         definition: &'static Definition,
-        resources: &'r Resources,
-        clock: &'r Arc<dyn Clock>,
+        resources: Arc<Resources>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
-        ExecutionContext {
+        Shared {
             id,
             definition,
             resources,
             clock,
-            events: Vec::new(),
+            events: Mutex::new(Vec::new()),
         }
     }
 
-    /// The recorded history so far, leaving the context's empty.
-    pub(crate) fn take_history(&mut self) -> History {
-        History::from_events(std::mem::take(&mut self.events))
+    /// The recorded history.
+    pub(crate) fn into_history(self) -> History {
+        History::from_events(
+            self.events
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+}
+
+/// One running execution (or one branch of it), as seen by the engine.
+#[derive(Debug)]
+pub struct ExecutionContext<'s> {
+    pub(crate) shared: &'s Shared,
+    /// The branch label of this lane (`None` at the top level).
+    branch: Option<Arc<str>>,
+    /// The id of the last event recorded in this lane.
+    last_event: AtomicU64,
+}
+
+impl<'s> ExecutionContext<'s> {
+    /// The top-level lane of an execution.
+    pub(crate) fn root(shared: &'s Shared) -> Self {
+        ExecutionContext {
+            shared,
+            branch: None,
+            last_event: AtomicU64::new(0),
+        }
+    }
+
+    /// A lane for a branch or iteration, labelled `label` below this lane's label; its first
+    /// event follows this lane's last.
+    pub(crate) fn lane(&self, label: &str) -> ExecutionContext<'s> {
+        let branch = match &self.branch {
+            Some(parent) => format!("{parent}/{label}"),
+            None => label.to_owned(),
+        };
+        ExecutionContext {
+            shared: self.shared,
+            branch: Some(branch.into()),
+            last_event: AtomicU64::new(self.last_event.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Continues this lane after the lanes it started have ended: its next event follows the
+    /// latest event of the execution.
+    pub(crate) fn rejoin(&self) {
+        let latest = self.events().last().map_or(0, |event| event.id);
+        self.last_event.store(latest, Ordering::Relaxed);
+    }
+
+    pub(crate) fn definition(&self) -> &'static Definition {
+        self.shared.definition
+    }
+
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.shared.clock
     }
 
     /// The name of a state of this execution's workflow.
     pub(crate) fn state_name(&self, state: StateId) -> &'static str {
-        self.definition.state_name(state)
+        self.shared.definition.state_name(state)
     }
 
     /// What a step's arguments are built from.
@@ -59,28 +118,39 @@ impl<'r> ExecutionContext<'r> {
         heartbeat: Option<&'a Arc<Heartbeat>>,
     ) -> StepEnv<'a> {
         StepEnv {
-            execution_id: &self.id,
-            workflow: self.definition.name.as_str(),
+            execution_id: &self.shared.id,
+            workflow: self.shared.definition.name.as_str(),
             state: self.state_name(state),
             step,
             attempt,
-            resources: self.resources,
+            resources: &self.shared.resources,
             heartbeat,
         }
     }
 
+    fn events(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
+        self.shared
+            .events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Appends an event and lets `fill` set its details.
     pub(crate) fn record(
-        &mut self,
+        &self,
         kind: EventType,
         state: Option<StateId>,
         fill: impl FnOnce(&mut Event),
     ) {
-        let previous = self.events.last().map_or(0, |event| event.id);
-        let mut event = Event::new(previous + 1, previous, self.clock.now(), kind);
+        let timestamp = self.shared.clock.now();
+        let mut events = self.events();
+        let id = events.len() as u64 + 1;
+        let previous = self.last_event.swap(id, Ordering::Relaxed);
+        let mut event = Event::new(id, previous, timestamp, kind);
         event.state = state.map(|state| Cow::Borrowed(self.state_name(state)));
+        event.branch = self.branch.as_deref().map(str::to_owned);
         fill(&mut event);
-        self.events.push(event);
+        events.push(event);
     }
 
     /// Appends an event carrying an input and/or output payload.
@@ -88,7 +158,7 @@ impl<'r> ExecutionContext<'r> {
     /// A payload that cannot be serialised fails the state with `States.Runtime`; nothing is
     /// recorded for it.
     pub(crate) fn record_payload<I: Serialize + ?Sized, O: Serialize + ?Sized>(
-        &mut self,
+        &self,
         kind: EventType,
         state: Option<StateId>,
         input: Option<&I>,
@@ -109,7 +179,7 @@ impl<'r> ExecutionContext<'r> {
 
     /// Appends an event carrying a failure's name and cause.
     pub(crate) fn record_failure(
-        &mut self,
+        &self,
         kind: EventType,
         state: Option<StateId>,
         failure: &ExecutionFailure,

@@ -12,6 +12,7 @@ mod terminal;
 use std::future::Future;
 
 pub use context::ExecutionContext;
+pub(crate) use context::Shared;
 pub use task::{run_task, run_task_with_policies, TaskOutcome};
 pub use terminal::{enter_fail, enter_succeed};
 
@@ -29,13 +30,13 @@ pub trait Machine: Sized + Send + 'static {
     /// Enters the start state with the workflow's input.
     fn start(
         input: <Self::Workflow as Workflow>::Input,
-        cx: &mut ExecutionContext<'_>,
+        cx: &ExecutionContext<'_>,
     ) -> Advance<Self, <Self::Workflow as Workflow>::Output>;
 
     /// Runs the current state and returns where the execution goes next.
     fn advance<'c>(
         self,
-        cx: &'c mut ExecutionContext<'_>,
+        cx: &'c ExecutionContext<'_>,
     ) -> impl Future<Output = Advance<Self, <Self::Workflow as Workflow>::Output>> + Send + 'c;
 
     /// The state the machine is in.
@@ -56,11 +57,11 @@ pub enum Advance<M, O> {
 /// Runs an execution of `W` under its execution timeout: on time-out the running state is
 /// dropped (cancelling its step) and ExecutionTimedOut is recorded.
 pub(crate) async fn drive_with_timeout<W: Workflow>(
-    cx: &mut ExecutionContext<'_>,
+    cx: &ExecutionContext<'_>,
     input: W::Input,
 ) -> (Result<W::Output, ExecutionFailure>, ExecutionStatus) {
-    let limit = cx.definition.execution_timeout();
-    let deadline = cx.clock.sleep(limit);
+    let limit = cx.definition().execution_timeout();
+    let deadline = cx.clock().sleep(limit);
     let finished = tokio::select! {
         biased;
         result = drive::<W>(cx, input) => Some(result),
@@ -86,7 +87,7 @@ pub(crate) async fn drive_with_timeout<W: Workflow>(
 
 /// Runs an execution of `W` from its input to its end, recording history in `cx`.
 async fn drive<W: Workflow>(
-    cx: &mut ExecutionContext<'_>,
+    cx: &ExecutionContext<'_>,
     input: W::Input,
 ) -> Result<W::Output, ExecutionFailure> {
     let started = cx.record_payload(EventType::ExecutionStarted, None, Some(&input), None::<&()>);

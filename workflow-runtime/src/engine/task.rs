@@ -28,7 +28,7 @@ pub enum TaskOutcome<O, I> {
 /// Records TaskStateEntered, TaskScheduled, TaskStarted, then TaskSucceeded and
 /// TaskStateExited, or TaskFailed / TaskTimedOut.
 pub async fn run_task<S: Step>(
-    cx: &mut ExecutionContext<'_>,
+    cx: &ExecutionContext<'_>,
     state: StateId,
     input: S::Input,
 ) -> Result<S::Output, ExecutionFailure> {
@@ -53,7 +53,7 @@ pub async fn run_task<S: Step>(
 /// Each attempt gets a `copy` of the input (its `Clone`), so a retry sees what the first
 /// attempt saw, and a catch target receives it.
 pub async fn run_task_with_policies<S: Step>(
-    cx: &mut ExecutionContext<'_>,
+    cx: &ExecutionContext<'_>,
     state: StateId,
     input: S::Input,
     copy: fn(&S::Input) -> S::Input,
@@ -90,7 +90,7 @@ pub async fn run_task_with_policies<S: Step>(
             .flatten();
         record_failed_attempt(cx, state, &failed, delay);
         if let Some(delay) = delay {
-            cx.clock.sleep(delay).await;
+            cx.clock().sleep(delay).await;
             attempt_number += 1;
             continue;
         }
@@ -124,7 +124,7 @@ fn task_state(
     cx: &ExecutionContext<'_>,
     state: StateId,
 ) -> Result<&'static TaskState, ExecutionFailure> {
-    let definition = cx.definition;
+    let definition = cx.definition();
     match definition.state(state).map(|state| &state.kind) {
         Some(StateKind::Task(task)) => Ok(task),
         // Generated code only runs tasks for Task states; say so plainly if that ever breaks.
@@ -147,7 +147,7 @@ struct FailedAttempt {
 
 /// One attempt: TaskScheduled, TaskStarted, then the step under its timeout and heartbeat.
 async fn attempt<S: Step>(
-    cx: &mut ExecutionContext<'_>,
+    cx: &ExecutionContext<'_>,
     state: StateId,
     task: &TaskState,
     input: S::Input,
@@ -159,7 +159,7 @@ async fn attempt<S: Step>(
     });
     let heartbeat = task
         .heartbeat
-        .map(|_| Arc::new(Heartbeat::new(Arc::clone(cx.clock))));
+        .map(|_| Arc::new(Heartbeat::new(Arc::clone(cx.clock()))));
     let running = S::call(
         input,
         &cx.step_env(state, S::INFO.name(), attempt, heartbeat.as_ref()),
@@ -179,7 +179,7 @@ async fn attempt<S: Step>(
         // The common case: no timer at all.
         (None, None) => running.await,
         (timeout, heartbeat) => {
-            let clock = Arc::clone(cx.clock);
+            let clock = Arc::clone(cx.clock());
             let deadline = async {
                 match timeout {
                     Some(timeout) => clock.sleep(timeout).await,
@@ -229,7 +229,7 @@ fn timed_out(state: &str, error: States, cause: String) -> FailedAttempt {
 
 /// TaskFailed or TaskTimedOut for a failed attempt, with the delay if it will be retried.
 fn record_failed_attempt(
-    cx: &mut ExecutionContext<'_>,
+    cx: &ExecutionContext<'_>,
     state: StateId,
     failed: &FailedAttempt,
     retry_in: Option<Duration>,
@@ -248,7 +248,7 @@ fn record_failed_attempt(
 
 /// TaskSucceeded and TaskStateExited.
 fn exit<O: serde::Serialize>(
-    cx: &mut ExecutionContext<'_>,
+    cx: &ExecutionContext<'_>,
     state: StateId,
     output: O,
 ) -> Result<O, ExecutionFailure> {

@@ -11,7 +11,7 @@ use super::{Advance, ExecutionContext};
 
 /// Enters the Succeed state `state` with `output`, which becomes the execution's output.
 pub fn enter_succeed<M, O: Serialize>(
-    cx: &mut ExecutionContext<'_>,
+    cx: &ExecutionContext<'_>,
     state: StateId,
     output: O,
 ) -> Advance<M, O> {
@@ -38,7 +38,7 @@ pub fn enter_succeed<M, O: Serialize>(
 
 /// Enters the Fail state `state` with `input`, which ends the execution with the state's error.
 pub fn enter_fail<M, O, I: Serialize + ?Sized>(
-    cx: &mut ExecutionContext<'_>,
+    cx: &ExecutionContext<'_>,
     state: StateId,
     input: &I,
 ) -> Advance<M, O> {
@@ -51,7 +51,7 @@ pub fn enter_fail<M, O, I: Serialize + ?Sized>(
         return Advance::Failed(failure);
     }
     let state_name = cx.state_name(state);
-    let failure = match cx.definition.state(state).map(|state| &state.kind) {
+    let failure = match cx.definition().state(state).map(|state| &state.kind) {
         Some(StateKind::Fail(fail)) => ExecutionFailure::new(
             Some(state_name),
             fail.error.clone(),
