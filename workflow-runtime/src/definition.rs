@@ -29,7 +29,8 @@ pub struct Definition {
     pub output_type: String,
     /// The state an execution starts in.
     pub start_at: StateId,
-    /// Every state, in declaration order; a [`StateId`] indexes this list.
+    /// Every state, in declaration order, those inside Parallel and Map branches included
+    /// (state names are unique across the whole workflow); a [`StateId`] indexes this list.
     pub states: Vec<State>,
     /// How long an execution may run (`TimeoutSeconds`); the mode's limit applies when unset.
     #[serde(default, with = "crate::serde_duration::option")]
@@ -51,6 +52,27 @@ impl Definition {
             .enumerate()
             .find(|(_, state)| state.name == name)
             .map(|(index, state)| (StateId(index), state))
+    }
+
+    /// The ids of the top-level states: those outside every Parallel and Map branch.
+    pub fn top_level(&self) -> Vec<StateId> {
+        let nested: std::collections::HashSet<StateId> = self
+            .states
+            .iter()
+            .flat_map(|state| match &state.kind {
+                StateKind::Parallel(parallel) => parallel
+                    .branches
+                    .iter()
+                    .flat_map(|b| b.states.clone())
+                    .collect(),
+                StateKind::Map(map) => map.iterator.states.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        (0..self.states.len())
+            .map(StateId)
+            .filter(|id| !nested.contains(id))
+            .collect()
     }
 
     /// How long an execution may run: the workflow's timeout, or its mode's limit.
@@ -88,20 +110,51 @@ pub struct State {
 }
 
 impl State {
-    /// Every state this one can go to next, catch targets included.
-    pub fn successors(&self) -> impl Iterator<Item = StateId> + '_ {
-        let (next, catchers) = match &self.kind {
-            StateKind::Task(task) => (task.next.state(), task.catch.as_slice()),
-            StateKind::Succeed | StateKind::Fail(_) => (None, &[][..]),
+    /// Every state this one can go to next at its own level, catch targets and Choice
+    /// branches included (the states inside Parallel and Map branches are not).
+    pub fn successors(&self) -> Vec<StateId> {
+        let mut next = Vec::new();
+        let catchers: &[Catcher] = match &self.kind {
+            StateKind::Task(task) => {
+                next.extend(task.next.state());
+                &task.catch
+            }
+            StateKind::Parallel(parallel) => {
+                next.extend(parallel.next.state());
+                &parallel.catch
+            }
+            StateKind::Map(map) => {
+                next.extend(map.next.state());
+                &map.catch
+            }
+            StateKind::Choice(choice) => {
+                next.extend(choice.choices.iter().map(|rule| rule.next));
+                next.push(choice.default);
+                &[]
+            }
+            StateKind::Wait(wait) => {
+                next.extend(wait.next.state());
+                &[]
+            }
+            StateKind::Pass(pass) => {
+                next.extend(pass.next.state());
+                &[]
+            }
+            StateKind::Succeed | StateKind::Fail(_) => &[],
         };
-        next.into_iter()
-            .chain(catchers.iter().map(|catcher| catcher.next))
+        next.extend(catchers.iter().map(|catcher| catcher.next));
+        next
     }
 
-    /// Whether an execution can end in this state.
+    /// Whether an execution (or a branch) can end in this state.
     pub fn is_terminal(&self) -> bool {
         match &self.kind {
             StateKind::Task(task) => task.next == Next::End,
+            StateKind::Parallel(parallel) => parallel.next == Next::End,
+            StateKind::Map(map) => map.next == Next::End,
+            StateKind::Wait(wait) => wait.next == Next::End,
+            StateKind::Pass(pass) => pass.next == Next::End,
+            StateKind::Choice(_) => false,
             StateKind::Succeed | StateKind::Fail(_) => true,
         }
     }
@@ -113,6 +166,16 @@ impl State {
 pub enum StateKind {
     /// Runs a step.
     Task(Box<TaskState>),
+    /// Goes to the first branch whose condition holds, or to the default.
+    Choice(ChoiceState),
+    /// Waits for a duration or until a time, then goes on with its input.
+    Wait(WaitState),
+    /// Passes its input on, unchanged or transformed by a pure function.
+    Pass(PassState),
+    /// Runs branches concurrently on the same input; the output holds each branch's output.
+    Parallel(Box<ParallelState>),
+    /// Runs a branch for every item of a collection; the output holds each item's output.
+    Map(Box<MapState>),
     /// Ends the execution successfully with the state's input as output.
     Succeed,
     /// Ends the execution with an error.
@@ -120,14 +183,119 @@ pub enum StateKind {
 }
 
 impl StateKind {
-    /// The States Language name of the kind: `Task`, `Succeed`, `Fail`, ...
+    /// The States Language name of the kind: `Task`, `Choice`, `Wait`, ...
     pub fn name(&self) -> &'static str {
         match self {
             StateKind::Task(_) => "Task",
+            StateKind::Choice(_) => "Choice",
+            StateKind::Wait(_) => "Wait",
+            StateKind::Pass(_) => "Pass",
+            StateKind::Parallel(_) => "Parallel",
+            StateKind::Map(_) => "Map",
             StateKind::Succeed => "Succeed",
             StateKind::Fail(_) => "Fail",
         }
     }
+}
+
+/// A Choice state: ordered rules, and a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChoiceState {
+    /// The rules, tried in order.
+    pub choices: Vec<ChoiceRule>,
+    /// Where the execution goes when no rule holds.
+    pub default: StateId,
+}
+
+/// One rule of a Choice state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChoiceRule {
+    /// The condition as written in `workflow!` (Rust code, for documentation).
+    pub condition: String,
+    /// Where the execution goes when the condition holds.
+    pub next: StateId,
+}
+
+/// A Wait state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct WaitState {
+    /// How long, or until when.
+    pub wait: WaitFor,
+    /// Where the execution goes after the wait.
+    pub next: Next,
+}
+
+/// What a Wait state waits for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum WaitFor {
+    /// A fixed duration (`Seconds`).
+    Duration(#[serde(with = "crate::serde_duration")] Duration),
+    /// A time taken from the input (`TimestampPath`); the selector as written in `workflow!`.
+    Until(String),
+}
+
+/// A Pass state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PassState {
+    /// The transforming function as written in `workflow!`, if any.
+    pub transform: Option<String>,
+    /// Where the execution goes next.
+    pub next: Next,
+}
+
+/// A sub-machine: one branch of a Parallel state, or the iteration of a Map state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Branch {
+    /// The state the branch starts in.
+    pub start_at: StateId,
+    /// The branch's states (their entries in [`Definition::states`]).
+    pub states: Vec<StateId>,
+}
+
+/// A Parallel state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ParallelState {
+    /// The branches, run concurrently.
+    pub branches: Vec<Branch>,
+    /// Where the execution goes when every branch has succeeded.
+    pub next: Next,
+    /// Retry policies for the state as a whole.
+    #[serde(default)]
+    pub retry: Vec<Retrier>,
+    /// Fallbacks for the state as a whole.
+    #[serde(default)]
+    pub catch: Vec<Catcher>,
+}
+
+/// A Map state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MapState {
+    /// The selector of the items, as written in `workflow!`.
+    pub items: String,
+    /// The branch run for every item.
+    pub iterator: Branch,
+    /// How many items run at once; 0 means no limit.
+    pub max_concurrency: u32,
+    /// How many items may fail before the state fails.
+    pub tolerated_failure_count: Option<u32>,
+    /// What share of items (0–100 %) may fail before the state fails.
+    pub tolerated_failure_percentage: Option<f64>,
+    /// Where the execution goes next.
+    pub next: Next,
+    /// Retry policies for the state as a whole.
+    #[serde(default)]
+    pub retry: Vec<Retrier>,
+    /// Fallbacks for the state as a whole.
+    #[serde(default)]
+    pub catch: Vec<Catcher>,
 }
 
 /// A Task state: runs one step, then goes on.

@@ -8,11 +8,12 @@ pub use std::convert::Infallible;
 pub use std::sync::LazyLock;
 
 pub use crate::definition::{
-    Definition, FailState, Next, State, StateId, StateKind, StepDefinition, TaskState,
+    Branch, ChoiceRule, ChoiceState, Definition, FailState, MapState, Next, ParallelState,
+    PassState, State, StateId, StateKind, StepDefinition, TaskState, WaitFor, WaitState,
 };
 pub use crate::engine::{
-    enter_fail, enter_succeed, run_task, run_task_with_policies, Advance, ExecutionContext,
-    Machine, TaskOutcome,
+    enter_choice, enter_fail, enter_succeed, run_pass, run_task, run_task_with_policies, run_wait,
+    Advance, ExecutionContext, Machine, TaskOutcome,
 };
 pub use crate::mode::Mode;
 pub use crate::retry::{Catcher, Jitter, Retrier};
@@ -232,4 +233,83 @@ pub fn no_catcher<M, O>(cx: &ExecutionContext<'_>, state: StateId) -> Advance<M,
         crate::States::Runtime,
         format!("state `{name}` has no catcher, yet an error was caught"),
     ))
+}
+
+/// A Choice state: `(condition as written, next)` per rule, and the default.
+pub fn choice_state(
+    name: &str,
+    comment: Option<&str>,
+    rules: Vec<(&str, usize)>,
+    default: usize,
+) -> State {
+    state(
+        name,
+        comment,
+        StateKind::Choice(ChoiceState {
+            choices: rules
+                .into_iter()
+                .map(|(condition, next)| ChoiceRule {
+                    condition: condition.to_owned(),
+                    next: StateId(next),
+                })
+                .collect(),
+            default: StateId(default),
+        }),
+    )
+}
+
+/// A Wait state: a fixed duration, or a selector of the time (as written).
+pub fn wait_state(
+    name: &str,
+    comment: Option<&str>,
+    wait_ms: Option<u64>,
+    until: Option<&str>,
+    next: Option<usize>,
+) -> State {
+    let wait = match (wait_ms, until) {
+        (_, Some(selector)) => WaitFor::Until(selector.to_owned()),
+        (ms, None) => WaitFor::Duration(Duration::from_millis(ms.unwrap_or(0))),
+    };
+    state(
+        name,
+        comment,
+        StateKind::Wait(WaitState {
+            wait,
+            next: next_of(next),
+        }),
+    )
+}
+
+/// A Pass state, with its transforming function as written, if any.
+pub fn pass_state(
+    name: &str,
+    comment: Option<&str>,
+    transform: Option<&str>,
+    next: Option<usize>,
+) -> State {
+    state(
+        name,
+        comment,
+        StateKind::Pass(PassState {
+            transform: transform.map(str::to_owned),
+            next: next_of(next),
+        }),
+    )
+}
+
+fn next_of(next: Option<usize>) -> Next {
+    next.map_or(Next::End, |next| Next::State(StateId(next)))
+}
+
+/// Applies a Choice rule's predicate.
+pub fn holds<T: ?Sized>(predicate: impl FnOnce(&T) -> bool, value: &T) -> bool {
+    predicate(value)
+}
+
+/// Applies a Wait state's `until` selector.
+pub fn wake_time<T: ?Sized, W: Into<std::time::SystemTime>>(
+    selector: impl FnOnce(&T) -> W,
+    value: &T,
+) -> std::time::SystemTime {
+    selector(value).into()
 }

@@ -2,6 +2,7 @@
 
 mod expand;
 mod parse;
+mod types;
 mod validate;
 
 use proc_macro2::TokenStream;
@@ -13,12 +14,8 @@ pub(crate) fn workflow(input: TokenStream) -> TokenStream {
     };
     if !errors.is_empty() {
         // The states did not all parse, so wiring checks would report phantom problems.
-        return expand::fallback(&ast, None, &errors);
+        return expand::parse_failure(&ast, &errors);
     }
     let model = validate::validate(&ast, &mut errors);
-    if errors.is_empty() {
-        expand::expand(&model)
-    } else {
-        expand::fallback(&ast, Some(&model), &errors)
-    }
+    expand::expand(&model, &mut errors)
 }

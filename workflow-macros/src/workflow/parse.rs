@@ -23,7 +23,8 @@ use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::{
-    braced, Attribute, GenericArgument, Ident, LitStr, Path, PathArguments, Token, Type, Visibility,
+    braced, Attribute, Expr, GenericArgument, Ident, LitStr, Path, PathArguments, Token, Type,
+    Visibility,
 };
 
 use crate::diagnostics::Errors;
@@ -52,7 +53,7 @@ pub(super) enum Item {
         duration: DurationLit,
     },
     /// `Name: kind ...;`
-    State(StateDecl),
+    State(Box<StateDecl>),
 }
 
 /// `Name: kind ...;`, with the doc comments before it.
@@ -70,6 +71,19 @@ pub(super) enum StateBody {
         next: Ident,
         options: Vec<TaskOption>,
     },
+    /// `choice { |x: &T| condition => State, ..., _ => Default }`
+    Choice {
+        keyword: Ident,
+        rules: Vec<ChoiceRule>,
+        default: Option<Ident>,
+    },
+    /// `wait 30s -> Next` or `wait until selector -> Next`
+    Wait { wait: WaitFor, next: Ident },
+    /// `pass -> Next` or `pass transform -> Next`
+    Pass {
+        transform: Option<Expr>,
+        next: Ident,
+    },
     /// `succeed`
     Succeed,
     /// `fail "Error"` or `fail "Error", cause "Why"`
@@ -77,6 +91,20 @@ pub(super) enum StateBody {
         error: LitStr,
         cause: Option<LitStr>,
     },
+}
+
+/// `condition => State` in a Choice state.
+pub(super) struct ChoiceRule {
+    /// A closure or function taking `&Input` and returning `bool`.
+    pub(super) predicate: Expr,
+    pub(super) target: Ident,
+}
+
+/// What a Wait state waits for.
+pub(super) enum WaitFor {
+    Duration(DurationLit),
+    /// A closure or function taking `&Input` and returning a time.
+    Until(Expr),
 }
 
 /// An option of a task state.
@@ -129,7 +157,7 @@ pub(super) enum RetryValue {
 /// The word that ends an execution after a task: `-> end`.
 pub(super) const END: &str = "end";
 
-const STATE_KINDS: [&str; 3] = ["task", "succeed", "fail"];
+const STATE_KINDS: [&str; 6] = ["task", "choice", "wait", "pass", "succeed", "fail"];
 
 /// Parses the invocation. Errors in the header are fatal; errors in the body are collected
 /// per statement so that every malformed statement is reported.
@@ -268,13 +296,13 @@ impl Parse for Item {
                 "only doc comments (`///`) can go on a state",
             ));
         }
-        Ok(Item::State(StateDecl { attrs, name, body }))
+        Ok(Item::State(Box::new(StateDecl { attrs, name, body })))
     }
 }
 
 impl Parse for StateBody {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let kinds = "`task`, `succeed` or `fail`";
+        let kinds = "`task`, `choice`, `wait`, `pass`, `succeed` or `fail`";
         if input.is_empty() || input.peek(Token![;]) {
             return Err(input.error(format!("expected the state's kind: {kinds}")));
         }
@@ -289,15 +317,7 @@ impl Parse for StateBody {
                         "expected the step to run: `task charge -> Next`",
                     )
                 })?;
-                if !input.peek(Token![->]) {
-                    return Err(
-                        input.error("a task state needs a transition: `-> NextState` or `-> end`")
-                    );
-                }
-                input.parse::<Token![->]>()?;
-                let next = input.call(Ident::parse_any).map_err(|error| {
-                    syn::Error::new(error.span(), "expected the next state's name, or `end`")
-                })?;
+                let next = parse_next(input, "a task state")?;
                 let mut options = Vec::new();
                 while input.peek(Token![,]) {
                     input.parse::<Token![,]>()?;
@@ -311,6 +331,63 @@ impl Parse for StateBody {
                     next,
                     options,
                 })
+            }
+            "choice" => {
+                let body;
+                braced!(body in input);
+                let mut rules = Vec::new();
+                let mut default: Option<Ident> = None;
+                while !body.is_empty() {
+                    if let Some(default) = &default {
+                        return Err(syn::Error::new(
+                            default.span(),
+                            "the default branch `_ => State` must come last",
+                        ));
+                    }
+                    if body.peek(Token![_]) {
+                        body.parse::<Token![_]>()?;
+                        body.parse::<Token![=>]>()?;
+                        default = Some(body.call(Ident::parse_any)?);
+                    } else {
+                        let predicate: Expr = body.parse()?;
+                        if !body.peek(Token![=>]) {
+                            return Err(body.error("expected `=> State` after the condition"));
+                        }
+                        body.parse::<Token![=>]>()?;
+                        let target = body.call(Ident::parse_any)?;
+                        rules.push(ChoiceRule { predicate, target });
+                    }
+                    if body.is_empty() {
+                        break;
+                    }
+                    body.parse::<Token![,]>()?;
+                }
+                Ok(StateBody::Choice {
+                    keyword,
+                    rules,
+                    default,
+                })
+            }
+            "wait" => {
+                let wait = if input.peek(Ident::peek_any)
+                    && input.fork().call(Ident::parse_any)? == "until"
+                {
+                    input.call(Ident::parse_any)?;
+                    WaitFor::Until(expr_before_arrow(input)?)
+                } else {
+                    WaitFor::Duration(input.parse()?)
+                };
+                let next = parse_next(input, "a wait state")?;
+                Ok(StateBody::Wait { wait, next })
+            }
+            "pass" => {
+                let transform = if input.peek(Token![->]) {
+                    None
+                } else {
+                    Some(expr_before_arrow(input)?)
+                };
+                let next = parse_next(input, "a pass state")?;
+                Ok(StateBody::Pass { transform, next })
             }
             "succeed" => Ok(StateBody::Succeed),
             "fail" => {
@@ -350,7 +427,50 @@ impl Parse for StateBody {
     }
 }
 
-/// The statement's `;` (optional after the last statement), and nothing after it.
+/// An expression followed by `-> Next`. Rust's grammar would read `x -> Next` as `x - >...`,
+/// so the expression is cut at the first `->` that leaves a whole expression before it (the
+/// `->` of a closure's return type does not).
+fn expr_before_arrow(input: ParseStream<'_>) -> syn::Result<Expr> {
+    let tokens: Vec<TokenTree> = input.fork().parse::<TokenStream>()?.into_iter().collect();
+    let arrows = tokens
+        .windows(2)
+        .enumerate()
+        .filter_map(|(index, pair)| match pair {
+            [TokenTree::Punct(minus), TokenTree::Punct(greater)]
+                if minus.as_char() == '-'
+                    && minus.spacing() == proc_macro2::Spacing::Joint
+                    && greater.as_char() == '>' =>
+            {
+                Some(index)
+            }
+            _ => None,
+        });
+    for arrow in arrows {
+        let before: TokenStream = tokens[..arrow].iter().cloned().collect();
+        if let Ok(expr) = syn::parse2::<Expr>(before) {
+            // Consume exactly the tokens of the expression.
+            for _ in 0..arrow {
+                input.parse::<TokenTree>()?;
+            }
+            return Ok(expr);
+        }
+    }
+    Err(input.error("expected an expression followed by `-> NextState`"))
+}
+
+/// `-> Next` (or `-> end`) after a state's main clause.
+fn parse_next(input: ParseStream<'_>, what: &str) -> syn::Result<Ident> {
+    if !input.peek(Token![->]) {
+        return Err(input.error(format!(
+            "{what} needs a transition: `-> NextState` or `-> end`"
+        )));
+    }
+    input.parse::<Token![->]>()?;
+    input
+        .call(Ident::parse_any)
+        .map_err(|error| syn::Error::new(error.span(), "expected the next state's name, or `end`"))
+}
+
 const TASK_OPTIONS: [&str; 4] = ["retry", "catch", "timeout", "heartbeat"];
 
 impl Parse for TaskOption {
@@ -514,6 +634,7 @@ impl Parse for RetryParam {
     }
 }
 
+/// The statement's `;` (optional after the last statement), and nothing after it.
 fn expect_end(input: ParseStream<'_>) -> syn::Result<()> {
     if input.peek(Token![;]) {
         input.parse::<Token![;]>()?;

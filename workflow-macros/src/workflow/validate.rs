@@ -8,7 +8,8 @@ use proc_macro2::Span;
 use syn::{Ident, Lit};
 
 use super::parse::{
-    ErrorRef, Item, RetryParam, RetryValue, StateBody, StateDecl, TaskOption, WorkflowAst, END,
+    ErrorRef, Item, RetryParam, RetryValue, StateBody, StateDecl, TaskOption, WaitFor, WorkflowAst,
+    END,
 };
 use crate::diagnostics::Errors;
 use crate::duration::DurationLit;
@@ -54,10 +55,18 @@ pub(super) struct Model<'a> {
 
 pub(super) struct StateModel<'a> {
     pub(super) decl: &'a StateDecl,
-    /// Where a task goes on success.
+    /// Where a task, wait or pass state goes next.
     pub(super) next: Option<Edge<'a>>,
     /// A task's options.
     pub(super) task: Option<TaskModel<'a>>,
+    /// A Choice state's rules, in order, and its default.
+    pub(super) choice: Option<ChoiceModel<'a>>,
+}
+
+/// A Choice state's targets.
+pub(super) struct ChoiceModel<'a> {
+    pub(super) rules: Vec<Edge<'a>>,
+    pub(super) default: Option<Edge<'a>>,
 }
 
 /// What a task state declares besides its step and next state.
@@ -136,7 +145,11 @@ impl Model<'_> {
             .task
             .iter()
             .flat_map(|task| task.catches.iter().map(|catch| catch.edge));
-        state.next.into_iter().chain(catches)
+        let choices = state
+            .choice
+            .iter()
+            .flat_map(|choice| choice.rules.iter().copied().chain(choice.default));
+        state.next.into_iter().chain(catches).chain(choices)
     }
 }
 
@@ -174,6 +187,7 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
             decl,
             next: None,
             task: None,
+            choice: None,
         });
     }
 
@@ -190,7 +204,7 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
         } else if wanted == END {
             errors.at(
                 written.span(),
-                "a catcher needs a state to go to, not `end`: add a `succeed` or `fail` state and catch into it",
+                "this transition needs a state to go to, not `end`: add a `succeed` or `fail` state and go there",
             );
             Target::Unknown { likely: None }
         } else {
@@ -252,11 +266,56 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
         );
     }
     for state in &mut states {
-        if let StateBody::Task { next, options, .. } = &state.decl.body {
-            state.next = Some(resolve(next, true, errors));
-            state.task = Some(task_model(options, mode, errors, &mut |target, errors| {
-                resolve(target, false, errors)
-            }));
+        match &state.decl.body {
+            StateBody::Task { next, options, .. } => {
+                state.next = Some(resolve(next, true, errors));
+                state.task = Some(task_model(options, mode, errors, &mut |target, errors| {
+                    resolve(target, false, errors)
+                }));
+            }
+            StateBody::Wait { wait, next, .. } => {
+                if let WaitFor::Duration(duration) = wait {
+                    if mode == Mode::Express && duration.millis > EXPRESS_MAX_MILLIS {
+                        errors.at(
+                            duration.span,
+                            format!(
+                                "this wait is longer than the mode allows: {}",
+                                Mode::Express.limit_text()
+                            ),
+                        );
+                    }
+                }
+                state.next = Some(resolve(next, true, errors));
+            }
+            StateBody::Pass { next, .. } => state.next = Some(resolve(next, true, errors)),
+            StateBody::Choice {
+                keyword,
+                rules,
+                default,
+            } => {
+                if rules.is_empty() {
+                    errors.at(
+                        keyword.span(),
+                        "a Choice state needs at least one rule: `|input: &T| condition => State`",
+                    );
+                }
+                if default.is_none() {
+                    errors.at(
+                        keyword.span(),
+                        "a Choice state needs a default branch, last: `_ => State`; to fail when no rule holds, make the default a `fail` state",
+                    );
+                }
+                state.choice = Some(ChoiceModel {
+                    rules: rules
+                        .iter()
+                        .map(|rule| resolve(&rule.target, false, errors))
+                        .collect(),
+                    default: default
+                        .as_ref()
+                        .map(|default| resolve(default, false, errors)),
+                });
+            }
+            StateBody::Succeed | StateBody::Fail { .. } => {}
         }
     }
 

@@ -6,6 +6,7 @@
 //! variant. [`drive`] is the loop over any such machine.
 
 mod context;
+mod flow;
 mod task;
 mod terminal;
 
@@ -13,6 +14,7 @@ use std::future::Future;
 
 pub use context::ExecutionContext;
 pub(crate) use context::Shared;
+pub use flow::{enter_choice, run_pass, run_wait};
 pub use task::{run_task, run_task_with_policies, TaskOutcome};
 pub use terminal::{enter_fail, enter_succeed};
 

@@ -1,0 +1,232 @@
+//! The machine's code: entering the start state, and one `advance` arm per state kind.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::wiring::{find, respan, EdgeKey};
+use super::{private, step_alias, Expansion};
+use crate::workflow::parse::{StateBody, WaitFor};
+use crate::workflow::validate::{Edge, Target, TaskModel};
+
+/// The body of `Machine::start`: the start transition of the workflow's input.
+pub(super) fn start(x: &Expansion<'_, '_>) -> TokenStream {
+    match x.model.start {
+        Some(edge) => transition(x, EdgeKey::Start, edge, &quote!(input)),
+        None => quote!(::core::unreachable!()),
+    }
+}
+
+/// The `advance` arm of the state `index`.
+pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
+    let p = private();
+    let decl = x.model.state(index);
+    let variant = &decl.name;
+    let next = || match x.model.states[index].next {
+        Some(edge) => transition(x, EdgeKey::Next(index), edge, &quote!(value)),
+        None => quote!(::core::unreachable!()),
+    };
+    match &decl.body {
+        StateBody::Task { .. } => task_arm(x, index),
+        StateBody::Choice { rules, .. } => {
+            let tests = (0..rules.len()).map(|rule| {
+                let test = rule_ident(x, index, rule);
+                quote!(if Self::#test(&input) { ::core::option::Option::Some(#rule) } else)
+            });
+            let choice = x.model.states[index].choice.as_ref();
+            let rule_arms = choice
+                .into_iter()
+                .flat_map(|choice| choice.rules.iter())
+                .enumerate()
+                .map(|(rule, edge)| {
+                    let target = transition(x, EdgeKey::Rule(index, rule), *edge, &quote!(value));
+                    quote!(::core::option::Option::Some(#rule) => #target,)
+                });
+            let default = match choice.and_then(|choice| choice.default) {
+                Some(edge) => transition(x, EdgeKey::Default(index), edge, &quote!(value)),
+                None => quote!(::core::unreachable!()),
+            };
+            quote! {
+                Self::#variant(input) => {
+                    let rule = #(#tests)* { ::core::option::Option::None };
+                    if let ::core::result::Result::Err(failure) = #p::enter_choice(cx, #p::StateId(#index), &input, rule) {
+                        return #p::Advance::Failed(failure);
+                    }
+                    let value = input;
+                    match rule {
+                        #(#rule_arms)*
+                        _ => #default,
+                    }
+                }
+            }
+        }
+        StateBody::Wait { wait, .. } => {
+            let until = match wait {
+                WaitFor::Until(_) => {
+                    let selector = format_ident!("__until_{}", decl.name);
+                    quote!(::core::option::Option::Some(Self::#selector(&input)))
+                }
+                WaitFor::Duration(_) => quote!(::core::option::Option::None),
+            };
+            let next = next();
+            quote! {
+                Self::#variant(input) => {
+                    let until = #until;
+                    match #p::run_wait(cx, #p::StateId(#index), input, until).await {
+                        ::core::result::Result::Ok(value) => #next,
+                        ::core::result::Result::Err(failure) => #p::Advance::Failed(failure),
+                    }
+                }
+            }
+        }
+        StateBody::Pass { transform, .. } => {
+            let transform = match transform {
+                Some(transform) => quote_spanned!(transform.span()=> #transform),
+                None => quote!(|value| value),
+            };
+            let next = next();
+            quote! {
+                Self::#variant(input) => match #p::run_pass(cx, #p::StateId(#index), input, #transform) {
+                    ::core::result::Result::Ok(value) => #next,
+                    ::core::result::Result::Err(failure) => #p::Advance::Failed(failure),
+                },
+            }
+        }
+        // Not variants: they end the execution where they are reached.
+        StateBody::Succeed | StateBody::Fail { .. } => TokenStream::new(),
+    }
+}
+
+fn rule_ident(x: &Expansion<'_, '_>, index: usize, rule: usize) -> syn::Ident {
+    format_ident!("__rule_{}_{}", x.model.state(index).name, rule)
+}
+
+/// Choice rules and Wait selectors as functions over the state's typed input, spanned at the
+/// user's code so that a predicate over the wrong type is reported there.
+pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
+    let p = private();
+    let mut selectors = TokenStream::new();
+    for index in 0..x.model.states.len() {
+        let Some(input) = x.types.input(index) else {
+            continue;
+        };
+        match &x.model.state(index).body {
+            StateBody::Choice { rules, .. } => {
+                for (rule, written) in rules.iter().enumerate() {
+                    let ident = rule_ident(x, index, rule);
+                    let predicate = &written.predicate;
+                    let input = respan(input.clone(), predicate.span());
+                    let p = respan(p.clone(), predicate.span());
+                    selectors.extend(quote_spanned! {predicate.span()=>
+                        fn #ident(value: &#input) -> bool {
+                            #p::holds(#predicate, value)
+                        }
+                    });
+                }
+            }
+            StateBody::Wait {
+                wait: WaitFor::Until(selector),
+                ..
+            } => {
+                let ident = format_ident!("__until_{}", x.model.state(index).name);
+                let input = respan(input.clone(), selector.span());
+                let p = respan(p.clone(), selector.span());
+                selectors.extend(quote_spanned! {selector.span()=>
+                    fn #ident(value: &#input) -> ::std::time::SystemTime {
+                        #p::wake_time(#selector, value)
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+    selectors
+}
+
+fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
+    let p = private();
+    let step = step_alias(x.model, index);
+    let variant = &x.model.state(index).name;
+    let next = match x.model.states[index].next {
+        Some(edge) => transition(x, EdgeKey::Next(index), edge, &quote!(value)),
+        None => quote!(::core::unreachable!()),
+    };
+    let task = x.model.states[index].task.as_ref();
+    let Some(policy_span) = task.and_then(TaskModel::policy_span) else {
+        return quote! {
+            Self::#variant(input) => match #p::run_task::<#step>(cx, #p::StateId(#index), input).await {
+                ::core::result::Result::Ok(value) => #next,
+                ::core::result::Result::Err(failure) => #p::Advance::Failed(failure),
+            },
+        };
+    };
+    let catches = task.map(|task| task.catches.as_slice()).unwrap_or_default();
+    let caught_arms = catches.iter().enumerate().map(|(catcher, catch)| {
+        let target = transition(
+            x,
+            EdgeKey::Catch(index, catcher),
+            catch.edge,
+            &quote!(value),
+        );
+        // The last catcher's arm takes any index, so the match is exhaustive.
+        let pattern = if catcher + 1 == catches.len() {
+            quote!(_)
+        } else {
+            quote!(#catcher)
+        };
+        quote!(#p::TaskOutcome::Caught(#pattern, value) => #target,)
+    });
+    let no_catcher = catches
+        .is_empty()
+        .then(|| quote!(#p::TaskOutcome::Caught(_, _) => #p::no_catcher(cx, #p::StateId(#index)),));
+    // Retrying and catching need a copy of the input: its `Clone`, named at the first
+    // `retry`/`catch` so that a payload without `Clone` is reported there.
+    let copy =
+        quote_spanned!(policy_span=> <<#step as #p::Step>::Input as ::core::clone::Clone>::clone);
+    quote! {
+        Self::#variant(input) => match #p::run_task_with_policies::<#step>(cx, #p::StateId(#index), input, #copy).await {
+            #p::TaskOutcome::Succeeded(value) => #next,
+            #(#caught_arms)*
+            #no_catcher
+            #p::TaskOutcome::Failed(failure) => #p::Advance::Failed(failure),
+        },
+    }
+}
+
+/// The expression that takes `value` along `edge` and returns the `Advance`. With a wiring,
+/// the value goes through it; without one (a type only rustc knows), the construction itself
+/// is spanned at the target, so a mismatch is still reported at the arrow.
+fn transition(
+    x: &Expansion<'_, '_>,
+    key: EdgeKey,
+    edge: Edge<'_>,
+    value: &TokenStream,
+) -> TokenStream {
+    let p = private();
+    let span = edge.written.span();
+    let wired = match find(&x.wirings, key) {
+        Some(wiring) => {
+            let ident = &wiring.ident;
+            quote!(Self::#ident(#value))
+        }
+        None => respan(value.clone(), span),
+    };
+    match edge.target {
+        Target::State(index) => {
+            let decl = x.model.state(index);
+            match &decl.body {
+                StateBody::Succeed => {
+                    quote_spanned!(span=> #p::enter_succeed(cx, #p::StateId(#index), #wired))
+                }
+                StateBody::Fail { .. } => quote!(#p::enter_fail(cx, #p::StateId(#index), &#value)),
+                _ => {
+                    // The variant named at the arrow too, so a mismatch points only there.
+                    let variant = syn::Ident::new(&decl.name.to_string(), span);
+                    quote_spanned!(span=> #p::Advance::Next(Self::#variant(#wired)))
+                }
+            }
+        }
+        Target::End => quote_spanned!(span=> #p::Advance::Succeeded(#wired)),
+        Target::Unknown { .. } => quote!(::core::unreachable!()),
+    }
+}

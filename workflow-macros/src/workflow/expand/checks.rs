@@ -1,0 +1,141 @@
+//! Checks of `retry`/`catch` errors and of timeouts that only rustc can make.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+
+use super::{private, task_states, tidy};
+use crate::workflow::validate::{ErrorModel, Mode, Model, TaskModel, EXPRESS_MAX_MILLIS};
+
+fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
+    model.states[index].task.as_ref()
+}
+
+/// For every error named in `retry`/`catch`, a function rustc checks against the step's error
+/// type, spanned at the error's path: naming a variant the type lacks, or another type's
+/// variant, is a compile error there.
+pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
+    let p = private();
+    let mut checks = TokenStream::new();
+    for (index, step) in task_states(model) {
+        let Some(task) = task_model(model, index) else {
+            continue;
+        };
+        let lists = task
+            .retries
+            .iter()
+            .map(|retry| &retry.errors)
+            .chain(task.catches.iter().map(|catch| &catch.errors));
+        for (number, error) in lists.flatten().enumerate() {
+            let ident = format_ident!("__error_{}_{}", model.state(index).name, number);
+            let check = match error {
+                ErrorModel::Variant(written) => {
+                    let path = written.path();
+                    quote_spanned! {written.span()=>
+                        fn #ident(error: &<#step as #p::Step>::Error) -> bool {
+                            ::core::matches!(error, #path { .. })
+                        }
+                    }
+                }
+                ErrorModel::AllOf(written) => {
+                    let type_path = written.type_path();
+                    quote_spanned! {written.span()=>
+                        fn #ident(error: &<#step as #p::Step>::Error) -> &#type_path {
+                            error
+                        }
+                    }
+                }
+                ErrorModel::Predefined { .. } => continue,
+            };
+            checks.extend(check);
+        }
+    }
+    checks
+}
+
+/// Constant assertions about timeouts that depend on `#[step(...)]` options, which only the
+/// compiler sees: handling `States.Timeout` needs a timeout, the heartbeat must be shorter than
+/// the timeout, and an Express task's timeout fits in five minutes.
+pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
+    let p = private();
+    let mut checks = TokenStream::new();
+    for (index, step) in task_states(model) {
+        let Some(task) = task_model(model, index) else {
+            continue;
+        };
+        let decl = model.state(index);
+        let state = decl.name.to_string();
+        let step_text = decl
+            .step()
+            .map(|path| tidy(&path.to_token_stream().to_string()))
+            .unwrap_or_default();
+        let millis = |duration: Option<crate::duration::DurationLit>| match duration {
+            Some(duration) => {
+                let millis = duration.millis;
+                quote!(::core::option::Option::Some(#millis))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let timeout = millis(task.timeout);
+        let heartbeat = millis(task.heartbeat);
+        let handled = task
+            .retries
+            .iter()
+            .map(|retry| &retry.errors)
+            .chain(task.catches.iter().map(|catch| &catch.errors))
+            .flatten();
+        for error in handled {
+            let ErrorModel::Predefined { name, written } = error else {
+                continue;
+            };
+            let (needs_heartbeat, setting) = match *name {
+                "States.Timeout" => (false, "timeout"),
+                "States.HeartbeatTimeout" => (true, "heartbeat"),
+                _ => continue,
+            };
+            let message = format!(
+                "state `{state}` handles `{name}`, but neither the state nor its step `{step_text}` has a {setting}: add `{setting} 10s` to the state or `#[step({setting} = \"10s\")]` to the step"
+            );
+            let state_value = if needs_heartbeat {
+                &heartbeat
+            } else {
+                &timeout
+            };
+            let getter = if needs_heartbeat {
+                quote!(heartbeat)
+            } else {
+                quote!(timeout)
+            };
+            checks.extend(quote_spanned! {written.span()=>
+                const _: () = ::core::assert!(
+                    #p::has_duration(#state_value, <#step as #p::Step>::INFO.#getter()),
+                    #message
+                );
+            });
+        }
+        let span = decl.name.span();
+        // Both set on the state: validation already compared them.
+        if task.timeout.is_none() || task.heartbeat.is_none() {
+            let message = format!(
+                "state `{state}`: the heartbeat interval of step `{step_text}` must be shorter than its timeout"
+            );
+            checks.extend(quote_spanned! {span=>
+                const _: () = ::core::assert!(
+                    #p::heartbeat_below_timeout(#timeout, #heartbeat, <#step as #p::Step>::INFO),
+                    #message
+                );
+            });
+        }
+        if model.mode == Mode::Express && task.timeout.is_none() {
+            let message = format!(
+                "state `{state}`: the timeout of step `{step_text}` is longer than an Express workflow may run (5 minutes)"
+            );
+            checks.extend(quote_spanned! {span=>
+                const _: () = ::core::assert!(
+                    #p::timeout_within(<#step as #p::Step>::INFO, #EXPRESS_MAX_MILLIS),
+                    #message
+                );
+            });
+        }
+    }
+    checks
+}

@@ -1,0 +1,356 @@
+//! Generating the workflow type, its definition and its typed state machine.
+//!
+//! The machine is an enum with one variant per state that does work (task, choice, wait,
+//! pass), holding that state's typed input; Succeed and Fail states end the execution where
+//! they are reached. Every transition passes its value through a tiny *wiring function* whose
+//! parameter is the source's output type and whose return type is the target's input type,
+//! spanned at the transition's target: rustc then reports a type mismatch right at the arrow
+//! the user wrote. Errors named in `retry`/`catch` and Choice predicates are checked the same
+//! way, by functions spanned at the user's tokens.
+
+mod arms;
+mod checks;
+mod definition;
+mod wiring;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::Ident;
+
+use super::parse::{StateBody, WorkflowAst};
+use super::types::Types;
+use super::validate::Model;
+use crate::diagnostics::Errors;
+use wiring::Wiring;
+
+/// The path generated code uses to reach the runtime.
+fn private() -> TokenStream {
+    quote!(::workflow::__private)
+}
+
+/// A model with what expansion derives from it.
+struct Expansion<'m, 'a> {
+    model: &'m Model<'a>,
+    types: Types,
+    wirings: Vec<Wiring>,
+}
+
+impl<'m, 'a> Expansion<'m, 'a> {
+    fn new(model: &'m Model<'a>, errors: &mut Errors) -> Self {
+        let types = Types::infer(
+            model,
+            &|index| step_alias(model, index).into_token_stream(),
+            errors,
+        );
+        let wirings = wiring::wirings(model, &types);
+        Expansion {
+            model,
+            types,
+            wirings,
+        }
+    }
+
+    fn machine(&self) -> Ident {
+        machine_ident(&self.model.ast.name)
+    }
+
+    /// The states that are variants of the machine: all but Succeed and Fail.
+    fn variant_states(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.model.states.len()).filter(|&index| {
+            !matches!(
+                self.model.state(index).body,
+                StateBody::Succeed | StateBody::Fail { .. }
+            )
+        })
+    }
+}
+
+use quote::ToTokens as _;
+
+/// The expansion of a workflow; on any error, the errors with a fallback that still declares
+/// the type and still lets rustc check what can be checked.
+pub(super) fn expand(model: &Model<'_>, errors: &mut Errors) -> TokenStream {
+    let expansion = Expansion::new(model, errors);
+    if !errors.is_empty() {
+        return fallback(model.ast, Some(&expansion), errors);
+    }
+    full(&expansion)
+}
+
+/// The expansion when the states did not all parse: the errors and the type, nothing that
+/// depends on the states.
+pub(super) fn parse_failure(ast: &WorkflowAst, errors: &Errors) -> TokenStream {
+    fallback(ast, None, errors)
+}
+
+fn full(x: &Expansion<'_, '_>) -> TokenStream {
+    let ast = x.model.ast;
+    let p = private();
+    let name = &ast.name;
+    let vis = &ast.vis;
+    let attrs = &ast.attrs;
+    let input = &ast.input;
+    let output = &ast.output;
+    let machine = x.machine();
+    let generated_doc = definition::generated_doc(x.model);
+    let (input_assoc, output_assoc) = associated_types(ast);
+    let checks = checks(x);
+
+    let variants = x.variant_states().map(|index| {
+        let variant = &x.model.state(index).name;
+        let ty = x.types.input(index);
+        quote!(#variant(#ty))
+    });
+    let start = arms::start(x);
+    let arms = x.variant_states().map(|index| arms::arm(x, index));
+    let state_arms = x.variant_states().map(|index| {
+        let variant = &x.model.state(index).name;
+        quote!(Self::#variant(_) => #p::StateId(#index),)
+    });
+    let definition = definition::definition(x.model);
+    let requirements = task_states(x.model).map(|(index, step)| {
+        let state_name = x.model.state(index).name.to_string();
+        quote!(#p::task_requirements::<#step>(#state_name, out);)
+    });
+
+    quote! {
+        #(#attrs)*
+        #[doc = #generated_doc]
+        #vis struct #name;
+
+        const _: () = {
+            #checks
+
+            #[allow(non_camel_case_types)]
+            #[doc(hidden)]
+            #vis enum #machine {
+                #(#variants,)*
+            }
+
+            impl #p::Workflow for #name {
+                #input_assoc
+                #output_assoc
+                type Machine = #machine;
+
+                fn definition() -> &'static #p::Definition {
+                    static DEFINITION: #p::LazyLock<#p::Definition> = #p::LazyLock::new(|| #definition);
+                    &DEFINITION
+                }
+
+                fn requirements(out: &mut ::std::vec::Vec<#p::StateRequirement>) {
+                    let _ = &out;
+                    #(#requirements)*
+                }
+            }
+
+            impl #p::Machine for #machine {
+                type Workflow = #name;
+
+                fn start(
+                    input: #input,
+                    cx: &#p::ExecutionContext<'_>,
+                ) -> #p::Advance<Self, #output> {
+                    let _ = &cx;
+                    #start
+                }
+
+                fn advance<'c>(
+                    self,
+                    cx: &'c #p::ExecutionContext<'_>,
+                ) -> impl ::core::future::Future<Output = #p::Advance<Self, #output>> + ::core::marker::Send + 'c {
+                    async move {
+                        let _ = &cx;
+                        match self {
+                            #(#arms)*
+                        }
+                    }
+                }
+
+                fn state(&self) -> #p::StateId {
+                    match *self {
+                        #(#state_arms)*
+                    }
+                }
+            }
+        };
+    }
+}
+
+/// What is emitted when there are errors: the errors, the workflow type (so code using it
+/// does not pile up further errors), and the type checks of everything that could be resolved
+/// (so type mismatches are reported in the same build).
+fn fallback(
+    ast: &WorkflowAst,
+    expansion: Option<&Expansion<'_, '_>>,
+    errors: &Errors,
+) -> TokenStream {
+    let p = private();
+    let name = &ast.name;
+    let vis = &ast.vis;
+    let attrs = &ast.attrs;
+    let input = &ast.input;
+    let output = &ast.output;
+    let machine = machine_ident(name);
+    let (input_assoc, output_assoc) = associated_types(ast);
+    let checks = expansion.map(checks).unwrap_or_default();
+    let errors = errors.to_compile_errors();
+    quote! {
+        #errors
+
+        #(#attrs)*
+        #vis struct #name;
+
+        const _: () = {
+            #checks
+
+            #[doc(hidden)]
+            #vis enum #machine {}
+
+            impl #p::Workflow for #name {
+                #input_assoc
+                #output_assoc
+                type Machine = #machine;
+
+                fn definition() -> &'static #p::Definition {
+                    ::core::unreachable!()
+                }
+
+                fn requirements(_: &mut ::std::vec::Vec<#p::StateRequirement>) {}
+            }
+
+            impl #p::Machine for #machine {
+                type Workflow = #name;
+
+                fn start(_: #input, _: &#p::ExecutionContext<'_>) -> #p::Advance<Self, #output> {
+                    ::core::unreachable!()
+                }
+
+                fn advance<'c>(
+                    self,
+                    _: &'c #p::ExecutionContext<'_>,
+                ) -> impl ::core::future::Future<Output = #p::Advance<Self, #output>> + ::core::marker::Send + 'c {
+                    async move { match self {} }
+                }
+
+                fn state(&self) -> #p::StateId {
+                    match *self {}
+                }
+            }
+        };
+    }
+}
+
+/// Everything rustc checks for us, needed by the full expansion and emitted by the fallback
+/// too: step aliases, wiring functions, error-type checks, Choice and Wait selectors and
+/// constant assertions on step timeouts.
+fn checks(x: &Expansion<'_, '_>) -> TokenStream {
+    let machine = x.machine();
+    let aliases = step_aliases(x.model);
+    let wiring_fns = x.wirings.iter().map(Wiring::function);
+    let error_checks = checks::error_checks(x.model);
+    let selectors = arms::selectors(x);
+    let timing_checks = checks::timing_checks(x.model);
+    quote! {
+        #aliases
+        #timing_checks
+
+        #[allow(non_snake_case, dead_code)]
+        impl #machine {
+            #(#wiring_fns)*
+            #error_checks
+            #selectors
+        }
+    }
+}
+
+/// `type Input = ...;` and `type Output = ...;`, spanned at the user's types so that problems
+/// with them (a private type in a public workflow, a type that is not a payload) point there.
+fn associated_types(ast: &WorkflowAst) -> (TokenStream, TokenStream) {
+    let input = &ast.input;
+    let output = &ast.output;
+    (
+        quote_spanned!(input.span()=> type Input = #input;),
+        quote_spanned!(output.span()=> type Output = #output;),
+    )
+}
+
+fn machine_ident(name: &Ident) -> Ident {
+    format_ident!("__{}Machine", name)
+}
+
+/// The task states, each with the alias naming its step type.
+fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (usize, Ident)> + 'm {
+    (0..model.states.len()).filter_map(|index| {
+        model
+            .state(index)
+            .step()
+            .map(|_| (index, step_alias(model, index)))
+    })
+}
+
+/// The alias through which generated code names a task state's step type. Naming the step
+/// once means a path that is not a step is reported once, at the user's token.
+fn step_alias(model: &Model<'_>, index: usize) -> Ident {
+    format_ident!("__step_{}", model.state(index).name)
+}
+
+fn step_aliases(model: &Model<'_>) -> TokenStream {
+    let aliases = (0..model.states.len()).filter_map(|index| {
+        let step = model.state(index).step()?;
+        let alias = step_alias(model, index);
+        Some(quote_spanned! {step.span()=>
+            #[allow(non_camel_case_types)]
+            type #alias = #step;
+        })
+    });
+    quote!(#(#aliases)*)
+}
+
+fn option_str(text: Option<String>) -> TokenStream {
+    match text {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn option_u64(value: Option<u64>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// Token text without the spaces `to_string` puts around `::`, `<`, `>`, `.`, `&` and
+/// parentheses.
+fn tidy(text: &str) -> String {
+    text.replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" : ", ": ")
+        .replace(" < ", "<")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace(" . ", ".")
+        .replace("& ", "&")
+        .replace(" (", "(")
+        .replace("( ", "(")
+        .replace(" )", ")")
+}
+
+/// An expression as text for documentation and definitions, formatted as rustfmt would:
+/// `|order: &Order| order.total > 100`. Multi-line code is joined into one line.
+fn expr_text(expr: &syn::Expr) -> String {
+    let file: syn::File = syn::parse_quote!(fn __f() { #expr });
+    let formatted = prettyplease::unparse(&file);
+    let lines: Vec<&str> = formatted.lines().collect();
+    // The first and last lines are the wrapping function's.
+    let body = lines
+        .get(1..lines.len().saturating_sub(1))
+        .unwrap_or_default();
+    body.iter()
+        .map(|line| line.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

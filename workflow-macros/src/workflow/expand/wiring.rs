@@ -1,0 +1,162 @@
+//! Wiring functions: one type check per transition.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::Ident;
+
+use super::private;
+use crate::workflow::parse::StateBody;
+use crate::workflow::types::Types;
+use crate::workflow::validate::{Edge, Model, Target};
+
+/// Which transition a wiring checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EdgeKey {
+    /// From the workflow's input to the start state.
+    Start,
+    /// From a state (by index) to its next state.
+    Next(usize),
+    /// From a task state to the target of its catcher (by index).
+    Catch(usize, usize),
+    /// From a Choice state to the target of its rule (by index).
+    Rule(usize, usize),
+    /// From a Choice state to its default.
+    Default(usize),
+}
+
+/// A type check of one transition: `fn ident(value: from) -> to { value }`.
+pub(super) struct Wiring {
+    key: EdgeKey,
+    /// The transition's written target.
+    span: Span,
+    pub(super) ident: Ident,
+    from: TokenStream,
+    to: TokenStream,
+}
+
+impl Wiring {
+    pub(super) fn function(&self) -> TokenStream {
+        let Wiring {
+            span,
+            ident,
+            from,
+            to,
+            ..
+        } = self;
+        // Everything spanned at the transition's target: a mismatch is reported there, and
+        // nowhere else.
+        let from = respan(from.clone(), *span);
+        let to = respan(to.clone(), *span);
+        quote_spanned! {*span=>
+            #[inline(always)]
+            fn #ident(value: #from) -> #to {
+                value
+            }
+        }
+    }
+}
+
+/// The wiring of the transition `key`, if both its ends have known types.
+pub(super) fn find(wirings: &[Wiring], key: EdgeKey) -> Option<&Wiring> {
+    wirings.iter().find(|wiring| wiring.key == key)
+}
+
+/// `tokens` with every span set to `span`.
+pub(super) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}
+
+/// The type a transition's target receives (`None` for a Fail state: anything goes).
+fn target_type(model: &Model<'_>, types: &Types, target: Target) -> Option<TokenStream> {
+    match target {
+        Target::State(index) => match &model.state(index).body {
+            StateBody::Fail { .. } => None,
+            _ => types.input(index).cloned(),
+        },
+        Target::End => Some(model.ast.output.to_token_stream()),
+        Target::Unknown { .. } => None,
+    }
+}
+
+/// One wiring per transition whose both ends have known types.
+pub(super) fn wirings(model: &Model<'_>, types: &Types) -> Vec<Wiring> {
+    let p = private();
+    let mut wirings = Vec::new();
+    let mut add = |key: EdgeKey, edge: Edge<'_>, from: Option<TokenStream>, label: String| {
+        if let (Some(from), Some(to)) = (from, target_type(model, types, edge.target)) {
+            wirings.push(Wiring {
+                key,
+                span: edge.written.span(),
+                ident: format_ident!("__wire_{}", label),
+                from,
+                to,
+            });
+        }
+    };
+    if let Some(edge) = model.start {
+        add(
+            EdgeKey::Start,
+            edge,
+            Some(model.ast.input.to_token_stream()),
+            "start".to_owned(),
+        );
+    }
+    for (index, state) in model.states.iter().enumerate() {
+        let name = &state.decl.name;
+        let output = types.output(index).cloned();
+        if let Some(edge) = state.next {
+            add(
+                EdgeKey::Next(index),
+                edge,
+                output.clone(),
+                format!("{name}_next"),
+            );
+        }
+        for (catcher, catch) in state
+            .task
+            .iter()
+            .flat_map(|task| task.catches.iter())
+            .enumerate()
+        {
+            let caught = types.input(index).map(|input| quote!(#p::Caught<#input>));
+            add(
+                EdgeKey::Catch(index, catcher),
+                catch.edge,
+                caught,
+                format!("{name}_catch{catcher}"),
+            );
+        }
+        if let Some(choice) = &state.choice {
+            for (rule, edge) in choice.rules.iter().enumerate() {
+                add(
+                    EdgeKey::Rule(index, rule),
+                    *edge,
+                    output.clone(),
+                    format!("{name}_rule{rule}"),
+                );
+            }
+            if let Some(edge) = choice.default {
+                add(
+                    EdgeKey::Default(index),
+                    edge,
+                    output.clone(),
+                    format!("{name}_default"),
+                );
+            }
+        }
+    }
+    wirings
+}

@@ -1,0 +1,114 @@
+//! States that route or hold the data without running a step: Choice, Wait and Pass.
+
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::definition::{StateId, StateKind, WaitFor};
+use crate::execution::ExecutionFailure;
+use crate::history::EventType;
+use crate::step::States;
+
+use super::ExecutionContext;
+
+/// Records a Choice state that took rule `rule` (`None`: the default).
+///
+/// The rules are evaluated by generated code, which knows their types.
+pub fn enter_choice<I: Serialize>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    input: &I,
+    rule: Option<usize>,
+) -> Result<(), ExecutionFailure> {
+    cx.record_payload(
+        EventType::ChoiceStateEntered,
+        Some(state),
+        Some(input),
+        None::<&()>,
+    )?;
+    let next = match cx.definition().state(state).map(|state| &state.kind) {
+        Some(StateKind::Choice(choice)) => match rule {
+            Some(rule) => choice.choices.get(rule).map(|rule| rule.next),
+            None => Some(choice.default),
+        },
+        _ => None,
+    };
+    cx.record_payload(
+        EventType::ChoiceStateExited,
+        Some(state),
+        None::<&()>,
+        Some(input),
+    )?;
+    match next {
+        Some(_) => Ok(()),
+        None => Err(not_a(cx, state, "Choice")),
+    }
+}
+
+/// Runs a Wait state: sleeps on the execution's clock until `until`, or for the state's fixed
+/// duration when `until` is `None`, then hands the input on.
+pub async fn run_wait<I: Serialize>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    input: I,
+    until: Option<SystemTime>,
+) -> Result<I, ExecutionFailure> {
+    let clock = cx.clock();
+    let delay = match (until, cx.definition().state(state).map(|state| &state.kind)) {
+        (Some(until), _) => until.duration_since(clock.now()).unwrap_or(Duration::ZERO),
+        (None, Some(StateKind::Wait(wait))) => match &wait.wait {
+            WaitFor::Duration(duration) => *duration,
+            WaitFor::Until(_) => Duration::ZERO,
+        },
+        (None, _) => return Err(not_a(cx, state, "Wait")),
+    };
+    cx.record_payload(
+        EventType::WaitStateEntered,
+        Some(state),
+        Some(&input),
+        None::<&()>,
+    )?;
+    if !delay.is_zero() {
+        clock.sleep(delay).await;
+    }
+    cx.record_payload(
+        EventType::WaitStateExited,
+        Some(state),
+        None::<&()>,
+        Some(&input),
+    )?;
+    Ok(input)
+}
+
+/// Runs a Pass state: applies `transform` (the identity for a plain `pass`).
+pub fn run_pass<I: Serialize, O: Serialize>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    input: I,
+    transform: impl FnOnce(I) -> O,
+) -> Result<O, ExecutionFailure> {
+    cx.record_payload(
+        EventType::PassStateEntered,
+        Some(state),
+        Some(&input),
+        None::<&()>,
+    )?;
+    let output = transform(input);
+    cx.record_payload(
+        EventType::PassStateExited,
+        Some(state),
+        None::<&()>,
+        Some(&output),
+    )?;
+    Ok(output)
+}
+
+/// The failure when generated code and definition disagree about a state's kind.
+pub(crate) fn not_a(cx: &ExecutionContext<'_>, state: StateId, kind: &str) -> ExecutionFailure {
+    let name = cx.state_name(state);
+    ExecutionFailure::predefined(
+        Some(name),
+        States::Runtime,
+        format!("state `{name}` was run as a {kind} state but is not one"),
+    )
+}
