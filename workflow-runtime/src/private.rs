@@ -6,14 +6,16 @@ use std::time::Duration;
 
 pub use std::convert::Infallible;
 pub use std::sync::LazyLock;
+pub use tokio::try_join;
 
 pub use crate::definition::{
     Branch, ChoiceRule, ChoiceState, Definition, FailState, MapState, Next, ParallelState,
     PassState, State, StateId, StateKind, StepDefinition, TaskState, WaitFor, WaitState,
 };
 pub use crate::engine::{
-    enter_choice, enter_fail, enter_succeed, run_pass, run_task, run_task_with_policies, run_wait,
-    Advance, ExecutionContext, Machine, TaskOutcome,
+    enter_choice, enter_fail, enter_succeed, run_machine as run_branch, run_map, run_map_tolerant,
+    run_pass, run_task, run_task_with_policies, run_wait, Advance, Attempts, ExecutionContext,
+    Machine, Settled, TaskOutcome,
 };
 pub use crate::mode::Mode;
 pub use crate::retry::{Catcher, Jitter, Retrier};
@@ -312,4 +314,80 @@ pub fn wake_time<T: ?Sized, W: Into<std::time::SystemTime>>(
     value: &T,
 ) -> std::time::SystemTime {
     selector(value).into()
+}
+
+/// The items a Map state iterates over, from its selector.
+pub fn select_items<T: ?Sized, C: IntoIterator>(
+    selector: impl FnOnce(&T) -> C,
+    value: &T,
+) -> Vec<C::Item> {
+    selector(value).into_iter().collect()
+}
+
+/// A Parallel state with its branches (`(start, states)` each) and policies.
+pub fn parallel_state(
+    name: &str,
+    comment: Option<&str>,
+    branches: Vec<(usize, Vec<usize>)>,
+    next: Option<usize>,
+    retry: Vec<Retrier>,
+    catch: Vec<Catcher>,
+) -> State {
+    state(
+        name,
+        comment,
+        StateKind::Parallel(Box::new(ParallelState {
+            branches: branches.into_iter().map(branch).collect(),
+            next: next_of(next),
+            retry,
+            catch,
+        })),
+    )
+}
+
+/// What a Map state declares besides its selector and iteration.
+#[derive(Default)]
+pub struct MapOptions {
+    /// `max_concurrency N`.
+    pub max_concurrency: u32,
+    /// `tolerate N`.
+    pub tolerated_failure_count: Option<u32>,
+    /// `tolerate N%`.
+    pub tolerated_failure_percentage: Option<f64>,
+    /// `retry ...` clauses.
+    pub retry: Vec<Retrier>,
+    /// `catch ...` clauses.
+    pub catch: Vec<Catcher>,
+}
+
+/// A Map state: its selector (as written), its iteration (`(start, states)`) and options.
+pub fn map_state(
+    name: &str,
+    comment: Option<&str>,
+    items: &str,
+    iterator: (usize, Vec<usize>),
+    next: Option<usize>,
+    options: MapOptions,
+) -> State {
+    state(
+        name,
+        comment,
+        StateKind::Map(Box::new(MapState {
+            items: items.to_owned(),
+            iterator: branch(iterator),
+            max_concurrency: options.max_concurrency,
+            tolerated_failure_count: options.tolerated_failure_count,
+            tolerated_failure_percentage: options.tolerated_failure_percentage,
+            next: next_of(next),
+            retry: options.retry,
+            catch: options.catch,
+        })),
+    )
+}
+
+fn branch((start, states): (usize, Vec<usize>)) -> Branch {
+    Branch {
+        start_at: StateId(start),
+        states: states.into_iter().map(StateId).collect(),
+    }
 }

@@ -14,7 +14,7 @@ pub trait Workflow: Send + Sync + 'static {
     /// What a successful execution ends with.
     type Output: Payload;
     #[doc(hidden)]
-    type Machine: Machine<Workflow = Self>;
+    type Machine: Machine<Input = Self::Input, Output = Self::Output>;
 
     /// The workflow's states and wiring.
     fn definition() -> &'static Definition;

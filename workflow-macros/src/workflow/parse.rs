@@ -84,6 +84,21 @@ pub(super) enum StateBody {
         transform: Option<Expr>,
         next: Ident,
     },
+    /// `parallel { branch { ... } branch { ... } } -> Next, option, ...`
+    Parallel {
+        keyword: Ident,
+        branches: Vec<Branch>,
+        next: Ident,
+        options: Vec<TaskOption>,
+    },
+    /// `map selector { ... } -> Next, option, ...`
+    Map {
+        keyword: Ident,
+        items: Expr,
+        iteration: Branch,
+        next: Ident,
+        options: Vec<TaskOption>,
+    },
     /// `succeed`
     Succeed,
     /// `fail "Error"` or `fail "Error", cause "Why"`
@@ -98,6 +113,13 @@ pub(super) struct ChoiceRule {
     /// A closure or function taking `&Input` and returning `bool`.
     pub(super) predicate: Expr,
     pub(super) target: Ident,
+}
+
+/// A sub-machine: the body of a Parallel branch or of a Map state's iteration.
+pub(super) struct Branch {
+    /// `branch` (Parallel) or `map` (Map), for errors about the branch as a whole.
+    pub(super) keyword: Ident,
+    pub(super) items: Vec<Item>,
 }
 
 /// What a Wait state waits for.
@@ -131,6 +153,14 @@ pub(super) enum TaskOption {
         keyword: Ident,
         duration: DurationLit,
     },
+    /// `max_concurrency 4` (Map)
+    MaxConcurrency { keyword: Ident, value: syn::LitInt },
+    /// `tolerate 3` or `tolerate 10%` (Map)
+    Tolerate {
+        keyword: Ident,
+        value: syn::Lit,
+        percent: bool,
+    },
 }
 
 /// An error named in `retry` or `catch`: `States::Timeout`, `PaymentError::Declined`,
@@ -157,7 +187,9 @@ pub(super) enum RetryValue {
 /// The word that ends an execution after a task: `-> end`.
 pub(super) const END: &str = "end";
 
-const STATE_KINDS: [&str; 6] = ["task", "choice", "wait", "pass", "succeed", "fail"];
+const STATE_KINDS: [&str; 8] = [
+    "task", "choice", "wait", "pass", "parallel", "map", "succeed", "fail",
+];
 
 /// Parses the invocation. Errors in the header are fatal; errors in the body are collected
 /// per statement so that every malformed statement is reported.
@@ -176,16 +208,10 @@ pub(super) fn parse(input: TokenStream) -> syn::Result<(WorkflowAst, Errors)> {
         let body;
         braced!(body in input);
         let body: TokenStream = body.parse()?;
-        let items = split_statements(body)
-            .into_iter()
-            .filter_map(|statement| match Item::parse.parse2(statement) {
-                Ok(item) => Some(item),
-                Err(error) => {
-                    errors.push(error);
-                    None
-                }
-            })
-            .collect();
+        let items = parse_items(body).unwrap_or_else(|error| {
+            errors.push(error);
+            Vec::new()
+        });
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the workflow's body"));
         }
@@ -302,7 +328,7 @@ impl Parse for Item {
 
 impl Parse for StateBody {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let kinds = "`task`, `choice`, `wait`, `pass`, `succeed` or `fail`";
+        let kinds = "`task`, `choice`, `wait`, `pass`, `parallel`, `map`, `succeed` or `fail`";
         if input.is_empty() || input.peek(Token![;]) {
             return Err(input.error(format!("expected the state's kind: {kinds}")));
         }
@@ -389,6 +415,53 @@ impl Parse for StateBody {
                 let next = parse_next(input, "a pass state")?;
                 Ok(StateBody::Pass { transform, next })
             }
+            "parallel" => {
+                let body;
+                braced!(body in input);
+                let mut branches = Vec::new();
+                while !body.is_empty() {
+                    let branch_keyword = body.call(Ident::parse_any)?;
+                    if branch_keyword != "branch" {
+                        return Err(syn::Error::new(
+                            branch_keyword.span(),
+                            "expected `branch { start State; ... }`",
+                        ));
+                    }
+                    let inner;
+                    braced!(inner in body);
+                    branches.push(Branch {
+                        keyword: branch_keyword,
+                        items: parse_items(inner.parse()?)?,
+                    });
+                    if body.peek(Token![,]) {
+                        body.parse::<Token![,]>()?;
+                    }
+                }
+                let next = parse_next(input, "a parallel state")?;
+                let options = parse_options(input)?;
+                Ok(StateBody::Parallel {
+                    keyword,
+                    branches,
+                    next,
+                    options,
+                })
+            }
+            "map" => {
+                let (items, body) = selector_and_body(input)?;
+                let iteration = Branch {
+                    keyword: keyword.clone(),
+                    items: parse_items(body)?,
+                };
+                let next = parse_next(input, "a map state")?;
+                let options = parse_options(input)?;
+                Ok(StateBody::Map {
+                    keyword,
+                    items,
+                    iteration,
+                    next,
+                    options,
+                })
+            }
             "succeed" => Ok(StateBody::Succeed),
             "fail" => {
                 let error: LitStr = input.parse().map_err(|error| {
@@ -425,6 +498,63 @@ impl Parse for StateBody {
             )),
         }
     }
+}
+
+/// `, option, option...` after a state's transition.
+fn parse_options(input: ParseStream<'_>) -> syn::Result<Vec<TaskOption>> {
+    let mut options = Vec::new();
+    while input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() || input.peek(Token![;]) {
+            break;
+        }
+        options.push(input.parse()?);
+    }
+    Ok(options)
+}
+
+/// The statements of a branch body, each parsed on its own; every malformed statement is
+/// reported.
+fn parse_items(body: TokenStream) -> syn::Result<Vec<Item>> {
+    let mut errors = Errors::default();
+    let items = split_statements(body)
+        .into_iter()
+        .filter_map(|statement| match Item::parse.parse2(statement) {
+            Ok(item) => Some(item),
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        })
+        .collect();
+    errors.finish(items)
+}
+
+/// A Map state's `selector { body } -> ...`: the selector is everything before the brace group
+/// that directly precedes an arrow and leaves a whole expression before it.
+fn selector_and_body(input: ParseStream<'_>) -> syn::Result<(Expr, TokenStream)> {
+    let tokens: Vec<TokenTree> = input.fork().parse::<TokenStream>()?.into_iter().collect();
+    for (index, token) in tokens.iter().enumerate() {
+        let TokenTree::Group(group) = token else {
+            continue;
+        };
+        if group.delimiter() != Delimiter::Brace || !starts_arrow(&tokens[index + 1..]) {
+            continue;
+        }
+        let before: TokenStream = tokens[..index].iter().cloned().collect();
+        if let Ok(selector) = syn::parse2::<Expr>(before) {
+            for _ in 0..=index {
+                input.parse::<TokenTree>()?;
+            }
+            return Ok((selector, group.stream()));
+        }
+    }
+    Err(input.error("expected `map selector { start State; ... } -> Next`, where the selector takes `&Input` and returns the items"))
+}
+
+fn starts_arrow(tokens: &[TokenTree]) -> bool {
+    matches!(tokens, [TokenTree::Punct(minus), TokenTree::Punct(greater), ..]
+        if minus.as_char() == '-' && minus.spacing() == proc_macro2::Spacing::Joint && greater.as_char() == '>')
 }
 
 /// An expression followed by `-> Next`. Rust's grammar would read `x -> Next` as `x - >...`,
@@ -471,14 +601,21 @@ fn parse_next(input: ParseStream<'_>, what: &str) -> syn::Result<Ident> {
         .map_err(|error| syn::Error::new(error.span(), "expected the next state's name, or `end`"))
 }
 
-const TASK_OPTIONS: [&str; 4] = ["retry", "catch", "timeout", "heartbeat"];
+const TASK_OPTIONS: [&str; 6] = [
+    "retry",
+    "catch",
+    "timeout",
+    "heartbeat",
+    "max_concurrency",
+    "tolerate",
+];
 
 impl Parse for TaskOption {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let keyword = input.call(Ident::parse_any).map_err(|error| {
             syn::Error::new(
                 error.span(),
-                "expected a task option: `retry`, `catch`, `timeout` or `heartbeat`",
+                "expected an option: `retry`, `catch`, `timeout`, `heartbeat`, `max_concurrency` or `tolerate`",
             )
         })?;
         match keyword.to_string().as_str() {
@@ -512,10 +649,22 @@ impl Parse for TaskOption {
                 keyword,
                 duration: input.parse()?,
             }),
+            "max_concurrency" => Ok(TaskOption::MaxConcurrency {
+                keyword,
+                value: input.parse()?,
+            }),
+            "tolerate" => {
+                let value: syn::Lit = input.parse()?;
+                let percent = input.peek(Token![%]);
+                if percent {
+                    input.parse::<Token![%]>()?;
+                }
+                Ok(TaskOption::Tolerate { keyword, value, percent })
+            }
             other => Err(syn::Error::new(
                 keyword.span(),
                 format!(
-                    "unknown task option `{other}`: expected `retry`, `catch`, `timeout` or `heartbeat`{}",
+                    "unknown option `{other}`: expected `retry`, `catch`, `timeout`, `heartbeat`, `max_concurrency` or `tolerate`{}",
                     names::did_you_mean(other, TASK_OPTIONS)
                 ),
             )),
@@ -579,6 +728,16 @@ impl ErrorRef {
             &self.segments[..self.segments.len().saturating_sub(1)]
         };
         quote::quote!(#leading #(#segments)::*)
+    }
+
+    /// The error type itself, for a clause on a Parallel or Map state (which has no single
+    /// step): the path without its variant, or a one-segment path (a struct error type).
+    pub(super) fn error_type(&self) -> TokenStream {
+        if self.segments.len() == 1 && self.wildcard.is_none() {
+            self.path()
+        } else {
+            self.type_path()
+        }
     }
 
     /// The last segment: a variant (or a struct error type).

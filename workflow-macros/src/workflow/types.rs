@@ -3,8 +3,10 @@
 //! A task's types come from its step (`<step as Step>::Input`). A Choice, Wait or Pass state
 //! passes data through, so its input type is taken from an annotation where the user wrote
 //! one (`|order: &Order| ...`) and otherwise from a state that leads into it; rustc then
-//! checks every other transition into it against that type. A state whose type cannot be
-//! worked out either way is reported.
+//! checks every other transition into it against that type. The same goes for the input and
+//! output of each Parallel branch and Map iteration (a *scope*): a Parallel state's output is
+//! the tuple of its branches' outputs, a Map state's the `Vec` of its iteration's. A type that
+//! cannot be worked out either way is reported.
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -14,10 +16,12 @@ use super::parse::{StateBody, WaitFor};
 use super::validate::{Model, Target};
 use crate::diagnostics::Errors;
 
-/// The input and output type of every state of a model (indices as in `Model::states`).
+/// The input and output type of every state and scope of a model.
 pub(super) struct Types {
     input: Vec<Option<TokenStream>>,
     output: Vec<Option<TokenStream>>,
+    scope_input: Vec<Option<TokenStream>>,
+    scope_output: Vec<Option<TokenStream>>,
 }
 
 impl Types {
@@ -32,6 +36,16 @@ impl Types {
         self.output[index].as_ref()
     }
 
+    /// What a scope starts with: the workflow's input, a branch's input, a Map item.
+    pub(super) fn scope_input(&self, scope: usize) -> Option<&TokenStream> {
+        self.scope_input[scope].as_ref()
+    }
+
+    /// What a scope ends with.
+    pub(super) fn scope_output(&self, scope: usize) -> Option<&TokenStream> {
+        self.scope_output[scope].as_ref()
+    }
+
     pub(super) fn infer(
         model: &Model<'_>,
         aliases: &dyn Fn(usize) -> TokenStream,
@@ -39,10 +53,17 @@ impl Types {
     ) -> Types {
         let p = quote!(::workflow::__private);
         let count = model.states.len();
+        let scopes = model.scopes.len();
         let mut types = Types {
             input: vec![None; count],
             output: vec![None; count],
+            scope_input: vec![None; scopes],
+            scope_output: vec![None; scopes],
         };
+        if scopes > 0 {
+            types.scope_input[0] = Some(model.ast.input.to_token_stream());
+            types.scope_output[0] = Some(model.ast.output.to_token_stream());
+        }
         for index in 0..count {
             match &model.state(index).body {
                 StateBody::Task { .. } => {
@@ -50,7 +71,6 @@ impl Types {
                     types.input[index] = Some(quote!(<#step as #p::Step>::Input));
                     types.output[index] = Some(quote!(<#step as #p::Step>::Output));
                 }
-                StateBody::Succeed => types.input[index] = Some(model.ast.output.to_token_stream()),
                 StateBody::Choice { rules, .. } => {
                     types.input[index] = rules
                         .iter()
@@ -60,6 +80,7 @@ impl Types {
                     wait: WaitFor::Until(selector),
                     ..
                 } => types.input[index] = referenced_param(selector),
+                StateBody::Map { items, .. } => types.input[index] = referenced_param(items),
                 StateBody::Pass {
                     transform: Some(transform),
                     ..
@@ -73,60 +94,123 @@ impl Types {
                             ReturnType::Default => None,
                         });
                 }
-                StateBody::Wait { .. } | StateBody::Pass { .. } | StateBody::Fail { .. } => {}
+                _ => {}
             }
         }
-        if let Some(Target::State(start)) = model.start.map(|edge| edge.target) {
-            types.take(start, model, || Some(model.ast.input.to_token_stream()));
-        }
-        // Propagate along transitions until nothing changes; each round fixes at least one
-        // type or ends, so this takes at most one round per state.
-        loop {
-            let mut changed = false;
-            for index in 0..count {
-                if passes_through(&model.state(index).body)
-                    && types.output[index].is_none()
-                    && types.input[index].is_some()
-                {
-                    types.output[index] = types.input[index].clone();
-                    changed = true;
-                }
-                let state = &model.states[index];
-                let plain = state.next.iter().chain(
-                    state
-                        .choice
-                        .iter()
-                        .flat_map(|choice| choice.rules.iter().chain(&choice.default)),
+        // Propagate until nothing changes; every round fixes at least one type or ends.
+        while types.round(model) {}
+        types.report(model, errors);
+        types
+    }
+
+    /// One round of propagation; whether anything changed.
+    fn round(&mut self, model: &Model<'_>) -> bool {
+        let p = quote!(::workflow::__private);
+        let mut changed = false;
+        for (scope, members) in model.scopes.iter().enumerate() {
+            if let Some(Target::State(start)) = members.start.map(|edge| edge.target) {
+                changed |= set(
+                    &mut self.input[start],
+                    self.scope_input[scope].clone(),
+                    model,
+                    start,
                 );
-                let output = types.output[index].clone();
-                for edge in plain {
-                    if let Target::State(target) = edge.target {
-                        changed |= types.take(target, model, || output.clone());
-                    }
+                if self.scope_input[scope].is_none() && !is_fail(model, start) {
+                    changed |= fill(&mut self.scope_input[scope], self.input[start].clone());
                 }
-                let catches = state.task.iter().flat_map(|task| task.catches.iter());
-                for catch in catches {
-                    if let Target::State(target) = catch.edge.target {
-                        let caught = types.input[index]
-                            .as_ref()
-                            .map(|input| quote!(#p::Caught<#input>));
-                        changed |= types.take(target, model, || caught.clone());
-                    }
-                }
-            }
-            if !changed {
-                break;
             }
         }
-        for index in 0..count {
-            let decl = model.state(index);
+        for index in 0..model.states.len() {
+            let state = &model.states[index];
+            let scope = state.scope;
+            match &state.decl.body {
+                StateBody::Choice { .. }
+                | StateBody::Wait { .. }
+                | StateBody::Pass {
+                    transform: None, ..
+                } => {
+                    changed |= fill(&mut self.output[index], self.input[index].clone());
+                }
+                StateBody::Succeed => {
+                    changed |= fill(&mut self.input[index], self.scope_output[scope].clone());
+                    changed |= fill(&mut self.scope_output[scope], self.input[index].clone());
+                }
+                StateBody::Parallel { .. } => {
+                    for &branch in &state.branches {
+                        changed |= fill(&mut self.scope_input[branch], self.input[index].clone());
+                    }
+                    let outputs: Option<Vec<TokenStream>> = state
+                        .branches
+                        .iter()
+                        .map(|&branch| self.scope_output[branch].clone())
+                        .collect();
+                    if let Some(outputs) = outputs {
+                        changed |= fill(&mut self.output[index], Some(quote!((#(#outputs,)*))));
+                    }
+                }
+                StateBody::Map { .. } => {
+                    let iteration = state.branches.first().copied();
+                    let item = iteration.and_then(|scope| self.scope_input[scope].clone());
+                    let out = iteration.and_then(|scope| self.scope_output[scope].clone());
+                    let tolerant = state.task.as_ref().is_some_and(|task| task.tolerates());
+                    let output = match (out, item, tolerant) {
+                        (Some(out), _, false) => Some(quote!(::std::vec::Vec<#out>)),
+                        (Some(out), Some(item), true) => Some(
+                            quote!(::std::vec::Vec<::core::result::Result<#out, #p::Caught<#item>>>),
+                        ),
+                        _ => None,
+                    };
+                    changed |= fill(&mut self.output[index], output);
+                }
+                _ => {}
+            }
+        }
+        // Then along transitions, so that a state's own derivations above come first.
+        for index in 0..model.states.len() {
+            let state = &model.states[index];
+            let scope = state.scope;
+            let output = self.output[index].clone();
+            let plain = state.next.iter().chain(
+                state
+                    .choice
+                    .iter()
+                    .flat_map(|choice| choice.rules.iter().chain(&choice.default)),
+            );
+            for edge in plain {
+                match edge.target {
+                    Target::State(target) => {
+                        changed |= set(&mut self.input[target], output.clone(), model, target)
+                    }
+                    Target::End => changed |= fill(&mut self.scope_output[scope], output.clone()),
+                    Target::Unknown { .. } => {}
+                }
+            }
+            for catch in state.task.iter().flat_map(|task| task.catches.iter()) {
+                if let Target::State(target) = catch.edge.target {
+                    let caught = self.input[index]
+                        .as_ref()
+                        .map(|input| quote!(#p::Caught<#input>));
+                    changed |= set(&mut self.input[target], caught, model, target);
+                }
+            }
+        }
+        changed
+    }
+
+    /// Errors for every type that could not be worked out.
+    fn report(&self, model: &Model<'_>, errors: &mut Errors) {
+        for index in 0..model.states.len() {
+            let state = &model.states[index];
+            let decl = state.decl;
             let hint = match &decl.body {
                 StateBody::Choice { .. } => "annotate a rule's parameter: `|input: &Type| condition => State`",
                 StateBody::Wait { .. } => "use `wait until |input: &Type| ...`, or reach it from a state whose output type is known",
                 StateBody::Pass { .. } => "annotate the function: `pass |input: Type| -> Output { ... }`",
-                _ => continue,
+                StateBody::Map { .. } => "annotate the selector: `map |input: &Type| ... { ... }`",
+                StateBody::Parallel { .. } => "reach it from a state whose output type is known",
+                _ => "",
             };
-            if types.input[index].is_none() {
+            if !hint.is_empty() && self.input[index].is_none() {
                 errors.at(
                     decl.name.span(),
                     format!(
@@ -134,44 +218,50 @@ impl Types {
                         decl.name
                     ),
                 );
+                continue;
             }
-        }
-        types
-    }
-
-    /// Sets the input type of `target` from `source`, unless it is known or needs none.
-    fn take(
-        &mut self,
-        target: usize,
-        model: &Model<'_>,
-        source: impl FnOnce() -> Option<TokenStream>,
-    ) -> bool {
-        if self.input[target].is_some()
-            || matches!(model.state(target).body, StateBody::Fail { .. })
-        {
-            return false;
-        }
-        match source() {
-            Some(ty) => {
-                self.input[target] = Some(ty);
-                true
+            for (number, &branch) in state.branches.iter().enumerate() {
+                let what = match &decl.body {
+                    StateBody::Map { .. } => "the iteration".to_owned(),
+                    _ => format!("branch {number}"),
+                };
+                if self.scope_input[branch].is_none() {
+                    errors.at(
+                        decl.name.span(),
+                        format!("cannot work out what {what} of state `{}` takes: start it with a task, whose step gives the type", decl.name),
+                    );
+                } else if self.scope_output[branch].is_none() {
+                    errors.at(
+                        decl.name.span(),
+                        format!("cannot work out what {what} of state `{}` outputs: end it with a task (`-> end`), whose step gives the type", decl.name),
+                    );
+                }
             }
-            None => false,
         }
     }
 }
 
-/// States whose output is their input.
-fn passes_through(body: &StateBody) -> bool {
-    matches!(
-        body,
-        StateBody::Choice { .. }
-            | StateBody::Wait { .. }
-            | StateBody::Pass {
-                transform: None,
-                ..
-            }
-    )
+/// Sets a state's input if it is unknown and the state needs one.
+fn set(
+    slot: &mut Option<TokenStream>,
+    value: Option<TokenStream>,
+    model: &Model<'_>,
+    target: usize,
+) -> bool {
+    !is_fail(model, target) && fill(slot, value)
+}
+
+fn fill(slot: &mut Option<TokenStream>, value: Option<TokenStream>) -> bool {
+    if slot.is_none() && value.is_some() {
+        *slot = value;
+        true
+    } else {
+        false
+    }
+}
+
+fn is_fail(model: &Model<'_>, index: usize) -> bool {
+    matches!(model.state(index).body, StateBody::Fail { .. })
 }
 
 fn closure(expr: &Expr) -> Option<&ExprClosure> {

@@ -77,7 +77,6 @@ impl<'s> ExecutionContext<'s> {
 
     /// A lane for a branch or iteration, labelled `label` below this lane's label; its first
     /// event follows this lane's last.
-    #[allow(dead_code)] // Parallel and Map states, in progress.
     pub(crate) fn lane(&self, label: &str) -> ExecutionContext<'s> {
         let branch = match &self.branch {
             Some(parent) => format!("{parent}/{label}"),
@@ -92,7 +91,6 @@ impl<'s> ExecutionContext<'s> {
 
     /// Continues this lane after the lanes it started have ended: its next event follows the
     /// latest event of the execution.
-    #[allow(dead_code)] // Parallel and Map states, in progress.
     pub(crate) fn rejoin(&self) {
         let latest = self.events().last().map_or(0, |event| event.id);
         self.last_event.store(latest, Ordering::Relaxed);

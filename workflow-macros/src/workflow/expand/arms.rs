@@ -9,10 +9,10 @@ use super::{private, step_alias, Expansion};
 use crate::workflow::parse::{StateBody, WaitFor};
 use crate::workflow::validate::{Edge, Target, TaskModel};
 
-/// The body of `Machine::start`: the start transition of the workflow's input.
-pub(super) fn start(x: &Expansion<'_, '_>) -> TokenStream {
-    match x.model.start {
-        Some(edge) => transition(x, EdgeKey::Start, edge, &quote!(input)),
+/// The body of `Machine::start` of a scope: the start transition of its input.
+pub(super) fn start(x: &Expansion<'_, '_>, scope: usize) -> TokenStream {
+    match x.model.scopes[scope].start {
+        Some(edge) => transition(x, EdgeKey::Start(scope), edge, &quote!(input)),
         None => quote!(::core::unreachable!()),
     }
 }
@@ -31,7 +31,7 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
         StateBody::Choice { rules, .. } => {
             let tests = (0..rules.len()).map(|rule| {
                 let test = rule_ident(x, index, rule);
-                quote!(if Self::#test(&input) { ::core::option::Option::Some(#rule) } else)
+                quote!(if #test(&input) { ::core::option::Option::Some(#rule) } else)
             });
             let choice = x.model.states[index].choice.as_ref();
             let rule_arms = choice
@@ -64,7 +64,7 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
             let until = match wait {
                 WaitFor::Until(_) => {
                     let selector = format_ident!("__until_{}", decl.name);
-                    quote!(::core::option::Option::Some(Self::#selector(&input)))
+                    quote!(::core::option::Option::Some(#selector(&input)))
                 }
                 WaitFor::Duration(_) => quote!(::core::option::Option::None),
             };
@@ -92,8 +92,102 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
                 },
             }
         }
+        StateBody::Parallel {
+            keyword, branches, ..
+        } => {
+            let copy = quote_spanned!(keyword.span()=> <_ as ::core::clone::Clone>::clone);
+            let runs = (0..branches.len()).map(|number| {
+                let scope = x.model.states[index].branches[number];
+                let machine = x.machine(scope);
+                quote!(#p::run_branch::<#machine>(&lanes[#number], #copy(input)))
+            });
+            let lanes = (0..branches.len()).map(|number| quote!(attempts.branch(#number)));
+            let run = quote! {
+                let input = attempts.input();
+                let lanes = [#(#lanes),*];
+                let result = #p::try_join!(#(#runs),*);
+            };
+            composite_arm(x, index, run)
+        }
+        StateBody::Map { keyword, .. } => {
+            let scope = x.model.states[index]
+                .branches
+                .first()
+                .copied()
+                .unwrap_or_default();
+            let machine = x.machine(scope);
+            let items = format_ident!("__items_{}", decl.name);
+            let tolerant = x.model.states[index]
+                .task
+                .as_ref()
+                .is_some_and(TaskModel::tolerates);
+            let mapping = if tolerant {
+                // Tolerated failures keep the failed item: its `Clone`, named at `map`.
+                let copy = quote_spanned!(keyword.span()=> <_ as ::core::clone::Clone>::clone);
+                quote!(#p::run_map_tolerant::<#machine, _>(&attempts, items, #copy).await)
+            } else {
+                quote!(#p::run_map::<#machine, _>(&attempts, items).await)
+            };
+            let run = quote! {
+                let items = #items(attempts.input());
+                let result = #mapping;
+            };
+            composite_arm(x, index, run)
+        }
         // Not variants: they end the execution where they are reached.
         StateBody::Succeed | StateBody::Fail { .. } => TokenStream::new(),
+    }
+}
+
+/// The arm of a Parallel or Map state: the attempt loop around `run`, which leaves the
+/// attempt's `result` in scope.
+fn composite_arm(x: &Expansion<'_, '_>, index: usize, run: TokenStream) -> TokenStream {
+    let p = private();
+    let variant = &x.model.state(index).name;
+    let next = match x.model.states[index].next {
+        Some(edge) => transition(x, EdgeKey::Next(index), edge, &quote!(value)),
+        None => quote!(::core::unreachable!()),
+    };
+    let catches = x.model.states[index]
+        .task
+        .as_ref()
+        .map(|task| task.catches.as_slice())
+        .unwrap_or_default();
+    let caught_arms = catches.iter().enumerate().map(|(catcher, catch)| {
+        let target = transition(
+            x,
+            EdgeKey::Catch(index, catcher),
+            catch.edge,
+            &quote!(value),
+        );
+        let pattern = if catcher + 1 == catches.len() {
+            quote!(_)
+        } else {
+            quote!(#catcher)
+        };
+        quote!(#p::Settled::Caught(#pattern, value) => break #target,)
+    });
+    let no_catcher = catches.is_empty().then(
+        || quote!(#p::Settled::Caught(_, _) => break #p::no_catcher(cx, #p::StateId(#index)),),
+    );
+    quote! {
+        Self::#variant(input) => {
+            let mut attempts = match #p::Attempts::enter(cx, #p::StateId(#index), input) {
+                ::core::result::Result::Ok(attempts) => attempts,
+                ::core::result::Result::Err(failure) => return #p::Advance::Failed(failure),
+            };
+            loop {
+                attempts.start();
+                #run
+                attempts = match attempts.settle(result).await {
+                    #p::Settled::Retry(again) => again,
+                    #p::Settled::Succeeded(value) => break #next,
+                    #(#caught_arms)*
+                    #no_catcher
+                    #p::Settled::Failed(failure) => break #p::Advance::Failed(failure),
+                };
+            }
+        }
     }
 }
 
@@ -118,6 +212,7 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                     let input = respan(input.clone(), predicate.span());
                     let p = respan(p.clone(), predicate.span());
                     selectors.extend(quote_spanned! {predicate.span()=>
+                        #[allow(non_snake_case, dead_code)]
                         fn #ident(value: &#input) -> bool {
                             #p::holds(#predicate, value)
                         }
@@ -132,8 +227,29 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                 let input = respan(input.clone(), selector.span());
                 let p = respan(p.clone(), selector.span());
                 selectors.extend(quote_spanned! {selector.span()=>
+                    #[allow(non_snake_case, dead_code)]
                     fn #ident(value: &#input) -> ::std::time::SystemTime {
                         #p::wake_time(#selector, value)
+                    }
+                });
+            }
+            StateBody::Map { items, .. } => {
+                let iteration = x.model.states[index]
+                    .branches
+                    .first()
+                    .copied()
+                    .unwrap_or_default();
+                let Some(item) = x.types.scope_input(iteration) else {
+                    continue;
+                };
+                let ident = format_ident!("__items_{}", x.model.state(index).name);
+                let input = respan(input.clone(), items.span());
+                let item = respan(item.clone(), items.span());
+                let p = respan(p.clone(), items.span());
+                selectors.extend(quote_spanned! {items.span()=>
+                    #[allow(non_snake_case, dead_code)]
+                    fn #ident(value: &#input) -> ::std::vec::Vec<#item> {
+                        #p::select_items(#items, value)
                     }
                 });
             }
@@ -207,7 +323,7 @@ fn transition(
     let wired = match find(&x.wirings, key) {
         Some(wiring) => {
             let ident = &wiring.ident;
-            quote!(Self::#ident(#value))
+            quote!(#ident(#value))
         }
         None => respan(value.clone(), span),
     };

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
-use super::{private, task_states, tidy};
+use super::{private, step_alias, task_states, tidy};
 use crate::workflow::validate::{ErrorModel, Mode, Model, TaskModel, EXPRESS_MAX_MILLIS};
 
 fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
@@ -16,10 +16,16 @@ fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m
 pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
     let p = private();
     let mut checks = TokenStream::new();
-    for (index, step) in task_states(model) {
+    for index in 0..model.states.len() {
         let Some(task) = task_model(model, index) else {
             continue;
         };
+        // A task's clauses are checked against its step's error type; a Parallel or Map
+        // state has no single step, so each clause is checked against the type it names.
+        let step_error = model.state(index).step().map(|_| {
+            let step = step_alias(model, index);
+            quote!(<#step as #p::Step>::Error)
+        });
         let lists = task
             .retries
             .iter()
@@ -30,16 +36,20 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
             let check = match error {
                 ErrorModel::Variant(written) => {
                     let path = written.path();
+                    let error_type = step_error.clone().unwrap_or_else(|| written.error_type());
                     quote_spanned! {written.span()=>
-                        fn #ident(error: &<#step as #p::Step>::Error) -> bool {
+                        #[allow(non_snake_case, dead_code)]
+                        fn #ident(error: &#error_type) -> bool {
                             ::core::matches!(error, #path { .. })
                         }
                     }
                 }
                 ErrorModel::AllOf(written) => {
                     let type_path = written.type_path();
+                    let error_type = step_error.clone().unwrap_or_else(|| written.type_path());
                     quote_spanned! {written.span()=>
-                        fn #ident(error: &<#step as #p::Step>::Error) -> &#type_path {
+                        #[allow(non_snake_case, dead_code)]
+                        fn #ident(error: &#error_type) -> &#type_path {
                             error
                         }
                     }

@@ -2,11 +2,10 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
-use syn::Ident;
 
 use super::{expr_text, option_str, option_u64, private, step_alias, tidy};
 use crate::docs::doc_text;
-use crate::workflow::parse::{StateBody, WaitFor};
+use crate::workflow::parse::{ErrorRef, StateBody, WaitFor};
 use crate::workflow::validate::{ErrorModel, Mode, Model, Target, TaskModel};
 
 fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
@@ -38,7 +37,7 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
             StateBody::Task { .. } => {
                 let step = step_alias(model, index);
                 let next = next_of(state.next.map(|edge| edge.target));
-                let options = task_options(model, index, &step);
+                let options = task_options(model, index);
                 quote!(#p::task_state::<#step>(#state_name, #comment, #next, #options))
             }
             StateBody::Choice { rules, .. } => {
@@ -73,6 +72,35 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
                 let next = next_of(state.next.map(|edge| edge.target));
                 quote!(#p::pass_state(#state_name, #comment, #transform, #next))
             }
+            StateBody::Parallel { .. } => {
+                let branches = state.branches.iter().map(|&scope| scope_tuple(model, scope));
+                let next = next_of(state.next.map(|edge| edge.target));
+                let (retry, catch) = policies(model, index);
+                quote!(#p::parallel_state(#state_name, #comment, ::std::vec![#(#branches),*], #next, #retry, #catch))
+            }
+            StateBody::Map { items, .. } => {
+                let items = expr_text(items);
+                let iteration = scope_tuple(model, state.branches.first().copied().unwrap_or_default());
+                let next = next_of(state.next.map(|edge| edge.target));
+                let (retry, catch) = policies(model, index);
+                let task = task_model(model, index);
+                let max_concurrency = task.and_then(|task| task.max_concurrency).unwrap_or(0);
+                let count = match task.and_then(|task| task.tolerated_count) {
+                    Some(count) => quote!(::core::option::Option::Some(#count)),
+                    None => quote!(::core::option::Option::None),
+                };
+                let percentage = match task.and_then(|task| task.tolerated_percentage) {
+                    Some(share) => quote!(::core::option::Option::Some(#share)),
+                    None => quote!(::core::option::Option::None),
+                };
+                quote!(#p::map_state(#state_name, #comment, #items, #iteration, #next, #p::MapOptions {
+                    max_concurrency: #max_concurrency,
+                    tolerated_failure_count: #count,
+                    tolerated_failure_percentage: #percentage,
+                    retry: #retry,
+                    catch: #catch,
+                }))
+            }
             StateBody::Succeed => quote!(#p::succeed_state(#state_name, #comment)),
             StateBody::Fail { error, cause } => {
                 let cause = option_str(cause.as_ref().map(syn::LitStr::value));
@@ -102,11 +130,27 @@ fn index_of(target: Target) -> usize {
     }
 }
 
-/// The `TaskOptions` expression of task state `index`.
-fn task_options(model: &Model<'_>, index: usize, step: &Ident) -> TokenStream {
+/// The error type whose names `retry`/`catch` clauses of state `index` use: the step's
+/// error for a task; for a Parallel or Map state, the type each clause names.
+fn error_type(model: &Model<'_>, index: usize, written: &ErrorRef) -> TokenStream {
+    let p = private();
+    match model.state(index).body {
+        StateBody::Task { .. } => {
+            let step = step_alias(model, index);
+            quote!(<#step as #p::Step>::Error)
+        }
+        _ => written.error_type(),
+    }
+}
+
+/// `(retriers, catchers)` of a task, parallel or map state, as vectors.
+fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
     let p = private();
     let Some(task) = task_model(model, index) else {
-        return quote!(::core::default::Default::default());
+        return (
+            quote!(::std::vec::Vec::new()),
+            quote!(::std::vec::Vec::new()),
+        );
     };
     let error_list = |errors: &[ErrorModel<'_>]| {
         let pushes = errors.iter().map(|error| match error {
@@ -115,10 +159,12 @@ fn task_options(model: &Model<'_>, index: usize, step: &Ident) -> TokenStream {
             }
             ErrorModel::Variant(written) => {
                 let variant = written.last().to_string();
-                quote!(errors.push(#p::variant_error_name::<<#step as #p::Step>::Error>(#variant));)
+                let error = error_type(model, index, written);
+                quote!(errors.push(#p::variant_error_name::<#error>(#variant));)
             }
-            ErrorModel::AllOf(_) => {
-                quote!(errors.extend(#p::all_error_names::<<#step as #p::Step>::Error>());)
+            ErrorModel::AllOf(written) => {
+                let error = error_type(model, index, written);
+                quote!(errors.extend(#p::all_error_names::<#error>());)
             }
         });
         quote!({
@@ -148,22 +194,43 @@ fn task_options(model: &Model<'_>, index: usize, step: &Ident) -> TokenStream {
     });
     let catchers = task.catches.iter().map(|catch| {
         let errors = error_list(&catch.errors);
-        let next = match catch.edge.target {
-            Target::State(next) => next,
-            _ => 0,
-        };
+        let next = index_of(catch.edge.target);
         quote!(#p::catcher(#errors, #next))
     });
+    (
+        quote!(::std::vec![#(#retriers),*]),
+        quote!(::std::vec![#(#catchers),*]),
+    )
+}
+
+/// The `TaskOptions` expression of task state `index`.
+fn task_options(model: &Model<'_>, index: usize) -> TokenStream {
+    let p = private();
+    let Some(task) = task_model(model, index) else {
+        return quote!(::core::default::Default::default());
+    };
+    let (retry, catch) = policies(model, index);
     let timeout = option_u64(task.timeout.map(|timeout| timeout.millis));
     let heartbeat = option_u64(task.heartbeat.map(|heartbeat| heartbeat.millis));
     quote! {
         #p::TaskOptions {
             timeout_ms: #timeout,
             heartbeat_ms: #heartbeat,
-            retry: ::std::vec![#(#retriers),*],
-            catch: ::std::vec![#(#catchers),*],
+            retry: #retry,
+            catch: #catch,
         }
     }
+}
+
+/// `(start, states)` of a scope.
+fn scope_tuple(model: &Model<'_>, scope: usize) -> TokenStream {
+    let start = index_of(
+        model.scopes[scope]
+            .start
+            .map_or(Target::End, |edge| edge.target),
+    );
+    let states = &model.scopes[scope].states;
+    quote!((#start, ::std::vec![#(#states),*]))
 }
 
 /// The paragraph appended to the workflow type's docs: mode, types and states.
@@ -178,10 +245,24 @@ pub(super) fn generated_doc(model: &Model<'_>) -> String {
         tidy(&ast.input.to_token_stream().to_string()),
         tidy(&ast.output.to_token_stream().to_string()),
     );
-    for (index, state) in model.states.iter().enumerate() {
+    if !model.scopes.is_empty() {
+        scope_doc(model, 0, 0, &mut doc);
+    }
+    doc
+}
+
+/// The bullet list of a scope's states, branches indented below their state.
+fn scope_doc(model: &Model<'_>, scope: usize, depth: usize, doc: &mut String) {
+    let indent = "  ".repeat(depth);
+    let start = model.scopes[scope].start.map(|edge| edge.target);
+    for &index in &model.scopes[scope].states {
+        let state = &model.states[index];
         let decl = state.decl;
-        let is_start = matches!(model.start.map(|edge| edge.target), Some(Target::State(start)) if start == index);
-        let start = if is_start { " (start)" } else { "" };
+        let marker = if start == Some(Target::State(index)) {
+            " (start)"
+        } else {
+            ""
+        };
         let mut body = match &decl.body {
             StateBody::Task { step, next, .. } => {
                 format!(
@@ -217,6 +298,12 @@ pub(super) fn generated_doc(model: &Model<'_>) -> String {
                 Some(transform) => format!("pass through `{}` → `{next}`", expr_text(transform)),
                 None => format!("pass → `{next}`"),
             },
+            StateBody::Parallel { branches, next, .. } => {
+                format!("parallel, {} branches → `{next}`", branches.len())
+            }
+            StateBody::Map { items, next, .. } => {
+                format!("map over `{}` → `{next}`", expr_text(items))
+            }
             StateBody::Succeed => "succeed".to_owned(),
             StateBody::Fail { error, .. } => format!("fail with `{}`", error.value()),
         };
@@ -232,9 +319,16 @@ pub(super) fn generated_doc(model: &Model<'_>) -> String {
                 ));
             }
         }
-        doc.push_str(&format!("- `{}`{start}: {body}\n", decl.name));
+        doc.push_str(&format!("{indent}- `{}`{marker}: {body}\n", decl.name));
+        for (number, &branch) in state.branches.iter().enumerate() {
+            if matches!(decl.body, StateBody::Parallel { .. }) {
+                doc.push_str(&format!("{indent}  - branch {number}:\n"));
+                scope_doc(model, branch, depth + 2, doc);
+            } else {
+                scope_doc(model, branch, depth + 1, doc);
+            }
+        }
     }
-    doc
 }
 
 fn humantime_text(millis: u64) -> String {

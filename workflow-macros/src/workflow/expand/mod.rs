@@ -51,18 +51,23 @@ impl<'m, 'a> Expansion<'m, 'a> {
         }
     }
 
-    fn machine(&self) -> Ident {
-        machine_ident(&self.model.ast.name)
+    /// The machine type of a scope.
+    fn machine(&self, scope: usize) -> Ident {
+        scope_machine(self.model, scope)
     }
 
-    /// The states that are variants of the machine: all but Succeed and Fail.
-    fn variant_states(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.model.states.len()).filter(|&index| {
-            !matches!(
-                self.model.state(index).body,
-                StateBody::Succeed | StateBody::Fail { .. }
-            )
-        })
+    /// The states of a scope that are variants of its machine: all but Succeed and Fail.
+    fn variant_states(&self, scope: usize) -> impl Iterator<Item = usize> + '_ {
+        self.model.scopes[scope]
+            .states
+            .iter()
+            .copied()
+            .filter(|&index| {
+                !matches!(
+                    self.model.state(index).body,
+                    StateBody::Succeed | StateBody::Fail { .. }
+                )
+            })
     }
 }
 
@@ -90,24 +95,11 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
     let name = &ast.name;
     let vis = &ast.vis;
     let attrs = &ast.attrs;
-    let input = &ast.input;
-    let output = &ast.output;
-    let machine = x.machine();
+    let machine = x.machine(0);
     let generated_doc = definition::generated_doc(x.model);
     let (input_assoc, output_assoc) = associated_types(ast);
     let checks = checks(x);
-
-    let variants = x.variant_states().map(|index| {
-        let variant = &x.model.state(index).name;
-        let ty = x.types.input(index);
-        quote!(#variant(#ty))
-    });
-    let start = arms::start(x);
-    let arms = x.variant_states().map(|index| arms::arm(x, index));
-    let state_arms = x.variant_states().map(|index| {
-        let variant = &x.model.state(index).name;
-        quote!(Self::#variant(_) => #p::StateId(#index),)
-    });
+    let machines = (0..x.model.scopes.len()).map(|scope| machine_code(x, scope));
     let definition = definition::definition(x.model);
     let requirements = task_states(x.model).map(|(index, step)| {
         let state_name = x.model.state(index).name.to_string();
@@ -121,12 +113,7 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
 
         const _: () = {
             #checks
-
-            #[allow(non_camel_case_types)]
-            #[doc(hidden)]
-            #vis enum #machine {
-                #(#variants,)*
-            }
+            #(#machines)*
 
             impl #p::Workflow for #name {
                 #input_assoc
@@ -143,37 +130,73 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
                     #(#requirements)*
                 }
             }
+        };
+    }
+}
 
-            impl #p::Machine for #machine {
-                type Workflow = #name;
+/// The machine of a scope: the enum of its states and its `Machine` implementation.
+fn machine_code(x: &Expansion<'_, '_>, scope: usize) -> TokenStream {
+    let p = private();
+    let vis = &x.model.ast.vis;
+    let machine = x.machine(scope);
+    let (input, output) = if scope == 0 {
+        (
+            x.model.ast.input.to_token_stream(),
+            x.model.ast.output.to_token_stream(),
+        )
+    } else {
+        // Known: an unknown type is an error, and then this is not emitted.
+        let known = |ty: Option<&TokenStream>| ty.cloned().unwrap_or_else(|| quote!(()));
+        (
+            known(x.types.scope_input(scope)),
+            known(x.types.scope_output(scope)),
+        )
+    };
+    let variants = x.variant_states(scope).map(|index| {
+        let variant = &x.model.state(index).name;
+        let ty = x.types.input(index);
+        quote!(#variant(#ty))
+    });
+    let start = arms::start(x, scope);
+    let arms = x.variant_states(scope).map(|index| arms::arm(x, index));
+    let state_arms = x.variant_states(scope).map(|index| {
+        let variant = &x.model.state(index).name;
+        quote!(Self::#variant(_) => #p::StateId(#index),)
+    });
+    quote! {
+        #[allow(non_camel_case_types)]
+        #[doc(hidden)]
+        #vis enum #machine {
+            #(#variants,)*
+        }
 
-                fn start(
-                    input: #input,
-                    cx: &#p::ExecutionContext<'_>,
-                ) -> #p::Advance<Self, #output> {
+        impl #p::Machine for #machine {
+            type Input = #input;
+            type Output = #output;
+
+            fn start(input: #input, cx: &#p::ExecutionContext<'_>) -> #p::Advance<Self, #output> {
+                let _ = &cx;
+                #start
+            }
+
+            fn advance<'c>(
+                self,
+                cx: &'c #p::ExecutionContext<'_>,
+            ) -> impl ::core::future::Future<Output = #p::Advance<Self, #output>> + ::core::marker::Send + 'c {
+                async move {
                     let _ = &cx;
-                    #start
-                }
-
-                fn advance<'c>(
-                    self,
-                    cx: &'c #p::ExecutionContext<'_>,
-                ) -> impl ::core::future::Future<Output = #p::Advance<Self, #output>> + ::core::marker::Send + 'c {
-                    async move {
-                        let _ = &cx;
-                        match self {
-                            #(#arms)*
-                        }
-                    }
-                }
-
-                fn state(&self) -> #p::StateId {
-                    match *self {
-                        #(#state_arms)*
+                    match self {
+                        #(#arms)*
                     }
                 }
             }
-        };
+
+            fn state(&self) -> #p::StateId {
+                match *self {
+                    #(#state_arms)*
+                }
+            }
+        }
     }
 }
 
@@ -220,7 +243,8 @@ fn fallback(
             }
 
             impl #p::Machine for #machine {
-                type Workflow = #name;
+                type Input = #input;
+                type Output = #output;
 
                 fn start(_: #input, _: &#p::ExecutionContext<'_>) -> #p::Advance<Self, #output> {
                     ::core::unreachable!()
@@ -242,10 +266,10 @@ fn fallback(
 }
 
 /// Everything rustc checks for us, needed by the full expansion and emitted by the fallback
-/// too: step aliases, wiring functions, error-type checks, Choice and Wait selectors and
-/// constant assertions on step timeouts.
+/// too: step aliases, wiring functions, error-type checks, the selectors of Choice, Wait and
+/// Map states, and constant assertions on step timeouts. All are free functions of the
+/// expansion's block, so every machine in it can call them.
 fn checks(x: &Expansion<'_, '_>) -> TokenStream {
-    let machine = x.machine();
     let aliases = step_aliases(x.model);
     let wiring_fns = x.wirings.iter().map(Wiring::function);
     let error_checks = checks::error_checks(x.model);
@@ -254,13 +278,9 @@ fn checks(x: &Expansion<'_, '_>) -> TokenStream {
     quote! {
         #aliases
         #timing_checks
-
-        #[allow(non_snake_case, dead_code)]
-        impl #machine {
-            #(#wiring_fns)*
-            #error_checks
-            #selectors
-        }
+        #(#wiring_fns)*
+        #error_checks
+        #selectors
     }
 }
 
@@ -277,6 +297,19 @@ fn associated_types(ast: &WorkflowAst) -> (TokenStream, TokenStream) {
 
 fn machine_ident(name: &Ident) -> Ident {
     format_ident!("__{}Machine", name)
+}
+
+/// The machine of scope 0 is the workflow's; each branch's is named after its state.
+fn scope_machine(model: &Model<'_>, scope: usize) -> Ident {
+    match model.scopes[scope].owner {
+        Some((owner, number)) => format_ident!(
+            "__{}Machine_{}_{}",
+            model.ast.name,
+            model.state(owner).name,
+            number
+        ),
+        None => machine_ident(&model.ast.name),
+    }
 }
 
 /// The task states, each with the alias naming its step type.

@@ -1,7 +1,7 @@
 //! Wiring functions: one type check per transition.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
 use super::private;
@@ -12,8 +12,8 @@ use crate::workflow::validate::{Edge, Model, Target};
 /// Which transition a wiring checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum EdgeKey {
-    /// From the workflow's input to the start state.
-    Start,
+    /// From a scope's input to its start state.
+    Start(usize),
     /// From a state (by index) to its next state.
     Next(usize),
     /// From a task state to the target of its catcher (by index).
@@ -48,6 +48,7 @@ impl Wiring {
         let from = respan(from.clone(), *span);
         let to = respan(to.clone(), *span);
         quote_spanned! {*span=>
+            #[allow(non_snake_case, dead_code)]
             #[inline(always)]
             fn #ident(value: #from) -> #to {
                 value
@@ -79,14 +80,20 @@ pub(super) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// The type a transition's target receives (`None` for a Fail state: anything goes).
-fn target_type(model: &Model<'_>, types: &Types, target: Target) -> Option<TokenStream> {
+/// The type a transition's target receives (`None` for a Fail state: anything goes); `End`
+/// is the end of the scope the transition is in.
+fn target_type(
+    model: &Model<'_>,
+    types: &Types,
+    scope: usize,
+    target: Target,
+) -> Option<TokenStream> {
     match target {
         Target::State(index) => match &model.state(index).body {
             StateBody::Fail { .. } => None,
             _ => types.input(index).cloned(),
         },
-        Target::End => Some(model.ast.output.to_token_stream()),
+        Target::End => types.scope_output(scope).cloned(),
         Target::Unknown { .. } => None,
     }
 }
@@ -95,62 +102,70 @@ fn target_type(model: &Model<'_>, types: &Types, target: Target) -> Option<Token
 pub(super) fn wirings(model: &Model<'_>, types: &Types) -> Vec<Wiring> {
     let p = private();
     let mut wirings = Vec::new();
-    let mut add = |key: EdgeKey, edge: Edge<'_>, from: Option<TokenStream>, label: String| {
-        if let (Some(from), Some(to)) = (from, target_type(model, types, edge.target)) {
-            wirings.push(Wiring {
-                key,
-                span: edge.written.span(),
-                ident: format_ident!("__wire_{}", label),
-                from,
-                to,
-            });
+    let mut add =
+        |key: EdgeKey, scope: usize, edge: Edge<'_>, from: Option<TokenStream>, label: String| {
+            if let (Some(from), Some(to)) = (from, target_type(model, types, scope, edge.target)) {
+                wirings.push(Wiring {
+                    key,
+                    span: edge.written.span(),
+                    ident: format_ident!("__wire_{}", label),
+                    from,
+                    to,
+                });
+            }
+        };
+    for (scope, members) in model.scopes.iter().enumerate() {
+        if let Some(edge) = members.start {
+            let input = types.scope_input(scope).cloned();
+            add(
+                EdgeKey::Start(scope),
+                scope,
+                edge,
+                input,
+                format!("start{scope}"),
+            );
         }
-    };
-    if let Some(edge) = model.start {
-        add(
-            EdgeKey::Start,
-            edge,
-            Some(model.ast.input.to_token_stream()),
-            "start".to_owned(),
-        );
     }
     for (index, state) in model.states.iter().enumerate() {
         let name = &state.decl.name;
+        let scope = state.scope;
         let output = types.output(index).cloned();
         if let Some(edge) = state.next {
             add(
                 EdgeKey::Next(index),
+                scope,
                 edge,
                 output.clone(),
                 format!("{name}_next"),
             );
         }
-        for (catcher, catch) in state
-            .task
-            .iter()
-            .flat_map(|task| task.catches.iter())
-            .enumerate()
-        {
+        let catches = state.task.iter().flat_map(|task| task.catches.iter());
+        for (catcher, catch) in catches.enumerate() {
             let caught = types.input(index).map(|input| quote!(#p::Caught<#input>));
+            let label = format!("{name}_catch{catcher}");
             add(
                 EdgeKey::Catch(index, catcher),
+                scope,
                 catch.edge,
                 caught,
-                format!("{name}_catch{catcher}"),
+                label,
             );
         }
         if let Some(choice) = &state.choice {
             for (rule, edge) in choice.rules.iter().enumerate() {
+                let label = format!("{name}_rule{rule}");
                 add(
                     EdgeKey::Rule(index, rule),
+                    scope,
                     *edge,
                     output.clone(),
-                    format!("{name}_rule{rule}"),
+                    label,
                 );
             }
             if let Some(edge) = choice.default {
                 add(
                     EdgeKey::Default(index),
+                    scope,
                     edge,
                     output.clone(),
                     format!("{name}_default"),

@@ -1,0 +1,374 @@
+//! Parallel and Map states: sub-machines run concurrently in lanes of the execution, under
+//! the state's own retriers and catchers.
+//!
+//! Generated code drives an attempt loop: [`Attempts::enter`] records the state's entry; each
+//! attempt runs the branches (Parallel, joined by generated code so each branch keeps its own
+//! types) or the items ([`run_map`]); [`Attempts::settle`] records the outcome and says whether
+//! to retry, go on, or hand over to a catcher.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+use crate::definition::{StateId, StateKind};
+use crate::engine::flow::not_a;
+use crate::engine::{run_machine, ExecutionContext, Machine};
+use crate::execution::ExecutionFailure;
+use crate::history::EventType;
+use crate::retry::{Catcher, Retrier, RetryCounts};
+use crate::step::{Caught, States};
+
+/// Whether a composite state is a Parallel or a Map state, with its event names.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Parallel,
+    Map,
+}
+
+impl Kind {
+    fn entered(self) -> EventType {
+        match self {
+            Kind::Parallel => EventType::ParallelStateEntered,
+            Kind::Map => EventType::MapStateEntered,
+        }
+    }
+
+    fn started(self) -> EventType {
+        match self {
+            Kind::Parallel => EventType::ParallelStateStarted,
+            Kind::Map => EventType::MapStateStarted,
+        }
+    }
+
+    fn succeeded(self) -> EventType {
+        match self {
+            Kind::Parallel => EventType::ParallelStateSucceeded,
+            Kind::Map => EventType::MapStateSucceeded,
+        }
+    }
+
+    fn failed(self) -> EventType {
+        match self {
+            Kind::Parallel => EventType::ParallelStateFailed,
+            Kind::Map => EventType::MapStateFailed,
+        }
+    }
+
+    fn exited(self) -> EventType {
+        match self {
+            Kind::Parallel => EventType::ParallelStateExited,
+            Kind::Map => EventType::MapStateExited,
+        }
+    }
+}
+
+/// The attempts of one visit to a Parallel or Map state.
+#[derive(Debug)]
+pub struct Attempts<'c, 's, I> {
+    cx: &'c ExecutionContext<'s>,
+    state: StateId,
+    kind: Kind,
+    retry: &'static [Retrier],
+    catch: &'static [Catcher],
+    counts: RetryCounts,
+    input: I,
+    attempt: u32,
+}
+
+/// How an attempt of a Parallel or Map state ended.
+#[derive(Debug)]
+pub enum Settled<'c, 's, O, I> {
+    /// A retrier applies: run another attempt (its delay has passed).
+    Retry(Attempts<'c, 's, I>),
+    /// The state succeeded with this output.
+    Succeeded(O),
+    /// The state failed and the catcher with this index took over.
+    Caught(usize, Caught<I>),
+    /// The state failed and no catcher applies.
+    Failed(ExecutionFailure),
+}
+
+impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
+    /// Enters the Parallel or Map state `state` with `input`.
+    pub fn enter(
+        cx: &'c ExecutionContext<'s>,
+        state: StateId,
+        input: I,
+    ) -> Result<Self, ExecutionFailure> {
+        let (kind, retry, catch): (Kind, &'static [Retrier], &'static [Catcher]) =
+            match cx.definition().state(state).map(|state| &state.kind) {
+                Some(StateKind::Parallel(parallel)) => {
+                    (Kind::Parallel, &parallel.retry, &parallel.catch)
+                }
+                Some(StateKind::Map(map)) => (Kind::Map, &map.retry, &map.catch),
+                _ => return Err(not_a(cx, state, "Parallel or Map")),
+            };
+        cx.record_payload(kind.entered(), Some(state), Some(&input), None::<&()>)?;
+        Ok(Attempts {
+            cx,
+            state,
+            kind,
+            retry,
+            catch,
+            counts: RetryCounts::default(),
+            input,
+            attempt: 0,
+        })
+    }
+
+    /// Starts an attempt: ParallelStateStarted or MapStateStarted.
+    pub fn start(&mut self) {
+        self.attempt += 1;
+        let attempt = self.attempt;
+        self.cx
+            .record(self.kind.started(), Some(self.state), |event| {
+                event.attempt = Some(attempt)
+            });
+    }
+
+    /// The state's input, which every attempt works on.
+    pub fn input(&self) -> &I {
+        &self.input
+    }
+
+    /// The lane of branch `index` of a Parallel state.
+    pub fn branch(&self, index: usize) -> ExecutionContext<'s> {
+        self.cx
+            .lane(&format!("{}/{index}", self.cx.state_name(self.state)))
+    }
+
+    /// Records how the attempt ended and decides what happens next.
+    pub async fn settle<O: Serialize>(
+        mut self,
+        result: Result<O, ExecutionFailure>,
+    ) -> Settled<'c, 's, O, I> {
+        let cx = self.cx;
+        let state = Some(self.state);
+        cx.rejoin();
+        let failure = match result {
+            Ok(output) => {
+                let recorded = cx
+                    .record_payload(self.kind.succeeded(), state, None::<&()>, Some(&output))
+                    .and_then(|()| {
+                        cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&output))
+                    });
+                return match recorded {
+                    Ok(()) => Settled::Succeeded(output),
+                    Err(failure) => Settled::Failed(failure),
+                };
+            }
+            Err(failure) => failure,
+        };
+        let error = failure.error();
+        // `States.Runtime` is never retried or caught.
+        let retriable = error != States::Runtime;
+        let delay = retriable
+            .then(|| self.counts.next_delay(self.retry, error))
+            .flatten();
+        cx.record(self.kind.failed(), state, |event| {
+            event.error = Some(failure.error().to_owned());
+            event.cause = Some(failure.cause().to_owned());
+            event.retry_in = delay;
+        });
+        if let Some(delay) = delay {
+            cx.clock().sleep(delay).await;
+            return Settled::Retry(self);
+        }
+        let catcher = self.catch.iter().position(|catcher| catcher.matches(error));
+        match catcher.filter(|_| retriable) {
+            Some(index) => {
+                let caught = Caught {
+                    input: self.input,
+                    state: cx.state_name(self.state).to_owned(),
+                    error: failure.error().to_owned(),
+                    cause: failure.cause().to_owned(),
+                };
+                match cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&caught)) {
+                    Ok(()) => Settled::Caught(index, caught),
+                    Err(failure) => Settled::Failed(failure),
+                }
+            }
+            None => Settled::Failed(failure),
+        }
+    }
+}
+
+/// The Map state's settings, from the definition.
+struct MapSettings {
+    name: &'static str,
+    max_concurrency: usize,
+    tolerated_count: Option<u32>,
+    tolerated_percentage: Option<f64>,
+}
+
+fn map_settings<I>(attempts: &Attempts<'_, '_, I>) -> Result<MapSettings, ExecutionFailure> {
+    let cx = attempts.cx;
+    match cx
+        .definition()
+        .state(attempts.state)
+        .map(|state| &state.kind)
+    {
+        Some(StateKind::Map(map)) => Ok(MapSettings {
+            name: cx.state_name(attempts.state),
+            max_concurrency: usize::try_from(map.max_concurrency).unwrap_or(usize::MAX),
+            tolerated_count: map.tolerated_failure_count,
+            tolerated_percentage: map.tolerated_failure_percentage,
+        }),
+        _ => Err(not_a(cx, attempts.state, "Map")),
+    }
+}
+
+/// Runs iteration machine `M` over `items`, at most `max_concurrency` at once; the first
+/// failure fails the state, cancelling the iterations still running. The output is in the
+/// items' order.
+pub async fn run_map<M: Machine, I>(
+    attempts: &Attempts<'_, '_, I>,
+    items: Vec<M::Input>,
+) -> Result<Vec<M::Output>, ExecutionFailure> {
+    let settings = map_settings(attempts)?;
+    let total = items.len();
+    let mut outputs: Vec<Option<M::Output>> = std::iter::repeat_with(|| None).take(total).collect();
+    let running = AtomicUsize::new(0);
+    let mut results = stream::iter(items.into_iter().enumerate())
+        .map(|(index, item)| iteration::<M, I>(attempts, &settings, index, item, &running))
+        .buffer_unordered(limit(settings.max_concurrency, total));
+    while let Some((index, result)) = results.next().await {
+        // Returning drops the stream, cancelling the iterations still running.
+        let output = result?;
+        if let Some(slot) = outputs.get_mut(index) {
+            *slot = Some(output);
+        }
+    }
+    Ok(outputs.into_iter().flatten().collect())
+}
+
+/// The outcome of one item of a Map state that tolerates failures.
+pub(crate) type ItemResult<M> = Result<<M as Machine>::Output, Caught<<M as Machine>::Input>>;
+
+/// Like [`run_map`], but tolerating failed items up to the state's tolerated failure count or
+/// percentage: each item's result is in the output, a failed one with its input and error.
+/// Beyond the threshold the state fails with `States.ExceedToleratedFailureThreshold`.
+pub async fn run_map_tolerant<M: Machine, I>(
+    attempts: &Attempts<'_, '_, I>,
+    items: Vec<M::Input>,
+    copy: fn(&M::Input) -> M::Input,
+) -> Result<Vec<ItemResult<M>>, ExecutionFailure> {
+    let settings = map_settings(attempts)?;
+    let total = items.len();
+    let mut outputs: Vec<Option<ItemResult<M>>> =
+        std::iter::repeat_with(|| None).take(total).collect();
+    let running = AtomicUsize::new(0);
+    let mut failed = 0usize;
+    let mut results = stream::iter(items.into_iter().enumerate())
+        .map(|(index, item)| {
+            let kept = copy(&item);
+            let running = &running;
+            let settings = &settings;
+            async move {
+                let (index, result) =
+                    iteration::<M, I>(attempts, settings, index, item, running).await;
+                let result = result.map_err(|failure| Caught {
+                    input: kept,
+                    state: failure.state().unwrap_or(settings.name).to_owned(),
+                    error: failure.error().to_owned(),
+                    cause: failure.cause().to_owned(),
+                });
+                (index, result)
+            }
+        })
+        .buffer_unordered(limit(settings.max_concurrency, total));
+    while let Some((index, result)) = results.next().await {
+        if let Err(caught) = &result {
+            if caught.error.as_str() == States::Runtime {
+                return Err(ExecutionFailure::new(
+                    Some(&caught.state),
+                    caught.error.clone(),
+                    caught.cause.clone(),
+                ));
+            }
+            failed += 1;
+            if exceeds(&settings, failed, total) {
+                return Err(ExecutionFailure::predefined(
+                    Some(settings.name),
+                    States::ExceedToleratedFailureThreshold,
+                    format!(
+                        "{failed} of {total} items failed, more than tolerated{}",
+                        tolerance_text(&settings)
+                    ),
+                ));
+            }
+        }
+        if let Some(slot) = outputs.get_mut(index) {
+            *slot = Some(result);
+        }
+    }
+    Ok(outputs.into_iter().flatten().collect())
+}
+
+/// One iteration in its own lane: MapIterationStarted, the machine, then
+/// MapIterationSucceeded or MapIterationFailed.
+async fn iteration<M: Machine, I>(
+    attempts: &Attempts<'_, '_, I>,
+    settings: &MapSettings,
+    index: usize,
+    item: M::Input,
+    running: &AtomicUsize,
+) -> (usize, Result<M::Output, ExecutionFailure>) {
+    let lane = attempts.cx.lane(&format!("{}[{index}]", settings.name));
+    let state = Some(attempts.state);
+    running.fetch_add(1, Ordering::Relaxed);
+    let result = match lane.record_payload(
+        EventType::MapIterationStarted,
+        state,
+        Some(&item),
+        None::<&()>,
+    ) {
+        Ok(()) => run_machine::<M>(&lane, item).await,
+        Err(failure) => Err(failure),
+    };
+    running.fetch_sub(1, Ordering::Relaxed);
+    let result = match result {
+        Ok(output) => lane
+            .record_payload(
+                EventType::MapIterationSucceeded,
+                state,
+                None::<&()>,
+                Some(&output),
+            )
+            .map(|()| output),
+        Err(failure) => {
+            lane.record_failure(EventType::MapIterationFailed, state, &failure);
+            Err(failure)
+        }
+    };
+    (index, result)
+}
+
+/// How many iterations run at once: `max_concurrency`, or all of them for 0.
+fn limit(max_concurrency: usize, total: usize) -> usize {
+    match max_concurrency {
+        0 => total.max(1),
+        limit => limit,
+    }
+}
+
+fn exceeds(settings: &MapSettings, failed: usize, total: usize) -> bool {
+    let over_count = settings
+        .tolerated_count
+        .is_some_and(|count| failed > usize::try_from(count).unwrap_or(usize::MAX));
+    let over_share = settings.tolerated_percentage.is_some_and(|percentage| {
+        total > 0 && (failed as f64) * 100.0 / (total as f64) > percentage
+    });
+    let tolerated = settings.tolerated_count.is_some() || settings.tolerated_percentage.is_some();
+    !tolerated || over_count || over_share
+}
+
+fn tolerance_text(settings: &MapSettings) -> String {
+    match (settings.tolerated_count, settings.tolerated_percentage) {
+        (Some(count), Some(percentage)) => format!(" ({count} items or {percentage}%)"),
+        (Some(count), None) => format!(" ({count} items)"),
+        (None, Some(percentage)) => format!(" ({percentage}%)"),
+        (None, None) => String::new(),
+    }
+}
