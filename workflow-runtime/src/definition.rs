@@ -75,6 +75,74 @@ impl Definition {
             .collect()
     }
 
+    /// The error names a state can raise (the predefined `States.*` aside): a task's step's, or
+    /// those of every task and Fail state inside a Parallel or Map state's branches.
+    pub fn raisable_errors(&self, id: StateId) -> Vec<String> {
+        let mut names = Vec::new();
+        self.collect_raisable(id, &mut names);
+        names
+    }
+
+    fn collect_raisable(&self, id: StateId, names: &mut Vec<String>) {
+        let Some(state) = self.state(id) else { return };
+        let mut add = |name: &String| {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        };
+        let branches: Vec<&Branch> = match &state.kind {
+            StateKind::Task(task) => {
+                task.step.error_names.iter().for_each(&mut add);
+                return;
+            }
+            StateKind::Fail(fail) => {
+                add(&fail.error);
+                return;
+            }
+            StateKind::Parallel(parallel) => parallel.branches.iter().collect(),
+            StateKind::Map(map) => vec![&map.iterator],
+            _ => return,
+        };
+        for branch in branches {
+            for &inner in &branch.states {
+                self.collect_raisable(inner, names);
+            }
+        }
+    }
+
+    /// [`raisable_errors`](Self::raisable_errors) of the state named `name`.
+    pub fn raisable_errors_of(&self, name: &str) -> Vec<String> {
+        self.state_by_name(name)
+            .map(|(id, _)| self.raisable_errors(id))
+            .unwrap_or_default()
+    }
+
+    /// `(state, error)` for every error name a retrier or catcher names that its state can
+    /// never raise: a mistake the compiler could not see (an error named by a string, on a
+    /// nested workflow or a Parallel or Map state).
+    pub fn unraisable_errors(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        for (index, state) in self.states.iter().enumerate() {
+            let (retry, catch) = match &state.kind {
+                StateKind::Task(task) => (&task.retry, &task.catch),
+                StateKind::Parallel(parallel) => (&parallel.retry, &parallel.catch),
+                StateKind::Map(map) => (&map.retry, &map.catch),
+                _ => continue,
+            };
+            let raisable = self.raisable_errors(StateId(index));
+            let named = retry
+                .iter()
+                .flat_map(|retrier| &retrier.errors)
+                .chain(catch.iter().flat_map(|catcher| &catcher.errors));
+            for error in named {
+                if !error.starts_with("States.") && !raisable.contains(error) {
+                    problems.push((state.name.clone(), error.clone()));
+                }
+            }
+        }
+        problems
+    }
+
     /// How long an execution may run: the workflow's timeout, or its mode's limit.
     pub fn execution_timeout(&self) -> Duration {
         self.timeout.unwrap_or(self.mode.max_duration())
@@ -367,6 +435,9 @@ pub struct StepDefinition {
     pub error_type: String,
     /// Every error name the step can return.
     pub error_names: Vec<String>,
+    /// Whether the step is a nested workflow, run as a child execution.
+    #[serde(default)]
+    pub child_workflow: bool,
     /// How long one attempt may run, by `#[step(timeout = "...")]`.
     #[serde(default, with = "crate::serde_duration::option")]
     pub timeout: Option<Duration>,

@@ -146,6 +146,27 @@ impl PartialEq for ExecutionFailure {
     }
 }
 
+/// An execution started by a task of another execution (a nested workflow), with its own
+/// history. Found in the parent's [`Execution::children`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ChildExecution {
+    /// The child's own id.
+    pub id: ExecutionId,
+    /// The child's workflow.
+    pub workflow: &'static str,
+    /// The parent's state whose task started the child.
+    pub parent_state: &'static str,
+    /// The attempt of that task.
+    pub attempt: u32,
+    /// How the child ended.
+    pub status: ExecutionStatus,
+    /// The child's history.
+    pub history: History,
+    /// The child's own children.
+    pub children: Vec<ChildExecution>,
+}
+
 /// A finished execution: its result and its history.
 #[derive(Debug, Clone)]
 pub struct Execution<O> {
@@ -156,6 +177,7 @@ pub struct Execution<O> {
     pub(crate) stopped_at: SystemTime,
     pub(crate) result: Result<O, ExecutionFailure>,
     pub(crate) history: History,
+    pub(crate) children: Vec<ChildExecution>,
 }
 
 impl<O> Execution<O> {
@@ -202,6 +224,11 @@ impl<O> Execution<O> {
     /// The execution's history.
     pub fn history(&self) -> &History {
         &self.history
+    }
+
+    /// The executions its tasks started as nested workflows, in the order they ended.
+    pub fn children(&self) -> &[ChildExecution] {
+        &self.children
     }
 
     /// The result, dropping the rest.

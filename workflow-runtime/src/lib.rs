@@ -23,11 +23,13 @@ pub mod __private;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use definition::Definition;
-pub use execution::{Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
+pub use execution::{ChildExecution, Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
 pub use history::{Event, EventType, History};
 pub use mode::Mode;
 pub use runtime::{BuildError, Problem, Runtime, RuntimeBuilder, RuntimeError};
-pub use step::{Caught, Payload, Res, States, Step, StepContext, StepError, StepInfo};
+pub use step::{
+    Caught, ChildFailure, Payload, Res, States, Step, StepContext, StepError, StepInfo,
+};
 pub use workflow::Workflow;
 
 /// The names most workflows need: `use workflow::prelude::*;`.

@@ -13,14 +13,14 @@ pub use crate::definition::{
     PassState, State, StateId, StateKind, StepDefinition, TaskState, WaitFor, WaitState,
 };
 pub use crate::engine::{
-    enter_choice, enter_fail, enter_succeed, run_machine as run_branch, run_map, run_map_tolerant,
-    run_pass, run_task, run_task_with_policies, run_wait, Advance, Attempts, ExecutionContext,
-    Machine, Settled, TaskOutcome,
+    enter_choice, enter_fail, enter_succeed, run_child, run_machine as run_branch, run_map,
+    run_map_tolerant, run_pass, run_task, run_task_with_policies, run_wait, Advance, Attempts,
+    ChildRun, ExecutionContext, Machine, Settled, TaskOutcome,
 };
 pub use crate::mode::Mode;
 pub use crate::retry::{Catcher, Jitter, Retrier};
-pub use crate::step::Caught;
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
+pub use crate::step::{Caught, ChildFailure};
 pub use crate::workflow::{StateRequirement, Workflow};
 
 /// Turns the future of a step that cannot fail into one that returns `Ok`.
@@ -124,10 +124,8 @@ pub fn task_state<S: Step>(
         input_type: type_name::<S::Input>().to_owned(),
         output_type: type_name::<S::Output>().to_owned(),
         error_type: type_name::<S::Error>().to_owned(),
-        error_names: S::Error::ERROR_NAMES
-            .iter()
-            .map(|name| (*name).to_owned())
-            .collect(),
+        error_names: S::error_names(),
+        child_workflow: S::CHILD_WORKFLOW,
         timeout: info.timeout(),
         heartbeat: info.heartbeat(),
         resources: requirements
@@ -390,4 +388,60 @@ fn branch((start, states): (usize, Vec<usize>)) -> Branch {
         start_at: StateId(start),
         states: states.into_iter().map(StateId).collect(),
     }
+}
+
+/// The resources a nested workflow's steps need, as the requirements of the task running it.
+pub fn child_requirements<W: Workflow>(out: &mut Vec<Requirement>) {
+    let mut needed = Vec::new();
+    W::requirements(&mut needed);
+    for requirement in needed.into_iter().map(|needed| needed.requirement) {
+        if !out.contains(&requirement) {
+            out.push(requirement);
+        }
+    }
+}
+
+/// Every error name an execution of `definition` can end with: its steps' and its Fail
+/// states' (the predefined `States.*` names aside).
+pub fn workflow_error_names(definition: &Definition) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for state in &definition.states {
+        let raised: Vec<String> = match &state.kind {
+            StateKind::Task(task) => task.step.error_names.clone(),
+            StateKind::Fail(fail) => vec![fail.error.clone()],
+            _ => Vec::new(),
+        };
+        for name in raised {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// Whether `names` holds `name` (for compile-time checks of error names).
+pub const fn names_contain(names: &[&str], name: &str) -> bool {
+    let mut index = 0;
+    while index < names.len() {
+        if bytes_equal(names[index].as_bytes(), name.as_bytes()) {
+            return true;
+        }
+        index += 1;
+    }
+    false
+}
+
+const fn bytes_equal(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < left.len() {
+        if left[index] != right[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
 }

@@ -77,6 +77,7 @@ impl Runtime {
         let (result, status) =
             engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
         let stopped_at = clock.now();
+        let (history, children) = shared.into_parts();
         Ok(Execution {
             id,
             workflow: definition.name.as_str(),
@@ -84,7 +85,8 @@ impl Runtime {
             started_at,
             stopped_at,
             result,
-            history: shared.into_history(),
+            history,
+            children,
         })
     }
 
@@ -205,6 +207,14 @@ impl RuntimeBuilder {
                     problems.push(problem);
                 }
             }
+            for (state, error) in registration.definition.unraisable_errors() {
+                problems.push(Problem::UnraisableError {
+                    workflow: name.to_owned(),
+                    raised: registration.definition.raisable_errors_of(&state),
+                    state,
+                    error,
+                });
+            }
             workflows.insert(registration.type_id, registration.definition);
         }
         if !problems.is_empty() {
@@ -251,6 +261,17 @@ impl BuildError {
     }
 }
 
+fn list_names(names: &[String]) -> String {
+    if names.is_empty() {
+        return "only predefined `States.*` errors".to_owned();
+    }
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn list(problems: &[Problem]) -> String {
     problems
         .iter()
@@ -275,6 +296,21 @@ pub enum Problem {
         step: String,
         /// The resource's type.
         resource: String,
+    },
+    /// A retrier or catcher names an error its state never raises.
+    #[error(
+        "workflow `{workflow}`, state `{state}`: retry or catch names `{error}`, which the state never raises (it raises {})",
+        list_names(raised)
+    )]
+    UnraisableError {
+        /// The workflow's name.
+        workflow: String,
+        /// The state with the retrier or catcher.
+        state: String,
+        /// The error name it gives.
+        error: String,
+        /// What the state can raise.
+        raised: Vec<String>,
     },
     /// Two different workflow types share a name.
     #[error("two different workflows are named `{workflow}`; workflow names must be unique in a runtime")]

@@ -134,13 +134,13 @@ pub(super) enum TaskOption {
     /// `retry A | B { key: value, ... }`
     Retry {
         keyword: Ident,
-        errors: Vec<ErrorRef>,
+        errors: Vec<ErrorItem>,
         params: Vec<RetryParam>,
     },
     /// `catch A | B -> State`
     Catch {
         keyword: Ident,
-        errors: Vec<ErrorRef>,
+        errors: Vec<ErrorItem>,
         target: Ident,
     },
     /// `timeout 10s`
@@ -161,6 +161,13 @@ pub(super) enum TaskOption {
         value: syn::Lit,
         percent: bool,
     },
+}
+
+/// An error in a `retry` or `catch` list: a path, or a name in a string (for a nested
+/// workflow's errors, which no Rust type lists).
+pub(super) enum ErrorItem {
+    Path(ErrorRef),
+    Name(LitStr),
 }
 
 /// An error named in `retry` or `catch`: `States::Timeout`, `PaymentError::Declined`,
@@ -673,11 +680,18 @@ impl Parse for TaskOption {
 }
 
 /// `A | B | C`.
-fn parse_error_list(input: ParseStream<'_>) -> syn::Result<Vec<ErrorRef>> {
-    let mut errors = vec![input.parse()?];
+fn parse_error_list(input: ParseStream<'_>) -> syn::Result<Vec<ErrorItem>> {
+    let item = |input: ParseStream<'_>| -> syn::Result<ErrorItem> {
+        if input.peek(LitStr) {
+            Ok(ErrorItem::Name(input.parse()?))
+        } else {
+            Ok(ErrorItem::Path(input.parse()?))
+        }
+    };
+    let mut errors = vec![item(input)?];
     while input.peek(Token![|]) {
         input.parse::<Token![|]>()?;
-        errors.push(input.parse()?);
+        errors.push(item(input)?);
     }
     Ok(errors)
 }

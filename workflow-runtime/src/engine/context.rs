@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::definition::{Definition, StateId};
-use crate::execution::{ExecutionFailure, ExecutionId};
+use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType, History};
 use crate::resources::Resources;
 use crate::step::{Heartbeat, States, StepEnv};
@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     pub(crate) resources: Arc<Resources>,
     pub(crate) clock: Arc<dyn Clock>,
     events: Mutex<Vec<Event>>,
+    /// The child executions started by this execution's tasks.
+    pub(crate) children: Arc<Mutex<Vec<ChildExecution>>>,
 }
 
 impl Shared {
@@ -42,16 +44,19 @@ impl Shared {
             resources,
             clock,
             events: Mutex::new(Vec::new()),
+            children: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
-    /// The recorded history.
-    pub(crate) fn into_history(self) -> History {
-        History::from_events(
-            self.events
-                .into_inner()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
+    /// The recorded history and the child executions.
+    pub(crate) fn into_parts(self) -> (History, Vec<ChildExecution>) {
+        let events = self
+            .events
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        let children =
+            std::mem::take(&mut *self.children.lock().unwrap_or_else(PoisonError::into_inner));
+        (History::from_events(events), children)
     }
 }
 
@@ -118,12 +123,10 @@ impl<'s> ExecutionContext<'s> {
         heartbeat: Option<&'a Arc<Heartbeat>>,
     ) -> StepEnv<'a> {
         StepEnv {
-            execution_id: &self.shared.id,
-            workflow: self.shared.definition.name.as_str(),
+            shared: self.shared,
             state: self.state_name(state),
             step,
             attempt,
-            resources: &self.shared.resources,
             heartbeat,
         }
     }

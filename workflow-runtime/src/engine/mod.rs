@@ -5,6 +5,7 @@
 //! functions of this module (which record history and apply policies) and returns the next
 //! variant. [`drive`] is the loop over any such machine.
 
+mod child;
 mod composite;
 mod context;
 mod flow;
@@ -13,6 +14,7 @@ mod terminal;
 
 use std::future::Future;
 
+pub use child::{run_child, ChildRun};
 pub use composite::{run_map, run_map_tolerant, Attempts, Settled};
 pub use context::ExecutionContext;
 pub(crate) use context::Shared;

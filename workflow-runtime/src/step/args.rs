@@ -7,18 +7,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use crate::clock::Clock;
+use crate::engine::Shared;
 use crate::execution::ExecutionId;
-use crate::resources::Resources;
 
 /// Everything the engine offers a step's arguments; see [`StepArg`].
 #[derive(Debug)]
 pub struct StepEnv<'a> {
-    pub(crate) execution_id: &'a ExecutionId,
-    pub(crate) workflow: &'static str,
+    pub(crate) shared: &'a Shared,
     pub(crate) state: &'static str,
     pub(crate) step: &'static str,
     pub(crate) attempt: u32,
-    pub(crate) resources: &'a Resources,
     pub(crate) heartbeat: Option<&'a Arc<Heartbeat>>,
 }
 
@@ -168,8 +166,8 @@ impl StepArg for StepContext {
 
     fn extract(env: &StepEnv<'_>) -> Result<Self, ArgumentError> {
         Ok(StepContext {
-            execution_id: env.execution_id.clone(),
-            workflow: env.workflow,
+            execution_id: env.shared.id.clone(),
+            workflow: env.shared.definition.name.as_str(),
             state: env.state,
             step: env.step,
             attempt: env.attempt,
@@ -231,9 +229,13 @@ impl<T: ?Sized + Send + Sync + 'static> StepArg for Res<T> {
     }
 
     fn extract(env: &StepEnv<'_>) -> Result<Self, ArgumentError> {
-        env.resources.get::<T>().map(Res).ok_or(ArgumentError {
-            step: env.step,
-            resource: type_name::<T>(),
-        })
+        env.shared
+            .resources
+            .get::<T>()
+            .map(Res)
+            .ok_or(ArgumentError {
+                step: env.step,
+                resource: type_name::<T>(),
+            })
     }
 }

@@ -3,6 +3,8 @@
 use std::convert::Infallible;
 use std::fmt;
 
+use crate::execution::ExecutionId;
+
 /// An error a step can return, with a Step Functions–style name for each case.
 ///
 /// Derive it with `#[derive(StepError)]`: every variant of an enum gets the name
@@ -32,7 +34,7 @@ pub trait StepError: fmt::Display + fmt::Debug + Send + Sync + 'static {
     const ERROR_NAMES: &'static [&'static str];
 
     /// This error's name, e.g. `PaymentError.Declined`.
-    fn error_name(&self) -> &'static str;
+    fn error_name(&self) -> &str;
 
     /// The human-readable cause recorded beside the name (the `Display` text by default).
     fn cause(&self) -> String {
@@ -54,8 +56,49 @@ pub trait StepError: fmt::Display + fmt::Debug + Send + Sync + 'static {
 impl StepError for Infallible {
     const ERROR_NAMES: &'static [&'static str] = &[];
 
-    fn error_name(&self) -> &'static str {
+    fn error_name(&self) -> &str {
         match *self {}
+    }
+}
+
+/// Why a nested workflow (a task running a child execution) failed: the child's error name
+/// and cause, which the parent's retriers and catchers match by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildFailure {
+    execution: ExecutionId,
+    error: String,
+    cause: String,
+}
+
+impl ChildFailure {
+    pub(crate) fn new(execution: ExecutionId, error: &str, cause: &str) -> Self {
+        ChildFailure {
+            execution,
+            error: error.to_owned(),
+            cause: cause.to_owned(),
+        }
+    }
+
+    /// The child execution that failed.
+    pub fn execution(&self) -> &ExecutionId {
+        &self.execution
+    }
+}
+
+impl fmt::Display for ChildFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.cause)
+    }
+}
+
+impl std::error::Error for ChildFailure {}
+
+/// A child's errors are not known to the type: they are whatever the child workflow raises.
+impl StepError for ChildFailure {
+    const ERROR_NAMES: &'static [&'static str] = &[];
+
+    fn error_name(&self) -> &str {
+        &self.error
     }
 }
 

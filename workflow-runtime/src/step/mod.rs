@@ -17,7 +17,7 @@ use serde::Serialize;
 pub(crate) use args::Heartbeat;
 pub use args::{ArgumentError, Requirement, Res, StepArg, StepContext, StepEnv};
 pub use caught::Caught;
-pub use error::{States, StepError};
+pub use error::{ChildFailure, States, StepError};
 
 /// A value that can travel between states: a state's input or output.
 ///
@@ -100,6 +100,18 @@ pub trait Step: Send + Sync + 'static {
 
     /// Name, options and documentation of the step.
     const INFO: StepInfo;
+
+    /// Whether the step is a nested workflow (a child execution). Its error names are then
+    /// those the child raises, known from its definition rather than from its error type.
+    const CHILD_WORKFLOW: bool = false;
+
+    /// Every error name the step can raise (by default, its error type's names).
+    fn error_names() -> Vec<String> {
+        Self::Error::ERROR_NAMES
+            .iter()
+            .map(|name| (*name).to_owned())
+            .collect()
+    }
 
     /// Adds what the step needs from the runtime (its resources) to `out`.
     fn requirements(out: &mut Vec<Requirement>);

@@ -54,6 +54,31 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                         }
                     }
                 }
+                ErrorModel::Named(name) => {
+                    // A task's step lists its error names, unless it is a nested workflow,
+                    // whose names are checked when the runtime is built.
+                    let Some(error_type) = &step_error else {
+                        continue;
+                    };
+                    let step = step_alias(model, index);
+                    let message = format!(
+                        "state `{}` handles {:?}, which its step `{}` never raises",
+                        model.state(index).name,
+                        name.value(),
+                        model
+                            .state(index)
+                            .step()
+                            .map(|path| tidy(&path.to_token_stream().to_string()))
+                            .unwrap_or_default(),
+                    );
+                    quote_spanned! {name.span()=>
+                        const _: () = ::core::assert!(
+                            <#step as #p::Step>::CHILD_WORKFLOW
+                                || #p::names_contain(<#error_type as #p::StepError>::ERROR_NAMES, #name),
+                            #message
+                        );
+                    }
+                }
                 ErrorModel::Predefined { .. } => continue,
             };
             checks.extend(check);

@@ -157,6 +157,7 @@ fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
             ErrorModel::Predefined { name, .. } => {
                 quote!(errors.push(::std::string::String::from(#name));)
             }
+            ErrorModel::Named(name) => quote!(errors.push(::std::string::String::from(#name));),
             ErrorModel::Variant(written) => {
                 let variant = written.last().to_string();
                 let error = error_type(model, index, written);
@@ -340,6 +341,7 @@ fn error_names(errors: &[ErrorModel<'_>]) -> String {
         .iter()
         .map(|error| match error {
             ErrorModel::Predefined { name, .. } => format!("`{name}`"),
+            ErrorModel::Named(name) => format!("`{}`", name.value()),
             ErrorModel::Variant(written) | ErrorModel::AllOf(written) => {
                 format!("`{}`", written.text())
             }

@@ -101,6 +101,7 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
     let checks = checks(x);
     let machines = (0..x.model.scopes.len()).map(|scope| machine_code(x, scope));
     let definition = definition::definition(x.model);
+    let as_step = as_step(ast);
     let requirements = task_states(x.model).map(|(index, step)| {
         let state_name = x.model.state(index).name.to_string();
         quote!(#p::task_requirements::<#step>(#state_name, out);)
@@ -114,6 +115,7 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
         const _: () = {
             #checks
             #(#machines)*
+            #as_step
 
             impl #p::Workflow for #name {
                 #input_assoc
@@ -217,6 +219,7 @@ fn fallback(
     let machine = machine_ident(name);
     let (input_assoc, output_assoc) = associated_types(ast);
     let checks = expansion.map(checks).unwrap_or_default();
+    let as_step = as_step(ast);
     let errors = errors.to_compile_errors();
     quote! {
         #errors
@@ -226,6 +229,7 @@ fn fallback(
 
         const _: () = {
             #checks
+            #as_step
 
             #[doc(hidden)]
             #vis enum #machine {}
@@ -293,6 +297,51 @@ fn associated_types(ast: &WorkflowAst) -> (TokenStream, TokenStream) {
         quote_spanned!(input.span()=> type Input = #input;),
         quote_spanned!(output.span()=> type Output = #output;),
     )
+}
+
+/// `impl Step` for the workflow type, so that a task of another workflow can run it as a child
+/// execution: `Child: task OtherWorkflow -> Next;`.
+fn as_step(ast: &WorkflowAst) -> TokenStream {
+    let p = private();
+    let name = &ast.name;
+    let name_text = name.to_string();
+    let doc = option_str(crate::docs::doc_text(&ast.attrs));
+    quote! {
+        impl #p::Step for #name {
+            type Input = <Self as #p::Workflow>::Input;
+            type Output = <Self as #p::Workflow>::Output;
+            type Error = #p::ChildFailure;
+
+            const INFO: #p::StepInfo = #p::StepInfo::__new(
+                #name_text,
+                ::core::concat!(::core::module_path!(), "::", #name_text),
+                ::core::option::Option::None,
+                ::core::option::Option::None,
+                #doc,
+            );
+            const CHILD_WORKFLOW: bool = true;
+
+            fn requirements(out: &mut ::std::vec::Vec<#p::Requirement>) {
+                #p::child_requirements::<Self>(out);
+            }
+
+            fn error_names() -> ::std::vec::Vec<::std::string::String> {
+                #p::workflow_error_names(<Self as #p::Workflow>::definition())
+            }
+
+            fn call(
+                input: <Self as #p::Step>::Input,
+                env: &#p::StepEnv<'_>,
+            ) -> ::core::result::Result<
+                impl ::core::future::Future<
+                    Output = ::core::result::Result<<Self as #p::Step>::Output, #p::ChildFailure>,
+                > + ::core::marker::Send + 'static,
+                #p::ArgumentError,
+            > {
+                ::core::result::Result::Ok(#p::run_child::<Self>(env, input))
+            }
+        }
+    }
 }
 
 fn machine_ident(name: &Ident) -> Ident {

@@ -140,6 +140,8 @@ pub(super) enum ErrorModel<'a> {
     Variant(&'a super::parse::ErrorRef),
     /// `Type::*`: every variant.
     AllOf(&'a super::parse::ErrorRef),
+    /// `"Name"`: an error name as a string, checked against what the state can raise.
+    Named(&'a syn::LitStr),
 }
 
 /// A transition and the tokens that wrote it.

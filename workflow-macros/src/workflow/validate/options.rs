@@ -6,7 +6,7 @@ use syn::{Ident, Lit};
 use super::{CatchModel, Edge, ErrorModel, Mode, RetryModel, TaskModel, EXPRESS_MAX_MILLIS};
 use crate::diagnostics::Errors;
 use crate::names;
-use crate::workflow::parse::{ErrorRef, RetryParam, RetryValue, TaskOption};
+use crate::workflow::parse::{ErrorItem, RetryParam, RetryValue, TaskOption};
 
 /// The kind of state whose options are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,12 +241,27 @@ const PREDEFINED: [(&str, &str); 12] = [
 
 fn error_models<'a>(
     kind: Kind,
-    written: &'a [ErrorRef],
+    written: &'a [ErrorItem],
     errors: &mut Errors,
 ) -> Vec<ErrorModel<'a>> {
     written
         .iter()
-        .filter_map(|error| {
+        .filter_map(|item| {
+            let error = match item {
+                ErrorItem::Path(error) => error,
+                ErrorItem::Name(name) => {
+                    let text = name.value();
+                    if text.trim().is_empty() {
+                        errors.at(name.span(), "an error name cannot be empty");
+                        return None;
+                    }
+                    if text.starts_with("States.") {
+                        errors.at(name.span(), "write predefined errors as paths: `States::Timeout`, not a string");
+                        return None;
+                    }
+                    return Some(ErrorModel::Named(name));
+                }
+            };
             let is_predefined = error.segments.len() == 2 && error.segments[0] == "States" && error.leading_colon.is_none();
             if error.segments[0] == "States" && !is_predefined {
                 errors.at(error.span(), "predefined errors are written `States::Name`, e.g. `States::Timeout`");

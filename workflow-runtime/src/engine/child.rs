@@ -1,0 +1,46 @@
+//! Nested workflows: a task state that runs another workflow as a child execution and waits
+//! for its result (as Step Functions' `startExecution.sync`).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, PoisonError};
+
+use crate::engine::{drive_with_timeout, ExecutionContext, Shared};
+use crate::execution::{ChildExecution, ExecutionId};
+use crate::step::{ChildFailure, StepEnv};
+use crate::workflow::Workflow;
+
+/// The running child execution of a task.
+pub type ChildRun<O> = Pin<Box<dyn Future<Output = Result<O, ChildFailure>> + Send + 'static>>;
+
+/// Starts workflow `W` as a child of the execution `env` belongs to. The child shares the
+/// parent's resources and clock, has its own id and history, and is listed in the parent's
+/// children when it ends. Its failure fails the task with the child's own error name.
+pub fn run_child<W: Workflow>(env: &StepEnv<'_>, input: W::Input) -> ChildRun<W::Output> {
+    let resources = Arc::clone(&env.shared.resources);
+    let clock = Arc::clone(&env.shared.clock);
+    let siblings = Arc::clone(&env.shared.children);
+    let parent_state = env.state;
+    let attempt = env.attempt;
+    // Boxed: a workflow may contain itself, and its future would otherwise be infinitely large.
+    Box::pin(async move {
+        let id = ExecutionId::random();
+        let shared = Shared::new(id.clone(), W::definition(), resources, clock);
+        let (result, status) =
+            drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+        let (history, children) = shared.into_parts();
+        siblings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(ChildExecution {
+                id: id.clone(),
+                workflow: W::name(),
+                parent_state,
+                attempt,
+                status,
+                history,
+                children,
+            });
+        result.map_err(|failure| ChildFailure::new(id, failure.error(), failure.cause()))
+    })
+}
