@@ -221,6 +221,10 @@ impl Types {
                 continue;
             }
             for (number, &branch) in state.branches.iter().enumerate() {
+                if model.scopes[branch].start.is_none() {
+                    // Its missing start is reported; its types follow from it.
+                    continue;
+                }
                 let what = match &decl.body {
                     StateBody::Map { .. } => "the iteration".to_owned(),
                     _ => format!("branch {number}"),
