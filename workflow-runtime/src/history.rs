@@ -211,51 +211,55 @@ impl fmt::Display for HistoryTable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let events = self.history.events();
         let start = events.first().map(|event| event.timestamp);
-        let rows: Vec<[String; 6]> = events
+        // The BRANCH column only when some event is inside a Parallel or Map state.
+        let branches = events.iter().any(|event| event.branch.is_some());
+        let mut header = vec!["ID", "PREV", "ELAPSED", "TYPE", "STATE"];
+        if branches {
+            header.push("BRANCH");
+        }
+        header.push("DETAIL");
+        let rows: Vec<Vec<String>> = events
             .iter()
             .map(|event| {
                 let elapsed = start
                     .and_then(|start| event.timestamp.duration_since(start).ok())
                     .unwrap_or(Duration::ZERO);
-                [
+                let mut row = vec![
                     event.id.to_string(),
                     event.previous_event_id.to_string(),
                     format_elapsed(elapsed),
                     event.kind.name().to_owned(),
                     event.state.as_deref().unwrap_or("").to_owned(),
-                    detail(event),
-                ]
+                ];
+                if branches {
+                    row.push(event.branch.clone().unwrap_or_default());
+                }
+                row.push(detail(event));
+                row
             })
             .collect();
-        let header = ["ID", "PREV", "ELAPSED", "TYPE", "STATE", "DETAIL"];
-        let mut widths = header.map(str::len);
+        let mut widths: Vec<usize> = header.iter().map(|cell| cell.len()).collect();
         for row in &rows {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        let line = |f: &mut fmt::Formatter<'_>, cells: [&str; 6]| -> fmt::Result {
-            // Numbers right-aligned, text left-aligned; the last column is not padded.
-            write!(
-                f,
-                "{:>w0$}  {:>w1$}  {:>w2$}  {:<w3$}  {:<w4$}  {}",
-                cells[0],
-                cells[1],
-                cells[2],
-                cells[3],
-                cells[4],
-                cells[5],
-                w0 = widths[0],
-                w1 = widths[1],
-                w2 = widths[2],
-                w3 = widths[3],
-                w4 = widths[4],
-            )?;
+        let line = |f: &mut fmt::Formatter<'_>, cells: &[&str]| -> fmt::Result {
+            let last = cells.len() - 1;
+            for (column, (cell, width)) in cells.iter().zip(&widths).enumerate() {
+                // Numbers right-aligned, text left-aligned; the last column is not padded.
+                match column {
+                    0..=2 => write!(f, "{cell:>width$}  ")?,
+                    _ if column == last => write!(f, "{cell}")?,
+                    _ => write!(f, "{cell:<width$}  ")?,
+                }
+            }
             writeln!(f)
         };
-        line(f, header)?;
+        line(f, &header)?;
         for row in &rows {
-            line(f, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])?;
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            line(f, &cells)?;
         }
         Ok(())
     }
