@@ -148,28 +148,7 @@ fn composite_arm(x: &Expansion<'_, '_>, index: usize, run: TokenStream) -> Token
         Some(edge) => transition(x, EdgeKey::Next(index), edge, &quote!(value)),
         None => quote!(::core::unreachable!()),
     };
-    let catches = x.model.states[index]
-        .task
-        .as_ref()
-        .map(|task| task.catches.as_slice())
-        .unwrap_or_default();
-    let caught_arms = catches.iter().enumerate().map(|(catcher, catch)| {
-        let target = transition(
-            x,
-            EdgeKey::Catch(index, catcher),
-            catch.edge,
-            &quote!(value),
-        );
-        let pattern = if catcher + 1 == catches.len() {
-            quote!(_)
-        } else {
-            quote!(#catcher)
-        };
-        quote!(#p::Settled::Caught(#pattern, value) => break #target,)
-    });
-    let no_catcher = catches.is_empty().then(
-        || quote!(#p::Settled::Caught(_, _) => break #p::no_catcher(cx, #p::StateId(#index)),),
-    );
+    let caught_arms = caught_arms(x, index, &quote!(#p::Settled::Caught), &quote!(break));
     quote! {
         Self::#variant(input) => {
             let mut attempts = match #p::Attempts::enter(cx, #p::StateId(#index), input) {
@@ -182,13 +161,47 @@ fn composite_arm(x: &Expansion<'_, '_>, index: usize, run: TokenStream) -> Token
                 attempts = match attempts.settle(result).await {
                     #p::Settled::Retry(again) => again,
                     #p::Settled::Succeeded(value) => break #next,
-                    #(#caught_arms)*
-                    #no_catcher
+                    #caught_arms
                     #p::Settled::Failed(failure) => break #p::Advance::Failed(failure),
                 };
             }
         }
     }
+}
+
+/// The match arms of a state's catchers, `#caught(k, value) => #exit #target`; the last takes
+/// any index so the match is exhaustive. Without catchers, one arm for the case that cannot
+/// happen (a state with retriers only).
+fn caught_arms(
+    x: &Expansion<'_, '_>,
+    index: usize,
+    caught: &TokenStream,
+    exit: &TokenStream,
+) -> TokenStream {
+    let p = private();
+    let catches = x.model.states[index]
+        .task
+        .as_ref()
+        .map(|task| task.catches.as_slice())
+        .unwrap_or_default();
+    if catches.is_empty() {
+        return quote!(#caught(_, _) => #exit #p::no_catcher(cx, #p::StateId(#index)),);
+    }
+    let arms = catches.iter().enumerate().map(|(catcher, catch)| {
+        let target = transition(
+            x,
+            EdgeKey::Catch(index, catcher),
+            catch.edge,
+            &quote!(value),
+        );
+        let pattern = if catcher + 1 == catches.len() {
+            quote!(_)
+        } else {
+            quote!(#catcher)
+        };
+        quote!(#caught(#pattern, value) => #exit #target,)
+    });
+    quote!(#(#arms)*)
 }
 
 fn rule_ident(x: &Expansion<'_, '_>, index: usize, rule: usize) -> syn::Ident {
@@ -276,25 +289,12 @@ fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
             },
         };
     };
-    let catches = task.map(|task| task.catches.as_slice()).unwrap_or_default();
-    let caught_arms = catches.iter().enumerate().map(|(catcher, catch)| {
-        let target = transition(
-            x,
-            EdgeKey::Catch(index, catcher),
-            catch.edge,
-            &quote!(value),
-        );
-        // The last catcher's arm takes any index, so the match is exhaustive.
-        let pattern = if catcher + 1 == catches.len() {
-            quote!(_)
-        } else {
-            quote!(#catcher)
-        };
-        quote!(#p::TaskOutcome::Caught(#pattern, value) => #target,)
-    });
-    let no_catcher = catches
-        .is_empty()
-        .then(|| quote!(#p::TaskOutcome::Caught(_, _) => #p::no_catcher(cx, #p::StateId(#index)),));
+    let caught_arms = caught_arms(
+        x,
+        index,
+        &quote!(#p::TaskOutcome::Caught),
+        &TokenStream::new(),
+    );
     // Retrying and catching need a copy of the input: its `Clone`, named at the first
     // `retry`/`catch` so that a payload without `Clone` is reported there.
     let copy =
@@ -302,8 +302,7 @@ fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
     quote! {
         Self::#variant(input) => match #p::run_task_with_policies::<#step>(cx, #p::StateId(#index), input, #copy).await {
             #p::TaskOutcome::Succeeded(value) => #next,
-            #(#caught_arms)*
-            #no_catcher
+            #caught_arms
             #p::TaskOutcome::Failed(failure) => #p::Advance::Failed(failure),
         },
     }
