@@ -4,20 +4,23 @@
 //! workflow! {
 //!     /// Docs.
 //!     pub Name: Standard<Input, Output> {
+//!         timeout 1h;
 //!         start First;
 //!         /// Docs.
-//!         First: task step_fn -> Second;
-//!         Second: task other_step -> end;
+//!         First: task step_fn -> Route, retry E::A { ... }, catch E::B -> Fallback;
+//!         Route: choice { |x: &T| condition => Next, _ => Other };
+//!         Next: wait 30s -> Fork;                 // or `wait until selector -> ...`
+//!         Fork: parallel { branch { start A; ... } branch { start B; ... } } -> Each;
+//!         Each: map selector { start Item; ... } -> Shape, max_concurrency 4, tolerate 10%;
+//!         Shape: pass transform -> end;           // or `pass -> ...`
 //!         Done: succeed;
 //!         Rejected: fail "ErrorName", cause "Why";
 //!     }
 //! }
 //! ```
 //!
-//! Task options, after the transition, comma-separated:
-//! `retry Error::A | States::Timeout { max_attempts: 3, interval: 1s, backoff: 2.0,
-//! max_delay: 30s, jitter: full }`, `catch Error::B -> State`, `timeout 10s`, `heartbeat 2s`.
-//! A workflow-wide `timeout 1h;` statement bounds a whole execution.
+//! Each `;`-terminated statement is parsed on its own ([`parse_items`]), so every malformed
+//! statement is reported. State bodies are in `state`, options in `options`.
 
 mod options;
 mod state;
