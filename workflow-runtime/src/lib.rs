@@ -15,6 +15,7 @@ pub mod retry;
 mod runtime;
 mod serde_duration;
 pub mod step;
+pub mod store;
 mod workflow;
 
 #[doc(hidden)]

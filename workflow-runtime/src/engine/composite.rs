@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::definition::{StateId, StateKind};
 use crate::engine::flow::not_a;
+use crate::engine::task::sleep_until;
 use crate::engine::{run_machine, ExecutionContext, Machine};
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
@@ -150,11 +151,11 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
             Ok(output) => {
                 let recorded = cx
                     .record_payload(self.kind.succeeded(), state, None::<&()>, Some(&output))
-                    .and_then(|()| {
+                    .and_then(|_| {
                         cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&output))
                     });
                 return match recorded {
-                    Ok(()) => Settled::Succeeded(output),
+                    Ok(_) => Settled::Succeeded(output),
                     Err(failure) => Settled::Failed(failure),
                 };
             }
@@ -166,13 +167,21 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
         let delay = retriable
             .then(|| self.counts.next_delay(self.retry, error))
             .flatten();
-        cx.record(self.kind.failed(), state, |event| {
+        let recorded = cx.record(self.kind.failed(), state, |event| {
             event.error = Some(failure.error().to_owned());
             event.cause = Some(failure.cause().to_owned());
             event.retry_in = delay;
         });
+        if let Err(failure) = cx.flush().await {
+            return Settled::Failed(failure);
+        }
+        // A replayed failure keeps the delay that was drawn (and stored) the first time.
+        let delay = match &recorded.replayed {
+            Some(stored) => stored.retry_in,
+            None => delay,
+        };
         if let Some(delay) = delay {
-            cx.clock().sleep(delay).await;
+            sleep_until(cx, recorded.timestamp + delay).await;
             return Settled::Retry(self);
         }
         let catcher = self.catch.iter().position(|catcher| catcher.matches(error));
@@ -185,7 +194,7 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
                     cause: failure.cause().to_owned(),
                 };
                 match cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&caught)) {
-                    Ok(()) => Settled::Caught(index, caught),
+                    Ok(_) => Settled::Caught(index, caught),
                     Err(failure) => Settled::Failed(failure),
                 }
             }
@@ -324,7 +333,7 @@ async fn iteration<M: Machine, I>(
         Some(&item),
         None::<&()>,
     ) {
-        Ok(()) => run_machine::<M>(&lane, item).await,
+        Ok(_) => run_machine::<M>(&lane, item).await,
         Err(failure) => Err(failure),
     };
     running.fetch_sub(1, Ordering::Relaxed);
@@ -336,7 +345,7 @@ async fn iteration<M: Machine, I>(
                 None::<&()>,
                 Some(&output),
             )
-            .map(|()| output),
+            .map(|_| output),
         Err(failure) => {
             lane.record_failure(EventType::MapIterationFailed, state, &failure);
             Err(failure)

@@ -8,12 +8,14 @@
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::definition::{Definition, StateId};
+use crate::engine::recorder::{Recorded, Recorder};
 use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType, History};
 use crate::resources::Resources;
@@ -26,37 +28,56 @@ pub(crate) struct Shared {
     pub(crate) definition: &'static Definition,
     pub(crate) resources: Arc<Resources>,
     pub(crate) clock: Arc<dyn Clock>,
-    events: Mutex<Vec<Event>>,
+    /// When the execution started (for its timeout, also after a restart).
+    pub(crate) started_at: SystemTime,
+    pub(crate) recorder: Recorder,
     /// The child executions started by this execution's tasks.
     pub(crate) children: Arc<Mutex<Vec<ChildExecution>>>,
 }
 
 impl Shared {
+    /// An execution recorded in memory only.
     pub(crate) fn new(
         id: ExecutionId,
         definition: &'static Definition,
         resources: Arc<Resources>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let started_at = clock.now();
+        Self::with_recorder(
+            id,
+            definition,
+            resources,
+            clock,
+            started_at,
+            Recorder::in_memory(),
+        )
+    }
+
+    pub(crate) fn with_recorder(
+        id: ExecutionId,
+        definition: &'static Definition,
+        resources: Arc<Resources>,
+        clock: Arc<dyn Clock>,
+        started_at: SystemTime,
+        recorder: Recorder,
+    ) -> Self {
         Shared {
             id,
             definition,
             resources,
             clock,
-            events: Mutex::new(Vec::new()),
+            started_at,
+            recorder,
             children: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
     /// The recorded history and the child executions.
     pub(crate) fn into_parts(self) -> (History, Vec<ChildExecution>) {
-        let events = self
-            .events
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
         let children =
             std::mem::take(&mut *self.children.lock().unwrap_or_else(PoisonError::into_inner));
-        (History::from_events(events), children)
+        (History::from_events(self.recorder.into_events()), children)
     }
 }
 
@@ -97,8 +118,18 @@ impl<'s> ExecutionContext<'s> {
     /// Continues this lane after the lanes it started have ended: its next event follows the
     /// latest event of the execution.
     pub(crate) fn rejoin(&self) {
-        let latest = self.events().last().map_or(0, |event| event.id);
-        self.last_event.store(latest, Ordering::Relaxed);
+        self.last_event
+            .store(self.shared.recorder.latest(), Ordering::Relaxed);
+    }
+
+    /// Makes everything recorded so far durable before the engine acts on it.
+    pub(crate) async fn flush(&self) -> Result<(), ExecutionFailure> {
+        self.shared.recorder.flush(None).await
+    }
+
+    /// The next stored event of this lane that replay has not reached (when resuming).
+    pub(crate) fn replay_next(&self) -> Option<Event> {
+        self.shared.recorder.peek(self.branch.as_deref())
     }
 
     pub(crate) fn definition(&self) -> &'static Definition {
@@ -131,29 +162,29 @@ impl<'s> ExecutionContext<'s> {
         }
     }
 
-    fn events(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
-        self.shared
-            .events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Appends an event and lets `fill` set its details.
+    /// Records an event (or replays its stored twin) and lets `fill` set its details.
     pub(crate) fn record(
         &self,
         kind: EventType,
         state: Option<StateId>,
         fill: impl FnOnce(&mut Event),
-    ) {
+    ) -> Recorded {
         let timestamp = self.shared.clock.now();
-        let mut events = self.events();
-        let id = events.len() as u64 + 1;
-        let previous = self.last_event.swap(id, Ordering::Relaxed);
-        let mut event = Event::new(id, previous, timestamp, kind);
-        event.state = state.map(|state| Cow::Borrowed(self.state_name(state)));
-        event.branch = self.branch.as_deref().map(str::to_owned);
-        fill(&mut event);
-        events.push(event);
+        let state_name = state.map(|state| self.state_name(state));
+        self.shared.recorder.record(
+            self.branch.as_deref(),
+            &self.last_event,
+            kind,
+            state_name,
+            timestamp,
+            |id, previous| {
+                let mut event = Event::new(id, previous, timestamp, kind);
+                event.state = state_name.map(Cow::Borrowed);
+                event.branch = self.branch.as_deref().map(str::to_owned);
+                fill(&mut event);
+                event
+            },
+        )
     }
 
     /// Appends an event carrying an input and/or output payload.
@@ -166,18 +197,17 @@ impl<'s> ExecutionContext<'s> {
         state: Option<StateId>,
         input: Option<&I>,
         output: Option<&O>,
-    ) -> Result<(), ExecutionFailure> {
+    ) -> Result<Recorded, ExecutionFailure> {
         let input = input
             .map(|value| self.to_json(state, "input", value))
             .transpose()?;
         let output = output
             .map(|value| self.to_json(state, "output", value))
             .transpose()?;
-        self.record(kind, state, |event| {
+        Ok(self.record(kind, state, |event| {
             event.input = input;
             event.output = output;
-        });
-        Ok(())
+        }))
     }
 
     /// Appends an event carrying a failure's name and cause.
@@ -186,11 +216,11 @@ impl<'s> ExecutionContext<'s> {
         kind: EventType,
         state: Option<StateId>,
         failure: &ExecutionFailure,
-    ) {
+    ) -> Recorded {
         self.record(kind, state, |event| {
             event.error = Some(failure.error().to_owned());
             event.cause = Some(failure.cause().to_owned());
-        });
+        })
     }
 
     fn to_json<T: Serialize + ?Sized>(

@@ -9,6 +9,7 @@ use crate::execution::ExecutionFailure;
 use crate::history::EventType;
 use crate::step::States;
 
+use super::task::sleep_until;
 use super::ExecutionContext;
 
 /// Records a Choice state that took rule `rule` (`None`: the default).
@@ -46,31 +47,35 @@ pub fn enter_choice<I: Serialize>(
 }
 
 /// Runs a Wait state: sleeps on the execution's clock until `until`, or for the state's fixed
-/// duration when `until` is `None`, then hands the input on.
+/// duration when `until` is `None`, then hands the input on. The wait counts from the stored
+/// WaitStateEntered, so a resumed execution wakes when it would have.
 pub async fn run_wait<I: Serialize>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     input: I,
     until: Option<SystemTime>,
 ) -> Result<I, ExecutionFailure> {
-    let clock = cx.clock();
-    let delay = match (until, cx.definition().state(state).map(|state| &state.kind)) {
-        (Some(until), _) => until.duration_since(clock.now()).unwrap_or(Duration::ZERO),
+    let fixed = match (until, cx.definition().state(state).map(|state| &state.kind)) {
+        (Some(_), _) => None,
         (None, Some(StateKind::Wait(wait))) => match &wait.wait {
-            WaitFor::Duration(duration) => *duration,
-            WaitFor::Until(_) => Duration::ZERO,
+            WaitFor::Duration(duration) => Some(*duration),
+            WaitFor::Until(_) => Some(Duration::ZERO),
         },
         (None, _) => return Err(not_a(cx, state, "Wait")),
     };
-    cx.record_payload(
+    let entered = cx.record_payload(
         EventType::WaitStateEntered,
         Some(state),
         Some(&input),
         None::<&()>,
     )?;
-    if !delay.is_zero() {
-        clock.sleep(delay).await;
-    }
+    cx.flush().await?;
+    let deadline = match (until, fixed) {
+        (Some(until), _) => until,
+        (None, Some(duration)) => entered.timestamp + duration,
+        (None, None) => entered.timestamp,
+    };
+    sleep_until(cx, deadline).await;
     cx.record_payload(
         EventType::WaitStateExited,
         Some(state),

@@ -1,15 +1,22 @@
 //! Task states: run a step, with its timeout, heartbeat, retriers and catchers, and record
 //! every attempt.
+//!
+//! In a durable execution, TaskStarted is made durable before the step's future is first
+//! polled, and the outcome before the next state begins. When a resumed execution replays a
+//! task, a stored outcome is returned instead of running the step again; a task stored as
+//! started without an outcome was running when its worker was lost, and fails with
+//! `States.TaskFailed` rather than run twice (a retrier for that error may run it again).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::definition::{StateId, StateKind, TaskState};
 use crate::execution::ExecutionFailure;
-use crate::history::EventType;
+use crate::history::{Event, EventType};
 use crate::retry::RetryCounts;
 use crate::step::{Caught, Heartbeat, States, Step};
 
+use super::recorder::Recorded;
 use super::ExecutionContext;
 
 /// How a Task state with catchers ended.
@@ -40,9 +47,10 @@ pub async fn run_task<S: Step>(
         None::<&()>,
     )?;
     match attempt::<S>(cx, state, task, input, 1).await {
-        Ok(output) => exit(cx, state, output),
+        Ok(output) => exit(cx, state, output).await,
         Err(failed) => {
             record_failed_attempt(cx, state, &failed, None);
+            cx.flush().await?;
             Err(failed.failure)
         }
     }
@@ -75,7 +83,7 @@ pub async fn run_task_with_policies<S: Step>(
     loop {
         let failed = match attempt::<S>(cx, state, task, copy(&input), attempt_number).await {
             Ok(output) => {
-                return match exit(cx, state, output) {
+                return match exit(cx, state, output).await {
                     Ok(output) => TaskOutcome::Succeeded(output),
                     Err(failure) => TaskOutcome::Failed(failure),
                 }
@@ -88,9 +96,17 @@ pub async fn run_task_with_policies<S: Step>(
         let delay = retriable
             .then(|| counts.next_delay(&task.retry, error))
             .flatten();
-        record_failed_attempt(cx, state, &failed, delay);
+        let recorded = record_failed_attempt(cx, state, &failed, delay);
+        if let Err(failure) = cx.flush().await {
+            return TaskOutcome::Failed(failure);
+        }
+        // A replayed failure keeps the delay that was drawn (and stored) the first time.
+        let delay = match &recorded.replayed {
+            Some(stored) => stored.retry_in,
+            None => delay,
+        };
         if let Some(delay) = delay {
-            cx.clock().sleep(delay).await;
+            sleep_until(cx, recorded.timestamp + delay).await;
             attempt_number += 1;
             continue;
         }
@@ -103,12 +119,14 @@ pub async fn run_task_with_policies<S: Step>(
                     error: failed.failure.error().to_owned(),
                     cause: failed.failure.cause().to_owned(),
                 };
-                let recorded = cx.record_payload(
-                    EventType::TaskStateExited,
-                    Some(state),
-                    None::<&()>,
-                    Some(&caught),
-                );
+                let recorded = cx
+                    .record_payload(
+                        EventType::TaskStateExited,
+                        Some(state),
+                        None::<&()>,
+                        Some(&caught),
+                    )
+                    .map(|_| ());
                 match recorded {
                     Ok(()) => TaskOutcome::Caught(index, caught),
                     Err(failure) => TaskOutcome::Failed(failure),
@@ -116,6 +134,16 @@ pub async fn run_task_with_policies<S: Step>(
             }
             None => TaskOutcome::Failed(failed.failure),
         };
+    }
+}
+
+/// Sleeps on the execution's clock until `deadline` (not at all if it has passed).
+pub(crate) async fn sleep_until(cx: &ExecutionContext<'_>, deadline: SystemTime) {
+    let clock = cx.clock();
+    if let Ok(left) = deadline.duration_since(clock.now()) {
+        if !left.is_zero() {
+            clock.sleep(left).await;
+        }
     }
 }
 
@@ -145,7 +173,8 @@ struct FailedAttempt {
     timed_out: bool,
 }
 
-/// One attempt: TaskScheduled, TaskStarted, then the step under its timeout and heartbeat.
+/// One attempt: TaskScheduled, TaskStarted, then the step under its timeout and heartbeat (or,
+/// when replaying, the stored outcome).
 async fn attempt<S: Step>(
     cx: &ExecutionContext<'_>,
     state: StateId,
@@ -172,9 +201,16 @@ async fn attempt<S: Step>(
         ),
         timed_out: false,
     })?;
-    cx.record(EventType::TaskStarted, Some(state), |event| {
+    let started = cx.record(EventType::TaskStarted, Some(state), |event| {
         event.attempt = Some(attempt)
     });
+    if started.replayed.is_some() {
+        return replayed_outcome::<S>(cx, state_name, attempt);
+    }
+    cx.flush().await.map_err(|failure| FailedAttempt {
+        failure,
+        timed_out: false,
+    })?;
     let result = match (task.timeout, task.heartbeat.zip(heartbeat)) {
         // The common case: no timer at all.
         (None, None) => running.await,
@@ -220,6 +256,56 @@ async fn attempt<S: Step>(
     })
 }
 
+/// The outcome of an attempt that had started before the execution resumed: the stored one,
+/// or, when none was stored, the failure of a worker lost mid-task.
+fn replayed_outcome<S: Step>(
+    cx: &ExecutionContext<'_>,
+    state_name: &str,
+    attempt: u32,
+) -> Result<S::Output, FailedAttempt> {
+    let failed = |failure| FailedAttempt {
+        failure,
+        timed_out: false,
+    };
+    match cx.replay_next() {
+        Some(Event {
+            kind: EventType::TaskSucceeded,
+            output,
+            ..
+        }) => {
+            let output = output.unwrap_or(serde_json::Value::Null);
+            serde_json::from_value(output).map_err(|error| {
+                failed(ExecutionFailure::predefined(
+                    Some(state_name),
+                    States::Runtime,
+                    format!(
+                        "the stored output of step `{}` no longer reads as `{}`: {error}",
+                        S::INFO.name(),
+                        std::any::type_name::<S::Output>()
+                    ),
+                ))
+            })
+        }
+        Some(Event {
+            kind: kind @ (EventType::TaskFailed | EventType::TaskTimedOut),
+            error,
+            cause,
+            ..
+        }) => Err(FailedAttempt {
+            failure: ExecutionFailure::new(Some(state_name), error.unwrap_or_default(), cause.unwrap_or_default()),
+            timed_out: kind == EventType::TaskTimedOut,
+        }),
+        _ => Err(failed(ExecutionFailure::predefined(
+            Some(state_name),
+            States::TaskFailed,
+            format!(
+                "the worker running step `{}` (attempt {attempt}) was lost before it finished; a task that has started is not run again unless a retrier says so",
+                S::INFO.name()
+            ),
+        ))),
+    }
+}
+
 fn timed_out(state: &str, error: States, cause: String) -> FailedAttempt {
     FailedAttempt {
         failure: ExecutionFailure::predefined(Some(state), error, cause),
@@ -233,7 +319,7 @@ fn record_failed_attempt(
     state: StateId,
     failed: &FailedAttempt,
     retry_in: Option<Duration>,
-) {
+) -> Recorded {
     let kind = if failed.timed_out {
         EventType::TaskTimedOut
     } else {
@@ -243,11 +329,11 @@ fn record_failed_attempt(
         event.error = Some(failed.failure.error().to_owned());
         event.cause = Some(failed.failure.cause().to_owned());
         event.retry_in = retry_in;
-    });
+    })
 }
 
-/// TaskSucceeded and TaskStateExited.
-fn exit<O: serde::Serialize>(
+/// TaskSucceeded and TaskStateExited, durable before the next state begins.
+async fn exit<O: serde::Serialize>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     output: O,
@@ -264,5 +350,6 @@ fn exit<O: serde::Serialize>(
         None::<&()>,
         Some(&output),
     )?;
+    cx.flush().await?;
     Ok(output)
 }

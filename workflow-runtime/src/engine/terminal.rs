@@ -22,7 +22,7 @@ pub fn enter_succeed<M, O: Serialize>(
             Some(&output),
             None::<&()>,
         )
-        .and_then(|()| {
+        .and_then(|_| {
             cx.record_payload(
                 EventType::SucceedStateExited,
                 Some(state),
@@ -31,7 +31,7 @@ pub fn enter_succeed<M, O: Serialize>(
             )
         });
     match recorded {
-        Ok(()) => Advance::Succeeded(output),
+        Ok(_) => Advance::Succeeded(output),
         Err(failure) => Advance::Failed(failure),
     }
 }

@@ -1,0 +1,216 @@
+//! The history recorder of an execution: assigns event ids, keeps the history, makes new
+//! events durable on request, and replays a stored history when a durable execution resumes.
+//!
+//! Resuming works by replay: the workflow runs again from its start, and every event it would
+//! record is first matched against the stored history of its lane (the top level, or a
+//! Parallel branch or Map iteration). A match is not recorded again; a task whose outcome is
+//! stored returns that outcome instead of running (see `task.rs`); timers resume at their
+//! stored deadlines. New events begin where the stored history ends. If the workflow records
+//! something other than what is stored, the history *diverges* (the workflow changed since):
+//! replay stops, nothing more is recorded, and the execution fails at its next durable point.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
+
+use crate::execution::{ExecutionFailure, ExecutionId};
+use crate::history::{Event, EventType};
+use crate::step::States;
+use crate::store::{ExecutionEnd, Store, StoreError};
+
+/// Where an execution's events are made durable.
+#[derive(Debug, Clone)]
+pub(crate) struct Journal {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) execution: ExecutionId,
+}
+
+/// An event as recorded: new, or found in the stored history.
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    /// When the event happened (the stored time, for a replayed event).
+    pub(crate) timestamp: SystemTime,
+    /// The stored event, when it was replayed rather than recorded.
+    pub(crate) replayed: Option<Event>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// The whole history: stored events, then new ones.
+    events: Vec<Event>,
+    /// The index of the first event not yet handed to the journal.
+    unsaved: usize,
+    /// Stored events not yet replayed, per lane.
+    replay: HashMap<Option<String>, VecDeque<Event>>,
+    /// Why replay failed, if it did.
+    diverged: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    state: Mutex<State>,
+    journal: Option<Journal>,
+}
+
+impl Recorder {
+    /// A recorder that keeps events in memory only.
+    pub(crate) fn in_memory() -> Self {
+        Recorder::default()
+    }
+
+    /// A recorder for a durable execution whose history so far is `stored` (already durable).
+    pub(crate) fn durable(journal: Journal, stored: Vec<Event>) -> Self {
+        let mut replay: HashMap<Option<String>, VecDeque<Event>> = HashMap::new();
+        for event in &stored {
+            replay
+                .entry(event.branch.clone())
+                .or_default()
+                .push_back(event.clone());
+        }
+        Recorder {
+            state: Mutex::new(State {
+                unsaved: stored.len(),
+                events: stored,
+                replay,
+                diverged: None,
+            }),
+            journal: Some(journal),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records an event in lane `branch`, whose last event is `last`, or replays its stored
+    /// twin. `make` builds the event from its id and previous id.
+    pub(crate) fn record(
+        &self,
+        branch: Option<&str>,
+        last: &AtomicU64,
+        kind: EventType,
+        state: Option<&str>,
+        timestamp: SystemTime,
+        make: impl FnOnce(u64, u64) -> Event,
+    ) -> Recorded {
+        let mut guard = self.lock();
+        let lane = guard.replay.get_mut(&branch.map(str::to_owned));
+        if let Some(stored) = lane.and_then(VecDeque::pop_front) {
+            if stored.kind == kind && stored.state.as_deref() == state {
+                last.store(stored.id, Ordering::Relaxed);
+                return Recorded {
+                    timestamp: stored.timestamp,
+                    replayed: Some(stored),
+                };
+            }
+            guard.diverged = Some(format!(
+                "event {} of its history is {} in state `{}`, but the workflow now records {} in state `{}` there",
+                stored.id,
+                stored.kind,
+                stored.state.as_deref().unwrap_or("-"),
+                kind,
+                state.unwrap_or("-"),
+            ));
+            guard.replay.clear();
+        }
+        if guard.diverged.is_none() {
+            let id = guard.events.len() as u64 + 1;
+            let previous = last.swap(id, Ordering::Relaxed);
+            let event = make(id, previous);
+            guard.events.push(event);
+        }
+        Recorded {
+            timestamp,
+            replayed: None,
+        }
+    }
+
+    /// The next stored event of lane `branch` that replay has not reached, if any.
+    pub(crate) fn peek(&self, branch: Option<&str>) -> Option<Event> {
+        self.lock()
+            .replay
+            .get(&branch.map(str::to_owned))
+            .and_then(|lane| lane.front().cloned())
+    }
+
+    /// The id of the last event of the whole history.
+    pub(crate) fn latest(&self) -> u64 {
+        self.lock().events.last().map_or(0, |event| event.id)
+    }
+
+    /// Makes every event recorded so far durable (with `end`, closing the execution) and waits
+    /// for it. Without a journal this does nothing. Fails with `States.Runtime` if replay has
+    /// diverged or the store fails; the execution must not act then.
+    pub(crate) async fn flush(&self, end: Option<ExecutionEnd>) -> Result<(), ExecutionFailure> {
+        let Some(journal) = &self.journal else {
+            return Ok(());
+        };
+        // Taking the events and handing them to the store under one lock keeps the store's
+        // order the recording order, whichever lane flushes first.
+        let write = {
+            let mut guard = self.lock();
+            if let Some(divergence) = &guard.diverged {
+                if end.is_none() {
+                    return Err(diverged(divergence));
+                }
+            }
+            let events = guard.events[guard.unsaved..].to_vec();
+            guard.unsaved = guard.events.len();
+            if events.is_empty() && end.is_none() {
+                return Ok(());
+            }
+            journal.store.append(&journal.execution, events, end)
+        };
+        write.await.map_err(|error| unsaved(&error))
+    }
+
+    /// Records the execution's last event even after a divergence (it is appended after the
+    /// stored history), and makes it durable with the execution's end.
+    pub(crate) async fn finish(
+        &self,
+        last: Event,
+        end: ExecutionEnd,
+    ) -> Result<(), ExecutionFailure> {
+        {
+            let mut guard = self.lock();
+            guard.replay.clear();
+            let mut last = last;
+            last.id = guard.events.len() as u64 + 1;
+            last.previous_event_id = guard.events.last().map_or(0, |event| event.id);
+            guard.events.push(last);
+        }
+        self.flush(Some(end)).await
+    }
+
+    /// The whole history.
+    pub(crate) fn into_events(self) -> Vec<Event> {
+        self.state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .events
+    }
+
+    /// Whether replay found the stored history at odds with the workflow.
+    pub(crate) fn divergence(&self) -> Option<String> {
+        self.lock().diverged.clone()
+    }
+}
+
+fn diverged(divergence: &str) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        None,
+        States::Runtime,
+        format!(
+            "the execution cannot resume: {divergence}; was the workflow changed since it started?"
+        ),
+    )
+}
+
+fn unsaved(error: &StoreError) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        None,
+        States::Runtime,
+        format!("the history could not be saved: {error}"),
+    )
+}

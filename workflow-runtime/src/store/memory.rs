@@ -1,0 +1,141 @@
+//! A store in memory: for tests, and for runtimes that need no durability.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::{
+    Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, NewExecution, Store, StoreError,
+    StoreFuture,
+};
+use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::history::Event;
+
+/// Executions and histories in memory; gone when the last clone is dropped.
+///
+/// Clones share the same data, so a test can "restart" a runtime on the same store.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    data: Arc<Mutex<Data>>,
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    records: HashMap<ExecutionId, ExecutionRecord>,
+    histories: HashMap<ExecutionId, Vec<Event>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Data) -> T) -> T {
+        f(&mut self.data.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+fn ready<T: Send + 'static>(value: Result<T, StoreError>) -> StoreFuture<T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl Store for MemoryStore {
+    fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
+        ready(Ok(self.with(|data| {
+            let existing = data.records.values().find(|record| {
+                record.workflow == execution.workflow && record.name == execution.name
+            });
+            if let Some(existing) = existing {
+                return Created::Existing(existing.clone());
+            }
+            data.records.insert(
+                execution.id.clone(),
+                ExecutionRecord {
+                    id: execution.id.clone(),
+                    name: execution.name,
+                    workflow: execution.workflow,
+                    status: ExecutionStatus::Running,
+                    input: execution.input,
+                    output: None,
+                    error: None,
+                    cause: None,
+                    started_at: execution.started_at,
+                    stopped_at: None,
+                },
+            );
+            data.histories.insert(execution.id, execution.events);
+            Created::New
+        })))
+    }
+
+    fn append(
+        &self,
+        execution: &ExecutionId,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        ready(self.with(|data| {
+            let Some(record) = data.records.get_mut(execution) else {
+                return Err(StoreError::Corrupt {
+                    execution: execution.to_string(),
+                    reason: "no such execution".into(),
+                });
+            };
+            if let Some(end) = end {
+                record.status = end.status;
+                record.output = end.output;
+                record.error = end.error;
+                record.cause = end.cause;
+                record.stopped_at = Some(end.stopped_at);
+            }
+            data.histories
+                .entry(execution.clone())
+                .or_default()
+                .extend(events);
+            Ok(())
+        }))
+    }
+
+    fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
+        ready(Ok(self.with(|data| data.records.get(execution).cloned())))
+    }
+
+    fn history(
+        &self,
+        execution: &ExecutionId,
+        after: u64,
+        limit: usize,
+    ) -> StoreFuture<Vec<Event>> {
+        ready(Ok(self.with(|data| {
+            data.histories
+                .get(execution)
+                .map(|events| {
+                    events
+                        .iter()
+                        .filter(|event| event.id > after)
+                        .take(limit)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        })))
+    }
+
+    fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
+        ready(Ok(self.with(|data| {
+            let mut records: Vec<ExecutionRecord> = data
+                .records
+                .values()
+                .filter(|record| filter.matches(record))
+                .cloned()
+                .collect();
+            records.sort_by(|a, b| {
+                b.started_at
+                    .cmp(&a.started_at)
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            records.truncate(filter.limit.unwrap_or(usize::MAX));
+            records
+        })))
+    }
+}

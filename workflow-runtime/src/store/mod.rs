@@ -1,0 +1,213 @@
+//! Where durable executions live: their records and their histories.
+//!
+//! A [`Store`] keeps, for every execution started with [`Runtime::start`], a record (workflow,
+//! name, input, status, result, times) and its history of events. The engine appends events
+//! and awaits their commit before acting on them, so after a crash the history says exactly
+//! what was done. [`MemoryStore`] keeps everything in memory (tests); [`SqliteStore`] in one
+//! SQLite file, committing the writes of concurrent executions together.
+//!
+//! [`Runtime::start`]: crate::Runtime::start
+
+mod memory;
+mod sqlite;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::history::Event;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+/// A store operation in progress.
+pub type StoreFuture<T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'static>>;
+
+/// A durable home for executions and their histories.
+///
+/// Writes are ordered: the store applies them in the order the methods were *called* (not
+/// the order their futures are polled), so an implementation must take the request when the
+/// method is called. A write's future completes once the write is durable.
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// Creates an execution, unless one of the same workflow and name exists: then returns it.
+    fn create(&self, execution: NewExecution) -> StoreFuture<Created>;
+
+    /// Appends events to an execution's history and, with `end`, closes the execution, in one
+    /// durable write.
+    fn append(
+        &self,
+        execution: &ExecutionId,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()>;
+
+    /// The record of an execution.
+    fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>>;
+
+    /// Events of an execution's history with ids above `after`, oldest first, at most `limit`.
+    fn history(&self, execution: &ExecutionId, after: u64, limit: usize)
+        -> StoreFuture<Vec<Event>>;
+
+    /// Executions matching `filter`, newest first.
+    fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>>;
+}
+
+/// A new execution, as [`Store::create`] receives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewExecution {
+    /// Its id.
+    pub id: ExecutionId,
+    /// Its name, unique within its workflow.
+    pub name: String,
+    /// Its workflow's name.
+    pub workflow: String,
+    /// Its input, as JSON.
+    pub input: Value,
+    /// When it started.
+    pub started_at: SystemTime,
+    /// Its first events (ExecutionStarted).
+    pub events: Vec<Event>,
+}
+
+/// What [`Store::create`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// The execution was created.
+    New,
+    /// An execution of the same workflow and name already exists.
+    Existing(ExecutionRecord),
+}
+
+/// How an execution ended, for [`Store::append`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionEnd {
+    /// `Succeeded`, `Failed`, `TimedOut` or `Aborted`.
+    pub status: ExecutionStatus,
+    /// The output, if it succeeded.
+    pub output: Option<Value>,
+    /// The error name, if it did not.
+    pub error: Option<String>,
+    /// The cause, if it did not.
+    pub cause: Option<String>,
+    /// When it ended.
+    pub stopped_at: SystemTime,
+}
+
+/// A stored execution.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ExecutionRecord {
+    /// Its id.
+    pub id: ExecutionId,
+    /// Its name, unique within its workflow.
+    pub name: String,
+    /// Its workflow's name.
+    pub workflow: String,
+    /// Where it is.
+    pub status: ExecutionStatus,
+    /// Its input, as JSON.
+    pub input: Value,
+    /// Its output, as JSON, once it succeeded.
+    pub output: Option<Value>,
+    /// The error name, once it failed.
+    pub error: Option<String>,
+    /// The cause, once it failed.
+    pub cause: Option<String>,
+    /// When it started.
+    pub started_at: SystemTime,
+    /// When it ended.
+    pub stopped_at: Option<SystemTime>,
+}
+
+/// Which executions [`Store::list`] returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ExecutionFilter {
+    /// Only this workflow's.
+    pub workflow: Option<String>,
+    /// Only those with this status.
+    pub status: Option<ExecutionStatus>,
+    /// Only those started at or after this time.
+    pub started_after: Option<SystemTime>,
+    /// Only those started before this time.
+    pub started_before: Option<SystemTime>,
+    /// At most this many (all when `None`).
+    pub limit: Option<usize>,
+}
+
+impl ExecutionFilter {
+    /// Every execution.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only `workflow`'s executions.
+    pub fn workflow(mut self, workflow: impl Into<String>) -> Self {
+        self.workflow = Some(workflow.into());
+        self
+    }
+
+    /// Only executions with `status`.
+    pub fn status(mut self, status: ExecutionStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Only executions started in `[after, before)`.
+    pub fn started_between(mut self, after: SystemTime, before: SystemTime) -> Self {
+        self.started_after = Some(after);
+        self.started_before = Some(before);
+        self
+    }
+
+    /// At most `limit` executions.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    pub(crate) fn matches(&self, record: &ExecutionRecord) -> bool {
+        self.workflow
+            .as_ref()
+            .is_none_or(|workflow| &record.workflow == workflow)
+            && self.status.is_none_or(|status| record.status == status)
+            && self
+                .started_after
+                .is_none_or(|after| record.started_at >= after)
+            && self
+                .started_before
+                .is_none_or(|before| record.started_at < before)
+    }
+}
+
+/// A store could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed (I/O, locking, a full disk...).
+    #[error("the store failed: {0}")]
+    Database(String),
+    /// Stored data could not be read back.
+    #[error("stored data of execution `{execution}` is unreadable: {reason}")]
+    Corrupt {
+        /// The execution the data belongs to.
+        execution: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The store was written by an incompatible version.
+    #[error("the store's schema is version {found}, this build reads version {expected}")]
+    Schema {
+        /// The version found.
+        found: i64,
+        /// The version this build reads.
+        expected: i64,
+    },
+    /// The store has shut down.
+    #[error("the store has shut down")]
+    Closed,
+}

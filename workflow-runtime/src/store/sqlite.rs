@@ -1,0 +1,501 @@
+//! The embedded store: one SQLite file in WAL mode, synchronous commits, and group commit.
+//!
+//! Every write goes to one writer thread. It takes all requests waiting at that moment and
+//! commits them in one transaction (each request in its own savepoint, so one failing request
+//! fails alone), then answers each. Concurrent executions therefore share fsyncs: throughput
+//! is not bounded by one commit per transition. Reads use a second connection.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, SystemTime};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use super::{
+    Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, NewExecution, Store, StoreError,
+    StoreFuture,
+};
+use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::history::Event;
+
+/// The schema this build reads and writes.
+const SCHEMA_VERSION: i64 = 1;
+
+/// The most requests committed in one transaction.
+const MAX_BATCH: usize = 4096;
+
+/// Executions and histories in one SQLite file.
+///
+/// ```
+/// # fn main() -> Result<(), workflow::store::StoreError> {
+/// let dir = tempfile::tempdir().expect("a temporary directory");
+/// let store = workflow::store::SqliteStore::open(dir.path().join("workflows.db"))?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<mpsc::Sender<Request>>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+enum Request {
+    Create(NewExecution, oneshot::Sender<Result<Created, StoreError>>),
+    Append {
+        execution: ExecutionId,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+fn database(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in the file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_owned();
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(database)?;
+        }
+        let writer = Connection::open(&path).map_err(database)?;
+        configure(&writer)?;
+        migrate(&writer)?;
+        let reader = Connection::open(&path).map_err(database)?;
+        configure(&reader)?;
+        let (sender, receiver) = mpsc::channel();
+        thread::Builder::new()
+            .name("workflow-sqlite-writer".into())
+            .spawn(move || write_loop(writer, &receiver))
+            .map_err(database)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(sender),
+                reader: Arc::new(Mutex::new(reader)),
+            }),
+        })
+    }
+
+    /// The file the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    fn send(&self, request: Request) -> Result<(), StoreError> {
+        let writer = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        writer.send(request).map_err(|_| StoreError::Closed)
+    }
+
+    /// Runs `read` on the reading connection, off the async threads.
+    fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<T> {
+        let reader = Arc::clone(&self.inner.reader);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                read(&reader.lock().unwrap_or_else(PoisonError::into_inner))
+            })
+            .await
+            .map_err(database)?
+        })
+    }
+}
+
+fn configure(connection: &Connection) -> Result<(), StoreError> {
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(database)?;
+    connection
+        .busy_timeout(Duration::from_secs(30))
+        .map_err(database)
+}
+
+fn migrate(connection: &Connection) -> Result<(), StoreError> {
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS executions (
+                 id TEXT PRIMARY KEY,
+                 name TEXT NOT NULL,
+                 workflow TEXT NOT NULL,
+                 status TEXT NOT NULL,
+                 input TEXT NOT NULL,
+                 output TEXT,
+                 error TEXT,
+                 cause TEXT,
+                 started_at INTEGER NOT NULL,
+                 stopped_at INTEGER,
+                 UNIQUE (workflow, name)
+             );
+             CREATE INDEX IF NOT EXISTS executions_by_start ON executions (started_at);
+             CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status, started_at);
+             CREATE TABLE IF NOT EXISTS events (
+                 execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+                 id INTEGER NOT NULL,
+                 event TEXT NOT NULL,
+                 PRIMARY KEY (execution_id, id)
+             ) WITHOUT ROWID;",
+        )
+        .map_err(database)?;
+    let found: Option<i64> = connection
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(database)?;
+    match found {
+        None => {
+            connection
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                    [SCHEMA_VERSION],
+                )
+                .map_err(database)?;
+            Ok(())
+        }
+        Some(version) if version == SCHEMA_VERSION => Ok(()),
+        Some(found) => Err(StoreError::Schema {
+            found,
+            expected: SCHEMA_VERSION,
+        }),
+    }
+}
+
+/// The writer thread: commits everything waiting in one transaction, then answers.
+fn write_loop(mut connection: Connection, requests: &mpsc::Receiver<Request>) {
+    while let Ok(first) = requests.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match requests.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        let outcomes = commit(&mut connection, &batch);
+        for (request, outcome) in batch.into_iter().zip(outcomes) {
+            // A caller that stopped waiting is no error of the store's.
+            match (request, outcome) {
+                (Request::Create(_, reply), outcome) => {
+                    let _ = reply.send(outcome);
+                }
+                (Request::Append { reply, .. }, outcome) => {
+                    let _ = reply.send(outcome.map(|_| ()));
+                }
+            }
+        }
+    }
+}
+
+/// Applies a batch in one transaction; each request's outcome.
+fn commit(connection: &mut Connection, batch: &[Request]) -> Vec<Result<Created, StoreError>> {
+    let transaction = match connection.transaction() {
+        Ok(transaction) => transaction,
+        Err(error) => return batch.iter().map(|_| Err(database(&error))).collect(),
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut transaction = transaction;
+    for request in batch {
+        let outcome = match transaction.savepoint() {
+            Ok(mut savepoint) => {
+                let outcome = apply(&savepoint, request);
+                let finished = match &outcome {
+                    Ok(_) => savepoint.commit(),
+                    Err(_) => savepoint.rollback(),
+                };
+                finished.map_err(database).and(outcome)
+            }
+            Err(error) => Err(database(error)),
+        };
+        outcomes.push(outcome);
+    }
+    match transaction.commit() {
+        Ok(()) => outcomes,
+        // Nothing of the batch is durable: every request fails.
+        Err(error) => outcomes.iter().map(|_| Err(database(&error))).collect(),
+    }
+}
+
+fn apply(connection: &Connection, request: &Request) -> Result<Created, StoreError> {
+    match request {
+        Request::Create(execution, _) => {
+            let existing = connection
+                .query_row(
+                    &format!("{SELECT_EXECUTION} WHERE workflow = ?1 AND name = ?2"),
+                    params![execution.workflow, execution.name],
+                    read_record,
+                )
+                .optional()
+                .map_err(database)?;
+            if let Some(existing) = existing {
+                return Ok(Created::Existing(existing?));
+            }
+            connection
+                .execute(
+                    "INSERT INTO executions (id, name, workflow, status, input, started_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        execution.id.as_str(),
+                        execution.name,
+                        execution.workflow,
+                        status_text(ExecutionStatus::Running),
+                        execution.input.to_string(),
+                        nanos(execution.started_at),
+                    ],
+                )
+                .map_err(database)?;
+            insert_events(connection, &execution.id, &execution.events)?;
+            Ok(Created::New)
+        }
+        Request::Append {
+            execution,
+            events,
+            end,
+            ..
+        } => {
+            insert_events(connection, execution, events)?;
+            if let Some(end) = end {
+                connection
+                    .execute(
+                        "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stopped_at = ?6
+                         WHERE id = ?1",
+                        params![
+                            execution.as_str(),
+                            status_text(end.status),
+                            end.output.as_ref().map(Value::to_string),
+                            end.error,
+                            end.cause,
+                            nanos(end.stopped_at),
+                        ],
+                    )
+                    .map_err(database)?;
+            }
+            Ok(Created::New)
+        }
+    }
+}
+
+fn insert_events(
+    connection: &Connection,
+    execution: &ExecutionId,
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let mut insert = connection
+        .prepare_cached("INSERT INTO events (execution_id, id, event) VALUES (?1, ?2, ?3)")
+        .map_err(database)?;
+    for event in events {
+        let text = serde_json::to_string(event).map_err(database)?;
+        insert
+            .execute(params![execution.as_str(), event.id as i64, text])
+            .map_err(database)?;
+    }
+    Ok(())
+}
+
+const SELECT_EXECUTION: &str =
+    "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at FROM executions";
+
+/// A row of `executions`; the inner result is an error for stored data that does not parse.
+fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ExecutionRecord, StoreError>> {
+    let id: String = row.get(0)?;
+    let status: String = row.get(3)?;
+    let input: String = row.get(4)?;
+    let output: Option<String> = row.get(5)?;
+    let corrupt = |reason: String| StoreError::Corrupt {
+        execution: id.clone(),
+        reason,
+    };
+    let record = (|| {
+        Ok(ExecutionRecord {
+            id: ExecutionId::from(id.as_str()),
+            name: row.get(1).map_err(|error| corrupt(error.to_string()))?,
+            workflow: row.get(2).map_err(|error| corrupt(error.to_string()))?,
+            status: parse_status(&status)
+                .ok_or_else(|| corrupt(format!("unknown status `{status}`")))?,
+            input: serde_json::from_str(&input)
+                .map_err(|error| corrupt(format!("input: {error}")))?,
+            output: output
+                .map(|text| serde_json::from_str(&text))
+                .transpose()
+                .map_err(|error| corrupt(format!("output: {error}")))?,
+            error: row.get(6).map_err(|error| corrupt(error.to_string()))?,
+            cause: row.get(7).map_err(|error| corrupt(error.to_string()))?,
+            started_at: time(row.get(8).map_err(|error| corrupt(error.to_string()))?),
+            stopped_at: row
+                .get::<_, Option<i64>>(9)
+                .map_err(|error| corrupt(error.to_string()))?
+                .map(time),
+        })
+    })();
+    Ok(record)
+}
+
+impl Store for SqliteStore {
+    fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.send(Request::Create(execution, reply));
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    fn append(
+        &self,
+        execution: &ExecutionId,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.send(Request::Append {
+            execution: execution.clone(),
+            events,
+            end,
+            reply,
+        });
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
+        let id = execution.to_string();
+        self.read(move |connection| {
+            connection
+                .query_row(
+                    &format!("{SELECT_EXECUTION} WHERE id = ?1"),
+                    [id],
+                    read_record,
+                )
+                .optional()
+                .map_err(database)?
+                .transpose()
+        })
+    }
+
+    fn history(
+        &self,
+        execution: &ExecutionId,
+        after: u64,
+        limit: usize,
+    ) -> StoreFuture<Vec<Event>> {
+        let id = execution.to_string();
+        self.read(move |connection| {
+            let mut query = connection
+                .prepare_cached("SELECT event FROM events WHERE execution_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
+                .map_err(database)?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = query
+                .query_map(params![id, after as i64, limit], |row| row.get::<_, String>(0))
+                .map_err(database)?;
+            rows.map(|text| {
+                let text = text.map_err(database)?;
+                serde_json::from_str(&text).map_err(|error| StoreError::Corrupt {
+                    execution: id.clone(),
+                    reason: format!("an event does not parse: {error}"),
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
+        self.read(move |connection| {
+            let mut sql = format!("{SELECT_EXECUTION} WHERE 1 = 1");
+            let mut values: Vec<rusqlite::types::Value> = Vec::new();
+            if let Some(workflow) = &filter.workflow {
+                sql.push_str(" AND workflow = ?");
+                values.push(workflow.clone().into());
+            }
+            if let Some(status) = filter.status {
+                sql.push_str(" AND status = ?");
+                values.push(status_text(status).to_owned().into());
+            }
+            if let Some(after) = filter.started_after {
+                sql.push_str(" AND started_at >= ?");
+                values.push(nanos(after).into());
+            }
+            if let Some(before) = filter.started_before {
+                sql.push_str(" AND started_at < ?");
+                values.push(nanos(before).into());
+            }
+            sql.push_str(" ORDER BY started_at DESC, id");
+            if let Some(limit) = filter.limit {
+                sql.push_str(" LIMIT ?");
+                values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+            }
+            let mut query = connection.prepare(&sql).map_err(database)?;
+            let rows = query
+                .query_map(rusqlite::params_from_iter(values), read_record)
+                .map_err(database)?;
+            rows.map(|row| row.map_err(database)?).collect()
+        })
+    }
+}
+
+fn status_text(status: ExecutionStatus) -> &'static str {
+    match status {
+        ExecutionStatus::Running => "Running",
+        ExecutionStatus::Succeeded => "Succeeded",
+        ExecutionStatus::Failed => "Failed",
+        ExecutionStatus::TimedOut => "TimedOut",
+        ExecutionStatus::Aborted => "Aborted",
+    }
+}
+
+fn parse_status(text: &str) -> Option<ExecutionStatus> {
+    [
+        ExecutionStatus::Running,
+        ExecutionStatus::Succeeded,
+        ExecutionStatus::Failed,
+        ExecutionStatus::TimedOut,
+        ExecutionStatus::Aborted,
+    ]
+    .into_iter()
+    .find(|status| status_text(*status) == text)
+}
+
+/// Nanoseconds since the Unix epoch (times before it are stored as 0).
+fn nanos(time: SystemTime) -> i64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+        })
+}
+
+fn time(nanos: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(nanos).unwrap_or(0))
+}
