@@ -4,6 +4,10 @@
 //! exponential backoff and jitter; a declined card is caught and the customer is told; an
 //! invalid order ends in a Fail state. Each run prints its result and its full history.
 //!
+//! Executions are durable, in a SQLite file (`orders.db`, or the path given as argument).
+//! Each order's id names its execution, so running the example twice starts nothing twice:
+//! the second run finds the executions and prints their stored histories.
+//!
 //! ```text
 //! cargo run --example order
 //! ```
@@ -13,6 +17,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
+use workflow::store::{ExecutionFilter, SqliteStore};
+use workflow::{History, RuntimeError};
 
 // ---------------------------------------------------------------------------------------------
 // Payloads: what travels from state to state.
@@ -253,11 +259,22 @@ fn order(id: &str, email: &str, card: &str, lines: &[(&str, u32, u64)]) -> Order
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Standard executions live in one SQLite file: no server, nothing to set up.
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "orders.db".to_owned());
     let runtime = Runtime::builder()
+        .store(SqliteStore::open(&path)?)
         .resource(PaymentGateway::default())
         .resource(Mailer::default())
         .register::<OrderWorkflow>()
         .build()?;
+    println!("store: {path}");
+    // Executions a previous run left unfinished (a crash, Ctrl-C) go on where they stopped.
+    let resumed = runtime.recover().await?;
+    if !resumed.is_empty() {
+        println!("resumed {} unfinished execution(s)", resumed.len());
+    }
 
     let orders = [
         order(
@@ -280,13 +297,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
     ];
     for order in orders {
-        println!("== order {}", order.id);
-        let execution = runtime.execute::<OrderWorkflow>(order).await?;
-        match execution.result() {
-            Ok(confirmation) => println!("succeeded: {}", confirmation.message),
-            Err(failure) => println!("failed: {failure}"),
-        }
-        println!("\n{}", execution.history().table());
+        let name = order.id.clone();
+        println!("\n== order {name}");
+        // The order id names the execution: starting it again does not charge twice.
+        let id = match runtime.start_named::<OrderWorkflow>(&name, order).await {
+            Ok(handle) => {
+                match handle.result().await? {
+                    Ok(confirmation) => println!("succeeded: {}", confirmation.message),
+                    Err(failure) => println!("failed: {failure}"),
+                }
+                handle.id().clone()
+            }
+            Err(RuntimeError::ExecutionAlreadyExists { .. }) => {
+                let filter = ExecutionFilter::all().workflow("OrderWorkflow").name(&name);
+                let existing = runtime
+                    .list(filter)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or("listed")?;
+                println!(
+                    "already started as execution {} ({:?}); not starting it again",
+                    existing.id, existing.status
+                );
+                existing.id
+            }
+            Err(other) => return Err(other.into()),
+        };
+        // The history as the store holds it.
+        let events = runtime.history(&id, 0, 1_000).await?;
+        println!("\n{}", History::from(events).table());
     }
     Ok(())
 }

@@ -251,7 +251,7 @@ async fn an_unregistered_workflow_cannot_be_executed() {
     assert_eq!(
         error,
         RuntimeError::NotRegistered {
-            workflow: "Checkout"
+            workflow: "Checkout".into()
         }
     );
 }

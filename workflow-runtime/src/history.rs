@@ -189,6 +189,13 @@ impl History {
     }
 }
 
+impl From<Vec<Event>> for History {
+    /// A history of stored events, e.g. read back with [`Runtime::history`](crate::Runtime::history).
+    fn from(events: Vec<Event>) -> Self {
+        History { events }
+    }
+}
+
 impl<'a> IntoIterator for &'a History {
     type Item = &'a Event;
     type IntoIter = std::slice::Iter<'a, Event>;

@@ -10,6 +10,7 @@ mod engine;
 mod execution;
 pub mod history;
 mod mode;
+mod names;
 mod resources;
 pub mod retry;
 mod runtime;
@@ -27,7 +28,7 @@ pub use definition::Definition;
 pub use execution::{ChildExecution, Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
 pub use history::{Event, EventType, History};
 pub use mode::Mode;
-pub use runtime::{BuildError, Problem, Runtime, RuntimeBuilder, RuntimeError};
+pub use runtime::{BuildError, ExecutionHandle, Problem, Runtime, RuntimeBuilder, RuntimeError};
 pub use step::{
     Caught, ChildFailure, Payload, Res, States, Step, StepContext, StepError, StepInfo,
 };

@@ -190,11 +190,6 @@ impl Recorder {
             .unwrap_or_else(PoisonError::into_inner)
             .events
     }
-
-    /// Whether replay found the stored history at odds with the workflow.
-    pub(crate) fn divergence(&self) -> Option<String> {
-        self.lock().diverged.clone()
-    }
 }
 
 fn diverged(divergence: &str) -> ExecutionFailure {

@@ -46,7 +46,7 @@ impl Store for MemoryStore {
                 record.workflow == execution.workflow && record.name == execution.name
             });
             if let Some(existing) = existing {
-                return Created::Existing(existing.clone());
+                return Created::Existing(Box::new(existing.clone()));
             }
             data.records.insert(
                 execution.id.clone(),

@@ -79,7 +79,7 @@ pub enum Created {
     /// The execution was created.
     New,
     /// An execution of the same workflow and name already exists.
-    Existing(ExecutionRecord),
+    Existing(Box<ExecutionRecord>),
 }
 
 /// How an execution ended, for [`Store::append`].
@@ -129,6 +129,8 @@ pub struct ExecutionRecord {
 pub struct ExecutionFilter {
     /// Only this workflow's.
     pub workflow: Option<String>,
+    /// Only the execution with this name.
+    pub name: Option<String>,
     /// Only those with this status.
     pub status: Option<ExecutionStatus>,
     /// Only those started at or after this time.
@@ -148,6 +150,12 @@ impl ExecutionFilter {
     /// Only `workflow`'s executions.
     pub fn workflow(mut self, workflow: impl Into<String>) -> Self {
         self.workflow = Some(workflow.into());
+        self
+    }
+
+    /// Only the execution named `name`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
         self
     }
 

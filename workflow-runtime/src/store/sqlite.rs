@@ -260,7 +260,7 @@ fn apply(connection: &Connection, request: &Request) -> Result<Created, StoreErr
                 .optional()
                 .map_err(database)?;
             if let Some(existing) = existing {
-                return Ok(Created::Existing(existing?));
+                return Ok(Created::Existing(Box::new(existing?)));
             }
             connection
                 .execute(
@@ -439,6 +439,10 @@ impl Store for SqliteStore {
             if let Some(workflow) = &filter.workflow {
                 sql.push_str(" AND workflow = ?");
                 values.push(workflow.clone().into());
+            }
+            if let Some(name) = &filter.name {
+                sql.push_str(" AND name = ?");
+                values.push(name.clone().into());
             }
             if let Some(status) = filter.status {
                 sql.push_str(" AND status = ?");

@@ -306,10 +306,16 @@ fn as_step(ast: &WorkflowAst) -> TokenStream {
     let name = &ast.name;
     let name_text = name.to_string();
     let doc = option_str(crate::docs::doc_text(&ast.attrs));
+    // Spanned like the workflow's own associated types, so that a private payload type in a
+    // public workflow is reported once, at the type.
+    let (input, output) = (&ast.input, &ast.output);
+    let input_assoc = quote_spanned!(input.span()=> type Input = <Self as #p::Workflow>::Input;);
+    let output_assoc =
+        quote_spanned!(output.span()=> type Output = <Self as #p::Workflow>::Output;);
     quote! {
         impl #p::Step for #name {
-            type Input = <Self as #p::Workflow>::Input;
-            type Output = <Self as #p::Workflow>::Output;
+            #input_assoc
+            #output_assoc
             type Error = #p::ChildFailure;
 
             const INFO: #p::StepInfo = #p::StepInfo::__new(

@@ -1,0 +1,171 @@
+//! Configuring a runtime: its workflows, resources, clock and store.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use super::durable::{resume, Resume};
+use super::errors::{BuildError, Problem};
+use super::{Inner, Registered, Runtime};
+use crate::clock::{Clock, SystemClock};
+use crate::definition::Definition;
+use crate::resources::Resources;
+use crate::store::{MemoryStore, Store};
+use crate::workflow::{StateRequirement, Workflow};
+
+/// Configures a [`Runtime`]: its workflows, resources and clock.
+pub struct RuntimeBuilder {
+    resources: Resources,
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn Store>,
+    workflows: Vec<Registration>,
+}
+
+struct Registration {
+    type_id: TypeId,
+    definition: &'static Definition,
+    requirements: Vec<StateRequirement>,
+    resume: Resume,
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        RuntimeBuilder {
+            resources: Resources::default(),
+            clock: Arc::new(SystemClock),
+            store: Arc::new(MemoryStore::new()),
+            workflows: Vec::new(),
+        }
+    }
+}
+
+impl RuntimeBuilder {
+    /// Registers workflow `W`; its steps' resources are checked by [`build`](Self::build).
+    pub fn register<W: Workflow>(mut self) -> Self {
+        let mut requirements = Vec::new();
+        W::requirements(&mut requirements);
+        self.workflows.push(Registration {
+            type_id: TypeId::of::<W>(),
+            definition: W::definition(),
+            requirements,
+            resume: resume::<W>,
+        });
+        self
+    }
+
+    /// Adds a resource that steps take as [`Res<T>`](crate::Res); replaces an earlier one of
+    /// the same type.
+    pub fn resource<T: Send + Sync + 'static>(self, value: T) -> Self {
+        self.resource_arc(Arc::new(value))
+    }
+
+    /// Adds a shared resource, which may be a trait object (`Arc<dyn Gateway>`), so tests can
+    /// hand steps a fake.
+    pub fn resource_arc<T: ?Sized + Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
+        self.resources.insert(value);
+        self
+    }
+
+    /// Where durable executions ([`Runtime::start`]) live: a [`SqliteStore`] file, or (by
+    /// default) a [`MemoryStore`], which forgets everything when the runtime goes.
+    ///
+    /// [`SqliteStore`]: crate::store::SqliteStore
+    pub fn store(self, store: impl Store) -> Self {
+        self.store_arc(Arc::new(store))
+    }
+
+    /// Like [`store`](Self::store), for a store already shared.
+    pub fn store_arc(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Replaces the clock (the system clock by default).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Checks the registrations and builds the runtime.
+    ///
+    /// Fails if two registered workflows share a name or a workflow's steps need resources
+    /// the runtime lacks; the error lists every such problem.
+    pub fn build(self) -> Result<Runtime, BuildError> {
+        let mut problems = Vec::new();
+        let mut workflows: HashMap<TypeId, Registered> = HashMap::new();
+        let mut names: HashMap<&str, TypeId> = HashMap::new();
+        for registration in &self.workflows {
+            let name = registration.definition.name.as_str();
+            match names.get(name) {
+                Some(type_id) if *type_id != registration.type_id => {
+                    problems.push(Problem::DuplicateName {
+                        workflow: name.to_owned(),
+                    });
+                }
+                _ => {
+                    names.insert(name, registration.type_id);
+                }
+            }
+            for needed in &registration.requirements {
+                let problem = Problem::MissingResource {
+                    workflow: name.to_owned(),
+                    state: needed.state.to_owned(),
+                    step: needed.step.to_owned(),
+                    resource: needed.requirement.type_name().to_owned(),
+                };
+                // A step may take the same resource twice; report it once.
+                if !self.resources.contains(needed.requirement.type_id)
+                    && !problems.contains(&problem)
+                {
+                    problems.push(problem);
+                }
+            }
+            for (state, error) in registration.definition.unraisable_errors() {
+                problems.push(Problem::UnraisableError {
+                    workflow: name.to_owned(),
+                    raised: registration.definition.raisable_errors_of(&state),
+                    state,
+                    error,
+                });
+            }
+            workflows.insert(
+                registration.type_id,
+                Registered {
+                    definition: registration.definition,
+                    resume: registration.resume,
+                },
+            );
+        }
+        if !problems.is_empty() {
+            return Err(BuildError { problems });
+        }
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                resources: Arc::new(self.resources),
+                clock: self.clock,
+                store: self.store,
+                workflows,
+                running: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeBuilder")
+            .field(
+                "workflows",
+                &self
+                    .workflows
+                    .iter()
+                    .map(|r| &r.definition.name)
+                    .collect::<Vec<_>>(),
+            )
+            .field("resources", &self.resources)
+            .field("clock", &self.clock)
+            .field("store", &self.store)
+            .finish()
+    }
+}

@@ -1,0 +1,366 @@
+//! Durable executions: created in the store, run in the background, awaited by handle, and
+//! resumed after a restart.
+
+use std::marker::PhantomData;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::{Running, Runtime, RuntimeError};
+use crate::engine::recorder::{Journal, Recorder};
+use crate::engine::{self, ExecutionContext, Shared};
+use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
+use crate::history::{Event, EventType};
+use crate::names::name_problem;
+use crate::step::{Payload, States};
+use crate::store::{Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, NewExecution};
+use crate::workflow::Workflow;
+
+/// Resumes an unfinished execution of one registered workflow from its record and history.
+pub(super) type Resume = fn(&Runtime, ExecutionRecord, Vec<Event>) -> Result<(), RuntimeError>;
+
+/// How many events a page of history holds when the runtime reads a whole history.
+const PAGE: usize = 1000;
+
+/// A durable execution: its id, and its result once it ends.
+#[derive(Debug, Clone)]
+pub struct ExecutionHandle<O> {
+    id: ExecutionId,
+    runtime: Runtime,
+    output: PhantomData<fn() -> O>,
+}
+
+impl<O: Payload> ExecutionHandle<O> {
+    /// The execution's id.
+    pub fn id(&self) -> &ExecutionId {
+        &self.id
+    }
+
+    /// Waits for the execution to end and returns its output, or why it has none.
+    ///
+    /// Completes only once the end is durable. An execution running in another process is
+    /// followed by polling the store.
+    pub async fn result(&self) -> Result<Result<O, ExecutionFailure>, RuntimeError> {
+        let done = {
+            let running = self
+                .runtime
+                .inner
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            running.get(&self.id).map(|running| running.done.clone())
+        };
+        if let Some(mut done) = done {
+            // A closed channel means the task is gone; the store says how it ended.
+            let _ = done.wait_for(|done| *done).await;
+        }
+        loop {
+            let record = self.runtime.describe(&self.id).await?;
+            match record.status {
+                ExecutionStatus::Running => tokio::time::sleep(Duration::from_millis(50)).await,
+                ExecutionStatus::Succeeded => {
+                    let output = record.output.unwrap_or(serde_json::Value::Null);
+                    return serde_json::from_value(output).map(Ok).map_err(|error| {
+                        RuntimeError::Payload(format!(
+                            "the output of execution `{}` does not read as `{}`: {error}",
+                            self.id,
+                            std::any::type_name::<O>()
+                        ))
+                    });
+                }
+                _ => {
+                    return Ok(Err(ExecutionFailure::new(
+                        None,
+                        record.error.unwrap_or_default(),
+                        record.cause.unwrap_or_default(),
+                    )))
+                }
+            }
+        }
+    }
+}
+
+impl Runtime {
+    /// Starts a durable execution of `W` with a generated name; it runs in the background and
+    /// every event is in the store before the engine acts on it.
+    pub async fn start<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
+        self.start_named::<W>(&uuid::Uuid::new_v4().to_string(), input)
+            .await
+    }
+
+    /// Starts a durable execution named `name`, unique among `W`'s executions.
+    ///
+    /// Starting is idempotent: while an execution of that name runs with the same input, this
+    /// returns it again. A different input, or an execution of that name that has ended, is
+    /// [`RuntimeError::ExecutionAlreadyExists`]. Names have 1 to 80 characters, without
+    /// whitespace, brackets, wildcards or control characters.
+    pub async fn start_named<W: Workflow>(
+        &self,
+        name: &str,
+        input: W::Input,
+    ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
+        self.registered::<W>()?;
+        if let Some(reason) = name_problem(name) {
+            return Err(RuntimeError::InvalidName {
+                name: name.to_owned(),
+                reason,
+            });
+        }
+        let json = serde_json::to_value(&input).map_err(|error| {
+            RuntimeError::Payload(format!(
+                "the input could not be serialised as JSON: {error}"
+            ))
+        })?;
+        let now = self.inner.clock.now();
+        let id = ExecutionId::random();
+        let mut started = Event::new(1, 0, now, EventType::ExecutionStarted);
+        started.input = Some(json.clone());
+        let created = self
+            .inner
+            .store
+            .create(NewExecution {
+                id: id.clone(),
+                name: name.to_owned(),
+                workflow: W::name().to_owned(),
+                input: json.clone(),
+                started_at: now,
+                events: vec![started.clone()],
+            })
+            .await?;
+        match created {
+            Created::New => {
+                self.spawn::<W>(id.clone(), now, input, vec![started]);
+                Ok(self.handle(id))
+            }
+            Created::Existing(existing)
+                if existing.status == ExecutionStatus::Running && existing.input == json =>
+            {
+                Ok(self.handle(existing.id))
+            }
+            Created::Existing(existing) => Err(RuntimeError::ExecutionAlreadyExists {
+                workflow: W::name().to_owned(),
+                name: name.to_owned(),
+                reason: if existing.status == ExecutionStatus::Running {
+                    "running, with a different input".to_owned()
+                } else {
+                    format!("it has ended: {:?}", existing.status)
+                },
+            }),
+        }
+    }
+
+    /// A handle to the execution `id`, to await its result.
+    pub fn handle<O>(&self, id: ExecutionId) -> ExecutionHandle<O> {
+        ExecutionHandle {
+            id,
+            runtime: self.clone(),
+            output: PhantomData,
+        }
+    }
+
+    /// Resumes every unfinished durable execution of the registered workflows (after a
+    /// restart) and returns their ids. Each replays its history: finished tasks are not run
+    /// again, a task that had started without a recorded outcome fails with
+    /// `States.TaskFailed`, and timers fire when they were due. An execution whose stored
+    /// data cannot be read fails with `States.Runtime`; the others resume regardless.
+    pub async fn recover(&self) -> Result<Vec<ExecutionId>, RuntimeError> {
+        let mut resumed = Vec::new();
+        let registered: Vec<(String, Resume)> = self
+            .inner
+            .workflows
+            .values()
+            .map(|registered| (registered.definition.name.clone(), registered.resume))
+            .collect();
+        for (workflow, resume) in registered {
+            let unfinished = self
+                .inner
+                .store
+                .list(
+                    ExecutionFilter::all()
+                        .workflow(workflow)
+                        .status(ExecutionStatus::Running),
+                )
+                .await?;
+            for record in unfinished {
+                if self.is_running(&record.id) {
+                    continue;
+                }
+                let id = record.id.clone();
+                let outcome = match self.full_history(&id).await {
+                    Ok(events) => resume(self, record, events),
+                    Err(error) => Err(error),
+                };
+                match outcome {
+                    Ok(()) => resumed.push(id),
+                    Err(error) => self.fail_unreadable(&id, &error).await?,
+                }
+            }
+        }
+        Ok(resumed)
+    }
+
+    /// Stops every durable execution running in this process at once, as a crash would: no
+    /// further event is recorded, and [`recover`](Self::recover) (here or in another runtime on
+    /// the same store) resumes them from what the store holds.
+    pub fn shutdown(&self) {
+        let mut running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (_, execution) in running.drain() {
+            execution.task.abort();
+        }
+    }
+
+    /// The stored record of an execution: status, input, output or error, times.
+    pub async fn describe(&self, id: &ExecutionId) -> Result<ExecutionRecord, RuntimeError> {
+        self.inner
+            .store
+            .execution(id)
+            .await?
+            .ok_or_else(|| RuntimeError::NoSuchExecution { id: id.to_string() })
+    }
+
+    /// Stored executions matching `filter`, newest first.
+    pub async fn list(
+        &self,
+        filter: ExecutionFilter,
+    ) -> Result<Vec<ExecutionRecord>, RuntimeError> {
+        Ok(self.inner.store.list(filter).await?)
+    }
+
+    /// A page of an execution's stored history: the events after id `after` (0 for the
+    /// first page), at most `limit`.
+    pub async fn history(
+        &self,
+        id: &ExecutionId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, RuntimeError> {
+        Ok(self.inner.store.history(id, after, limit).await?)
+    }
+
+    async fn full_history(&self, id: &ExecutionId) -> Result<Vec<Event>, RuntimeError> {
+        let mut events: Vec<Event> = Vec::new();
+        loop {
+            let after = events.last().map_or(0, |event| event.id);
+            let page = self.history(id, after, PAGE).await?;
+            let full = page.len() == PAGE;
+            events.extend(page);
+            if !full {
+                return Ok(events);
+            }
+        }
+    }
+
+    fn is_running(&self, id: &ExecutionId) -> bool {
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(id)
+    }
+
+    /// Runs an execution of `W` in the background from its stored history.
+    fn spawn<W: Workflow>(
+        &self,
+        id: ExecutionId,
+        started_at: std::time::SystemTime,
+        input: W::Input,
+        stored: Vec<Event>,
+    ) {
+        let (done, watching) = watch::channel(false);
+        let journal = Journal {
+            store: Arc::clone(&self.inner.store),
+            execution: id.clone(),
+        };
+        let shared = Shared::with_recorder(
+            id.clone(),
+            W::definition(),
+            Arc::clone(&self.inner.resources),
+            Arc::clone(&self.inner.clock),
+            started_at,
+            Recorder::durable(journal, stored),
+        );
+        let runtime = self.clone();
+        // Under the lock, so the task cannot end before it is registered.
+        let mut running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let task = tokio::spawn(async move {
+            let _ = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            runtime
+                .inner
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&shared.id);
+            let _ = done.send(true);
+        });
+        running.insert(
+            id,
+            Running {
+                task: task.abort_handle(),
+                done: watching,
+            },
+        );
+    }
+
+    /// Ends an execution whose stored data cannot be read with `States.Runtime`.
+    async fn fail_unreadable(
+        &self,
+        id: &ExecutionId,
+        error: &RuntimeError,
+    ) -> Result<(), RuntimeError> {
+        let now = self.inner.clock.now();
+        let cause = format!("the execution cannot resume: {error}");
+        tracing::error!(execution = %id, %cause, "execution failed on recovery");
+        let last = self
+            .inner
+            .store
+            .history(id, 0, usize::MAX)
+            .await
+            .ok()
+            .and_then(|events| events.last().map(|event| event.id));
+        let events = match last {
+            Some(last) => {
+                let mut failed = Event::new(last + 1, last, now, EventType::ExecutionFailed);
+                failed.error = Some(States::Runtime.name().to_owned());
+                failed.cause = Some(cause.clone());
+                vec![failed]
+            }
+            None => Vec::new(),
+        };
+        let end = ExecutionEnd {
+            status: ExecutionStatus::Failed,
+            output: None,
+            error: Some(States::Runtime.name().to_owned()),
+            cause: Some(cause),
+            stopped_at: now,
+        };
+        Ok(self.inner.store.append(id, events, Some(end)).await?)
+    }
+}
+
+/// Resumes an unfinished execution of `W`.
+pub(super) fn resume<W: Workflow>(
+    runtime: &Runtime,
+    record: ExecutionRecord,
+    events: Vec<Event>,
+) -> Result<(), RuntimeError> {
+    let input: W::Input = serde_json::from_value(record.input).map_err(|error| {
+        RuntimeError::Payload(format!(
+            "its stored input does not read as `{}`: {error}",
+            std::any::type_name::<W::Input>()
+        ))
+    })?;
+    runtime.spawn::<W>(record.id, record.started_at, input, events);
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! What can go wrong when building a runtime or asking it for something.
+
+use crate::store::StoreError;
+
+/// The runtime could not be built; lists every problem found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the runtime cannot be built:{}", list(problems))]
+pub struct BuildError {
+    pub(super) problems: Vec<Problem>,
+}
+
+impl BuildError {
+    /// Every problem found.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+fn list_names(names: &[String]) -> String {
+    if names.is_empty() {
+        return "only predefined `States.*` errors".to_owned();
+    }
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|problem| format!("\n  - {problem}"))
+        .collect()
+}
+
+/// One reason a runtime cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A step needs a resource the runtime does not have.
+    #[error(
+        "workflow `{workflow}`, state `{state}`: step `{step}` takes `Res<{resource}>`, but no `{resource}` was added; add one with `RuntimeBuilder::resource`"
+    )]
+    MissingResource {
+        /// The workflow's name.
+        workflow: String,
+        /// The state whose step needs the resource.
+        state: String,
+        /// The step's name.
+        step: String,
+        /// The resource's type.
+        resource: String,
+    },
+    /// A retrier or catcher names an error its state never raises.
+    #[error(
+        "workflow `{workflow}`, state `{state}`: retry or catch names `{error}`, which the state never raises (it raises {})",
+        list_names(raised)
+    )]
+    UnraisableError {
+        /// The workflow's name.
+        workflow: String,
+        /// The state with the retrier or catcher.
+        state: String,
+        /// The error name it gives.
+        error: String,
+        /// What the state can raise.
+        raised: Vec<String>,
+    },
+    /// Two different workflow types share a name.
+    #[error("two different workflows are named `{workflow}`; workflow names must be unique in a runtime")]
+    DuplicateName {
+        /// The shared name.
+        workflow: String,
+    },
+}
+
+/// A runtime could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// The workflow was not registered on this runtime.
+    #[error("workflow `{workflow}` is not registered on this runtime; register it with `RuntimeBuilder::register`")]
+    NotRegistered {
+        /// The workflow's name.
+        workflow: String,
+    },
+    /// An execution name that Step Functions would refuse.
+    #[error("`{name}` cannot name an execution: {reason}")]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An execution of this workflow already has this name, with another input or closed.
+    #[error("an execution of `{workflow}` named `{name}` already exists ({reason}); names of a workflow's executions are unique")]
+    ExecutionAlreadyExists {
+        /// The workflow's name.
+        workflow: String,
+        /// The name.
+        name: String,
+        /// Why it cannot be the same execution.
+        reason: String,
+    },
+    /// No execution has this id.
+    #[error("no execution has the id `{id}`")]
+    NoSuchExecution {
+        /// The id asked for.
+        id: String,
+    },
+    /// The input or output could not be converted to or from JSON.
+    #[error("{0}")]
+    Payload(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,149 @@
+//! The runtime: registered workflows, shared resources, and running executions.
+
+mod builder;
+mod durable;
+mod errors;
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::definition::Definition;
+use crate::engine::{self, ExecutionContext, Shared};
+use crate::execution::{Execution, ExecutionId};
+use crate::resources::Resources;
+use crate::store::Store;
+use crate::workflow::Workflow;
+
+pub use builder::RuntimeBuilder;
+pub use durable::ExecutionHandle;
+pub use errors::{BuildError, Problem, RuntimeError};
+
+/// Runs workflows. Cheap to clone; clones share everything.
+///
+/// ```
+/// use workflow::prelude::*;
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Serialize, Deserialize)] pub struct Greeting(String);
+/// #[step]
+/// async fn greet(name: String) -> Greeting {
+///     Greeting(format!("Hello, {name}!"))
+/// }
+///
+/// workflow! {
+///     /// Greets someone.
+///     pub Greeter: Express<String, Greeting> {
+///         start Greet;
+///         Greet: task greet -> end;
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let runtime = Runtime::builder().register::<Greeter>().build()?;
+/// let execution = runtime.execute::<Greeter>("Ada".to_owned()).await?;
+/// assert_eq!(execution.output().map(|g| g.0.as_str()), Some("Hello, Ada!"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    resources: Arc<Resources>,
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn Store>,
+    workflows: HashMap<TypeId, Registered>,
+    /// Durable executions running in this process: their task, and a signal when they end.
+    running: Mutex<HashMap<ExecutionId, Running>>,
+}
+
+/// A registered workflow.
+struct Registered {
+    definition: &'static Definition,
+    resume: durable::Resume,
+}
+
+/// A durable execution running in this process.
+struct Running {
+    task: tokio::task::AbortHandle,
+    done: watch::Receiver<bool>,
+}
+
+impl Runtime {
+    /// Starts configuring a runtime.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// Runs an execution of `W` to its end in the calling task, in memory, and returns its
+    /// result with its full history.
+    ///
+    /// A failing execution is an `Ok(Execution)` whose [`result`](Execution::result) is the
+    /// failure; `Err` means the execution could not be run at all.
+    pub async fn execute<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> Result<Execution<W::Output>, RuntimeError> {
+        self.registered::<W>()?;
+        let definition = W::definition();
+        let clock = &self.inner.clock;
+        let id = ExecutionId::random();
+        let shared = Shared::new(
+            id.clone(),
+            definition,
+            Arc::clone(&self.inner.resources),
+            Arc::clone(clock),
+        );
+        let started_at = clock.now();
+        let (result, status) =
+            engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+        let stopped_at = clock.now();
+        let (history, children) = shared.into_parts();
+        Ok(Execution {
+            id,
+            workflow: definition.name.as_str(),
+            status,
+            started_at,
+            stopped_at,
+            result,
+            history,
+            children,
+        })
+    }
+
+    /// The definitions of every registered workflow, in no particular order.
+    pub fn definitions(&self) -> impl Iterator<Item = &'static Definition> + '_ {
+        self.inner
+            .workflows
+            .values()
+            .map(|registered| registered.definition)
+    }
+
+    fn registered<W: Workflow>(&self) -> Result<(), RuntimeError> {
+        if self.inner.workflows.contains_key(&TypeId::of::<W>()) {
+            Ok(())
+        } else {
+            Err(RuntimeError::NotRegistered {
+                workflow: W::name().to_owned(),
+            })
+        }
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&str> = self.definitions().map(|d| d.name.as_str()).collect();
+        names.sort_unstable();
+        f.debug_struct("Runtime")
+            .field("workflows", &names)
+            .field("resources", &self.inner.resources)
+            .field("clock", &self.inner.clock)
+            .field("store", &self.inner.store)
+            .finish()
+    }
+}
