@@ -1,0 +1,274 @@
+//! The crash test: a worker process running hundreds of durable executions is killed with
+//! SIGKILL at random moments, again and again, and restarted each time. In the end every
+//! execution must have ended, no task without a retrier may have run twice (by the ledger the
+//! tasks write themselves), every history must be well formed, and every output right.
+//!
+//! The worker is this test binary run again with `CRASH_WORKER_STORE` set: `crash_worker`
+//! below does nothing in a normal run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use workflow::prelude::*;
+use workflow::store::{ExecutionFilter, SqliteStore};
+use workflow::{EventType, ExecutionStatus, RuntimeError};
+
+const EXECUTIONS: u32 = 200;
+const KILLS: u32 = 12;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Job {
+    number: u32,
+}
+
+#[derive(Debug, thiserror::Error, StepError)]
+enum FlakyError {
+    #[error("try again")]
+    Busy,
+}
+
+/// Where the tasks note each run: one line per run, `execution state attempt`.
+struct Ledger(Mutex<std::fs::File>);
+
+impl Ledger {
+    fn note(&self, ctx: &StepContext) {
+        let mut file = self.0.lock().unwrap();
+        writeln!(
+            file,
+            "{} {} {}",
+            ctx.execution_id(),
+            ctx.state(),
+            ctx.attempt()
+        )
+        .unwrap();
+        file.flush().unwrap();
+    }
+}
+
+#[step]
+async fn prepare(job: Job, ctx: StepContext, ledger: Res<Ledger>) -> Job {
+    ledger.note(&ctx);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    job
+}
+
+/// Busy on every first attempt of an odd job.
+#[step]
+async fn flaky(job: Job, ctx: StepContext, ledger: Res<Ledger>) -> Result<Job, FlakyError> {
+    ledger.note(&ctx);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    if job.number % 2 == 1 && ctx.attempt() == 1 {
+        return Err(FlakyError::Busy);
+    }
+    Ok(job)
+}
+
+#[step]
+async fn finish(job: Job, ctx: StepContext, ledger: Res<Ledger>) -> u32 {
+    ledger.note(&ctx);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    job.number * 2 + 1
+}
+
+workflow! {
+    /// Several tasks, a retrier (which also runs a lost `Flaky` again), and a wait.
+    Crashy: Standard<Job, u32> {
+        start Prepare;
+        Prepare: task prepare -> Flaky;
+        Flaky: task flaky -> Pause, retry FlakyError::Busy | States::TaskFailed { interval: 50ms, max_attempts: 3 };
+        Pause: wait 8s -> Finish;
+        Finish: task finish -> end;
+    }
+}
+
+/// The worker: resumes what is unfinished, starts every job (idempotently), waits for all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_worker() {
+    let Ok(store) = std::env::var("CRASH_WORKER_STORE") else {
+        return;
+    };
+    let ledger = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(std::env::var("CRASH_WORKER_LEDGER").unwrap())
+        .unwrap();
+    let runtime = Runtime::builder()
+        .store(SqliteStore::open(store).unwrap())
+        .resource(Ledger(Mutex::new(ledger)))
+        .register::<Crashy>()
+        .build()
+        .unwrap();
+    runtime.recover().await.unwrap();
+    let mut handles = Vec::new();
+    for number in 0..EXECUTIONS {
+        // In waves, so that kills find executions in every phase.
+        if number % 20 == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        match runtime
+            .start_named::<Crashy>(&format!("job-{number}"), Job { number })
+            .await
+        {
+            Ok(handle) => handles.push(handle),
+            Err(RuntimeError::ExecutionAlreadyExists { .. }) => {} // Ended before a crash.
+            Err(other) => panic!("{other}"),
+        }
+    }
+    for handle in handles {
+        handle.result().await.unwrap().ok();
+    }
+}
+
+fn worker(store: &Path, ledger: &Path) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "crash_worker",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("CRASH_WORKER_STORE", store)
+        .env("CRASH_WORKER_LEDGER", ledger)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+#[test]
+fn executions_survive_repeated_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: PathBuf = dir.path().join("crash.db");
+    let ledger: PathBuf = dir.path().join("ledger.txt");
+    let began = Instant::now();
+
+    // Kill the worker at random moments, restarting it each time. The 8 s waits keep it busy
+    // long enough for every kill to land while executions are still running.
+    let mut kills = 0;
+    for _ in 0..KILLS * 3 {
+        if kills == KILLS {
+            break;
+        }
+        let mut child = worker(&store, &ledger).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(fastrand::u64(100..600)));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(
+        kills >= 10,
+        "only {kills} kills landed while the worker was running"
+    );
+    // Then let it finish.
+    let status = worker(&store, &ledger).status().unwrap();
+    assert!(status.success(), "the last worker run failed: {status}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(verify(&store, &ledger, kills, began.elapsed()));
+}
+
+async fn verify(store: &Path, ledger: &Path, kills: u32, took: Duration) {
+    let runtime = Runtime::builder()
+        .store(SqliteStore::open(store).unwrap())
+        .build()
+        .unwrap();
+    let records = runtime
+        .list(ExecutionFilter::all().workflow("Crashy"))
+        .await
+        .unwrap();
+    assert_eq!(records.len(), EXECUTIONS as usize);
+
+    // The ledger: how many times each task of each execution ran.
+    let text = std::fs::read_to_string(ledger).unwrap();
+    let mut runs: HashMap<(String, String), u32> = HashMap::new();
+    for line in text.lines() {
+        let mut fields = line.split(' ');
+        let (execution, state) = (fields.next().unwrap(), fields.next().unwrap());
+        *runs
+            .entry((execution.to_owned(), state.to_owned()))
+            .or_default() += 1;
+    }
+    let duplicates: Vec<_> = runs
+        .iter()
+        .filter(|((_, state), count)| state != "Flaky" && **count > 1)
+        .collect();
+
+    let mut succeeded = 0;
+    let mut lost = 0;
+    for record in &records {
+        let job: Job = serde_json::from_value(record.input.clone()).unwrap();
+        match record.status {
+            ExecutionStatus::Succeeded => {
+                succeeded += 1;
+                assert_eq!(
+                    record.output,
+                    Some(serde_json::json!(job.number * 2 + 1)),
+                    "{}",
+                    record.name
+                );
+            }
+            ExecutionStatus::Failed => {
+                // Only a task lost mid-run, with no retrier for it, may fail an execution.
+                lost += 1;
+                assert_eq!(
+                    record.error.as_deref(),
+                    Some("States.TaskFailed"),
+                    "{}",
+                    record.name
+                );
+                assert!(
+                    record.cause.as_deref().unwrap().contains("was lost"),
+                    "{}",
+                    record.name
+                );
+            }
+            other => panic!("{} ended {other:?}", record.name),
+        }
+        // A well-formed history: ids 1..n, links to earlier events, one terminal event, last.
+        let events = runtime.history(&record.id, 0, usize::MAX).await.unwrap();
+        for (index, event) in events.iter().enumerate() {
+            assert_eq!(event.id, index as u64 + 1, "{}", record.name);
+            assert!(event.previous_event_id < event.id, "{}", record.name);
+        }
+        let terminal = |kind: EventType| {
+            matches!(
+                kind,
+                EventType::ExecutionSucceeded
+                    | EventType::ExecutionFailed
+                    | EventType::ExecutionTimedOut
+            )
+        };
+        assert_eq!(
+            events.iter().filter(|event| terminal(event.kind)).count(),
+            1,
+            "{}",
+            record.name
+        );
+        assert!(terminal(events.last().unwrap().kind), "{}", record.name);
+        assert_eq!(events[0].kind, EventType::ExecutionStarted);
+    }
+    println!(
+        "crash test: {} executions, {kills} SIGKILLs, {succeeded} succeeded, {lost} failed with a lost worker, {} task runs in the ledger, duplicate runs found = {}, in {:.1}s",
+        records.len(),
+        runs.values().sum::<u32>(),
+        duplicates.len(),
+        took.as_secs_f64()
+    );
+    assert!(
+        duplicates.is_empty(),
+        "tasks without a retrier ran twice: {duplicates:?}"
+    );
+}
