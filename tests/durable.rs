@@ -287,61 +287,63 @@ async fn a_declared_retrier_runs_a_lost_task_again() {
 
 #[tokio::test(start_paused = true)]
 async fn timers_survive_a_restart_and_finished_tasks_are_not_rerun() {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let ledger = Arc::new(Ledger::default());
-    let clock = VirtualClock::new();
-    let before = runtime(Arc::clone(&store), Arc::clone(&ledger), clock.clone());
-    let handle = before
-        .start::<Pipeline>(Job { id: 5, hold: false })
-        .await
-        .expect("starts");
-    until_recorded(&before, handle.id(), EventType::WaitStateEntered).await;
-    tokio::time::sleep(Duration::from_secs(600)).await;
-    before.shutdown(); // Down ten minutes into the hour.
+    for (label, store, _dir) in stores() {
+        let ledger = Arc::new(Ledger::default());
+        let clock = VirtualClock::new();
+        let before = runtime(Arc::clone(&store), Arc::clone(&ledger), clock.clone());
+        let handle = before
+            .start::<Pipeline>(Job { id: 5, hold: false })
+            .await
+            .expect(label);
+        until_recorded(&before, handle.id(), EventType::WaitStateEntered).await;
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        before.shutdown(); // Down ten minutes into the hour.
 
-    tokio::time::sleep(Duration::from_secs(300)).await; // Five minutes without a worker.
-    let after = runtime(store, Arc::clone(&ledger), clock);
-    after.recover().await.expect("recovers");
-    let output = after
-        .handle::<u32>(handle.id().clone())
-        .result()
-        .await
-        .expect("reads");
-    assert_eq!(output, Ok(50));
-    assert_eq!(
-        ledger.prepared.load(Ordering::SeqCst),
-        1,
-        "Prepare finished before the crash"
-    );
-    assert_eq!(ledger.worked.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(Duration::from_secs(300)).await; // Five minutes without a worker.
+        let after = runtime(store, Arc::clone(&ledger), clock);
+        after.recover().await.expect(label);
+        let output = after
+            .handle::<u32>(handle.id().clone())
+            .result()
+            .await
+            .expect(label);
+        assert_eq!(output, Ok(50), "{label}");
+        assert_eq!(
+            ledger.prepared.load(Ordering::SeqCst),
+            1,
+            "{label}: Prepare finished before the crash"
+        );
+        assert_eq!(ledger.worked.load(Ordering::SeqCst), 1, "{label}");
 
-    let events = after.history(handle.id(), 0, 100).await.expect("history");
-    let at = |kind: EventType| {
-        events
-            .iter()
-            .find(|event| event.kind == kind)
-            .expect("recorded")
-            .timestamp
-    };
-    let waited = at(EventType::WaitStateExited)
-        .duration_since(at(EventType::WaitStateEntered))
-        .expect("forward");
-    assert_eq!(
-        waited,
-        Duration::from_secs(3600),
-        "woke when it was due, not an hour after the restart"
-    );
-    // One unbroken history: every id once, in order.
-    for (index, event) in events.iter().enumerate() {
-        assert_eq!(event.id, index as u64 + 1);
+        let events = after.history(handle.id(), 0, 100).await.expect(label);
+        let at = |kind: EventType| {
+            events
+                .iter()
+                .find(|event| event.kind == kind)
+                .expect("recorded")
+                .timestamp
+        };
+        let waited = at(EventType::WaitStateExited)
+            .duration_since(at(EventType::WaitStateEntered))
+            .expect("forward");
+        assert_eq!(
+            waited,
+            Duration::from_secs(3600),
+            "{label}: woke when it was due, not an hour after the restart"
+        );
+        // One unbroken history: every id once, in order.
+        for (index, event) in events.iter().enumerate() {
+            assert_eq!(event.id, index as u64 + 1, "{label}");
+        }
+        assert_eq!(
+            events
+                .iter()
+                .filter(|event| event.kind == EventType::WaitStateEntered)
+                .count(),
+            1,
+            "{label}"
+        );
     }
-    assert_eq!(
-        events
-            .iter()
-            .filter(|event| event.kind == EventType::WaitStateEntered)
-            .count(),
-        1
-    );
 }
 
 mod v2 {
@@ -469,4 +471,103 @@ async fn many_concurrent_executions_share_commits() {
         .await
         .expect("lists");
     assert_eq!(succeeded.len(), 200);
+}
+
+#[tokio::test]
+async fn stopping_an_execution_cancels_it_and_ends_its_history() {
+    for (label, store, _dir) in stores() {
+        let ledger = Arc::new(Ledger::default());
+        let runtime = runtime(store, Arc::clone(&ledger), VirtualClock::new());
+        let handle = runtime
+            .start::<Direct>(Job { id: 8, hold: true })
+            .await
+            .expect(label);
+        until_recorded(&runtime, handle.id(), EventType::TaskStarted).await;
+        runtime
+            .stop(
+                handle.id(),
+                Some("Cancelled"),
+                Some("the customer changed their mind"),
+            )
+            .await
+            .expect(label);
+        let failure = handle.result().await.expect(label).expect_err("aborted");
+        assert_eq!(
+            (failure.error(), failure.cause()),
+            ("Cancelled", "the customer changed their mind"),
+            "{label}"
+        );
+        let record = runtime.describe(handle.id()).await.expect(label);
+        assert_eq!(record.status, ExecutionStatus::Aborted, "{label}");
+        let events = runtime.history(handle.id(), 0, 100).await.expect(label);
+        assert_eq!(
+            events.last().map(|event| event.kind),
+            Some(EventType::ExecutionAborted),
+            "{label}"
+        );
+        for (index, event) in events.iter().enumerate() {
+            assert_eq!(event.id, index as u64 + 1, "{label}");
+        }
+        let again = runtime.stop(handle.id(), None, None).await;
+        assert!(
+            matches!(again, Err(RuntimeError::NotRunning { .. })),
+            "{label}: {again:?}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn ended_executions_are_purged_after_the_retention_period() {
+    for (label, store, _dir) in stores() {
+        let clock = VirtualClock::new();
+        let runtime = Runtime::builder()
+            .store_arc(store)
+            .clock(clock.clone())
+            .resource(Ledger::default())
+            .register::<Direct>()
+            .retention(Duration::from_secs(24 * 3600))
+            .build()
+            .expect(label);
+        let old = runtime
+            .start::<Direct>(Job { id: 1, hold: false })
+            .await
+            .expect(label);
+        old.result().await.expect(label).expect("succeeds");
+        let running = runtime
+            .start::<Direct>(Job { id: 2, hold: true })
+            .await
+            .expect(label);
+        tokio::time::sleep(Duration::from_secs(2 * 24 * 3600)).await;
+        let recent = runtime
+            .start::<Direct>(Job { id: 3, hold: false })
+            .await
+            .expect(label);
+        recent.result().await.expect(label).expect("succeeds");
+
+        assert_eq!(runtime.purge_expired().await.expect(label), 1, "{label}");
+        assert!(
+            matches!(
+                runtime.describe(old.id()).await,
+                Err(RuntimeError::NoSuchExecution { .. })
+            ),
+            "{label}"
+        );
+        assert!(
+            runtime
+                .history(old.id(), 0, 10)
+                .await
+                .expect(label)
+                .is_empty(),
+            "{label}"
+        );
+        runtime
+            .describe(running.id())
+            .await
+            .expect("a running execution is kept");
+        runtime
+            .describe(recent.id())
+            .await
+            .expect("a recent one is kept");
+        runtime.shutdown();
+    }
 }

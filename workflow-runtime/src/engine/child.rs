@@ -20,12 +20,13 @@ pub fn run_child<W: Workflow>(env: &StepEnv<'_>, input: W::Input) -> ChildRun<W:
     let resources = Arc::clone(&env.shared.resources);
     let clock = Arc::clone(&env.shared.clock);
     let siblings = Arc::clone(&env.shared.children);
+    let limits = env.shared.limits;
     let parent_state = env.state;
     let attempt = env.attempt;
     // Boxed: a workflow may contain itself, and its future would otherwise be infinitely large.
     Box::pin(async move {
         let id = ExecutionId::random();
-        let shared = Shared::new(id.clone(), W::definition(), resources, clock);
+        let shared = Shared::new(id.clone(), W::definition(), resources, clock, limits);
         let (result, status) =
             drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
         let (history, children) = shared.into_parts();

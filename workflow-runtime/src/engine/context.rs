@@ -21,6 +21,24 @@ use crate::history::{Event, EventType, History};
 use crate::resources::Resources;
 use crate::step::{Heartbeat, States, StepEnv};
 
+/// Limits on one execution's data, as in Step Functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// The largest state input or output, in bytes of JSON.
+    pub(crate) payload_bytes: usize,
+    /// The most events in a history.
+    pub(crate) history_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            payload_bytes: 256 * 1024,
+            history_events: super::recorder::DEFAULT_HISTORY_LIMIT,
+        }
+    }
+}
+
 /// What every lane of one execution shares.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -31,6 +49,7 @@ pub(crate) struct Shared {
     /// When the execution started (for its timeout, also after a restart).
     pub(crate) started_at: SystemTime,
     pub(crate) recorder: Recorder,
+    pub(crate) limits: Limits,
     /// The child executions started by this execution's tasks.
     pub(crate) children: Arc<Mutex<Vec<ChildExecution>>>,
 }
@@ -42,15 +61,12 @@ impl Shared {
         definition: &'static Definition,
         resources: Arc<Resources>,
         clock: Arc<dyn Clock>,
+        limits: Limits,
     ) -> Self {
         let started_at = clock.now();
+        let recorder = Recorder::in_memory(limits.history_events);
         Self::with_recorder(
-            id,
-            definition,
-            resources,
-            clock,
-            started_at,
-            Recorder::in_memory(),
+            id, definition, resources, clock, started_at, recorder, limits,
         )
     }
 
@@ -61,6 +77,7 @@ impl Shared {
         clock: Arc<dyn Clock>,
         started_at: SystemTime,
         recorder: Recorder,
+        limits: Limits,
     ) -> Self {
         Shared {
             id,
@@ -69,6 +86,7 @@ impl Shared {
             clock,
             started_at,
             recorder,
+            limits,
             children: Arc::new(Mutex::new(Vec::new())),
         }
     }
@@ -229,17 +247,46 @@ impl<'s> ExecutionContext<'s> {
         what: &str,
         value: &T,
     ) -> Result<Value, ExecutionFailure> {
-        serde_json::to_value(value).map_err(|error| {
-            let state = state.map(|state| self.state_name(state));
-            let place = match state {
-                Some(state) => format!("the {what} of state `{state}`"),
-                None => format!("the execution's {what}"),
-            };
+        let state = state.map(|state| self.state_name(state));
+        let place = || match state {
+            Some(state) => format!("the {what} of state `{state}`"),
+            None => format!("the execution's {what}"),
+        };
+        let unserialisable = |error: serde_json::Error| {
             ExecutionFailure::predefined(
                 state,
                 States::Runtime,
-                format!("{place} could not be serialised as JSON: {error}"),
+                format!("{} could not be serialised as JSON: {error}", place()),
             )
-        })
+        };
+        let mut size = ByteCount(0);
+        serde_json::to_writer(&mut size, value).map_err(unserialisable)?;
+        let limit = self.shared.limits.payload_bytes;
+        if size.0 > limit {
+            return Err(ExecutionFailure::predefined(
+                state,
+                States::DataLimitExceeded,
+                format!(
+                    "{} is {} bytes of JSON, over the limit of {limit}",
+                    place(),
+                    size.0
+                ),
+            ));
+        }
+        serde_json::to_value(value).map_err(unserialisable)
+    }
+}
+
+/// Counts the bytes written to it.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -18,7 +18,7 @@ use std::future::Future;
 pub use child::{run_child, ChildRun};
 pub use composite::{run_map, run_map_tolerant, Attempts, Settled};
 pub use context::ExecutionContext;
-pub(crate) use context::Shared;
+pub(crate) use context::{Limits, Shared};
 pub use flow::{enter_choice, run_pass, run_wait};
 pub use task::{run_task, run_task_with_policies, TaskOutcome};
 pub use terminal::{enter_fail, enter_succeed};

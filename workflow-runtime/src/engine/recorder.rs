@@ -43,24 +43,33 @@ struct State {
     unsaved: usize,
     /// Stored events not yet replayed, per lane.
     replay: HashMap<Option<String>, VecDeque<Event>>,
-    /// Why replay failed, if it did.
-    diverged: Option<String>,
+    /// Why nothing more may be recorded (replay diverged, the history is full), if so.
+    halted: Option<ExecutionFailure>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Recorder {
     state: Mutex<State>,
     journal: Option<Journal>,
+    /// The most events a history may hold.
+    limit: usize,
 }
+
+/// Step Functions' limit on the events of one execution's history.
+pub(crate) const DEFAULT_HISTORY_LIMIT: usize = 25_000;
 
 impl Recorder {
     /// A recorder that keeps events in memory only.
-    pub(crate) fn in_memory() -> Self {
-        Recorder::default()
+    pub(crate) fn in_memory(limit: usize) -> Self {
+        Recorder {
+            state: Mutex::default(),
+            journal: None,
+            limit,
+        }
     }
 
     /// A recorder for a durable execution whose history so far is `stored` (already durable).
-    pub(crate) fn durable(journal: Journal, stored: Vec<Event>) -> Self {
+    pub(crate) fn durable(journal: Journal, stored: Vec<Event>, limit: usize) -> Self {
         let mut replay: HashMap<Option<String>, VecDeque<Event>> = HashMap::new();
         for event in &stored {
             replay
@@ -73,9 +82,10 @@ impl Recorder {
                 unsaved: stored.len(),
                 events: stored,
                 replay,
-                diverged: None,
+                halted: None,
             }),
             journal: Some(journal),
+            limit,
         }
     }
 
@@ -104,17 +114,28 @@ impl Recorder {
                     replayed: Some(stored),
                 };
             }
-            guard.diverged = Some(format!(
+            guard.halted = Some(diverged(&format!(
                 "event {} of its history is {} in state `{}`, but the workflow now records {} in state `{}` there",
                 stored.id,
                 stored.kind,
                 stored.state.as_deref().unwrap_or("-"),
                 kind,
                 state.unwrap_or("-"),
-            ));
+            )));
             guard.replay.clear();
         }
-        if guard.diverged.is_none() {
+        if guard.halted.is_none() && guard.events.len() >= self.limit {
+            // One event is kept for the end: the execution fails with a clear error.
+            guard.halted = Some(ExecutionFailure::predefined(
+                state,
+                States::Runtime,
+                format!(
+                    "the execution's history reached its limit of {} events",
+                    self.limit
+                ),
+            ));
+        }
+        if guard.halted.is_none() {
             let id = guard.events.len() as u64 + 1;
             let previous = last.swap(id, Ordering::Relaxed);
             let event = make(id, previous);
@@ -143,18 +164,18 @@ impl Recorder {
     /// for it. Without a journal this does nothing. Fails with `States.Runtime` if replay has
     /// diverged or the store fails; the execution must not act then.
     pub(crate) async fn flush(&self, end: Option<ExecutionEnd>) -> Result<(), ExecutionFailure> {
-        let Some(journal) = &self.journal else {
-            return Ok(());
-        };
         // Taking the events and handing them to the store under one lock keeps the store's
         // order the recording order, whichever lane flushes first.
         let write = {
             let mut guard = self.lock();
-            if let Some(divergence) = &guard.diverged {
+            if let Some(halted) = &guard.halted {
                 if end.is_none() {
-                    return Err(diverged(divergence));
+                    return Err(halted.clone());
                 }
             }
+            let Some(journal) = &self.journal else {
+                return Ok(());
+            };
             let events = guard.events[guard.unsaved..].to_vec();
             guard.unsaved = guard.events.len();
             if events.is_empty() && end.is_none() {

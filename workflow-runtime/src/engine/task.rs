@@ -82,12 +82,15 @@ pub async fn run_task_with_policies<S: Step>(
     let mut attempt_number = 1;
     loop {
         let failed = match attempt::<S>(cx, state, task, copy(&input), attempt_number).await {
-            Ok(output) => {
-                return match exit(cx, state, output).await {
-                    Ok(output) => TaskOutcome::Succeeded(output),
-                    Err(failure) => TaskOutcome::Failed(failure),
-                }
-            }
+            Ok(output) => match exit(cx, state, output).await {
+                Ok(output) => return TaskOutcome::Succeeded(output),
+                // An output over the size limit fails the state; a catcher may handle it.
+                Err(failure) if failure.error() == States::DataLimitExceeded => FailedAttempt {
+                    failure,
+                    timed_out: false,
+                },
+                Err(failure) => return TaskOutcome::Failed(failure),
+            },
             Err(failed) => failed,
         };
         let error = failed.failure.error();

@@ -4,12 +4,14 @@ use std::any::TypeId;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::durable::{resume, Resume};
 use super::errors::{BuildError, Problem};
 use super::{Inner, Registered, Runtime};
 use crate::clock::{Clock, SystemClock};
 use crate::definition::Definition;
+use crate::engine::Limits;
 use crate::resources::Resources;
 use crate::store::{MemoryStore, Store};
 use crate::workflow::{StateRequirement, Workflow};
@@ -19,8 +21,13 @@ pub struct RuntimeBuilder {
     resources: Resources,
     clock: Arc<dyn Clock>,
     store: Arc<dyn Store>,
+    limits: Limits,
+    retention: Duration,
     workflows: Vec<Registration>,
 }
+
+/// How long ended executions are kept by default, as in Step Functions.
+const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 
 struct Registration {
     type_id: TypeId,
@@ -35,6 +42,8 @@ impl Default for RuntimeBuilder {
             resources: Resources::default(),
             clock: Arc::new(SystemClock),
             store: Arc::new(MemoryStore::new()),
+            limits: Limits::default(),
+            retention: DEFAULT_RETENTION,
             workflows: Vec::new(),
         }
     }
@@ -78,6 +87,27 @@ impl RuntimeBuilder {
     /// Like [`store`](Self::store), for a store already shared.
     pub fn store_arc(mut self, store: Arc<dyn Store>) -> Self {
         self.store = store;
+        self
+    }
+
+    /// The largest state input or output, in bytes of JSON (256 KiB by default, as in Step
+    /// Functions). A larger one fails its state with `States.DataLimitExceeded`.
+    pub fn payload_limit(mut self, bytes: usize) -> Self {
+        self.limits.payload_bytes = bytes;
+        self
+    }
+
+    /// The most events one execution's history may hold (25,000 by default, as in Step
+    /// Functions). An execution that would record more fails with `States.Runtime`.
+    pub fn history_limit(mut self, events: usize) -> Self {
+        self.limits.history_events = events.max(2);
+        self
+    }
+
+    /// How long the histories of ended executions are kept (90 days by default);
+    /// [`Runtime::purge_expired`] deletes older ones.
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
         self
     }
 
@@ -145,6 +175,8 @@ impl RuntimeBuilder {
                 resources: Arc::new(self.resources),
                 clock: self.clock,
                 store: self.store,
+                limits: self.limits,
+                retention: self.retention,
                 workflows,
                 running: Mutex::new(HashMap::new()),
             }),

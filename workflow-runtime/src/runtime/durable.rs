@@ -217,6 +217,74 @@ impl Runtime {
         }
     }
 
+    /// Stops (aborts) a running durable execution: its running step is cancelled and the
+    /// history ends with ExecutionAborted, carrying `error` and `cause` if given.
+    pub async fn stop(
+        &self,
+        id: &ExecutionId,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), RuntimeError> {
+        let record = self.describe(id).await?;
+        if record.status != ExecutionStatus::Running {
+            return Err(RuntimeError::NotRunning {
+                id: id.to_string(),
+                status: record.status,
+            });
+        }
+        let running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+        if let Some(mut running) = running {
+            running.task.abort();
+            // The task's end closes the channel.
+            while running.done.changed().await.is_ok() {}
+        }
+        // Writes are applied in order: once this empty one is durable, so is everything the
+        // stopped execution handed to the store, and the history below is complete.
+        self.inner.store.append(id, Vec::new(), None).await?;
+        let last = self
+            .full_history(id)
+            .await?
+            .last()
+            .map_or(0, |event| event.id);
+        let now = self.inner.clock.now();
+        let mut aborted = Event::new(last + 1, last, now, EventType::ExecutionAborted);
+        aborted.error = error.map(str::to_owned);
+        aborted.cause = cause.map(str::to_owned);
+        let end = ExecutionEnd {
+            status: ExecutionStatus::Aborted,
+            output: None,
+            error: aborted.error.clone(),
+            cause: aborted.cause.clone(),
+            stopped_at: now,
+        };
+        Ok(self
+            .inner
+            .store
+            .append(id, vec![aborted], Some(end))
+            .await?)
+    }
+
+    /// Deletes the executions that ended before `ended_before`, with their histories, and
+    /// returns how many. Running executions are kept.
+    pub async fn purge(&self, ended_before: std::time::SystemTime) -> Result<usize, RuntimeError> {
+        Ok(self.inner.store.purge(ended_before).await?)
+    }
+
+    /// Deletes the executions that ended longer ago than the retention period (90 days by
+    /// default; see [`RuntimeBuilder::retention`](super::RuntimeBuilder::retention)).
+    pub async fn purge_expired(&self) -> Result<usize, RuntimeError> {
+        let now = self.inner.clock.now();
+        let before = now
+            .checked_sub(self.inner.retention)
+            .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+        self.purge(before).await
+    }
+
     /// The stored record of an execution: status, input, output or error, times.
     pub async fn describe(&self, id: &ExecutionId) -> Result<ExecutionRecord, RuntimeError> {
         self.inner
@@ -285,7 +353,8 @@ impl Runtime {
             Arc::clone(&self.inner.resources),
             Arc::clone(&self.inner.clock),
             started_at,
-            Recorder::durable(journal, stored),
+            Recorder::durable(journal, stored, self.inner.limits.history_events),
+            self.inner.limits,
         );
         let runtime = self.clone();
         // Under the lock, so the task cannot end before it is registered.

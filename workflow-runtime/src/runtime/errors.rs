@@ -1,5 +1,6 @@
 //! What can go wrong when building a runtime or asking it for something.
 
+use crate::execution::ExecutionStatus;
 use crate::store::StoreError;
 
 /// The runtime could not be built; lists every problem found.
@@ -102,6 +103,14 @@ pub enum RuntimeError {
         name: String,
         /// Why it cannot be the same execution.
         reason: String,
+    },
+    /// The execution has ended already.
+    #[error("execution `{id}` is not running: it has ended ({status:?})")]
+    NotRunning {
+        /// Its id.
+        id: String,
+        /// How it ended.
+        status: ExecutionStatus,
     },
     /// No execution has this id.
     #[error("no execution has the id `{id}`")]

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::definition::Definition;
-use crate::engine::{self, ExecutionContext, Shared};
+use crate::engine::{self, ExecutionContext, Limits, Shared};
 use crate::execution::{Execution, ExecutionId};
 use crate::resources::Resources;
 use crate::store::Store;
@@ -57,6 +57,9 @@ struct Inner {
     resources: Arc<Resources>,
     clock: Arc<dyn Clock>,
     store: Arc<dyn Store>,
+    limits: Limits,
+    /// How long ended executions are kept before `purge_expired` deletes them.
+    retention: std::time::Duration,
     workflows: HashMap<TypeId, Registered>,
     /// Durable executions running in this process: their task, and a signal when they end.
     running: Mutex<HashMap<ExecutionId, Running>>,
@@ -98,6 +101,7 @@ impl Runtime {
             definition,
             Arc::clone(&self.inner.resources),
             Arc::clone(clock),
+            self.inner.limits,
         );
         let started_at = clock.now();
         let (result, status) =

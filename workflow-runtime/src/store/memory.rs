@@ -121,6 +121,26 @@ impl Store for MemoryStore {
         })))
     }
 
+    fn purge(&self, ended_before: std::time::SystemTime) -> StoreFuture<usize> {
+        ready(Ok(self.with(|data| {
+            let expired: Vec<ExecutionId> = data
+                .records
+                .values()
+                .filter(|record| {
+                    record
+                        .stopped_at
+                        .is_some_and(|stopped| stopped < ended_before)
+                })
+                .map(|record| record.id.clone())
+                .collect();
+            for id in &expired {
+                data.records.remove(id);
+                data.histories.remove(id);
+            }
+            expired.len()
+        })))
+    }
+
     fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
         ready(Ok(self.with(|data| {
             let mut records: Vec<ExecutionRecord> = data

@@ -54,6 +54,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Executions matching `filter`, newest first.
     fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>>;
+
+    /// Deletes executions that ended before `ended_before`, with their histories; how many.
+    /// Running executions are never deleted.
+    fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize>;
 }
 
 /// A new execution, as [`Store::create`] receives it.

@@ -1,14 +1,15 @@
 //! The embedded store: one SQLite file in WAL mode, synchronous commits, and group commit.
 //!
-//! Every write goes to one writer thread. It takes all requests waiting at that moment and
-//! commits them in one transaction (each request in its own savepoint, so one failing request
-//! fails alone), then answers each. Concurrent executions therefore share fsyncs: throughput
-//! is not bounded by one commit per transition. Reads use a second connection.
+//! Writes are queued. Whoever queues a write while no commit is under way starts one, on
+//! tokio's blocking pool: it takes every request waiting at that moment, commits them in one
+//! transaction (each in its own savepoint, so one failing request fails alone), answers each,
+//! and goes on while requests keep arriving. Concurrent executions therefore share fsyncs:
+//! throughput is not bounded by one commit per transition. (Running commits on the blocking
+//! pool also tells a paused tokio clock that work is under way, so virtual time does not jump
+//! ahead while a write is pending.) Reads use a second connection.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
 use std::time::{Duration, SystemTime};
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -43,8 +44,21 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<mpsc::Sender<Request>>,
+    writer: Arc<Writer>,
     reader: Arc<Mutex<Connection>>,
+}
+
+/// The writing connection and the queue of writes waiting for it.
+struct Writer {
+    connection: Mutex<Connection>,
+    queue: Mutex<Queue>,
+}
+
+#[derive(Default)]
+struct Queue {
+    requests: Vec<Request>,
+    /// Whether a commit is under way (it will take what is queued).
+    committing: bool,
 }
 
 enum Request {
@@ -55,6 +69,7 @@ enum Request {
         end: Option<ExecutionEnd>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    Purge(SystemTime, oneshot::Sender<Result<usize, StoreError>>),
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -84,15 +99,13 @@ impl SqliteStore {
         migrate(&writer)?;
         let reader = Connection::open(&path).map_err(database)?;
         configure(&reader)?;
-        let (sender, receiver) = mpsc::channel();
-        thread::Builder::new()
-            .name("workflow-sqlite-writer".into())
-            .spawn(move || write_loop(writer, &receiver))
-            .map_err(database)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
-                writer: Mutex::new(sender),
+                writer: Arc::new(Writer {
+                    connection: Mutex::new(writer),
+                    queue: Mutex::new(Queue::default()),
+                }),
                 reader: Arc::new(Mutex::new(reader)),
             }),
         })
@@ -103,13 +116,23 @@ impl SqliteStore {
         &self.inner.path
     }
 
+    /// Queues a write; starts a commit if none is under way. Must be called within a tokio
+    /// runtime.
     fn send(&self, request: Request) -> Result<(), StoreError> {
-        let writer = self
+        let mut queue = self
             .inner
             .writer
+            .queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        writer.send(request).map_err(|_| StoreError::Closed)
+        queue.requests.push(request);
+        if !queue.committing {
+            queue.committing = true;
+            let writer = Arc::clone(&self.inner.writer);
+            let handle = tokio::runtime::Handle::try_current().map_err(|_| StoreError::Closed)?;
+            drop(handle.spawn_blocking(move || writer.drain()));
+        }
+        Ok(())
     }
 
     /// Runs `read` on the reading connection, off the async threads.
@@ -194,33 +217,60 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
     }
 }
 
-/// The writer thread: commits everything waiting in one transaction, then answers.
-fn write_loop(mut connection: Connection, requests: &mpsc::Receiver<Request>) {
-    while let Ok(first) = requests.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match requests.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
-            }
-        }
-        let outcomes = commit(&mut connection, &batch);
-        for (request, outcome) in batch.into_iter().zip(outcomes) {
-            // A caller that stopped waiting is no error of the store's.
-            match (request, outcome) {
-                (Request::Create(_, reply), outcome) => {
-                    let _ = reply.send(outcome);
+impl Writer {
+    /// Commits what is queued, batch after batch, until the queue is empty.
+    fn drain(&self) {
+        loop {
+            let batch = {
+                let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                if queue.requests.is_empty() {
+                    // Decided under the queue's lock: a request queued after this starts the
+                    // next commit itself.
+                    queue.committing = false;
+                    return;
                 }
-                (Request::Append { reply, .. }, outcome) => {
-                    let _ = reply.send(outcome.map(|_| ()));
+                let take = queue.requests.len().min(MAX_BATCH);
+                queue.requests.drain(..take).collect::<Vec<_>>()
+            };
+            let outcomes = {
+                let mut connection = self
+                    .connection
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                commit(&mut connection, &batch)
+            };
+            for (request, outcome) in batch.into_iter().zip(outcomes) {
+                // A caller that stopped waiting is no error of the store's.
+                match request {
+                    Request::Create(_, reply) => {
+                        let _ = reply.send(outcome.map(|applied| match applied {
+                            Applied::Created(created) => created,
+                            Applied::Purged(_) => Created::New,
+                        }));
+                    }
+                    Request::Append { reply, .. } => {
+                        let _ = reply.send(outcome.map(|_| ()));
+                    }
+                    Request::Purge(_, reply) => {
+                        let _ = reply.send(outcome.map(|applied| match applied {
+                            Applied::Purged(count) => count,
+                            Applied::Created(_) => 0,
+                        }));
+                    }
                 }
             }
         }
     }
 }
 
+/// What a request did, for its answer.
+enum Applied {
+    Created(Created),
+    Purged(usize),
+}
+
 /// Applies a batch in one transaction; each request's outcome.
-fn commit(connection: &mut Connection, batch: &[Request]) -> Vec<Result<Created, StoreError>> {
+fn commit(connection: &mut Connection, batch: &[Request]) -> Vec<Result<Applied, StoreError>> {
     let transaction = match connection.transaction() {
         Ok(transaction) => transaction,
         Err(error) => return batch.iter().map(|_| Err(database(&error))).collect(),
@@ -248,8 +298,17 @@ fn commit(connection: &mut Connection, batch: &[Request]) -> Vec<Result<Created,
     }
 }
 
-fn apply(connection: &Connection, request: &Request) -> Result<Created, StoreError> {
+fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreError> {
     match request {
+        Request::Purge(before, _) => {
+            let deleted = connection
+                .execute(
+                    "DELETE FROM executions WHERE status <> ?1 AND stopped_at < ?2",
+                    params![status_text(ExecutionStatus::Running), nanos(*before)],
+                )
+                .map_err(database)?;
+            Ok(Applied::Purged(deleted))
+        }
         Request::Create(execution, _) => {
             let existing = connection
                 .query_row(
@@ -260,7 +319,7 @@ fn apply(connection: &Connection, request: &Request) -> Result<Created, StoreErr
                 .optional()
                 .map_err(database)?;
             if let Some(existing) = existing {
-                return Ok(Created::Existing(Box::new(existing?)));
+                return Ok(Applied::Created(Created::Existing(Box::new(existing?))));
             }
             connection
                 .execute(
@@ -277,7 +336,7 @@ fn apply(connection: &Connection, request: &Request) -> Result<Created, StoreErr
                 )
                 .map_err(database)?;
             insert_events(connection, &execution.id, &execution.events)?;
-            Ok(Created::New)
+            Ok(Applied::Created(Created::New))
         }
         Request::Append {
             execution,
@@ -302,7 +361,7 @@ fn apply(connection: &Connection, request: &Request) -> Result<Created, StoreErr
                     )
                     .map_err(database)?;
             }
-            Ok(Created::New)
+            Ok(Applied::Created(Created::New))
         }
     }
 }
@@ -429,6 +488,15 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+        })
+    }
+
+    fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.send(Request::Purge(ended_before, reply));
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| StoreError::Closed)?
         })
     }
 
