@@ -70,13 +70,7 @@ impl Recorder {
 
     /// A recorder for a durable execution whose history so far is `stored` (already durable).
     pub(crate) fn durable(journal: Journal, stored: Vec<Event>, limit: usize) -> Self {
-        let mut replay: HashMap<Option<String>, VecDeque<Event>> = HashMap::new();
-        for event in &stored {
-            replay
-                .entry(event.branch.clone())
-                .or_default()
-                .push_back(event.clone());
-        }
+        let replay = replay_lanes(&stored);
         Recorder {
             state: Mutex::new(State {
                 unsaved: stored.len(),
@@ -228,5 +222,73 @@ fn unsaved(error: &StoreError) -> ExecutionFailure {
         None,
         States::Runtime,
         format!("the history could not be saved: {error}"),
+    )
+}
+
+/// The stored events a resumed execution replays, by lane.
+///
+/// Everything, except around each redrive (an ExecutionRedriven event): there, in every lane,
+/// the state visit that had not finished is dropped (so its state runs again) with everything
+/// after it, and so are the execution's end and the redrive itself. Finished states and
+/// finished branches and iterations are replayed, so they do not run again.
+fn replay_lanes(stored: &[Event]) -> HashMap<Option<String>, VecDeque<Event>> {
+    let mut lanes: HashMap<Option<String>, VecDeque<Event>> = HashMap::new();
+    for event in stored {
+        match event.kind {
+            EventType::ExecutionRedriven => {
+                for lane in lanes.values_mut() {
+                    if let Some(cut) = unfinished_visit(lane) {
+                        lane.truncate(cut);
+                    }
+                    lane.retain(|event| !ends_execution(event.kind));
+                }
+            }
+            _ => lanes
+                .entry(event.branch.clone())
+                .or_default()
+                .push_back(event.clone()),
+        }
+    }
+    lanes
+}
+
+/// The position of the last state entered in `lane` and not exited, if any.
+fn unfinished_visit(lane: &VecDeque<Event>) -> Option<usize> {
+    let entered = lane
+        .iter()
+        .rposition(|event| exit_of(event.kind).is_some())?;
+    let visit = &lane[entered];
+    let exit = exit_of(visit.kind);
+    let exited = lane
+        .iter()
+        .skip(entered + 1)
+        .any(|event| Some(event.kind) == exit && event.state == visit.state);
+    (!exited).then_some(entered)
+}
+
+/// The event that closes a state visit opened by `entered`, for the kinds that open one.
+fn exit_of(entered: EventType) -> Option<EventType> {
+    use EventType::*;
+    Some(match entered {
+        TaskStateEntered => TaskStateExited,
+        ChoiceStateEntered => ChoiceStateExited,
+        PassStateEntered => PassStateExited,
+        WaitStateEntered => WaitStateExited,
+        SucceedStateEntered => SucceedStateExited,
+        ParallelStateEntered => ParallelStateExited,
+        MapStateEntered => MapStateExited,
+        // A Fail state has no exit: it ends the execution where it is.
+        FailStateEntered => ExecutionFailed,
+        _ => return None,
+    })
+}
+
+fn ends_execution(kind: EventType) -> bool {
+    matches!(
+        kind,
+        EventType::ExecutionSucceeded
+            | EventType::ExecutionFailed
+            | EventType::ExecutionTimedOut
+            | EventType::ExecutionAborted
     )
 }

@@ -269,6 +269,53 @@ impl Runtime {
             .await?)
     }
 
+    /// Redrives an execution that failed, timed out or was stopped: it runs again from the
+    /// states that did not finish, with the same id, after an ExecutionRedriven event. States
+    /// that had finished are not run again (inside a Parallel or Map state, only the branches
+    /// and iterations that had not finished run again); retriers count afresh, and the
+    /// execution's timeout counts from the redrive. Returns a handle to await the new end.
+    pub async fn redrive<O: Payload>(
+        &self,
+        id: &ExecutionId,
+    ) -> Result<ExecutionHandle<O>, RuntimeError> {
+        let record = self.describe(id).await?;
+        if matches!(
+            record.status,
+            ExecutionStatus::Running | ExecutionStatus::Succeeded
+        ) {
+            return Err(RuntimeError::NotRedrivable {
+                id: id.to_string(),
+                status: record.status,
+            });
+        }
+        let resume = self
+            .inner
+            .workflows
+            .values()
+            .find(|registered| registered.definition.name == record.workflow)
+            .map(|registered| registered.resume)
+            .ok_or_else(|| RuntimeError::NotRegistered {
+                workflow: record.workflow.clone(),
+            })?;
+        let mut events = self.full_history(id).await?;
+        let last = events.last().map_or(0, |event| event.id);
+        let now = self.inner.clock.now();
+        let redriven = Event::new(last + 1, last, now, EventType::ExecutionRedriven);
+        self.inner.store.reopen(id, vec![redriven.clone()]).await?;
+        events.push(redriven);
+        let record = ExecutionRecord {
+            started_at: now,
+            ..record
+        };
+        match resume(self, record, events) {
+            Ok(()) => Ok(self.handle(id.clone())),
+            Err(error) => {
+                self.fail_unreadable(id, &error).await?;
+                Err(error)
+            }
+        }
+    }
+
     /// Deletes the executions that ended before `ended_before`, with their histories, and
     /// returns how many. Running executions are kept.
     pub async fn purge(&self, ended_before: std::time::SystemTime) -> Result<usize, RuntimeError> {

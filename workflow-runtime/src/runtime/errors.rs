@@ -112,6 +112,14 @@ pub enum RuntimeError {
         /// How it ended.
         status: ExecutionStatus,
     },
+    /// Only a failed, timed-out or stopped execution can be redriven.
+    #[error("execution `{id}` cannot be redriven: it is {status:?}; only failed, timed-out or stopped executions can")]
+    NotRedrivable {
+        /// Its id.
+        id: String,
+        /// Its status.
+        status: ExecutionStatus,
+    },
     /// No execution has this id.
     #[error("no execution has the id `{id}`")]
     NoSuchExecution {

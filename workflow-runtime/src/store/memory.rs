@@ -96,6 +96,27 @@ impl Store for MemoryStore {
         }))
     }
 
+    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
+        ready(self.with(|data| {
+            let Some(record) = data.records.get_mut(execution) else {
+                return Err(StoreError::Corrupt {
+                    execution: execution.to_string(),
+                    reason: "no such execution".into(),
+                });
+            };
+            record.status = ExecutionStatus::Running;
+            record.output = None;
+            record.error = None;
+            record.cause = None;
+            record.stopped_at = None;
+            data.histories
+                .entry(execution.clone())
+                .or_default()
+                .extend(events);
+            Ok(())
+        }))
+    }
+
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
         ready(Ok(self.with(|data| data.records.get(execution).cloned())))
     }

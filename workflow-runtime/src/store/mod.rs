@@ -45,6 +45,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()>;
 
+    /// Appends events to an ended execution's history and makes it running again (a redrive),
+    /// in one durable write.
+    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()>;
+
     /// The record of an execution.
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>>;
 

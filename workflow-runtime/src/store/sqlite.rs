@@ -70,6 +70,11 @@ enum Request {
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
     Purge(SystemTime, oneshot::Sender<Result<usize, StoreError>>),
+    Reopen {
+        execution: ExecutionId,
+        events: Vec<Event>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -248,7 +253,7 @@ impl Writer {
                             Applied::Purged(_) => Created::New,
                         }));
                     }
-                    Request::Append { reply, .. } => {
+                    Request::Append { reply, .. } | Request::Reopen { reply, .. } => {
                         let _ = reply.send(outcome.map(|_| ()));
                     }
                     Request::Purge(_, reply) => {
@@ -300,6 +305,19 @@ fn commit(connection: &mut Connection, batch: &[Request]) -> Vec<Result<Applied,
 
 fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreError> {
     match request {
+        Request::Reopen {
+            execution, events, ..
+        } => {
+            insert_events(connection, execution, events)?;
+            connection
+                .execute(
+                    "UPDATE executions SET status = ?2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL
+                     WHERE id = ?1",
+                    params![execution.as_str(), status_text(ExecutionStatus::Running)],
+                )
+                .map_err(database)?;
+            Ok(Applied::Created(Created::New))
+        }
         Request::Purge(before, _) => {
             let deleted = connection
                 .execute(
@@ -442,6 +460,19 @@ impl Store for SqliteStore {
             execution: execution.clone(),
             events,
             end,
+            reply,
+        });
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.send(Request::Reopen {
+            execution: execution.clone(),
+            events,
             reply,
         });
         Box::pin(async move {
