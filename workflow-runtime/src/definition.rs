@@ -54,6 +54,21 @@ impl Definition {
             .map(|(index, state)| (StateId(index), state))
     }
 
+    /// A fingerprint of the definition: the same for the same states, kinds, transitions,
+    /// step types and policies, different when any of them changes. Each durable execution
+    /// keeps the fingerprint of the definition it started with.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // The JSON of a definition is deterministic: fields in declaration order, no maps.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let digest = Sha256::digest(&json);
+        digest
+            .iter()
+            .take(12)
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
     /// The ids of the top-level states: those outside every Parallel and Map branch.
     pub fn top_level(&self) -> Vec<StateId> {
         let nested: std::collections::HashSet<StateId> = self

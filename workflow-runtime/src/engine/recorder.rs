@@ -45,6 +45,8 @@ struct State {
     replay: HashMap<Option<String>, VecDeque<Event>>,
     /// Why nothing more may be recorded (replay diverged, the history is full), if so.
     halted: Option<ExecutionFailure>,
+    /// How the workflow's definition changed since the execution started, if it did.
+    change: Option<String>,
 }
 
 #[derive(Debug)]
@@ -77,10 +79,18 @@ impl Recorder {
                 events: stored,
                 replay,
                 halted: None,
+                change: None,
             }),
             journal: Some(journal),
             limit,
         }
+    }
+
+    /// Notes that the workflow's definition changed since the execution started, for the
+    /// error should its history no longer fit.
+    pub(crate) fn changed_definition(self, change: String) -> Self {
+        self.lock().change = Some(change);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -108,6 +118,7 @@ impl Recorder {
                     replayed: Some(stored),
                 };
             }
+            let change = guard.change.clone();
             guard.halted = Some(diverged(&format!(
                 "event {} of its history is {} in state `{}`, but the workflow now records {} in state `{}` there",
                 stored.id,
@@ -115,7 +126,7 @@ impl Recorder {
                 stored.state.as_deref().unwrap_or("-"),
                 kind,
                 state.unwrap_or("-"),
-            )));
+            ), change.as_deref()));
             guard.replay.clear();
         }
         if guard.halted.is_none() && guard.events.len() >= self.limit {
@@ -207,13 +218,12 @@ impl Recorder {
     }
 }
 
-fn diverged(divergence: &str) -> ExecutionFailure {
+fn diverged(divergence: &str, change: Option<&str>) -> ExecutionFailure {
+    let why = change.unwrap_or("was the workflow changed since it started?");
     ExecutionFailure::predefined(
         None,
         States::Runtime,
-        format!(
-            "the execution cannot resume: {divergence}; was the workflow changed since it started?"
-        ),
+        format!("the execution cannot resume: {divergence}; {why}"),
     )
 }
 

@@ -127,13 +127,14 @@ impl Runtime {
                 name: name.to_owned(),
                 workflow: W::name().to_owned(),
                 input: json.clone(),
+                fingerprint: W::definition().fingerprint(),
                 started_at: now,
                 events: vec![started.clone()],
             })
             .await?;
         match created {
             Created::New => {
-                self.spawn::<W>(id.clone(), now, input, vec![started]);
+                self.spawn::<W>(id.clone(), now, input, vec![started], None);
                 Ok(self.handle(id))
             }
             Created::Existing(existing)
@@ -388,6 +389,7 @@ impl Runtime {
         started_at: std::time::SystemTime,
         input: W::Input,
         stored: Vec<Event>,
+        change: Option<String>,
     ) {
         let (done, watching) = watch::channel(false);
         let journal = Journal {
@@ -400,7 +402,13 @@ impl Runtime {
             Arc::clone(&self.inner.resources),
             Arc::clone(&self.inner.clock),
             started_at,
-            Recorder::durable(journal, stored, self.inner.limits.history_events),
+            match change {
+                Some(change) => {
+                    Recorder::durable(journal, stored, self.inner.limits.history_events)
+                        .changed_definition(change)
+                }
+                None => Recorder::durable(journal, stored, self.inner.limits.history_events),
+            },
             self.inner.limits,
         );
         let runtime = self.clone();
@@ -471,12 +479,26 @@ pub(super) fn resume<W: Workflow>(
     record: ExecutionRecord,
     events: Vec<Event>,
 ) -> Result<(), RuntimeError> {
+    let current = W::definition().fingerprint();
+    let change = (!record.fingerprint.is_empty() && record.fingerprint != current).then(|| {
+        tracing::warn!(
+            execution = %record.id,
+            workflow = %record.workflow,
+            started_with = %record.fingerprint,
+            now = %current,
+            "the workflow's definition changed since this execution started; it resumes if its history still fits"
+        );
+        format!(
+            "workflow `{}` changed since the execution started (definition {} then, {current} now)",
+            record.workflow, record.fingerprint
+        )
+    });
     let input: W::Input = serde_json::from_value(record.input).map_err(|error| {
         RuntimeError::Payload(format!(
             "its stored input does not read as `{}`: {error}",
             std::any::type_name::<W::Input>()
         ))
     })?;
-    runtime.spawn::<W>(record.id, record.started_at, input, events);
+    runtime.spawn::<W>(record.id, record.started_at, input, events, change);
     Ok(())
 }

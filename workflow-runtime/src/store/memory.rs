@@ -54,6 +54,7 @@ impl Store for MemoryStore {
                     id: execution.id.clone(),
                     name: execution.name,
                     workflow: execution.workflow,
+                    fingerprint: execution.fingerprint,
                     status: ExecutionStatus::Running,
                     input: execution.input,
                     output: None,

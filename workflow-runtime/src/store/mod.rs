@@ -75,6 +75,10 @@ pub struct NewExecution {
     pub workflow: String,
     /// Its input, as JSON.
     pub input: Value,
+    /// The fingerprint of its workflow's definition ([`Definition::fingerprint`]).
+    ///
+    /// [`Definition::fingerprint`]: crate::Definition::fingerprint
+    pub fingerprint: String,
     /// When it started.
     pub started_at: SystemTime,
     /// Its first events (ExecutionStarted).
@@ -115,6 +119,8 @@ pub struct ExecutionRecord {
     pub name: String,
     /// Its workflow's name.
     pub workflow: String,
+    /// The fingerprint of the definition it started with.
+    pub fingerprint: String,
     /// Where it is.
     pub status: ExecutionStatus,
     /// Its input, as JSON.

@@ -23,8 +23,8 @@ use super::{
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
-/// The schema this build reads and writes.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema this build reads and writes. Version 2 added `executions.fingerprint`.
+const SCHEMA_VERSION: i64 = 2;
 
 /// The most requests committed in one transaction.
 const MAX_BATCH: usize = 4096;
@@ -177,6 +177,7 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
                  id TEXT PRIMARY KEY,
                  name TEXT NOT NULL,
                  workflow TEXT NOT NULL,
+                 fingerprint TEXT NOT NULL DEFAULT '',
                  status TEXT NOT NULL,
                  input TEXT NOT NULL,
                  output TEXT,
@@ -215,6 +216,15 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
             Ok(())
         }
         Some(version) if version == SCHEMA_VERSION => Ok(()),
+        Some(1) => {
+            connection
+                .execute_batch(
+                    "ALTER TABLE executions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+                     UPDATE meta SET value = 2 WHERE key = 'schema_version';",
+                )
+                .map_err(database)?;
+            Ok(())
+        }
         Some(found) => Err(StoreError::Schema {
             found,
             expected: SCHEMA_VERSION,
@@ -341,12 +351,13 @@ fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreErr
             }
             connection
                 .execute(
-                    "INSERT INTO executions (id, name, workflow, status, input, started_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO executions (id, name, workflow, fingerprint, status, input, started_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         execution.id.as_str(),
                         execution.name,
                         execution.workflow,
+                        execution.fingerprint,
                         status_text(ExecutionStatus::Running),
                         execution.input.to_string(),
                         nanos(execution.started_at),
@@ -402,7 +413,7 @@ fn insert_events(
 }
 
 const SELECT_EXECUTION: &str =
-    "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at FROM executions";
+    "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint FROM executions";
 
 /// A row of `executions`; the inner result is an error for stored data that does not parse.
 fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ExecutionRecord, StoreError>> {
@@ -434,6 +445,7 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ExecutionReco
                 .get::<_, Option<i64>>(9)
                 .map_err(|error| corrupt(error.to_string()))?
                 .map(time),
+            fingerprint: row.get(10).map_err(|error| corrupt(error.to_string()))?,
         })
     })();
     Ok(record)
