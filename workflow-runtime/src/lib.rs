@@ -9,6 +9,7 @@ pub mod definition;
 mod engine;
 mod execution;
 pub mod history;
+mod logging;
 mod mode;
 mod names;
 mod resources;
@@ -27,8 +28,11 @@ pub use clock::{Clock, SystemClock, VirtualClock};
 pub use definition::Definition;
 pub use execution::{ChildExecution, Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
 pub use history::{Event, EventType, History};
+pub use logging::{LogLevel, Logging};
 pub use mode::Mode;
-pub use runtime::{BuildError, ExecutionHandle, Problem, Runtime, RuntimeBuilder, RuntimeError};
+pub use runtime::{
+    Backpressure, BuildError, ExecutionHandle, Problem, Runtime, RuntimeBuilder, RuntimeError,
+};
 pub use step::{
     Caught, ChildFailure, Payload, Res, States, Step, StepContext, StepError, StepInfo,
 };

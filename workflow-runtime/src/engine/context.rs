@@ -91,6 +91,14 @@ impl Shared {
         }
     }
 
+    /// The same execution with its recorder changed by `change`.
+    pub(crate) fn map_recorder(self, change: impl FnOnce(Recorder) -> Recorder) -> Self {
+        Shared {
+            recorder: change(self.recorder),
+            ..self
+        }
+    }
+
     /// The recorded history and the child executions.
     pub(crate) fn into_parts(self) -> (History, Vec<ChildExecution>) {
         let children =

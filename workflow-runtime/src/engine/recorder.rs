@@ -16,6 +16,7 @@ use std::time::SystemTime;
 
 use crate::execution::{ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType};
+use crate::logging::LogSink;
 use crate::step::States;
 use crate::store::{ExecutionEnd, Store, StoreError};
 
@@ -55,6 +56,16 @@ pub(crate) struct Recorder {
     journal: Option<Journal>,
     /// The most events a history may hold.
     limit: usize,
+    /// Where new events are also logged (Express executions).
+    sink: Option<SinkTarget>,
+}
+
+/// A log sink, with what identifies the execution in it.
+#[derive(Debug)]
+struct SinkTarget {
+    sink: Arc<LogSink>,
+    execution: ExecutionId,
+    workflow: &'static str,
 }
 
 /// Step Functions' limit on the events of one execution's history.
@@ -67,6 +78,7 @@ impl Recorder {
             state: Mutex::default(),
             journal: None,
             limit,
+            sink: None,
         }
     }
 
@@ -83,6 +95,28 @@ impl Recorder {
             }),
             journal: Some(journal),
             limit,
+            sink: None,
+        }
+    }
+
+    /// Also logs every new event to `sink`.
+    pub(crate) fn logging_to(
+        mut self,
+        sink: Arc<LogSink>,
+        execution: ExecutionId,
+        workflow: &'static str,
+    ) -> Self {
+        self.sink = Some(SinkTarget {
+            sink,
+            execution,
+            workflow,
+        });
+        self
+    }
+
+    fn log(&self, event: &Event) {
+        if let Some(target) = &self.sink {
+            target.sink.emit(&target.execution, target.workflow, event);
         }
     }
 
@@ -144,6 +178,7 @@ impl Recorder {
             let id = guard.events.len() as u64 + 1;
             let previous = last.swap(id, Ordering::Relaxed);
             let event = make(id, previous);
+            self.log(&event);
             guard.events.push(event);
         }
         Recorded {
@@ -204,6 +239,7 @@ impl Recorder {
             let mut last = last;
             last.id = guard.events.len() as u64 + 1;
             last.previous_event_id = guard.events.last().map_or(0, |event| event.id);
+            self.log(&last);
             guard.events.push(last);
         }
         self.flush(Some(end)).await

@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use super::durable::{resume, Resume};
 use super::errors::{BuildError, Problem};
-use super::{Inner, Registered, Runtime};
+use super::{Backpressure, ExpressLimit, Inner, Registered, Runtime};
 use crate::clock::{Clock, SystemClock};
 use crate::definition::Definition;
 use crate::engine::Limits;
+use crate::logging::{LogLevel, LogSink, Logging};
 use crate::resources::Resources;
 use crate::store::{MemoryStore, Store};
 use crate::workflow::{StateRequirement, Workflow};
+use tokio::sync::Semaphore;
 
 /// Configures a [`Runtime`]: its workflows, resources and clock.
 pub struct RuntimeBuilder {
@@ -23,8 +25,14 @@ pub struct RuntimeBuilder {
     store: Arc<dyn Store>,
     limits: Limits,
     retention: Duration,
+    logging: Logging,
+    express_limit: usize,
+    backpressure: Backpressure,
     workflows: Vec<Registration>,
 }
+
+/// How many Express executions run at once by default.
+const DEFAULT_EXPRESS_LIMIT: usize = 10_000;
 
 /// How long ended executions are kept by default, as in Step Functions.
 const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
@@ -44,6 +52,9 @@ impl Default for RuntimeBuilder {
             store: Arc::new(MemoryStore::new()),
             limits: Limits::default(),
             retention: DEFAULT_RETENTION,
+            logging: Logging::default(),
+            express_limit: DEFAULT_EXPRESS_LIMIT,
+            backpressure: Backpressure::Wait,
             workflows: Vec::new(),
         }
     }
@@ -111,6 +122,21 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Where and how much Express executions log (nothing by default): structured `tracing`
+    /// events, and optionally a JSON-lines file.
+    pub fn express_logging(mut self, logging: Logging) -> Self {
+        self.logging = logging;
+        self
+    }
+
+    /// At most `limit` Express executions run at once (10,000 by default); a start beyond that
+    /// waits or is refused, as `when_full` says.
+    pub fn express_concurrency(mut self, limit: usize, when_full: Backpressure) -> Self {
+        self.express_limit = limit.max(1);
+        self.backpressure = when_full;
+        self
+    }
+
     /// Replaces the clock (the system clock by default).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
@@ -167,6 +193,18 @@ impl RuntimeBuilder {
                 },
             );
         }
+        let sink = match self.logging.level() {
+            LogLevel::Off => None,
+            _ => match LogSink::open(&self.logging) {
+                Ok(sink) => Some(Arc::new(sink)),
+                Err(error) => {
+                    problems.push(Problem::LogFile {
+                        reason: error.to_string(),
+                    });
+                    None
+                }
+            },
+        };
         if !problems.is_empty() {
             return Err(BuildError { problems });
         }
@@ -177,6 +215,12 @@ impl RuntimeBuilder {
                 store: self.store,
                 limits: self.limits,
                 retention: self.retention,
+                sink,
+                express: ExpressLimit {
+                    limit: self.express_limit,
+                    permits: Arc::new(Semaphore::new(self.express_limit)),
+                    when_full: self.backpressure,
+                },
                 workflows,
                 running: Mutex::new(HashMap::new()),
             }),

@@ -5,13 +5,14 @@ use std::marker::PhantomData;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use super::{Running, Runtime, RuntimeError};
 use crate::engine::recorder::{Journal, Recorder};
 use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
+use crate::mode::Mode;
 use crate::names::name_problem;
 use crate::step::{Payload, States};
 use crate::store::{Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, NewExecution};
@@ -115,6 +116,13 @@ impl Runtime {
                 "the input could not be serialised as JSON: {error}"
             ))
         })?;
+        // An Express start that cannot be accepted waits or is refused before it is written.
+        let express = W::definition().mode == Mode::Express;
+        let permit = if express {
+            Some(self.express_permit().await?)
+        } else {
+            None
+        };
         let now = self.inner.clock.now();
         let id = ExecutionId::random();
         let mut started = Event::new(1, 0, now, EventType::ExecutionStarted);
@@ -133,6 +141,10 @@ impl Runtime {
             })
             .await?;
         match created {
+            Created::New if express => {
+                self.spawn_express::<W>(id.clone(), input, permit);
+                Ok(self.handle(id))
+            }
             Created::New => {
                 self.spawn::<W>(id.clone(), now, input, vec![started], None);
                 Ok(self.handle(id))
@@ -289,15 +301,22 @@ impl Runtime {
                 status: record.status,
             });
         }
-        let resume = self
+        let registered = self
             .inner
             .workflows
             .values()
             .find(|registered| registered.definition.name == record.workflow)
-            .map(|registered| registered.resume)
             .ok_or_else(|| RuntimeError::NotRegistered {
                 workflow: record.workflow.clone(),
             })?;
+        if registered.definition.mode == Mode::Express {
+            // Express executions keep no per-state history to redrive from.
+            return Err(RuntimeError::NotRedrivable {
+                id: id.to_string(),
+                status: record.status,
+            });
+        }
+        let resume = registered.resume;
         let mut events = self.full_history(id).await?;
         let last = events.last().map_or(0, |event| event.id);
         let now = self.inner.clock.now();
@@ -391,7 +410,6 @@ impl Runtime {
         stored: Vec<Event>,
         change: Option<String>,
     ) {
-        let (done, watching) = watch::channel(false);
         let journal = Journal {
             store: Arc::clone(&self.inner.store),
             execution: id.clone(),
@@ -411,7 +429,70 @@ impl Runtime {
             },
             self.inner.limits,
         );
+        self.run_in_background(id, async move {
+            let _ = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+        });
+    }
+
+    /// Runs an Express execution of `W` in the background, in memory, logging to the sink: only
+    /// its end is written to the store. After a crash it runs again from the start (at least
+    /// once). Without a `permit`, it waits for one.
+    fn spawn_express<W: Workflow>(
+        &self,
+        id: ExecutionId,
+        input: W::Input,
+        permit: Option<OwnedSemaphorePermit>,
+    ) {
         let runtime = self.clone();
+        let store = Arc::clone(&self.inner.store);
+        let execution = id.clone();
+        self.run_in_background(id, async move {
+            let _permit = match permit {
+                Some(permit) => permit,
+                None => match runtime.express_permit().await {
+                    Ok(permit) => permit,
+                    Err(_) => return,
+                },
+            };
+            let shared = Shared::new(
+                execution.clone(),
+                W::definition(),
+                Arc::clone(&runtime.inner.resources),
+                Arc::clone(&runtime.inner.clock),
+                runtime.inner.limits,
+            );
+            let shared = runtime.logging(shared, W::name());
+            let (_, status) = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            let (history, _) = shared.into_parts();
+            // The stored history holds the start and the end; the rest went to the log sink.
+            let Some(last) = history.events().last() else { return };
+            let mut end_event = last.clone();
+            end_event.id = 2;
+            end_event.previous_event_id = 1;
+            end_event.state = None;
+            end_event.branch = None;
+            let end = ExecutionEnd {
+                status,
+                output: last.output.clone(),
+                error: last.error.clone(),
+                cause: last.cause.clone(),
+                stopped_at: last.timestamp,
+            };
+            if let Err(error) = store.append(&execution, vec![end_event], Some(end)).await {
+                tracing::error!(execution = %execution, %error, "the end of an Express execution could not be saved");
+            }
+        });
+    }
+
+    /// Runs `work` as the background task of execution `id`, registered while it runs.
+    fn run_in_background(
+        &self,
+        id: ExecutionId,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let (done, watching) = watch::channel(false);
+        let runtime = self.clone();
+        let execution = id.clone();
         // Under the lock, so the task cannot end before it is registered.
         let mut running = self
             .inner
@@ -419,13 +500,13 @@ impl Runtime {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let task = tokio::spawn(async move {
-            let _ = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            work.await;
             runtime
                 .inner
                 .running
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .remove(&shared.id);
+                .remove(&execution);
             let _ = done.send(true);
         });
         running.insert(
@@ -499,6 +580,11 @@ pub(super) fn resume<W: Workflow>(
             std::any::type_name::<W::Input>()
         ))
     })?;
-    runtime.spawn::<W>(record.id, record.started_at, input, events, change);
+    if W::definition().mode == Mode::Express {
+        // At least once: an Express execution that did not finish runs again from its start.
+        runtime.spawn_express::<W>(record.id, input, None);
+    } else {
+        runtime.spawn::<W>(record.id, record.started_at, input, events, change);
+    }
     Ok(())
 }

@@ -68,6 +68,12 @@ pub enum Problem {
         /// What the state can raise.
         raised: Vec<String>,
     },
+    /// The Express log file cannot be opened.
+    #[error("the Express log file cannot be opened: {reason}")]
+    LogFile {
+        /// Why.
+        reason: String,
+    },
     /// Two different workflow types share a name.
     #[error("two different workflows are named `{workflow}`; workflow names must be unique in a runtime")]
     DuplicateName {
@@ -119,6 +125,14 @@ pub enum RuntimeError {
         id: String,
         /// Its status.
         status: ExecutionStatus,
+    },
+    /// The Express concurrency limit is reached and the runtime refuses new starts.
+    #[error(
+        "{limit} Express executions are running, the most this runtime allows; try again later"
+    )]
+    Overloaded {
+        /// The limit.
+        limit: usize,
     },
     /// No execution has this id.
     #[error("no execution has the id `{id}`")]

@@ -9,12 +9,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Clock;
 use crate::definition::Definition;
 use crate::engine::{self, ExecutionContext, Limits, Shared};
 use crate::execution::{Execution, ExecutionId};
+use crate::logging::LogSink;
+use crate::mode::Mode;
 use crate::resources::Resources;
 use crate::store::Store;
 use crate::workflow::Workflow;
@@ -60,9 +62,30 @@ struct Inner {
     limits: Limits,
     /// How long ended executions are kept before `purge_expired` deletes them.
     retention: std::time::Duration,
+    /// Where Express executions log, if anywhere.
+    sink: Option<Arc<LogSink>>,
+    /// The concurrency limit of Express executions.
+    express: ExpressLimit,
     workflows: HashMap<TypeId, Registered>,
     /// Durable executions running in this process: their task, and a signal when they end.
     running: Mutex<HashMap<ExecutionId, Running>>,
+}
+
+/// How many Express executions may run at once, and what a start does when that many run.
+struct ExpressLimit {
+    limit: usize,
+    permits: Arc<Semaphore>,
+    when_full: Backpressure,
+}
+
+/// What starting an Express execution does when the concurrency limit is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backpressure {
+    /// Wait until an execution ends.
+    #[default]
+    Wait,
+    /// Refuse at once with [`RuntimeError::Overloaded`].
+    Refuse,
 }
 
 /// A registered workflow.
@@ -94,15 +117,25 @@ impl Runtime {
     ) -> Result<Execution<W::Output>, RuntimeError> {
         self.registered::<W>()?;
         let definition = W::definition();
+        // Express executions count against the concurrency limit and log to the sink.
+        let express = definition.mode == Mode::Express;
+        let _permit = if express {
+            Some(self.express_permit().await?)
+        } else {
+            None
+        };
         let clock = &self.inner.clock;
         let id = ExecutionId::random();
-        let shared = Shared::new(
+        let mut shared = Shared::new(
             id.clone(),
             definition,
             Arc::clone(&self.inner.resources),
             Arc::clone(clock),
             self.inner.limits,
         );
+        if express {
+            shared = self.logging(shared, W::name());
+        }
         let started_at = clock.now();
         let (result, status) =
             engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
@@ -118,6 +151,40 @@ impl Runtime {
             history,
             children,
         })
+    }
+
+    /// A permit to run one more Express execution: at once, after waiting for one to end, or
+    /// refused, as the runtime's backpressure setting says.
+    async fn express_permit(&self) -> Result<OwnedSemaphorePermit, RuntimeError> {
+        let express = &self.inner.express;
+        match express.when_full {
+            Backpressure::Wait => {
+                Arc::clone(&express.permits)
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| RuntimeError::Overloaded {
+                        limit: express.limit,
+                    })
+            }
+            Backpressure::Refuse => {
+                Arc::clone(&express.permits)
+                    .try_acquire_owned()
+                    .map_err(|_| RuntimeError::Overloaded {
+                        limit: express.limit,
+                    })
+            }
+        }
+    }
+
+    /// `shared` with its events also going to the Express log sink, if logging is on.
+    fn logging(&self, shared: Shared, workflow: &'static str) -> Shared {
+        match &self.inner.sink {
+            Some(sink) => {
+                let id = shared.id.clone();
+                shared.map_recorder(|recorder| recorder.logging_to(Arc::clone(sink), id, workflow))
+            }
+            None => shared,
+        }
     }
 
     /// The definitions of every registered workflow, in no particular order.
