@@ -110,6 +110,16 @@ fn express_overhead(c: &mut Criterion) {
             )
         },
     );
+    group.bench_function("Express workflow of 10 task states (result only)", |b| {
+        b.to_async(&tokio).iter_batched(
+            || runtime.clone(),
+            |runtime| async move {
+                let output = runtime.call::<Ten>(std::hint::black_box(1)).await.unwrap();
+                assert_eq!(output, Ok(11));
+            },
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
 }
 

@@ -181,7 +181,11 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
             None => delay,
         };
         if let Some(delay) = delay {
-            sleep_until(cx, recorded.timestamp + delay).await;
+            sleep_until(
+                cx,
+                recorded.timestamp.unwrap_or_else(|| cx.clock().now()) + delay,
+            )
+            .await;
             return Settled::Retry(self);
         }
         let catcher = self.catch.iter().position(|catcher| catcher.matches(error));

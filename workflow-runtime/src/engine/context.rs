@@ -150,7 +150,11 @@ impl<'s> ExecutionContext<'s> {
 
     /// Makes everything recorded so far durable before the engine acts on it.
     pub(crate) async fn flush(&self) -> Result<(), ExecutionFailure> {
-        self.shared.recorder.flush(None).await
+        if self.shared.recorder.is_lean() {
+            return Ok(());
+        }
+        // Boxed: the durable path's future is large, and every state's future would carry it.
+        Box::pin(self.shared.recorder.flush(None)).await
     }
 
     /// The next stored event of this lane that replay has not reached (when resuming).
@@ -195,6 +199,12 @@ impl<'s> ExecutionContext<'s> {
         state: Option<StateId>,
         fill: impl FnOnce(&mut Event),
     ) -> Recorded {
+        if self.shared.recorder.is_lean() {
+            return Recorded {
+                timestamp: None,
+                replayed: None,
+            };
+        }
         let timestamp = self.shared.clock.now();
         let state_name = state.map(|state| self.state_name(state));
         self.shared.recorder.record(
@@ -224,6 +234,16 @@ impl<'s> ExecutionContext<'s> {
         input: Option<&I>,
         output: Option<&O>,
     ) -> Result<Recorded, ExecutionFailure> {
+        if self.shared.recorder.is_lean() {
+            // Nothing is kept, but the payload limits hold all the same.
+            if let Some(value) = input {
+                self.check_size(state, "input", value)?;
+            }
+            if let Some(value) = output {
+                self.check_size(state, "output", value)?;
+            }
+            return Ok(self.record(kind, state, |_| {}));
+        }
         let input = input
             .map(|value| self.to_json(state, "input", value))
             .transpose()?;
@@ -255,34 +275,56 @@ impl<'s> ExecutionContext<'s> {
         what: &str,
         value: &T,
     ) -> Result<Value, ExecutionFailure> {
-        let state = state.map(|state| self.state_name(state));
-        let place = || match state {
-            Some(state) => format!("the {what} of state `{state}`"),
-            None => format!("the execution's {what}"),
-        };
-        let unserialisable = |error: serde_json::Error| {
-            ExecutionFailure::predefined(
-                state,
-                States::Runtime,
-                format!("{} could not be serialised as JSON: {error}", place()),
-            )
-        };
+        self.check_size(state, what, value)?;
+        serde_json::to_value(value).map_err(|error| unserialisable(self.place(state, what), error))
+    }
+
+    /// Fails with `States.DataLimitExceeded` if `value` is larger, as JSON, than the payload
+    /// limit (and with `States.Runtime` if it has no JSON form).
+    fn check_size<T: Serialize + ?Sized>(
+        &self,
+        state: Option<StateId>,
+        what: &str,
+        value: &T,
+    ) -> Result<(), ExecutionFailure> {
         let mut size = ByteCount(0);
-        serde_json::to_writer(&mut size, value).map_err(unserialisable)?;
+        serde_json::to_writer(&mut size, value)
+            .map_err(|error| unserialisable(self.place(state, what), error))?;
         let limit = self.shared.limits.payload_bytes;
         if size.0 > limit {
+            let (state, place) = self.place(state, what);
             return Err(ExecutionFailure::predefined(
                 state,
                 States::DataLimitExceeded,
                 format!(
-                    "{} is {} bytes of JSON, over the limit of {limit}",
-                    place(),
+                    "{place} is {} bytes of JSON, over the limit of {limit}",
                     size.0
                 ),
             ));
         }
-        serde_json::to_value(value).map_err(unserialisable)
+        Ok(())
     }
+
+    /// The state (if any) and a phrase naming a payload, for errors.
+    fn place(&self, state: Option<StateId>, what: &str) -> (Option<&'static str>, String) {
+        let state = state.map(|state| self.state_name(state));
+        let place = match state {
+            Some(state) => format!("the {what} of state `{state}`"),
+            None => format!("the execution's {what}"),
+        };
+        (state, place)
+    }
+}
+
+fn unserialisable(
+    (state, place): (Option<&str>, String),
+    error: serde_json::Error,
+) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        state,
+        States::Runtime,
+        format!("{place} could not be serialised as JSON: {error}"),
+    )
 }
 
 /// Counts the bytes written to it.

@@ -72,8 +72,8 @@ pub async fn run_wait<I: Serialize>(
     cx.flush().await?;
     let deadline = match (until, fixed) {
         (Some(until), _) => until,
-        (None, Some(duration)) => entered.timestamp + duration,
-        (None, None) => entered.timestamp,
+        (None, Some(duration)) => entered.timestamp.unwrap_or_else(|| cx.clock().now()) + duration,
+        (None, None) => entered.timestamp.unwrap_or_else(|| cx.clock().now()),
     };
     sleep_until(cx, deadline).await;
     cx.record_payload(

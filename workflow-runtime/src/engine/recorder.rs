@@ -30,8 +30,9 @@ pub(crate) struct Journal {
 /// An event as recorded: new, or found in the stored history.
 #[derive(Debug)]
 pub(crate) struct Recorded {
-    /// When the event happened (the stored time, for a replayed event).
-    pub(crate) timestamp: SystemTime,
+    /// When the event happened (the stored time, for a replayed event); `None` when nothing
+    /// was recorded (a lean execution), and the engine takes the clock's time.
+    pub(crate) timestamp: Option<SystemTime>,
     /// The stored event, when it was replayed rather than recorded.
     pub(crate) replayed: Option<Event>,
 }
@@ -58,6 +59,8 @@ pub(crate) struct Recorder {
     limit: usize,
     /// Where new events are also logged (Express executions).
     sink: Option<SinkTarget>,
+    /// Whether nothing is kept (see [`Recorder::lean`]).
+    lean: bool,
 }
 
 /// A log sink, with what identifies the execution in it.
@@ -79,6 +82,7 @@ impl Recorder {
             journal: None,
             limit,
             sink: None,
+            lean: false,
         }
     }
 
@@ -96,7 +100,25 @@ impl Recorder {
             journal: Some(journal),
             limit,
             sink: None,
+            lean: false,
         }
+    }
+
+    /// A recorder that keeps nothing: for executions whose caller wants only the result and
+    /// whose events go nowhere. Payload limits still apply.
+    pub(crate) fn lean() -> Self {
+        Recorder {
+            state: Mutex::default(),
+            journal: None,
+            limit: usize::MAX,
+            sink: None,
+            lean: true,
+        }
+    }
+
+    /// Whether this recorder keeps nothing.
+    pub(crate) fn is_lean(&self) -> bool {
+        self.lean
     }
 
     /// Also logs every new event to `sink`.
@@ -148,7 +170,7 @@ impl Recorder {
             if stored.kind == kind && stored.state.as_deref() == state {
                 last.store(stored.id, Ordering::Relaxed);
                 return Recorded {
-                    timestamp: stored.timestamp,
+                    timestamp: Some(stored.timestamp),
                     replayed: Some(stored),
                 };
             }
@@ -182,7 +204,7 @@ impl Recorder {
             guard.events.push(event);
         }
         Recorded {
-            timestamp,
+            timestamp: Some(timestamp),
             replayed: None,
         }
     }
@@ -204,6 +226,9 @@ impl Recorder {
     /// for it. Without a journal this does nothing. Fails with `States.Runtime` if replay has
     /// diverged or the store fails; the execution must not act then.
     pub(crate) async fn flush(&self, end: Option<ExecutionEnd>) -> Result<(), ExecutionFailure> {
+        if self.lean {
+            return Ok(());
+        }
         // Taking the events and handing them to the store under one lock keeps the store's
         // order the recording order, whichever lane flushes first.
         let write = {

@@ -109,7 +109,11 @@ pub async fn run_task_with_policies<S: Step>(
             None => delay,
         };
         if let Some(delay) = delay {
-            sleep_until(cx, recorded.timestamp + delay).await;
+            sleep_until(
+                cx,
+                recorded.timestamp.unwrap_or_else(|| cx.clock().now()) + delay,
+            )
+            .await;
             attempt_number += 1;
             continue;
         }

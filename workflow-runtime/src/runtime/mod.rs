@@ -13,8 +13,9 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Clock;
 use crate::definition::Definition;
+use crate::engine::recorder::Recorder;
 use crate::engine::{self, ExecutionContext, Limits, Shared};
-use crate::execution::{Execution, ExecutionId};
+use crate::execution::{Execution, ExecutionFailure, ExecutionId};
 use crate::logging::LogSink;
 use crate::mode::Mode;
 use crate::resources::Resources;
@@ -151,6 +152,40 @@ impl Runtime {
             history,
             children,
         })
+    }
+
+    /// Runs an execution of `W` in the calling task and returns only its result: no history is
+    /// kept, which makes this the fastest way to run a workflow (an Express workflow called
+    /// for a request/response, typically). Payload limits and timeouts apply; Express
+    /// executions count against the concurrency limit and log to the sink as usual.
+    pub async fn call<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> Result<Result<W::Output, ExecutionFailure>, RuntimeError> {
+        self.registered::<W>()?;
+        let definition = W::definition();
+        let express = definition.mode == Mode::Express;
+        let _permit = if express {
+            Some(self.express_permit().await?)
+        } else {
+            None
+        };
+        let clock = &self.inner.clock;
+        let mut shared = Shared::with_recorder(
+            ExecutionId::random(),
+            definition,
+            Arc::clone(&self.inner.resources),
+            Arc::clone(clock),
+            clock.now(),
+            Recorder::lean(),
+            self.inner.limits,
+        );
+        if express {
+            shared = self.logging(shared, W::name());
+        }
+        let (result, _) =
+            engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+        Ok(result)
     }
 
     /// A permit to run one more Express execution: at once, after waiting for one to end, or
