@@ -114,7 +114,7 @@ pub struct Event {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "crate::serde_duration::option"
+        with = "workflow_core::serde_duration::option"
     )]
     pub retry_in: Option<Duration>,
 }

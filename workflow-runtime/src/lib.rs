@@ -5,17 +5,13 @@
 //! `#[derive(StepError)]`) and re-exports everything here.
 
 pub mod clock;
-pub mod definition;
 mod engine;
 mod execution;
 pub mod history;
 mod logging;
-mod mode;
 mod names;
 mod resources;
-pub mod retry;
 mod runtime;
-mod serde_duration;
 pub mod step;
 pub mod store;
 mod workflow;
@@ -25,11 +21,9 @@ mod workflow;
 pub mod __private;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
-pub use definition::Definition;
 pub use execution::{ChildExecution, Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
 pub use history::{Event, EventType, History};
 pub use logging::{LogLevel, Logging};
-pub use mode::Mode;
 pub use runtime::{
     Backpressure, BuildError, ExecutionHandle, Problem, Runtime, RuntimeBuilder, RuntimeError,
 };
@@ -37,6 +31,7 @@ pub use step::{
     Caught, ChildFailure, Payload, Res, States, Step, StepContext, StepError, StepInfo,
 };
 pub use workflow::Workflow;
+pub use workflow_core::{definition, retry, Definition, Mode};
 
 /// The names most workflows need: `use workflow::prelude::*;`.
 pub mod prelude {

@@ -8,90 +8,26 @@ pub use std::convert::Infallible;
 pub use std::sync::LazyLock;
 pub use tokio::try_join;
 
-pub use crate::definition::{
-    Branch, ChoiceRule, ChoiceState, Definition, FailState, MapState, Next, ParallelState,
-    PassState, State, StateId, StateKind, StepDefinition, TaskState, WaitFor, WaitState,
-};
 pub use crate::engine::{
     enter_choice, enter_fail, enter_succeed, run_child, run_machine as run_branch, run_map,
     run_map_tolerant, run_pass, run_task, run_task_with_policies, run_wait, Advance, Attempts,
     ChildRun, ExecutionContext, Machine, Settled, TaskOutcome,
 };
-pub use crate::mode::Mode;
-pub use crate::retry::{Catcher, Jitter, Retrier};
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
 pub use crate::step::{Caught, ChildFailure};
 pub use crate::workflow::{StateRequirement, Workflow};
+use workflow_core::build;
+pub use workflow_core::build::{
+    catcher, choice_state, fail_state, map_state, parallel_state, pass_state, retrier,
+    succeed_state, wait_state, workflow_error_names, MapOptions, TaskOptions,
+};
+pub use workflow_core::definition::{Definition, State, StateId};
+pub use workflow_core::retry::{Catcher, Jitter, Retrier};
+pub use workflow_core::Mode;
 
 /// Turns the future of a step that cannot fail into one that returns `Ok`.
 pub async fn infallible<F: Future>(future: F) -> Result<F::Output, Infallible> {
     Ok(future.await)
-}
-
-/// Builds a workflow's [`Definition`].
-pub fn definition<I, O>(
-    name: &str,
-    mode: Mode,
-    comment: Option<&str>,
-    timeout_ms: Option<u64>,
-    start_at: usize,
-    states: Vec<State>,
-) -> Definition {
-    Definition {
-        name: name.to_owned(),
-        mode,
-        comment: comment.map(str::to_owned),
-        input_type: type_name::<I>().to_owned(),
-        output_type: type_name::<O>().to_owned(),
-        start_at: StateId(start_at),
-        states,
-        timeout: timeout_ms.map(Duration::from_millis),
-    }
-}
-
-/// What a task state declares besides its step and next state.
-#[derive(Default)]
-pub struct TaskOptions {
-    /// `timeout ...` on the state.
-    pub timeout_ms: Option<u64>,
-    /// `heartbeat ...` on the state.
-    pub heartbeat_ms: Option<u64>,
-    /// `retry ...` clauses.
-    pub retry: Vec<Retrier>,
-    /// `catch ...` clauses.
-    pub catch: Vec<Catcher>,
-}
-
-/// A retrier; `None` takes Step Functions' default.
-pub fn retrier(
-    errors: Vec<String>,
-    interval_ms: Option<u64>,
-    max_attempts: Option<u32>,
-    backoff_rate: Option<f64>,
-    max_delay_ms: Option<u64>,
-    jitter: Jitter,
-) -> Retrier {
-    let mut retrier = Retrier::new(errors);
-    if let Some(ms) = interval_ms {
-        retrier.interval = Duration::from_millis(ms);
-    }
-    if let Some(max_attempts) = max_attempts {
-        retrier.max_attempts = max_attempts;
-    }
-    if let Some(rate) = backoff_rate {
-        retrier.backoff_rate = rate;
-    }
-    retrier.max_delay = max_delay_ms.map(Duration::from_millis);
-    retrier.jitter = jitter;
-    retrier
-}
-
-/// A catcher going to state `next`.
-pub fn catcher(errors: Vec<String>, next: usize) -> Catcher {
-    Catcher {
-        errors,
-        next: StateId(next),
-    }
 }
 
 /// The error name of the variant `variant` of `E` (checked to exist by the compiler).
@@ -117,65 +53,44 @@ pub fn task_state<S: Step>(
     let mut requirements = Vec::new();
     S::requirements(&mut requirements);
     let info = S::INFO;
-    let step = StepDefinition {
-        name: info.name().to_owned(),
-        function: info.function().to_owned(),
-        doc: info.doc().map(str::to_owned),
-        input_type: type_name::<S::Input>().to_owned(),
-        output_type: type_name::<S::Output>().to_owned(),
-        error_type: type_name::<S::Error>().to_owned(),
-        error_names: S::error_names(),
-        child_workflow: S::CHILD_WORKFLOW,
-        timeout: info.timeout(),
-        heartbeat: info.heartbeat(),
-        resources: requirements
+    let step = build::step_definition(
+        info.name(),
+        info.function(),
+        info.doc(),
+        type_name::<S::Input>(),
+        type_name::<S::Output>(),
+        type_name::<S::Error>(),
+        S::error_names(),
+        S::CHILD_WORKFLOW,
+        info.timeout(),
+        info.heartbeat(),
+        requirements
             .iter()
             .map(|r| r.type_name().to_owned())
             .collect(),
-    };
-    state(
+    );
+    build::task_state(name, comment, step, next, options)
+}
+
+/// Builds a workflow's [`Definition`], naming its input and output types.
+pub fn definition<I, O>(
+    name: &str,
+    mode: Mode,
+    comment: Option<&str>,
+    timeout_ms: Option<u64>,
+    start_at: usize,
+    states: Vec<State>,
+) -> Definition {
+    build::definition(
         name,
+        mode,
         comment,
-        StateKind::Task(Box::new(TaskState {
-            timeout: options
-                .timeout_ms
-                .map(Duration::from_millis)
-                .or(step.timeout),
-            heartbeat: options
-                .heartbeat_ms
-                .map(Duration::from_millis)
-                .or(step.heartbeat),
-            step,
-            next: next.map_or(Next::End, |next| Next::State(StateId(next))),
-            retry: options.retry,
-            catch: options.catch,
-        })),
+        timeout_ms,
+        type_name::<I>(),
+        type_name::<O>(),
+        start_at,
+        states,
     )
-}
-
-/// A Succeed state.
-pub fn succeed_state(name: &str, comment: Option<&str>) -> State {
-    state(name, comment, StateKind::Succeed)
-}
-
-/// A Fail state with its error name and cause.
-pub fn fail_state(name: &str, comment: Option<&str>, error: &str, cause: Option<&str>) -> State {
-    state(
-        name,
-        comment,
-        StateKind::Fail(FailState {
-            error: error.to_owned(),
-            cause: cause.map(str::to_owned),
-        }),
-    )
-}
-
-fn state(name: &str, comment: Option<&str>, kind: StateKind) -> State {
-    State {
-        name: name.to_owned(),
-        comment: comment.map(str::to_owned),
-        kind,
-    }
 }
 
 /// Adds the resources step `S` needs, for the state `state`, to `out`.
@@ -235,72 +150,6 @@ pub fn no_catcher<M, O>(cx: &ExecutionContext<'_>, state: StateId) -> Advance<M,
     ))
 }
 
-/// A Choice state: `(condition as written, next)` per rule, and the default.
-pub fn choice_state(
-    name: &str,
-    comment: Option<&str>,
-    rules: Vec<(&str, usize)>,
-    default: usize,
-) -> State {
-    state(
-        name,
-        comment,
-        StateKind::Choice(ChoiceState {
-            choices: rules
-                .into_iter()
-                .map(|(condition, next)| ChoiceRule {
-                    condition: condition.to_owned(),
-                    next: StateId(next),
-                })
-                .collect(),
-            default: StateId(default),
-        }),
-    )
-}
-
-/// A Wait state: a fixed duration, or a selector of the time (as written).
-pub fn wait_state(
-    name: &str,
-    comment: Option<&str>,
-    wait_ms: Option<u64>,
-    until: Option<&str>,
-    next: Option<usize>,
-) -> State {
-    let wait = match (wait_ms, until) {
-        (_, Some(selector)) => WaitFor::Until(selector.to_owned()),
-        (ms, None) => WaitFor::Duration(Duration::from_millis(ms.unwrap_or(0))),
-    };
-    state(
-        name,
-        comment,
-        StateKind::Wait(WaitState {
-            wait,
-            next: next_of(next),
-        }),
-    )
-}
-
-/// A Pass state, with its transforming function as written, if any.
-pub fn pass_state(
-    name: &str,
-    comment: Option<&str>,
-    transform: Option<&str>,
-    next: Option<usize>,
-) -> State {
-    state(
-        name,
-        comment,
-        StateKind::Pass(PassState {
-            transform: transform.map(str::to_owned),
-            next: next_of(next),
-        }),
-    )
-}
-
-fn next_of(next: Option<usize>) -> Next {
-    next.map_or(Next::End, |next| Next::State(StateId(next)))
-}
-
 /// Applies a Choice rule's predicate.
 pub fn holds<T: ?Sized>(predicate: impl FnOnce(&T) -> bool, value: &T) -> bool {
     predicate(value)
@@ -322,74 +171,6 @@ pub fn select_items<T: ?Sized, C: IntoIterator>(
     selector(value).into_iter().collect()
 }
 
-/// A Parallel state with its branches (`(start, states)` each) and policies.
-pub fn parallel_state(
-    name: &str,
-    comment: Option<&str>,
-    branches: Vec<(usize, Vec<usize>)>,
-    next: Option<usize>,
-    retry: Vec<Retrier>,
-    catch: Vec<Catcher>,
-) -> State {
-    state(
-        name,
-        comment,
-        StateKind::Parallel(Box::new(ParallelState {
-            branches: branches.into_iter().map(branch).collect(),
-            next: next_of(next),
-            retry,
-            catch,
-        })),
-    )
-}
-
-/// What a Map state declares besides its selector and iteration.
-#[derive(Default)]
-pub struct MapOptions {
-    /// `max_concurrency N`.
-    pub max_concurrency: u32,
-    /// `tolerate N`.
-    pub tolerated_failure_count: Option<u32>,
-    /// `tolerate N%`.
-    pub tolerated_failure_percentage: Option<f64>,
-    /// `retry ...` clauses.
-    pub retry: Vec<Retrier>,
-    /// `catch ...` clauses.
-    pub catch: Vec<Catcher>,
-}
-
-/// A Map state: its selector (as written), its iteration (`(start, states)`) and options.
-pub fn map_state(
-    name: &str,
-    comment: Option<&str>,
-    items: &str,
-    iterator: (usize, Vec<usize>),
-    next: Option<usize>,
-    options: MapOptions,
-) -> State {
-    state(
-        name,
-        comment,
-        StateKind::Map(Box::new(MapState {
-            items: items.to_owned(),
-            iterator: branch(iterator),
-            max_concurrency: options.max_concurrency,
-            tolerated_failure_count: options.tolerated_failure_count,
-            tolerated_failure_percentage: options.tolerated_failure_percentage,
-            next: next_of(next),
-            retry: options.retry,
-            catch: options.catch,
-        })),
-    )
-}
-
-fn branch((start, states): (usize, Vec<usize>)) -> Branch {
-    Branch {
-        start_at: StateId(start),
-        states: states.into_iter().map(StateId).collect(),
-    }
-}
-
 /// The resources a nested workflow's steps need, as the requirements of the task running it.
 pub fn child_requirements<W: Workflow>(out: &mut Vec<Requirement>) {
     let mut needed = Vec::new();
@@ -399,25 +180,6 @@ pub fn child_requirements<W: Workflow>(out: &mut Vec<Requirement>) {
             out.push(requirement);
         }
     }
-}
-
-/// Every error name an execution of `definition` can end with: its steps' and its Fail
-/// states' (the predefined `States.*` names aside).
-pub fn workflow_error_names(definition: &Definition) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for state in &definition.states {
-        let raised: Vec<String> = match &state.kind {
-            StateKind::Task(task) => task.step.error_names.clone(),
-            StateKind::Fail(fail) => vec![fail.error.clone()],
-            _ => Vec::new(),
-        };
-        for name in raised {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-    }
-    names
 }
 
 /// Whether `names` holds `name` (for compile-time checks of error names).

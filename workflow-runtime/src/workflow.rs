@@ -1,8 +1,8 @@
 //! The [`Workflow`] trait, implemented by every type `workflow!` declares.
 
-use crate::definition::Definition;
 use crate::engine::Machine;
 use crate::step::{Payload, Requirement};
+use workflow_core::definition::Definition;
 
 /// A workflow type declared with `workflow!`.
 ///

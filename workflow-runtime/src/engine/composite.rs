@@ -11,14 +11,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
-use crate::definition::{StateId, StateKind};
+use crate::engine::counts::RetryCounts;
 use crate::engine::flow::not_a;
 use crate::engine::task::sleep_until;
 use crate::engine::{run_machine, ExecutionContext, Machine};
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
-use crate::retry::{Catcher, Retrier, RetryCounts};
 use crate::step::{Caught, States};
+use workflow_core::definition::{StateId, StateKind};
+use workflow_core::retry::{Catcher, Retrier};
 
 /// Whether a composite state is a Parallel or a Map state, with its event names.
 #[derive(Debug, Clone, Copy)]

@@ -14,12 +14,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::Clock;
-use crate::definition::{Definition, StateId};
 use crate::engine::recorder::{Recorded, Recorder};
 use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType, History};
 use crate::resources::Resources;
 use crate::step::{Heartbeat, States, StepEnv};
+use workflow_core::definition::{Definition, StateId};
 
 /// Limits on one execution's data, as in Step Functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

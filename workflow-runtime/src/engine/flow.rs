@@ -4,10 +4,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::definition::{StateId, StateKind, WaitFor};
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
 use crate::step::States;
+use workflow_core::definition::{StateId, StateKind, WaitFor};
 
 use super::task::sleep_until;
 use super::ExecutionContext;
@@ -59,7 +59,7 @@ pub async fn run_wait<I: Serialize>(
         (Some(_), _) => None,
         (None, Some(StateKind::Wait(wait))) => match &wait.wait {
             WaitFor::Duration(duration) => Some(*duration),
-            WaitFor::Until(_) => Some(Duration::ZERO),
+            _ => Some(Duration::ZERO),
         },
         (None, _) => return Err(not_a(cx, state, "Wait")),
     };

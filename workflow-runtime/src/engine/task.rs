@@ -10,11 +10,11 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::definition::{StateId, StateKind, TaskState};
+use crate::engine::counts::RetryCounts;
 use crate::execution::ExecutionFailure;
 use crate::history::{Event, EventType};
-use crate::retry::RetryCounts;
 use crate::step::{Caught, Heartbeat, States, Step};
+use workflow_core::definition::{StateId, StateKind, TaskState};
 
 use super::recorder::Recorded;
 use super::ExecutionContext;

@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use crate::definition::{StateId, StateKind};
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
 use crate::step::States;
+use workflow_core::definition::{StateId, StateKind};
 
 use super::{Advance, ExecutionContext};
 

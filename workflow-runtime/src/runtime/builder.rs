@@ -10,13 +10,13 @@ use super::durable::{resume, Resume};
 use super::errors::{BuildError, Problem};
 use super::{Backpressure, ExpressLimit, Inner, Registered, Runtime};
 use crate::clock::{Clock, SystemClock};
-use crate::definition::Definition;
 use crate::engine::Limits;
 use crate::logging::{LogLevel, LogSink, Logging};
 use crate::resources::Resources;
 use crate::store::{MemoryStore, Store};
 use crate::workflow::{StateRequirement, Workflow};
 use tokio::sync::Semaphore;
+use workflow_core::definition::Definition;
 
 /// Configures a [`Runtime`]: its workflows, resources and clock.
 pub struct RuntimeBuilder {

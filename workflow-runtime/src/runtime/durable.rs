@@ -12,11 +12,11 @@ use crate::engine::recorder::{Journal, Recorder};
 use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
-use crate::mode::Mode;
 use crate::names::name_problem;
 use crate::step::{Payload, States};
 use crate::store::{Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, NewExecution};
 use crate::workflow::Workflow;
+use workflow_core::Mode;
 
 /// Resumes an unfinished execution of one registered workflow from its record and history.
 pub(super) type Resume = fn(&Runtime, ExecutionRecord, Vec<Event>) -> Result<(), RuntimeError>;

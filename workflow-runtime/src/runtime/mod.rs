@@ -12,15 +12,15 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Clock;
-use crate::definition::Definition;
 use crate::engine::recorder::Recorder;
 use crate::engine::{self, ExecutionContext, Limits, Shared};
 use crate::execution::{Execution, ExecutionFailure, ExecutionId};
 use crate::logging::LogSink;
-use crate::mode::Mode;
 use crate::resources::Resources;
 use crate::store::Store;
 use crate::workflow::Workflow;
+use workflow_core::definition::Definition;
+use workflow_core::Mode;
 
 pub use builder::RuntimeBuilder;
 pub use durable::ExecutionHandle;

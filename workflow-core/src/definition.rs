@@ -164,7 +164,7 @@ impl Definition {
     }
 
     /// The state's name, or `"?"` for an id from another definition.
-    pub(crate) fn state_name(&self, id: StateId) -> &str {
+    pub fn state_name(&self, id: StateId) -> &str {
         self.state(id).map_or("?", |state| state.name.as_str())
     }
 }
