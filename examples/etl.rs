@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
+use workflow::render;
 
 /// What the job works on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -270,6 +271,11 @@ fn job() -> Job {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
+    if let Some(format) = render::Format::from_args(std::env::args())? {
+        print!("{}", render::render(SalesEtl::definition(), format));
+        return Ok(());
+    }
     let directory = std::env::temp_dir().join("workflow-etl");
     let runtime = Runtime::builder()
         .resource(ReportDirectory(directory))

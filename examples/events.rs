@@ -11,6 +11,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 use workflow::prelude::*;
+use workflow::render;
 use workflow::store::SqliteStore;
 use workflow::{Backpressure, LogLevel, Logging};
 
@@ -95,6 +96,11 @@ fn event(id: u64) -> RawEvent {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
+    if let Some(format) = render::Format::from_args(std::env::args())? {
+        print!("{}", render::render(ScoreEvent::definition(), format));
+        return Ok(());
+    }
     let dir = std::env::temp_dir().join("workflow-events");
     std::fs::create_dir_all(&dir)?;
     let intake = dir.join(format!("intake-{}.db", std::process::id()));

@@ -17,6 +17,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
+use workflow::render;
 use workflow::store::{ExecutionFilter, SqliteStore};
 use workflow::{History, RuntimeError};
 
@@ -259,6 +260,11 @@ fn order(id: &str, email: &str, card: &str, lines: &[(&str, u32, u64)]) -> Order
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
+    if let Some(format) = render::Format::from_args(std::env::args())? {
+        print!("{}", render::render(OrderWorkflow::definition(), format));
+        return Ok(());
+    }
     // Standard executions live in one SQLite file: no server, nothing to set up.
     let path = std::env::args()
         .nth(1)

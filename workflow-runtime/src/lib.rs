@@ -31,7 +31,7 @@ pub use step::{
     Caught, ChildFailure, Payload, Res, States, Step, StepContext, StepError, StepInfo,
 };
 pub use workflow::Workflow;
-pub use workflow_core::{definition, retry, Definition, Mode};
+pub use workflow_core::{definition, render, retry, Definition, Mode};
 
 /// The names most workflows need: `use workflow::prelude::*;`.
 pub mod prelude {

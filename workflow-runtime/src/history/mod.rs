@@ -1,5 +1,7 @@
 //! Execution history: the events of one execution, named as in Step Functions.
 
+mod statuses;
+
 use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};

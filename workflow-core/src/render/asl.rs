@@ -1,0 +1,463 @@
+//! Amazon States Language export.
+//!
+//! The JSON follows the [States Language specification](https://states-language.net/spec.html)
+//! and the field names of AWS Step Functions. What Rust code decides (Choice conditions, Map
+//! item selectors, Wait-until selectors, Pass transforms) cannot be expressed as JSONPath: it
+//! is exported as a placeholder that validators accept, with the Rust code in the `Comment`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use crate::definition::{Branch, Definition, Next, StateId, StateKind, WaitFor};
+use crate::retry::{Catcher, Jitter, Retrier};
+
+/// The `Resource` of a task whose step has no mapping: `{step}` stands for the step's name.
+pub const DEFAULT_RESOURCE: &str = "arn:aws:lambda:us-east-1:000000000000:function:{step}";
+
+/// The `StateMachineArn` a nested workflow's task starts: `{workflow}` stands for its name.
+pub const DEFAULT_STATE_MACHINE: &str =
+    "arn:aws:states:us-east-1:000000000000:stateMachine:{workflow}";
+
+/// Exports definitions as Amazon States Language JSON.
+///
+/// Each Task state's `Resource` is the ARN mapped to its step's name with
+/// [`resource`](Self::resource); steps without a mapping get
+/// [`default_resource`](Self::default_resource), [`DEFAULT_RESOURCE`] unless changed. A task
+/// running a nested workflow starts it as a child execution
+/// (`arn:aws:states:::states:startExecution.sync:2`).
+///
+/// Durations round up to whole seconds, as the States Language counts in seconds.
+///
+/// ```
+/// # use workflow_core::render::Asl;
+/// # fn export(definition: &workflow_core::Definition) -> String {
+/// Asl::new()
+///     .resource("charge", "arn:aws:lambda:eu-west-1:123456789012:function:charge")
+///     .default_resource("arn:aws:lambda:eu-west-1:123456789012:function:orders-{step}")
+///     .render(definition)
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Asl {
+    resources: HashMap<String, String>,
+    default_resource: String,
+    state_machine: String,
+}
+
+impl Default for Asl {
+    fn default() -> Self {
+        Asl::new()
+    }
+}
+
+impl Asl {
+    /// An exporter with the default resources.
+    pub fn new() -> Self {
+        Asl {
+            resources: HashMap::new(),
+            default_resource: DEFAULT_RESOURCE.to_owned(),
+            state_machine: DEFAULT_STATE_MACHINE.to_owned(),
+        }
+    }
+
+    /// Maps the step named `step` to the `Resource` ARN `arn`.
+    pub fn resource(mut self, step: &str, arn: &str) -> Self {
+        self.resources.insert(step.to_owned(), arn.to_owned());
+        self
+    }
+
+    /// The `Resource` of steps without a mapping; `{step}` in it stands for the step's name.
+    pub fn default_resource(mut self, template: &str) -> Self {
+        template.clone_into(&mut self.default_resource);
+        self
+    }
+
+    /// The `StateMachineArn` of nested workflows; `{workflow}` stands for the workflow's name.
+    pub fn state_machine(mut self, template: &str) -> Self {
+        template.clone_into(&mut self.state_machine);
+        self
+    }
+
+    /// The definition as pretty-printed States Language JSON.
+    pub fn render(&self, definition: &Definition) -> String {
+        let machine = self.machine(definition);
+        // Serializing plain structs and strings into a String cannot fail.
+        serde_json::to_string_pretty(&machine).unwrap_or_default()
+    }
+
+    /// The definition as a JSON value.
+    pub fn to_value(&self, definition: &Definition) -> serde_json::Value {
+        serde_json::to_value(self.machine(definition)).unwrap_or_default()
+    }
+
+    fn machine<'d>(&'d self, definition: &'d Definition) -> Machine<'d> {
+        let mut comment = definition.comment.clone().unwrap_or_default();
+        if !comment.is_empty() {
+            comment.push_str("\n\n");
+        }
+        comment.push_str(&format!(
+            "{} workflow `{}` from `{}` to `{}`.",
+            definition.mode, definition.name, definition.input_type, definition.output_type
+        ));
+        Machine {
+            comment: Some(comment),
+            start_at: definition.state_name(definition.start_at),
+            timeout_seconds: definition.timeout.map(seconds),
+            states: States {
+                exporter: self,
+                definition,
+                ids: definition.top_level(),
+            },
+        }
+    }
+
+    fn state<'d>(&'d self, definition: &'d Definition, id: StateId) -> AslState<'d> {
+        let name = |id: StateId| definition.state_name(id);
+        let next = |next: Next| match next {
+            Next::State(id) => (Some(name(id)), None),
+            Next::End => (None, Some(true)),
+        };
+        let Some(state) = definition.state(id) else {
+            return AslState::new("Succeed", None);
+        };
+        let comment = state.comment.clone();
+        match &state.kind {
+            StateKind::Task(task) => {
+                let mut asl = AslState::new("Task", comment);
+                (asl.next, asl.end) = next(task.next);
+                if task.step.child_workflow {
+                    asl.resource = Some("arn:aws:states:::states:startExecution.sync:2".to_owned());
+                    asl.parameters = Some(serde_json::json!({
+                        "StateMachineArn": self.state_machine.replace("{workflow}", &task.step.name),
+                        "Input.$": "$",
+                    }));
+                } else {
+                    asl.resource = Some(match self.resources.get(&task.step.name) {
+                        Some(arn) => arn.clone(),
+                        None => self.default_resource.replace("{step}", &task.step.name),
+                    });
+                }
+                asl.timeout_seconds = task.timeout.map(seconds);
+                asl.heartbeat_seconds = task.heartbeat.map(seconds);
+                if let (Some(timeout), Some(heartbeat)) =
+                    (asl.timeout_seconds, asl.heartbeat_seconds)
+                {
+                    // Rounding up may make them equal; Step Functions wants the heartbeat shorter.
+                    if heartbeat >= timeout {
+                        asl.heartbeat_seconds = (timeout > 1).then_some(timeout - 1);
+                    }
+                }
+                asl.retry = retriers(&task.retry);
+                asl.catch = catchers(definition, &task.catch);
+                asl
+            }
+            StateKind::Choice(choice) => {
+                let mut lines: Vec<String> = comment.into_iter().collect();
+                lines.push("Rules are Rust conditions (placeholders below):".to_owned());
+                let choices = choice
+                    .choices
+                    .iter()
+                    .enumerate()
+                    .map(|(index, rule)| {
+                        lines.push(format!("$.conditions[{index}]: {}", rule.condition));
+                        ChoiceRule {
+                            variable: format!("$.conditions[{index}]"),
+                            boolean_equals: true,
+                            next: name(rule.next),
+                        }
+                    })
+                    .collect();
+                let mut asl = AslState::new("Choice", Some(lines.join("\n")));
+                asl.choices = Some(choices);
+                asl.default = Some(name(choice.default));
+                asl
+            }
+            StateKind::Wait(wait) => {
+                let mut lines: Vec<String> = comment.into_iter().collect();
+                let mut asl = match &wait.wait {
+                    WaitFor::Duration(duration) => {
+                        let mut asl = AslState::new("Wait", None);
+                        asl.seconds = Some(seconds(*duration));
+                        asl
+                    }
+                    WaitFor::Until(selector) => {
+                        lines.push(format!(
+                            "$.wait_until is a placeholder for the Rust selector {selector}"
+                        ));
+                        let mut asl = AslState::new("Wait", None);
+                        asl.timestamp_path = Some("$.wait_until".to_owned());
+                        asl
+                    }
+                };
+                asl.comment = join(lines);
+                (asl.next, asl.end) = next(wait.next);
+                asl
+            }
+            StateKind::Pass(pass) => {
+                let mut lines: Vec<String> = comment.into_iter().collect();
+                if let Some(transform) = &pass.transform {
+                    lines.push(format!(
+                        "Transforms its input with the Rust function {transform}"
+                    ));
+                }
+                let mut asl = AslState::new("Pass", join(lines));
+                (asl.next, asl.end) = next(pass.next);
+                asl
+            }
+            StateKind::Parallel(parallel) => {
+                let mut asl = AslState::new("Parallel", comment);
+                (asl.next, asl.end) = next(parallel.next);
+                asl.branches = Some(
+                    parallel
+                        .branches
+                        .iter()
+                        .map(|branch| self.sub_machine(definition, branch, None))
+                        .collect(),
+                );
+                asl.retry = retriers(&parallel.retry);
+                asl.catch = catchers(definition, &parallel.catch);
+                asl
+            }
+            StateKind::Map(map) => {
+                let mut lines: Vec<String> = comment.into_iter().collect();
+                lines.push(format!(
+                    "Items: the Rust selector {} (ItemsPath is a placeholder)",
+                    map.items
+                ));
+                let mut asl = AslState::new("Map", join(lines));
+                (asl.next, asl.end) = next(map.next);
+                asl.items_path = Some("$".to_owned());
+                asl.item_processor = Some(self.sub_machine(
+                    definition,
+                    &map.iterator,
+                    Some(serde_json::json!({ "Mode": "INLINE" })),
+                ));
+                asl.max_concurrency = Some(map.max_concurrency);
+                asl.tolerated_failure_count = map.tolerated_failure_count;
+                asl.tolerated_failure_percentage = map.tolerated_failure_percentage.map(|share| {
+                    if share.fract() == 0.0 {
+                        serde_json::json!(share as u64)
+                    } else {
+                        serde_json::json!(share)
+                    }
+                });
+                asl.retry = retriers(&map.retry);
+                asl.catch = catchers(definition, &map.catch);
+                asl
+            }
+            StateKind::Succeed => AslState::new("Succeed", comment),
+            StateKind::Fail(fail) => {
+                let mut asl = AslState::new("Fail", comment);
+                asl.error = Some(fail.error.clone());
+                asl.cause = fail.cause.clone();
+                asl
+            }
+        }
+    }
+
+    fn sub_machine<'d>(
+        &'d self,
+        definition: &'d Definition,
+        branch: &Branch,
+        processor_config: Option<serde_json::Value>,
+    ) -> SubMachine<'d> {
+        SubMachine {
+            processor_config,
+            start_at: definition.state_name(branch.start_at),
+            states: States {
+                exporter: self,
+                definition,
+                ids: branch.states.clone(),
+            },
+        }
+    }
+}
+
+/// Whole seconds, rounded up, at least 1.
+fn seconds(duration: Duration) -> u64 {
+    let whole = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+    whole.max(1)
+}
+
+fn join(lines: Vec<String>) -> Option<String> {
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+fn retriers(retry: &[Retrier]) -> Option<Vec<AslRetrier>> {
+    (!retry.is_empty()).then(|| {
+        retry
+            .iter()
+            .map(|retrier| AslRetrier {
+                error_equals: retrier.errors.clone(),
+                interval_seconds: seconds(retrier.interval),
+                max_attempts: retrier.max_attempts,
+                backoff_rate: retrier.backoff_rate,
+                max_delay_seconds: retrier.max_delay.map(seconds),
+                jitter_strategy: (retrier.jitter == Jitter::Full).then_some("FULL"),
+            })
+            .collect()
+    })
+}
+
+fn catchers<'d>(definition: &'d Definition, catch: &[Catcher]) -> Option<Vec<AslCatcher<'d>>> {
+    (!catch.is_empty()).then(|| {
+        catch
+            .iter()
+            .map(|catcher| AslCatcher {
+                error_equals: catcher.errors.clone(),
+                next: definition.state_name(catcher.next),
+                result_path: "$.error",
+            })
+            .collect()
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Machine<'d> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    start_at: &'d str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_seconds: Option<u64>,
+    states: States<'d>,
+}
+
+/// A Parallel branch or a Map item processor.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SubMachine<'d> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    processor_config: Option<serde_json::Value>,
+    start_at: &'d str,
+    states: States<'d>,
+}
+
+/// The `States` object: state names to states, in declaration order.
+struct States<'d> {
+    exporter: &'d Asl,
+    definition: &'d Definition,
+    ids: Vec<StateId>,
+}
+
+impl Serialize for States<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.ids.len()))?;
+        for &id in &self.ids {
+            map.serialize_entry(
+                self.definition.state_name(id),
+                &self.exporter.state(self.definition, id),
+            )?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AslState<'d> {
+    r#type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heartbeat_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    choices: Option<Vec<ChoiceRule<'d>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default: Option<&'d str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branches: Option<Vec<SubMachine<'d>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    items_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_processor: Option<SubMachine<'d>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_concurrency: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tolerated_failure_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tolerated_failure_percentage: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry: Option<Vec<AslRetrier>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catch: Option<Vec<AslCatcher<'d>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<&'d str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<bool>,
+}
+
+impl AslState<'_> {
+    fn new(r#type: &'static str, comment: Option<String>) -> Self {
+        AslState {
+            r#type,
+            comment,
+            resource: None,
+            parameters: None,
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            choices: None,
+            default: None,
+            seconds: None,
+            timestamp_path: None,
+            branches: None,
+            items_path: None,
+            item_processor: None,
+            max_concurrency: None,
+            tolerated_failure_count: None,
+            tolerated_failure_percentage: None,
+            error: None,
+            cause: None,
+            retry: None,
+            catch: None,
+            next: None,
+            end: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ChoiceRule<'d> {
+    variable: String,
+    boolean_equals: bool,
+    next: &'d str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AslRetrier {
+    error_equals: Vec<String>,
+    interval_seconds: u64,
+    max_attempts: u32,
+    backoff_rate: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_delay_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jitter_strategy: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AslCatcher<'d> {
+    error_equals: Vec<String>,
+    next: &'d str,
+    result_path: &'static str,
+}
