@@ -269,11 +269,16 @@ fn job() -> Job {
     }
 }
 
+/// The workflow's definition: drawn by `--diagram` and by the golden-file tests.
+pub(crate) fn definition() -> &'static workflow::Definition {
+    SalesEtl::definition()
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
     if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(SalesEtl::definition(), format));
+        print!("{}", render::render(definition(), format));
         return Ok(());
     }
     let directory = std::env::temp_dir().join("workflow-etl");

@@ -94,11 +94,16 @@ fn event(id: u64) -> RawEvent {
     }
 }
 
+/// The workflow's definition: drawn by `--diagram` and by the golden-file tests.
+pub(crate) fn definition() -> &'static workflow::Definition {
+    ScoreEvent::definition()
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
     if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(ScoreEvent::definition(), format));
+        print!("{}", render::render(definition(), format));
         return Ok(());
     }
     let dir = std::env::temp_dir().join("workflow-events");

@@ -258,11 +258,16 @@ fn order(id: &str, email: &str, card: &str, lines: &[(&str, u32, u64)]) -> Order
     }
 }
 
+/// The workflow's definition: drawn by `--diagram` and by the golden-file tests.
+pub(crate) fn definition() -> &'static workflow::Definition {
+    OrderWorkflow::definition()
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
     if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(OrderWorkflow::definition(), format));
+        print!("{}", render::render(definition(), format));
         return Ok(());
     }
     // Standard executions live in one SQLite file: no server, nothing to set up.

@@ -260,7 +260,7 @@ fn describe(state: &State) -> Described<'_> {
         }
         StateKind::Pass(pass) => {
             let detail = match &pass.transform {
-                Some(transform) => format!("pass: {}", shorten(&code_text(transform), 30)),
+                Some(transform) => format!("pass {}", shorten(&code_text(transform), 30)),
                 None => "pass".to_owned(),
             };
             (
@@ -352,13 +352,19 @@ pub(crate) fn catch_text(errors: &[String], raisable: &[String]) -> String {
 }
 
 /// Rust code as shown on a diagram: a closure's parameters dropped (`|order: &Order|
-/// order.total > 100` reads `order.total > 100`), whitespace collapsed.
+/// order.total > 100` reads `order.total > 100`; `|o: Order| -> Receipt { .. }` reads
+/// `→ Receipt`), whitespace collapsed.
 pub(crate) fn code_text(code: &str) -> String {
     let collapsed = code.split_whitespace().collect::<Vec<_>>().join(" ");
     let trimmed = collapsed.trim_start_matches("move ");
     if let Some(rest) = trimmed.strip_prefix('|') {
         if let Some(end) = rest.find('|') {
             let body = rest[end + 1..].trim();
+            // A block with a return type reads as what it makes: `-> Parcel { ... }` is `→ Parcel`.
+            if let Some(typed) = body.strip_prefix("->") {
+                let output = typed.split('{').next().unwrap_or_default().trim();
+                return format!("→ {output}");
+            }
             if !body.is_empty() {
                 return body.to_owned();
             }

@@ -240,6 +240,7 @@ pub(super) fn layout(picture: &Picture, index: usize) -> ScopeLayout {
 
     let mut edges = Vec::new();
     let mut lanes = 0;
+    let mut left_lanes = 0;
     let right = graph.right();
     let catch: Vec<bool> = scope
         .edges
@@ -251,10 +252,29 @@ pub(super) fn layout(picture: &Picture, index: usize) -> ScopeLayout {
     {
         let label = edge.label.clone();
         if graph.layer[to] <= graph.layer[from] {
-            // Back up around the right side, in a lane of its own.
-            lanes += 1;
-            let lane = right + LANE_GAP * lanes as f64;
-            let (start, end) = (graph.right_side(from), graph.right_side(to));
+            // Back up around the side of the picture the two ends are nearer, in a lane of
+            // its own.
+            let left_side = graph.is_first(from) && graph.is_first(to)
+                || !(graph.is_last(from) && graph.is_last(to)) && graph.prefers_left(from, to);
+            let (start, end, lane, anchor) = if left_side {
+                left_lanes += 1;
+                let lane = -LANE_GAP * left_lanes as f64;
+                (
+                    graph.side(from, -1.0),
+                    graph.side(to, -1.0),
+                    lane,
+                    Anchor::End,
+                )
+            } else {
+                lanes += 1;
+                let lane = right + LANE_GAP * lanes as f64;
+                (
+                    graph.side(from, 1.0),
+                    graph.side(to, 1.0),
+                    lane,
+                    Anchor::Start,
+                )
+            };
             let points = vec![
                 start,
                 Point {
@@ -271,7 +291,7 @@ pub(super) fn layout(picture: &Picture, index: usize) -> ScopeLayout {
                         x: lane,
                         y: (start.y + end.y) / 2.0,
                     },
-                    Anchor::Start,
+                    anchor,
                 )
             });
             edges.push(EdgeLayout {
@@ -328,11 +348,15 @@ pub(super) fn layout(picture: &Picture, index: usize) -> ScopeLayout {
         })
         .collect();
     // Labels may stick out on the left: shift everything right to make room.
+    let lane_left = edges
+        .iter()
+        .flat_map(|edge| edge.points.iter().map(|point| point.x - 6.0))
+        .fold(0.0, f64::min);
     let left = edges
         .iter()
         .filter_map(|edge| edge.label.as_ref())
         .map(Label::left)
-        .fold(0.0, f64::min);
+        .fold(lane_left, f64::min);
     if left < 0.0 {
         for (_, centre, _, _) in &mut boxes {
             centre.x -= left;
@@ -617,12 +641,33 @@ impl Layered {
         self.bands.last().map_or(0.0, |(top, height)| top + height)
     }
 
-    fn right_side(&self, vertex: usize) -> Point {
+    /// The middle of the right (`direction` 1) or left (-1) side of `vertex`.
+    fn side(&self, vertex: usize, direction: f64) -> Point {
         let centre = self.centre(vertex);
         Point {
-            x: centre.x + self.sizes[vertex].0 / 2.0,
+            x: centre.x + direction * self.sizes[vertex].0 / 2.0,
             y: centre.y,
         }
+    }
+
+    fn is_first(&self, vertex: usize) -> bool {
+        self.rows[self.layer[vertex]].first() == Some(&vertex)
+    }
+
+    fn is_last(&self, vertex: usize) -> bool {
+        self.rows[self.layer[vertex]].last() == Some(&vertex)
+    }
+
+    /// Whether fewer boxes stand between the two vertices and the left edge than the right.
+    fn prefers_left(&self, from: usize, to: usize) -> bool {
+        let position = |vertex: usize| {
+            let row = &self.rows[self.layer[vertex]];
+            let index = row.iter().position(|&v| v == vertex).unwrap_or(0);
+            (index, row.len() - 1 - index)
+        };
+        let (from_left, from_right) = position(from);
+        let (to_left, to_right) = position(to);
+        from_left + to_left < from_right + to_right
     }
 
     /// The vertex next to `vertex` along route `r`, when `r` leaves `vertex` downwards (`out`)

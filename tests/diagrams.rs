@@ -1,0 +1,179 @@
+//! The renderings of every example workflow, and of a workflow using every state kind, against
+//! reviewed golden files in `tests/golden/`. After a deliberate change to a renderer, rewrite
+//! them with `UPDATE_GOLDEN=1 cargo test --test diagrams`, then look at each changed file (the
+//! SVGs as images) before committing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use workflow::prelude::*;
+use workflow::render::{self, Format};
+use workflow::Definition;
+
+#[allow(dead_code)]
+#[path = "../examples/order.rs"]
+mod order;
+
+#[allow(dead_code)]
+#[path = "../examples/etl.rs"]
+mod etl;
+
+#[allow(dead_code)]
+#[path = "../examples/events.rs"]
+mod events;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Parcel {
+    id: u32,
+    in_stock: bool,
+    ship_at: SystemTime,
+    items: Vec<u32>,
+}
+
+/// Problems with the warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error, StepError)]
+enum WarehouseError {
+    #[error("the warehouse system is down")]
+    Unavailable,
+    #[error("no such parcel")]
+    Unknown,
+}
+
+/// Looks the parcel up in the warehouse.
+#[step(timeout = "30s", heartbeat = "5s")]
+async fn check_stock(parcel: Parcel) -> Result<Parcel, WarehouseError> {
+    Ok(parcel)
+}
+
+/// Packs one item.
+#[step]
+async fn pack_item(item: u32) -> Result<u32, WarehouseError> {
+    Ok(item)
+}
+
+/// Prints the label.
+#[step]
+async fn print_label(parcel: Parcel) -> Parcel {
+    parcel
+}
+
+/// Books the courier.
+#[step]
+async fn book_courier(parcel: Parcel) -> Parcel {
+    parcel
+}
+
+/// Ships the packed items.
+#[step]
+async fn ship(packed: Vec<u32>) -> Vec<u32> {
+    packed
+}
+
+/// Tells the customer.
+#[step]
+async fn notify(labelled: (Parcel, Parcel)) -> Parcel {
+    labelled.0
+}
+
+workflow! {
+    /// Packs the items of a parcel.
+    Packing: Express<Parcel, Vec<u32>> {
+        start Pack;
+        Pack: map |parcel: &Parcel| parcel.items.clone() {
+            start Item;
+            Item: task pack_item -> end, retry WarehouseError::Unavailable { max_attempts: 2 };
+        } -> Ship, max_concurrency 4;
+        Ship: task ship -> end;
+    }
+}
+
+workflow! {
+    /// Every kind of state: a polling loop, a nested workflow, a Parallel and a Map state.
+    Fulfilment: Standard<Parcel, Parcel> {
+        timeout 7d;
+        start Check;
+
+        /// Asks the warehouse, retrying while it is down.
+        Check: task check_stock -> Ready,
+            retry WarehouseError::Unavailable { max_attempts: 5, interval: 2s, backoff: 1.5, max_delay: 30s },
+            catch WarehouseError::Unknown -> Lost;
+        Ready: choice {
+            |parcel: &Parcel| parcel.in_stock => Hold,
+            _ => Later,
+        };
+        /// Polls again in an hour.
+        Later: wait 1h -> Check;
+        Hold: wait until |parcel: &Parcel| parcel.ship_at -> Label;
+        Label: parallel {
+            branch {
+                start Print;
+                Print: task print_label -> end;
+            }
+            branch {
+                start Book;
+                Book: task book_courier -> end;
+            }
+        } -> Notify, catch States::ALL -> Lost;
+        Notify: task notify -> Stamp;
+        Stamp: pass |parcel: Parcel| -> Parcel { Parcel { items: Vec::new(), ..parcel } } -> Packed;
+        Packed: pass -> Done;
+        Done: succeed;
+        Lost: fail "ParcelLost", cause "The warehouse does not know the parcel";
+    }
+}
+
+fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// Compares `actual` with the golden file `name`, or rewrites it under `UPDATE_GOLDEN=1`.
+fn check(name: &str, actual: &str) {
+    let path = golden(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|error| {
+        panic!(
+            "cannot read {}: {error} (UPDATE_GOLDEN=1 writes it)",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{name} differs from its golden file; if the change is intended, run UPDATE_GOLDEN=1 cargo test --test diagrams and review the files"
+    );
+}
+
+fn check_all_formats(definition: &Definition) {
+    for format in Format::ALL {
+        let name = format!("{}.{}", definition.name, format.extension());
+        check(&name, &render::render(definition, format));
+    }
+}
+
+#[test]
+fn the_order_example_renders_as_reviewed() {
+    check_all_formats(order::definition());
+}
+
+#[test]
+fn the_etl_example_renders_as_reviewed() {
+    check_all_formats(etl::definition());
+}
+
+#[test]
+fn the_events_example_renders_as_reviewed() {
+    check_all_formats(events::definition());
+}
+
+#[test]
+fn every_state_kind_renders_as_reviewed() {
+    check_all_formats(Fulfilment::definition());
+    check_all_formats(Packing::definition());
+}
