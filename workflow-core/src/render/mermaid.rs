@@ -63,11 +63,18 @@ impl Writer<'_> {
             let id = node_id(&node.name);
             let label = label(&node.name, &node.details);
             if node.shape == Shape::Container {
-                let _ = writeln!(self.out, "{indent}subgraph {id}[\"{label}\"]");
+                // Mermaid draws a subgraph's title on one line.
+                let mut title = format!("<b>{}</b>", escape(&node.name));
+                for detail in &node.details {
+                    title.push_str(" · ");
+                    title.push_str(&escape(detail));
+                }
+                let _ = writeln!(self.out, "{indent}subgraph {id}[\"{title}\"]");
                 let _ = writeln!(self.out, "{indent}    direction TB");
                 for (caption, child) in &node.children {
                     let child_id = format!("{id}_{}", caption.replace(' ', "_"));
                     let _ = writeln!(self.out, "{indent}    subgraph {child_id}[\"{caption}\"]");
+                    let _ = writeln!(self.out, "{indent}        direction TB");
                     self.scope(*child, &format!("{child_id}_"), depth + 2);
                     let _ = writeln!(self.out, "{indent}    end");
                 }

@@ -11,6 +11,7 @@
 mod arms;
 mod checks;
 mod definition;
+mod diagram;
 mod wiring;
 
 use proc_macro2::TokenStream;
@@ -96,7 +97,7 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
     let vis = &ast.vis;
     let attrs = &ast.attrs;
     let machine = x.machine(0);
-    let generated_doc = definition::generated_doc(x.model);
+    let generated_doc = definition::generated_doc(x.model) + &diagram::diagram_doc(x.model);
     let (input_assoc, output_assoc) = associated_types(ast);
     let checks = checks(x);
     let machines = (0..x.model.scopes.len()).map(|scope| machine_code(x, scope));
