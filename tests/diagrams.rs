@@ -6,12 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
-use workflow::render::{self, Format};
-use workflow::Definition;
+use workflow::render::{self, Format, Status};
+use workflow::{Definition, VirtualClock};
 
 #[allow(dead_code)]
 #[path = "../examples/order.rs"]
@@ -42,9 +43,18 @@ enum WarehouseError {
     Unknown,
 }
 
+/// Attempts of `check_stock` so far: the first of each parcel finds the warehouse down.
+static CHECKS: AtomicU32 = AtomicU32::new(0);
+
 /// Looks the parcel up in the warehouse.
 #[step(timeout = "30s", heartbeat = "5s")]
 async fn check_stock(parcel: Parcel) -> Result<Parcel, WarehouseError> {
+    if parcel.id == 404 {
+        return Err(WarehouseError::Unknown);
+    }
+    if CHECKS.fetch_add(1, Ordering::SeqCst) == 0 {
+        return Err(WarehouseError::Unavailable);
+    }
     Ok(parcel)
 }
 
@@ -176,4 +186,66 @@ fn the_events_example_renders_as_reviewed() {
 fn every_state_kind_renders_as_reviewed() {
     check_all_formats(Fulfilment::definition());
     check_all_formats(Packing::definition());
+}
+
+fn parcel(id: u32) -> Parcel {
+    Parcel {
+        id,
+        in_stock: true,
+        ship_at: SystemTime::UNIX_EPOCH,
+        items: vec![1, 2],
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_execution_colours_each_state_by_how_it_went() {
+    let runtime = Runtime::builder()
+        .clock(VirtualClock::new())
+        .register::<Fulfilment>()
+        .build()
+        .expect("builds");
+    let definition = Fulfilment::definition();
+
+    // Down once (retried), then through every state of the happy path.
+    let shipped = runtime
+        .execute::<Fulfilment>(parcel(7))
+        .await
+        .expect("runs");
+    let statuses = shipped.history().statuses();
+    assert_eq!(statuses.get("Check"), Some(&Status::Retried));
+    for state in [
+        "Ready", "Hold", "Label", "Print", "Book", "Notify", "Stamp", "Packed", "Done",
+    ] {
+        assert_eq!(statuses.get(state), Some(&Status::Succeeded), "{state}");
+    }
+    assert_eq!(statuses.get("Later"), None, "never reached");
+    assert_eq!(statuses.get("Lost"), None, "never reached");
+    check(
+        "Fulfilment.shipped.svg",
+        &render::svg_execution(definition, &statuses),
+    );
+    check(
+        "Fulfilment.shipped.mmd",
+        &render::mermaid_execution(definition, &statuses),
+    );
+
+    // Unknown to the warehouse: caught, and the execution fails in `Lost`.
+    let lost = runtime
+        .execute::<Fulfilment>(parcel(404))
+        .await
+        .expect("runs");
+    let statuses = lost.history().statuses();
+    assert_eq!(statuses.get("Check"), Some(&Status::Caught));
+    assert_eq!(statuses.get("Lost"), Some(&Status::Failed));
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+    let svg = render::svg_execution(definition, &statuses);
+    check("Fulfilment.lost.svg", &svg);
+    let caught_fill = "#ffedd5";
+    assert!(
+        svg.contains(caught_fill),
+        "the caught state is drawn in the caught colour"
+    );
+    let mermaid = render::mermaid_execution(definition, &statuses);
+    assert!(mermaid.contains("class Check caught"), "{mermaid}");
+    assert!(mermaid.contains("class Lost failed"), "{mermaid}");
 }
