@@ -1,9 +1,8 @@
 //! The static description of a workflow: its states, their kinds and transitions.
 //!
-//! `workflow!` builds one [`Definition`] per workflow type ([`Workflow::definition`]). It is plain
-//! data: the engine reads it for names and policies, renderers draw it, stores record it.
-//!
-//! [`Workflow::definition`]: crate::Workflow::definition
+//! `workflow!` builds one [`Definition`] per workflow type (`Workflow::definition()` in the
+//! `workflow` crate). It is plain data: the engine reads it for names and policies,
+//! [renderers](crate::render) draw it, stores record it.
 
 use std::fmt;
 use std::time::Duration;

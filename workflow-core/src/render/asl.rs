@@ -461,3 +461,80 @@ struct AslCatcher<'d> {
     next: &'d str,
     result_path: &'static str,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::{self, TaskOptions};
+    use crate::Mode;
+
+    fn one_task(timeout_ms: Option<u64>, heartbeat_ms: Option<u64>) -> Definition {
+        let step = build::step_definition(
+            "charge",
+            "charge",
+            None,
+            "",
+            "",
+            "",
+            Vec::new(),
+            false,
+            None,
+            None,
+            Vec::new(),
+        );
+        let options = TaskOptions {
+            timeout_ms,
+            heartbeat_ms,
+            ..TaskOptions::default()
+        };
+        let task = build::task_state("Charge", None, step, None, options);
+        build::definition(
+            "Pay",
+            Mode::Standard,
+            None,
+            None,
+            "In",
+            "Out",
+            0,
+            vec![task],
+        )
+    }
+
+    #[test]
+    fn resources_come_from_the_mapping_or_the_default() {
+        let definition = one_task(None, None);
+        let default = Asl::new().to_value(&definition);
+        assert_eq!(
+            default["States"]["Charge"]["Resource"],
+            "arn:aws:lambda:us-east-1:000000000000:function:charge"
+        );
+        let mapped = Asl::new()
+            .resource("charge", "arn:aws:lambda:eu-west-1:1:function:pay")
+            .to_value(&definition);
+        assert_eq!(
+            mapped["States"]["Charge"]["Resource"],
+            "arn:aws:lambda:eu-west-1:1:function:pay"
+        );
+        let templated = Asl::new()
+            .default_resource("arn:aws:lambda:eu-west-1:1:function:shop-{step}")
+            .to_value(&definition);
+        assert_eq!(
+            templated["States"]["Charge"]["Resource"],
+            "arn:aws:lambda:eu-west-1:1:function:shop-charge"
+        );
+        assert_eq!(default["States"]["Charge"]["End"], true);
+    }
+
+    #[test]
+    fn durations_round_up_and_the_heartbeat_stays_shorter() {
+        assert_eq!(seconds(Duration::from_millis(1)), 1);
+        assert_eq!(seconds(Duration::from_millis(1_500)), 2);
+        assert_eq!(seconds(Duration::from_secs(3)), 3);
+        let value = Asl::new().to_value(&one_task(Some(1_500), Some(1_200)));
+        assert_eq!(value["States"]["Charge"]["TimeoutSeconds"], 2);
+        assert_eq!(value["States"]["Charge"]["HeartbeatSeconds"], 1);
+        let value = Asl::new().to_value(&one_task(Some(900), Some(500)));
+        assert_eq!(value["States"]["Charge"]["TimeoutSeconds"], 1);
+        assert!(value["States"]["Charge"].get("HeartbeatSeconds").is_none());
+    }
+}

@@ -10,6 +10,7 @@ pub(super) fn render(definition: &Definition, statuses: Option<&Statuses>) -> St
     let mut out = String::new();
     let _ = writeln!(out, "digraph {} {{", quote(&definition.name));
     out.push_str("    compound=true;\n    rankdir=TB;\n    nodesep=0.4;\n    ranksep=0.5;\n");
+    out.push_str("    graph [fontname=\"Helvetica\", fontsize=10];\n");
     out.push_str("    node [fontname=\"Helvetica\", fontsize=11, shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", color=\"#52525b\"];\n");
     out.push_str("    edge [fontname=\"Helvetica\", fontsize=10, color=\"#52525b\"];\n");
     let mut writer = Writer {
@@ -49,7 +50,8 @@ impl Writer<'_> {
             let (fill, stroke) = self.colours(&node.name, node.shape);
             let label = label(&node.name, &node.details);
             if node.shape == Shape::Container {
-                // The container is a cluster; its header node carries its edges.
+                // The container is a cluster: edges come in at its header node and leave from
+                // an invisible exit node below its branches.
                 let _ = writeln!(
                     self.out,
                     "{indent}subgraph {} {{",
@@ -83,7 +85,26 @@ impl Writer<'_> {
                         "{indent}    {} -> \"{child_prefix}__start\" [style=invis];",
                         quote(&node.name)
                     );
+                    let child_scope = &self.picture.scopes[*child];
+                    let lasts: Vec<String> = if child_scope.has_end {
+                        vec![format!("{child_prefix}__end")]
+                    } else {
+                        child_scope.nodes.iter().map(|n| n.name.clone()).collect()
+                    };
+                    for last in lasts {
+                        let _ = writeln!(
+                            self.out,
+                            "{indent}    {} -> {} [style=invis];",
+                            quote(&last),
+                            quote(&exit_node(&node.name))
+                        );
+                    }
                 }
+                let _ = writeln!(
+                    self.out,
+                    "{indent}    {} [shape=point, style=invis, width=0, height=0, label=\"\"];",
+                    quote(&exit_node(&node.name))
+                );
                 let _ = writeln!(self.out, "{indent}}}");
                 continue;
             }
@@ -111,6 +132,9 @@ impl Writer<'_> {
                     if node.is_some_and(|node| node.shape == Shape::Container) {
                         let side = if head { "lhead" } else { "ltail" };
                         attributes.push(format!("{side}={}", quote(&format!("cluster_{name}"))));
+                        if !head {
+                            return quote(&exit_node(name));
+                        }
                     }
                     quote(name)
                 }
@@ -150,6 +174,11 @@ impl Writer<'_> {
             Shape::Task => ("#ffffff", "#52525b"),
         }
     }
+}
+
+/// The invisible node at the bottom of a container's cluster that its outgoing edges leave.
+fn exit_node(container: &str) -> String {
+    format!("{container}/__exit")
 }
 
 /// An HTML-like label: the name in bold, the details below it.

@@ -426,3 +426,54 @@ impl Status {
         Status::NotReached,
     ];
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_reads_without_closure_parameters() {
+        assert_eq!(
+            code_text("|order: &Order| order.total > 100"),
+            "order.total > 100"
+        );
+        assert_eq!(code_text("|o: Order| -> Receipt { make(o) }"), "→ Receipt");
+        assert_eq!(code_text("is_vip"), "is_vip");
+        assert_eq!(code_text("move |x: &X|   x.ok"), "x.ok");
+    }
+
+    #[test]
+    fn caught_families_shorten_and_long_lists_wrap() {
+        let raisable = ["E.A", "E.B", "F.C", "F.D"].map(String::from);
+        let all_of_e = ["E.A", "E.B"].map(String::from);
+        assert_eq!(catch_text(&all_of_e, &raisable), "catch E.*");
+        let one_of_f = ["F.C".to_owned()];
+        assert_eq!(catch_text(&one_of_f, &raisable), "catch F.C");
+        let long = [
+            "Payment.GatewayTimeout",
+            "Payment.Declined",
+            "States.Timeout",
+        ]
+        .map(String::from);
+        assert_eq!(
+            catch_text(&long, &[]),
+            "catch Payment.GatewayTimeout |\nPayment.Declined |\nStates.Timeout"
+        );
+    }
+
+    #[test]
+    fn retries_read_as_count_backoff_and_errors() {
+        let mut retrier = Retrier::new(vec!["States.ALL".to_owned()]);
+        assert_eq!(retry_lines(&retrier), ["retry ×3 backoff 2.0"]);
+        retrier.errors = vec!["E.A".to_owned()];
+        retrier.backoff_rate = 1.0;
+        retrier.jitter = Jitter::Full;
+        assert_eq!(retry_lines(&retrier), ["retry ×3 jitter", "on E.A"]);
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces() {
+        assert_eq!(wrap("a bb ccc dddd", 6), "a bb\nccc\ndddd");
+        assert_eq!(shorten("abcdef", 4), "abc…");
+    }
+}

@@ -173,3 +173,26 @@ pub fn render(definition: &Definition, format: Format) -> String {
         Format::Asl => asl(definition),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_from_their_names_and_arguments() {
+        assert_eq!("SVG".parse::<Format>(), Ok(Format::Svg));
+        assert_eq!(
+            "png".parse::<Format>().unwrap_err().to_string(),
+            "unknown diagram format `png`: expected one of mermaid, dot, svg, asl"
+        );
+        let args = |list: &[&str]| list.iter().map(|arg| (*arg).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            Format::from_args(args(&["x", "--diagram=dot"])),
+            Ok(Some(Format::Dot))
+        );
+        assert_eq!(
+            Format::from_args(args(&["x", "--diagram"])),
+            Err(UnknownFormat(String::new()))
+        );
+    }
+}
