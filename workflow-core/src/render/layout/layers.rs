@@ -133,15 +133,21 @@ impl Layered {
         found
     }
 
+    /// The layers a sweep visits: downwards from the second when it looks at the layer above
+    /// (`up`), upwards from the one before last otherwise.
+    fn sweep(&self, up: bool) -> Vec<usize> {
+        if up {
+            (1..self.rows.len()).collect()
+        } else {
+            (0..self.rows.len().saturating_sub(1)).rev().collect()
+        }
+    }
+
     /// Orders each layer by the barycentre of its neighbours, sweeping down and up.
     pub(super) fn order(&mut self, routes: &[Vec<usize>], weights: &[f64]) {
         for sweep in 0..6 {
             let up = sweep % 2 == 0;
-            let layers: Vec<usize> = if up {
-                (1..self.rows.len()).collect()
-            } else {
-                (0..self.rows.len().saturating_sub(1)).rev().collect()
-            };
+            let layers = self.sweep(up);
             for l in layers {
                 let reference = if up { l - 1 } else { l + 1 };
                 let position = |vertex: usize| {
@@ -165,7 +171,8 @@ impl Layered {
         }
     }
 
-    /// Horizontal centres: each vertex as near the mean of its neighbours as spacing allows.
+    /// Horizontal centres: each vertex as near the weighted median of its neighbours as
+    /// spacing allows.
     pub(super) fn place_x(&mut self, routes: &[Vec<usize>], weights: &[f64]) {
         for row in &self.rows {
             let mut x = 0.0;
@@ -176,11 +183,7 @@ impl Layered {
         }
         for sweep in 0..4 {
             let up = sweep % 2 == 0;
-            let layers: Vec<usize> = if up {
-                (1..self.rows.len()).collect()
-            } else {
-                (0..self.rows.len().saturating_sub(1)).rev().collect()
-            };
+            let layers = self.sweep(up);
             for l in layers {
                 let row = self.rows[l].clone();
                 let desired: Vec<f64> = row
