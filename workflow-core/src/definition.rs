@@ -93,11 +93,15 @@ impl Definition {
     /// those of every task and Fail state inside a Parallel or Map state's branches.
     pub fn raisable_errors(&self, id: StateId) -> Vec<String> {
         let mut names = Vec::new();
-        self.collect_raisable(id, &mut names);
+        self.collect_raisable(id, &mut names, 0);
         names
     }
 
-    fn collect_raisable(&self, id: StateId, names: &mut Vec<String>) {
+    fn collect_raisable(&self, id: StateId, names: &mut Vec<String>, depth: usize) {
+        // Branches nest no deeper than there are states, unless stored data is corrupt.
+        if depth > self.states.len() {
+            return;
+        }
         let Some(state) = self.state(id) else { return };
         let mut add = |name: &String| {
             if !names.contains(name) {
@@ -119,7 +123,7 @@ impl Definition {
         };
         for branch in branches {
             for &inner in &branch.states {
-                self.collect_raisable(inner, names);
+                self.collect_raisable(inner, names, depth + 1);
             }
         }
     }

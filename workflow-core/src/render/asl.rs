@@ -110,11 +110,12 @@ impl Asl {
                 exporter: self,
                 definition,
                 ids: definition.top_level(),
+                depth: 0,
             },
         }
     }
 
-    fn state<'d>(&'d self, definition: &'d Definition, id: StateId) -> AslState<'d> {
+    fn state<'d>(&'d self, definition: &'d Definition, id: StateId, depth: usize) -> AslState<'d> {
         let name = |id: StateId| definition.state_name(id);
         let next = |next: Next| match next {
             Next::State(id) => (Some(name(id)), None),
@@ -214,7 +215,7 @@ impl Asl {
                     parallel
                         .branches
                         .iter()
-                        .map(|branch| self.sub_machine(definition, branch, None))
+                        .map(|branch| self.sub_machine(definition, branch, None, depth + 1))
                         .collect(),
                 );
                 asl.retry = retriers(&parallel.retry);
@@ -234,6 +235,7 @@ impl Asl {
                     definition,
                     &map.iterator,
                     Some(serde_json::json!({ "Mode": "INLINE" })),
+                    depth + 1,
                 ));
                 asl.max_concurrency = Some(map.max_concurrency);
                 asl.tolerated_failure_count = map.tolerated_failure_count;
@@ -263,6 +265,7 @@ impl Asl {
         definition: &'d Definition,
         branch: &Branch,
         processor_config: Option<serde_json::Value>,
+        depth: usize,
     ) -> SubMachine<'d> {
         SubMachine {
             processor_config,
@@ -271,6 +274,7 @@ impl Asl {
                 exporter: self,
                 definition,
                 ids: branch.states.clone(),
+                depth,
             },
         }
     }
@@ -341,15 +345,23 @@ struct States<'d> {
     exporter: &'d Asl,
     definition: &'d Definition,
     ids: Vec<StateId>,
+    /// How deeply nested in branches; branches nest no deeper than there are states unless
+    /// the data is corrupt, where the export stops rather than recursing for ever.
+    depth: usize,
 }
 
 impl Serialize for States<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.ids.len()))?;
-        for &id in &self.ids {
+        let ids: &[StateId] = if self.depth > self.definition.states.len() {
+            &[]
+        } else {
+            &self.ids
+        };
+        let mut map = serializer.serialize_map(Some(ids.len()))?;
+        for &id in ids {
             map.serialize_entry(
                 self.definition.state_name(id),
-                &self.exporter.state(self.definition, id),
+                &self.exporter.state(self.definition, id, self.depth),
             )?;
         }
         map.end()

@@ -119,12 +119,18 @@ impl Picture {
     pub(crate) fn of(definition: &Definition) -> Picture {
         let mut picture = Picture { scopes: Vec::new() };
         let top = definition.top_level();
-        picture.add_scope(definition, definition.start_at, &top);
+        picture.add_scope(definition, definition.start_at, &top, 0);
         picture
     }
 
     /// Adds a scope of `states` starting at `start`; returns its index.
-    fn add_scope(&mut self, definition: &Definition, start: StateId, states: &[StateId]) -> usize {
+    fn add_scope(
+        &mut self,
+        definition: &Definition,
+        start: StateId,
+        states: &[StateId],
+        depth: usize,
+    ) -> usize {
         let index = self.scopes.len();
         self.scopes.push(Scope::default());
         let mut scope = Scope::default();
@@ -141,16 +147,23 @@ impl Picture {
             let (shape, details, next, catchers) = describe(state);
             let raisable = definition.raisable_errors(id);
             let mut children = Vec::new();
+            // Branches nest no deeper than there are states, unless the data is corrupt.
+            let nested = depth < definition.states.len();
             match &state.kind {
-                StateKind::Parallel(parallel) => {
+                StateKind::Parallel(parallel) if nested => {
                     for (number, branch) in parallel.branches.iter().enumerate() {
-                        let child = self.add_scope(definition, branch.start_at, &branch.states);
+                        let child =
+                            self.add_scope(definition, branch.start_at, &branch.states, depth + 1);
                         children.push((format!("branch {}", number + 1), child));
                     }
                 }
-                StateKind::Map(map) => {
-                    let child =
-                        self.add_scope(definition, map.iterator.start_at, &map.iterator.states);
+                StateKind::Map(map) if nested => {
+                    let child = self.add_scope(
+                        definition,
+                        map.iterator.start_at,
+                        &map.iterator.states,
+                        depth + 1,
+                    );
                     children.push(("each item".to_owned(), child));
                 }
                 _ => {}

@@ -179,6 +179,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn corrupt_definitions_render_without_panicking() {
+        use crate::build;
+        use crate::Mode;
+        // A Parallel state that is its own branch, a catcher and a start pointing nowhere.
+        let looped = build::parallel_state(
+            "Loop",
+            None,
+            vec![(0, vec![0]), (7, vec![0, 9])],
+            Some(42),
+            Vec::new(),
+            vec![build::catcher(vec!["States.ALL".to_owned()], 99)],
+        );
+        let definition = build::definition(
+            "Corrupt",
+            Mode::Standard,
+            None,
+            None,
+            "",
+            "",
+            5,
+            vec![looped],
+        );
+        let statuses = Statuses::from([("Loop".to_owned(), Status::Failed)]);
+        for format in Format::ALL {
+            assert!(!render(&definition, format).is_empty(), "{format}");
+        }
+        assert!(svg_execution(&definition, &statuses).contains("<svg"));
+        assert!(mermaid_execution(&definition, &statuses).starts_with("flowchart"));
+        assert!(dot_execution(&definition, &statuses).starts_with("digraph"));
+        assert!(definition
+            .raisable_errors(crate::definition::StateId(0))
+            .is_empty());
+    }
+
+    #[test]
     fn formats_parse_from_their_names_and_arguments() {
         assert_eq!("SVG".parse::<Format>(), Ok(Format::Svg));
         assert_eq!(
