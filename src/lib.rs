@@ -81,7 +81,7 @@
 //!
 //! Doc comments on the workflow and on states become the definition's comments.
 
-pub use workflow_macros::{step, workflow, StepError};
+pub use workflow_macros::{step, test, workflow, StepError};
 pub use workflow_runtime::*;
 
 /// The names most workflows need: `use workflow::prelude::*;`.

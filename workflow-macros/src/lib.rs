@@ -13,6 +13,7 @@ mod duration;
 mod names;
 mod step;
 mod step_error;
+mod test;
 mod workflow;
 
 use proc_macro::TokenStream;
@@ -35,4 +36,11 @@ pub fn workflow(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(StepError, attributes(step_error))]
 pub fn derive_step_error(input: TokenStream) -> TokenStream {
     step_error::derive(input.into()).into()
+}
+
+/// An async test on virtual time: `#[tokio::test]` on a current-thread runtime whose clock is
+/// paused, so waits, retry delays and timeouts complete at once. Needs the `testing` feature.
+#[proc_macro_attribute]
+pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    test::test(attr.into(), item.into()).into()
 }

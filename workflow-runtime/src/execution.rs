@@ -203,6 +203,15 @@ impl<O> Execution<O> {
         self.stopped_at
     }
 
+    /// How long it ran, by the runtime's clock (virtual time under a [`VirtualClock`]).
+    ///
+    /// [`VirtualClock`]: crate::VirtualClock
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.stopped_at
+            .duration_since(self.started_at)
+            .unwrap_or_default()
+    }
+
     /// How the execution ended.
     pub fn status(&self) -> ExecutionStatus {
         self.status

@@ -102,6 +102,7 @@ pub fn task_requirements<S: Step>(state: &'static str, out: &mut Vec<StateRequir
             .into_iter()
             .map(|requirement| StateRequirement {
                 state,
+                step_type: std::any::TypeId::of::<S>(),
                 step: S::INFO.name(),
                 requirement,
             }),
@@ -206,4 +207,29 @@ const fn bytes_equal(left: &[u8], right: &[u8]) -> bool {
         index += 1;
     }
     true
+}
+
+/// Marks that the `testing` feature is on: `#[workflow::test]` needs tokio's paused clock.
+#[diagnostic::on_unimplemented(
+    message = "`#[workflow::test]` needs the `testing` feature of `workflow`",
+    label = "tokio's paused clock is only there with the feature",
+    note = "in Cargo.toml: [dev-dependencies] workflow = {{ version = \"...\", features = [\"testing\"] }}"
+)]
+pub trait TestingEnabled {}
+
+#[cfg(feature = "testing")]
+impl TestingEnabled for () {}
+
+/// The runtime of a `#[workflow::test]`: current-thread, with tokio's clock paused.
+///
+/// # Panics
+///
+/// If tokio cannot build a runtime (out of threads or file descriptors): the test cannot run.
+#[allow(clippy::expect_used)] // Only tests call it, and a test without a runtime cannot run.
+pub fn paused_runtime<T: TestingEnabled>() -> tokio::runtime::Runtime {
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    #[cfg(feature = "testing")]
+    builder.start_paused(true);
+    builder.build().expect("a test needs a tokio runtime")
 }

@@ -5,11 +5,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::testing::mock::Mocks;
+
 /// A type map from a resource's type to one shared value of it.
 #[derive(Default)]
 pub(crate) struct Resources {
     // Each value is an `Arc<T>` behind `dyn Any`, so unsized `T` (trait objects) work too.
     values: HashMap<TypeId, (Box<dyn Any + Send + Sync>, &'static str)>,
+    /// Steps replaced in tests; `None` (one check per task attempt) everywhere else.
+    pub(crate) mocks: Option<Arc<Mocks>>,
 }
 
 impl Resources {

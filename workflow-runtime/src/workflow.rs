@@ -34,6 +34,8 @@ pub trait Workflow: Send + Sync + 'static {
 #[derive(Debug, Clone, Copy)]
 pub struct StateRequirement {
     pub state: &'static str,
+    /// The step's type, so a mocked step's resources are not required.
+    pub step_type: std::any::TypeId,
     pub step: &'static str,
     pub requirement: Requirement,
 }

@@ -10,10 +10,13 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures_util::future::Either;
+
 use crate::engine::counts::RetryCounts;
 use crate::execution::ExecutionFailure;
 use crate::history::{Event, EventType};
 use crate::step::{Caught, Heartbeat, States, Step};
+use crate::testing::mock::Response;
 use workflow_core::definition::{StateId, StateKind, TaskState};
 
 use super::recorder::Recorded;
@@ -196,18 +199,27 @@ async fn attempt<S: Step>(
     let heartbeat = task
         .heartbeat
         .map(|_| Arc::new(Heartbeat::new(Arc::clone(cx.clock()))));
-    let running = S::call(
-        input,
-        &cx.step_env(state, S::INFO.name(), attempt, heartbeat.as_ref()),
-    )
-    .map_err(|missing| FailedAttempt {
-        failure: ExecutionFailure::predefined(
-            Some(state_name),
-            States::Runtime,
-            missing.to_string(),
-        ),
+    let refuse = |reason: String| FailedAttempt {
+        failure: ExecutionFailure::predefined(Some(state_name), States::Runtime, reason),
         timed_out: false,
-    })?;
+    };
+    // A test may have replaced the step.
+    let mock = cx
+        .shared
+        .resources
+        .mocks
+        .as_ref()
+        .and_then(|mocks| mocks.get::<S>(state_name));
+    let env = cx.step_env(state, S::INFO.name(), attempt, heartbeat.as_ref());
+    let call = |input| S::call(input, &env).map_err(|missing| refuse(missing.to_string()));
+    let running = match mock {
+        None => Either::Left(call(input)?),
+        Some(mock) => match mock.respond(input) {
+            Response::Run(mocked) => Either::Right(mocked),
+            Response::Real(input) => Either::Left(call(input)?),
+            Response::Refuse(reason) => return Err(refuse(reason)),
+        },
+    };
     let started = cx.record(EventType::TaskStarted, Some(state), |event| {
         event.attempt = Some(attempt)
     });

@@ -13,7 +13,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::engine::Limits;
 use crate::logging::{LogLevel, LogSink, Logging};
 use crate::resources::Resources;
+use crate::step::Step;
 use crate::store::{MemoryStore, Store};
+use crate::testing::mock::Mocks;
+use crate::testing::StepMock;
 use crate::workflow::{StateRequirement, Workflow};
 use tokio::sync::Semaphore;
 use workflow_core::definition::Definition;
@@ -29,6 +32,7 @@ pub struct RuntimeBuilder {
     express_limit: usize,
     backpressure: Backpressure,
     workflows: Vec<Registration>,
+    mocks: Option<Mocks>,
 }
 
 /// How many Express executions run at once by default.
@@ -56,6 +60,7 @@ impl Default for RuntimeBuilder {
             express_limit: DEFAULT_EXPRESS_LIMIT,
             backpressure: Backpressure::Wait,
             workflows: Vec::new(),
+            mocks: None,
         }
     }
 }
@@ -84,6 +89,27 @@ impl RuntimeBuilder {
     /// hand steps a fake.
     pub fn resource_arc<T: ?Sized + Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
         self.resources.insert(value);
+        self
+    }
+
+    /// Replaces step `S` wherever it runs with `mock` (a [`Mock`] or a [`Script`]), for
+    /// tests: the step's code and resources are not used. See [`testing`](crate::testing).
+    ///
+    /// [`Mock`]: crate::testing::Mock
+    /// [`Script`]: crate::testing::Script
+    pub fn mock<S: Step>(self, mock: impl StepMock<S>) -> Self {
+        self.mock_in(None, mock)
+    }
+
+    /// Replaces step `S` in state `state` only (a state's mock wins over the step's).
+    pub fn mock_state<S: Step>(self, state: &str, mock: impl StepMock<S>) -> Self {
+        self.mock_in(Some(state), mock)
+    }
+
+    fn mock_in<S: Step>(mut self, state: Option<&str>, mock: impl StepMock<S>) -> Self {
+        self.mocks
+            .get_or_insert_with(Mocks::default)
+            .insert::<S>(state, mock.handle().0);
         self
     }
 
@@ -170,8 +196,14 @@ impl RuntimeBuilder {
                     step: needed.step.to_owned(),
                     resource: needed.requirement.type_name().to_owned(),
                 };
-                // A step may take the same resource twice; report it once.
-                if !self.resources.contains(needed.requirement.type_id)
+                // A step may take the same resource twice; report it once. A mocked step
+                // takes nothing.
+                let mocked = self
+                    .mocks
+                    .as_ref()
+                    .is_some_and(|mocks| mocks.covers(needed.step_type));
+                if !mocked
+                    && !self.resources.contains(needed.requirement.type_id)
                     && !problems.contains(&problem)
                 {
                     problems.push(problem);
@@ -208,9 +240,11 @@ impl RuntimeBuilder {
         if !problems.is_empty() {
             return Err(BuildError { problems });
         }
+        let mut resources = self.resources;
+        resources.mocks = self.mocks.map(Arc::new);
         Ok(Runtime {
             inner: Arc::new(Inner {
-                resources: Arc::new(self.resources),
+                resources: Arc::new(resources),
                 clock: self.clock,
                 store: self.store,
                 limits: self.limits,
