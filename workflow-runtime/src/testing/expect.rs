@@ -145,7 +145,8 @@ impl<'h> Expect<'h> {
                         EventType::TaskSucceeded | EventType::TaskFailed | EventType::TaskTimedOut
                     )
                 })
-                .map(describe)
+                .enumerate()
+                .map(|(index, event)| describe(index + 1, event))
                 .collect();
             self.fail(format!(
                 "expected {attempts} attempt(s) of `{state}`; there were {actual}:\n  {}",
@@ -272,12 +273,8 @@ fn is_exited(kind: EventType) -> bool {
 }
 
 /// "attempt 2: TaskFailed PaymentError.GatewayTimeout (the gateway timed out)".
-fn describe(event: &Event) -> String {
-    let mut text = format!(
-        "attempt {}: {}",
-        event.attempt.unwrap_or(0),
-        event.kind.name()
-    );
+fn describe(attempt: usize, event: &Event) -> String {
+    let mut text = format!("attempt {attempt}: {}", event.kind.name());
     if let Some(error) = &event.error {
         let _ = write!(text, " {error}");
     }
