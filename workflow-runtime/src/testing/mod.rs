@@ -49,6 +49,9 @@
 //! (`workflow = { version = "...", features = ["testing"] }` in `[dev-dependencies]`), which
 //! turns on tokio's `test-util`.
 
+// Assertions and test helpers fail the test by panicking, as `assert!` does.
+#![allow(clippy::panic)]
+
 mod expect;
 pub(crate) mod mock;
 
