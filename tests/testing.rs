@@ -304,3 +304,110 @@ async fn failed_assertions_say_what_happened_instead() {
     });
     assert!(failed.contains("it succeeded"), "{failed}");
 }
+
+#[workflow::test]
+async fn one_state_on_its_own() {
+    let harness = Harness::builder()
+        .mock(
+            Script::<charge>::new()
+                .ok(receipt("t-9"))
+                .err(PaymentError::Declined)
+                .err(PaymentError::GatewayTimeout)
+                .err(PaymentError::GatewayTimeout)
+                .ok(receipt("t-10"))
+                .err(PaymentError::GatewayTimeout),
+        )
+        .register::<Checkout>()
+        .build()
+        .unwrap();
+
+    // Success ends the execution (`-> end`) with the step's output.
+    let paid = harness.state::<Checkout>("Charge").run(order()).await;
+    assert_eq!(paid.next_state(), None);
+    assert_eq!(paid.output::<Receipt>(), Some(receipt("t-9")));
+    assert!(matches!(
+        paid.outcome(),
+        workflow::testing::StateOutcome::End { .. }
+    ));
+
+    // A declined card goes to the catcher's state, with the `Caught` as its input.
+    let declined = harness.state::<Checkout>("Charge").run(order()).await;
+    assert_eq!(declined.next_state(), Some("Declined"));
+    let caught: Caught<Order> = declined.output().unwrap();
+    assert_eq!(caught.error, "PaymentError.Declined");
+    assert_eq!(caught.input, order());
+    declined
+        .expect()
+        .caught("Charge", "PaymentError.Declined", "(nothing)");
+
+    // Retries happen inside the state, on virtual time.
+    let retried = harness.state::<Checkout>("Charge").run(order()).await;
+    assert_eq!(retried.output::<Receipt>(), Some(receipt("t-10")));
+    retried.expect().attempts("Charge", 3);
+    assert_eq!(retried.elapsed(), Duration::from_secs(180));
+
+    // With every retry used up, the next timeout fails the state.
+    let exhausted = harness
+        .state::<Checkout>("Charge")
+        .retried(3)
+        .run(order())
+        .await;
+    assert_eq!(
+        exhausted.failure().map(|f| f.error()),
+        Some("PaymentError.GatewayTimeout")
+    );
+    exhausted.expect().attempts("Charge", 1);
+
+    // A state that takes a `Caught`, tested with one made by hand.
+    let recorded = harness
+        .state::<Checkout>("Declined")
+        .run(serde_json::json!({
+            "input": order(),
+            "state": "Charge",
+            "error": "PaymentError.Declined",
+            "cause": "the card was declined",
+        }))
+        .await;
+    assert_eq!(
+        recorded.output::<Receipt>().map(|r| r.transaction),
+        Some("declined: PaymentError.Declined".to_owned())
+    );
+
+    // An input of the wrong shape is the test's mistake, reported as such.
+    let wrong = harness
+        .state::<Checkout>("Charge")
+        .run("not an order")
+        .await;
+    assert!(
+        wrong
+            .failure()
+            .unwrap()
+            .cause()
+            .starts_with("the test input does not read as the state's input"),
+        "{:?}",
+        wrong.failure()
+    );
+}
+
+#[workflow::test]
+async fn an_unknown_state_lists_the_real_ones() {
+    let harness = Harness::builder()
+        .mock(Script::<charge>::new())
+        .register::<Checkout>()
+        .build()
+        .unwrap();
+    let message = tokio::spawn(async move {
+        harness.state::<Checkout>("Refund").run(order()).await;
+    })
+    .await
+    .unwrap_err()
+    .into_panic();
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.ends_with("`Checkout` has no state `Refund`; its states: Charge, Declined"),
+        "{message}"
+    );
+}

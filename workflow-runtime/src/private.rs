@@ -8,14 +8,19 @@ pub use std::convert::Infallible;
 pub use std::sync::LazyLock;
 pub use tokio::try_join;
 
+pub use crate::engine::test_state_in;
 pub use crate::engine::{
     enter_choice, enter_fail, enter_succeed, run_child, run_machine as run_branch, run_map,
     run_map_tolerant, run_pass, run_task, run_task_with_policies, run_wait, Advance, Attempts,
-    ChildRun, ExecutionContext, Machine, Settled, TaskOutcome,
+    ChildRun, ExecutionContext, Machine, Settled, StateFuture, TaskOutcome,
 };
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
 pub use crate::step::{Caught, ChildFailure};
 pub use crate::workflow::{StateRequirement, Workflow};
+pub use serde_json::{
+    from_value as json_from_value, to_value as json_to_value, Error as JsonError,
+    Value as JsonValue,
+};
 use workflow_core::build;
 pub use workflow_core::build::{
     catcher, choice_state, fail_state, map_state, parallel_state, pass_state, retrier,

@@ -1,8 +1,8 @@
 //! The [`Workflow`] trait, implemented by every type `workflow!` declares.
 
-use crate::engine::Machine;
+use crate::engine::{ExecutionContext, Machine, StateFuture};
 use crate::step::{Payload, Requirement};
-use workflow_core::definition::Definition;
+use workflow_core::definition::{Definition, StateId};
 
 /// A workflow type declared with `workflow!`.
 ///
@@ -27,6 +27,18 @@ pub trait Workflow: Send + Sync + 'static {
     /// Every resource the workflow's steps need, with the state that needs it.
     #[doc(hidden)]
     fn requirements(out: &mut Vec<StateRequirement>);
+
+    /// Runs state `state` once on `input` (see [`testing`](crate::testing)): `None` for a
+    /// state that holds no input (Succeed and Fail states).
+    #[doc(hidden)]
+    fn test_state<'c>(
+        state: StateId,
+        input: serde_json::Value,
+        cx: &'c ExecutionContext<'_>,
+    ) -> Option<StateFuture<'c>> {
+        let _ = (state, input, cx);
+        None
+    }
 }
 
 /// A resource one state of a workflow needs.

@@ -113,7 +113,7 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
             kind,
             retry,
             catch,
-            counts: RetryCounts::default(),
+            counts: RetryCounts::starting_at(cx.shared.retries_done),
             input,
             attempt: 0,
         })

@@ -50,6 +50,9 @@ pub(crate) struct Shared {
     pub(crate) started_at: SystemTime,
     pub(crate) recorder: Recorder,
     pub(crate) limits: Limits,
+    /// Retries every retrier has used already when a state is entered: 0, except when a test
+    /// of one state says otherwise.
+    pub(crate) retries_done: u32,
     /// The child executions started by this execution's tasks.
     pub(crate) children: Arc<Mutex<Vec<ChildExecution>>>,
 }
@@ -87,6 +90,7 @@ impl Shared {
             started_at,
             recorder,
             limits,
+            retries_done: 0,
             children: Arc::new(Mutex::new(Vec::new())),
         }
     }

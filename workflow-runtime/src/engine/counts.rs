@@ -8,9 +8,19 @@ use workflow_core::retry::Retrier;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RetryCounts {
     counts: Vec<u32>,
+    /// The count every retrier starts from: 0, or what a test of one state says.
+    start: u32,
 }
 
 impl RetryCounts {
+    /// Counts whose retriers have each used `start` retries already.
+    pub(crate) fn starting_at(start: u32) -> Self {
+        RetryCounts {
+            counts: Vec::new(),
+            start,
+        }
+    }
+
     /// If a retrier in `retriers` applies to `error` and has retries left, counts the retry and
     /// returns its delay. The first matching retrier decides, even when it is used up.
     pub(crate) fn next_delay(&mut self, retriers: &[Retrier], error: &str) -> Option<Duration> {
@@ -19,7 +29,7 @@ impl RetryCounts {
             .enumerate()
             .find(|(_, retrier)| retrier.matches(error))?;
         if self.counts.len() < retriers.len() {
-            self.counts.resize(retriers.len(), 0);
+            self.counts.resize(retriers.len(), self.start);
         }
         let count = &mut self.counts[index];
         if *count >= retrier.max_attempts {

@@ -50,6 +50,83 @@ pub trait Machine: Sized + Send + 'static {
 
     /// The state the machine is in.
     fn state(&self) -> StateId;
+
+    /// The machine in `state` holding `input` (for testing one state): `None` if `state` holds
+    /// no input in this machine (a state of another scope, a Succeed or Fail state).
+    fn enter(state: StateId, input: serde_json::Value) -> Option<Result<Self, serde_json::Error>> {
+        let _ = (state, input);
+        None
+    }
+
+    /// The input the machine holds, as JSON.
+    fn input_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        Ok(serde_json::Value::Null)
+    }
+}
+
+/// How one state ended when tested on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateOutcome {
+    /// The execution (or branch) goes on in `state` with `input`.
+    Next {
+        /// The next state.
+        state: String,
+        /// Its input, as JSON: the tested state's output (or, after a catch, the `Caught`).
+        input: serde_json::Value,
+    },
+    /// The execution (or branch) ends here with `output`.
+    End {
+        /// The output, as JSON.
+        output: serde_json::Value,
+    },
+    /// The state failed, and no catcher took over.
+    Failed(ExecutionFailure),
+}
+
+/// A boxed future of a tested state's outcome.
+pub type StateFuture<'c> = std::pin::Pin<Box<dyn Future<Output = StateOutcome> + Send + 'c>>;
+
+/// Runs state `state` of machine `M` once on `input`, if `M` holds that state.
+pub fn test_state_in<'c, M: Machine>(
+    state: StateId,
+    input: serde_json::Value,
+    cx: &'c ExecutionContext<'_>,
+) -> Option<StateFuture<'c>> {
+    let machine = match M::enter(state, input)? {
+        Ok(machine) => machine,
+        Err(error) => {
+            let failure = ExecutionFailure::predefined(
+                Some(cx.state_name(state)),
+                States::Runtime,
+                format!("the test input does not read as the state's input: {error}"),
+            );
+            return Some(Box::pin(std::future::ready(StateOutcome::Failed(failure))));
+        }
+    };
+    Some(Box::pin(async move {
+        match machine.advance(cx).await {
+            Advance::Next(next) => match next.input_json() {
+                Ok(input) => StateOutcome::Next {
+                    state: cx.state_name(next.state()).to_owned(),
+                    input,
+                },
+                Err(error) => StateOutcome::Failed(ExecutionFailure::predefined(
+                    Some(cx.state_name(next.state())),
+                    States::Runtime,
+                    format!("the next state's input does not serialize: {error}"),
+                )),
+            },
+            Advance::Succeeded(output) => match serde_json::to_value(&output) {
+                Ok(output) => StateOutcome::End { output },
+                Err(error) => StateOutcome::Failed(ExecutionFailure::predefined(
+                    Some(cx.state_name(state)),
+                    States::Runtime,
+                    format!("the output does not serialize: {error}"),
+                )),
+            },
+            Advance::Failed(failure) => StateOutcome::Failed(failure),
+        }
+    }))
 }
 
 /// Runs machine `M` from its input to its end in the lane `cx`.

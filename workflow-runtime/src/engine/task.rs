@@ -81,7 +81,7 @@ pub async fn run_task_with_policies<S: Step>(
     ) {
         return TaskOutcome::Failed(failure);
     }
-    let mut counts = RetryCounts::default();
+    let mut counts = RetryCounts::starting_at(cx.shared.retries_done);
     let mut attempt_number = 1;
     loop {
         let failed = match attempt::<S>(cx, state, task, copy(&input), attempt_number).await {

@@ -230,6 +230,18 @@ impl Runtime {
             .map(|registered| registered.definition)
     }
 
+    /// A fresh in-memory execution of `W` that has not started, for testing one state.
+    pub(crate) fn test_shared<W: Workflow>(&self) -> Result<Shared, RuntimeError> {
+        self.registered::<W>()?;
+        Ok(Shared::new(
+            ExecutionId::random(),
+            W::definition(),
+            Arc::clone(&self.inner.resources),
+            Arc::clone(&self.inner.clock),
+            self.inner.limits,
+        ))
+    }
+
     fn registered<W: Workflow>(&self) -> Result<(), RuntimeError> {
         if self.inner.workflows.contains_key(&TypeId::of::<W>()) {
             Ok(())

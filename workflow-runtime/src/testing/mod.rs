@@ -54,11 +54,15 @@
 
 mod expect;
 pub(crate) mod mock;
+mod state;
 
 use std::sync::Arc;
 
 pub use expect::Expect;
 pub use mock::{Mock, Script, StepMock};
+pub use state::{StateResult, StateTest};
+
+pub use crate::engine::StateOutcome;
 
 use crate::clock::VirtualClock;
 use crate::execution::{Execution, ExecutionFailure};
@@ -101,6 +105,19 @@ impl Harness {
                 Err(error) => panic!("{caller}: cannot run `{}`: {error}", W::name()),
             }
         }
+    }
+
+    /// A test of state `state` of `W` on its own, like Step Functions' TestState.
+    ///
+    /// ```
+    /// # use workflow::testing::{Harness, StateOutcome};
+    /// # async fn check<W: workflow::Workflow>(harness: &Harness) {
+    /// let charge = harness.state::<W>("Charge").retried(3).run(serde_json::json!({"cents": 500})).await;
+    /// assert_eq!(charge.next_state(), Some("PaymentFailed"));
+    /// # }
+    /// ```
+    pub fn state<W: Workflow>(&self, state: &str) -> StateTest<'_, W> {
+        StateTest::new(self, state)
     }
 
     /// The runtime, for everything else (durable starts, stores, recovery).

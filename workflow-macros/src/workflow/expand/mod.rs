@@ -103,6 +103,14 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
     let machines = (0..x.model.scopes.len()).map(|scope| machine_code(x, scope));
     let definition = definition::definition(x.model);
     let as_step = as_step(ast);
+    let test_arms = (0..x.model.scopes.len()).filter_map(|scope| {
+        let states: Vec<usize> = x.variant_states(scope).collect();
+        if states.is_empty() {
+            return None;
+        }
+        let machine = x.machine(scope);
+        Some(quote!(#(#states)|* => #p::test_state_in::<#machine>(state, input, cx),))
+    });
     let requirements = task_states(x.model).map(|(index, step)| {
         let state_name = x.model.state(index).name.to_string();
         quote!(#p::task_requirements::<#step>(#state_name, out);)
@@ -131,6 +139,20 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
                 fn requirements(out: &mut ::std::vec::Vec<#p::StateRequirement>) {
                     let _ = &out;
                     #(#requirements)*
+                }
+
+                fn test_state<'c>(
+                    state: #p::StateId,
+                    input: #p::JsonValue,
+                    cx: &'c #p::ExecutionContext<'_>,
+                ) -> ::core::option::Option<#p::StateFuture<'c>> {
+                    match state.0 {
+                        #(#test_arms)*
+                        _ => {
+                            let _ = (input, cx);
+                            ::core::option::Option::None
+                        }
+                    }
                 }
             }
         };
@@ -166,6 +188,14 @@ fn machine_code(x: &Expansion<'_, '_>, scope: usize) -> TokenStream {
         let variant = &x.model.state(index).name;
         quote!(Self::#variant(_) => #p::StateId(#index),)
     });
+    let enter_arms = x.variant_states(scope).map(|index| {
+        let variant = &x.model.state(index).name;
+        quote!(#index => ::core::option::Option::Some(#p::json_from_value(input).map(Self::#variant)),)
+    });
+    let json_arms = x.variant_states(scope).map(|index| {
+        let variant = &x.model.state(index).name;
+        quote!(Self::#variant(ref input) => #p::json_to_value(input),)
+    });
     quote! {
         #[allow(non_camel_case_types)]
         #[doc(hidden)]
@@ -197,6 +227,25 @@ fn machine_code(x: &Expansion<'_, '_>, scope: usize) -> TokenStream {
             fn state(&self) -> #p::StateId {
                 match *self {
                     #(#state_arms)*
+                }
+            }
+
+            fn enter(
+                state: #p::StateId,
+                input: #p::JsonValue,
+            ) -> ::core::option::Option<::core::result::Result<Self, #p::JsonError>> {
+                match state.0 {
+                    #(#enter_arms)*
+                    _ => {
+                        let _ = input;
+                        ::core::option::Option::None
+                    }
+                }
+            }
+
+            fn input_json(&self) -> ::core::result::Result<#p::JsonValue, #p::JsonError> {
+                match *self {
+                    #(#json_arms)*
                 }
             }
         }
