@@ -269,16 +269,11 @@ fn job() -> Job {
     }
 }
 
-/// The workflow's definition: drawn by `--diagram` and by the golden-file tests.
-pub(crate) fn definition() -> &'static workflow::Definition {
-    SalesEtl::definition()
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
     if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(definition(), format));
+        print!("{}", render::render(SalesEtl::definition(), format));
         return Ok(());
     }
     let directory = std::env::temp_dir().join("workflow-etl");
@@ -298,4 +293,96 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("\n{}", execution.history().table());
     Ok(())
+}
+
+#[cfg(test)]
+#[path = "../tests/support/golden.rs"]
+mod golden;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use workflow::testing::{Harness, Mock, Script};
+
+    fn loaded() -> Loaded {
+        Loaded {
+            path: PathBuf::from("report.json"),
+            regions: 3,
+            outliers: 1,
+        }
+    }
+
+    #[workflow::test]
+    async fn the_day_is_loaded_with_the_unreadable_file_left_out() {
+        // Only the write is mocked: parsing, merging and the analyses are the real steps.
+        let report =
+            Mock::<write_report>::returning(|(totals, _, quality): (Totals, Outliers, Quality)| {
+                assert_eq!(quality.dropped_files.len(), 1);
+                assert!(quality.dropped_files[0].starts_with("east.csv"));
+                Ok(Loaded {
+                    path: PathBuf::from("report.json"),
+                    regions: totals.0.len(),
+                    outliers: 0,
+                })
+            });
+        let harness = Harness::builder()
+            .mock(report.clone())
+            .register::<SalesEtl>()
+            .build()
+            .expect("builds");
+
+        let run = harness.run::<SalesEtl>(job()).await;
+
+        run.expect()
+            .succeeded()
+            .path(["Extract", "Merge", "Analyse", "Load"])
+            .path_in("Extract[0]", ["Parse", "Normalise"])
+            .path_in("Extract[2]", ["Parse"])
+            .path_in("Analyse/1", ["Outliers"])
+            .attempts("Parse", 4);
+        assert_eq!(run.output().map(|loaded| loaded.regions), Some(3));
+        assert_eq!(report.calls(), 1);
+    }
+
+    #[workflow::test]
+    async fn a_failed_write_is_retried_once() {
+        let harness = Harness::builder()
+            .mock(
+                Script::<write_report>::new()
+                    .err(LoadError::Write("disk full".to_owned()))
+                    .ok(loaded()),
+            )
+            .register::<SalesEtl>()
+            .build()
+            .expect("builds");
+
+        let run = harness.run::<SalesEtl>(job()).await;
+
+        run.expect().succeeded().attempts("Load", 2);
+        // The retry waits its 100 ms interval, on virtual time.
+        assert_eq!(run.elapsed(), std::time::Duration::from_millis(100));
+    }
+
+    #[workflow::test]
+    async fn two_unreadable_files_are_more_than_the_map_tolerates() {
+        let harness = Harness::builder()
+            .mock(Script::<write_report>::new())
+            .register::<SalesEtl>()
+            .build()
+            .expect("builds");
+        let mut job = job();
+        job.files[0].csv = "nonsense".to_owned();
+
+        let run = harness.run::<SalesEtl>(job).await;
+
+        run.expect()
+            .failed_with("States.ExceedToleratedFailureThreshold")
+            .path(["Extract"])
+            .not_entered("Load");
+    }
+
+    #[test]
+    fn the_diagrams_are_as_reviewed() {
+        golden::check_all_formats(SalesEtl::definition());
+    }
 }

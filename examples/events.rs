@@ -94,16 +94,11 @@ fn event(id: u64) -> RawEvent {
     }
 }
 
-/// The workflow's definition: drawn by `--diagram` and by the golden-file tests.
-pub(crate) fn definition() -> &'static workflow::Definition {
-    ScoreEvent::definition()
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
     if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(definition(), format));
+        print!("{}", render::render(ScoreEvent::definition(), format));
         return Ok(());
     }
     let dir = std::env::temp_dir().join("workflow-events");
@@ -168,4 +163,62 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = std::fs::remove_file(format!("{}{suffix}", intake.display()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[path = "../tests/support/golden.rs"]
+mod golden;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use workflow::testing::Harness;
+
+    fn harness() -> Harness {
+        Harness::builder()
+            .register::<ScoreEvent>()
+            .build()
+            .expect("builds")
+    }
+
+    #[workflow::test]
+    async fn purchases_are_scored_by_amount() {
+        let run = harness().run::<ScoreEvent>(event(10)).await;
+        run.expect()
+            .succeeded()
+            .path(["Parse", "Route", "Purchase"]);
+        assert_eq!(
+            run.output().map(|scored| scored.score),
+            Some(10),
+            "1,010 cents score 10"
+        );
+    }
+
+    #[workflow::test]
+    async fn other_events_score_one() {
+        let run = harness().run::<ScoreEvent>(event(1)).await;
+        run.expect().succeeded().path(["Parse", "Route", "Other"]);
+        assert_eq!(run.output().map(|scored| scored.score), Some(1));
+    }
+
+    #[workflow::test]
+    async fn an_event_without_a_kind_fails() {
+        let run = harness().run::<ScoreEvent>(event(999)).await;
+        run.expect()
+            .failed_with("EventError.Untyped")
+            .path(["Parse"]);
+    }
+
+    #[workflow::test]
+    async fn the_choice_alone_routes_a_purchase() {
+        let route = harness().state::<ScoreEvent>("Route").run(event(20)).await;
+        assert_eq!(route.next_state(), Some("Purchase"));
+        let click = harness().state::<ScoreEvent>("Route").run(event(3)).await;
+        assert_eq!(click.next_state(), Some("Other"));
+    }
+
+    #[test]
+    fn the_diagrams_are_as_reviewed() {
+        golden::check_all_formats(ScoreEvent::definition());
+    }
 }

@@ -258,16 +258,11 @@ fn order(id: &str, email: &str, card: &str, lines: &[(&str, u32, u64)]) -> Order
     }
 }
 
-/// The workflow's definition: drawn by `--diagram` and by the golden-file tests.
-pub(crate) fn definition() -> &'static workflow::Definition {
-    OrderWorkflow::definition()
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
     if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(definition(), format));
+        print!("{}", render::render(OrderWorkflow::definition(), format));
         return Ok(());
     }
     // Standard executions live in one SQLite file: no server, nothing to set up.
@@ -340,4 +335,140 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("\n{}", History::from(events).table());
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[path = "../tests/support/golden.rs"]
+mod golden;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use workflow::testing::{Harness, Script};
+
+    fn order_of(card: &str) -> Order {
+        order("T-1", "ada@example.com", card, &[("book", 2, 1_250)])
+    }
+
+    fn receipt(transaction: &str) -> Receipt {
+        Receipt {
+            order_id: "T-1".to_owned(),
+            email: "ada@example.com".to_owned(),
+            charged_cents: 2_500,
+            transaction: transaction.to_owned(),
+        }
+    }
+
+    /// A harness whose gateway is `charge`, with a real mailer.
+    fn harness(charge: Script<super::charge>) -> Harness {
+        Harness::builder()
+            .resource(Mailer::default())
+            .mock(charge)
+            .register::<OrderWorkflow>()
+            .build()
+            .expect("builds")
+    }
+
+    #[workflow::test]
+    async fn a_flaky_gateway_is_retried_until_it_answers() {
+        let charge = Script::new()
+            .err(PaymentError::GatewayTimeout)
+            .err(PaymentError::GatewayTimeout)
+            .ok(receipt("txn-1"));
+        let run = harness(charge.clone())
+            .run::<OrderWorkflow>(order_of("4242"))
+            .await;
+
+        run.expect()
+            .succeeded()
+            .path(["Validate", "Charge", "Notify"])
+            .attempts("Charge", 3)
+            .not_entered("PaymentFailed");
+        assert!(run.output().is_some_and(|c| c.message.contains("txn-1")));
+        // Two jittered delays: at most 200 ms, then 400 ms.
+        assert!(run.elapsed() <= std::time::Duration::from_millis(600));
+        assert_eq!(charge.calls(), 3);
+    }
+
+    #[workflow::test]
+    async fn a_gateway_down_for_good_fails_the_order() {
+        let charge = Script::new()
+            .err(PaymentError::GatewayTimeout)
+            .err(PaymentError::GatewayTimeout)
+            .err(PaymentError::GatewayTimeout)
+            .err(PaymentError::GatewayTimeout);
+        let run = harness(charge).run::<OrderWorkflow>(order_of("4242")).await;
+
+        // Three retries, then the timeout is not caught: only declines are.
+        run.expect()
+            .failed_with("PaymentError.GatewayTimeout")
+            .attempts("Charge", 4)
+            .path(["Validate", "Charge"]);
+    }
+
+    #[workflow::test]
+    async fn a_declined_card_is_caught_and_the_customer_told() {
+        let run = harness(Script::new().err(PaymentError::Declined))
+            .run::<OrderWorkflow>(order_of("4000 0000"))
+            .await;
+
+        run.expect()
+            .failed_with("PaymentDeclined")
+            .path(["Validate", "Charge", "PaymentFailed", "Declined"])
+            .attempts("Charge", 1)
+            .caught("Charge", "PaymentError.Declined", "PaymentFailed");
+    }
+
+    #[workflow::test]
+    async fn an_invalid_order_is_rejected_before_any_charge() {
+        let charge = Script::new();
+        let mut invalid = order_of("4242");
+        invalid.email = "not-an-address".to_owned();
+        let run = harness(charge.clone()).run::<OrderWorkflow>(invalid).await;
+
+        run.expect()
+            .failed_with("OrderRejected")
+            .path(["Validate", "Rejected"])
+            .caught("Validate", "ValidationError.InvalidEmail", "Rejected");
+        assert_eq!(charge.calls(), 0);
+    }
+
+    #[workflow::test]
+    async fn the_charge_state_alone_after_its_retries_are_used_up() {
+        let harness = harness(Script::new().err(PaymentError::GatewayTimeout));
+        let valid = ValidOrder {
+            order: order_of("4242"),
+            total_cents: 2_500,
+        };
+
+        let charge = harness
+            .state::<OrderWorkflow>("Charge")
+            .retried(3)
+            .run(valid)
+            .await;
+
+        assert_eq!(
+            charge.failure().map(|failure| failure.error()),
+            Some("PaymentError.GatewayTimeout")
+        );
+        charge.expect().attempts("Charge", 1);
+    }
+
+    #[workflow::test]
+    async fn the_real_gateway_times_out_twice_then_charges() {
+        // No mock: the stand-in gateway of this example, on virtual time.
+        let harness = Harness::builder()
+            .resource(PaymentGateway::default())
+            .resource(Mailer::default())
+            .register::<OrderWorkflow>()
+            .build()
+            .expect("builds");
+        let run = harness.run::<OrderWorkflow>(order_of("4242")).await;
+        run.expect().succeeded().attempts("Charge", 3);
+    }
+
+    #[test]
+    fn the_diagrams_are_as_reviewed() {
+        golden::check_all_formats(OrderWorkflow::definition());
+    }
 }

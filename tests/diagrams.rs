@@ -1,30 +1,22 @@
-//! The renderings of every example workflow, and of a workflow using every state kind, against
-//! reviewed golden files in `tests/golden/`. After a deliberate change to a renderer, rewrite
-//! them with `UPDATE_GOLDEN=1 cargo test --test diagrams`, then look at each changed file (the
-//! SVGs as images) before committing.
+//! The renderings of a workflow using every state kind, and of executions of it, against
+//! reviewed golden files in `tests/golden/` (each example checks its own workflow's). After a
+//! deliberate change to a renderer, rewrite them with `UPDATE_GOLDEN=1 cargo test`, then look
+//! at each changed file (the SVGs as images) before committing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
-use workflow::render::{self, Format, Status};
-use workflow::{Definition, VirtualClock};
+use workflow::render::{self, Status};
+use workflow::VirtualClock;
 
-#[allow(dead_code)]
-#[path = "../examples/order.rs"]
-mod order;
-
-#[allow(dead_code)]
-#[path = "../examples/etl.rs"]
-mod etl;
-
-#[allow(dead_code)]
-#[path = "../examples/events.rs"]
-mod events;
+mod support {
+    pub(crate) mod golden;
+}
+use support::golden::{check, check_all_formats};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Parcel {
@@ -133,53 +125,6 @@ workflow! {
         Done: succeed;
         Lost: fail "ParcelLost", cause "The warehouse does not know the parcel";
     }
-}
-
-fn golden(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name)
-}
-
-/// Compares `actual` with the golden file `name`, or rewrites it under `UPDATE_GOLDEN=1`.
-fn check(name: &str, actual: &str) {
-    let path = golden(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!(
-            "cannot read {}: {error} (UPDATE_GOLDEN=1 writes it)",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{name} differs from its golden file; if the change is intended, run UPDATE_GOLDEN=1 cargo test --test diagrams and review the files"
-    );
-}
-
-fn check_all_formats(definition: &Definition) {
-    for format in Format::ALL {
-        let name = format!("{}.{}", definition.name, format.extension());
-        check(&name, &render::render(definition, format));
-    }
-}
-
-#[test]
-fn the_order_example_renders_as_reviewed() {
-    check_all_formats(order::definition());
-}
-
-#[test]
-fn the_etl_example_renders_as_reviewed() {
-    check_all_formats(etl::definition());
-}
-
-#[test]
-fn the_events_example_renders_as_reviewed() {
-    check_all_formats(events::definition());
 }
 
 #[test]
