@@ -26,10 +26,12 @@ pub use execution::{ChildExecution, Execution, ExecutionFailure, ExecutionId, Ex
 pub use history::{Event, EventType, History};
 pub use logging::{LogLevel, Logging};
 pub use runtime::{
-    Backpressure, BuildError, ExecutionHandle, Problem, Runtime, RuntimeBuilder, RuntimeError,
+    Backpressure, BuildError, CallbackError, ExecutionHandle, Problem, Runtime, RuntimeBuilder,
+    RuntimeError,
 };
 pub use step::{
-    Caught, ChildFailure, Payload, Res, States, Step, StepContext, StepError, StepInfo,
+    Callback, Caught, ChildFailure, Payload, Res, States, Step, StepContext, StepError, StepInfo,
+    TaskToken,
 };
 pub use workflow::Workflow;
 pub use workflow_core::{definition, render, retry, Definition, Mode};
@@ -37,6 +39,7 @@ pub use workflow_core::{definition, render, retry, Definition, Mode};
 /// The names most workflows need: `use workflow::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Caught, Execution, ExecutionFailure, Res, Runtime, States, StepContext, StepError, Workflow,
+        Callback, Caught, Execution, ExecutionFailure, Res, Runtime, States, StepContext, StepError,
+        TaskToken, Workflow,
     };
 }

@@ -15,7 +15,7 @@ pub use crate::engine::{
     ChildRun, ExecutionContext, Machine, Settled, StateFuture, TaskOutcome,
 };
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
-pub use crate::step::{Caught, ChildFailure};
+pub use crate::step::{Callback, Caught, ChildFailure, Payload};
 pub use crate::workflow::{StateRequirement, Workflow};
 pub use serde_json::{
     from_value as json_from_value, to_value as json_to_value, Error as JsonError,
@@ -237,4 +237,11 @@ pub fn paused_runtime<T: TestingEnabled>() -> tokio::runtime::Runtime {
     #[cfg(feature = "testing")]
     builder.start_paused(true);
     builder.build().expect("a test needs a tokio runtime")
+}
+
+/// Whether `output` reads as `T` (a callback step's output type).
+pub fn check_output<T: Payload>(output: &JsonValue) -> Result<(), String> {
+    T::deserialize(output)
+        .map(|_| ())
+        .map_err(|error| format!("it does not read as `{}`: {error}", type_name::<T>()))
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::engine::callback::CallbackHub;
 use crate::testing::mock::Mocks;
 
 /// A type map from a resource's type to one shared value of it.
@@ -14,6 +15,8 @@ pub(crate) struct Resources {
     values: HashMap<TypeId, (Box<dyn Any + Send + Sync>, &'static str)>,
     /// Steps replaced in tests; `None` (one check per task attempt) everywhere else.
     pub(crate) mocks: Option<Arc<Mocks>>,
+    /// Where callback tasks keep their callbacks (the runtime's store).
+    pub(crate) callbacks: Option<Arc<CallbackHub>>,
 }
 
 impl Resources {

@@ -28,6 +28,14 @@ pub trait Workflow: Send + Sync + 'static {
     #[doc(hidden)]
     fn requirements(out: &mut Vec<StateRequirement>);
 
+    /// Whether `output` reads as the output of task state `state`'s step: `None` for a state
+    /// that is not a task (used to check what a callback is completed with).
+    #[doc(hidden)]
+    fn check_task_output(state: StateId, output: &serde_json::Value) -> Option<Result<(), String>> {
+        let _ = (state, output);
+        None
+    }
+
     /// Runs state `state` once on `input` (see [`testing`](crate::testing)): `None` for a
     /// state that holds no input (Succeed and Fail states).
     #[doc(hidden)]

@@ -17,6 +17,17 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
         .map_or_else(|| ident.to_string(), syn::LitStr::value);
     let payload = &signature.payload;
     let output = &signature.output;
+    let callback = signature.callback.is_some();
+    let (returned, into_output) = match &signature.callback {
+        Some(written) => (
+            written.to_token_stream(),
+            quote!(::core::result::Result::Err(returned)),
+        ),
+        None => (
+            output.to_token_stream(),
+            quote!(::core::result::Result::Ok(returned)),
+        ),
+    };
     let error = signature.error.as_ref().map_or_else(
         || quote!(::workflow::__private::Infallible),
         ToTokens::to_token_stream,
@@ -81,6 +92,9 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
             type Input = #payload;
             type Output = #output;
             type Error = #error;
+            type Returned = #returned;
+
+            const CALLBACK: bool = #callback;
 
             const INFO: ::workflow::__private::StepInfo = ::workflow::__private::StepInfo::__new(
                 #name,
@@ -95,13 +109,22 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
                 #(#requirements)*
             }
 
+            fn into_output(
+                returned: <Self as ::workflow::__private::Step>::Returned,
+            ) -> ::core::result::Result<
+                <Self as ::workflow::__private::Step>::Output,
+                ::workflow::__private::Callback<<Self as ::workflow::__private::Step>::Output>,
+            > {
+                #into_output
+            }
+
             fn call(
                 #input: <Self as ::workflow::__private::Step>::Input,
                 #env: &::workflow::__private::StepEnv<'_>,
             ) -> ::core::result::Result<
                 impl ::core::future::Future<
                     Output = ::core::result::Result<
-                        <Self as ::workflow::__private::Step>::Output,
+                        <Self as ::workflow::__private::Step>::Returned,
                         <Self as ::workflow::__private::Step>::Error,
                     >,
                 > + ::core::marker::Send + 'static,

@@ -99,6 +99,9 @@ pub(super) struct Signature {
     pub(super) output: Type,
     /// The error type, if the function returns `Result<O, E>`.
     pub(super) error: Option<Type>,
+    /// For a callback step (returning `Callback<T>` or `Result<Callback<T>, E>`), the type
+    /// written as the success type; `output` is then `T`.
+    pub(super) callback: Option<Type>,
 }
 
 pub(super) fn signature(func: &ItemFn) -> syn::Result<Signature> {
@@ -147,11 +150,29 @@ pub(super) fn signature(func: &ItemFn) -> syn::Result<Signature> {
         );
     }
     let (output, error) = output_types(&sig.output, &mut errors);
+    let (output, callback) = match callback_output(&output) {
+        Some(inner) => (inner, Some(output)),
+        None => (output, None),
+    };
+    let extra: Vec<Type> = arg_types.collect();
+    let token = extra.iter().find(|ty| last_ident_is(ty, "TaskToken"));
+    match (&callback, token) {
+        (None, Some(token)) => errors.at_tokens(
+            token,
+            "only a callback step takes a `TaskToken`: return `Callback<Output>` (or `Result<Callback<Output>, Error>`) to make the state wait for the token",
+        ),
+        (Some(callback), None) => errors.at_tokens(
+            callback,
+            "a callback step takes a `TaskToken` argument, to hand out to whoever will complete it",
+        ),
+        _ => {}
+    }
     let signature = payload.map(|payload| Signature {
         payload,
-        extra: arg_types.collect(),
+        extra,
         output,
         error,
+        callback,
     });
     match (errors.finish(()), signature) {
         (Ok(()), Some(signature)) => Ok(signature),
@@ -161,6 +182,27 @@ pub(super) fn signature(func: &ItemFn) -> syn::Result<Signature> {
             "a step needs a payload argument",
         )),
     }
+}
+
+/// `T` of `Callback<T>`.
+fn callback_output(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Callback" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) if args.args.len() == 1 => Some(inner.clone()),
+        _ => None,
+    }
+}
+
+/// Whether `ty` is a path whose last segment is `name`.
+fn last_ident_is(ty: &Type, name: &str) -> bool {
+    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == name))
 }
 
 fn check_argument_type(ty: &Type, is_payload: bool, errors: &mut Errors) {

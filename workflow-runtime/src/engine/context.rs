@@ -18,7 +18,7 @@ use crate::engine::recorder::{Recorded, Recorder};
 use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType, History};
 use crate::resources::Resources;
-use crate::step::{Heartbeat, States, StepEnv};
+use crate::step::{Heartbeat, States, StepEnv, TaskToken};
 use workflow_core::definition::{Definition, StateId};
 
 /// Limits on one execution's data, as in Step Functions.
@@ -162,6 +162,11 @@ impl<'s> ExecutionContext<'s> {
     }
 
     /// The next stored event of this lane that replay has not reached (when resuming).
+    /// The id of the last event recorded (or replayed) in this lane.
+    pub(crate) fn last_event_id(&self) -> u64 {
+        self.last_event.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn replay_next(&self) -> Option<Event> {
         self.shared.recorder.peek(self.branch.as_deref())
     }
@@ -186,8 +191,10 @@ impl<'s> ExecutionContext<'s> {
         step: &'static str,
         attempt: u32,
         heartbeat: Option<&'a Arc<Heartbeat>>,
+        token: Option<&'a TaskToken>,
     ) -> StepEnv<'a> {
         StepEnv {
+            token,
             shared: self.shared,
             state: self.state_name(state),
             step,

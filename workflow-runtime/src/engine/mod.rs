@@ -5,6 +5,7 @@
 //! functions of this module (which record history and apply policies) and returns the next
 //! variant. [`drive`] is the loop over any such machine.
 
+pub(crate) mod callback;
 mod child;
 mod composite;
 mod context;

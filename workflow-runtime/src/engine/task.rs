@@ -11,14 +11,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::Either;
+use futures_util::FutureExt;
 
 use crate::engine::counts::RetryCounts;
 use crate::execution::ExecutionFailure;
 use crate::history::{Event, EventType};
-use crate::step::{Caught, Heartbeat, States, Step};
+use crate::step::{Caught, Heartbeat, States, Step, TaskToken};
 use crate::testing::mock::Response;
 use workflow_core::definition::{StateId, StateKind, TaskState};
 
+use super::callback;
 use super::recorder::Recorded;
 use super::ExecutionContext;
 
@@ -184,7 +186,9 @@ struct FailedAttempt {
 }
 
 /// One attempt: TaskScheduled, TaskStarted, then the step under its timeout and heartbeat (or,
-/// when replaying, the stored outcome).
+/// when replaying, the stored outcome). A callback step's attempt has a token of its own; its
+/// callback is stored before the step can hand the token out, and after the step returns, the
+/// attempt waits for the token under the same timers.
 async fn attempt<S: Step>(
     cx: &ExecutionContext<'_>,
     state: StateId,
@@ -196,12 +200,20 @@ async fn attempt<S: Step>(
     cx.record(EventType::TaskScheduled, Some(state), |event| {
         event.attempt = Some(attempt)
     });
+    let scheduled = cx.last_event_id();
     let heartbeat = task
         .heartbeat
         .map(|_| Arc::new(Heartbeat::new(Arc::clone(cx.clock()))));
     let refuse = |reason: String| FailedAttempt {
         failure: ExecutionFailure::predefined(Some(state_name), States::Runtime, reason),
         timed_out: false,
+    };
+    let token = if S::CALLBACK {
+        Some(TaskToken::generate().map_err(|error| {
+            refuse(format!("the operating system gave no randomness for a task token: {error}"))
+        })?)
+    } else {
+        None
     };
     // A test may have replaced the step.
     let mock = cx
@@ -210,67 +222,172 @@ async fn attempt<S: Step>(
         .mocks
         .as_ref()
         .and_then(|mocks| mocks.get::<S>(state_name));
-    let env = cx.step_env(state, S::INFO.name(), attempt, heartbeat.as_ref());
-    let call = |input| S::call(input, &env).map_err(|missing| refuse(missing.to_string()));
-    let running = match mock {
-        None => Either::Left(call(input)?),
+    let env = cx.step_env(state, S::INFO.name(), attempt, heartbeat.as_ref(), token.as_ref());
+    let call = |input| {
+        S::call(input, &env)
+            .map(|running| running.map(|result| result.map(S::into_output)))
+            .map_err(|missing| refuse(missing.to_string()))
+    };
+    // The real step, or a mock's answer (a mocked callback step answers with its output).
+    let (running, real) = match mock {
+        None => (Either::Left(call(input)?), true),
         Some(mock) => match mock.respond(input) {
-            Response::Run(mocked) => Either::Right(mocked),
-            Response::Real(input) => Either::Left(call(input)?),
+            Response::Run(mocked) => (
+                Either::Right(mocked.map(|result| result.map(Ok))),
+                false,
+            ),
+            Response::Real(input) => (Either::Left(call(input)?), true),
             Response::Refuse(reason) => return Err(refuse(reason)),
         },
     };
     let started = cx.record(EventType::TaskStarted, Some(state), |event| {
         event.attempt = Some(attempt)
     });
-    if started.replayed.is_some() {
-        return replayed_outcome::<S>(cx, state_name, attempt);
-    }
-    cx.flush().await.map_err(|failure| FailedAttempt {
+    let started_at = started.timestamp.unwrap_or_else(|| cx.clock().now());
+    let failed = |failure| FailedAttempt {
         failure,
         timed_out: false,
-    })?;
-    let result = match (task.timeout, task.heartbeat.zip(heartbeat)) {
+    };
+    if started.replayed.is_some() {
+        // A callback the attempt was waiting for when the execution stopped: wait again.
+        let resumed = match S::CALLBACK {
+            true => callback::resumable(cx, state, scheduled).await.map_err(failed)?,
+            false => None,
+        };
+        let waiting = resumed.filter(|_| replay_awaits_callback(cx));
+        return match waiting {
+            Some(callback) => {
+                let hash = callback.token_hash;
+                let wait = callback::wait::<S>(cx, state, &hash, heartbeat.as_ref());
+                let timers = Timers::new(task, heartbeat.as_ref(), started_at);
+                timed::<S, _>(cx, state, timers, wait, Some(&hash)).await
+            }
+            None => replayed_outcome::<S>(cx, state_name, attempt),
+        };
+    }
+    cx.flush().await.map_err(failed)?;
+    // The callback exists, durably, before the step can hand out its token.
+    let token_hash = match (&token, real) {
+        (Some(token), true) => {
+            callback::create(cx, state, scheduled, token)
+                .await
+                .map_err(failed)?;
+            Some(token.hash())
+        }
+        _ => None,
+    };
+    let body = async {
+        match running.await {
+            Ok(Ok(output)) => Ok(output),
+            Ok(Err(_callback)) => match &token_hash {
+                Some(hash) => callback::wait::<S>(cx, state, hash, heartbeat.as_ref()).await,
+                None => Err(ExecutionFailure::predefined(
+                    Some(state_name),
+                    States::Runtime,
+                    "the step returned a callback without a token to wait for",
+                )),
+            },
+            Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
+        }
+    };
+    let timers = Timers::new(task, heartbeat.as_ref(), started_at);
+    let outcome = timed::<S, _>(cx, state, timers, body, token_hash.as_deref()).await;
+    if let (Some(hash), Err(_)) = (&token_hash, &outcome) {
+        // The attempt ended without its callback: the token stops working.
+        callback::expire(cx, hash).await;
+    }
+    outcome
+}
+
+/// Whether a replayed attempt stopped while waiting for its callback: nothing after its
+/// TaskStarted but (perhaps) TaskSubmitted.
+fn replay_awaits_callback(cx: &ExecutionContext<'_>) -> bool {
+    matches!(
+        cx.replay_next().map(|event| event.kind),
+        None | Some(EventType::TaskSubmitted)
+    )
+}
+
+/// The timers of an attempt: its timeout, counted from when it started, and its heartbeat.
+struct Timers<'a> {
+    timeout: Option<Duration>,
+    heartbeat: Option<(Duration, &'a Arc<Heartbeat>)>,
+    started_at: SystemTime,
+}
+
+impl<'a> Timers<'a> {
+    fn new(task: &TaskState, heartbeat: Option<&'a Arc<Heartbeat>>, started_at: SystemTime) -> Self {
+        Timers {
+            timeout: task.timeout,
+            heartbeat: task.heartbeat.zip(heartbeat),
+            started_at,
+        }
+    }
+}
+
+/// Runs `body` under the attempt's timers. When a timer ends a callback attempt, the callback
+/// is expired, unless it was completed in the meantime: then that completion stands.
+async fn timed<S: Step, F>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    timers: Timers<'_>,
+    body: F,
+    callback: Option<&str>,
+) -> Result<S::Output, FailedAttempt>
+where
+    F: std::future::Future<Output = Result<S::Output, ExecutionFailure>>,
+{
+    let state_name = cx.state_name(state);
+    let result = match (timers.timeout, timers.heartbeat) {
         // The common case: no timer at all.
-        (None, None) => running.await,
+        (None, None) => body.await,
         (timeout, heartbeat) => {
             let clock = Arc::clone(cx.clock());
+            // Counted from the attempt's start, also when a wait resumes after a restart.
+            let elapsed = clock
+                .now()
+                .duration_since(timers.started_at)
+                .unwrap_or_default();
             let deadline = async {
                 match timeout {
-                    Some(timeout) => clock.sleep(timeout).await,
+                    Some(timeout) => clock.sleep(timeout.saturating_sub(elapsed)).await,
                     None => std::future::pending().await,
                 }
             };
             let silence = async {
-                match &heartbeat {
-                    Some((interval, heartbeat)) => heartbeat.expired(*interval).await,
+                match heartbeat {
+                    Some((interval, heartbeat)) => heartbeat.expired(interval).await,
                     None => std::future::pending().await,
                 }
             };
             // Dropping the step's future on a timeout cancels it.
-            tokio::select! {
+            let (error, cause) = tokio::select! {
                 biased;
-                result = running => result,
-                () = deadline => {
-                    return Err(timed_out(state_name, States::Timeout, format!(
-                        "step `{}` did not finish within {}",
-                        S::INFO.name(),
-                        humantime::format_duration(timeout.unwrap_or_default())
-                    )));
-                }
-                () = silence => {
-                    let interval = task.heartbeat.unwrap_or(Duration::ZERO);
-                    return Err(timed_out(state_name, States::HeartbeatTimeout, format!(
-                        "step `{}` sent no heartbeat for {}",
-                        S::INFO.name(),
-                        humantime::format_duration(interval)
-                    )));
+                result = body => return result.map_err(|failure| FailedAttempt { failure, timed_out: false }),
+                () = deadline => (States::Timeout, format!(
+                    "step `{}` did not finish within {}",
+                    S::INFO.name(),
+                    humantime::format_duration(timeout.unwrap_or_default())
+                )),
+                () = silence => (States::HeartbeatTimeout, format!(
+                    "step `{}` sent no heartbeat for {}",
+                    S::INFO.name(),
+                    humantime::format_duration(heartbeat.map_or(Duration::ZERO, |(interval, _)| interval))
+                )),
+            };
+            if let Some(hash) = callback {
+                if let Some(completed) = callback::settle::<S>(cx, state, hash).await {
+                    return completed.map_err(|failure| FailedAttempt {
+                        failure,
+                        timed_out: false,
+                    });
                 }
             }
+            return Err(timed_out(state_name, error, cause));
         }
     };
-    result.map_err(|error| FailedAttempt {
-        failure: ExecutionFailure::from_step_error(state_name, error),
+    result.map_err(|failure| FailedAttempt {
+        failure,
         timed_out: false,
     })
 }

@@ -6,10 +6,12 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::callbacks::CheckOutput;
 use super::durable::{resume, Resume};
 use super::errors::{BuildError, Problem};
 use super::{Backpressure, ExpressLimit, Inner, Registered, Runtime};
 use crate::clock::{Clock, SystemClock};
+use crate::engine::callback::CallbackHub;
 use crate::engine::Limits;
 use crate::logging::{LogLevel, LogSink, Logging};
 use crate::resources::Resources;
@@ -33,10 +35,15 @@ pub struct RuntimeBuilder {
     backpressure: Backpressure,
     workflows: Vec<Registration>,
     mocks: Option<Mocks>,
+    callback_poll: Duration,
 }
 
 /// How many Express executions run at once by default.
 const DEFAULT_EXPRESS_LIMIT: usize = 10_000;
+
+/// How often a waiting callback task asks the store whether its token was completed (by
+/// another process: completions through this runtime wake it at once).
+const DEFAULT_CALLBACK_POLL: Duration = Duration::from_secs(1);
 
 /// How long ended executions are kept by default, as in Step Functions.
 const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
@@ -46,6 +53,7 @@ struct Registration {
     definition: &'static Definition,
     requirements: Vec<StateRequirement>,
     resume: Resume,
+    check_output: CheckOutput,
 }
 
 impl Default for RuntimeBuilder {
@@ -61,6 +69,7 @@ impl Default for RuntimeBuilder {
             backpressure: Backpressure::Wait,
             workflows: Vec::new(),
             mocks: None,
+            callback_poll: DEFAULT_CALLBACK_POLL,
         }
     }
 }
@@ -75,6 +84,7 @@ impl RuntimeBuilder {
             definition: W::definition(),
             requirements,
             resume: resume::<W>,
+            check_output: W::check_task_output,
         });
         self
     }
@@ -89,6 +99,13 @@ impl RuntimeBuilder {
     /// hand steps a fake.
     pub fn resource_arc<T: ?Sized + Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
         self.resources.insert(value);
+        self
+    }
+
+    /// How often a callback task waiting for its token asks the store whether another process
+    /// completed it (1 s by default). Completions sent through this runtime wake it at once.
+    pub fn callback_poll_interval(mut self, interval: Duration) -> Self {
+        self.callback_poll = interval.max(Duration::from_millis(1));
         self
     }
 
@@ -222,6 +239,7 @@ impl RuntimeBuilder {
                 Registered {
                     definition: registration.definition,
                     resume: registration.resume,
+                    check_output: registration.check_output,
                 },
             );
         }
@@ -242,6 +260,10 @@ impl RuntimeBuilder {
         }
         let mut resources = self.resources;
         resources.mocks = self.mocks.map(Arc::new);
+        resources.callbacks = Some(Arc::new(CallbackHub::new(
+            Arc::clone(&self.store),
+            self.callback_poll,
+        )));
         Ok(Runtime {
             inner: Arc::new(Inner {
                 resources: Arc::new(resources),

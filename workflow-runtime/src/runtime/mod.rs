@@ -1,6 +1,7 @@
 //! The runtime: registered workflows, shared resources, and running executions.
 
 mod builder;
+mod callbacks;
 mod durable;
 mod errors;
 
@@ -23,6 +24,7 @@ use workflow_core::definition::Definition;
 use workflow_core::Mode;
 
 pub use builder::RuntimeBuilder;
+pub use callbacks::CallbackError;
 pub use durable::ExecutionHandle;
 pub use errors::{BuildError, Problem, RuntimeError};
 
@@ -93,6 +95,8 @@ pub enum Backpressure {
 struct Registered {
     definition: &'static Definition,
     resume: durable::Resume,
+    /// [`Workflow::check_task_output`] of the workflow.
+    check_output: callbacks::CheckOutput,
 }
 
 /// A durable execution running in this process.

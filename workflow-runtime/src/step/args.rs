@@ -6,6 +6,7 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use super::callback::TaskToken;
 use crate::clock::Clock;
 use crate::engine::Shared;
 use crate::execution::ExecutionId;
@@ -18,6 +19,8 @@ pub struct StepEnv<'a> {
     pub(crate) step: &'static str,
     pub(crate) attempt: u32,
     pub(crate) heartbeat: Option<&'a Arc<Heartbeat>>,
+    /// The attempt's task token, for a callback step.
+    pub(crate) token: Option<&'a TaskToken>,
 }
 
 /// The heartbeat of one task attempt: when the step last reported that it is alive.
@@ -78,10 +81,25 @@ impl Requirement {
 
 /// A step argument could not be provided.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("step `{step}` needs the resource `{resource}`, which the runtime does not have; add it with `RuntimeBuilder::resource`")]
+#[error("{message}")]
 pub struct ArgumentError {
-    step: &'static str,
-    resource: &'static str,
+    message: String,
+}
+
+impl ArgumentError {
+    /// Step `step` needs a resource of type `resource` that the runtime lacks.
+    pub(crate) fn missing_resource(step: &str, resource: &str) -> Self {
+        ArgumentError {
+            message: format!(
+                "step `{step}` needs the resource `{resource}`, which the runtime does not have; add it with `RuntimeBuilder::resource`"
+            ),
+        }
+    }
+
+    /// Anything else that keeps an argument from being built.
+    pub(crate) fn new(message: String) -> Self {
+        ArgumentError { message }
+    }
 }
 
 /// A type a step can take after its payload: [`StepContext`] or [`Res<T>`].
@@ -233,9 +251,6 @@ impl<T: ?Sized + Send + Sync + 'static> StepArg for Res<T> {
             .resources
             .get::<T>()
             .map(Res)
-            .ok_or(ArgumentError {
-                step: env.step,
-                resource: type_name::<T>(),
-            })
+            .ok_or_else(|| ArgumentError::missing_resource(env.step, type_name::<T>()))
     }
 }

@@ -5,6 +5,7 @@
 //! like any other function; the step type is what `workflow!` wires into a state machine.
 
 mod args;
+mod callback;
 mod caught;
 mod error;
 
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 pub(crate) use args::Heartbeat;
 pub use args::{ArgumentError, Requirement, Res, StepArg, StepContext, StepEnv};
+pub use callback::{Callback, TaskToken};
 pub use caught::Caught;
 pub use error::{ChildFailure, States, StepError};
 
@@ -97,9 +99,19 @@ pub trait Step: Send + Sync + 'static {
     type Output: Payload;
     /// What the step returns on failure; [`std::convert::Infallible`] if it cannot fail.
     type Error: StepError;
+    /// What the function returns on success: the output, or for a callback step
+    /// [`Callback<Output>`](Callback).
+    type Returned: Send + 'static;
 
     /// Name, options and documentation of the step.
     const INFO: StepInfo;
+
+    /// Whether the step is a callback step: it hands out a [`TaskToken`] and its state waits
+    /// for the token's completion (Standard workflows only).
+    const CALLBACK: bool = false;
+
+    /// The output of a finished call, or the callback its state now waits for.
+    fn into_output(returned: Self::Returned) -> Result<Self::Output, Callback<Self::Output>>;
 
     /// Whether the step is a nested workflow (a child execution). Its error names are then
     /// those the child raises, known from its definition rather than from its error type.
@@ -124,7 +136,7 @@ pub trait Step: Send + Sync + 'static {
         input: Self::Input,
         env: &StepEnv<'_>,
     ) -> Result<
-        impl Future<Output = Result<Self::Output, Self::Error>> + Send + 'static,
+        impl Future<Output = Result<Self::Returned, Self::Error>> + Send + 'static,
         ArgumentError,
     >;
 }

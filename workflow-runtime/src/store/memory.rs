@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{
-    Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, NewExecution, Store, StoreError,
-    StoreFuture,
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Created, ExecutionEnd,
+    ExecutionFilter, ExecutionRecord, NewCallback, NewExecution, Store, StoreError, StoreFuture,
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
@@ -22,6 +22,8 @@ pub struct MemoryStore {
 struct Data {
     records: HashMap<ExecutionId, ExecutionRecord>,
     histories: HashMap<ExecutionId, Vec<Event>>,
+    /// Callbacks by token hash.
+    callbacks: HashMap<String, CallbackRecord>,
 }
 
 impl MemoryStore {
@@ -159,6 +161,9 @@ impl Store for MemoryStore {
                 data.records.remove(id);
                 data.histories.remove(id);
             }
+            data.callbacks.retain(|_, callback| {
+                callback.status == CallbackStatus::Pending || callback.created_at >= ended_before
+            });
             expired.len()
         })))
     }
@@ -178,6 +183,47 @@ impl Store for MemoryStore {
             });
             records.truncate(filter.limit.unwrap_or(usize::MAX));
             records
+        })))
+    }
+
+    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
+        ready(self.with(|data| {
+            if data.callbacks.contains_key(&callback.token_hash) {
+                return Err(StoreError::Database(
+                    "a callback with this token exists already".into(),
+                ));
+            }
+            data.callbacks
+                .insert(callback.token_hash.clone(), CallbackRecord::new(callback));
+            Ok(())
+        }))
+    }
+
+    fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate> {
+        ready(Ok(self.with(|data| match data.callbacks.get_mut(token_hash) {
+            Some(callback) => callback.apply(&change),
+            None => CallbackUpdate::Unknown,
+        })))
+    }
+
+    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
+        ready(Ok(self.with(|data| data.callbacks.get(token_hash).cloned())))
+    }
+
+    fn callback_of(
+        &self,
+        execution: &ExecutionId,
+        event_id: u64,
+    ) -> StoreFuture<Option<CallbackRecord>> {
+        ready(Ok(self.with(|data| {
+            data.callbacks
+                .values()
+                .find(|callback| &callback.execution == execution && callback.event_id == event_id)
+                .cloned()
         })))
     }
 }

@@ -8,6 +8,7 @@
 //!
 //! [`Runtime::start`]: crate::Runtime::start
 
+mod callback;
 mod memory;
 mod sqlite;
 
@@ -21,6 +22,9 @@ use serde_json::Value;
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
+pub use callback::{
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback,
+};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
@@ -59,9 +63,25 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Executions matching `filter`, newest first.
     fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>>;
 
-    /// Deletes executions that ended before `ended_before`, with their histories; how many.
-    /// Running executions are never deleted.
+    /// Deletes executions that ended before `ended_before`, with their histories, and
+    /// callbacks no longer pending created before it; how many executions. Running executions
+    /// and pending callbacks are never deleted.
     fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize>;
+
+    /// Creates a pending callback, durably (before its token is handed out).
+    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()>;
+
+    /// Applies `change` to the callback with this token hash if it is pending, durably and
+    /// atomically (of two concurrent changes, one applies first and the other sees its result).
+    fn change_callback(&self, token_hash: &str, change: CallbackChange)
+        -> StoreFuture<CallbackUpdate>;
+
+    /// The callback with this token hash.
+    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>>;
+
+    /// The callback of an execution's attempt, by its TaskScheduled event id.
+    fn callback_of(&self, execution: &ExecutionId, event_id: u64)
+        -> StoreFuture<Option<CallbackRecord>>;
 }
 
 /// A new execution, as [`Store::create`] receives it.

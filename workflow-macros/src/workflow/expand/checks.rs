@@ -94,15 +94,26 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
     let p = private();
     let mut checks = TokenStream::new();
     for (index, step) in task_states(model) {
-        let Some(task) = task_model(model, index) else {
-            continue;
-        };
         let decl = model.state(index);
         let state = decl.name.to_string();
         let step_text = decl
             .step()
             .map(|path| tidy(&path.to_token_stream().to_string()))
             .unwrap_or_default();
+        if model.mode == Mode::Express {
+            let message = format!(
+                "state `{state}`: `{step_text}` is a callback step (it returns `Callback<...>`); waiting for the outside world needs a Standard workflow"
+            );
+            let span = decl
+                .step()
+                .map_or_else(|| decl.name.span(), syn::spanned::Spanned::span);
+            checks.extend(quote_spanned! {span=>
+                const _: () = ::core::assert!(!<#step as #p::Step>::CALLBACK, #message);
+            });
+        }
+        let Some(task) = task_model(model, index) else {
+            continue;
+        };
         let millis = |duration: Option<crate::duration::DurationLit>| match duration {
             Some(duration) => {
                 let millis = duration.millis;

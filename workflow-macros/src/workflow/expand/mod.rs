@@ -111,6 +111,9 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
         let machine = x.machine(scope);
         Some(quote!(#(#states)|* => #p::test_state_in::<#machine>(state, input, cx),))
     });
+    let check_arms = task_states(x.model).map(|(index, step)| {
+        quote!(#index => ::core::option::Option::Some(#p::check_output::<<#step as #p::Step>::Output>(output)),)
+    });
     let requirements = task_states(x.model).map(|(index, step)| {
         let state_name = x.model.state(index).name.to_string();
         quote!(#p::task_requirements::<#step>(#state_name, out);)
@@ -139,6 +142,19 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
                 fn requirements(out: &mut ::std::vec::Vec<#p::StateRequirement>) {
                     let _ = &out;
                     #(#requirements)*
+                }
+
+                fn check_task_output(
+                    state: #p::StateId,
+                    output: &#p::JsonValue,
+                ) -> ::core::option::Option<::core::result::Result<(), ::std::string::String>> {
+                    match state.0 {
+                        #(#check_arms)*
+                        _ => {
+                            let _ = output;
+                            ::core::option::Option::None
+                        }
+                    }
                 }
 
                 fn test_state<'c>(
@@ -367,6 +383,7 @@ fn as_step(ast: &WorkflowAst) -> TokenStream {
             #input_assoc
             #output_assoc
             type Error = #p::ChildFailure;
+            type Returned = <Self as #p::Workflow>::Output;
 
             const INFO: #p::StepInfo = #p::StepInfo::__new(
                 #name_text,
@@ -383,6 +400,12 @@ fn as_step(ast: &WorkflowAst) -> TokenStream {
 
             fn error_names() -> ::std::vec::Vec<::std::string::String> {
                 #p::workflow_error_names(<Self as #p::Workflow>::definition())
+            }
+
+            fn into_output(
+                returned: <Self as #p::Workflow>::Output,
+            ) -> ::core::result::Result<<Self as #p::Workflow>::Output, #p::Callback<<Self as #p::Workflow>::Output>> {
+                ::core::result::Result::Ok(returned)
             }
 
             fn call(

@@ -16,15 +16,20 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+mod callbacks;
+
+use callbacks::CallbackWrite;
+
 use super::{
-    Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, NewExecution, Store, StoreError,
-    StoreFuture,
+    CallbackChange, CallbackRecord, CallbackUpdate, Created, ExecutionEnd, ExecutionFilter,
+    ExecutionRecord, NewCallback, NewExecution, Store, StoreError, StoreFuture,
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
-/// The schema this build reads and writes. Version 2 added `executions.fingerprint`.
-const SCHEMA_VERSION: i64 = 2;
+/// The schema this build reads and writes. Version 2 added `executions.fingerprint`, version 3
+/// the `callbacks` table.
+const SCHEMA_VERSION: i64 = 3;
 
 /// The most requests committed in one transaction.
 const MAX_BATCH: usize = 4096;
@@ -75,6 +80,10 @@ enum Request {
         events: Vec<Event>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    Callback(
+        CallbackWrite,
+        oneshot::Sender<Result<CallbackUpdate, StoreError>>,
+    ),
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -140,6 +149,16 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Queues a write to the callbacks table; its outcome once durable.
+    fn write_callback(&self, write: CallbackWrite) -> StoreFuture<CallbackUpdate> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.send(Request::Callback(write, reply));
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
     /// Runs `read` on the reading connection, off the async threads.
     fn read<T: Send + 'static>(
         &self,
@@ -197,6 +216,9 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
              ) WITHOUT ROWID;",
         )
         .map_err(database)?;
+    connection
+        .execute_batch(callbacks::SCHEMA)
+        .map_err(database)?;
     let found: Option<i64> = connection
         .query_row(
             "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -220,11 +242,16 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
             connection
                 .execute_batch(
                     "ALTER TABLE executions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
-                     UPDATE meta SET value = 2 WHERE key = 'schema_version';",
+                     UPDATE meta SET value = 3 WHERE key = 'schema_version';",
                 )
                 .map_err(database)?;
             Ok(())
         }
+        // The callbacks table was created above.
+        Some(2) => connection
+            .execute("UPDATE meta SET value = 3 WHERE key = 'schema_version'", [])
+            .map(|_| ())
+            .map_err(database),
         Some(found) => Err(StoreError::Schema {
             found,
             expected: SCHEMA_VERSION,
@@ -260,7 +287,13 @@ impl Writer {
                     Request::Create(_, reply) => {
                         let _ = reply.send(outcome.map(|applied| match applied {
                             Applied::Created(created) => created,
-                            Applied::Purged(_) => Created::New,
+                            Applied::Purged(_) | Applied::Callback(_) => Created::New,
+                        }));
+                    }
+                    Request::Callback(_, reply) => {
+                        let _ = reply.send(outcome.map(|applied| match applied {
+                            Applied::Callback(update) => update,
+                            Applied::Created(_) | Applied::Purged(_) => CallbackUpdate::Unknown,
                         }));
                     }
                     Request::Append { reply, .. } | Request::Reopen { reply, .. } => {
@@ -269,7 +302,7 @@ impl Writer {
                     Request::Purge(_, reply) => {
                         let _ = reply.send(outcome.map(|applied| match applied {
                             Applied::Purged(count) => count,
-                            Applied::Created(_) => 0,
+                            Applied::Created(_) | Applied::Callback(_) => 0,
                         }));
                     }
                 }
@@ -282,6 +315,7 @@ impl Writer {
 enum Applied {
     Created(Created),
     Purged(usize),
+    Callback(CallbackUpdate),
 }
 
 /// Applies a batch in one transaction; each request's outcome.
@@ -328,7 +362,9 @@ fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreErr
                 .map_err(database)?;
             Ok(Applied::Created(Created::New))
         }
+        Request::Callback(write, _) => callbacks::apply(connection, write).map(Applied::Callback),
         Request::Purge(before, _) => {
+            callbacks::purge(connection, nanos(*before))?;
             let deleted = connection
                 .execute(
                     "DELETE FROM executions WHERE status <> ?1 AND stopped_at < ?2",
@@ -540,6 +576,41 @@ impl Store for SqliteStore {
         Box::pin(async move {
             sent?;
             answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
+        let answer = self.write_callback(CallbackWrite::Create(callback));
+        Box::pin(async move { answer.await.map(|_| ()) })
+    }
+
+    fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate> {
+        self.write_callback(CallbackWrite::Change(token_hash.to_owned(), change))
+    }
+
+    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |connection| {
+            callbacks::read(connection, "WHERE token_hash = ?1", params![token_hash])
+        })
+    }
+
+    fn callback_of(
+        &self,
+        execution: &ExecutionId,
+        event_id: u64,
+    ) -> StoreFuture<Option<CallbackRecord>> {
+        let execution = execution.clone();
+        self.read(move |connection| {
+            callbacks::read(
+                connection,
+                "WHERE execution_id = ?1 AND event_id = ?2",
+                params![execution.as_str(), event_id as i64],
+            )
         })
     }
 

@@ -1,0 +1,219 @@
+//! Callback tasks in the engine: the callback is created (durably) before the step can hand
+//! out its token; after the step returns `Callback<T>`, the attempt records TaskSubmitted and
+//! waits for the store to say the token was completed, polling it and woken at once when the
+//! completion comes through this process. A token whose attempt ends without it is expired.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::ExecutionContext;
+use crate::execution::ExecutionFailure;
+use crate::history::EventType;
+use crate::step::{Heartbeat, States, Step, TaskToken};
+use crate::store::{
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback, Store, StoreError,
+};
+use workflow_core::definition::StateId;
+
+/// The callbacks of a runtime: its store, and the attempts of this process waiting on one.
+#[derive(Debug)]
+pub(crate) struct CallbackHub {
+    pub(crate) store: Arc<dyn Store>,
+    /// How often a waiting attempt asks the store (completions from other processes).
+    poll: Duration,
+    waiting: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+impl CallbackHub {
+    pub(crate) fn new(store: Arc<dyn Store>, poll: Duration) -> Self {
+        CallbackHub {
+            store,
+            poll,
+            waiting: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Wakes the attempt of this process waiting on `token_hash`, if any.
+    pub(crate) fn wake(&self, token_hash: &str) {
+        let waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(notify) = waiting.get(token_hash) {
+            notify.notify_one();
+        }
+    }
+
+    fn notifier(&self, token_hash: &str) -> Arc<Notify> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(waiting.entry(token_hash.to_owned()).or_default())
+    }
+
+    fn forget(&self, token_hash: &str) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting.remove(token_hash);
+    }
+}
+
+fn hub<'c>(cx: &'c ExecutionContext<'_>, state: &str) -> Result<&'c CallbackHub, ExecutionFailure> {
+    cx.shared.resources.callbacks.as_deref().ok_or_else(|| {
+        ExecutionFailure::predefined(
+            Some(state),
+            States::Runtime,
+            "callback tasks need their runtime's store, which this execution does not have",
+        )
+    })
+}
+
+fn store_failure(state: &str, error: &StoreError) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        Some(state),
+        States::Runtime,
+        format!("the callback could not be kept in the store: {error}"),
+    )
+}
+
+/// Creates the pending callback of the attempt whose TaskScheduled event is `scheduled`.
+pub(crate) async fn create(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    scheduled: u64,
+    token: &TaskToken,
+) -> Result<(), ExecutionFailure> {
+    let state_name = cx.state_name(state);
+    let hub = hub(cx, state_name)?;
+    let callback = NewCallback {
+        token_hash: token.hash(),
+        execution: cx.shared.id.clone(),
+        workflow: cx.definition().name.clone(),
+        state: state_name.to_owned(),
+        event_id: scheduled,
+        created_at: cx.clock().now(),
+    };
+    hub.store
+        .create_callback(callback)
+        .await
+        .map_err(|error| store_failure(state_name, &error))
+}
+
+/// The callback of a resumed attempt (whose TaskStarted was replayed), if it had one.
+pub(crate) async fn resumable(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    scheduled: u64,
+) -> Result<Option<CallbackRecord>, ExecutionFailure> {
+    let state_name = cx.state_name(state);
+    let hub = hub(cx, state_name)?;
+    hub.store
+        .callback_of(&cx.shared.id, scheduled)
+        .await
+        .map_err(|error| store_failure(state_name, &error))
+}
+
+/// Records TaskSubmitted and waits for the callback with `token_hash` to be completed; its
+/// heartbeats keep `heartbeat` alive. The timeout and heartbeat timers are the caller's.
+pub(crate) async fn wait<S: Step>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    token_hash: &str,
+    heartbeat: Option<&Arc<Heartbeat>>,
+) -> Result<S::Output, ExecutionFailure> {
+    let state_name = cx.state_name(state);
+    let hub = hub(cx, state_name)?;
+    cx.record(EventType::TaskSubmitted, Some(state), |_| {});
+    cx.flush().await?;
+    let notify = hub.notifier(token_hash);
+    let mut last_heartbeat = None;
+    let outcome = loop {
+        let record = match hub.store.callback(token_hash).await {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                break Err(ExecutionFailure::predefined(
+                    Some(state_name),
+                    States::Runtime,
+                    "the task's callback is gone from the store",
+                ))
+            }
+            Err(error) => break Err(store_failure(state_name, &error)),
+        };
+        if let Some(outcome) = completed::<S>(state_name, &record) {
+            break outcome;
+        }
+        if record.heartbeat_at.is_some() && record.heartbeat_at != last_heartbeat {
+            last_heartbeat = record.heartbeat_at;
+            if let Some(heartbeat) = heartbeat {
+                heartbeat.beat();
+            }
+        }
+        tokio::select! {
+            () = notify.notified() => {}
+            () = cx.clock().sleep(hub.poll) => {}
+        }
+    };
+    hub.forget(token_hash);
+    outcome
+}
+
+/// The outcome a completed callback gives its attempt; `None` while it is pending.
+fn completed<S: Step>(
+    state: &str,
+    record: &CallbackRecord,
+) -> Option<Result<S::Output, ExecutionFailure>> {
+    match record.status {
+        CallbackStatus::Pending => None,
+        CallbackStatus::Succeeded => {
+            let output = record.output.clone().unwrap_or(serde_json::Value::Null);
+            Some(serde_json::from_value(output).map_err(|error| {
+                ExecutionFailure::predefined(
+                    Some(state),
+                    States::Runtime,
+                    format!(
+                        "the callback's output does not read as `{}`: {error}",
+                        std::any::type_name::<S::Output>()
+                    ),
+                )
+            }))
+        }
+        CallbackStatus::Failed => Some(Err(ExecutionFailure::new(
+            Some(state),
+            record.error.clone().unwrap_or_default(),
+            record.cause.clone().unwrap_or_default(),
+        ))),
+        CallbackStatus::Expired => Some(Err(ExecutionFailure::predefined(
+            Some(state),
+            States::Timeout,
+            "the task's callback expired",
+        ))),
+    }
+}
+
+/// Ends a callback whose attempt timed out. If it was completed in the meantime, that
+/// completion stands and is returned; `None` when the timeout stands.
+pub(crate) async fn settle<S: Step>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    token_hash: &str,
+) -> Option<Result<S::Output, ExecutionFailure>> {
+    let state_name = cx.state_name(state);
+    let hub = hub(cx, state_name).ok()?;
+    match hub.store.change_callback(token_hash, CallbackChange::Expire).await {
+        Ok(CallbackUpdate::NotPending(CallbackStatus::Succeeded | CallbackStatus::Failed)) => {
+            let record = hub.store.callback(token_hash).await.ok().flatten()?;
+            completed::<S>(state_name, &record)
+        }
+        _ => None,
+    }
+}
+
+/// Ends the callback of an attempt that failed: its token stops working. A callback already
+/// completed or expired is left as it is.
+pub(crate) async fn expire(cx: &ExecutionContext<'_>, token_hash: &str) {
+    if let Some(hub) = cx.shared.resources.callbacks.as_deref() {
+        // Nothing to add when the store cannot do it: the attempt's failure is recorded, and
+        // a completion of the token would find no attempt waiting.
+        let _ = hub
+            .store
+            .change_callback(token_hash, CallbackChange::Expire)
+            .await;
+    }
+}

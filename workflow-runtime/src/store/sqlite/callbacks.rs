@@ -1,0 +1,155 @@
+//! Callbacks in SQLite: the `callbacks` table and its reads and writes. Writes run inside the
+//! writer's transactions, so a change to a pending callback is atomic.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+
+use super::{database, nanos, time};
+use crate::execution::ExecutionId;
+use crate::store::{
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback, StoreError,
+};
+
+/// The table, created with the rest of the schema (version 3).
+pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS callbacks (
+         token_hash TEXT PRIMARY KEY,
+         execution_id TEXT NOT NULL,
+         workflow TEXT NOT NULL,
+         state TEXT NOT NULL,
+         event_id INTEGER NOT NULL,
+         status TEXT NOT NULL,
+         output TEXT,
+         error TEXT,
+         cause TEXT,
+         heartbeat_at INTEGER,
+         created_at INTEGER NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS callbacks_by_attempt ON callbacks (execution_id, event_id);";
+
+/// A write to the `callbacks` table.
+pub(super) enum CallbackWrite {
+    Create(NewCallback),
+    Change(String, CallbackChange),
+}
+
+pub(super) fn apply(
+    connection: &Connection,
+    write: &CallbackWrite,
+) -> Result<CallbackUpdate, StoreError> {
+    match write {
+        CallbackWrite::Create(callback) => {
+            connection
+                .execute(
+                    "INSERT INTO callbacks (token_hash, execution_id, workflow, state, event_id, status, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        callback.token_hash,
+                        callback.execution.as_str(),
+                        callback.workflow,
+                        callback.state,
+                        callback.event_id as i64,
+                        CallbackStatus::Pending.as_str(),
+                        nanos(callback.created_at),
+                    ],
+                )
+                .map_err(database)?;
+            Ok(CallbackUpdate::Unknown)
+        }
+        CallbackWrite::Change(token_hash, change) => {
+            let Some(mut record) = read(connection, "WHERE token_hash = ?1", params![token_hash])?
+            else {
+                return Ok(CallbackUpdate::Unknown);
+            };
+            let update = record.apply(change);
+            if matches!(update, CallbackUpdate::Applied(_)) {
+                connection
+                    .execute(
+                        "UPDATE callbacks SET status = ?2, output = ?3, error = ?4, cause = ?5, heartbeat_at = ?6
+                         WHERE token_hash = ?1 AND status = 'pending'",
+                        params![
+                            token_hash,
+                            record.status.as_str(),
+                            record.output.as_ref().map(Value::to_string),
+                            record.error,
+                            record.cause,
+                            record.heartbeat_at.map(nanos),
+                        ],
+                    )
+                    .map_err(database)?;
+            }
+            Ok(update)
+        }
+    }
+}
+
+/// Deletes callbacks no longer pending created before `before` (nanoseconds).
+pub(super) fn purge(connection: &Connection, before: i64) -> Result<(), StoreError> {
+    connection
+        .execute(
+            "DELETE FROM callbacks WHERE status <> 'pending' AND created_at < ?1",
+            params![before],
+        )
+        .map(|_| ())
+        .map_err(database)
+}
+
+/// The callback matching `filter` (a `WHERE` clause over `params`).
+pub(super) fn read(
+    connection: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<CallbackRecord>, StoreError> {
+    let row = connection
+        .query_row(
+            &format!(
+                "SELECT token_hash, execution_id, workflow, state, event_id, status, output, error, cause, heartbeat_at, created_at
+                 FROM callbacks {filter}"
+            ),
+            params,
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, i64>(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, Option<String>>(6)?,
+                    row.get::<_, Option<String>>(7)?,
+                    row.get::<_, Option<String>>(8)?,
+                    row.get::<_, Option<i64>>(9)?,
+                    row.get::<_, i64>(10)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(database)?;
+    let Some((hash, execution, workflow, state, event_id, status, output, error, cause, heartbeat_at, created_at)) =
+        row
+    else {
+        return Ok(None);
+    };
+    let corrupt = |reason: String| StoreError::Corrupt {
+        execution: execution.clone(),
+        reason,
+    };
+    let status = CallbackStatus::parse(&status)
+        .ok_or_else(|| corrupt(format!("unknown callback status `{status}`")))?;
+    let output = output
+        .map(|text| serde_json::from_str(&text))
+        .transpose()
+        .map_err(|error| corrupt(format!("a callback's output is not JSON: {error}")))?;
+    Ok(Some(CallbackRecord {
+        token_hash: hash,
+        execution: ExecutionId::from(execution.as_str()),
+        workflow,
+        state,
+        event_id: u64::try_from(event_id).unwrap_or_default(),
+        status,
+        output,
+        error,
+        cause,
+        heartbeat_at: heartbeat_at.map(time),
+        created_at: time(created_at),
+    }))
+}
