@@ -281,6 +281,7 @@ pub fn step_definition(
         error_type: error_type.to_owned(),
         error_names,
         child_workflow,
+        callback: false,
         timeout,
         heartbeat,
         resources,

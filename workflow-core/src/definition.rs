@@ -456,6 +456,10 @@ pub struct StepDefinition {
     /// Whether the step is a nested workflow, run as a child execution.
     #[serde(default)]
     pub child_workflow: bool,
+    /// Whether the step is a callback step: its state waits for a task token's completion.
+    // Left out when false, so definitions without callbacks keep their fingerprints.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub callback: bool,
     /// How long one attempt may run, by `#[step(timeout = "...")]`.
     #[serde(default, with = "crate::serde_duration::option")]
     pub timeout: Option<Duration>,

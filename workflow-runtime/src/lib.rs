@@ -39,7 +39,7 @@ pub use workflow_core::{definition, render, retry, Definition, Mode};
 /// The names most workflows need: `use workflow::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Callback, Caught, Execution, ExecutionFailure, Res, Runtime, States, StepContext, StepError,
-        TaskToken, Workflow,
+        Callback, Caught, Execution, ExecutionFailure, Res, Runtime, States, StepContext,
+        StepError, TaskToken, Workflow,
     };
 }

@@ -58,7 +58,7 @@ pub fn task_state<S: Step>(
     let mut requirements = Vec::new();
     S::requirements(&mut requirements);
     let info = S::INFO;
-    let step = build::step_definition(
+    let mut step = build::step_definition(
         info.name(),
         info.function(),
         info.doc(),
@@ -74,6 +74,7 @@ pub fn task_state<S: Step>(
             .map(|r| r.type_name().to_owned())
             .collect(),
     );
+    step.callback = S::CALLBACK;
     build::task_state(name, comment, step, next, options)
 }
 

@@ -136,10 +136,21 @@ impl Asl {
                         "Input.$": "$",
                     }));
                 } else {
-                    asl.resource = Some(match self.resources.get(&task.step.name) {
+                    let function = match self.resources.get(&task.step.name) {
                         Some(arn) => arn.clone(),
                         None => self.default_resource.replace("{step}", &task.step.name),
-                    });
+                    };
+                    if task.step.callback {
+                        // Step Functions' callback pattern: the function gets the task token.
+                        asl.resource =
+                            Some("arn:aws:states:::lambda:invoke.waitForTaskToken".to_owned());
+                        asl.parameters = Some(serde_json::json!({
+                            "FunctionName": function,
+                            "Payload": { "input.$": "$", "token.$": "$$.Task.Token" },
+                        }));
+                    } else {
+                        asl.resource = Some(function);
+                    }
                 }
                 asl.timeout_seconds = task.timeout.map(seconds);
                 asl.heartbeat_seconds = task.heartbeat.map(seconds);

@@ -221,6 +221,9 @@ fn describe(state: &State) -> Described<'_> {
                 task.step.name.clone()
             };
             let mut details = vec![step];
+            if task.step.callback {
+                details.push("waits for its task token".to_owned());
+            }
             if let Some(timeout) = task.timeout {
                 details.push(format!("timeout {}", humantime::format_duration(timeout)));
             }

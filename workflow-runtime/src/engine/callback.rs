@@ -196,7 +196,11 @@ pub(crate) async fn settle<S: Step>(
 ) -> Option<Result<S::Output, ExecutionFailure>> {
     let state_name = cx.state_name(state);
     let hub = hub(cx, state_name).ok()?;
-    match hub.store.change_callback(token_hash, CallbackChange::Expire).await {
+    match hub
+        .store
+        .change_callback(token_hash, CallbackChange::Expire)
+        .await
+    {
         Ok(CallbackUpdate::NotPending(CallbackStatus::Succeeded | CallbackStatus::Failed)) => {
             let record = hub.store.callback(token_hash).await.ok().flatten()?;
             completed::<S>(state_name, &record)

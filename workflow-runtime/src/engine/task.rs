@@ -210,7 +210,9 @@ async fn attempt<S: Step>(
     };
     let token = if S::CALLBACK {
         Some(TaskToken::generate().map_err(|error| {
-            refuse(format!("the operating system gave no randomness for a task token: {error}"))
+            refuse(format!(
+                "the operating system gave no randomness for a task token: {error}"
+            ))
         })?)
     } else {
         None
@@ -222,7 +224,13 @@ async fn attempt<S: Step>(
         .mocks
         .as_ref()
         .and_then(|mocks| mocks.get::<S>(state_name));
-    let env = cx.step_env(state, S::INFO.name(), attempt, heartbeat.as_ref(), token.as_ref());
+    let env = cx.step_env(
+        state,
+        S::INFO.name(),
+        attempt,
+        heartbeat.as_ref(),
+        token.as_ref(),
+    );
     let call = |input| {
         S::call(input, &env)
             .map(|running| running.map(|result| result.map(S::into_output)))
@@ -232,10 +240,7 @@ async fn attempt<S: Step>(
     let (running, real) = match mock {
         None => (Either::Left(call(input)?), true),
         Some(mock) => match mock.respond(input) {
-            Response::Run(mocked) => (
-                Either::Right(mocked.map(|result| result.map(Ok))),
-                false,
-            ),
+            Response::Run(mocked) => (Either::Right(mocked.map(|result| result.map(Ok))), false),
             Response::Real(input) => (Either::Left(call(input)?), true),
             Response::Refuse(reason) => return Err(refuse(reason)),
         },
@@ -251,7 +256,9 @@ async fn attempt<S: Step>(
     if started.replayed.is_some() {
         // A callback the attempt was waiting for when the execution stopped: wait again.
         let resumed = match S::CALLBACK {
-            true => callback::resumable(cx, state, scheduled).await.map_err(failed)?,
+            true => callback::resumable(cx, state, scheduled)
+                .await
+                .map_err(failed)?,
             false => None,
         };
         let waiting = resumed.filter(|_| replay_awaits_callback(cx));
@@ -316,7 +323,11 @@ struct Timers<'a> {
 }
 
 impl<'a> Timers<'a> {
-    fn new(task: &TaskState, heartbeat: Option<&'a Arc<Heartbeat>>, started_at: SystemTime) -> Self {
+    fn new(
+        task: &TaskState,
+        heartbeat: Option<&'a Arc<Heartbeat>>,
+        started_at: SystemTime,
+    ) -> Self {
         Timers {
             timeout: task.timeout,
             heartbeat: task.heartbeat.zip(heartbeat),

@@ -137,6 +137,9 @@ mod tests {
         assert_eq!(one.hash().len(), 64);
         assert!(!format!("{one:?}").contains(&one.as_str()[8..40]));
         assert_eq!(TaskToken::hash_of("wt1-1234"), None);
-        assert_eq!(TaskToken::hash_of(&one.as_str().replace("wt1-", "wt2-")), None);
+        assert_eq!(
+            TaskToken::hash_of(&one.as_str().replace("wt1-", "wt2-")),
+            None
+        );
     }
 }

@@ -204,9 +204,11 @@ impl Store for MemoryStore {
         token_hash: &str,
         change: CallbackChange,
     ) -> StoreFuture<CallbackUpdate> {
-        ready(Ok(self.with(|data| match data.callbacks.get_mut(token_hash) {
-            Some(callback) => callback.apply(&change),
-            None => CallbackUpdate::Unknown,
+        ready(Ok(self.with(|data| {
+            match data.callbacks.get_mut(token_hash) {
+                Some(callback) => callback.apply(&change),
+                None => CallbackUpdate::Unknown,
+            }
         })))
     }
 

@@ -22,9 +22,7 @@ use serde_json::Value;
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
-pub use callback::{
-    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback,
-};
+pub use callback::{CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
@@ -73,15 +71,21 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Applies `change` to the callback with this token hash if it is pending, durably and
     /// atomically (of two concurrent changes, one applies first and the other sees its result).
-    fn change_callback(&self, token_hash: &str, change: CallbackChange)
-        -> StoreFuture<CallbackUpdate>;
+    fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate>;
 
     /// The callback with this token hash.
     fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>>;
 
     /// The callback of an execution's attempt, by its TaskScheduled event id.
-    fn callback_of(&self, execution: &ExecutionId, event_id: u64)
-        -> StoreFuture<Option<CallbackRecord>>;
+    fn callback_of(
+        &self,
+        execution: &ExecutionId,
+        event_id: u64,
+    ) -> StoreFuture<Option<CallbackRecord>>;
 }
 
 /// A new execution, as [`Store::create`] receives it.

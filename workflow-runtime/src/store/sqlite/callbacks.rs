@@ -124,8 +124,19 @@ pub(super) fn read(
         )
         .optional()
         .map_err(database)?;
-    let Some((hash, execution, workflow, state, event_id, status, output, error, cause, heartbeat_at, created_at)) =
-        row
+    let Some((
+        hash,
+        execution,
+        workflow,
+        state,
+        event_id,
+        status,
+        output,
+        error,
+        cause,
+        heartbeat_at,
+        created_at,
+    )) = row
     else {
         return Ok(None);
     };
