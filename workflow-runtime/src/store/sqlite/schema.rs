@@ -94,3 +94,86 @@ pub(super) fn migrate(connection: &Connection) -> Result<(), StoreError> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(connection: &Connection) -> i64 {
+        connection
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap_or(-1)
+    }
+
+    /// A database as version 1 left it: no fingerprints, no callbacks.
+    fn version_one() -> Connection {
+        let connection = Connection::open_in_memory().unwrap_or_else(|error| panic!("{error}"));
+        connection
+            .execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', 1);
+                 CREATE TABLE executions (
+                     id TEXT PRIMARY KEY, name TEXT NOT NULL, workflow TEXT NOT NULL,
+                     status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT,
+                     cause TEXT, started_at INTEGER NOT NULL, stopped_at INTEGER,
+                     UNIQUE (workflow, name));
+                 INSERT INTO executions (id, name, workflow, status, input, started_at)
+                     VALUES ('x', 'n', 'W', 'RUNNING', '{}', 0);",
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        connection
+    }
+
+    #[test]
+    fn older_databases_are_brought_up_to_date_keeping_their_rows() {
+        let old = version_one();
+        migrate(&old).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(version(&old), SCHEMA_VERSION);
+        let fingerprint: String = old
+            .query_row(
+                "SELECT fingerprint FROM executions WHERE id = 'x'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(fingerprint, "");
+        let callbacks: i64 = old
+            .query_row("SELECT COUNT(*) FROM callbacks", [], |row| row.get(0))
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(callbacks, 0);
+
+        let two = version_one();
+        two.execute_batch(
+            "ALTER TABLE executions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+             UPDATE meta SET value = 2 WHERE key = 'schema_version';",
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        migrate(&two).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(version(&two), SCHEMA_VERSION);
+        // Opening again changes nothing.
+        migrate(&two).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(version(&two), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let newer = version_one();
+        newer
+            .execute(
+                "UPDATE meta SET value = 99 WHERE key = 'schema_version'",
+                [],
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            migrate(&newer).err(),
+            Some(StoreError::Schema {
+                found: 99,
+                expected: SCHEMA_VERSION
+            })
+        );
+    }
+}
