@@ -9,6 +9,7 @@
 //! [`Runtime::start`]: crate::Runtime::start
 
 mod callback;
+pub(crate) mod encoding;
 mod memory;
 mod sqlite;
 

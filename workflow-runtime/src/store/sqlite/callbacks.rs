@@ -4,7 +4,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::{database, nanos, time};
+use super::database;
+use crate::store::encoding::{nanos, time};
 use crate::execution::ExecutionId;
 use crate::store::{
     CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback, StoreError,

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
@@ -28,6 +28,7 @@ use super::{
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
+use crate::store::encoding::{nanos, parse_status, status_text, time};
 
 /// The most requests committed in one transaction.
 const MAX_BATCH: usize = 4096;
@@ -564,38 +565,4 @@ impl Store for SqliteStore {
             rows.map(|row| row.map_err(database)?).collect()
         })
     }
-}
-
-fn status_text(status: ExecutionStatus) -> &'static str {
-    match status {
-        ExecutionStatus::Running => "Running",
-        ExecutionStatus::Succeeded => "Succeeded",
-        ExecutionStatus::Failed => "Failed",
-        ExecutionStatus::TimedOut => "TimedOut",
-        ExecutionStatus::Aborted => "Aborted",
-    }
-}
-
-fn parse_status(text: &str) -> Option<ExecutionStatus> {
-    [
-        ExecutionStatus::Running,
-        ExecutionStatus::Succeeded,
-        ExecutionStatus::Failed,
-        ExecutionStatus::TimedOut,
-        ExecutionStatus::Aborted,
-    ]
-    .into_iter()
-    .find(|status| status_text(*status) == text)
-}
-
-/// Nanoseconds since the Unix epoch (times before it are stored as 0).
-fn nanos(time: SystemTime) -> i64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
-        })
-}
-
-fn time(nanos: i64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(nanos).unwrap_or(0))
 }
