@@ -29,7 +29,9 @@ pub(crate) fn parse_status(text: &str) -> Option<ExecutionStatus> {
 /// Nanoseconds since the Unix epoch (times before it are stored as 0).
 pub(crate) fn nanos(time: SystemTime) -> i64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_nanos()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+        })
 }
 
 pub(crate) fn time(nanos: i64) -> SystemTime {

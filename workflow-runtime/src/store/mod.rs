@@ -11,6 +11,7 @@
 mod callback;
 pub(crate) mod encoding;
 mod memory;
+mod queue;
 mod sqlite;
 
 use std::fmt;

@@ -5,8 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::database;
-use crate::store::encoding::{nanos, time};
 use crate::execution::ExecutionId;
+use crate::store::encoding::{nanos, time};
 use crate::store::{
     CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback, StoreError,
 };
@@ -27,60 +27,53 @@ pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS callbacks (
      );
      CREATE INDEX IF NOT EXISTS callbacks_by_attempt ON callbacks (execution_id, event_id);";
 
-/// A write to the `callbacks` table.
-pub(super) enum CallbackWrite {
-    Create(NewCallback),
-    Change(String, CallbackChange),
+/// Creates a pending callback.
+pub(super) fn create(connection: &Connection, callback: &NewCallback) -> Result<(), StoreError> {
+    connection
+        .execute(
+            "INSERT INTO callbacks (token_hash, execution_id, workflow, state, event_id, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                callback.token_hash,
+                callback.execution.as_str(),
+                callback.workflow,
+                callback.state,
+                callback.event_id as i64,
+                CallbackStatus::Pending.as_str(),
+                nanos(callback.created_at),
+            ],
+        )
+        .map(|_| ())
+        .map_err(database)
 }
 
-pub(super) fn apply(
+/// Applies `change` to a pending callback; what became of it.
+pub(super) fn change(
     connection: &Connection,
-    write: &CallbackWrite,
+    token_hash: &str,
+    change: &CallbackChange,
 ) -> Result<CallbackUpdate, StoreError> {
-    match write {
-        CallbackWrite::Create(callback) => {
-            connection
-                .execute(
-                    "INSERT INTO callbacks (token_hash, execution_id, workflow, state, event_id, status, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![
-                        callback.token_hash,
-                        callback.execution.as_str(),
-                        callback.workflow,
-                        callback.state,
-                        callback.event_id as i64,
-                        CallbackStatus::Pending.as_str(),
-                        nanos(callback.created_at),
-                    ],
-                )
-                .map_err(database)?;
-            Ok(CallbackUpdate::Unknown)
-        }
-        CallbackWrite::Change(token_hash, change) => {
-            let Some(mut record) = read(connection, "WHERE token_hash = ?1", params![token_hash])?
-            else {
-                return Ok(CallbackUpdate::Unknown);
-            };
-            let update = record.apply(change);
-            if matches!(update, CallbackUpdate::Applied(_)) {
-                connection
-                    .execute(
-                        "UPDATE callbacks SET status = ?2, output = ?3, error = ?4, cause = ?5, heartbeat_at = ?6
-                         WHERE token_hash = ?1 AND status = 'pending'",
-                        params![
-                            token_hash,
-                            record.status.as_str(),
-                            record.output.as_ref().map(Value::to_string),
-                            record.error,
-                            record.cause,
-                            record.heartbeat_at.map(nanos),
-                        ],
-                    )
-                    .map_err(database)?;
-            }
-            Ok(update)
-        }
+    let Some(mut record) = read(connection, "WHERE token_hash = ?1", params![token_hash])? else {
+        return Ok(CallbackUpdate::Unknown);
+    };
+    let update = record.apply(change);
+    if matches!(update, CallbackUpdate::Applied(_)) {
+        connection
+            .execute(
+                "UPDATE callbacks SET status = ?2, output = ?3, error = ?4, cause = ?5, heartbeat_at = ?6
+                 WHERE token_hash = ?1 AND status = 'pending'",
+                params![
+                    token_hash,
+                    record.status.as_str(),
+                    record.output.as_ref().map(Value::to_string),
+                    record.error,
+                    record.cause,
+                    record.heartbeat_at.map(nanos),
+                ],
+            )
+            .map_err(database)?;
     }
+    Ok(update)
 }
 
 /// Deletes callbacks no longer pending created before `before` (nanoseconds).

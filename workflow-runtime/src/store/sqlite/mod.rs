@@ -10,18 +10,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
-use tokio::sync::oneshot;
 
 mod callbacks;
 mod schema;
 
-use callbacks::CallbackWrite;
 use schema::{configure, migrate};
 
+use super::queue::{self, Committer, Write, WriteQueue, Written};
 use super::{
     CallbackChange, CallbackRecord, CallbackUpdate, Created, ExecutionEnd, ExecutionFilter,
     ExecutionRecord, NewCallback, NewExecution, Store, StoreError, StoreFuture,
@@ -29,9 +27,6 @@ use super::{
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 use crate::store::encoding::{nanos, parse_status, status_text, time};
-
-/// The most requests committed in one transaction.
-const MAX_BATCH: usize = 4096;
 
 /// Executions and histories in one SQLite file.
 ///
@@ -48,42 +43,12 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Arc<Writer>,
+    writes: WriteQueue,
     reader: Arc<Mutex<Connection>>,
 }
 
-/// The writing connection and the queue of writes waiting for it.
-struct Writer {
-    connection: Mutex<Connection>,
-    queue: Mutex<Queue>,
-}
-
-#[derive(Default)]
-struct Queue {
-    requests: Vec<Request>,
-    /// Whether a commit is under way (it will take what is queued).
-    committing: bool,
-}
-
-enum Request {
-    Create(NewExecution, oneshot::Sender<Result<Created, StoreError>>),
-    Append {
-        execution: ExecutionId,
-        events: Vec<Event>,
-        end: Option<ExecutionEnd>,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
-    Purge(SystemTime, oneshot::Sender<Result<usize, StoreError>>),
-    Reopen {
-        execution: ExecutionId,
-        events: Vec<Event>,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
-    Callback(
-        CallbackWrite,
-        oneshot::Sender<Result<CallbackUpdate, StoreError>>,
-    ),
-}
+/// The writing connection.
+struct SqliteCommitter(Connection);
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -115,10 +80,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
-                writer: Arc::new(Writer {
-                    connection: Mutex::new(writer),
-                    queue: Mutex::new(Queue::default()),
-                }),
+                writes: WriteQueue::new(SqliteCommitter(writer)),
                 reader: Arc::new(Mutex::new(reader)),
             }),
         })
@@ -127,35 +89,6 @@ impl SqliteStore {
     /// The file the store lives in.
     pub fn path(&self) -> &Path {
         &self.inner.path
-    }
-
-    /// Queues a write; starts a commit if none is under way. Must be called within a tokio
-    /// runtime.
-    fn send(&self, request: Request) -> Result<(), StoreError> {
-        let mut queue = self
-            .inner
-            .writer
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        queue.requests.push(request);
-        if !queue.committing {
-            queue.committing = true;
-            let writer = Arc::clone(&self.inner.writer);
-            let handle = tokio::runtime::Handle::try_current().map_err(|_| StoreError::Closed)?;
-            drop(handle.spawn_blocking(move || writer.drain()));
-        }
-        Ok(())
-    }
-
-    /// Queues a write to the callbacks table; its outcome once durable.
-    fn write_callback(&self, write: CallbackWrite) -> StoreFuture<CallbackUpdate> {
-        let (reply, answer) = oneshot::channel();
-        let sent = self.send(Request::Callback(write, reply));
-        Box::pin(async move {
-            sent?;
-            answer.await.map_err(|_| StoreError::Closed)?
-        })
     }
 
     /// Runs `read` on the reading connection, off the async threads.
@@ -174,99 +107,38 @@ impl SqliteStore {
     }
 }
 
-impl Writer {
-    /// Commits what is queued, batch after batch, until the queue is empty.
-    fn drain(&self) {
-        loop {
-            let batch = {
-                let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-                if queue.requests.is_empty() {
-                    // Decided under the queue's lock: a request queued after this starts the
-                    // next commit itself.
-                    queue.committing = false;
-                    return;
+impl Committer for SqliteCommitter {
+    fn commit(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
+        let mut transaction = match self.0.transaction() {
+            Ok(transaction) => transaction,
+            Err(error) => return batch.iter().map(|_| Err(database(&error))).collect(),
+        };
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for write in batch {
+            let outcome = match transaction.savepoint() {
+                Ok(mut savepoint) => {
+                    let outcome = apply(&savepoint, write);
+                    let finished = match &outcome {
+                        Ok(_) => savepoint.commit(),
+                        Err(_) => savepoint.rollback(),
+                    };
+                    finished.map_err(database).and(outcome)
                 }
-                let take = queue.requests.len().min(MAX_BATCH);
-                queue.requests.drain(..take).collect::<Vec<_>>()
+                Err(error) => Err(database(error)),
             };
-            let outcomes = {
-                let mut connection = self
-                    .connection
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                commit(&mut connection, &batch)
-            };
-            for (request, outcome) in batch.into_iter().zip(outcomes) {
-                // A caller that stopped waiting is no error of the store's.
-                match request {
-                    Request::Create(_, reply) => {
-                        let _ = reply.send(outcome.map(|applied| match applied {
-                            Applied::Created(created) => created,
-                            Applied::Purged(_) | Applied::Callback(_) => Created::New,
-                        }));
-                    }
-                    Request::Callback(_, reply) => {
-                        let _ = reply.send(outcome.map(|applied| match applied {
-                            Applied::Callback(update) => update,
-                            Applied::Created(_) | Applied::Purged(_) => CallbackUpdate::Unknown,
-                        }));
-                    }
-                    Request::Append { reply, .. } | Request::Reopen { reply, .. } => {
-                        let _ = reply.send(outcome.map(|_| ()));
-                    }
-                    Request::Purge(_, reply) => {
-                        let _ = reply.send(outcome.map(|applied| match applied {
-                            Applied::Purged(count) => count,
-                            Applied::Created(_) | Applied::Callback(_) => 0,
-                        }));
-                    }
-                }
-            }
+            outcomes.push(outcome);
+        }
+        match transaction.commit() {
+            Ok(()) => outcomes,
+            // Nothing of the batch is durable: every write fails.
+            Err(error) => outcomes.iter().map(|_| Err(database(&error))).collect(),
         }
     }
 }
 
-/// What a request did, for its answer.
-enum Applied {
-    Created(Created),
-    Purged(usize),
-    Callback(CallbackUpdate),
-}
-
-/// Applies a batch in one transaction; each request's outcome.
-fn commit(connection: &mut Connection, batch: &[Request]) -> Vec<Result<Applied, StoreError>> {
-    let transaction = match connection.transaction() {
-        Ok(transaction) => transaction,
-        Err(error) => return batch.iter().map(|_| Err(database(&error))).collect(),
-    };
-    let mut outcomes = Vec::with_capacity(batch.len());
-    let mut transaction = transaction;
-    for request in batch {
-        let outcome = match transaction.savepoint() {
-            Ok(mut savepoint) => {
-                let outcome = apply(&savepoint, request);
-                let finished = match &outcome {
-                    Ok(_) => savepoint.commit(),
-                    Err(_) => savepoint.rollback(),
-                };
-                finished.map_err(database).and(outcome)
-            }
-            Err(error) => Err(database(error)),
-        };
-        outcomes.push(outcome);
-    }
-    match transaction.commit() {
-        Ok(()) => outcomes,
-        // Nothing of the batch is durable: every request fails.
-        Err(error) => outcomes.iter().map(|_| Err(database(&error))).collect(),
-    }
-}
-
-fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreError> {
-    match request {
-        Request::Reopen {
-            execution, events, ..
-        } => {
+fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> {
+    match write {
+        Write::Reopen { execution, events } => {
             insert_events(connection, execution, events)?;
             connection
                 .execute(
@@ -275,10 +147,15 @@ fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreErr
                     params![execution.as_str(), status_text(ExecutionStatus::Running)],
                 )
                 .map_err(database)?;
-            Ok(Applied::Created(Created::New))
+            Ok(Written::Done)
         }
-        Request::Callback(write, _) => callbacks::apply(connection, write).map(Applied::Callback),
-        Request::Purge(before, _) => {
+        Write::CreateCallback(callback) => {
+            callbacks::create(connection, callback).map(|()| Written::Done)
+        }
+        Write::ChangeCallback(hash, change) => {
+            callbacks::change(connection, hash, change).map(Written::Callback)
+        }
+        Write::Purge(before) => {
             callbacks::purge(connection, nanos(*before))?;
             let deleted = connection
                 .execute(
@@ -286,9 +163,9 @@ fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreErr
                     params![status_text(ExecutionStatus::Running), nanos(*before)],
                 )
                 .map_err(database)?;
-            Ok(Applied::Purged(deleted))
+            Ok(Written::Purged(deleted))
         }
-        Request::Create(execution, _) => {
+        Write::Create(execution) => {
             let existing = connection
                 .query_row(
                     &format!("{SELECT_EXECUTION} WHERE workflow = ?1 AND name = ?2"),
@@ -298,7 +175,7 @@ fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreErr
                 .optional()
                 .map_err(database)?;
             if let Some(existing) = existing {
-                return Ok(Applied::Created(Created::Existing(Box::new(existing?))));
+                return Ok(Written::Created(Created::Existing(Box::new(existing?))));
             }
             connection
                 .execute(
@@ -316,13 +193,12 @@ fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreErr
                 )
                 .map_err(database)?;
             insert_events(connection, &execution.id, &execution.events)?;
-            Ok(Applied::Created(Created::New))
+            Ok(Written::Created(Created::New))
         }
-        Request::Append {
+        Write::Append {
             execution,
             events,
             end,
-            ..
         } => {
             insert_events(connection, execution, events)?;
             if let Some(end) = end {
@@ -341,7 +217,7 @@ fn apply(connection: &Connection, request: &Request) -> Result<Applied, StoreErr
                     )
                     .map_err(database)?;
             }
-            Ok(Applied::Created(Created::New))
+            Ok(Written::Done)
         }
     }
 }
@@ -404,12 +280,10 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ExecutionReco
 
 impl Store for SqliteStore {
     fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
-        let (reply, answer) = oneshot::channel();
-        let sent = self.send(Request::Create(execution, reply));
-        Box::pin(async move {
-            sent?;
-            answer.await.map_err(|_| StoreError::Closed)?
-        })
+        queue::then(
+            self.inner.writes.write(Write::Create(execution)),
+            queue::created,
+        )
     }
 
     fn append(
@@ -418,30 +292,20 @@ impl Store for SqliteStore {
         events: Vec<Event>,
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
-        let (reply, answer) = oneshot::channel();
-        let sent = self.send(Request::Append {
+        let write = Write::Append {
             execution: execution.clone(),
             events,
             end,
-            reply,
-        });
-        Box::pin(async move {
-            sent?;
-            answer.await.map_err(|_| StoreError::Closed)?
-        })
+        };
+        queue::then(self.inner.writes.write(write), drop)
     }
 
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
-        let (reply, answer) = oneshot::channel();
-        let sent = self.send(Request::Reopen {
+        let write = Write::Reopen {
             execution: execution.clone(),
             events,
-            reply,
-        });
-        Box::pin(async move {
-            sent?;
-            answer.await.map_err(|_| StoreError::Closed)?
-        })
+        };
+        queue::then(self.inner.writes.write(write), drop)
     }
 
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
@@ -485,18 +349,18 @@ impl Store for SqliteStore {
         })
     }
 
-    fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
-        let (reply, answer) = oneshot::channel();
-        let sent = self.send(Request::Purge(ended_before, reply));
-        Box::pin(async move {
-            sent?;
-            answer.await.map_err(|_| StoreError::Closed)?
-        })
+    fn purge(&self, ended_before: std::time::SystemTime) -> StoreFuture<usize> {
+        queue::then(
+            self.inner.writes.write(Write::Purge(ended_before)),
+            queue::purged,
+        )
     }
 
     fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
-        let answer = self.write_callback(CallbackWrite::Create(callback));
-        Box::pin(async move { answer.await.map(|_| ()) })
+        queue::then(
+            self.inner.writes.write(Write::CreateCallback(callback)),
+            drop,
+        )
     }
 
     fn change_callback(
@@ -504,7 +368,8 @@ impl Store for SqliteStore {
         token_hash: &str,
         change: CallbackChange,
     ) -> StoreFuture<CallbackUpdate> {
-        self.write_callback(CallbackWrite::Change(token_hash.to_owned(), change))
+        let write = Write::ChangeCallback(token_hash.to_owned(), change);
+        queue::then(self.inner.writes.write(write), queue::callback_update)
     }
 
     fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {

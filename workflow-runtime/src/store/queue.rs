@@ -1,0 +1,177 @@
+//! Group commit, for the SQL stores: writes are queued, and whoever queues a write while no
+//! commit is under way starts one on tokio's blocking pool. It takes every write waiting at
+//! that moment, commits them in one transaction (each in a savepoint of its own, so one
+//! failing write fails alone), answers each, and goes on while writes keep arriving.
+//! Concurrent executions therefore share commits: throughput is not bounded by one commit per
+//! transition. (Committing on the blocking pool also tells a paused tokio clock that work is
+//! under way, so virtual time does not jump ahead while a write is pending.)
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use tokio::sync::oneshot;
+
+use super::{
+    CallbackChange, CallbackUpdate, Created, ExecutionEnd, NewCallback, NewExecution, StoreError,
+    StoreFuture,
+};
+use crate::execution::ExecutionId;
+use crate::history::Event;
+
+/// The most writes committed in one transaction.
+const MAX_BATCH: usize = 4096;
+
+/// A write to a store.
+#[derive(Debug)]
+pub(crate) enum Write {
+    Create(NewExecution),
+    Append {
+        execution: ExecutionId,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    },
+    Reopen {
+        execution: ExecutionId,
+        events: Vec<Event>,
+    },
+    Purge(SystemTime),
+    CreateCallback(NewCallback),
+    ChangeCallback(String, CallbackChange),
+}
+
+/// What a write did.
+#[derive(Debug)]
+pub(crate) enum Written {
+    Done,
+    Created(Created),
+    Purged(usize),
+    Callback(CallbackUpdate),
+}
+
+/// A database connection that commits batches of writes.
+pub(crate) trait Committer: Send + 'static {
+    /// Applies `batch` in one transaction; each write's outcome, every one an error if the
+    /// transaction does not commit.
+    fn commit(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>>;
+}
+
+/// The queue of writes of one store, and its committing connection.
+#[derive(Clone)]
+pub(crate) struct WriteQueue {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    committer: Mutex<Box<dyn Committer>>,
+    queue: Mutex<Queue>,
+}
+
+#[derive(Default)]
+struct Queue {
+    writes: Vec<(Write, oneshot::Sender<Result<Written, StoreError>>)>,
+    /// Whether a commit is under way (it will take what is queued).
+    committing: bool,
+}
+
+impl WriteQueue {
+    pub(crate) fn new(committer: impl Committer) -> Self {
+        WriteQueue {
+            shared: Arc::new(Shared {
+                committer: Mutex::new(Box::new(committer)),
+                queue: Mutex::new(Queue::default()),
+            }),
+        }
+    }
+
+    /// Queues `write` (in call order) and returns its outcome once it is durable. Must be
+    /// called within a tokio runtime.
+    pub(crate) fn write(&self, write: Write) -> StoreFuture<Written> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.send(write, reply);
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    fn send(
+        &self,
+        write: Write,
+        reply: oneshot::Sender<Result<Written, StoreError>>,
+    ) -> Result<(), StoreError> {
+        let mut queue = self
+            .shared
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        queue.writes.push((write, reply));
+        if !queue.committing {
+            queue.committing = true;
+            let shared = Arc::clone(&self.shared);
+            let handle = tokio::runtime::Handle::try_current().map_err(|_| StoreError::Closed)?;
+            drop(handle.spawn_blocking(move || shared.drain()));
+        }
+        Ok(())
+    }
+}
+
+impl Shared {
+    /// Commits what is queued, batch after batch, until the queue is empty.
+    fn drain(&self) {
+        loop {
+            let batch = {
+                let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                if queue.writes.is_empty() {
+                    // Decided under the queue's lock: a write queued after this starts the
+                    // next commit itself.
+                    queue.committing = false;
+                    return;
+                }
+                let take = queue.writes.len().min(MAX_BATCH);
+                queue.writes.drain(..take).collect::<Vec<_>>()
+            };
+            let (writes, replies): (Vec<Write>, Vec<_>) = batch.into_iter().unzip();
+            let outcomes = self
+                .committer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .commit(&writes);
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // A caller that stopped waiting is no error of the store's.
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+}
+
+/// `written`, read as what `create` returns.
+pub(crate) fn created(written: Written) -> Created {
+    match written {
+        Written::Created(created) => created,
+        _ => Created::New,
+    }
+}
+
+/// `written`, read as what `purge` returns.
+pub(crate) fn purged(written: Written) -> usize {
+    match written {
+        Written::Purged(count) => count,
+        _ => 0,
+    }
+}
+
+/// `written`, read as what `change_callback` returns.
+pub(crate) fn callback_update(written: Written) -> CallbackUpdate {
+    match written {
+        Written::Callback(update) => update,
+        _ => CallbackUpdate::Unknown,
+    }
+}
+
+/// `future`'s outcome passed through `read`.
+pub(crate) fn then<T: Send + 'static>(
+    future: StoreFuture<Written>,
+    read: fn(Written) -> T,
+) -> StoreFuture<T> {
+    Box::pin(async move { future.await.map(read) })
+}
