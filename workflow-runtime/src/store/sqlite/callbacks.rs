@@ -5,8 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::database;
-use crate::execution::ExecutionId;
-use crate::store::encoding::{nanos, time};
+use crate::store::encoding::{nanos, CallbackColumns};
 use crate::store::{
     CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback, StoreError,
 };
@@ -93,7 +92,7 @@ pub(super) fn read(
     filter: &str,
     params: impl rusqlite::Params,
 ) -> Result<Option<CallbackRecord>, StoreError> {
-    let row = connection
+    connection
         .query_row(
             &format!(
                 "SELECT token_hash, execution_id, workflow, state, event_id, status, output, error, cause, heartbeat_at, created_at
@@ -101,60 +100,23 @@ pub(super) fn read(
             ),
             params,
             |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, i64>(4)?,
-                    row.get::<_, String>(5)?,
-                    row.get::<_, Option<String>>(6)?,
-                    row.get::<_, Option<String>>(7)?,
-                    row.get::<_, Option<String>>(8)?,
-                    row.get::<_, Option<i64>>(9)?,
-                    row.get::<_, i64>(10)?,
-                ))
+                Ok(CallbackColumns {
+                    token_hash: row.get(0)?,
+                    execution: row.get(1)?,
+                    workflow: row.get(2)?,
+                    state: row.get(3)?,
+                    event_id: row.get(4)?,
+                    status: row.get(5)?,
+                    output: row.get(6)?,
+                    error: row.get(7)?,
+                    cause: row.get(8)?,
+                    heartbeat_at: row.get(9)?,
+                    created_at: row.get(10)?,
+                })
             },
         )
         .optional()
-        .map_err(database)?;
-    let Some((
-        hash,
-        execution,
-        workflow,
-        state,
-        event_id,
-        status,
-        output,
-        error,
-        cause,
-        heartbeat_at,
-        created_at,
-    )) = row
-    else {
-        return Ok(None);
-    };
-    let corrupt = |reason: String| StoreError::Corrupt {
-        execution: execution.clone(),
-        reason,
-    };
-    let status = CallbackStatus::parse(&status)
-        .ok_or_else(|| corrupt(format!("unknown callback status `{status}`")))?;
-    let output = output
-        .map(|text| serde_json::from_str(&text))
+        .map_err(database)?
+        .map(CallbackColumns::into_record)
         .transpose()
-        .map_err(|error| corrupt(format!("a callback's output is not JSON: {error}")))?;
-    Ok(Some(CallbackRecord {
-        token_hash: hash,
-        execution: ExecutionId::from(execution.as_str()),
-        workflow,
-        state,
-        event_id: u64::try_from(event_id).unwrap_or_default(),
-        status,
-        output,
-        error,
-        cause,
-        heartbeat_at: heartbeat_at.map(time),
-        created_at: time(created_at),
-    }))
 }

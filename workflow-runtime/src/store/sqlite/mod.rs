@@ -26,7 +26,7 @@ use super::{
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
-use crate::store::encoding::{nanos, parse_status, status_text, time};
+use crate::store::encoding::{nanos, status_text, ExecutionColumns};
 
 /// Executions and histories in one SQLite file.
 ///
@@ -244,38 +244,20 @@ const SELECT_EXECUTION: &str =
 
 /// A row of `executions`; the inner result is an error for stored data that does not parse.
 fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ExecutionRecord, StoreError>> {
-    let id: String = row.get(0)?;
-    let status: String = row.get(3)?;
-    let input: String = row.get(4)?;
-    let output: Option<String> = row.get(5)?;
-    let corrupt = |reason: String| StoreError::Corrupt {
-        execution: id.clone(),
-        reason,
+    let columns = ExecutionColumns {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        workflow: row.get(2)?,
+        status: row.get(3)?,
+        input: row.get(4)?,
+        output: row.get(5)?,
+        error: row.get(6)?,
+        cause: row.get(7)?,
+        started_at: row.get(8)?,
+        stopped_at: row.get(9)?,
+        fingerprint: row.get(10)?,
     };
-    let record = (|| {
-        Ok(ExecutionRecord {
-            id: ExecutionId::from(id.as_str()),
-            name: row.get(1).map_err(|error| corrupt(error.to_string()))?,
-            workflow: row.get(2).map_err(|error| corrupt(error.to_string()))?,
-            status: parse_status(&status)
-                .ok_or_else(|| corrupt(format!("unknown status `{status}`")))?,
-            input: serde_json::from_str(&input)
-                .map_err(|error| corrupt(format!("input: {error}")))?,
-            output: output
-                .map(|text| serde_json::from_str(&text))
-                .transpose()
-                .map_err(|error| corrupt(format!("output: {error}")))?,
-            error: row.get(6).map_err(|error| corrupt(error.to_string()))?,
-            cause: row.get(7).map_err(|error| corrupt(error.to_string()))?,
-            started_at: time(row.get(8).map_err(|error| corrupt(error.to_string()))?),
-            stopped_at: row
-                .get::<_, Option<i64>>(9)
-                .map_err(|error| corrupt(error.to_string()))?
-                .map(time),
-            fingerprint: row.get(10).map_err(|error| corrupt(error.to_string()))?,
-        })
-    })();
-    Ok(record)
+    Ok(columns.into_record())
 }
 
 impl Store for SqliteStore {

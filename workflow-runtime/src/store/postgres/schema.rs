@@ -1,0 +1,90 @@
+//! The PostgreSQL schema, and its migrations, applied at start-up under an advisory lock so
+//! that workers starting together do not race.
+
+use tokio_postgres::Client;
+
+use super::database;
+use crate::store::StoreError;
+
+/// The schema this build reads and writes.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Locks out concurrent migrations (an arbitrary key, the same in every process).
+const MIGRATION_LOCK: i64 = 0x776f_726b_666c_6f77;
+
+const TABLES: &str = "
+    CREATE TABLE IF NOT EXISTS workflow_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    CREATE TABLE IF NOT EXISTS workflow_executions (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        fingerprint TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        started_at BIGINT NOT NULL,
+        stopped_at BIGINT,
+        UNIQUE (workflow, name)
+    );
+    CREATE INDEX IF NOT EXISTS workflow_executions_by_start ON workflow_executions (started_at);
+    CREATE INDEX IF NOT EXISTS workflow_executions_by_status ON workflow_executions (status, started_at);
+    CREATE TABLE IF NOT EXISTS workflow_events (
+        execution_id TEXT NOT NULL REFERENCES workflow_executions (id) ON DELETE CASCADE,
+        id BIGINT NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (execution_id, id)
+    );
+    CREATE TABLE IF NOT EXISTS workflow_callbacks (
+        token_hash TEXT PRIMARY KEY,
+        execution_id TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        state TEXT NOT NULL,
+        event_id BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        heartbeat_at BIGINT,
+        created_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS workflow_callbacks_by_attempt ON workflow_callbacks (execution_id, event_id);
+";
+
+/// Creates the tables if needed and checks the schema version, in one transaction.
+pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let transaction = client.transaction().await.map_err(database)?;
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(database)?;
+    transaction.batch_execute(TABLES).await.map_err(database)?;
+    let found: Option<i64> = transaction
+        .query_opt(
+            "SELECT value FROM workflow_meta WHERE key = 'schema_version'",
+            &[],
+        )
+        .await
+        .map_err(database)?
+        .map(|row| row.get(0));
+    match found {
+        None => {
+            transaction
+                .execute(
+                    "INSERT INTO workflow_meta (key, value) VALUES ('schema_version', $1)",
+                    &[&SCHEMA_VERSION],
+                )
+                .await
+                .map_err(database)?;
+        }
+        Some(version) if version == SCHEMA_VERSION => {}
+        Some(found) => {
+            return Err(StoreError::Schema {
+                found,
+                expected: SCHEMA_VERSION,
+            })
+        }
+    }
+    transaction.commit().await.map_err(database)
+}
