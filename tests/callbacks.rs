@@ -9,7 +9,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use workflow::prelude::*;
-use workflow::store::{CallbackStatus, MemoryStore, SqliteStore, Store};
+use workflow::store::{CallbackStatus, MemoryStore, Store};
+
+mod support {
+    pub(crate) mod stores;
+}
+use support::stores::stores;
 use workflow::testing::Harness;
 use workflow::{CallbackError, EventType, VirtualClock};
 
@@ -346,15 +351,7 @@ fn durable(
 
 #[tokio::test(start_paused = true)]
 async fn a_restart_while_waiting_waits_again_and_a_completion_then_resumes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let stores: Vec<(&str, Arc<dyn Store>)> = vec![
-        ("memory", Arc::new(MemoryStore::new())),
-        (
-            "sqlite",
-            Arc::new(SqliteStore::open(dir.path().join("callbacks.db")).unwrap()),
-        ),
-    ];
-    for (label, store) in stores {
+    for (label, store, _keep) in stores().await {
         let clock = VirtualClock::new();
         let (sender, mut tokens) = mpsc::unbounded_channel();
         let before = durable(Arc::clone(&store), clock.clone(), sender.clone());

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
-use workflow::store::{ExecutionFilter, MemoryStore, SqliteStore, Store};
+use workflow::store::{ExecutionFilter, SqliteStore, Store};
 use workflow::{EventType, ExecutionId, ExecutionStatus, RuntimeError, VirtualClock};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,18 +91,14 @@ async fn until_recorded(runtime: &Runtime, id: &ExecutionId, kind: EventType) {
     panic!("{kind} was never recorded");
 }
 
-fn stores() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let sqlite = SqliteStore::open(dir.path().join("executions.db")).expect("opens");
-    vec![
-        ("memory", Arc::new(MemoryStore::new()), None),
-        ("sqlite", Arc::new(sqlite), Some(dir)),
-    ]
+mod support {
+    pub(crate) mod stores;
 }
+use support::stores::stores;
 
 #[tokio::test]
 async fn a_started_execution_runs_in_the_background_and_its_history_is_stored() {
-    for (label, store, _dir) in stores() {
+    for (label, store, _dir) in stores().await {
         let ledger = Arc::new(Ledger::default());
         let runtime = runtime(store, Arc::clone(&ledger), VirtualClock::new());
         let handle = runtime
@@ -155,7 +151,7 @@ async fn a_started_execution_runs_in_the_background_and_its_history_is_stored() 
 
 #[tokio::test]
 async fn starting_by_name_is_idempotent() {
-    for (label, store, _dir) in stores() {
+    for (label, store, _dir) in stores().await {
         let runtime = runtime(store, Arc::default(), VirtualClock::new());
         let held = Job { id: 1, hold: true };
         let first = runtime
@@ -205,7 +201,7 @@ async fn starting_by_name_is_idempotent() {
 
 #[tokio::test]
 async fn a_task_whose_worker_was_lost_is_not_run_again_without_a_retrier() {
-    for (label, store, _dir) in stores() {
+    for (label, store, _dir) in stores().await {
         let ledger = Arc::new(Ledger::default());
         let before = runtime(Arc::clone(&store), Arc::clone(&ledger), VirtualClock::new());
         let handle = before
@@ -254,40 +250,42 @@ async fn a_task_whose_worker_was_lost_is_not_run_again_without_a_retrier() {
 
 #[tokio::test(start_paused = true)]
 async fn a_declared_retrier_runs_a_lost_task_again() {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let ledger = Arc::new(Ledger::default());
-    let before = runtime(Arc::clone(&store), Arc::clone(&ledger), VirtualClock::new());
-    let handle = before
-        .start::<Forgiving>(Job { id: 3, hold: true })
-        .await
-        .expect("starts");
-    until_recorded(&before, handle.id(), EventType::TaskStarted).await;
-    before.shutdown();
+    for (label, store, _keep) in stores().await {
+        let _ = label;
+        let ledger = Arc::new(Ledger::default());
+        let before = runtime(Arc::clone(&store), Arc::clone(&ledger), VirtualClock::new());
+        let handle = before
+            .start::<Forgiving>(Job { id: 3, hold: true })
+            .await
+            .expect("starts");
+        until_recorded(&before, handle.id(), EventType::TaskStarted).await;
+        before.shutdown();
 
-    // The job is no longer held when it runs again (the stored input still says hold, so
-    // the retried attempt holds too: it is the second run that shows the retrier worked).
-    let after = runtime(store, Arc::clone(&ledger), VirtualClock::new());
-    after.recover().await.expect("recovers");
-    until_recorded(&after, handle.id(), EventType::TaskScheduled).await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(
-        ledger.worked.load(Ordering::SeqCst),
-        2,
-        "the retrier ran the lost task again"
-    );
-    let events = after.history(handle.id(), 0, 100).await.expect("history");
-    let failed = events
-        .iter()
-        .find(|event| event.kind == EventType::TaskFailed)
-        .expect("the loss is recorded");
-    assert_eq!(failed.error.as_deref(), Some("States.TaskFailed"));
-    assert_eq!(failed.retry_in, Some(Duration::from_secs(1)));
-    after.shutdown();
+        // The job is no longer held when it runs again (the stored input still says hold, so
+        // the retried attempt holds too: it is the second run that shows the retrier worked).
+        let after = runtime(store, Arc::clone(&ledger), VirtualClock::new());
+        after.recover().await.expect("recovers");
+        until_recorded(&after, handle.id(), EventType::TaskScheduled).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(
+            ledger.worked.load(Ordering::SeqCst),
+            2,
+            "the retrier ran the lost task again"
+        );
+        let events = after.history(handle.id(), 0, 100).await.expect("history");
+        let failed = events
+            .iter()
+            .find(|event| event.kind == EventType::TaskFailed)
+            .expect("the loss is recorded");
+        assert_eq!(failed.error.as_deref(), Some("States.TaskFailed"));
+        assert_eq!(failed.retry_in, Some(Duration::from_secs(1)));
+        after.shutdown();
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn timers_survive_a_restart_and_finished_tasks_are_not_rerun() {
-    for (label, store, _dir) in stores() {
+    for (label, store, _dir) in stores().await {
         let ledger = Arc::new(Ledger::default());
         let clock = VirtualClock::new();
         let before = runtime(Arc::clone(&store), Arc::clone(&ledger), clock.clone());
@@ -365,40 +363,42 @@ mod v2 {
 
 #[tokio::test(start_paused = true)]
 async fn an_execution_of_a_changed_workflow_fails_clearly_instead_of_misbehaving() {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let ledger = Arc::new(Ledger::default());
-    let before = runtime(Arc::clone(&store), Arc::clone(&ledger), VirtualClock::new());
-    let handle = before
-        .start::<Pipeline>(Job { id: 9, hold: false })
-        .await
-        .expect("starts");
-    until_recorded(&before, handle.id(), EventType::WaitStateEntered).await;
-    before.shutdown();
+    for (label, store, _keep) in stores().await {
+        let _ = label;
+        let ledger = Arc::new(Ledger::default());
+        let before = runtime(Arc::clone(&store), Arc::clone(&ledger), VirtualClock::new());
+        let handle = before
+            .start::<Pipeline>(Job { id: 9, hold: false })
+            .await
+            .expect("starts");
+        until_recorded(&before, handle.id(), EventType::WaitStateEntered).await;
+        before.shutdown();
 
-    let after = Runtime::builder()
-        .store_arc(store)
-        .clock(VirtualClock::new())
-        .register::<v2::Pipeline>()
-        .build()
-        .expect("builds");
-    after.recover().await.expect("recovers");
-    let failure = after
-        .handle::<u32>(handle.id().clone())
-        .result()
-        .await
-        .expect("reads")
-        .expect_err("fails");
-    assert_eq!(failure.error(), "States.Runtime");
-    assert!(
-        failure.cause().contains("cannot resume"),
-        "{}",
-        failure.cause()
-    );
-    assert!(
-        failure.cause().contains("state `Prepare`"),
-        "{}",
-        failure.cause()
-    );
+        let after = Runtime::builder()
+            .store_arc(store)
+            .clock(VirtualClock::new())
+            .register::<v2::Pipeline>()
+            .build()
+            .expect("builds");
+        after.recover().await.expect("recovers");
+        let failure = after
+            .handle::<u32>(handle.id().clone())
+            .result()
+            .await
+            .expect("reads")
+            .expect_err("fails");
+        assert_eq!(failure.error(), "States.Runtime");
+        assert!(
+            failure.cause().contains("cannot resume"),
+            "{}",
+            failure.cause()
+        );
+        assert!(
+            failure.cause().contains("state `Prepare`"),
+            "{}",
+            failure.cause()
+        );
+    }
 }
 
 #[tokio::test]
@@ -448,34 +448,37 @@ async fn unreadable_stored_data_fails_that_execution_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_executions_share_commits() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(dir.path().join("executions.db")).expect("opens"));
-    let ledger = Arc::new(Ledger::default());
-    let runtime = runtime(store, Arc::clone(&ledger), VirtualClock::new());
-    let mut handles = Vec::new();
-    for id in 0..200 {
-        handles.push(
-            runtime
-                .start::<Direct>(Job { id, hold: false })
-                .await
-                .expect("starts"),
-        );
+    for (label, store, _keep) in stores().await {
+        let ledger = Arc::new(Ledger::default());
+        let runtime = runtime(store, Arc::clone(&ledger), VirtualClock::new());
+        let mut handles = Vec::new();
+        for id in 0..200 {
+            handles.push(
+                runtime
+                    .start::<Direct>(Job { id, hold: false })
+                    .await
+                    .expect(label),
+            );
+        }
+        for (id, handle) in handles.iter().enumerate() {
+            assert_eq!(
+                handle.result().await.expect(label),
+                Ok(id as u32 * 10),
+                "{label}"
+            );
+        }
+        assert_eq!(ledger.worked.load(Ordering::SeqCst), 200, "{label}");
+        let succeeded = runtime
+            .list(ExecutionFilter::all().status(ExecutionStatus::Succeeded))
+            .await
+            .expect(label);
+        assert_eq!(succeeded.len(), 200, "{label}");
     }
-    for (id, handle) in handles.iter().enumerate() {
-        assert_eq!(handle.result().await.expect("reads"), Ok(id as u32 * 10));
-    }
-    assert_eq!(ledger.worked.load(Ordering::SeqCst), 200);
-    let succeeded = runtime
-        .list(ExecutionFilter::all().status(ExecutionStatus::Succeeded))
-        .await
-        .expect("lists");
-    assert_eq!(succeeded.len(), 200);
 }
 
 #[tokio::test]
 async fn stopping_an_execution_cancels_it_and_ends_its_history() {
-    for (label, store, _dir) in stores() {
+    for (label, store, _dir) in stores().await {
         let ledger = Arc::new(Ledger::default());
         let runtime = runtime(store, Arc::clone(&ledger), VirtualClock::new());
         let handle = runtime
@@ -518,7 +521,7 @@ async fn stopping_an_execution_cancels_it_and_ends_its_history() {
 
 #[tokio::test(start_paused = true)]
 async fn ended_executions_are_purged_after_the_retention_period() {
-    for (label, store, _dir) in stores() {
+    for (label, store, _dir) in stores().await {
         let clock = VirtualClock::new();
         let runtime = Runtime::builder()
             .store_arc(store)

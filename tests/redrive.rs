@@ -7,7 +7,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
-use workflow::store::{MemoryStore, SqliteStore, Store};
+use workflow::store::{MemoryStore, Store};
+
+mod support {
+    pub(crate) mod stores;
+}
+use support::stores::stores;
 use workflow::{EventType, ExecutionStatus, RuntimeError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,15 +103,7 @@ fn runtime(store: Arc<dyn Store>, service: Arc<Service>) -> Runtime {
 
 #[tokio::test]
 async fn a_failed_execution_is_redriven_from_the_state_that_failed() {
-    let dir = tempfile::tempdir().unwrap();
-    let stores: [(&str, Arc<dyn Store>); 2] = [
-        ("memory", Arc::new(MemoryStore::new())),
-        (
-            "sqlite",
-            Arc::new(SqliteStore::open(dir.path().join("redrive.db")).unwrap()),
-        ),
-    ];
-    for (label, store) in stores {
+    for (label, store, _keep) in stores().await {
         let service = Arc::new(Service::default());
         let runtime = runtime(store, Arc::clone(&service));
         let handle = runtime.start::<Sequence>(Job { id: 1 }).await.expect(label);

@@ -11,6 +11,8 @@
 mod callback;
 pub(crate) mod encoding;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod queue;
 mod sqlite;
 
@@ -26,6 +28,8 @@ use crate::history::Event;
 
 pub use callback::{CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A store operation in progress.
@@ -258,4 +262,53 @@ pub enum StoreError {
     /// The store has shut down.
     #[error("the store has shut down")]
     Closed,
+    /// A store URL that names no store this build can open.
+    #[error("`{url}` names no store: {reason}")]
+    InvalidUrl {
+        /// The URL (without its password).
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Opens the store `url` names:
+///
+/// - `sqlite://path/to/file.db`, or a plain path: a [`SqliteStore`] (the default: no server);
+/// - `postgres://user@host:port/database` (or `postgresql://`): a `PostgresStore`, with the
+///   `postgres` feature;
+/// - `memory://`: a [`MemoryStore`].
+///
+/// ```no_run
+/// # async fn open() -> Result<(), Box<dyn std::error::Error>> {
+/// let url = std::env::var("WORKFLOW_STORE").unwrap_or_else(|_| "sqlite://workflows.db".into());
+/// let runtime = workflow::Runtime::builder()
+///     .store_arc(workflow::store::open(&url).await?)
+///     .build()?;
+/// # Ok(()) }
+/// ```
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    let url = url.trim();
+    if url == "memory://" {
+        return Ok(std::sync::Arc::new(MemoryStore::new()));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return Ok(std::sync::Arc::new(PostgresStore::connect(url).await?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(StoreError::InvalidUrl {
+            url: url.split('@').next_back().unwrap_or_default().to_owned(),
+            reason:
+                "this build has no PostgreSQL store: enable the `postgres` feature of `workflow`"
+                    .to_owned(),
+        });
+    }
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    if path.is_empty() || path.contains("://") {
+        return Err(StoreError::InvalidUrl {
+            url: url.to_owned(),
+            reason: "use sqlite://path, postgres://user@host/database or memory://".to_owned(),
+        });
+    }
+    Ok(std::sync::Arc::new(SqliteStore::open(path)?))
 }

@@ -1,0 +1,579 @@
+//! The PostgreSQL store (feature `postgres`): the same tables as the SQLite store, in one
+//! database that several worker processes can share.
+//!
+//! Writes go through the same group-commit queue as SQLite's (one transaction per batch, a
+//! savepoint per write) on one connection; reads use a second. Both run on tokio's blocking
+//! pool, driving the query there, so a paused tokio clock (virtual time in tests) sees the
+//! work in flight and does not jump ahead of a pending query.
+
+mod schema;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio::runtime::Handle;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, NoTls, Row, Transaction};
+
+use super::encoding::{nanos, status_text, CallbackColumns, ExecutionColumns};
+use super::queue::{self, Committer, Write, WriteQueue, Written};
+use super::{
+    CallbackChange, CallbackRecord, CallbackUpdate, Created, ExecutionFilter, ExecutionRecord,
+    NewCallback, NewExecution, Store, StoreError, StoreFuture,
+};
+use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::history::Event;
+
+pub(super) fn database(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+/// Executions and histories in a PostgreSQL database, shared by every worker that connects.
+///
+/// ```no_run
+/// # async fn open() -> Result<(), workflow::store::StoreError> {
+/// let store = workflow::store::PostgresStore::connect("postgres://app@db.internal/workflows").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Where it connects, for `Debug` (never the password).
+    target: String,
+    writes: WriteQueue,
+    reader: Arc<Client>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("target", &self.inner.target)
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/database`) and brings its
+    /// schema up to date. Must be called within a tokio runtime.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, None).await
+    }
+
+    /// Like [`connect`](Self::connect), keeping the tables in the PostgreSQL schema `schema`
+    /// (created if needed): several independent stores in one database, e.g. one per test.
+    /// `schema` is lowercase letters, digits and `_`, starting with a letter.
+    pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        let valid = schema.len() <= 63
+            && schema.starts_with(|c: char| c.is_ascii_lowercase())
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(StoreError::Database(format!(
+                "`{schema}` cannot name a schema: use lowercase letters, digits and `_`, starting with a letter"
+            )));
+        }
+        Self::open(url, Some(schema)).await
+    }
+
+    async fn open(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let config: Config = url
+            .parse()
+            .map_err(|error| StoreError::Database(format!("`{}`: {error}", redacted(url))))?;
+        let mut writer = connect(&config).await?;
+        let reader = connect(&config).await?;
+        if let Some(schema) = schema {
+            writer
+                .batch_execute(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
+                ))
+                .await
+                .map_err(database)?;
+            reader
+                .batch_execute(&format!("SET search_path TO {schema}"))
+                .await
+                .map_err(database)?;
+        }
+        schema::migrate(&mut writer).await?;
+        let handle = Handle::current();
+        Ok(PostgresStore {
+            inner: Arc::new(Inner {
+                target: redacted(url),
+                writes: WriteQueue::new(PostgresCommitter {
+                    client: writer,
+                    handle,
+                }),
+                reader: Arc::new(reader),
+            }),
+        })
+    }
+
+    /// Runs a read on the reading connection, driven on the blocking pool.
+    fn read<T, F>(&self, read: impl FnOnce(Arc<Client>) -> F + Send + 'static) -> StoreFuture<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let reader = Arc::clone(&self.inner.reader);
+        Box::pin(async move {
+            let handle = Handle::current();
+            tokio::task::spawn_blocking(move || handle.block_on(read(reader)))
+                .await
+                .map_err(database)?
+        })
+    }
+}
+
+/// `url` without its password.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A connection, its I/O driven by a task of its own.
+async fn connect(config: &Config) -> Result<Client, StoreError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(database)?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::warn!(%error, "the connection to PostgreSQL ended");
+        }
+    });
+    Ok(client)
+}
+
+/// The writing connection.
+struct PostgresCommitter {
+    client: Client,
+    handle: Handle,
+}
+
+impl Committer for PostgresCommitter {
+    fn commit(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
+        let handle = self.handle.clone();
+        handle.block_on(commit(&mut self.client, batch))
+    }
+}
+
+async fn commit(client: &mut Client, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
+    let mut transaction = match client.transaction().await {
+        Ok(transaction) => transaction,
+        Err(error) => return batch.iter().map(|_| Err(database(&error))).collect(),
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for write in batch {
+        let outcome = match transaction.savepoint("write").await {
+            Ok(savepoint) => {
+                let outcome = apply(&savepoint, write).await;
+                let finished = match &outcome {
+                    Ok(_) => savepoint.commit().await,
+                    Err(_) => savepoint.rollback().await,
+                };
+                finished.map_err(database).and(outcome)
+            }
+            Err(error) => Err(database(error)),
+        };
+        outcomes.push(outcome);
+    }
+    match transaction.commit().await {
+        Ok(()) => outcomes,
+        // Nothing of the batch is durable: every write fails.
+        Err(error) => outcomes.iter().map(|_| Err(database(&error))).collect(),
+    }
+}
+
+const SELECT_EXECUTION: &str = "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint FROM workflow_executions";
+
+const SELECT_CALLBACK: &str = "SELECT token_hash, execution_id, workflow, state, event_id, status, output, error, cause, heartbeat_at, created_at FROM workflow_callbacks";
+
+async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, StoreError> {
+    match write {
+        Write::Create(execution) => {
+            let inserted = transaction
+                .execute(
+                    "INSERT INTO workflow_executions (id, name, workflow, fingerprint, status, input, started_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (workflow, name) DO NOTHING",
+                    &[
+                        &execution.id.as_str(),
+                        &execution.name,
+                        &execution.workflow,
+                        &execution.fingerprint,
+                        &status_text(ExecutionStatus::Running),
+                        &execution.input.to_string(),
+                        &nanos(execution.started_at),
+                    ],
+                )
+                .await
+                .map_err(database)?;
+            if inserted == 0 {
+                let existing = transaction
+                    .query_one(
+                        &format!("{SELECT_EXECUTION} WHERE workflow = $1 AND name = $2"),
+                        &[&execution.workflow, &execution.name],
+                    )
+                    .await
+                    .map_err(database)?;
+                return Ok(Written::Created(Created::Existing(Box::new(record(
+                    &existing,
+                )?))));
+            }
+            insert_events(transaction, &execution.id, &execution.events).await?;
+            Ok(Written::Created(Created::New))
+        }
+        Write::Append {
+            execution,
+            events,
+            end,
+        } => {
+            insert_events(transaction, execution, events).await?;
+            if let Some(end) = end {
+                transaction
+                    .execute(
+                        "UPDATE workflow_executions SET status = $2, output = $3, error = $4, cause = $5, stopped_at = $6
+                         WHERE id = $1",
+                        &[
+                            &execution.as_str(),
+                            &status_text(end.status),
+                            &end.output.as_ref().map(ToString::to_string),
+                            &end.error,
+                            &end.cause,
+                            &nanos(end.stopped_at),
+                        ],
+                    )
+                    .await
+                    .map_err(database)?;
+            }
+            Ok(Written::Done)
+        }
+        Write::Reopen { execution, events } => {
+            insert_events(transaction, execution, events).await?;
+            transaction
+                .execute(
+                    "UPDATE workflow_executions SET status = $2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL
+                     WHERE id = $1",
+                    &[&execution.as_str(), &status_text(ExecutionStatus::Running)],
+                )
+                .await
+                .map_err(database)?;
+            Ok(Written::Done)
+        }
+        Write::Purge(before) => {
+            transaction
+                .execute(
+                    "DELETE FROM workflow_callbacks WHERE status <> 'pending' AND created_at < $1",
+                    &[&nanos(*before)],
+                )
+                .await
+                .map_err(database)?;
+            let deleted = transaction
+                .execute(
+                    "DELETE FROM workflow_executions WHERE status <> $1 AND stopped_at < $2",
+                    &[&status_text(ExecutionStatus::Running), &nanos(*before)],
+                )
+                .await
+                .map_err(database)?;
+            Ok(Written::Purged(
+                usize::try_from(deleted).unwrap_or(usize::MAX),
+            ))
+        }
+        Write::CreateCallback(callback) => {
+            create_callback(transaction, callback).await?;
+            Ok(Written::Done)
+        }
+        Write::ChangeCallback(hash, change) => Ok(Written::Callback(
+            change_callback(transaction, hash, change).await?,
+        )),
+    }
+}
+
+/// Inserts events in one statement.
+async fn insert_events(
+    transaction: &Transaction<'_>,
+    execution: &ExecutionId,
+    events: &[Event],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = events.iter().map(|event| event.id as i64).collect();
+    let texts = events
+        .iter()
+        .map(|event| serde_json::to_string(event).map_err(database))
+        .collect::<Result<Vec<String>, _>>()?;
+    transaction
+        .execute(
+            "INSERT INTO workflow_events (execution_id, id, event)
+             SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TEXT[])",
+            &[&execution.as_str(), &ids, &texts],
+        )
+        .await
+        .map_err(database)?;
+    Ok(())
+}
+
+async fn create_callback(
+    transaction: &Transaction<'_>,
+    callback: &NewCallback,
+) -> Result<(), StoreError> {
+    transaction
+        .execute(
+            "INSERT INTO workflow_callbacks (token_hash, execution_id, workflow, state, event_id, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
+            &[
+                &callback.token_hash,
+                &callback.execution.as_str(),
+                &callback.workflow,
+                &callback.state,
+                &(callback.event_id as i64),
+                &nanos(callback.created_at),
+            ],
+        )
+        .await
+        .map(|_| ())
+        .map_err(database)
+}
+
+/// Applies `change` to a pending callback, its row locked against other workers meanwhile.
+async fn change_callback(
+    transaction: &Transaction<'_>,
+    token_hash: &str,
+    change: &CallbackChange,
+) -> Result<CallbackUpdate, StoreError> {
+    let row = transaction
+        .query_opt(
+            &format!("{SELECT_CALLBACK} WHERE token_hash = $1 FOR UPDATE"),
+            &[&token_hash],
+        )
+        .await
+        .map_err(database)?;
+    let Some(row) = row else {
+        return Ok(CallbackUpdate::Unknown);
+    };
+    let mut record = callback(&row)?;
+    let update = record.apply(change);
+    if matches!(update, CallbackUpdate::Applied(_)) {
+        transaction
+            .execute(
+                "UPDATE workflow_callbacks SET status = $2, output = $3, error = $4, cause = $5, heartbeat_at = $6
+                 WHERE token_hash = $1",
+                &[
+                    &token_hash,
+                    &record.status.as_str(),
+                    &record.output.as_ref().map(ToString::to_string),
+                    &record.error,
+                    &record.cause,
+                    &record.heartbeat_at.map(nanos),
+                ],
+            )
+            .await
+            .map_err(database)?;
+    }
+    Ok(update)
+}
+
+fn record(row: &Row) -> Result<ExecutionRecord, StoreError> {
+    let columns = ExecutionColumns {
+        id: row.try_get(0).map_err(database)?,
+        name: row.try_get(1).map_err(database)?,
+        workflow: row.try_get(2).map_err(database)?,
+        status: row.try_get(3).map_err(database)?,
+        input: row.try_get(4).map_err(database)?,
+        output: row.try_get(5).map_err(database)?,
+        error: row.try_get(6).map_err(database)?,
+        cause: row.try_get(7).map_err(database)?,
+        started_at: row.try_get(8).map_err(database)?,
+        stopped_at: row.try_get(9).map_err(database)?,
+        fingerprint: row.try_get(10).map_err(database)?,
+    };
+    columns.into_record()
+}
+
+fn callback(row: &Row) -> Result<CallbackRecord, StoreError> {
+    let columns = CallbackColumns {
+        token_hash: row.try_get(0).map_err(database)?,
+        execution: row.try_get(1).map_err(database)?,
+        workflow: row.try_get(2).map_err(database)?,
+        state: row.try_get(3).map_err(database)?,
+        event_id: row.try_get(4).map_err(database)?,
+        status: row.try_get(5).map_err(database)?,
+        output: row.try_get(6).map_err(database)?,
+        error: row.try_get(7).map_err(database)?,
+        cause: row.try_get(8).map_err(database)?,
+        heartbeat_at: row.try_get(9).map_err(database)?,
+        created_at: row.try_get(10).map_err(database)?,
+    };
+    columns.into_record()
+}
+
+impl Store for PostgresStore {
+    fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
+        queue::then(
+            self.inner.writes.write(Write::Create(execution)),
+            queue::created,
+        )
+    }
+
+    fn append(
+        &self,
+        execution: &ExecutionId,
+        events: Vec<Event>,
+        end: Option<super::ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        let write = Write::Append {
+            execution: execution.clone(),
+            events,
+            end,
+        };
+        queue::then(self.inner.writes.write(write), drop)
+    }
+
+    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
+        let write = Write::Reopen {
+            execution: execution.clone(),
+            events,
+        };
+        queue::then(self.inner.writes.write(write), drop)
+    }
+
+    fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
+        let id = execution.to_string();
+        self.read(move |reader| async move {
+            let row = reader
+                .query_opt(&format!("{SELECT_EXECUTION} WHERE id = $1"), &[&id])
+                .await
+                .map_err(database)?;
+            row.as_ref().map(record).transpose()
+        })
+    }
+
+    fn history(
+        &self,
+        execution: &ExecutionId,
+        after: u64,
+        limit: usize,
+    ) -> StoreFuture<Vec<Event>> {
+        let id = execution.to_string();
+        self.read(move |reader| async move {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = reader
+                .query(
+                    "SELECT event FROM workflow_events WHERE execution_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                    &[&id, &(after as i64), &limit],
+                )
+                .await
+                .map_err(database)?;
+            rows.iter()
+                .map(|row| {
+                    let text: String = row.try_get(0).map_err(database)?;
+                    serde_json::from_str(&text).map_err(|error| StoreError::Corrupt {
+                        execution: id.clone(),
+                        reason: format!("an event does not parse: {error}"),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
+        self.read(move |reader| async move {
+            let mut sql = format!("{SELECT_EXECUTION} WHERE TRUE");
+            let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
+            let mut condition =
+                |sql: &mut String, clause: &str, value: Box<dyn ToSql + Sync + Send>| {
+                    values.push(value);
+                    sql.push_str(&format!(" AND {clause} ${}", values.len()));
+                };
+            if let Some(workflow) = filter.workflow.clone() {
+                condition(&mut sql, "workflow =", Box::new(workflow));
+            }
+            if let Some(name) = filter.name.clone() {
+                condition(&mut sql, "name =", Box::new(name));
+            }
+            if let Some(status) = filter.status {
+                condition(&mut sql, "status =", Box::new(status_text(status)));
+            }
+            if let Some(after) = filter.started_after {
+                condition(&mut sql, "started_at >=", Box::new(nanos(after)));
+            }
+            if let Some(before) = filter.started_before {
+                condition(&mut sql, "started_at <", Box::new(nanos(before)));
+            }
+            sql.push_str(" ORDER BY started_at DESC, id");
+            if let Some(limit) = filter.limit {
+                values.push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
+                sql.push_str(&format!(" LIMIT ${}", values.len()));
+            }
+            let parameters: Vec<&(dyn ToSql + Sync)> = values
+                .iter()
+                .map(|value| &**value as &(dyn ToSql + Sync))
+                .collect();
+            let rows = reader.query(&sql, &parameters).await.map_err(database)?;
+            rows.iter().map(record).collect()
+        })
+    }
+
+    fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
+        queue::then(
+            self.inner.writes.write(Write::Purge(ended_before)),
+            queue::purged,
+        )
+    }
+
+    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
+        queue::then(
+            self.inner.writes.write(Write::CreateCallback(callback)),
+            drop,
+        )
+    }
+
+    fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate> {
+        let write = Write::ChangeCallback(token_hash.to_owned(), change);
+        queue::then(self.inner.writes.write(write), queue::callback_update)
+    }
+
+    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
+        let hash = token_hash.to_owned();
+        self.read(move |reader| async move {
+            let row = reader
+                .query_opt(
+                    &format!("{SELECT_CALLBACK} WHERE token_hash = $1"),
+                    &[&hash],
+                )
+                .await
+                .map_err(database)?;
+            row.as_ref().map(callback).transpose()
+        })
+    }
+
+    fn callback_of(
+        &self,
+        execution: &ExecutionId,
+        event_id: u64,
+    ) -> StoreFuture<Option<CallbackRecord>> {
+        let id = execution.to_string();
+        self.read(move |reader| async move {
+            let row = reader
+                .query_opt(
+                    &format!("{SELECT_CALLBACK} WHERE execution_id = $1 AND event_id = $2"),
+                    &[&id, &(event_id as i64)],
+                )
+                .await
+                .map_err(database)?;
+            row.as_ref().map(callback).transpose()
+        })
+    }
+}
