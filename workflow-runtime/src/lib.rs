@@ -27,7 +27,7 @@ pub use history::{Event, EventType, History};
 pub use logging::{LogLevel, Logging};
 pub use runtime::{
     Backpressure, BuildError, CallbackError, ExecutionHandle, Problem, Runtime, RuntimeBuilder,
-    RuntimeError,
+    RuntimeError, Worker,
 };
 pub use step::{
     Callback, Caught, ChildFailure, Payload, Res, States, Step, StepContext, StepError, StepInfo,

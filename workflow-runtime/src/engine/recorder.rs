@@ -18,13 +18,15 @@ use crate::execution::{ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType};
 use crate::logging::LogSink;
 use crate::step::States;
-use crate::store::{ExecutionEnd, Store, StoreError};
+use crate::store::{ExecutionEnd, Fence, Store, StoreError};
 
 /// Where an execution's events are made durable.
 #[derive(Debug, Clone)]
 pub(crate) struct Journal {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) execution: ExecutionId,
+    /// The lease the appends must still hold, when the runtime is one of several workers.
+    pub(crate) fence: Option<Fence>,
 }
 
 /// An event as recorded: new, or found in the stored history.
@@ -246,7 +248,12 @@ impl Recorder {
             if events.is_empty() && end.is_none() {
                 return Ok(());
             }
-            journal.store.append(&journal.execution, events, end)
+            match &journal.fence {
+                Some(fence) => journal
+                    .store
+                    .append_fenced(&journal.execution, fence, events, end),
+                None => journal.store.append(&journal.execution, events, end),
+            }
         };
         write.await.map_err(|error| unsaved(&error))
     }

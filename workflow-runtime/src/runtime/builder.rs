@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::callbacks::CheckOutput;
 use super::durable::{resume, Resume};
 use super::errors::{BuildError, Problem};
+use super::worker::LeaseSettings;
 use super::{Backpressure, ExpressLimit, Inner, Registered, Runtime};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::callback::CallbackHub;
@@ -36,6 +37,7 @@ pub struct RuntimeBuilder {
     workflows: Vec<Registration>,
     mocks: Option<Mocks>,
     callback_poll: Duration,
+    lease: Option<LeaseSettings>,
 }
 
 /// How many Express executions run at once by default.
@@ -70,6 +72,7 @@ impl Default for RuntimeBuilder {
             workflows: Vec::new(),
             mocks: None,
             callback_poll: DEFAULT_CALLBACK_POLL,
+            lease: None,
         }
     }
 }
@@ -107,6 +110,54 @@ impl RuntimeBuilder {
     pub fn callback_poll_interval(mut self, interval: Duration) -> Self {
         self.callback_poll = interval.max(Duration::from_millis(1));
         self
+    }
+
+    /// Makes this runtime one of several workers sharing its store (PostgreSQL, typically):
+    /// each execution is advanced by the worker holding its lease, which lasts `duration`
+    /// unless renewed. Start the worker loop with [`Runtime::serve`]. A worker that stops
+    /// renewing (it died) loses its executions to the others once `duration` has passed, so
+    /// make it several times longer than a pause the process may take, and keep the workers'
+    /// clocks in sync (NTP). The worker's name is random unless [`worker_name`] sets it.
+    ///
+    /// [`worker_name`]: Self::worker_name
+    pub fn lease(mut self, duration: Duration) -> Self {
+        let settings = self.lease.get_or_insert_with(|| LeaseSettings {
+            worker: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            duration,
+            poll: Duration::from_millis(500),
+            capacity: 10_000,
+        });
+        settings.duration = duration.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Names this worker (for its leases and logs); implies [`lease`](Self::lease) with a
+    /// 30 s lease if none was set.
+    pub fn worker_name(mut self, name: &str) -> Self {
+        self = self.ensure_lease();
+        if let Some(settings) = &mut self.lease {
+            name.clone_into(&mut settings.worker);
+        }
+        self
+    }
+
+    /// How often the worker looks for executions to claim (500 ms by default), and how many it
+    /// runs at once at most (10,000 by default).
+    pub fn claim_every(mut self, poll: Duration, capacity: usize) -> Self {
+        self = self.ensure_lease();
+        if let Some(settings) = &mut self.lease {
+            settings.poll = poll.max(Duration::from_millis(1));
+            settings.capacity = capacity.max(1);
+        }
+        self
+    }
+
+    fn ensure_lease(self) -> Self {
+        if self.lease.is_some() {
+            self
+        } else {
+            self.lease(Duration::from_secs(30))
+        }
     }
 
     /// Replaces step `S` wherever it runs with `mock` (a [`Mock`] or a [`Script`]), for
@@ -279,6 +330,8 @@ impl RuntimeBuilder {
                 },
                 workflows,
                 running: Mutex::new(HashMap::new()),
+                lease: self.lease,
+                worker: Mutex::new(None),
             }),
         })
     }

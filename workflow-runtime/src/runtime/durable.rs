@@ -14,12 +14,15 @@ use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
 use crate::names::name_problem;
 use crate::step::{Payload, States};
-use crate::store::{Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, NewExecution};
+use crate::store::{
+    Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, Lease, NewExecution,
+};
 use crate::workflow::Workflow;
 use workflow_core::Mode;
 
 /// Resumes an unfinished execution of one registered workflow from its record and history.
-pub(super) type Resume = fn(&Runtime, ExecutionRecord, Vec<Event>) -> Result<(), RuntimeError>;
+pub(super) type Resume =
+    fn(&Runtime, ExecutionRecord, Vec<Event>, Option<Fence>) -> Result<(), RuntimeError>;
 
 /// How many events a page of history holds when the runtime reads a whole history.
 const PAGE: usize = 1000;
@@ -104,6 +107,17 @@ impl Runtime {
         name: &str,
         input: W::Input,
     ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
+        self.create::<W>(name, input, true).await
+    }
+
+    /// Creates an execution named `name`; with `run_here`, this process runs it (holding its
+    /// lease when the runtime is a worker), otherwise whichever worker claims it does.
+    pub(super) async fn create<W: Workflow>(
+        &self,
+        name: &str,
+        input: W::Input,
+        run_here: bool,
+    ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
         self.registered::<W>()?;
         if let Some(reason) = name_problem(name) {
             return Err(RuntimeError::InvalidName {
@@ -127,6 +141,21 @@ impl Runtime {
         let id = ExecutionId::random();
         let mut started = Event::new(1, 0, now, EventType::ExecutionStarted);
         started.input = Some(json.clone());
+        // A worker holds the lease of what it runs from the start: no one else claims it.
+        let lease = self
+            .inner
+            .lease
+            .as_ref()
+            .filter(|_| run_here && !express)
+            .map(|settings| Lease {
+                worker: settings.worker.clone(),
+                token: 1,
+                until: now + settings.duration,
+            });
+        let fence = lease.as_ref().map(|lease| Fence {
+            worker: lease.worker.clone(),
+            token: lease.token,
+        });
         let created = self
             .inner
             .store
@@ -138,15 +167,17 @@ impl Runtime {
                 fingerprint: W::definition().fingerprint(),
                 started_at: now,
                 events: vec![started.clone()],
+                lease,
             })
             .await?;
         match created {
+            Created::New if !run_here => Ok(self.handle(id)),
             Created::New if express => {
                 self.spawn_express::<W>(id.clone(), input, permit);
                 Ok(self.handle(id))
             }
             Created::New => {
-                self.spawn::<W>(id.clone(), now, input, vec![started], None);
+                self.spawn::<W>(id.clone(), now, input, vec![started], None, fence);
                 Ok(self.handle(id))
             }
             Created::Existing(existing)
@@ -181,6 +212,10 @@ impl Runtime {
     /// `States.TaskFailed`, and timers fire when they were due. An execution whose stored
     /// data cannot be read fails with `States.Runtime`; the others resume regardless.
     pub async fn recover(&self) -> Result<Vec<ExecutionId>, RuntimeError> {
+        if self.inner.lease.is_some() {
+            // A worker resumes only what no live worker holds.
+            return self.claim_round().await;
+        }
         let mut resumed = Vec::new();
         let registered: Vec<(String, Resume)> = self
             .inner
@@ -204,7 +239,7 @@ impl Runtime {
                 }
                 let id = record.id.clone();
                 let outcome = match self.full_history(&id).await {
-                    Ok(events) => resume(self, record, events),
+                    Ok(events) => resume(self, record, events, None),
                     Err(error) => Err(error),
                 };
                 match outcome {
@@ -220,6 +255,15 @@ impl Runtime {
     /// further event is recorded, and [`recover`](Self::recover) (here or in another runtime on
     /// the same store) resumes them from what the store holds.
     pub fn shutdown(&self) {
+        if let Some(worker) = self
+            .inner
+            .worker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            worker.abort();
+        }
         let mut running = self
             .inner
             .running
@@ -327,7 +371,11 @@ impl Runtime {
             started_at: now,
             ..record
         };
-        match resume(self, record, events) {
+        if self.inner.lease.is_some() {
+            // Reopened without an owner: whichever worker claims it runs it.
+            return Ok(self.handle(id.clone()));
+        }
+        match resume(self, record, events, None) {
             Ok(()) => Ok(self.handle(id.clone())),
             Err(error) => {
                 self.fail_unreadable(id, &error).await?;
@@ -380,7 +428,7 @@ impl Runtime {
         Ok(self.inner.store.history(id, after, limit).await?)
     }
 
-    async fn full_history(&self, id: &ExecutionId) -> Result<Vec<Event>, RuntimeError> {
+    pub(super) async fn full_history(&self, id: &ExecutionId) -> Result<Vec<Event>, RuntimeError> {
         let mut events: Vec<Event> = Vec::new();
         loop {
             let after = events.last().map_or(0, |event| event.id);
@@ -409,10 +457,12 @@ impl Runtime {
         input: W::Input,
         stored: Vec<Event>,
         change: Option<String>,
+        fence: Option<Fence>,
     ) {
         let journal = Journal {
             store: Arc::clone(&self.inner.store),
             execution: id.clone(),
+            fence,
         };
         let shared = Shared::with_recorder(
             id.clone(),
@@ -519,7 +569,7 @@ impl Runtime {
     }
 
     /// Ends an execution whose stored data cannot be read with `States.Runtime`.
-    async fn fail_unreadable(
+    pub(super) async fn fail_unreadable(
         &self,
         id: &ExecutionId,
         error: &RuntimeError,
@@ -559,6 +609,7 @@ pub(super) fn resume<W: Workflow>(
     runtime: &Runtime,
     record: ExecutionRecord,
     events: Vec<Event>,
+    fence: Option<Fence>,
 ) -> Result<(), RuntimeError> {
     let current = W::definition().fingerprint();
     let change = (!record.fingerprint.is_empty() && record.fingerprint != current).then(|| {
@@ -584,7 +635,7 @@ pub(super) fn resume<W: Workflow>(
         // At least once: an Express execution that did not finish runs again from its start.
         runtime.spawn_express::<W>(record.id, input, None);
     } else {
-        runtime.spawn::<W>(record.id, record.started_at, input, events, change);
+        runtime.spawn::<W>(record.id, record.started_at, input, events, change, fence);
     }
     Ok(())
 }

@@ -4,6 +4,7 @@ mod builder;
 mod callbacks;
 mod durable;
 mod errors;
+mod worker;
 
 use std::any::TypeId;
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ pub use builder::RuntimeBuilder;
 pub use callbacks::CallbackError;
 pub use durable::ExecutionHandle;
 pub use errors::{BuildError, Problem, RuntimeError};
+pub use worker::Worker;
 
 /// Runs workflows. Cheap to clone; clones share everything.
 ///
@@ -72,6 +74,10 @@ struct Inner {
     workflows: HashMap<TypeId, Registered>,
     /// Durable executions running in this process: their task, and a signal when they end.
     running: Mutex<HashMap<ExecutionId, Running>>,
+    /// How this runtime works among several workers, if it does.
+    lease: Option<worker::LeaseSettings>,
+    /// Its worker loop, once [`Runtime::serve`] started it.
+    worker: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 /// How many Express executions may run at once, and what a start does when that many run.

@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{
-    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Created, ExecutionEnd,
-    ExecutionFilter, ExecutionRecord, NewCallback, NewExecution, Store, StoreError, StoreFuture,
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Claim, Created, ExecutionEnd,
+    ExecutionFilter, ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError,
+    StoreFuture,
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
@@ -24,6 +25,8 @@ struct Data {
     histories: HashMap<ExecutionId, Vec<Event>>,
     /// Callbacks by token hash.
     callbacks: HashMap<String, CallbackRecord>,
+    /// Leases of running executions: worker, token, until.
+    leases: HashMap<ExecutionId, (Option<String>, i64, Option<std::time::SystemTime>)>,
 }
 
 impl MemoryStore {
@@ -66,6 +69,10 @@ impl Store for MemoryStore {
                     stopped_at: None,
                 },
             );
+            let lease = execution.lease.map_or((None, 0, None), |lease| {
+                (Some(lease.worker), lease.token, Some(lease.until))
+            });
+            data.leases.insert(execution.id.clone(), lease);
             data.histories.insert(execution.id, execution.events);
             Created::New
         })))
@@ -112,6 +119,10 @@ impl Store for MemoryStore {
             record.error = None;
             record.cause = None;
             record.stopped_at = None;
+            // Reopened without an owner: any worker may claim it.
+            if let Some(lease) = data.leases.get_mut(execution) {
+                lease.0 = None;
+            }
             data.histories
                 .entry(execution.clone())
                 .or_default()
@@ -226,6 +237,88 @@ impl Store for MemoryStore {
                 .values()
                 .find(|callback| &callback.execution == execution && callback.event_id == event_id)
                 .cloned()
+        })))
+    }
+
+    fn append_fenced(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        let holds = self.with(|data| {
+            matches!(
+                data.leases.get(execution),
+                Some((Some(owner), token, _)) if *owner == fence.worker && *token == fence.token
+            )
+        });
+        if !holds {
+            return ready(Err(StoreError::LeaseLost {
+                execution: execution.to_string(),
+            }));
+        }
+        self.append(execution, events, end)
+    }
+
+    fn claim(
+        &self,
+        worker: &str,
+        workflows: &[String],
+        until: std::time::SystemTime,
+        now: std::time::SystemTime,
+        limit: usize,
+    ) -> StoreFuture<Vec<Claim>> {
+        ready(Ok(self.with(|data| {
+            let mut free: Vec<&ExecutionRecord> = data
+                .records
+                .values()
+                .filter(|record| record.status == ExecutionStatus::Running)
+                .filter(|record| workflows.contains(&record.workflow))
+                .filter(|record| match data.leases.get(&record.id) {
+                    Some((Some(_), _, Some(ends))) => *ends < now,
+                    _ => true,
+                })
+                .collect();
+            free.sort_by_key(|record| record.started_at);
+            let chosen: Vec<(ExecutionId, String)> = free
+                .into_iter()
+                .take(limit)
+                .map(|record| (record.id.clone(), record.workflow.clone()))
+                .collect();
+            chosen
+                .into_iter()
+                .map(|(id, workflow)| {
+                    let lease = data.leases.entry(id.clone()).or_insert((None, 0, None));
+                    *lease = (Some(worker.to_owned()), lease.1 + 1, Some(until));
+                    Claim {
+                        token: lease.1,
+                        id,
+                        workflow,
+                    }
+                })
+                .collect()
+        })))
+    }
+
+    fn renew(&self, worker: &str, until: std::time::SystemTime) -> StoreFuture<Vec<ExecutionId>> {
+        ready(Ok(self.with(|data| {
+            let running: Vec<ExecutionId> = data
+                .records
+                .values()
+                .filter(|record| record.status == ExecutionStatus::Running)
+                .map(|record| record.id.clone())
+                .collect();
+            running
+                .into_iter()
+                .filter(|id| match data.leases.get_mut(id) {
+                    Some((Some(owner), _, ends)) if owner == worker => {
+                        *ends = Some(until);
+                        true
+                    }
+                    _ => false,
+                })
+                .collect()
         })))
     }
 }

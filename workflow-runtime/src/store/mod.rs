@@ -92,6 +92,73 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         execution: &ExecutionId,
         event_id: u64,
     ) -> StoreFuture<Option<CallbackRecord>>;
+
+    /// Like [`append`](Self::append), only if `fence` still holds the execution's lease (its
+    /// worker and token are the stored ones); otherwise [`StoreError::LeaseLost`] and nothing
+    /// is written. Stores without leases append regardless.
+    fn append_fenced(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        let _ = fence;
+        self.append(execution, events, end)
+    }
+
+    /// Gives `worker` the leases of up to `limit` running executions of `workflows` that no
+    /// live worker holds (never leased, or whose lease ended before `now`), until `until`,
+    /// each with a new token; two workers claiming at once never get the same execution.
+    fn claim(
+        &self,
+        worker: &str,
+        workflows: &[String],
+        until: SystemTime,
+        now: SystemTime,
+        limit: usize,
+    ) -> StoreFuture<Vec<Claim>> {
+        let _ = (worker, workflows, until, now, limit);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
+    }
+
+    /// Extends `worker`'s leases of running executions to `until`; the executions it holds.
+    fn renew(&self, worker: &str, until: SystemTime) -> StoreFuture<Vec<ExecutionId>> {
+        let _ = (worker, until);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
+    }
+}
+
+/// Who may advance an execution: a worker, with a token that each new claim increments, until
+/// a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The worker holding it.
+    pub worker: String,
+    /// The lease's token: its appends carry it, and a newer claim makes it stale.
+    pub token: i64,
+    /// When it ends unless renewed.
+    pub until: SystemTime,
+}
+
+/// What an append proves: that its worker still holds the execution's lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    /// The worker.
+    pub worker: String,
+    /// The token of its lease.
+    pub token: i64,
+}
+
+/// An execution a worker claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The execution.
+    pub id: ExecutionId,
+    /// Its workflow's name.
+    pub workflow: String,
+    /// The token of the new lease.
+    pub token: i64,
 }
 
 /// A new execution, as [`Store::create`] receives it.
@@ -113,6 +180,9 @@ pub struct NewExecution {
     pub started_at: SystemTime,
     /// Its first events (ExecutionStarted).
     pub events: Vec<Event>,
+    /// The lease of the worker that runs it from the start; `None` leaves it to whichever
+    /// worker claims it (or, without leases, to this process).
+    pub lease: Option<Lease>,
 }
 
 /// What [`Store::create`] found.
@@ -262,6 +332,15 @@ pub enum StoreError {
     /// The store has shut down.
     #[error("the store has shut down")]
     Closed,
+    /// The execution's lease is held by another worker now: this one must not advance it.
+    #[error("execution `{execution}` is now leased to another worker; this worker lost its lease")]
+    LeaseLost {
+        /// The execution.
+        execution: String,
+    },
+    /// The store cannot do this.
+    #[error("this store does not support {0}")]
+    Unsupported(&'static str),
     /// A store URL that names no store this build can open.
     #[error("`{url}` names no store: {reason}")]
     InvalidUrl {

@@ -12,8 +12,8 @@ use std::time::SystemTime;
 use tokio::sync::oneshot;
 
 use super::{
-    CallbackChange, CallbackUpdate, Created, ExecutionEnd, NewCallback, NewExecution, StoreError,
-    StoreFuture,
+    CallbackChange, CallbackUpdate, Claim, Created, ExecutionEnd, Fence, NewCallback, NewExecution,
+    StoreError, StoreFuture,
 };
 use crate::execution::ExecutionId;
 use crate::history::Event;
@@ -29,6 +29,7 @@ pub(crate) enum Write {
         execution: ExecutionId,
         events: Vec<Event>,
         end: Option<ExecutionEnd>,
+        fence: Option<Fence>,
     },
     Reopen {
         execution: ExecutionId,
@@ -37,6 +38,17 @@ pub(crate) enum Write {
     Purge(SystemTime),
     CreateCallback(NewCallback),
     ChangeCallback(String, CallbackChange),
+    Claim {
+        worker: String,
+        workflows: Vec<String>,
+        until: SystemTime,
+        now: SystemTime,
+        limit: usize,
+    },
+    Renew {
+        worker: String,
+        until: SystemTime,
+    },
 }
 
 /// What a write did.
@@ -46,6 +58,8 @@ pub(crate) enum Written {
     Created(Created),
     Purged(usize),
     Callback(CallbackUpdate),
+    Claimed(Vec<Claim>),
+    Renewed(Vec<ExecutionId>),
 }
 
 /// A database connection that commits batches of writes.
@@ -165,6 +179,22 @@ pub(crate) fn callback_update(written: Written) -> CallbackUpdate {
     match written {
         Written::Callback(update) => update,
         _ => CallbackUpdate::Unknown,
+    }
+}
+
+/// `written`, read as what `claim` returns.
+pub(crate) fn claimed(written: Written) -> Vec<Claim> {
+    match written {
+        Written::Claimed(claims) => claims,
+        _ => Vec::new(),
+    }
+}
+
+/// `written`, read as what `renew` returns.
+pub(crate) fn renewed(written: Written) -> Vec<ExecutionId> {
+    match written {
+        Written::Renewed(held) => held,
+        _ => Vec::new(),
     }
 }
 

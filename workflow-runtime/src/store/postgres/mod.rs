@@ -19,8 +19,8 @@ use tokio_postgres::{Client, Config, NoTls, Row, Transaction};
 use super::encoding::{nanos, status_text, CallbackColumns, ExecutionColumns};
 use super::queue::{self, Committer, Write, WriteQueue, Written};
 use super::{
-    CallbackChange, CallbackRecord, CallbackUpdate, Created, ExecutionFilter, ExecutionRecord,
-    NewCallback, NewExecution, Store, StoreError, StoreFuture,
+    CallbackChange, CallbackRecord, CallbackUpdate, Claim, Created, ExecutionFilter,
+    ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError, StoreFuture,
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
@@ -198,10 +198,11 @@ const SELECT_CALLBACK: &str = "SELECT token_hash, execution_id, workflow, state,
 async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, StoreError> {
     match write {
         Write::Create(execution) => {
+            let lease = execution.lease.as_ref();
             let inserted = transaction
                 .execute(
-                    "INSERT INTO workflow_executions (id, name, workflow, fingerprint, status, input, started_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    "INSERT INTO workflow_executions (id, name, workflow, fingerprint, status, input, started_at, owner, lease_token, lease_until)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                      ON CONFLICT (workflow, name) DO NOTHING",
                     &[
                         &execution.id.as_str(),
@@ -211,6 +212,9 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
                         &status_text(ExecutionStatus::Running),
                         &execution.input.to_string(),
                         &nanos(execution.started_at),
+                        &lease.map(|lease| lease.worker.clone()),
+                        &lease.map_or(0, |lease| lease.token),
+                        &lease.map(|lease| nanos(lease.until)),
                     ],
                 )
                 .await
@@ -234,7 +238,11 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
             execution,
             events,
             end,
+            fence,
         } => {
+            if let Some(fence) = fence {
+                check_fence(transaction, execution, fence).await?;
+            }
             insert_events(transaction, execution, events).await?;
             if let Some(end) = end {
                 transaction
@@ -259,7 +267,7 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
             insert_events(transaction, execution, events).await?;
             transaction
                 .execute(
-                    "UPDATE workflow_executions SET status = $2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL
+                    "UPDATE workflow_executions SET status = $2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL, owner = NULL
                      WHERE id = $1",
                     &[&execution.as_str(), &status_text(ExecutionStatus::Running)],
                 )
@@ -293,6 +301,96 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
         Write::ChangeCallback(hash, change) => Ok(Written::Callback(
             change_callback(transaction, hash, change).await?,
         )),
+        Write::Claim {
+            worker,
+            workflows,
+            until,
+            now,
+            limit,
+        } => {
+            // SKIP LOCKED: workers claiming at once each get different executions.
+            let rows = transaction
+                .query(
+                    "UPDATE workflow_executions SET owner = $1, lease_token = lease_token + 1, lease_until = $2
+                     WHERE id IN (
+                         SELECT id FROM workflow_executions
+                         WHERE status = $3 AND (owner IS NULL OR lease_until < $4)
+                           AND workflow = ANY($6)
+                         ORDER BY started_at LIMIT $5
+                         FOR UPDATE SKIP LOCKED)
+                     RETURNING id, workflow, lease_token",
+                    &[
+                        worker,
+                        &nanos(*until),
+                        &status_text(ExecutionStatus::Running),
+                        &nanos(*now),
+                        &i64::try_from(*limit).unwrap_or(i64::MAX),
+                        workflows,
+                    ],
+                )
+                .await
+                .map_err(database)?;
+            let claims = rows
+                .iter()
+                .map(|row| {
+                    Ok(Claim {
+                        id: ExecutionId::from(row.try_get::<_, &str>(0).map_err(database)?),
+                        workflow: row.try_get(1).map_err(database)?,
+                        token: row.try_get(2).map_err(database)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Written::Claimed(claims))
+        }
+        Write::Renew { worker, until } => {
+            let rows = transaction
+                .query(
+                    "UPDATE workflow_executions SET lease_until = $2 WHERE owner = $1 AND status = $3
+                     RETURNING id",
+                    &[worker, &nanos(*until), &status_text(ExecutionStatus::Running)],
+                )
+                .await
+                .map_err(database)?;
+            let held = rows
+                .iter()
+                .map(|row| {
+                    row.try_get::<_, &str>(0)
+                        .map(ExecutionId::from)
+                        .map_err(database)
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Written::Renewed(held))
+        }
+    }
+}
+
+/// Fails with [`StoreError::LeaseLost`] unless `fence` holds the execution's lease; the row
+/// stays locked until the transaction ends, so no claim slips in between.
+async fn check_fence(
+    transaction: &Transaction<'_>,
+    execution: &ExecutionId,
+    fence: &Fence,
+) -> Result<(), StoreError> {
+    let row = transaction
+        .query_opt(
+            "SELECT owner, lease_token FROM workflow_executions WHERE id = $1 FOR UPDATE",
+            &[&execution.as_str()],
+        )
+        .await
+        .map_err(database)?;
+    let holder = row
+        .map(|row| -> Result<(Option<String>, i64), StoreError> {
+            Ok((
+                row.try_get(0).map_err(database)?,
+                row.try_get(1).map_err(database)?,
+            ))
+        })
+        .transpose()?;
+    match holder {
+        Some((Some(owner), token)) if owner == fence.worker && token == fence.token => Ok(()),
+        _ => Err(StoreError::LeaseLost {
+            execution: execution.to_string(),
+        }),
     }
 }
 
@@ -433,8 +531,51 @@ impl Store for PostgresStore {
             execution: execution.clone(),
             events,
             end,
+            fence: None,
         };
         queue::then(self.inner.writes.write(write), drop)
+    }
+
+    fn append_fenced(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        events: Vec<Event>,
+        end: Option<super::ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        let write = Write::Append {
+            execution: execution.clone(),
+            events,
+            end,
+            fence: Some(fence.clone()),
+        };
+        queue::then(self.inner.writes.write(write), drop)
+    }
+
+    fn claim(
+        &self,
+        worker: &str,
+        workflows: &[String],
+        until: SystemTime,
+        now: SystemTime,
+        limit: usize,
+    ) -> StoreFuture<Vec<Claim>> {
+        let write = Write::Claim {
+            worker: worker.to_owned(),
+            workflows: workflows.to_vec(),
+            until,
+            now,
+            limit,
+        };
+        queue::then(self.inner.writes.write(write), queue::claimed)
+    }
+
+    fn renew(&self, worker: &str, until: SystemTime) -> StoreFuture<Vec<ExecutionId>> {
+        let write = Write::Renew {
+            worker: worker.to_owned(),
+            until,
+        };
+        queue::then(self.inner.writes.write(write), queue::renewed)
     }
 
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {

@@ -6,8 +6,16 @@ use tokio_postgres::Client;
 use super::database;
 use crate::store::StoreError;
 
-/// The schema this build reads and writes.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema this build reads and writes. Version 2 added the leases of executions.
+const SCHEMA_VERSION: i64 = 2;
+
+/// The lease columns, added by version 2 (and created with the table since).
+const LEASES: &str = "
+    ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS owner TEXT;
+    ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS lease_token BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS lease_until BIGINT;
+    CREATE INDEX IF NOT EXISTS workflow_executions_by_lease ON workflow_executions (status, lease_until);
+";
 
 /// Locks out concurrent migrations (an arbitrary key, the same in every process).
 const MIGRATION_LOCK: i64 = 0x776f_726b_666c_6f77;
@@ -60,6 +68,7 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {
         .await
         .map_err(database)?;
     transaction.batch_execute(TABLES).await.map_err(database)?;
+    transaction.batch_execute(LEASES).await.map_err(database)?;
     let found: Option<i64> = transaction
         .query_opt(
             "SELECT value FROM workflow_meta WHERE key = 'schema_version'",
@@ -79,6 +88,15 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {
                 .map_err(database)?;
         }
         Some(version) if version == SCHEMA_VERSION => {}
+        Some(1) => {
+            transaction
+                .execute(
+                    "UPDATE workflow_meta SET value = $1 WHERE key = 'schema_version'",
+                    &[&SCHEMA_VERSION],
+                )
+                .await
+                .map_err(database)?;
+        }
         Some(found) => {
             return Err(StoreError::Schema {
                 found,

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
@@ -21,8 +22,8 @@ use schema::{configure, migrate};
 
 use super::queue::{self, Committer, Write, WriteQueue, Written};
 use super::{
-    CallbackChange, CallbackRecord, CallbackUpdate, Created, ExecutionEnd, ExecutionFilter,
-    ExecutionRecord, NewCallback, NewExecution, Store, StoreError, StoreFuture,
+    CallbackChange, CallbackRecord, CallbackUpdate, Claim, Created, ExecutionEnd, ExecutionFilter,
+    ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError, StoreFuture,
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
@@ -142,7 +143,7 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             insert_events(connection, execution, events)?;
             connection
                 .execute(
-                    "UPDATE executions SET status = ?2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL
+                    "UPDATE executions SET status = ?2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL, owner = NULL
                      WHERE id = ?1",
                     params![execution.as_str(), status_text(ExecutionStatus::Running)],
                 )
@@ -177,10 +178,11 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             if let Some(existing) = existing {
                 return Ok(Written::Created(Created::Existing(Box::new(existing?))));
             }
+            let lease = execution.lease.as_ref();
             connection
                 .execute(
-                    "INSERT INTO executions (id, name, workflow, fingerprint, status, input, started_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO executions (id, name, workflow, fingerprint, status, input, started_at, owner, lease_token, lease_until)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                     params![
                         execution.id.as_str(),
                         execution.name,
@@ -189,6 +191,9 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
                         status_text(ExecutionStatus::Running),
                         execution.input.to_string(),
                         nanos(execution.started_at),
+                        lease.map(|lease| lease.worker.as_str()),
+                        lease.map_or(0, |lease| lease.token),
+                        lease.map(|lease| nanos(lease.until)),
                     ],
                 )
                 .map_err(database)?;
@@ -199,7 +204,11 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             execution,
             events,
             end,
+            fence,
         } => {
+            if let Some(fence) = fence {
+                check_fence(connection, execution, fence)?;
+            }
             insert_events(connection, execution, events)?;
             if let Some(end) = end {
                 connection
@@ -219,6 +228,87 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             }
             Ok(Written::Done)
         }
+        Write::Claim {
+            worker,
+            workflows,
+            until,
+            now,
+            limit,
+        } => {
+            let mut claim = connection
+                .prepare_cached(
+                    "UPDATE executions SET owner = ?1, lease_token = lease_token + 1, lease_until = ?2
+                     WHERE id IN (
+                         SELECT id FROM executions
+                         WHERE status = ?3 AND (owner IS NULL OR lease_until < ?4)
+                           AND workflow IN (SELECT value FROM json_each(?6))
+                         ORDER BY started_at LIMIT ?5)
+                     RETURNING id, workflow, lease_token",
+                )
+                .map_err(database)?;
+            let rows = claim
+                .query_map(
+                    params![
+                        worker,
+                        nanos(*until),
+                        status_text(ExecutionStatus::Running),
+                        nanos(*now),
+                        i64::try_from(*limit).unwrap_or(i64::MAX),
+                        serde_json::to_string(workflows).map_err(database)?,
+                    ],
+                    |row| {
+                        Ok(Claim {
+                            id: ExecutionId::from(row.get::<_, String>(0)?.as_str()),
+                            workflow: row.get(1)?,
+                            token: row.get(2)?,
+                        })
+                    },
+                )
+                .map_err(database)?;
+            let claims = rows.collect::<Result<Vec<_>, _>>().map_err(database)?;
+            Ok(Written::Claimed(claims))
+        }
+        Write::Renew { worker, until } => {
+            let mut renew = connection
+                .prepare_cached(
+                    "UPDATE executions SET lease_until = ?2 WHERE owner = ?1 AND status = ?3
+                     RETURNING id",
+                )
+                .map_err(database)?;
+            let rows = renew
+                .query_map(
+                    params![worker, nanos(*until), status_text(ExecutionStatus::Running)],
+                    |row| row.get::<_, String>(0),
+                )
+                .map_err(database)?;
+            let held = rows
+                .map(|id| id.map(|id| ExecutionId::from(id.as_str())))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(database)?;
+            Ok(Written::Renewed(held))
+        }
+    }
+}
+
+/// Fails with [`StoreError::LeaseLost`] unless `fence` holds the execution's lease.
+fn check_fence(
+    connection: &Connection,
+    execution: &ExecutionId,
+    fence: &Fence,
+) -> Result<(), StoreError> {
+    let holder: Option<(Option<String>, i64)> = connection
+        .query_row(
+            "SELECT owner, lease_token FROM executions WHERE id = ?1",
+            [execution.as_str()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(database)?;
+    match holder {
+        Some((Some(owner), token)) if owner == fence.worker && token == fence.token => Ok(()),
+        _ => Err(StoreError::LeaseLost {
+            execution: execution.to_string(),
+        }),
     }
 }
 
@@ -278,8 +368,51 @@ impl Store for SqliteStore {
             execution: execution.clone(),
             events,
             end,
+            fence: None,
         };
         queue::then(self.inner.writes.write(write), drop)
+    }
+
+    fn append_fenced(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        let write = Write::Append {
+            execution: execution.clone(),
+            events,
+            end,
+            fence: Some(fence.clone()),
+        };
+        queue::then(self.inner.writes.write(write), drop)
+    }
+
+    fn claim(
+        &self,
+        worker: &str,
+        workflows: &[String],
+        until: SystemTime,
+        now: SystemTime,
+        limit: usize,
+    ) -> StoreFuture<Vec<Claim>> {
+        let write = Write::Claim {
+            worker: worker.to_owned(),
+            workflows: workflows.to_vec(),
+            until,
+            now,
+            limit,
+        };
+        queue::then(self.inner.writes.write(write), queue::claimed)
+    }
+
+    fn renew(&self, worker: &str, until: SystemTime) -> StoreFuture<Vec<ExecutionId>> {
+        let write = Write::Renew {
+            worker: worker.to_owned(),
+            until,
+        };
+        queue::then(self.inner.writes.write(write), queue::renewed)
     }
 
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
@@ -331,7 +464,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn purge(&self, ended_before: std::time::SystemTime) -> StoreFuture<usize> {
+    fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
         queue::then(
             self.inner.writes.write(Write::Purge(ended_before)),
             queue::purged,

@@ -8,8 +8,14 @@ use super::{callbacks, database};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes. Version 2 added `executions.fingerprint`, version 3
-/// the `callbacks` table.
-const SCHEMA_VERSION: i64 = 3;
+/// the `callbacks` table, version 4 the leases of executions (`owner`, `lease_token`,
+/// `lease_until`).
+const SCHEMA_VERSION: i64 = 4;
+
+/// The lease columns, added by version 4.
+const LEASES: &str = "ALTER TABLE executions ADD COLUMN owner TEXT;
+     ALTER TABLE executions ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE executions ADD COLUMN lease_until INTEGER;";
 
 pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection
@@ -40,6 +46,9 @@ pub(super) fn migrate(connection: &Connection) -> Result<(), StoreError> {
                  cause TEXT,
                  started_at INTEGER NOT NULL,
                  stopped_at INTEGER,
+                 owner TEXT,
+                 lease_token INTEGER NOT NULL DEFAULT 0,
+                 lease_until INTEGER,
                  UNIQUE (workflow, name)
              );
              CREATE INDEX IF NOT EXISTS executions_by_start ON executions (started_at);
@@ -74,20 +83,24 @@ pub(super) fn migrate(connection: &Connection) -> Result<(), StoreError> {
             Ok(())
         }
         Some(version) if version == SCHEMA_VERSION => Ok(()),
-        Some(1) => {
+        // Step by step from an older version (the callbacks table was created above).
+        Some(version @ 1..=3) => {
+            if version < 2 {
+                connection
+                    .execute_batch(
+                        "ALTER TABLE executions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';",
+                    )
+                    .map_err(database)?;
+            }
+            connection.execute_batch(LEASES).map_err(database)?;
             connection
-                .execute_batch(
-                    "ALTER TABLE executions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
-                     UPDATE meta SET value = 3 WHERE key = 'schema_version';",
+                .execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                    [SCHEMA_VERSION],
                 )
-                .map_err(database)?;
-            Ok(())
+                .map(|_| ())
+                .map_err(database)
         }
-        // The callbacks table was created above.
-        Some(2) => connection
-            .execute("UPDATE meta SET value = 3 WHERE key = 'schema_version'", [])
-            .map(|_| ())
-            .map_err(database),
         Some(found) => Err(StoreError::Schema {
             found,
             expected: SCHEMA_VERSION,
@@ -130,6 +143,23 @@ mod tests {
 
     #[test]
     fn older_databases_are_brought_up_to_date_keeping_their_rows() {
+        let three = version_one();
+        three
+            .execute_batch(
+                "ALTER TABLE executions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+                 UPDATE meta SET value = 3 WHERE key = 'schema_version';",
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        migrate(&three).unwrap_or_else(|error| panic!("{error}"));
+        let token: i64 = three
+            .query_row(
+                "SELECT lease_token FROM executions WHERE id = 'x'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(token, 0);
+
         let old = version_one();
         migrate(&old).unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(version(&old), SCHEMA_VERSION);

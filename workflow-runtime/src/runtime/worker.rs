@@ -1,0 +1,191 @@
+//! Several workers sharing one store: each execution is advanced by the worker holding its
+//! lease. A worker claims executions no live worker holds (new submissions, and those of a
+//! worker that died and stopped renewing), renews its leases, and gives up at once any
+//! execution whose lease it lost. Every append carries the lease's token, so a worker that
+//! lost a lease (paused, partitioned) can write nothing more to that execution: the new
+//! holder replays the history, and a task the old one had started without a recorded outcome
+//! fails with `States.TaskFailed` exactly as after a crash.
+
+use std::collections::HashSet;
+use std::sync::PoisonError;
+use std::time::Duration;
+
+use super::{Runtime, RuntimeError};
+use crate::execution::ExecutionId;
+use crate::store::Fence;
+use crate::workflow::Workflow;
+
+/// How this runtime works as one of several workers.
+#[derive(Debug, Clone)]
+pub(super) struct LeaseSettings {
+    /// This worker's name, unique among the workers.
+    pub(super) worker: String,
+    /// How long a lease lasts without renewal.
+    pub(super) duration: Duration,
+    /// How often the worker looks for executions to claim.
+    pub(super) poll: Duration,
+    /// How many executions it runs at once at most.
+    pub(super) capacity: usize,
+}
+
+/// The worker loop of a runtime; it stops when dropped, or when the runtime shuts down.
+#[derive(Debug)]
+#[must_use = "the worker stops when this is dropped"]
+pub struct Worker {
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Runtime {
+    /// Runs this runtime as a worker among several sharing its store: it claims executions
+    /// that no live worker holds, renews its leases a few times per lease period, and lets go
+    /// of any it lost. Needs a runtime configured with [`RuntimeBuilder::lease`] and a store
+    /// with leases (PostgreSQL, SQLite, memory). Call within a tokio runtime.
+    ///
+    /// [`RuntimeBuilder::lease`]: super::RuntimeBuilder::lease
+    pub fn serve(&self) -> Result<Worker, RuntimeError> {
+        let settings = self.lease_settings()?.clone();
+        let runtime = self.clone();
+        let renew_every = settings.duration / 3;
+        let task = tokio::spawn(async move {
+            let clock = std::sync::Arc::clone(&runtime.inner.clock);
+            let mut renewed_at = clock.now();
+            loop {
+                let now = clock.now();
+                if now.duration_since(renewed_at).unwrap_or_default() >= renew_every {
+                    runtime.renew_round().await;
+                    renewed_at = now;
+                }
+                if let Err(error) = runtime.claim_round().await {
+                    tracing::warn!(%error, worker = %settings.worker, "claiming executions failed");
+                }
+                clock.sleep(settings.poll).await;
+            }
+        });
+        let abort = task.abort_handle();
+        *self
+            .inner
+            .worker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(abort.clone());
+        Ok(Worker { task: abort })
+    }
+
+    /// Creates a durable execution of `W` named `name` for whichever worker claims it first,
+    /// without running it here.
+    pub async fn submit<W: Workflow>(
+        &self,
+        name: &str,
+        input: W::Input,
+    ) -> Result<super::ExecutionHandle<W::Output>, RuntimeError> {
+        self.create::<W>(name, input, false).await
+    }
+
+    /// This worker's name (when it is configured as one).
+    pub fn worker_name(&self) -> Option<&str> {
+        self.inner
+            .lease
+            .as_ref()
+            .map(|settings| settings.worker.as_str())
+    }
+
+    fn lease_settings(&self) -> Result<&LeaseSettings, RuntimeError> {
+        self.inner.lease.as_ref().ok_or(RuntimeError::NotAWorker)
+    }
+
+    /// Claims what this worker has room for and resumes it; the ids it resumed.
+    pub(super) async fn claim_round(&self) -> Result<Vec<ExecutionId>, RuntimeError> {
+        let settings = self.lease_settings()?;
+        let running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        let room = settings.capacity.saturating_sub(running);
+        if room == 0 {
+            return Ok(Vec::new());
+        }
+        let workflows: Vec<String> = self
+            .inner
+            .workflows
+            .values()
+            .map(|registered| registered.definition.name.clone())
+            .collect();
+        let now = self.inner.clock.now();
+        let claims = self
+            .inner
+            .store
+            .claim(
+                &settings.worker,
+                &workflows,
+                now + settings.duration,
+                now,
+                room,
+            )
+            .await?;
+        let mut resumed = Vec::new();
+        for claim in claims {
+            let fence = Fence {
+                worker: settings.worker.clone(),
+                token: claim.token,
+            };
+            let Some(registered) = self
+                .inner
+                .workflows
+                .values()
+                .find(|registered| registered.definition.name == claim.workflow)
+            else {
+                continue;
+            };
+            let resume = registered.resume;
+            let record = self.describe(&claim.id).await?;
+            let outcome = match self.full_history(&claim.id).await {
+                Ok(events) => resume(self, record, events, Some(fence)),
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(()) => resumed.push(claim.id),
+                Err(error) => self.fail_unreadable(&claim.id, &error).await?,
+            }
+        }
+        Ok(resumed)
+    }
+
+    /// Renews this worker's leases; executions it no longer holds stop here at once.
+    async fn renew_round(&self) {
+        let Ok(settings) = self.lease_settings() else {
+            return;
+        };
+        let until = self.inner.clock.now() + settings.duration;
+        let held: HashSet<ExecutionId> = match self.inner.store.renew(&settings.worker, until).await
+        {
+            Ok(held) => held.into_iter().collect(),
+            Err(error) => {
+                tracing::warn!(%error, worker = %settings.worker, "renewing leases failed");
+                return;
+            }
+        };
+        let mut running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let lost: Vec<ExecutionId> = running
+            .keys()
+            .filter(|id| !held.contains(*id))
+            .cloned()
+            .collect();
+        for id in lost {
+            if let Some(execution) = running.remove(&id) {
+                tracing::warn!(execution = %id, worker = %settings.worker, "lost the lease; another worker runs it now");
+                execution.task.abort();
+            }
+        }
+    }
+}
