@@ -277,6 +277,13 @@ impl Recorder {
         self.flush(Some(end)).await
     }
 
+    /// Whether its appends carry a lease's token (a worker holds the execution's lease).
+    pub(crate) fn is_fenced(&self) -> bool {
+        self.journal
+            .as_ref()
+            .is_some_and(|journal| journal.fence.is_some())
+    }
+
     /// The whole history.
     pub(crate) fn into_events(self) -> Vec<Event> {
         self.state

@@ -173,7 +173,7 @@ impl Runtime {
         match created {
             Created::New if !run_here => Ok(self.handle(id)),
             Created::New if express => {
-                self.spawn_express::<W>(id.clone(), input, permit);
+                self.spawn_express::<W>(id.clone(), input, permit, false);
                 Ok(self.handle(id))
             }
             Created::New => {
@@ -479,24 +479,27 @@ impl Runtime {
             },
             self.inner.limits,
         );
-        self.run_in_background(id, async move {
+        let leased = shared.recorder.is_fenced();
+        self.run_in_background(id, leased, async move {
             let _ = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
         });
     }
 
     /// Runs an Express execution of `W` in the background, in memory, logging to the sink: only
     /// its end is written to the store. After a crash it runs again from the start (at least
-    /// once). Without a `permit`, it waits for one.
+    /// once). Without a `permit`, it waits for one. `leased`: a worker claimed it, and keeps
+    /// its lease while it runs.
     fn spawn_express<W: Workflow>(
         &self,
         id: ExecutionId,
         input: W::Input,
         permit: Option<OwnedSemaphorePermit>,
+        leased: bool,
     ) {
         let runtime = self.clone();
         let store = Arc::clone(&self.inner.store);
         let execution = id.clone();
-        self.run_in_background(id, async move {
+        self.run_in_background(id, leased, async move {
             let _permit = match permit {
                 Some(permit) => permit,
                 None => match runtime.express_permit().await {
@@ -534,10 +537,12 @@ impl Runtime {
         });
     }
 
-    /// Runs `work` as the background task of execution `id`, registered while it runs.
+    /// Runs `work` as the background task of execution `id`, registered while it runs;
+    /// `leased` when this worker holds the execution's lease (and must renew it).
     fn run_in_background(
         &self,
         id: ExecutionId,
+        leased: bool,
         work: impl std::future::Future<Output = ()> + Send + 'static,
     ) {
         let (done, watching) = watch::channel(false);
@@ -564,6 +569,7 @@ impl Runtime {
             Running {
                 task: task.abort_handle(),
                 done: watching,
+                leased,
             },
         );
     }
@@ -633,7 +639,7 @@ pub(super) fn resume<W: Workflow>(
     })?;
     if W::definition().mode == Mode::Express {
         // At least once: an Express execution that did not finish runs again from its start.
-        runtime.spawn_express::<W>(record.id, input, None);
+        runtime.spawn_express::<W>(record.id, input, None, fence.is_some());
     } else {
         runtime.spawn::<W>(record.id, record.started_at, input, events, change, fence);
     }

@@ -109,6 +109,8 @@ struct Registered {
 struct Running {
     task: tokio::task::AbortHandle,
     done: watch::Receiver<bool>,
+    /// Whether this worker holds the execution's lease.
+    leased: bool,
 }
 
 impl Runtime {

@@ -163,7 +163,25 @@ impl Runtime {
             return;
         };
         let until = self.inner.clock.now() + settings.duration;
-        let held: HashSet<ExecutionId> = match self.inner.store.renew(&settings.worker, until).await
+        // Only what runs here: an execution whose task ended without ending it (its store
+        // failed) must not stay leased to a live worker forever.
+        let running: Vec<ExecutionId> = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(_, execution)| execution.leased)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if running.is_empty() {
+            return;
+        }
+        let held: HashSet<ExecutionId> = match self
+            .inner
+            .store
+            .renew(&settings.worker, running, until)
+            .await
         {
             Ok(held) => held.into_iter().collect(),
             Err(error) => {
@@ -177,9 +195,9 @@ impl Runtime {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let lost: Vec<ExecutionId> = running
-            .keys()
-            .filter(|id| !held.contains(*id))
-            .cloned()
+            .iter()
+            .filter(|(id, execution)| execution.leased && !held.contains(*id))
+            .map(|(id, _)| id.clone())
             .collect();
         for id in lost {
             if let Some(execution) = running.remove(&id) {

@@ -301,13 +301,20 @@ impl Store for MemoryStore {
         })))
     }
 
-    fn renew(&self, worker: &str, until: std::time::SystemTime) -> StoreFuture<Vec<ExecutionId>> {
+    fn renew(
+        &self,
+        worker: &str,
+        executions: Vec<ExecutionId>,
+        until: std::time::SystemTime,
+    ) -> StoreFuture<Vec<ExecutionId>> {
         ready(Ok(self.with(|data| {
-            let running: Vec<ExecutionId> = data
-                .records
-                .values()
-                .filter(|record| record.status == ExecutionStatus::Running)
-                .map(|record| record.id.clone())
+            let running: Vec<ExecutionId> = executions
+                .into_iter()
+                .filter(|id| {
+                    data.records
+                        .get(id)
+                        .is_some_and(|record| record.status == ExecutionStatus::Running)
+                })
                 .collect();
             running
                 .into_iter()

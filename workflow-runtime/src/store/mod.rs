@@ -122,9 +122,15 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
     }
 
-    /// Extends `worker`'s leases of running executions to `until`; the executions it holds.
-    fn renew(&self, worker: &str, until: SystemTime) -> StoreFuture<Vec<ExecutionId>> {
-        let _ = (worker, until);
+    /// Extends `worker`'s leases of `executions` (those it is running) to `until`; those of
+    /// them it still holds. A lease not renewed runs out, and the execution can be claimed.
+    fn renew(
+        &self,
+        worker: &str,
+        executions: Vec<ExecutionId>,
+        until: SystemTime,
+    ) -> StoreFuture<Vec<ExecutionId>> {
+        let _ = (worker, executions, until);
         Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
     }
 }

@@ -47,6 +47,7 @@ pub(crate) enum Write {
     },
     Renew {
         worker: String,
+        executions: Vec<ExecutionId>,
         until: SystemTime,
     },
 }

@@ -342,12 +342,23 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(Written::Claimed(claims))
         }
-        Write::Renew { worker, until } => {
+        Write::Renew {
+            worker,
+            executions,
+            until,
+        } => {
+            let ids: Vec<&str> = executions.iter().map(ExecutionId::as_str).collect();
             let rows = transaction
                 .query(
-                    "UPDATE workflow_executions SET lease_until = $2 WHERE owner = $1 AND status = $3
+                    "UPDATE workflow_executions SET lease_until = $2
+                     WHERE owner = $1 AND status = $3 AND id = ANY($4)
                      RETURNING id",
-                    &[worker, &nanos(*until), &status_text(ExecutionStatus::Running)],
+                    &[
+                        worker,
+                        &nanos(*until),
+                        &status_text(ExecutionStatus::Running),
+                        &ids,
+                    ],
                 )
                 .await
                 .map_err(database)?;
@@ -570,9 +581,15 @@ impl Store for PostgresStore {
         queue::then(self.inner.writes.write(write), queue::claimed)
     }
 
-    fn renew(&self, worker: &str, until: SystemTime) -> StoreFuture<Vec<ExecutionId>> {
+    fn renew(
+        &self,
+        worker: &str,
+        executions: Vec<ExecutionId>,
+        until: SystemTime,
+    ) -> StoreFuture<Vec<ExecutionId>> {
         let write = Write::Renew {
             worker: worker.to_owned(),
+            executions,
             until,
         };
         queue::then(self.inner.writes.write(write), queue::renewed)

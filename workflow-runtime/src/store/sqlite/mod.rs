@@ -110,7 +110,13 @@ impl SqliteStore {
 
 impl Committer for SqliteCommitter {
     fn commit(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
-        let mut transaction = match self.0.transaction() {
+        // Immediate: take the write lock first (waiting for it under the busy timeout), so a
+        // transaction that reads before writing never fails on a snapshot another process
+        // made stale.
+        let mut transaction = match self
+            .0
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        {
             Ok(transaction) => transaction,
             Err(error) => return batch.iter().map(|_| Err(database(&error))).collect(),
         };
@@ -268,16 +274,28 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             let claims = rows.collect::<Result<Vec<_>, _>>().map_err(database)?;
             Ok(Written::Claimed(claims))
         }
-        Write::Renew { worker, until } => {
+        Write::Renew {
+            worker,
+            executions,
+            until,
+        } => {
+            let ids: Vec<&str> = executions.iter().map(ExecutionId::as_str).collect();
+            let ids = serde_json::to_string(&ids).map_err(database)?;
             let mut renew = connection
                 .prepare_cached(
-                    "UPDATE executions SET lease_until = ?2 WHERE owner = ?1 AND status = ?3
+                    "UPDATE executions SET lease_until = ?2
+                     WHERE owner = ?1 AND status = ?3 AND id IN (SELECT value FROM json_each(?4))
                      RETURNING id",
                 )
                 .map_err(database)?;
             let rows = renew
                 .query_map(
-                    params![worker, nanos(*until), status_text(ExecutionStatus::Running)],
+                    params![
+                        worker,
+                        nanos(*until),
+                        status_text(ExecutionStatus::Running),
+                        ids
+                    ],
                     |row| row.get::<_, String>(0),
                 )
                 .map_err(database)?;
@@ -407,9 +425,15 @@ impl Store for SqliteStore {
         queue::then(self.inner.writes.write(write), queue::claimed)
     }
 
-    fn renew(&self, worker: &str, until: SystemTime) -> StoreFuture<Vec<ExecutionId>> {
+    fn renew(
+        &self,
+        worker: &str,
+        executions: Vec<ExecutionId>,
+        until: SystemTime,
+    ) -> StoreFuture<Vec<ExecutionId>> {
         let write = Write::Renew {
             worker: worker.to_owned(),
+            executions,
             until,
         };
         queue::then(self.inner.writes.write(write), queue::renewed)

@@ -30,7 +30,22 @@ pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {
         .map_err(database)
 }
 
+/// Creates or upgrades the tables, in one immediate transaction so that processes opening the
+/// same file together do not race (the second waits, then finds the work done).
 pub(super) fn migrate(connection: &Connection) -> Result<(), StoreError> {
+    connection
+        .execute_batch("BEGIN IMMEDIATE")
+        .map_err(database)?;
+    match migrate_within(connection) {
+        Ok(()) => connection.execute_batch("COMMIT").map_err(database),
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
+}
+
+fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
     connection
         .execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);

@@ -1,0 +1,262 @@
+//! Several workers on one store: executions are shared out by lease, each task runs once, a
+//! dead worker's executions are taken over, and a worker that lost a lease writes nothing.
+//! Every case runs on each store (memory, SQLite, PostgreSQL when configured).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use workflow::prelude::*;
+use workflow::store::{Fence, Store, StoreError};
+use workflow::{EventType, ExecutionStatus, RuntimeError, VirtualClock};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Job {
+    id: u32,
+    /// Seconds the step takes (virtual time).
+    seconds: u32,
+}
+
+/// Which worker ran which job, how many times.
+#[derive(Default)]
+struct Ledger {
+    runs: Mutex<HashMap<u32, Vec<String>>>,
+}
+
+impl Ledger {
+    fn runs_of(&self, id: u32) -> Vec<String> {
+        self.runs
+            .lock()
+            .unwrap()
+            .get(&id)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// The name of the worker a step runs on.
+struct WorkerName(String);
+
+#[step]
+async fn work(job: Job, ledger: Res<Ledger>, me: Res<WorkerName>) -> u32 {
+    ledger
+        .runs
+        .lock()
+        .unwrap()
+        .entry(job.id)
+        .or_default()
+        .push(me.0.clone());
+    tokio::time::sleep(Duration::from_secs(u64::from(job.seconds))).await;
+    job.id * 10
+}
+
+workflow! {
+    /// Works once.
+    Once: Standard<Job, u32> {
+        start Work;
+        Work: task work -> end;
+    }
+}
+
+workflow! {
+    /// Works; a lost worker is retried.
+    Retried: Standard<Job, u32> {
+        start Work;
+        Work: task work -> end, retry States::TaskFailed { interval: 1s };
+    }
+}
+
+mod support {
+    pub(crate) mod stores;
+}
+use support::stores::stores;
+
+const LEASE: Duration = Duration::from_secs(10);
+
+fn worker(
+    name: &str,
+    store: &Arc<dyn Store>,
+    ledger: &Arc<Ledger>,
+    clock: &VirtualClock,
+    capacity: usize,
+) -> Runtime {
+    Runtime::builder()
+        .store_arc(Arc::clone(store))
+        .clock(clock.clone())
+        .resource_arc(Arc::clone(ledger))
+        .resource(WorkerName(name.to_owned()))
+        .register::<Once>()
+        .register::<Retried>()
+        .lease(LEASE)
+        .worker_name(name)
+        .claim_every(Duration::from_millis(200), capacity)
+        .build()
+        .expect("builds")
+}
+
+/// A runtime that only submits and reads executions.
+fn client(store: &Arc<dyn Store>, clock: &VirtualClock) -> Runtime {
+    Runtime::builder()
+        .store_arc(Arc::clone(store))
+        .clock(clock.clone())
+        .resource(Ledger::default())
+        .resource(WorkerName("client".to_owned()))
+        .register::<Once>()
+        .register::<Retried>()
+        .build()
+        .expect("builds")
+}
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..10_000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{what} never happened");
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_workers_share_the_executions_and_run_each_task_once() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let ledger = Arc::new(Ledger::default());
+        let client = client(&store, &clock);
+        let mut handles = Vec::new();
+        for id in 0..40 {
+            let name = format!("job-{id}");
+            handles.push(
+                client
+                    .submit::<Once>(&name, Job { id, seconds: 1 })
+                    .await
+                    .unwrap(),
+            );
+        }
+        // Submitted, nobody runs them yet.
+        assert!(ledger.runs.lock().unwrap().is_empty(), "{label}");
+
+        let first = worker("first", &store, &ledger, &clock, 8);
+        let second = worker("second", &store, &ledger, &clock, 8);
+        let _first = first.serve().unwrap();
+        let _second = second.serve().unwrap();
+        for (id, handle) in (0..40).zip(&handles) {
+            assert_eq!(handle.result().await.unwrap().unwrap(), id * 10, "{label}");
+        }
+
+        let runs = ledger.runs.lock().unwrap().clone();
+        assert_eq!(runs.len(), 40, "{label}: every job ran");
+        assert!(
+            runs.values().all(|workers| workers.len() == 1),
+            "{label}: a job ran twice: {runs:?}"
+        );
+        let by_first = runs.values().filter(|w| w[0] == "first").count();
+        let by_second = runs.values().filter(|w| w[0] == "second").count();
+        assert!(
+            by_first > 0 && by_second > 0,
+            "{label}: both workers take work ({by_first} and {by_second})"
+        );
+        // Capacity 8 each: 40 one-second jobs take at least 40 / 16 rounds.
+        assert!(clock.elapsed() >= Duration::from_secs(3), "{label}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_worker_that_stops_renewing_loses_its_executions_and_cannot_write_to_them() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let ledger = Arc::new(Ledger::default());
+        let first = worker("first", &store, &ledger, &clock, 100);
+        let client = client(&store, &clock);
+        let started = first
+            .start_named::<Once>("paused", Job { id: 7, seconds: 30 })
+            .await
+            .unwrap();
+        // Followed from another runtime: `first` would wait for its own (doomed) run.
+        let handle = client.handle::<u32>(started.id().clone());
+        wait_until("the task started", || ledger.runs_of(7).len() == 1).await;
+        // `first` holds the lease with token 1 but never serves, so it never renews: to the
+        // others it is as good as dead, though its step is still running.
+        let stale = Fence {
+            worker: "first".to_owned(),
+            token: 1,
+        };
+
+        tokio::time::sleep(LEASE + Duration::from_secs(1)).await;
+        let second = worker("second", &store, &ledger, &clock, 100);
+        let _second = second.serve().unwrap();
+        let failure = handle.result().await.unwrap().unwrap_err();
+        assert_eq!(failure.error(), "States.TaskFailed", "{label}");
+        assert_eq!(ledger.runs_of(7), ["first"], "{label}: at most once");
+
+        // The old holder can append nothing more.
+        let refused = store
+            .append_fenced(handle.id(), &stale, Vec::new(), None)
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::LeaseLost { .. })),
+            "{label}: {refused:?}"
+        );
+        // When its step ends, `first` cannot record the outcome: the history stays as is.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        let history = second.history(handle.id(), 0, 100).await.unwrap();
+        let kinds: Vec<EventType> = history.iter().map(|event| event.kind).collect();
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|kind| **kind == EventType::TaskStarted)
+                .count(),
+            1,
+            "{label}: {kinds:?}"
+        );
+        assert!(
+            !kinds.contains(&EventType::TaskSucceeded),
+            "{label}: {kinds:?}"
+        );
+        assert_eq!(kinds.last(), Some(&EventType::ExecutionFailed), "{label}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_declared_retrier_runs_a_lost_task_again_on_the_new_holder() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let ledger = Arc::new(Ledger::default());
+        let first = worker("first", &store, &ledger, &clock, 100);
+        let _first = first.serve().unwrap();
+        let client = client(&store, &clock);
+        let handle = client
+            .submit::<Retried>("lost", Job { id: 3, seconds: 60 })
+            .await
+            .unwrap();
+        wait_until("the task started", || ledger.runs_of(3).len() == 1).await;
+        // The worker dies mid-task: its loop and its executions stop, nothing more is written.
+        first.shutdown();
+
+        let second = worker("second", &store, &ledger, &clock, 100);
+        let _second = second.serve().unwrap();
+        assert_eq!(handle.result().await.unwrap().unwrap(), 30, "{label}");
+        assert_eq!(ledger.runs_of(3), ["first", "second"], "{label}");
+        let record = client.describe(handle.id()).await.unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded, "{label}");
+        // Taken over only once the lease ran out.
+        assert!(clock.elapsed() >= LEASE, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn serving_needs_a_runtime_configured_as_a_worker() {
+    let error = Runtime::builder()
+        .register::<Once>()
+        .resource(Ledger::default())
+        .resource(WorkerName("x".to_owned()))
+        .build()
+        .unwrap()
+        .serve()
+        .unwrap_err();
+    assert!(matches!(error, RuntimeError::NotAWorker), "{error}");
+    assert!(error.to_string().contains("lease"), "{error}");
+}
