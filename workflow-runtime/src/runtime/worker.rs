@@ -10,10 +10,15 @@ use std::collections::HashSet;
 use std::sync::PoisonError;
 use std::time::Duration;
 
+use futures_util::StreamExt;
+
 use super::{Runtime, RuntimeError};
 use crate::execution::ExecutionId;
-use crate::store::Fence;
+use crate::store::{Claim, Fence};
 use crate::workflow::Workflow;
+
+/// How many claimed executions are read and resumed at once.
+const RESUMING_AT_ONCE: usize = 64;
 
 /// How this runtime works as one of several workers.
 #[derive(Debug, Clone)]
@@ -129,32 +134,52 @@ impl Runtime {
                 room,
             )
             .await?;
+        // Several at once: each needs two reads before it runs, and a claim may bring
+        // thousands.
+        let outcomes: Vec<Result<Option<ExecutionId>, RuntimeError>> =
+            futures_util::stream::iter(claims)
+                .map(|claim| self.resume_claimed(settings, claim))
+                .buffer_unordered(RESUMING_AT_ONCE)
+                .collect()
+                .await;
         let mut resumed = Vec::new();
-        for claim in claims {
-            let fence = Fence {
-                worker: settings.worker.clone(),
-                token: claim.token,
-            };
-            let Some(registered) = self
-                .inner
-                .workflows
-                .values()
-                .find(|registered| registered.definition.name == claim.workflow)
-            else {
-                continue;
-            };
-            let resume = registered.resume;
-            let record = self.describe(&claim.id).await?;
-            let outcome = match self.full_history(&claim.id).await {
-                Ok(events) => resume(self, record, events, Some(fence)),
-                Err(error) => Err(error),
-            };
-            match outcome {
-                Ok(()) => resumed.push(claim.id),
-                Err(error) => self.fail_unreadable(&claim.id, &error).await?,
-            }
+        for outcome in outcomes {
+            resumed.extend(outcome?);
         }
         Ok(resumed)
+    }
+
+    /// Reads a claimed execution and runs it here under its lease; its id if it runs.
+    async fn resume_claimed(
+        &self,
+        settings: &LeaseSettings,
+        claim: Claim,
+    ) -> Result<Option<ExecutionId>, RuntimeError> {
+        let fence = Fence {
+            worker: settings.worker.clone(),
+            token: claim.token,
+        };
+        let Some(registered) = self
+            .inner
+            .workflows
+            .values()
+            .find(|registered| registered.definition.name == claim.workflow)
+        else {
+            return Ok(None);
+        };
+        let resume = registered.resume;
+        let record = self.describe(&claim.id).await?;
+        let outcome = match self.full_history(&claim.id).await {
+            Ok(events) => resume(self, record, events, Some(fence)),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(()) => Ok(Some(claim.id)),
+            Err(error) => {
+                self.fail_unreadable(&claim.id, &error).await?;
+                Ok(None)
+            }
+        }
     }
 
     /// Renews this worker's leases; executions it no longer holds stop here at once.

@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use tokio::runtime::Handle;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls, Row, Transaction};
+use tokio_postgres::{Client, Config, NoTls, Row, Statement, Transaction};
 
 use super::encoding::{nanos, status_text, CallbackColumns, ExecutionColumns};
 use super::queue::{self, Committer, Write, WriteQueue, Written};
@@ -25,8 +25,17 @@ use super::{
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
-pub(super) fn database(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Database(error.to_string())
+/// A store error saying what failed, with its causes: a database error's own message (the
+/// client's error alone says only "db error").
+pub(super) fn database(error: impl std::error::Error) -> StoreError {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    StoreError::Database(message)
 }
 
 /// Executions and histories in a PostgreSQL database, shared by every worker that connects.
@@ -87,18 +96,16 @@ impl PostgresStore {
         let mut writer = connect(&config).await?;
         let reader = connect(&config).await?;
         if let Some(schema) = schema {
-            writer
-                .batch_execute(&format!(
-                    "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
-                ))
-                .await
-                .map_err(database)?;
-            reader
-                .batch_execute(&format!("SET search_path TO {schema}"))
-                .await
-                .map_err(database)?;
+            for client in [&writer, &reader] {
+                client
+                    .batch_execute(&format!("SET search_path TO {schema}"))
+                    .await
+                    .map_err(database)?;
+            }
         }
-        schema::migrate(&mut writer).await?;
+        // The schema is created by the migration, under its lock: processes starting together
+        // would otherwise race to create it.
+        schema::migrate(&mut writer, schema).await?;
         let handle = Handle::current();
         Ok(PostgresStore {
             inner: Arc::new(Inner {
@@ -106,6 +113,7 @@ impl PostgresStore {
                 writes: WriteQueue::new(PostgresCommitter {
                     client: writer,
                     handle,
+                    append: None,
                 }),
                 reader: Arc::new(reader),
             }),
@@ -155,12 +163,163 @@ async fn connect(config: &Config) -> Result<Client, StoreError> {
 struct PostgresCommitter {
     client: Client,
     handle: Handle,
+    /// [`APPEND`], once prepared on this connection.
+    append: Option<Statement>,
 }
 
 impl Committer for PostgresCommitter {
     fn commit(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
         let handle = self.handle.clone();
-        handle.block_on(commit(&mut self.client, batch))
+        handle.block_on(async {
+            match self.commit_pipelined(batch).await {
+                Some(outcomes) => outcomes,
+                None => commit(&mut self.client, batch).await,
+            }
+        })
+    }
+}
+
+/// One append as one statement: lock the execution's row (holding the lease, when fenced),
+/// insert the events and record the end only if it is held, and say whether it was.
+const APPEND: &str = "WITH held AS (
+        SELECT id FROM workflow_executions
+        WHERE id = $1 AND ($2::TEXT IS NULL OR (owner = $2 AND lease_token = $3))
+        FOR UPDATE
+    ), inserted AS (
+        INSERT INTO workflow_events (execution_id, id, event)
+        SELECT $1, e.id, e.event FROM UNNEST($4::BIGINT[], $5::TEXT[]) AS e(id, event)
+        WHERE EXISTS (SELECT 1 FROM held)
+    ), ended AS (
+        UPDATE workflow_executions
+        SET status = $6, output = $7, error = $8, cause = $9, stopped_at = $10
+        WHERE id = $1 AND $6::TEXT IS NOT NULL AND EXISTS (SELECT 1 FROM held)
+    )
+    SELECT EXISTS (SELECT 1 FROM held)";
+
+impl PostgresCommitter {
+    /// Commits a batch in one transaction with its appends (the bulk of the writes) as one
+    /// statement each, all sent at once (pipelined on the connection): a round trip for them
+    /// all rather than several per write. The other writes follow one by one, each in its
+    /// savepoint. Every caller waits for its write before making another that depends on it,
+    /// so the order within a batch is free. `None` if an append failed or the batch has none:
+    /// the transaction is rolled back and the caller applies the batch write by write, so
+    /// one bad write fails alone.
+    async fn commit_pipelined(
+        &mut self,
+        batch: &[Write],
+    ) -> Option<Vec<Result<Written, StoreError>>> {
+        let (appends, others): (Vec<_>, Vec<_>) = batch
+            .iter()
+            .enumerate()
+            .partition(|(_, write)| matches!(write, Write::Append { .. }));
+        if appends.is_empty() {
+            return None;
+        }
+        if self.append.is_none() {
+            self.append = Some(self.client.prepare(APPEND).await.ok()?);
+        }
+        let statement = self.append.clone()?;
+        let rows: Vec<AppendRow> = appends
+            .iter()
+            .filter_map(|(_, write)| AppendRow::of(write))
+            .collect::<Option<_>>()?;
+        let mut transaction = self.client.transaction().await.ok()?;
+        let queries = rows.iter().map(|row| {
+            let parameters: [&(dyn ToSql + Sync); 10] = [
+                &row.execution,
+                &row.worker,
+                &row.token,
+                &row.ids,
+                &row.events,
+                &row.status,
+                &row.output,
+                &row.error,
+                &row.cause,
+                &row.stopped_at,
+            ];
+            let statement = &statement;
+            let transaction = &transaction;
+            async move { transaction.query_one(statement, &parameters).await }
+        });
+        let answers = futures_util::future::join_all(queries).await;
+        let mut outcomes: Vec<Option<Result<Written, StoreError>>> =
+            batch.iter().map(|_| None).collect();
+        for ((index, _), (row, answer)) in appends.iter().zip(rows.iter().zip(answers)) {
+            let held: bool = answer.ok()?.try_get(0).ok()?;
+            outcomes[*index] = Some(if held {
+                Ok(Written::Done)
+            } else if row.worker.is_some() {
+                Err(StoreError::LeaseLost {
+                    execution: row.execution.clone(),
+                })
+            } else {
+                Err(StoreError::Database(format!(
+                    "no execution `{}` to append to",
+                    row.execution
+                )))
+            });
+        }
+        for (index, write) in others {
+            outcomes[index] = Some(apply_in_savepoint(&mut transaction, write).await);
+        }
+        let outcomes = outcomes.into_iter().map(|outcome| {
+            outcome.unwrap_or_else(|| Err(StoreError::Database("a write was skipped".into())))
+        });
+        match transaction.commit().await {
+            Ok(()) => Some(outcomes.collect()),
+            // Nothing of the batch is durable: every write fails.
+            Err(error) => Some(batch.iter().map(|_| Err(database(&error))).collect()),
+        }
+    }
+}
+
+/// The parameters of [`APPEND`] for one write.
+struct AppendRow {
+    execution: String,
+    worker: Option<String>,
+    token: i64,
+    ids: Vec<i64>,
+    events: Vec<String>,
+    status: Option<&'static str>,
+    output: Option<String>,
+    error: Option<String>,
+    cause: Option<String>,
+    stopped_at: Option<i64>,
+}
+
+impl AppendRow {
+    /// `None` for a write that is not an append, or events that do not serialise (the
+    /// write-by-write path reports that).
+    fn of(write: &Write) -> Option<Option<AppendRow>> {
+        let Write::Append {
+            execution,
+            events,
+            end,
+            fence,
+        } = write
+        else {
+            return None;
+        };
+        let texts: Option<Vec<String>> = events
+            .iter()
+            .map(|event| serde_json::to_string(event).ok())
+            .collect();
+        Some(texts.map(|texts| {
+            AppendRow {
+                execution: execution.as_str().to_owned(),
+                worker: fence.as_ref().map(|fence| fence.worker.clone()),
+                token: fence.as_ref().map_or(0, |fence| fence.token),
+                ids: events.iter().map(|event| event.id as i64).collect(),
+                events: texts,
+                status: end.as_ref().map(|end| status_text(end.status)),
+                output: end
+                    .as_ref()
+                    .and_then(|end| end.output.as_ref().map(ToString::to_string)),
+                error: end.as_ref().and_then(|end| end.error.clone()),
+                cause: end.as_ref().and_then(|end| end.cause.clone()),
+                stopped_at: end.as_ref().map(|end| nanos(end.stopped_at)),
+            }
+        }))
     }
 }
 
@@ -171,24 +330,27 @@ async fn commit(client: &mut Client, batch: &[Write]) -> Vec<Result<Written, Sto
     };
     let mut outcomes = Vec::with_capacity(batch.len());
     for write in batch {
-        let outcome = match transaction.savepoint("write").await {
-            Ok(savepoint) => {
-                let outcome = apply(&savepoint, write).await;
-                let finished = match &outcome {
-                    Ok(_) => savepoint.commit().await,
-                    Err(_) => savepoint.rollback().await,
-                };
-                finished.map_err(database).and(outcome)
-            }
-            Err(error) => Err(database(error)),
-        };
-        outcomes.push(outcome);
+        outcomes.push(apply_in_savepoint(&mut transaction, write).await);
     }
     match transaction.commit().await {
         Ok(()) => outcomes,
         // Nothing of the batch is durable: every write fails.
         Err(error) => outcomes.iter().map(|_| Err(database(&error))).collect(),
     }
+}
+
+/// Applies `write` in a savepoint of `transaction`: if it fails, it alone is undone.
+async fn apply_in_savepoint(
+    transaction: &mut Transaction<'_>,
+    write: &Write,
+) -> Result<Written, StoreError> {
+    let savepoint = transaction.savepoint("write").await.map_err(database)?;
+    let outcome = apply(&savepoint, write).await;
+    let finished = match &outcome {
+        Ok(_) => savepoint.commit().await,
+        Err(_) => savepoint.rollback().await,
+    };
+    finished.map_err(database).and(outcome)
 }
 
 const SELECT_EXECUTION: &str = "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint FROM workflow_executions";

@@ -60,49 +60,59 @@ const TABLES: &str = "
     CREATE INDEX IF NOT EXISTS workflow_callbacks_by_attempt ON workflow_callbacks (execution_id, event_id);
 ";
 
-/// Creates the tables if needed and checks the schema version, in one transaction.
-pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {
+/// Creates the tables if needed and checks the schema version, in one transaction. A schema
+/// already current is left untouched: its DDL would lock tables that running workers use.
+pub(super) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<(), StoreError> {
     let transaction = client.transaction().await.map_err(database)?;
     transaction
         .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(database)?;
-    transaction.batch_execute(TABLES).await.map_err(database)?;
-    transaction.batch_execute(LEASES).await.map_err(database)?;
-    let found: Option<i64> = transaction
-        .query_opt(
-            "SELECT value FROM workflow_meta WHERE key = 'schema_version'",
-            &[],
-        )
+    if let Some(schema) = schema {
+        // `schema` was checked to be a plain identifier.
+        transaction
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await
+            .map_err(database)?;
+    }
+    let has_meta: bool = transaction
+        .query_one("SELECT to_regclass('workflow_meta') IS NOT NULL", &[])
         .await
         .map_err(database)?
-        .map(|row| row.get(0));
-    match found {
-        None => {
-            transaction
-                .execute(
-                    "INSERT INTO workflow_meta (key, value) VALUES ('schema_version', $1)",
-                    &[&SCHEMA_VERSION],
-                )
-                .await
-                .map_err(database)?;
-        }
-        Some(version) if version == SCHEMA_VERSION => {}
-        Some(1) => {
-            transaction
-                .execute(
-                    "UPDATE workflow_meta SET value = $1 WHERE key = 'schema_version'",
-                    &[&SCHEMA_VERSION],
-                )
-                .await
-                .map_err(database)?;
-        }
+        .get(0);
+    let found: Option<i64> = if has_meta {
+        transaction
+            .query_opt(
+                "SELECT value FROM workflow_meta WHERE key = 'schema_version'",
+                &[],
+            )
+            .await
+            .map_err(database)?
+            .map(|row| row.get(0))
+    } else {
+        None
+    };
+    let upgrade = match found {
+        Some(version) if version == SCHEMA_VERSION => false,
+        None | Some(1) => true,
         Some(found) => {
             return Err(StoreError::Schema {
                 found,
                 expected: SCHEMA_VERSION,
             })
         }
+    };
+    if upgrade {
+        transaction.batch_execute(TABLES).await.map_err(database)?;
+        transaction.batch_execute(LEASES).await.map_err(database)?;
+        transaction
+            .execute(
+                "INSERT INTO workflow_meta (key, value) VALUES ('schema_version', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&SCHEMA_VERSION],
+            )
+            .await
+            .map_err(database)?;
     }
     transaction.commit().await.map_err(database)
 }
