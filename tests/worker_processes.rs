@@ -19,7 +19,12 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
 use workflow::store::{ExecutionFilter, PostgresStore, Store};
-use workflow::{EventType, ExecutionStatus};
+use workflow::ExecutionStatus;
+
+mod support {
+    pub(crate) mod outcomes;
+}
+use support::outcomes::{assert_well_formed, succeeded_or_lost};
 
 const EXECUTIONS: u32 = 300;
 const WORKERS: usize = 3;
@@ -270,48 +275,13 @@ async fn verify(
     let mut lost = 0;
     for record in &records {
         let job: Job = serde_json::from_value(record.input.clone()).unwrap();
-        match record.status {
-            ExecutionStatus::Succeeded => {
-                succeeded += 1;
-                assert_eq!(
-                    record.output,
-                    Some(serde_json::json!(job.number * 2 + 1)),
-                    "{}",
-                    record.name
-                );
-            }
-            ExecutionStatus::Failed => {
-                // Only a task lost with its worker, without a retrier, may fail an execution.
-                lost += 1;
-                assert_eq!(
-                    record.error.as_deref(),
-                    Some("States.TaskFailed"),
-                    "{}",
-                    record.name
-                );
-                assert!(
-                    record.cause.as_deref().unwrap().contains("was lost"),
-                    "{}",
-                    record.name
-                );
-            }
-            other => panic!("{} ended {other:?}", record.name),
+        if succeeded_or_lost(record, serde_json::json!(job.number * 2 + 1)) {
+            succeeded += 1;
+        } else {
+            lost += 1;
         }
         let events = runtime.history(&record.id, 0, usize::MAX).await.unwrap();
-        for (index, event) in events.iter().enumerate() {
-            assert_eq!(event.id, index as u64 + 1, "{}", record.name);
-            assert!(event.previous_event_id < event.id, "{}", record.name);
-        }
-        let ends = events
-            .iter()
-            .filter(|event| {
-                matches!(
-                    event.kind,
-                    EventType::ExecutionSucceeded | EventType::ExecutionFailed
-                )
-            })
-            .count();
-        assert_eq!(ends, 1, "{}", record.name);
+        assert_well_formed(&events, &record.name);
     }
     let mut shares: Vec<String> = per_worker
         .iter()

@@ -119,6 +119,10 @@ impl RuntimeBuilder {
     /// make it several times longer than a pause the process may take, and keep the workers'
     /// clocks in sync (NTP). The worker's name is random unless [`worker_name`] sets it.
     ///
+    /// Executions a worker starts itself ([`Runtime::start_named`]) run under its lease too,
+    /// which only [`Runtime::serve`] renews: a worker that starts executions must serve.
+    /// [`Runtime::submit`] leaves an execution for whichever worker claims it.
+    ///
     /// [`worker_name`]: Self::worker_name
     pub fn lease(mut self, duration: Duration) -> Self {
         let settings = self.lease.get_or_insert_with(|| LeaseSettings {

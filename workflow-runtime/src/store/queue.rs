@@ -159,50 +159,109 @@ impl Shared {
     }
 }
 
-/// `written`, read as what `create` returns.
-pub(crate) fn created(written: Written) -> Created {
-    match written {
-        Written::Created(created) => created,
-        _ => Created::New,
+/// The typed writes, each answered with what the `Store` method returns: what both SQL
+/// stores' methods do.
+impl WriteQueue {
+    pub(crate) fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
+        then(
+            self.write(Write::Create(execution)),
+            |written| match written {
+                Written::Created(created) => created,
+                _ => Created::New,
+            },
+        )
     }
-}
 
-/// `written`, read as what `purge` returns.
-pub(crate) fn purged(written: Written) -> usize {
-    match written {
-        Written::Purged(count) => count,
-        _ => 0,
+    pub(crate) fn append(
+        &self,
+        execution: &ExecutionId,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+        fence: Option<&Fence>,
+    ) -> StoreFuture<()> {
+        let write = Write::Append {
+            execution: execution.clone(),
+            events,
+            end,
+            fence: fence.cloned(),
+        };
+        then(self.write(write), drop)
     }
-}
 
-/// `written`, read as what `change_callback` returns.
-pub(crate) fn callback_update(written: Written) -> CallbackUpdate {
-    match written {
-        Written::Callback(update) => update,
-        _ => CallbackUpdate::Unknown,
+    pub(crate) fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
+        let write = Write::Reopen {
+            execution: execution.clone(),
+            events,
+        };
+        then(self.write(write), drop)
     }
-}
 
-/// `written`, read as what `claim` returns.
-pub(crate) fn claimed(written: Written) -> Vec<Claim> {
-    match written {
-        Written::Claimed(claims) => claims,
-        _ => Vec::new(),
+    pub(crate) fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
+        then(
+            self.write(Write::Purge(ended_before)),
+            |written| match written {
+                Written::Purged(count) => count,
+                _ => 0,
+            },
+        )
     }
-}
 
-/// `written`, read as what `renew` returns.
-pub(crate) fn renewed(written: Written) -> Vec<ExecutionId> {
-    match written {
-        Written::Renewed(held) => held,
-        _ => Vec::new(),
+    pub(crate) fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
+        then(self.write(Write::CreateCallback(callback)), drop)
+    }
+
+    pub(crate) fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate> {
+        let write = Write::ChangeCallback(token_hash.to_owned(), change);
+        then(self.write(write), |written| match written {
+            Written::Callback(update) => update,
+            _ => CallbackUpdate::Unknown,
+        })
+    }
+
+    pub(crate) fn claim(
+        &self,
+        worker: &str,
+        workflows: &[String],
+        until: SystemTime,
+        now: SystemTime,
+        limit: usize,
+    ) -> StoreFuture<Vec<Claim>> {
+        let write = Write::Claim {
+            worker: worker.to_owned(),
+            workflows: workflows.to_vec(),
+            until,
+            now,
+            limit,
+        };
+        then(self.write(write), |written| match written {
+            Written::Claimed(claims) => claims,
+            _ => Vec::new(),
+        })
+    }
+
+    pub(crate) fn renew(
+        &self,
+        worker: &str,
+        executions: Vec<ExecutionId>,
+        until: SystemTime,
+    ) -> StoreFuture<Vec<ExecutionId>> {
+        let write = Write::Renew {
+            worker: worker.to_owned(),
+            executions,
+            until,
+        };
+        then(self.write(write), |written| match written {
+            Written::Renewed(held) => held,
+            _ => Vec::new(),
+        })
     }
 }
 
 /// `future`'s outcome passed through `read`.
-pub(crate) fn then<T: Send + 'static>(
-    future: StoreFuture<Written>,
-    read: fn(Written) -> T,
-) -> StoreFuture<T> {
+fn then<T: Send + 'static>(future: StoreFuture<Written>, read: fn(Written) -> T) -> StoreFuture<T> {
     Box::pin(async move { future.await.map(read) })
 }

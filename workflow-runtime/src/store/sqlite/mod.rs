@@ -20,7 +20,7 @@ mod schema;
 
 use schema::{configure, migrate};
 
-use super::queue::{self, Committer, Write, WriteQueue, Written};
+use super::queue::{Committer, Write, WriteQueue, Written};
 use super::{
     CallbackChange, CallbackRecord, CallbackUpdate, Claim, Created, ExecutionEnd, ExecutionFilter,
     ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError, StoreFuture,
@@ -370,10 +370,7 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ExecutionReco
 
 impl Store for SqliteStore {
     fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
-        queue::then(
-            self.inner.writes.write(Write::Create(execution)),
-            queue::created,
-        )
+        self.inner.writes.create(execution)
     }
 
     fn append(
@@ -382,13 +379,7 @@ impl Store for SqliteStore {
         events: Vec<Event>,
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
-        let write = Write::Append {
-            execution: execution.clone(),
-            events,
-            end,
-            fence: None,
-        };
-        queue::then(self.inner.writes.write(write), drop)
+        self.inner.writes.append(execution, events, end, None)
     }
 
     fn append_fenced(
@@ -398,13 +389,9 @@ impl Store for SqliteStore {
         events: Vec<Event>,
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
-        let write = Write::Append {
-            execution: execution.clone(),
-            events,
-            end,
-            fence: Some(fence.clone()),
-        };
-        queue::then(self.inner.writes.write(write), drop)
+        self.inner
+            .writes
+            .append(execution, events, end, Some(fence))
     }
 
     fn claim(
@@ -415,14 +402,9 @@ impl Store for SqliteStore {
         now: SystemTime,
         limit: usize,
     ) -> StoreFuture<Vec<Claim>> {
-        let write = Write::Claim {
-            worker: worker.to_owned(),
-            workflows: workflows.to_vec(),
-            until,
-            now,
-            limit,
-        };
-        queue::then(self.inner.writes.write(write), queue::claimed)
+        self.inner
+            .writes
+            .claim(worker, workflows, until, now, limit)
     }
 
     fn renew(
@@ -431,20 +413,11 @@ impl Store for SqliteStore {
         executions: Vec<ExecutionId>,
         until: SystemTime,
     ) -> StoreFuture<Vec<ExecutionId>> {
-        let write = Write::Renew {
-            worker: worker.to_owned(),
-            executions,
-            until,
-        };
-        queue::then(self.inner.writes.write(write), queue::renewed)
+        self.inner.writes.renew(worker, executions, until)
     }
 
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
-        let write = Write::Reopen {
-            execution: execution.clone(),
-            events,
-        };
-        queue::then(self.inner.writes.write(write), drop)
+        self.inner.writes.reopen(execution, events)
     }
 
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
@@ -489,17 +462,11 @@ impl Store for SqliteStore {
     }
 
     fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
-        queue::then(
-            self.inner.writes.write(Write::Purge(ended_before)),
-            queue::purged,
-        )
+        self.inner.writes.purge(ended_before)
     }
 
     fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
-        queue::then(
-            self.inner.writes.write(Write::CreateCallback(callback)),
-            drop,
-        )
+        self.inner.writes.create_callback(callback)
     }
 
     fn change_callback(
@@ -507,8 +474,7 @@ impl Store for SqliteStore {
         token_hash: &str,
         change: CallbackChange,
     ) -> StoreFuture<CallbackUpdate> {
-        let write = Write::ChangeCallback(token_hash.to_owned(), change);
-        queue::then(self.inner.writes.write(write), queue::callback_update)
+        self.inner.writes.change_callback(token_hash, change)
     }
 
     fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
