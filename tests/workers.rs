@@ -53,6 +53,19 @@ async fn work(job: Job, ledger: Res<Ledger>, me: Res<WorkerName>) -> u32 {
     job.id * 10
 }
 
+/// Notes the run and hands the job on.
+#[step]
+async fn begin(job: Job, ledger: Res<Ledger>, me: Res<WorkerName>) -> Job {
+    ledger
+        .runs
+        .lock()
+        .unwrap()
+        .entry(job.id)
+        .or_default()
+        .push(me.0.clone());
+    job
+}
+
 workflow! {
     /// Works once.
     Once: Standard<Job, u32> {
@@ -69,12 +82,25 @@ workflow! {
     }
 }
 
+workflow! {
+    /// Works, waits an hour, works again.
+    Patient: Standard<Job, u32> {
+        start Before;
+        Before: task begin -> Pause;
+        Pause: wait 1h -> After;
+        After: task work -> end;
+    }
+}
+
 mod support {
     pub(crate) mod stores;
 }
 use support::stores::stores;
 
 const LEASE: Duration = Duration::from_secs(10);
+
+/// A claim round every 10 s: over an hour of virtual time, 360 rounds rather than 18,000.
+const POLL_SLOWLY: Duration = Duration::from_secs(10);
 
 fn worker(
     name: &str,
@@ -83,6 +109,25 @@ fn worker(
     clock: &VirtualClock,
     capacity: usize,
 ) -> Runtime {
+    worker_polling(
+        name,
+        store,
+        ledger,
+        clock,
+        capacity,
+        Duration::from_millis(200),
+    )
+}
+
+/// A worker looking for executions to claim every `poll`.
+fn worker_polling(
+    name: &str,
+    store: &Arc<dyn Store>,
+    ledger: &Arc<Ledger>,
+    clock: &VirtualClock,
+    capacity: usize,
+    poll: Duration,
+) -> Runtime {
     Runtime::builder()
         .store_arc(Arc::clone(store))
         .clock(clock.clone())
@@ -90,9 +135,10 @@ fn worker(
         .resource(WorkerName(name.to_owned()))
         .register::<Once>()
         .register::<Retried>()
+        .register::<Patient>()
         .lease(LEASE)
         .worker_name(name)
-        .claim_every(Duration::from_millis(200), capacity)
+        .claim_every(poll, capacity)
         .build()
         .expect("builds")
 }
@@ -106,6 +152,7 @@ fn client(store: &Arc<dyn Store>, clock: &VirtualClock) -> Runtime {
         .resource(WorkerName("client".to_owned()))
         .register::<Once>()
         .register::<Retried>()
+        .register::<Patient>()
         .build()
         .expect("builds")
 }
@@ -244,6 +291,82 @@ async fn a_declared_retrier_runs_a_lost_task_again_on_the_new_holder() {
         assert_eq!(record.status, ExecutionStatus::Succeeded, "{label}");
         // Taken over only once the lease ran out.
         assert!(clock.elapsed() >= LEASE, "{label}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_wait_gives_the_lease_up_and_any_worker_resumes_the_execution_when_it_is_due() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let ledger = Arc::new(Ledger::default());
+        let client = client(&store, &clock);
+        let mut handles = Vec::new();
+        for id in 0..4 {
+            let name = format!("patient-{id}");
+            handles.push(
+                client
+                    .submit::<Patient>(&name, Job { id, seconds: 0 })
+                    .await
+                    .unwrap(),
+            );
+        }
+        let first = worker_polling("first", &store, &ledger, &clock, 100, POLL_SLOWLY);
+        let serving = first.serve().unwrap();
+        wait_until("every execution ran Before", || {
+            (0..4).all(|id| ledger.runs_of(id).len() == 1)
+        })
+        .await;
+        // Parked: `first` can stop for good without any execution being lost.
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        drop(serving);
+        first.shutdown();
+
+        let second = worker_polling("second", &store, &ledger, &clock, 100, POLL_SLOWLY);
+        let _second = second.serve().unwrap();
+        for (id, handle) in (0..4).zip(&handles) {
+            assert_eq!(handle.result().await.unwrap().unwrap(), id * 10, "{label}");
+            assert_eq!(ledger.runs_of(id), ["first", "second"], "{label}");
+            let history = client.history(handle.id(), 0, 100).await.unwrap();
+            let at = |kind: EventType| {
+                history
+                    .iter()
+                    .find(|event| event.kind == kind)
+                    .unwrap_or_else(|| panic!("{label}: no {kind:?}"))
+                    .timestamp
+            };
+            // Claimed again when due (give or take a claim round), not before.
+            let waited = at(EventType::WaitStateExited)
+                .duration_since(at(EventType::WaitStateEntered))
+                .unwrap();
+            assert!(
+                waited >= Duration::from_secs(3600)
+                    && waited <= Duration::from_secs(3600) + POLL_SLOWLY,
+                "{label}: {waited:?}"
+            );
+            assert!(
+                !history
+                    .iter()
+                    .any(|event| event.kind == EventType::TaskFailed),
+                "{label}: parked, not lost"
+            );
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_worker_claims_back_what_it_parked() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let ledger = Arc::new(Ledger::default());
+        let only = worker_polling("only", &store, &ledger, &clock, 100, POLL_SLOWLY);
+        let _serving = only.serve().unwrap();
+        let handle = only
+            .start_named::<Patient>("alone", Job { id: 1, seconds: 0 })
+            .await
+            .unwrap();
+        assert_eq!(handle.result().await.unwrap().unwrap(), 10, "{label}");
+        assert_eq!(ledger.runs_of(1), ["only", "only"], "{label}");
+        assert!(clock.elapsed() >= Duration::from_secs(3600), "{label}");
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::engine::counts::RetryCounts;
 use crate::engine::flow::not_a;
-use crate::engine::task::sleep_until;
+use crate::engine::task::wait_until;
 use crate::engine::{run_machine, ExecutionContext, Machine};
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
@@ -182,7 +182,7 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
             None => delay,
         };
         if let Some(delay) = delay {
-            sleep_until(
+            wait_until(
                 cx,
                 recorded.timestamp.unwrap_or_else(|| cx.clock().now()) + delay,
             )

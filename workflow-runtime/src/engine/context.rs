@@ -152,6 +152,11 @@ impl<'s> ExecutionContext<'s> {
             .store(self.shared.recorder.latest(), Ordering::Relaxed);
     }
 
+    /// Whether this is the top-level lane (not a Parallel branch or Map iteration).
+    pub(crate) fn is_top_level(&self) -> bool {
+        self.branch.is_none()
+    }
+
     /// Makes everything recorded so far durable before the engine acts on it.
     pub(crate) async fn flush(&self) -> Result<(), ExecutionFailure> {
         if self.shared.recorder.is_lean() {

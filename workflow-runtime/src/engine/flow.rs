@@ -9,7 +9,7 @@ use crate::history::EventType;
 use crate::step::States;
 use workflow_core::definition::{StateId, StateKind, WaitFor};
 
-use super::task::sleep_until;
+use super::task::wait_until;
 use super::ExecutionContext;
 
 /// Records a Choice state that took rule `rule` (`None`: the default).
@@ -75,7 +75,7 @@ pub async fn run_wait<I: Serialize>(
         (None, Some(duration)) => entered.timestamp.unwrap_or_else(|| cx.clock().now()) + duration,
         (None, None) => entered.timestamp.unwrap_or_else(|| cx.clock().now()),
     };
-    sleep_until(cx, deadline).await;
+    wait_until(cx, deadline).await;
     cx.record_payload(
         EventType::WaitStateExited,
         Some(state),

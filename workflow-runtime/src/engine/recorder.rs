@@ -27,6 +27,18 @@ pub(crate) struct Journal {
     pub(crate) execution: ExecutionId,
     /// The lease the appends must still hold, when the runtime is one of several workers.
     pub(crate) fence: Option<Fence>,
+    /// When the execution may give up its lease while it waits (with a fence only).
+    pub(crate) parking: Option<Parking>,
+}
+
+/// How a leased execution gives its lease up during a long wait, so that it does not hold a
+/// worker's capacity: the worker lets it go, and a worker claims it again when it is due.
+#[derive(Debug, Clone)]
+pub(crate) struct Parking {
+    /// Waits longer than this park.
+    pub(crate) after: std::time::Duration,
+    /// Told once the execution has parked: its task ends.
+    pub(crate) parked: Arc<tokio::sync::Notify>,
 }
 
 /// An event as recorded: new, or found in the stored history.
@@ -275,6 +287,29 @@ impl Recorder {
             guard.events.push(last);
         }
         self.flush(Some(end)).await
+    }
+
+    /// Gives up the execution's lease until `wake_at`, if it may park and waits that long;
+    /// whether it parked (then nothing more may happen in this run of the execution).
+    pub(crate) async fn park(&self, wake_at: SystemTime, now: SystemTime) -> bool {
+        let Some(journal) = &self.journal else {
+            return false;
+        };
+        let (Some(fence), Some(parking)) = (&journal.fence, &journal.parking) else {
+            return false;
+        };
+        if wake_at.duration_since(now).unwrap_or_default() <= parking.after {
+            return false;
+        }
+        match journal.store.park(&journal.execution, fence, wake_at).await {
+            Ok(()) => {
+                parking.parked.notify_one();
+                true
+            }
+            // Not parked (the lease is gone, the store failed): the wait goes on here, and
+            // the next write says what happened.
+            Err(_) => false,
+        }
     }
 
     /// Whether its appends carry a lease's token (a worker holds the execution's lease).

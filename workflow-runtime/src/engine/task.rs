@@ -114,7 +114,7 @@ pub async fn run_task_with_policies<S: Step>(
             None => delay,
         };
         if let Some(delay) = delay {
-            sleep_until(
+            wait_until(
                 cx,
                 recorded.timestamp.unwrap_or_else(|| cx.clock().now()) + delay,
             )
@@ -157,6 +157,19 @@ pub(crate) async fn sleep_until(cx: &ExecutionContext<'_>, deadline: SystemTime)
             clock.sleep(left).await;
         }
     }
+}
+
+/// Waits until `deadline` with nothing else to do (a Wait state, a retry interval), with
+/// everything before the wait already durable. A long wait at the top level of an execution
+/// a worker holds parks it instead: the worker lets the execution go, and whichever worker
+/// claims it when it is due resumes it by replay.
+pub(crate) async fn wait_until(cx: &ExecutionContext<'_>, deadline: SystemTime) {
+    let now = cx.clock().now();
+    if deadline > now && cx.is_top_level() && cx.shared.recorder.park(deadline, now).await {
+        // This run of the execution ends here (its task is stopped).
+        std::future::pending::<()>().await;
+    }
+    sleep_until(cx, deadline).await;
 }
 
 /// The Task state `state` of the execution's definition.

@@ -130,8 +130,10 @@ impl RuntimeBuilder {
             duration,
             poll: Duration::from_millis(500),
             capacity: 10_000,
+            park_after: duration,
         });
         settings.duration = duration.max(Duration::from_millis(10));
+        settings.park_after = settings.duration;
         self
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use super::{Running, Runtime, RuntimeError};
-use crate::engine::recorder::{Journal, Recorder};
+use crate::engine::recorder::{Journal, Parking, Recorder};
 use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
@@ -43,8 +43,8 @@ impl<O: Payload> ExecutionHandle<O> {
 
     /// Waits for the execution to end and returns its output, or why it has none.
     ///
-    /// Completes only once the end is durable. An execution running in another process is
-    /// followed by polling the store.
+    /// Completes only once the end is durable. An execution running in another process (or
+    /// parked by a worker) is followed by polling the store, at most once a second.
     pub async fn result(&self) -> Result<Result<O, ExecutionFailure>, RuntimeError> {
         let done = {
             let running = self
@@ -59,10 +59,15 @@ impl<O: Payload> ExecutionHandle<O> {
             // A closed channel means the task is gone; the store says how it ended.
             let _ = done.wait_for(|done| *done).await;
         }
+        // Polling an execution that runs elsewhere: often at first, then once a second.
+        let mut pause = Duration::from_millis(50);
         loop {
             let record = self.runtime.describe(&self.id).await?;
             match record.status {
-                ExecutionStatus::Running => tokio::time::sleep(Duration::from_millis(50)).await,
+                ExecutionStatus::Running => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
                 ExecutionStatus::Succeeded => {
                     let output = record.output.unwrap_or(serde_json::Value::Null);
                     return serde_json::from_value(output).map(Ok).map_err(|error| {
@@ -459,10 +464,21 @@ impl Runtime {
         change: Option<String>,
         fence: Option<Fence>,
     ) {
+        let parked = Arc::new(tokio::sync::Notify::new());
+        let parking = self
+            .inner
+            .lease
+            .as_ref()
+            .filter(|_| fence.is_some())
+            .map(|settings| Parking {
+                after: settings.park_after,
+                parked: Arc::clone(&parked),
+            });
         let journal = Journal {
             store: Arc::clone(&self.inner.store),
             execution: id.clone(),
             fence,
+            parking,
         };
         let shared = Shared::with_recorder(
             id.clone(),
@@ -481,7 +497,13 @@ impl Runtime {
         );
         let leased = shared.recorder.is_fenced();
         self.run_in_background(id, leased, async move {
-            let _ = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            let root = ExecutionContext::root(&shared);
+            let run = engine::drive_with_timeout::<W>(&root, input);
+            // A parked execution stops here; a worker claims it again when it is due.
+            tokio::select! {
+                _ = run => {}
+                () = parked.notified() => {}
+            }
         });
     }
 

@@ -31,6 +31,8 @@ pub(super) struct LeaseSettings {
     pub(super) poll: Duration,
     /// How many executions it runs at once at most.
     pub(super) capacity: usize,
+    /// Waits (Wait states, retry intervals) longer than this give the lease up until they end.
+    pub(super) park_after: Duration,
 }
 
 /// The worker loop of a runtime; it stops when dropped, or when the runtime shuts down.

@@ -122,6 +122,7 @@ impl Store for MemoryStore {
             // Reopened without an owner: any worker may claim it.
             if let Some(lease) = data.leases.get_mut(execution) {
                 lease.0 = None;
+                lease.2 = None;
             }
             data.histories
                 .entry(execution.clone())
@@ -276,7 +277,8 @@ impl Store for MemoryStore {
                 .filter(|record| record.status == ExecutionStatus::Running)
                 .filter(|record| workflows.contains(&record.workflow))
                 .filter(|record| match data.leases.get(&record.id) {
-                    Some((Some(_), _, Some(ends))) => *ends < now,
+                    // Held until then, or parked until then.
+                    Some((_, _, Some(ends))) => *ends <= now,
                     _ => true,
                 })
                 .collect();
@@ -299,6 +301,25 @@ impl Store for MemoryStore {
                 })
                 .collect()
         })))
+    }
+
+    fn park(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        wake_at: std::time::SystemTime,
+    ) -> StoreFuture<()> {
+        ready(self.with(|data| match data.leases.get_mut(execution) {
+            Some(lease)
+                if lease.0.as_deref() == Some(fence.worker.as_str()) && lease.1 == fence.token =>
+            {
+                *lease = (None, lease.1, Some(wake_at));
+                Ok(())
+            }
+            _ => Err(StoreError::LeaseLost {
+                execution: execution.to_string(),
+            }),
+        }))
     }
 
     fn renew(

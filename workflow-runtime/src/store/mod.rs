@@ -122,6 +122,14 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
     }
 
+    /// Gives up the lease `fence` holds on `execution` until `wake_at`: no worker claims it
+    /// before then (it waits on a timer), any may after. [`StoreError::LeaseLost`] if the
+    /// lease is no longer held.
+    fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {
+        let _ = (execution, fence, wake_at);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
+    }
+
     /// Extends `worker`'s leases of `executions` (those it is running) to `until`; those of
     /// them it still holds. A lease not renewed runs out, and the execution can be claimed.
     fn renew(

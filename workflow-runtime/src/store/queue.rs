@@ -50,6 +50,11 @@ pub(crate) enum Write {
         executions: Vec<ExecutionId>,
         until: SystemTime,
     },
+    Park {
+        execution: ExecutionId,
+        fence: Fence,
+        wake_at: SystemTime,
+    },
 }
 
 /// What a write did.
@@ -241,6 +246,20 @@ impl WriteQueue {
             Written::Claimed(claims) => claims,
             _ => Vec::new(),
         })
+    }
+
+    pub(crate) fn park(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        wake_at: SystemTime,
+    ) -> StoreFuture<()> {
+        let write = Write::Park {
+            execution: execution.clone(),
+            fence: fence.clone(),
+            wake_at,
+        };
+        then(self.write(write), drop)
     }
 
     pub(crate) fn renew(

@@ -429,7 +429,7 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
             insert_events(transaction, execution, events).await?;
             transaction
                 .execute(
-                    "UPDATE workflow_executions SET status = $2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL, owner = NULL
+                    "UPDATE workflow_executions SET status = $2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL, owner = NULL, lease_until = NULL
                      WHERE id = $1",
                     &[&execution.as_str(), &status_text(ExecutionStatus::Running)],
                 )
@@ -476,7 +476,7 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
                     "UPDATE workflow_executions SET owner = $1, lease_token = lease_token + 1, lease_until = $2
                      WHERE id IN (
                          SELECT id FROM workflow_executions
-                         WHERE status = $3 AND (owner IS NULL OR lease_until < $4)
+                         WHERE status = $3 AND (lease_until IS NULL OR lease_until <= $4)
                            AND workflow = ANY($6)
                          ORDER BY started_at LIMIT $5
                          FOR UPDATE SKIP LOCKED)
@@ -533,6 +533,21 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(Written::Renewed(held))
+        }
+        Write::Park {
+            execution,
+            fence,
+            wake_at,
+        } => {
+            check_fence(transaction, execution, fence).await?;
+            transaction
+                .execute(
+                    "UPDATE workflow_executions SET owner = NULL, lease_until = $2 WHERE id = $1",
+                    &[&execution.as_str(), &nanos(*wake_at)],
+                )
+                .await
+                .map_err(database)?;
+            Ok(Written::Done)
         }
     }
 }
@@ -732,6 +747,10 @@ impl Store for PostgresStore {
         until: SystemTime,
     ) -> StoreFuture<Vec<ExecutionId>> {
         self.inner.writes.renew(worker, executions, until)
+    }
+
+    fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {
+        self.inner.writes.park(execution, fence, wake_at)
     }
 
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {

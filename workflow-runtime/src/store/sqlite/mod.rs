@@ -149,7 +149,7 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             insert_events(connection, execution, events)?;
             connection
                 .execute(
-                    "UPDATE executions SET status = ?2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL, owner = NULL
+                    "UPDATE executions SET status = ?2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL, owner = NULL, lease_until = NULL
                      WHERE id = ?1",
                     params![execution.as_str(), status_text(ExecutionStatus::Running)],
                 )
@@ -246,7 +246,7 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
                     "UPDATE executions SET owner = ?1, lease_token = lease_token + 1, lease_until = ?2
                      WHERE id IN (
                          SELECT id FROM executions
-                         WHERE status = ?3 AND (owner IS NULL OR lease_until < ?4)
+                         WHERE status = ?3 AND (lease_until IS NULL OR lease_until <= ?4)
                            AND workflow IN (SELECT value FROM json_each(?6))
                          ORDER BY started_at LIMIT ?5)
                      RETURNING id, workflow, lease_token",
@@ -304,6 +304,20 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(database)?;
             Ok(Written::Renewed(held))
+        }
+        Write::Park {
+            execution,
+            fence,
+            wake_at,
+        } => {
+            check_fence(connection, execution, fence)?;
+            connection
+                .execute(
+                    "UPDATE executions SET owner = NULL, lease_until = ?2 WHERE id = ?1",
+                    params![execution.as_str(), nanos(*wake_at)],
+                )
+                .map_err(database)?;
+            Ok(Written::Done)
         }
     }
 }
@@ -414,6 +428,10 @@ impl Store for SqliteStore {
         until: SystemTime,
     ) -> StoreFuture<Vec<ExecutionId>> {
         self.inner.writes.renew(worker, executions, until)
+    }
+
+    fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {
+        self.inner.writes.park(execution, fence, wake_at)
     }
 
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
