@@ -35,6 +35,14 @@ struct Job {
     number: u32,
 }
 
+impl Job {
+    /// How long each of its steps takes: 20 to 155 ms, so that executions drift apart and a
+    /// kill finds them in every state rather than in lockstep.
+    fn busy(&self) -> Duration {
+        Duration::from_millis(20 + u64::from(self.number % 10) * 15)
+    }
+}
+
 /// Where the tasks note each run: one line per run, `execution state attempt worker`.
 struct Ledger {
     file: Mutex<std::fs::File>,
@@ -59,21 +67,21 @@ impl Ledger {
 #[step]
 async fn prepare(job: Job, ctx: StepContext, ledger: Res<Ledger>) -> Job {
     ledger.note(&ctx);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(job.busy()).await;
     job
 }
 
 #[step]
 async fn charge(job: Job, ctx: StepContext, ledger: Res<Ledger>) -> Job {
     ledger.note(&ctx);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(job.busy()).await;
     job
 }
 
 #[step]
 async fn finish(job: Job, ctx: StepContext, ledger: Res<Ledger>) -> u32 {
     ledger.note(&ctx);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(job.busy()).await;
     job.number * 2 + 1
 }
 
@@ -208,11 +216,12 @@ fn run_fleet(label: &str, url: &str, schema: Option<&str>) {
     let mut workers: Vec<Child> = (1..=WORKERS)
         .map(|n| spawn_worker(&format!("worker-{n}"), url, schema, &ledger))
         .collect();
-    // Kill one mid-run: once a third of the task runs are in the ledger.
+    // Kill one mid-run: once a third to two thirds of the task runs are in the ledger.
+    let kill_at = EXECUTIONS as usize + fastrand::usize(..EXECUTIONS as usize);
     let deadline = Instant::now() + Duration::from_secs(120);
     let killed_after = loop {
         let lines = std::fs::read_to_string(&ledger).unwrap().lines().count();
-        if lines >= EXECUTIONS as usize {
+        if lines >= kill_at {
             break lines;
         }
         assert!(Instant::now() < deadline, "the workers made no progress");
@@ -266,6 +275,10 @@ async fn verify(
         .iter()
         .filter(|((_, state), count)| state != "Charge" && **count > 1)
         .collect();
+    let retried = runs
+        .iter()
+        .filter(|((_, state), count)| state == "Charge" && **count > 1)
+        .count();
     let continued = workers_of
         .values()
         .filter(|workers| workers.contains("worker-2") && workers.len() > 1)
@@ -289,7 +302,7 @@ async fn verify(
         .collect();
     shares.sort();
     println!(
-        "worker processes test: {} executions on {WORKERS} workers sharing {label}, worker-2 SIGKILLed after {killed_after} task runs, {succeeded} succeeded, {lost} failed with a lost worker, {continued} of worker-2's continued on another worker, {} task runs in the ledger ({}), duplicate runs found = {}, in {:.1}s",
+        "worker processes test: {} executions on {WORKERS} workers sharing {label}, worker-2 SIGKILLed after {killed_after} task runs, {succeeded} succeeded, {lost} failed with a lost worker, {continued} of worker-2's continued on another worker, {retried} lost Charge runs repeated by its retrier, {} task runs in the ledger ({}), duplicate runs found = {}, in {:.1}s",
         records.len(),
         runs.values().sum::<u32>(),
         shares.join(", "),
