@@ -338,6 +338,7 @@ impl RuntimeBuilder {
                 running: Mutex::new(HashMap::new()),
                 lease: self.lease,
                 worker: Mutex::new(None),
+                definitions_recorded: tokio::sync::OnceCell::new(),
             }),
         })
     }

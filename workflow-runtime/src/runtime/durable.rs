@@ -16,6 +16,7 @@ use crate::names::name_problem;
 use crate::step::{Payload, States};
 use crate::store::{
     Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, Lease, NewExecution,
+    StoreError, StoredDefinition,
 };
 use crate::workflow::Workflow;
 use workflow_core::Mode;
@@ -115,6 +116,32 @@ impl Runtime {
         self.create::<W>(name, input, true).await
     }
 
+    /// Records the registered workflows' definitions in the store, once per runtime (on its
+    /// first durable start, recovery or claim), so that tools can draw any workflow and
+    /// execution without the code. Stores that keep no definitions are skipped.
+    pub(super) async fn record_definitions(&self) -> Result<(), RuntimeError> {
+        self.inner
+            .definitions_recorded
+            .get_or_try_init(|| async {
+                let now = self.inner.clock.now();
+                for registered in self.inner.workflows.values() {
+                    let definition = StoredDefinition {
+                        workflow: registered.definition.name.clone(),
+                        fingerprint: registered.definition.fingerprint(),
+                        definition: registered.definition.clone(),
+                        registered_at: now,
+                    };
+                    match self.inner.store.save_definition(definition).await {
+                        Ok(()) | Err(StoreError::Unsupported(_)) => {}
+                        Err(error) => return Err(RuntimeError::Store(error)),
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .map(|_| ())
+    }
+
     /// Creates an execution named `name`; with `run_here`, this process runs it (holding its
     /// lease when the runtime is a worker), otherwise whichever worker claims it does.
     pub(super) async fn create<W: Workflow>(
@@ -124,6 +151,7 @@ impl Runtime {
         run_here: bool,
     ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
         self.registered::<W>()?;
+        self.record_definitions().await?;
         if let Some(reason) = name_problem(name) {
             return Err(RuntimeError::InvalidName {
                 name: name.to_owned(),
@@ -217,6 +245,7 @@ impl Runtime {
     /// `States.TaskFailed`, and timers fire when they were due. An execution whose stored
     /// data cannot be read fails with `States.Runtime`; the others resume regardless.
     pub async fn recover(&self) -> Result<Vec<ExecutionId>, RuntimeError> {
+        self.record_definitions().await?;
         if self.inner.lease.is_some() {
             // A worker resumes only what no live worker holds.
             return self.claim_round().await;

@@ -78,6 +78,8 @@ struct Inner {
     lease: Option<worker::LeaseSettings>,
     /// Its worker loop, once [`Runtime::serve`] started it.
     worker: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Set once the registered definitions are recorded in the store.
+    definitions_recorded: tokio::sync::OnceCell<()>,
 }
 
 /// How many Express executions may run at once, and what a start does when that many run.

@@ -108,6 +108,7 @@ impl Runtime {
     /// Claims what this worker has room for and resumes it; the ids it resumed.
     pub(super) async fn claim_round(&self) -> Result<Vec<ExecutionId>, RuntimeError> {
         let settings = self.lease_settings()?;
+        self.record_definitions().await?;
         let running = self
             .inner
             .running

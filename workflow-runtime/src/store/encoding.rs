@@ -132,3 +132,36 @@ impl CallbackColumns {
         })
     }
 }
+
+/// The columns of a recorded definition, read back.
+pub(crate) struct DefinitionColumns {
+    pub(crate) workflow: String,
+    pub(crate) fingerprint: String,
+    pub(crate) definition: String,
+    pub(crate) registered_at: i64,
+}
+
+impl DefinitionColumns {
+    pub(crate) fn into_definition(self) -> Result<super::StoredDefinition, StoreError> {
+        let definition = serde_json::from_str(&self.definition).map_err(|error| {
+            StoreError::CorruptDefinition {
+                workflow: self.workflow.clone(),
+                reason: error.to_string(),
+            }
+        })?;
+        Ok(super::StoredDefinition {
+            workflow: self.workflow,
+            fingerprint: self.fingerprint,
+            definition,
+            registered_at: time(self.registered_at),
+        })
+    }
+}
+
+/// A definition as stored: JSON text.
+pub(crate) fn definition_text(definition: &super::StoredDefinition) -> Result<String, StoreError> {
+    serde_json::to_string(&definition.definition).map_err(|error| StoreError::CorruptDefinition {
+        workflow: definition.workflow.clone(),
+        reason: error.to_string(),
+    })
+}

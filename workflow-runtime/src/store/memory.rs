@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::{
     CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Claim, Created, ExecutionEnd,
     ExecutionFilter, ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError,
-    StoreFuture,
+    StoreFuture, StoredDefinition,
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
@@ -27,6 +27,8 @@ struct Data {
     callbacks: HashMap<String, CallbackRecord>,
     /// Leases of running executions: worker, token, until.
     leases: HashMap<ExecutionId, (Option<String>, i64, Option<std::time::SystemTime>)>,
+    /// Recorded definitions by workflow and fingerprint.
+    definitions: HashMap<(String, String), StoredDefinition>,
 }
 
 impl MemoryStore {
@@ -301,6 +303,38 @@ impl Store for MemoryStore {
                 })
                 .collect()
         })))
+    }
+
+    fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
+        self.with(|data| {
+            let key = (definition.workflow.clone(), definition.fingerprint.clone());
+            data.definitions.insert(key, definition);
+        });
+        ready(Ok(()))
+    }
+
+    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
+        ready(Ok(self.with(|data| {
+            let mut latest: HashMap<&str, &StoredDefinition> = HashMap::new();
+            for definition in data.definitions.values() {
+                let entry = latest.entry(&definition.workflow).or_insert(definition);
+                if definition.registered_at > entry.registered_at {
+                    *entry = definition;
+                }
+            }
+            let mut definitions: Vec<StoredDefinition> = latest.into_values().cloned().collect();
+            definitions.sort_by(|a, b| a.workflow.cmp(&b.workflow));
+            definitions
+        })))
+    }
+
+    fn definition(
+        &self,
+        workflow: &str,
+        fingerprint: &str,
+    ) -> StoreFuture<Option<StoredDefinition>> {
+        let key = (workflow.to_owned(), fingerprint.to_owned());
+        ready(Ok(self.with(|data| data.definitions.get(&key).cloned())))
     }
 
     fn park(

@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
+use workflow_core::Definition;
 
 pub use callback::{CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback};
 pub use memory::MemoryStore;
@@ -130,6 +131,35 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
     }
 
+    /// Records a workflow's definition as a runtime registered it (again: only its time
+    /// changes), so that tools can render the workflow without its code.
+    fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
+        let _ = definition;
+        Box::pin(std::future::ready(Err(StoreError::Unsupported(
+            "recorded definitions",
+        ))))
+    }
+
+    /// The latest recorded definition of every workflow, by workflow name.
+    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
+        Box::pin(std::future::ready(Err(StoreError::Unsupported(
+            "recorded definitions",
+        ))))
+    }
+
+    /// The recorded definition of `workflow` with this fingerprint (the one an execution
+    /// started with).
+    fn definition(
+        &self,
+        workflow: &str,
+        fingerprint: &str,
+    ) -> StoreFuture<Option<StoredDefinition>> {
+        let _ = (workflow, fingerprint);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported(
+            "recorded definitions",
+        ))))
+    }
+
     /// Extends `worker`'s leases of `executions` (those it is running) to `until`; those of
     /// them it still holds. A lease not renewed runs out, and the execution can be claimed.
     fn renew(
@@ -141,6 +171,19 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         let _ = (worker, executions, until);
         Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
     }
+}
+
+/// A workflow's definition as recorded in a store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDefinition {
+    /// The workflow's name.
+    pub workflow: String,
+    /// The definition's fingerprint (executions record the one they started with).
+    pub fingerprint: String,
+    /// The definition.
+    pub definition: Definition,
+    /// When a runtime last registered it.
+    pub registered_at: SystemTime,
 }
 
 /// Who may advance an execution: a worker, with a token that each new claim increments, until
@@ -332,6 +375,14 @@ pub enum StoreError {
     Corrupt {
         /// The execution the data belongs to.
         execution: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A recorded definition could not be read back.
+    #[error("the recorded definition of workflow `{workflow}` is unreadable: {reason}")]
+    CorruptDefinition {
+        /// The workflow.
+        workflow: String,
         /// What is wrong with it.
         reason: String,
     },

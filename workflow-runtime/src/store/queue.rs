@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use super::{
     CallbackChange, CallbackUpdate, Claim, Created, ExecutionEnd, Fence, NewCallback, NewExecution,
-    StoreError, StoreFuture,
+    StoreError, StoreFuture, StoredDefinition,
 };
 use crate::execution::ExecutionId;
 use crate::history::Event;
@@ -55,6 +55,7 @@ pub(crate) enum Write {
         fence: Fence,
         wake_at: SystemTime,
     },
+    SaveDefinition(StoredDefinition),
 }
 
 /// What a write did.
@@ -246,6 +247,10 @@ impl WriteQueue {
             Written::Claimed(claims) => claims,
             _ => Vec::new(),
         })
+    }
+
+    pub(crate) fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
+        then(self.write(Write::SaveDefinition(definition)), drop)
     }
 
     pub(crate) fn park(

@@ -16,11 +16,14 @@ use tokio::runtime::Handle;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement, Transaction};
 
-use super::encoding::{nanos, status_text, CallbackColumns, ExecutionColumns};
+use super::encoding::{
+    definition_text, nanos, status_text, CallbackColumns, DefinitionColumns, ExecutionColumns,
+};
 use super::queue::{Committer, Write, WriteQueue, Written};
 use super::{
     CallbackChange, CallbackRecord, CallbackUpdate, Claim, Created, ExecutionEnd, ExecutionFilter,
     ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError, StoreFuture,
+    StoredDefinition,
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
@@ -534,6 +537,23 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(Written::Renewed(held))
         }
+        Write::SaveDefinition(definition) => {
+            transaction
+                .execute(
+                    "INSERT INTO workflow_definitions (workflow, fingerprint, definition, registered_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (workflow, fingerprint) DO UPDATE SET registered_at = EXCLUDED.registered_at",
+                    &[
+                        &definition.workflow,
+                        &definition.fingerprint,
+                        &definition_text(definition)?,
+                        &nanos(definition.registered_at),
+                    ],
+                )
+                .await
+                .map_err(database)?;
+            Ok(Written::Done)
+        }
         Write::Park {
             execution,
             fence,
@@ -550,6 +570,15 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
             Ok(Written::Done)
         }
     }
+}
+
+fn definition_columns(row: &Row) -> Result<DefinitionColumns, StoreError> {
+    Ok(DefinitionColumns {
+        workflow: row.try_get(0).map_err(database)?,
+        fingerprint: row.try_get(1).map_err(database)?,
+        definition: row.try_get(2).map_err(database)?,
+        registered_at: row.try_get(3).map_err(database)?,
+    })
 }
 
 /// Fails with [`StoreError::LeaseLost`] unless `fence` holds the execution's lease; the row
@@ -747,6 +776,45 @@ impl Store for PostgresStore {
         until: SystemTime,
     ) -> StoreFuture<Vec<ExecutionId>> {
         self.inner.writes.renew(worker, executions, until)
+    }
+
+    fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
+        self.inner.writes.save_definition(definition)
+    }
+
+    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
+        self.read(move |reader| async move {
+            let rows = reader
+                .query(
+                    "SELECT workflow, fingerprint, definition, registered_at FROM workflow_definitions AS d
+                     WHERE registered_at = (SELECT MAX(registered_at) FROM workflow_definitions WHERE workflow = d.workflow)
+                     ORDER BY workflow",
+                    &[],
+                )
+                .await
+                .map_err(database)?;
+            rows.iter().map(|row| definition_columns(row)?.into_definition()).collect()
+        })
+    }
+
+    fn definition(
+        &self,
+        workflow: &str,
+        fingerprint: &str,
+    ) -> StoreFuture<Option<StoredDefinition>> {
+        let (workflow, fingerprint) = (workflow.to_owned(), fingerprint.to_owned());
+        self.read(move |reader| async move {
+            let row = reader
+                .query_opt(
+                    "SELECT workflow, fingerprint, definition, registered_at FROM workflow_definitions
+                     WHERE workflow = $1 AND fingerprint = $2",
+                    &[&workflow, &fingerprint],
+                )
+                .await
+                .map_err(database)?;
+            row.map(|row| definition_columns(&row)?.into_definition())
+                .transpose()
+        })
     }
 
     fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {

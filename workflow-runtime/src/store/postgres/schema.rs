@@ -6,8 +6,9 @@ use tokio_postgres::Client;
 use super::database;
 use crate::store::StoreError;
 
-/// The schema this build reads and writes. Version 2 added the leases of executions.
-const SCHEMA_VERSION: i64 = 2;
+/// The schema this build reads and writes. Version 2 added the leases of executions,
+/// version 3 the recorded definitions.
+const SCHEMA_VERSION: i64 = 3;
 
 /// The lease columns, added by version 2 (and created with the table since).
 const LEASES: &str = "
@@ -58,6 +59,13 @@ const TABLES: &str = "
         created_at BIGINT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS workflow_callbacks_by_attempt ON workflow_callbacks (execution_id, event_id);
+    CREATE TABLE IF NOT EXISTS workflow_definitions (
+        workflow TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        registered_at BIGINT NOT NULL,
+        PRIMARY KEY (workflow, fingerprint)
+    );
 ";
 
 /// Creates the tables if needed and checks the schema version, in one transaction. A schema
@@ -94,7 +102,7 @@ pub(super) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
     };
     let upgrade = match found {
         Some(version) if version == SCHEMA_VERSION => false,
-        None | Some(1) => true,
+        None | Some(1 | 2) => true,
         Some(found) => {
             return Err(StoreError::Schema {
                 found,

@@ -24,10 +24,13 @@ use super::queue::{Committer, Write, WriteQueue, Written};
 use super::{
     CallbackChange, CallbackRecord, CallbackUpdate, Claim, Created, ExecutionEnd, ExecutionFilter,
     ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError, StoreFuture,
+    StoredDefinition,
 };
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
-use crate::store::encoding::{nanos, status_text, ExecutionColumns};
+use crate::store::encoding::{
+    definition_text, nanos, status_text, DefinitionColumns, ExecutionColumns,
+};
 
 /// Executions and histories in one SQLite file.
 ///
@@ -305,6 +308,26 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
                 .map_err(database)?;
             Ok(Written::Renewed(held))
         }
+        Write::SaveDefinition(definition) => {
+            connection
+                .prepare_cached(
+                    "INSERT INTO definitions (workflow, fingerprint, definition, registered_at)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (workflow, fingerprint) DO UPDATE SET registered_at = excluded.registered_at",
+                )
+                .and_then(|mut insert| {
+                    insert.execute(params![
+                        definition.workflow,
+                        definition.fingerprint,
+                        definition_text(definition).map_err(|error| {
+                            rusqlite::Error::ToSqlConversionFailure(Box::new(error))
+                        })?,
+                        nanos(definition.registered_at),
+                    ])
+                })
+                .map_err(database)?;
+            Ok(Written::Done)
+        }
         Write::Park {
             execution,
             fence,
@@ -320,6 +343,15 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             Ok(Written::Done)
         }
     }
+}
+
+fn definition_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<DefinitionColumns> {
+    Ok(DefinitionColumns {
+        workflow: row.get(0)?,
+        fingerprint: row.get(1)?,
+        definition: row.get(2)?,
+        registered_at: row.get(3)?,
+    })
 }
 
 /// Fails with [`StoreError::LeaseLost`] unless `fence` holds the execution's lease.
@@ -428,6 +460,46 @@ impl Store for SqliteStore {
         until: SystemTime,
     ) -> StoreFuture<Vec<ExecutionId>> {
         self.inner.writes.renew(worker, executions, until)
+    }
+
+    fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
+        self.inner.writes.save_definition(definition)
+    }
+
+    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
+        self.read(move |connection| {
+            let mut query = connection
+                .prepare_cached(
+                    "SELECT workflow, fingerprint, definition, registered_at FROM definitions AS d
+                     WHERE registered_at = (SELECT MAX(registered_at) FROM definitions WHERE workflow = d.workflow)
+                     ORDER BY workflow",
+                )
+                .map_err(database)?;
+            let rows = query.query_map([], definition_columns).map_err(database)?;
+            rows.map(|row| row.map_err(database)?.into_definition())
+                .collect()
+        })
+    }
+
+    fn definition(
+        &self,
+        workflow: &str,
+        fingerprint: &str,
+    ) -> StoreFuture<Option<StoredDefinition>> {
+        let (workflow, fingerprint) = (workflow.to_owned(), fingerprint.to_owned());
+        self.read(move |connection| {
+            connection
+                .query_row(
+                    "SELECT workflow, fingerprint, definition, registered_at FROM definitions
+                     WHERE workflow = ?1 AND fingerprint = ?2",
+                    params![workflow, fingerprint],
+                    definition_columns,
+                )
+                .optional()
+                .map_err(database)?
+                .map(DefinitionColumns::into_definition)
+                .transpose()
+        })
     }
 
     fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {

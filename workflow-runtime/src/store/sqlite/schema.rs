@@ -10,7 +10,7 @@ use crate::store::StoreError;
 /// The schema this build reads and writes. Version 2 added `executions.fingerprint`, version 3
 /// the `callbacks` table, version 4 the leases of executions (`owner`, `lease_token`,
 /// `lease_until`).
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// The lease columns, added by version 4.
 const LEASES: &str = "ALTER TABLE executions ADD COLUMN owner TEXT;
@@ -79,6 +79,18 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
     connection
         .execute_batch(callbacks::SCHEMA)
         .map_err(database)?;
+    // Version 5: definitions as runtimes registered them.
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS definitions (
+                 workflow TEXT NOT NULL,
+                 fingerprint TEXT NOT NULL,
+                 definition TEXT NOT NULL,
+                 registered_at INTEGER NOT NULL,
+                 PRIMARY KEY (workflow, fingerprint)
+             );",
+        )
+        .map_err(database)?;
     let found: Option<i64> = connection
         .query_row(
             "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -98,8 +110,9 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
             Ok(())
         }
         Some(version) if version == SCHEMA_VERSION => Ok(()),
-        // Step by step from an older version (the callbacks table was created above).
-        Some(version @ 1..=3) => {
+        // Step by step from an older version (the callbacks and definitions tables were
+        // created above).
+        Some(version @ 1..=4) => {
             if version < 2 {
                 connection
                     .execute_batch(
@@ -107,7 +120,9 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
                     )
                     .map_err(database)?;
             }
-            connection.execute_batch(LEASES).map_err(database)?;
+            if version < 4 {
+                connection.execute_batch(LEASES).map_err(database)?;
+            }
             connection
                 .execute(
                     "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
@@ -174,6 +189,29 @@ mod tests {
             )
             .unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(token, 0);
+        let definitions: i64 = three
+            .query_row("SELECT COUNT(*) FROM definitions", [], |row| row.get(0))
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(definitions, 0);
+
+        // Version 4 (leases, no definitions) gains the definitions table only.
+        let four = version_one();
+        four.execute_batch(
+            "ALTER TABLE executions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+             UPDATE meta SET value = 3 WHERE key = 'schema_version';",
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        migrate(&four).unwrap_or_else(|error| panic!("{error}"));
+        four.execute_batch(
+            "DROP TABLE definitions; UPDATE meta SET value = 4 WHERE key = 'schema_version';",
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        migrate(&four).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(version(&four), SCHEMA_VERSION);
+        let rows: i64 = four
+            .query_row("SELECT COUNT(*) FROM executions", [], |row| row.get(0))
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(rows, 1);
 
         let old = version_one();
         migrate(&old).unwrap_or_else(|error| panic!("{error}"));
