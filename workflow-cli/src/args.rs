@@ -1,0 +1,116 @@
+//! The command line: what each command takes.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// List, describe and draw the executions in a workflow store.
+#[derive(Debug, Parser)]
+#[command(name = "workflow", version, about)]
+pub(crate) struct Cli {
+    /// The store: sqlite://path (a file that must exist), postgres://user@host/database.
+    #[arg(
+        long,
+        global = true,
+        env = "WORKFLOW_STORE",
+        default_value = "sqlite://executions.db"
+    )]
+    pub(crate) store: String,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Executions, newest first.
+    List(ListArgs),
+    /// One execution: status, input, output, error.
+    Describe(ExecutionArgs),
+    /// An execution's history, event by event.
+    History(ExecutionArgs),
+    /// The workflows whose definitions runtimes recorded in the store.
+    Workflows(JsonArg),
+    /// The diagram of a workflow, or of an execution coloured by the status of each state.
+    Diagram(DiagramArgs),
+    /// Deletes executions that ended more than a given time ago, with their histories.
+    Purge(PurgeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct JsonArg {
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Only this workflow's executions.
+    #[arg(long)]
+    pub(crate) workflow: Option<String>,
+    /// Only executions with this status: running, succeeded, failed, timed-out, aborted.
+    #[arg(long, value_parser = parse_status)]
+    pub(crate) status: Option<workflow_runtime::ExecutionStatus>,
+    /// Only executions started within this long (e.g. 30m, 2h, 7d).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub(crate) since: Option<Duration>,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) limit: usize,
+    #[command(flatten)]
+    pub(crate) json: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExecutionArgs {
+    /// The execution's id, or its name (with --workflow when names repeat across workflows).
+    pub(crate) execution: String,
+    /// The workflow, to find an execution by name.
+    #[arg(long)]
+    pub(crate) workflow: Option<String>,
+    #[command(flatten)]
+    pub(crate) json: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiagramArgs {
+    /// A workflow's name: its latest recorded definition.
+    #[arg(
+        long,
+        conflicts_with = "execution",
+        required_unless_present = "execution"
+    )]
+    pub(crate) workflow: Option<String>,
+    /// An execution's id or name: its workflow's definition as it ran, coloured by status.
+    #[arg(long)]
+    pub(crate) execution: Option<String>,
+    /// mermaid, dot, svg or asl (asl: workflows only).
+    #[arg(long, default_value = "svg", value_parser = parse_format)]
+    pub(crate) format: workflow_runtime::render::Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PurgeArgs {
+    /// Delete executions that ended more than this long ago (e.g. 90d).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub(crate) older_than: Duration,
+}
+
+fn parse_status(text: &str) -> Result<workflow_runtime::ExecutionStatus, String> {
+    use workflow_runtime::ExecutionStatus::*;
+    match text.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        "running" => Ok(Running),
+        "succeeded" => Ok(Succeeded),
+        "failed" => Ok(Failed),
+        "timedout" => Ok(TimedOut),
+        "aborted" => Ok(Aborted),
+        _ => Err(format!(
+            "`{text}` is no status: use running, succeeded, failed, timed-out or aborted"
+        )),
+    }
+}
+
+fn parse_format(text: &str) -> Result<workflow_runtime::render::Format, String> {
+    text.parse().map_err(|error| format!("{error}"))
+}

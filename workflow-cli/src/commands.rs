@@ -1,0 +1,218 @@
+//! What each command does against the store.
+
+use std::sync::Arc;
+
+use workflow_runtime::render::{self, Format};
+use workflow_runtime::store::{ExecutionFilter, ExecutionRecord, Store};
+use workflow_runtime::{ExecutionId, History};
+
+use crate::args::{DiagramArgs, ExecutionArgs, JsonArg, ListArgs, PurgeArgs};
+use crate::output::{definition_json, record_json, status, table, time};
+use crate::Failure;
+
+/// The most events read per page of a history.
+const PAGE: usize = 1000;
+
+pub(crate) async fn list(store: &Arc<dyn Store>, args: ListArgs) -> Result<String, Failure> {
+    let mut filter = ExecutionFilter::all().limit(args.limit);
+    if let Some(workflow) = args.workflow {
+        filter = filter.workflow(workflow);
+    }
+    if let Some(status) = args.status {
+        filter = filter.status(status);
+    }
+    if let Some(since) = args.since {
+        let now = std::time::SystemTime::now();
+        filter = filter.started_between(now - since, now + std::time::Duration::from_secs(1));
+    }
+    let records = store.list(filter).await?;
+    if args.json.json {
+        let all: Vec<_> = records.iter().map(record_json).collect();
+        return Ok(serde_json::to_string_pretty(&all)? + "\n");
+    }
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|record| {
+            vec![
+                record.id.to_string(),
+                record.workflow.clone(),
+                record.name.clone(),
+                status(record.status).to_owned(),
+                time(record.started_at),
+                record.stopped_at.map(time).unwrap_or_default(),
+                record.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok("no executions\n".to_owned());
+    }
+    Ok(table(
+        &[
+            "ID", "WORKFLOW", "NAME", "STATUS", "STARTED", "STOPPED", "ERROR",
+        ],
+        &rows,
+    ))
+}
+
+pub(crate) async fn describe(
+    store: &Arc<dyn Store>,
+    args: ExecutionArgs,
+) -> Result<String, Failure> {
+    let record = find(store, &args.execution, args.workflow.as_deref()).await?;
+    if args.json.json {
+        return Ok(serde_json::to_string_pretty(&record_json(&record))? + "\n");
+    }
+    let mut text = String::new();
+    let mut line = |label: &str, value: String| text.push_str(&format!("{label:<11}{value}\n"));
+    line("id", record.id.to_string());
+    line("workflow", record.workflow.clone());
+    line("name", record.name.clone());
+    line("status", status(record.status).to_owned());
+    line("started", time(record.started_at));
+    if let Some(stopped) = record.stopped_at {
+        line("stopped", time(stopped));
+    }
+    line("input", record.input.to_string());
+    if let Some(output) = &record.output {
+        line("output", output.to_string());
+    }
+    if let Some(error) = &record.error {
+        line("error", error.clone());
+    }
+    if let Some(cause) = &record.cause {
+        line("cause", cause.clone());
+    }
+    Ok(text)
+}
+
+pub(crate) async fn history(
+    store: &Arc<dyn Store>,
+    args: ExecutionArgs,
+) -> Result<String, Failure> {
+    let record = find(store, &args.execution, args.workflow.as_deref()).await?;
+    let history = read_history(store, &record.id).await?;
+    if args.json.json {
+        return Ok(serde_json::to_string_pretty(&history)? + "\n");
+    }
+    Ok(history.table().to_string())
+}
+
+pub(crate) async fn workflows(store: &Arc<dyn Store>, args: JsonArg) -> Result<String, Failure> {
+    let definitions = store.definitions().await?;
+    if args.json {
+        let all: Vec<_> = definitions.iter().map(definition_json).collect();
+        return Ok(serde_json::to_string_pretty(&all)? + "\n");
+    }
+    if definitions.is_empty() {
+        return Ok("no recorded workflows (a runtime records its workflows when it first starts or recovers an execution)\n".to_owned());
+    }
+    let rows: Vec<Vec<String>> = definitions
+        .iter()
+        .map(|definition| {
+            vec![
+                definition.workflow.clone(),
+                format!("{:?}", definition.definition.mode),
+                definition.definition.states.len().to_string(),
+                time(definition.registered_at),
+                definition.fingerprint.clone(),
+            ]
+        })
+        .collect();
+    Ok(table(
+        &["WORKFLOW", "MODE", "STATES", "REGISTERED", "FINGERPRINT"],
+        &rows,
+    ))
+}
+
+pub(crate) async fn diagram(store: &Arc<dyn Store>, args: DiagramArgs) -> Result<String, Failure> {
+    if let Some(workflow) = args.workflow {
+        let definitions = store.definitions().await?;
+        let Some(found) = definitions.iter().find(|d| d.workflow == workflow) else {
+            let known: Vec<&str> = definitions.iter().map(|d| d.workflow.as_str()).collect();
+            return Err(Failure::NotFound(format!(
+                "no recorded workflow `{workflow}` (recorded: {})",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        };
+        return Ok(render::render(&found.definition, args.format));
+    }
+    let execution = args.execution.unwrap_or_default();
+    let record = find(store, &execution, None).await?;
+    let Some(found) = store
+        .definition(&record.workflow, &record.fingerprint)
+        .await?
+    else {
+        return Err(Failure::NotFound(format!(
+            "the definition execution `{}` ran with ({} {}) is not recorded",
+            record.id, record.workflow, record.fingerprint
+        )));
+    };
+    let statuses = read_history(store, &record.id).await?.statuses();
+    match args.format {
+        Format::Svg => Ok(render::svg_execution(&found.definition, &statuses)),
+        Format::Mermaid => Ok(render::mermaid_execution(&found.definition, &statuses)),
+        Format::Dot => Ok(render::dot_execution(&found.definition, &statuses)),
+        Format::Asl => Err(Failure::Usage(
+            "ASL describes a workflow, not an execution: use --workflow".to_owned(),
+        )),
+    }
+}
+
+pub(crate) async fn purge(store: &Arc<dyn Store>, args: PurgeArgs) -> Result<String, Failure> {
+    let before = std::time::SystemTime::now() - args.older_than;
+    let purged = store.purge(before).await?;
+    Ok(format!(
+        "purged {purged} execution{} that ended before {}\n",
+        if purged == 1 { "" } else { "s" },
+        time(before)
+    ))
+}
+
+/// The execution with this id, else the one with this name (in `workflow`, if given).
+async fn find(
+    store: &Arc<dyn Store>,
+    execution: &str,
+    workflow: Option<&str>,
+) -> Result<ExecutionRecord, Failure> {
+    if let Some(record) = store.execution(&ExecutionId::from(execution)).await? {
+        return Ok(record);
+    }
+    let mut filter = ExecutionFilter::all().name(execution);
+    if let Some(workflow) = workflow {
+        filter = filter.workflow(workflow);
+    }
+    let mut found = store.list(filter).await?;
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(Failure::NotFound(format!(
+            "no execution with the id or name `{execution}`"
+        ))),
+        _ => {
+            let workflows: Vec<&str> = found.iter().map(|r| r.workflow.as_str()).collect();
+            Err(Failure::Usage(format!(
+                "executions named `{execution}` exist in several workflows ({}): add --workflow",
+                workflows.join(", ")
+            )))
+        }
+    }
+}
+
+async fn read_history(store: &Arc<dyn Store>, id: &ExecutionId) -> Result<History, Failure> {
+    let mut events = Vec::new();
+    loop {
+        let after = events
+            .last()
+            .map_or(0, |event: &workflow_runtime::Event| event.id);
+        let page = store.history(id, after, PAGE).await?;
+        let done = page.len() < PAGE;
+        events.extend(page);
+        if done {
+            return Ok(History::from(events));
+        }
+    }
+}

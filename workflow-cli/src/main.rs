@@ -1,0 +1,111 @@
+//! `workflow`: list, describe and draw the executions in a workflow store, from a terminal.
+//!
+//! ```text
+//! workflow --store sqlite://orders.db list --status failed
+//! workflow --store sqlite://orders.db history order-1
+//! workflow --store sqlite://orders.db diagram --execution order-1 > order-1.svg
+//! ```
+
+mod args;
+mod commands;
+mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use workflow_runtime::store::{Store, StoreError};
+
+use args::{Cli, Command};
+
+/// Why a command failed, for its message and exit code.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The store could not be opened or read.
+    Store(StoreError),
+    /// What was asked for does not exist.
+    NotFound(String),
+    /// The command cannot be carried out as given.
+    Usage(String),
+    /// The output could not be written as JSON.
+    Json(serde_json::Error),
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Failure::Store(error)
+    }
+}
+
+impl From<serde_json::Error> for Failure {
+    fn from(error: serde_json::Error) -> Self {
+        Failure::Json(error)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Store(error) => write!(f, "{error}"),
+            Failure::NotFound(message) | Failure::Usage(message) => f.write_str(message),
+            Failure::Json(error) => write!(f, "the output could not be written as JSON: {error}"),
+        }
+    }
+}
+
+/// Opens the store `url` names; a SQLite file must exist already (a typo must not create an
+/// empty store).
+async fn open(url: &str) -> Result<Arc<dyn Store>, Failure> {
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    let sqlite = !url.contains("://") || url.starts_with("sqlite://");
+    if sqlite && !std::path::Path::new(path).is_file() {
+        return Err(Failure::NotFound(format!(
+            "no store at `{path}`: give an existing SQLite file (--store sqlite://path) or a PostgreSQL URL, or set WORKFLOW_STORE"
+        )));
+    }
+    Ok(workflow_runtime::store::open(url).await?)
+}
+
+async fn run(cli: Cli) -> Result<String, Failure> {
+    let store = open(&cli.store).await?;
+    match cli.command {
+        Command::List(args) => commands::list(&store, args).await,
+        Command::Describe(args) => commands::describe(&store, args).await,
+        Command::History(args) => commands::history(&store, args).await,
+        Command::Workflows(args) => commands::workflows(&store, args).await,
+        Command::Diagram(args) => commands::diagram(&store, args).await,
+        Command::Purge(args) => commands::purge(&store, args).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(text) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = stdout.write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            match failure {
+                Failure::NotFound(_) => ExitCode::from(2),
+                Failure::Usage(_) => ExitCode::from(64),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! How results are shown: aligned tables for people, JSON for scripts.
+
+use std::time::SystemTime;
+
+use serde_json::{json, Value};
+use workflow_runtime::store::{ExecutionRecord, StoredDefinition};
+use workflow_runtime::ExecutionStatus;
+
+/// A time as RFC 3339, to the second, in UTC.
+pub(crate) fn time(at: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// A status as people and scripts write it.
+pub(crate) fn status(status: ExecutionStatus) -> &'static str {
+    match status {
+        ExecutionStatus::Running => "running",
+        ExecutionStatus::Succeeded => "succeeded",
+        ExecutionStatus::Failed => "failed",
+        ExecutionStatus::TimedOut => "timed-out",
+        ExecutionStatus::Aborted => "aborted",
+        _ => "unknown",
+    }
+}
+
+/// An execution as JSON.
+pub(crate) fn record_json(record: &ExecutionRecord) -> Value {
+    json!({
+        "id": record.id.to_string(),
+        "name": record.name,
+        "workflow": record.workflow,
+        "status": status(record.status),
+        "started_at": time(record.started_at),
+        "stopped_at": record.stopped_at.map(time),
+        "input": record.input,
+        "output": record.output,
+        "error": record.error,
+        "cause": record.cause,
+        "fingerprint": record.fingerprint,
+    })
+}
+
+/// A recorded definition, in brief, as JSON.
+pub(crate) fn definition_json(definition: &StoredDefinition) -> Value {
+    json!({
+        "workflow": definition.workflow,
+        "fingerprint": definition.fingerprint,
+        "mode": format!("{:?}", definition.definition.mode),
+        "states": definition.definition.states.len(),
+        "registered_at": time(definition.registered_at),
+    })
+}
+
+/// Rows under a header, each column as wide as its widest cell.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|cell| cell.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned() + "\n"
+    };
+    let mut text = line(header.to_vec());
+    for row in rows {
+        text.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up() {
+        let text = table(
+            &["id", "status"],
+            &[
+                vec!["a".into(), "running".into()],
+                vec!["long-id".into(), "failed".into()],
+            ],
+        );
+        assert_eq!(text, "id       status\na        running\nlong-id  failed\n");
+    }
+}

@@ -1,0 +1,188 @@
+//! The `workflow` command against a SQLite store holding a succeeded and a failed execution.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use workflow::prelude::*;
+
+#[derive(Debug, thiserror::Error, StepError)]
+enum CheckError {
+    #[error("{0} is odd")]
+    Odd(u32),
+}
+
+#[step]
+async fn check(value: u32) -> Result<u32, CheckError> {
+    if value % 2 == 1 {
+        return Err(CheckError::Odd(value));
+    }
+    Ok(value)
+}
+
+#[step]
+async fn halve(value: u32) -> u32 {
+    value / 2
+}
+
+workflow! {
+    /// Checks that a number is even, then halves it.
+    Halving: Standard<u32, u32> {
+        start Check;
+        Check: task check -> Halve;
+        Halve: task halve -> end;
+    }
+}
+
+/// A store with `even-4` (succeeded) and `odd-3` (failed in Check).
+fn store(dir: &Path) -> String {
+    let path = dir.join("executions.db");
+    let url = format!("sqlite://{}", path.display());
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio.block_on(async {
+        let runtime = Runtime::builder()
+            .store(workflow::store::SqliteStore::open(&path).unwrap())
+            .register::<Halving>()
+            .build()
+            .unwrap();
+        let even = runtime.start_named::<Halving>("even-4", 4).await.unwrap();
+        assert_eq!(even.result().await.unwrap().unwrap(), 2);
+        let odd = runtime.start_named::<Halving>("odd-3", 3).await.unwrap();
+        assert!(odd.result().await.unwrap().is_err());
+    });
+    url
+}
+
+fn workflow(store: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn lists_describes_and_shows_histories() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+
+    let list = stdout(&workflow(&store, &["list"]));
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(lines[0].starts_with("ID "), "{list}");
+    assert!(list.contains("odd-3") && list.contains("failed") && list.contains("CheckError.Odd"));
+    assert!(list.contains("even-4") && list.contains("succeeded"));
+
+    let failed = stdout(&workflow(&store, &["list", "--status", "failed", "--json"]));
+    let failed: serde_json::Value = serde_json::from_str(&failed).unwrap();
+    assert_eq!(failed.as_array().unwrap().len(), 1);
+    assert_eq!(failed[0]["name"], "odd-3");
+    assert_eq!(failed[0]["error"], "CheckError.Odd");
+    assert_eq!(failed[0]["input"], 3);
+
+    let none = stdout(&workflow(&store, &["list", "--workflow", "Other"]));
+    assert_eq!(none, "no executions\n");
+
+    let described = stdout(&workflow(&store, &["describe", "odd-3"]));
+    assert!(described.contains("status     failed"), "{described}");
+    assert!(described.contains("cause      3 is odd"), "{described}");
+
+    let history = stdout(&workflow(&store, &["history", "even-4", "--json"]));
+    let events: serde_json::Value = serde_json::from_str(&history).unwrap();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"ExecutionStarted"));
+    assert_eq!(kinds.last(), Some(&"ExecutionSucceeded"));
+    let table = stdout(&workflow(&store, &["history", "odd-3"]));
+    assert!(
+        table.contains("TaskFailed") && table.contains("Check"),
+        "{table}"
+    );
+
+    let workflows = stdout(&workflow(&store, &["workflows"]));
+    assert!(
+        workflows.contains("Halving") && workflows.contains("Standard"),
+        "{workflows}"
+    );
+}
+
+#[test]
+fn draws_workflows_and_executions_from_the_recorded_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+
+    let asl = stdout(&workflow(
+        &store,
+        &["diagram", "--workflow", "Halving", "--format", "asl"],
+    ));
+    let asl: serde_json::Value = serde_json::from_str(&asl).unwrap();
+    assert_eq!(asl["StartAt"], "Check");
+
+    // The failed execution: Check drawn as failed, Halve not reached.
+    let mermaid = stdout(&workflow(
+        &store,
+        &["diagram", "--execution", "odd-3", "--format", "mermaid"],
+    ));
+    assert!(mermaid.contains("class Check failed"), "{mermaid}");
+    assert!(!mermaid.contains("class Halve succeeded"), "{mermaid}");
+    let svg = stdout(&workflow(&store, &["diagram", "--execution", "even-4"]));
+    assert!(svg.starts_with("<svg"), "{svg}");
+
+    let refused = workflow(
+        &store,
+        &["diagram", "--execution", "odd-3", "--format", "asl"],
+    );
+    assert_eq!(refused.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("use --workflow"));
+}
+
+#[test]
+fn says_what_is_wrong_with_a_missing_store_or_execution() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("sqlite://{}", dir.path().join("typo.db").display());
+    let output = workflow(&missing, &["list"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no store at"));
+    assert!(
+        !dir.path().join("typo.db").exists(),
+        "a typo created no store"
+    );
+
+    let store = store(dir.path());
+    let output = workflow(&store, &["describe", "nobody"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("no execution with the id or name `nobody`"));
+    let output = workflow(&store, &["diagram", "--workflow", "Nope"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("recorded: Halving"));
+}
+
+#[test]
+fn purges_what_ended_long_enough_ago() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let kept = stdout(&workflow(&store, &["purge", "--older-than", "1d"]));
+    assert!(kept.starts_with("purged 0 executions"), "{kept}");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let purged = stdout(&workflow(&store, &["purge", "--older-than", "1s"]));
+    assert!(purged.starts_with("purged 2 executions"), "{purged}");
+    assert_eq!(stdout(&workflow(&store, &["list"])), "no executions\n");
+}
