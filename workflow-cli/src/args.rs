@@ -35,6 +35,18 @@ pub(crate) enum Command {
     Diagram(DiagramArgs),
     /// Deletes executions that ended more than a given time ago, with their histories.
     Purge(PurgeArgs),
+    /// Serves the web console: workflows, executions, histories and diagrams in a browser.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Where to listen. Any address but a loopback one needs --token.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(crate) bind: std::net::SocketAddr,
+    /// A token every request must carry (`Authorization: Bearer ...`, or open /?token=... once).
+    #[arg(long, env = "WORKFLOW_CONSOLE_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -97,7 +109,7 @@ pub(crate) struct PurgeArgs {
     pub(crate) older_than: Duration,
 }
 
-fn parse_status(text: &str) -> Result<workflow_runtime::ExecutionStatus, String> {
+pub(crate) fn parse_status(text: &str) -> Result<workflow_runtime::ExecutionStatus, String> {
     use workflow_runtime::ExecutionStatus::*;
     match text.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
         "running" => Ok(Running),

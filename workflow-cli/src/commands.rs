@@ -3,15 +3,12 @@
 use std::sync::Arc;
 
 use workflow_runtime::render::{self, Format};
-use workflow_runtime::store::{ExecutionFilter, ExecutionRecord, Store};
-use workflow_runtime::{ExecutionId, History};
+use workflow_runtime::store::{ExecutionFilter, Store};
 
 use crate::args::{DiagramArgs, ExecutionArgs, JsonArg, ListArgs, PurgeArgs};
 use crate::output::{definition_json, record_json, status, table, time};
+use crate::query::{find, read_history};
 use crate::Failure;
-
-/// The most events read per page of a history.
-const PAGE: usize = 1000;
 
 pub(crate) async fn list(store: &Arc<dyn Store>, args: ListArgs) -> Result<String, Failure> {
     let mut filter = ExecutionFilter::all().limit(args.limit);
@@ -173,46 +170,3 @@ pub(crate) async fn purge(store: &Arc<dyn Store>, args: PurgeArgs) -> Result<Str
     ))
 }
 
-/// The execution with this id, else the one with this name (in `workflow`, if given).
-async fn find(
-    store: &Arc<dyn Store>,
-    execution: &str,
-    workflow: Option<&str>,
-) -> Result<ExecutionRecord, Failure> {
-    if let Some(record) = store.execution(&ExecutionId::from(execution)).await? {
-        return Ok(record);
-    }
-    let mut filter = ExecutionFilter::all().name(execution);
-    if let Some(workflow) = workflow {
-        filter = filter.workflow(workflow);
-    }
-    let mut found = store.list(filter).await?;
-    match found.len() {
-        1 => Ok(found.remove(0)),
-        0 => Err(Failure::NotFound(format!(
-            "no execution with the id or name `{execution}`"
-        ))),
-        _ => {
-            let workflows: Vec<&str> = found.iter().map(|r| r.workflow.as_str()).collect();
-            Err(Failure::Usage(format!(
-                "executions named `{execution}` exist in several workflows ({}): add --workflow",
-                workflows.join(", ")
-            )))
-        }
-    }
-}
-
-async fn read_history(store: &Arc<dyn Store>, id: &ExecutionId) -> Result<History, Failure> {
-    let mut events = Vec::new();
-    loop {
-        let after = events
-            .last()
-            .map_or(0, |event: &workflow_runtime::Event| event.id);
-        let page = store.history(id, after, PAGE).await?;
-        let done = page.len() < PAGE;
-        events.extend(page);
-        if done {
-            return Ok(History::from(events));
-        }
-    }
-}

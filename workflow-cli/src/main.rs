@@ -8,7 +8,9 @@
 
 mod args;
 mod commands;
+mod console;
 mod output;
+mod query;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -76,6 +78,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Workflows(args) => commands::workflows(&store, args).await,
         Command::Diagram(args) => commands::diagram(&store, args).await,
         Command::Purge(args) => commands::purge(&store, args).await,
+        Command::Serve(args) => console::serve(store, args.bind, args.token).await,
     }
 }
 

@@ -1,0 +1,76 @@
+//! `workflow serve`: a web console over a store. Server-rendered HTML that needs nothing from
+//! the network (styles inline, diagrams as inline SVG), and the JSON API behind it.
+//!
+//! Security: it binds 127.0.0.1 unless told otherwise, and binding to any other address
+//! needs a bearer token, which every request must then carry (`Authorization: Bearer ...`, or
+//! the cookie that opening `/?token=...` in a browser sets). Every payload is escaped.
+
+mod api;
+mod auth;
+mod pages;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use workflow_runtime::store::Store;
+
+use crate::Failure;
+
+/// What every handler reads.
+#[derive(Clone)]
+pub(crate) struct Console {
+    store: Arc<dyn Store>,
+}
+
+/// The console's routes; with `token`, every request must carry it.
+pub(crate) fn router(store: Arc<dyn Store>, token: Option<String>) -> Router {
+    let routes = Router::new()
+        .route("/", get(pages::workflows))
+        .route("/executions", get(pages::executions))
+        .route("/executions/{id}", get(pages::execution))
+        .route("/api/workflows", get(api::workflows))
+        .route("/api/executions", get(api::executions))
+        .route("/api/executions/{id}", get(api::execution))
+        .route("/api/executions/{id}/history", get(api::history))
+        .with_state(Console { store });
+    auth::guard(routes, token)
+}
+
+/// Serves the console on `bind` until Ctrl-C.
+pub(crate) async fn serve(
+    store: Arc<dyn Store>,
+    bind: SocketAddr,
+    token: Option<String>,
+) -> Result<String, Failure> {
+    if !bind.ip().is_loopback() && token.is_none() {
+        return Err(Failure::Usage(format!(
+            "the console would be reachable from other machines on {bind}: give a token (--token or WORKFLOW_CONSOLE_TOKEN) that every request must carry"
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|error| Failure::Usage(format!("cannot listen on {bind}: {error}")))?;
+    let address = listener
+        .local_addr()
+        .map_err(|error| Failure::Usage(format!("cannot listen on {bind}: {error}")))?;
+    println!("console on http://{address}/ (Ctrl-C stops it)");
+    axum::serve(listener, router(store, token))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|error| Failure::Usage(format!("the console stopped: {error}")))?;
+    Ok(String::new())
+}
+
+/// A failure as the console answers it.
+pub(crate) fn status_of(failure: &Failure) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    match failure {
+        Failure::NotFound(_) => StatusCode::NOT_FOUND,
+        Failure::Usage(_) => StatusCode::BAD_REQUEST,
+        Failure::Store(_) | Failure::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
