@@ -145,7 +145,19 @@ async fn a_started_execution_runs_in_the_background_and_its_history_is_stored() 
             .await
             .expect(label);
         assert_eq!(listed.len(), 1, "{label}");
-        assert_eq!(ledger.worked.load(Ordering::SeqCst), 1, "{label}");
+        // By name: only that execution.
+        let named = runtime
+            .start_named::<Direct>("named-5", Job { id: 5, hold: false })
+            .await
+            .expect(label);
+        named.result().await.expect(label).expect(label);
+        let by_name = runtime
+            .list(ExecutionFilter::all().name("named-5"))
+            .await
+            .expect(label);
+        assert_eq!(by_name.len(), 1, "{label}");
+        assert_eq!(&by_name[0].id, named.id(), "{label}");
+        assert_eq!(ledger.worked.load(Ordering::SeqCst), 2, "{label}");
     }
 }
 

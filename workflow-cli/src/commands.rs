@@ -169,4 +169,3 @@ pub(crate) async fn purge(store: &Arc<dyn Store>, args: PurgeArgs) -> Result<Str
         time(before)
     ))
 }
-

@@ -39,7 +39,10 @@ pub(crate) async fn find(
     }
 }
 
-pub(crate) async fn read_history(store: &Arc<dyn Store>, id: &ExecutionId) -> Result<History, Failure> {
+pub(crate) async fn read_history(
+    store: &Arc<dyn Store>,
+    id: &ExecutionId,
+) -> Result<History, Failure> {
     let mut events = Vec::new();
     loop {
         let after = events

@@ -22,7 +22,11 @@ impl From<Failure> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (status_of(&self.0), Json(json!({ "error": self.0.to_string() }))).into_response()
+        (
+            status_of(&self.0),
+            Json(json!({ "error": self.0.to_string() })),
+        )
+            .into_response()
     }
 }
 

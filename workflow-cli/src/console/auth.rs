@@ -34,7 +34,9 @@ async fn check(token: &str, request: Request, next: Next) -> Response {
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
         .next();
-    if bearer.is_some_and(|given| same(given, token)) || cookie.is_some_and(|given| same(given, token)) {
+    if bearer.is_some_and(|given| same(given, token))
+        || cookie.is_some_and(|given| same(given, token))
+    {
         return next.run(request).await;
     }
     // A browser opening a link with the token: keep it in a cookie and drop it from the URL.

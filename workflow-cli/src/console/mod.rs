@@ -74,3 +74,6 @@ pub(crate) fn status_of(failure: &Failure) -> axum::http::StatusCode {
         Failure::Store(_) | Failure::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
+
+#[cfg(test)]
+mod tests;

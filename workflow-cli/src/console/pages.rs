@@ -158,7 +158,10 @@ pub(super) async fn execution(
         .await
         .map_err(Failure::from)?;
     let running = record.status == ExecutionStatus::Running;
-    let started = history.events().first().map_or(record.started_at, |e| e.timestamp);
+    let started = history
+        .events()
+        .first()
+        .map_or(record.started_at, |e| e.timestamp);
     Ok(layout(
         &format!("{} · {}", record.name, record.workflow),
         running,

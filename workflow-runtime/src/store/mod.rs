@@ -353,6 +353,7 @@ impl ExecutionFilter {
         self.workflow
             .as_ref()
             .is_none_or(|workflow| &record.workflow == workflow)
+            && self.name.as_ref().is_none_or(|name| &record.name == name)
             && self.status.is_none_or(|status| record.status == status)
             && self
                 .started_after
