@@ -173,7 +173,23 @@ impl Writer<'_> {
         let (fill, stroke, stroke_width) = self.colours(&node.name, node.shape);
         let (left, top) = (centre.x - width / 2.0, centre.y - height / 2.0);
         let paint = format!("fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{stroke_width}\"");
-        let _ = write!(self.out, "<g><title>{}</title>", escape(&node.name));
+        // In an execution view, each state says its status, for tools and tests to read.
+        let status = self.statuses.map(|statuses| {
+            statuses
+                .get(&node.name)
+                .copied()
+                .unwrap_or(Status::NotReached)
+        });
+        let _ = match status {
+            Some(status) => write!(
+                self.out,
+                "<g data-state=\"{}\" data-status=\"{}\"><title>{}</title>",
+                escape(&node.name),
+                status.label(),
+                escape(&node.name)
+            ),
+            None => write!(self.out, "<g><title>{}</title>", escape(&node.name)),
+        };
         let _ = match node.shape {
             Shape::Choice => writeln!(
                 self.out,

@@ -1,0 +1,55 @@
+//! A SQLite store with a succeeded and a failed execution, for the command's tests.
+
+use std::path::Path;
+
+use workflow::prelude::*;
+
+#[derive(Debug, thiserror::Error, StepError)]
+enum CheckError {
+    #[error("{0} is odd")]
+    Odd(u32),
+}
+
+#[step]
+async fn check(value: u32) -> Result<u32, CheckError> {
+    if value % 2 == 1 {
+        return Err(CheckError::Odd(value));
+    }
+    Ok(value)
+}
+
+#[step]
+async fn halve(value: u32) -> u32 {
+    value / 2
+}
+
+workflow! {
+    /// Checks that a number is even, then halves it.
+    Halving: Standard<u32, u32> {
+        start Check;
+        Check: task check -> Halve;
+        Halve: task halve -> end;
+    }
+}
+
+/// A store with `even-4` (succeeded) and `odd-3` (failed in Check).
+pub(crate) fn store(dir: &Path) -> String {
+    let path = dir.join("executions.db");
+    let url = format!("sqlite://{}", path.display());
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio.block_on(async {
+        let runtime = Runtime::builder()
+            .store(workflow::store::SqliteStore::open(&path).unwrap())
+            .register::<Halving>()
+            .build()
+            .unwrap();
+        let even = runtime.start_named::<Halving>("even-4", 4).await.unwrap();
+        assert_eq!(even.result().await.unwrap().unwrap(), 2);
+        let odd = runtime.start_named::<Halving>("odd-3", 3).await.unwrap();
+        assert!(odd.result().await.unwrap().is_err());
+    });
+    url
+}
