@@ -532,6 +532,43 @@ async fn stopping_an_execution_cancels_it_and_ends_its_history() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_purge_in_batches_deletes_at_most_a_batch_at_a_time() {
+    for (label, store, _dir) in stores().await {
+        let clock = VirtualClock::new();
+        let runtime = runtime(Arc::clone(&store), Arc::default(), clock.clone());
+        for id in 0..5 {
+            let handle = runtime
+                .start::<Direct>(Job { id, hold: false })
+                .await
+                .expect(label);
+            handle.result().await.expect(label).expect("succeeds");
+        }
+        let running = runtime
+            .start::<Direct>(Job { id: 9, hold: true })
+            .await
+            .expect(label);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let now = workflow::Clock::now(&clock);
+        let mut sizes = Vec::new();
+        for _ in 0..4 {
+            sizes.push(store.purge_batch(now, 2).await.expect(label));
+        }
+        assert_eq!(sizes, [2, 2, 1, 0], "{label}");
+        // The running execution stays.
+        assert_eq!(
+            runtime
+                .list(ExecutionFilter::all())
+                .await
+                .expect(label)
+                .len(),
+            1,
+            "{label}"
+        );
+        runtime.describe(running.id()).await.expect(label);
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn ended_executions_are_purged_after_the_retention_period() {
     for (label, store, _dir) in stores().await {
         let clock = VirtualClock::new();

@@ -160,9 +160,21 @@ pub(crate) async fn diagram(store: &Arc<dyn Store>, args: DiagramArgs) -> Result
     }
 }
 
+/// Executions purged per transaction.
+const PURGE_BATCH: usize = 1000;
+
 pub(crate) async fn purge(store: &Arc<dyn Store>, args: PurgeArgs) -> Result<String, Failure> {
     let before = std::time::SystemTime::now() - args.older_than;
-    let purged = store.purge(before).await?;
+    let mut purged = 0;
+    loop {
+        let batch = store.purge_batch(before, PURGE_BATCH).await?;
+        purged += batch;
+        if batch < PURGE_BATCH {
+            break;
+        }
+        // Progress on stderr, so that stdout stays the result alone.
+        eprintln!("purged {purged} so far...");
+    }
     Ok(format!(
         "purged {purged} execution{} that ended before {}\n",
         if purged == 1 { "" } else { "s" },

@@ -160,6 +160,10 @@ impl Store for MemoryStore {
     }
 
     fn purge(&self, ended_before: std::time::SystemTime) -> StoreFuture<usize> {
+        self.purge_batch(ended_before, usize::MAX)
+    }
+
+    fn purge_batch(&self, ended_before: std::time::SystemTime, limit: usize) -> StoreFuture<usize> {
         ready(Ok(self.with(|data| {
             let expired: Vec<ExecutionId> = data
                 .records
@@ -170,6 +174,7 @@ impl Store for MemoryStore {
                         .is_some_and(|stopped| stopped < ended_before)
                 })
                 .map(|record| record.id.clone())
+                .take(limit)
                 .collect();
             for id in &expired {
                 data.records.remove(id);

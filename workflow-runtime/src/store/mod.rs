@@ -73,6 +73,14 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// and pending callbacks are never deleted.
     fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize>;
 
+    /// Like [`purge`](Self::purge), deleting at most `limit` executions: a long purge in
+    /// short transactions, with progress between them. How many it deleted (fewer than
+    /// `limit`: nothing is left to purge).
+    fn purge_batch(&self, ended_before: SystemTime, limit: usize) -> StoreFuture<usize> {
+        let _ = limit;
+        self.purge(ended_before)
+    }
+
     /// Creates a pending callback, durably (before its token is handed out).
     fn create_callback(&self, callback: NewCallback) -> StoreFuture<()>;
 

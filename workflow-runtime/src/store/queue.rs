@@ -35,7 +35,11 @@ pub(crate) enum Write {
         execution: ExecutionId,
         events: Vec<Event>,
     },
-    Purge(SystemTime),
+    Purge {
+        before: SystemTime,
+        /// At most this many executions (all when `None`).
+        limit: Option<usize>,
+    },
     CreateCallback(NewCallback),
     ChangeCallback(String, CallbackChange),
     Claim {
@@ -202,14 +206,19 @@ impl WriteQueue {
         then(self.write(write), drop)
     }
 
-    pub(crate) fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
-        then(
-            self.write(Write::Purge(ended_before)),
-            |written| match written {
-                Written::Purged(count) => count,
-                _ => 0,
-            },
-        )
+    pub(crate) fn purge(
+        &self,
+        ended_before: SystemTime,
+        limit: Option<usize>,
+    ) -> StoreFuture<usize> {
+        let write = Write::Purge {
+            before: ended_before,
+            limit,
+        };
+        then(self.write(write), |written| match written {
+            Written::Purged(count) => count,
+            _ => 0,
+        })
     }
 
     pub(crate) fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {

@@ -440,7 +440,7 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
                 .map_err(database)?;
             Ok(Written::Done)
         }
-        Write::Purge(before) => {
+        Write::Purge { before, limit } => {
             transaction
                 .execute(
                     "DELETE FROM workflow_callbacks WHERE status <> 'pending' AND created_at < $1",
@@ -450,8 +450,15 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
                 .map_err(database)?;
             let deleted = transaction
                 .execute(
-                    "DELETE FROM workflow_executions WHERE status <> $1 AND stopped_at < $2",
-                    &[&status_text(ExecutionStatus::Running), &nanos(*before)],
+                    "DELETE FROM workflow_executions WHERE id IN (
+                         SELECT id FROM workflow_executions WHERE status <> $1 AND stopped_at < $2 LIMIT $3
+                     )",
+                    &[
+                        &status_text(ExecutionStatus::Running),
+                        &nanos(*before),
+                        // LIMIT NULL: no limit.
+                        &limit.map(|limit| i64::try_from(limit).unwrap_or(i64::MAX)),
+                    ],
                 )
                 .await
                 .map_err(database)?;
@@ -903,7 +910,11 @@ impl Store for PostgresStore {
     }
 
     fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
-        self.inner.writes.purge(ended_before)
+        self.inner.writes.purge(ended_before, None)
+    }
+
+    fn purge_batch(&self, ended_before: SystemTime, limit: usize) -> StoreFuture<usize> {
+        self.inner.writes.purge(ended_before, Some(limit))
     }
 
     fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {

@@ -165,12 +165,16 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
         Write::ChangeCallback(hash, change) => {
             callbacks::change(connection, hash, change).map(Written::Callback)
         }
-        Write::Purge(before) => {
+        Write::Purge { before, limit } => {
             callbacks::purge(connection, nanos(*before))?;
+            // LIMIT -1: no limit.
+            let limit = limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
             let deleted = connection
                 .execute(
-                    "DELETE FROM executions WHERE status <> ?1 AND stopped_at < ?2",
-                    params![status_text(ExecutionStatus::Running), nanos(*before)],
+                    "DELETE FROM executions WHERE id IN (
+                         SELECT id FROM executions WHERE status <> ?1 AND stopped_at < ?2 LIMIT ?3
+                     )",
+                    params![status_text(ExecutionStatus::Running), nanos(*before), limit],
                 )
                 .map_err(database)?;
             Ok(Written::Purged(deleted))
@@ -552,7 +556,11 @@ impl Store for SqliteStore {
     }
 
     fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
-        self.inner.writes.purge(ended_before)
+        self.inner.writes.purge(ended_before, None)
+    }
+
+    fn purge_batch(&self, ended_before: SystemTime, limit: usize) -> StoreFuture<usize> {
+        self.inner.writes.purge(ended_before, Some(limit))
     }
 
     fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
