@@ -370,6 +370,43 @@ async fn a_worker_claims_back_what_it_parked() {
     }
 }
 
+#[tokio::test(start_paused = true)]
+async fn an_execution_stopped_elsewhere_takes_nothing_more_from_its_worker() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let ledger = Arc::new(Ledger::default());
+        let first = worker("first", &store, &ledger, &clock, 100);
+        let _serving = first.serve().unwrap();
+        let client = client(&store, &clock);
+        let handle = client
+            .submit::<Once>("stopped", Job { id: 5, seconds: 2 })
+            .await
+            .unwrap();
+        wait_until("the task started", || ledger.runs_of(5).len() == 1).await;
+        client
+            .stop(handle.id(), Some("Ops.Stopped"), Some("by hand"))
+            .await
+            .unwrap();
+        // The worker's step ends 2 s later, before its next renewal would notice the stop:
+        // what it records then is refused.
+        tokio::time::sleep(Duration::from_secs(90)).await;
+        let record = client.describe(handle.id()).await.unwrap();
+        assert_eq!(record.status, ExecutionStatus::Aborted, "{label}");
+        let history = client.history(handle.id(), 0, 100).await.unwrap();
+        let kinds: Vec<EventType> = history.iter().map(|event| event.kind).collect();
+        assert_eq!(
+            kinds.last(),
+            Some(&EventType::ExecutionAborted),
+            "{label}: {kinds:?}"
+        );
+        assert!(
+            !kinds.contains(&EventType::TaskSucceeded),
+            "{label}: {kinds:?}"
+        );
+        assert_eq!(ledger.runs_of(5), ["first"], "{label}");
+    }
+}
+
 #[tokio::test]
 async fn serving_needs_a_runtime_configured_as_a_worker() {
     let error = Runtime::builder()

@@ -256,10 +256,15 @@ impl Store for MemoryStore {
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
         let holds = self.with(|data| {
-            matches!(
-                data.leases.get(execution),
-                Some((Some(owner), token, _)) if *owner == fence.worker && *token == fence.token
-            )
+            let running = data
+                .records
+                .get(execution)
+                .is_some_and(|record| record.status == ExecutionStatus::Running);
+            running
+                && matches!(
+                    data.leases.get(execution),
+                    Some((Some(owner), token, _)) if *owner == fence.worker && *token == fence.token
+                )
         });
         if !holds {
             return ready(Err(StoreError::LeaseLost {

@@ -186,7 +186,7 @@ impl Committer for PostgresCommitter {
 /// insert the events and record the end only if it is held, and say whether it was.
 const APPEND: &str = "WITH held AS (
         SELECT id FROM workflow_executions
-        WHERE id = $1 AND ($2::TEXT IS NULL OR (owner = $2 AND lease_token = $3))
+        WHERE id = $1 AND ($2::TEXT IS NULL OR (owner = $2 AND lease_token = $3 AND status = 'Running'))
         FOR UPDATE
     ), inserted AS (
         INSERT INTO workflow_events (execution_id, id, event)
@@ -588,7 +588,8 @@ fn definition_columns(row: &Row) -> Result<DefinitionColumns, StoreError> {
     })
 }
 
-/// Fails with [`StoreError::LeaseLost`] unless `fence` holds the execution's lease; the row
+/// Fails with [`StoreError::LeaseLost`] unless `fence` holds the lease of the execution and it
+/// is still running (one stopped by another runtime takes no more events from its worker); the row
 /// stays locked until the transaction ends, so no claim slips in between.
 async fn check_fence(
     transaction: &Transaction<'_>,
@@ -597,8 +598,8 @@ async fn check_fence(
 ) -> Result<(), StoreError> {
     let row = transaction
         .query_opt(
-            "SELECT owner, lease_token FROM workflow_executions WHERE id = $1 FOR UPDATE",
-            &[&execution.as_str()],
+            "SELECT owner, lease_token FROM workflow_executions WHERE id = $1 AND status = $2 FOR UPDATE",
+            &[&execution.as_str(), &status_text(ExecutionStatus::Running)],
         )
         .await
         .map_err(database)?;

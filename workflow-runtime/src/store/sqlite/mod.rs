@@ -358,7 +358,8 @@ fn definition_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<DefinitionCol
     })
 }
 
-/// Fails with [`StoreError::LeaseLost`] unless `fence` holds the execution's lease.
+/// Fails with [`StoreError::LeaseLost`] unless `fence` holds the lease of the execution and it
+/// is still running (one stopped by another runtime takes no more events from its worker).
 fn check_fence(
     connection: &Connection,
     execution: &ExecutionId,
@@ -366,8 +367,8 @@ fn check_fence(
 ) -> Result<(), StoreError> {
     let holder: Option<(Option<String>, i64)> = connection
         .query_row(
-            "SELECT owner, lease_token FROM executions WHERE id = ?1",
-            [execution.as_str()],
+            "SELECT owner, lease_token FROM executions WHERE id = ?1 AND status = ?2",
+            params![execution.as_str(), status_text(ExecutionStatus::Running)],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()
