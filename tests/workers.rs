@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
 use workflow::store::{Fence, Store, StoreError};
-use workflow::{EventType, ExecutionStatus, RuntimeError, VirtualClock};
+use workflow::{EventType, ExecutionStatus, VirtualClock};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Job {
@@ -405,18 +405,4 @@ async fn an_execution_stopped_elsewhere_takes_nothing_more_from_its_worker() {
         );
         assert_eq!(ledger.runs_of(5), ["first"], "{label}");
     }
-}
-
-#[tokio::test]
-async fn serving_needs_a_runtime_configured_as_a_worker() {
-    let error = Runtime::builder()
-        .register::<Once>()
-        .resource(Ledger::default())
-        .resource(WorkerName("x".to_owned()))
-        .build()
-        .unwrap()
-        .serve()
-        .unwrap_err();
-    assert!(matches!(error, RuntimeError::NotAWorker), "{error}");
-    assert!(error.to_string().contains("lease"), "{error}");
 }

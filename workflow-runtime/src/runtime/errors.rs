@@ -86,7 +86,7 @@ pub enum Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RuntimeError {
-    /// [`Runtime::serve`](crate::Runtime::serve) on a runtime not configured as a worker.
+    /// Claiming executions on a runtime not configured as a worker.
     #[error("this runtime is not a worker: configure its leases with `RuntimeBuilder::lease` to run it as one of several workers")]
     NotAWorker,
     /// The workflow was not registered on this runtime.

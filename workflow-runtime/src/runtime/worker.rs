@@ -14,8 +14,14 @@ use futures_util::StreamExt;
 
 use super::{Runtime, RuntimeError};
 use crate::execution::ExecutionId;
-use crate::store::{Claim, Fence};
+use crate::store::{Claim, Fence, RequestKind, StoreError};
 use crate::workflow::Workflow;
+
+/// How often a runtime that is not a worker looks for requests.
+const REQUESTS_POLL: Duration = Duration::from_secs(1);
+
+/// How many requests a runtime takes at once.
+const REQUESTS_AT_ONCE: usize = 100;
 
 /// How many claimed executions are read and resumed at once.
 const RESUMING_AT_ONCE: usize = 64;
@@ -49,29 +55,36 @@ impl Drop for Worker {
 }
 
 impl Runtime {
-    /// Runs this runtime as a worker among several sharing its store: it claims executions
-    /// that no live worker holds, renews its leases a few times per lease period, and lets go
-    /// of any it lost. Needs a runtime configured with [`RuntimeBuilder::lease`] and a store
-    /// with leases (PostgreSQL, SQLite, memory). Call within a tokio runtime.
+    /// Takes part in the work shared through the store, until the returned [`Worker`] is
+    /// dropped. Every runtime carries out the stop and redrive requests that tools (the
+    /// `workflow` command, the console) leave for its workflows. A runtime configured with
+    /// [`RuntimeBuilder::lease`] is also a worker among several: it claims executions that no
+    /// live worker holds, renews its leases a few times per lease period, and lets go of any
+    /// it lost (stores with leases: PostgreSQL, SQLite, memory). Call within a tokio runtime.
     ///
     /// [`RuntimeBuilder::lease`]: super::RuntimeBuilder::lease
     pub fn serve(&self) -> Result<Worker, RuntimeError> {
-        let settings = self.lease_settings()?.clone();
+        let settings = self.inner.lease.clone();
         let runtime = self.clone();
-        let renew_every = settings.duration / 3;
         let task = tokio::spawn(async move {
             let clock = std::sync::Arc::clone(&runtime.inner.clock);
             let mut renewed_at = clock.now();
             loop {
-                let now = clock.now();
-                if now.duration_since(renewed_at).unwrap_or_default() >= renew_every {
-                    runtime.renew_round().await;
-                    renewed_at = now;
+                if let Some(settings) = &settings {
+                    let now = clock.now();
+                    if now.duration_since(renewed_at).unwrap_or_default() >= settings.duration / 3 {
+                        runtime.renew_round().await;
+                        renewed_at = now;
+                    }
+                    if let Err(error) = runtime.claim_round().await {
+                        tracing::warn!(%error, worker = %settings.worker, "claiming executions failed");
+                    }
                 }
-                if let Err(error) = runtime.claim_round().await {
-                    tracing::warn!(%error, worker = %settings.worker, "claiming executions failed");
-                }
-                clock.sleep(settings.poll).await;
+                runtime.carry_out_requests().await;
+                let poll = settings
+                    .as_ref()
+                    .map_or(REQUESTS_POLL, |settings| settings.poll);
+                clock.sleep(poll).await;
             }
         });
         let abort = task.abort_handle();
@@ -181,6 +194,46 @@ impl Runtime {
             Err(error) => {
                 self.fail_unreadable(&claim.id, &error).await?;
                 Ok(None)
+            }
+        }
+    }
+
+    /// Carries out the pending stop and redrive requests for this runtime's workflows, and
+    /// records how each went.
+    async fn carry_out_requests(&self) {
+        let workflows: Vec<String> = self
+            .inner
+            .workflows
+            .values()
+            .map(|registered| registered.definition.name.clone())
+            .collect();
+        let requests = match self
+            .inner
+            .store
+            .take_requests(&workflows, REQUESTS_AT_ONCE)
+            .await
+        {
+            Ok(requests) => requests,
+            Err(StoreError::Unsupported(_)) => return,
+            Err(error) => {
+                tracing::warn!(%error, "taking requests failed");
+                return;
+            }
+        };
+        for request in requests {
+            let outcome = match &request.kind {
+                RequestKind::Stop { error, cause } => {
+                    self.stop(&request.execution, error.as_deref(), cause.as_deref())
+                        .await
+                }
+                RequestKind::Redrive => self
+                    .redrive::<serde_json::Value>(&request.execution)
+                    .await
+                    .map(drop),
+            };
+            let outcome = outcome.map_err(|error| error.to_string());
+            if let Err(error) = self.inner.store.finish_request(request.id, outcome).await {
+                tracing::warn!(%error, request = request.id, "recording a request's outcome failed");
             }
         }
     }

@@ -8,6 +8,7 @@ use super::{
     ExecutionFilter, ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError,
     StoreFuture, StoredDefinition,
 };
+use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
@@ -29,6 +30,8 @@ struct Data {
     leases: HashMap<ExecutionId, (Option<String>, i64, Option<std::time::SystemTime>)>,
     /// Recorded definitions by workflow and fingerprint.
     definitions: HashMap<(String, String), StoredDefinition>,
+    /// Requests, oldest first (ids count from 1).
+    requests: Vec<ExecutionRequest>,
 }
 
 impl MemoryStore {
@@ -312,6 +315,69 @@ impl Store for MemoryStore {
                     }
                 })
                 .collect()
+        })))
+    }
+
+    fn request(
+        &self,
+        execution: &ExecutionId,
+        workflow: &str,
+        kind: RequestKind,
+        at: std::time::SystemTime,
+    ) -> StoreFuture<i64> {
+        ready(Ok(self.with(|data| {
+            let id = data.requests.len() as i64 + 1;
+            data.requests.push(ExecutionRequest {
+                id,
+                execution: execution.clone(),
+                workflow: workflow.to_owned(),
+                kind,
+                requested_at: at,
+                status: RequestStatus::Pending,
+            });
+            id
+        })))
+    }
+
+    fn take_requests(
+        &self,
+        workflows: &[String],
+        limit: usize,
+    ) -> StoreFuture<Vec<ExecutionRequest>> {
+        ready(Ok(self.with(|data| {
+            data.requests
+                .iter_mut()
+                .filter(|request| {
+                    request.status == RequestStatus::Pending
+                        && workflows.contains(&request.workflow)
+                })
+                .take(limit)
+                .map(|request| {
+                    request.status = RequestStatus::Taken;
+                    request.clone()
+                })
+                .collect()
+        })))
+    }
+
+    fn finish_request(&self, id: i64, outcome: Result<(), String>) -> StoreFuture<()> {
+        self.with(|data| {
+            if let Some(request) = data.requests.iter_mut().find(|request| request.id == id) {
+                request.status = match outcome {
+                    Ok(()) => RequestStatus::Done,
+                    Err(why) => RequestStatus::Failed(why),
+                };
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
+        ready(Ok(self.with(|data| {
+            data.requests
+                .iter()
+                .find(|request| request.id == id)
+                .cloned()
         })))
     }
 

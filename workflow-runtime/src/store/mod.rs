@@ -14,6 +14,7 @@ mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod queue;
+mod request;
 mod sqlite;
 
 use std::fmt;
@@ -31,6 +32,7 @@ pub use callback::{CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdat
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+pub use request::{ExecutionRequest, RequestKind, RequestStatus};
 pub use sqlite::SqliteStore;
 
 /// A store operation in progress.
@@ -166,6 +168,41 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         Box::pin(std::future::ready(Err(StoreError::Unsupported(
             "recorded definitions",
         ))))
+    }
+
+    /// Leaves a request for a runtime that has `workflow` to carry out; its id.
+    fn request(
+        &self,
+        execution: &ExecutionId,
+        workflow: &str,
+        kind: RequestKind,
+        at: SystemTime,
+    ) -> StoreFuture<i64> {
+        let _ = (execution, workflow, kind, at);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported("requests"))))
+    }
+
+    /// Takes up to `limit` pending requests for these workflows, oldest first: no other
+    /// runtime gets them.
+    fn take_requests(
+        &self,
+        workflows: &[String],
+        limit: usize,
+    ) -> StoreFuture<Vec<ExecutionRequest>> {
+        let _ = (workflows, limit);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported("requests"))))
+    }
+
+    /// Records how a taken request ended: carried out, or why not.
+    fn finish_request(&self, id: i64, outcome: Result<(), String>) -> StoreFuture<()> {
+        let _ = (id, outcome);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported("requests"))))
+    }
+
+    /// A request, by its id.
+    fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
+        let _ = id;
+        Box::pin(std::future::ready(Err(StoreError::Unsupported("requests"))))
     }
 
     /// Extends `worker`'s leases of `executions` (those it is running) to `until`; those of

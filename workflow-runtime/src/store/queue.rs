@@ -15,6 +15,7 @@ use super::{
     CallbackChange, CallbackUpdate, Claim, Created, ExecutionEnd, Fence, NewCallback, NewExecution,
     StoreError, StoreFuture, StoredDefinition,
 };
+use super::{ExecutionRequest, RequestKind};
 use crate::execution::ExecutionId;
 use crate::history::Event;
 
@@ -60,6 +61,20 @@ pub(crate) enum Write {
         wake_at: SystemTime,
     },
     SaveDefinition(StoredDefinition),
+    Request {
+        execution: ExecutionId,
+        workflow: String,
+        kind: RequestKind,
+        at: SystemTime,
+    },
+    TakeRequests {
+        workflows: Vec<String>,
+        limit: usize,
+    },
+    FinishRequest {
+        id: i64,
+        outcome: Result<(), String>,
+    },
 }
 
 /// What a write did.
@@ -71,6 +86,8 @@ pub(crate) enum Written {
     Callback(CallbackUpdate),
     Claimed(Vec<Claim>),
     Renewed(Vec<ExecutionId>),
+    Requested(i64),
+    Requests(Vec<ExecutionRequest>),
 }
 
 /// A database connection that commits batches of writes.
@@ -256,6 +273,44 @@ impl WriteQueue {
             Written::Claimed(claims) => claims,
             _ => Vec::new(),
         })
+    }
+
+    pub(crate) fn request(
+        &self,
+        execution: &ExecutionId,
+        workflow: &str,
+        kind: RequestKind,
+        at: SystemTime,
+    ) -> StoreFuture<i64> {
+        let write = Write::Request {
+            execution: execution.clone(),
+            workflow: workflow.to_owned(),
+            kind,
+            at,
+        };
+        then(self.write(write), |written| match written {
+            Written::Requested(id) => id,
+            _ => 0,
+        })
+    }
+
+    pub(crate) fn take_requests(
+        &self,
+        workflows: &[String],
+        limit: usize,
+    ) -> StoreFuture<Vec<ExecutionRequest>> {
+        let write = Write::TakeRequests {
+            workflows: workflows.to_vec(),
+            limit,
+        };
+        then(self.write(write), |written| match written {
+            Written::Requests(requests) => requests,
+            _ => Vec::new(),
+        })
+    }
+
+    pub(crate) fn finish_request(&self, id: i64, outcome: Result<(), String>) -> StoreFuture<()> {
+        then(self.write(Write::FinishRequest { id, outcome }), drop)
     }
 
     pub(crate) fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {

@@ -25,6 +25,7 @@ use super::{
     ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError, StoreFuture,
     StoredDefinition,
 };
+use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
@@ -544,6 +545,62 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(Written::Renewed(held))
         }
+        Write::Request {
+            execution,
+            workflow,
+            kind,
+            at,
+        } => {
+            let (error, cause) = match kind {
+                RequestKind::Stop { error, cause } => (error.clone(), cause.clone()),
+                RequestKind::Redrive => (None, None),
+            };
+            let row = transaction
+                .query_one(
+                    "INSERT INTO workflow_requests (execution_id, workflow, kind, error, cause, requested_at, status)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id",
+                    &[&execution.as_str(), workflow, &kind.text(), &error, &cause, &nanos(*at)],
+                )
+                .await
+                .map_err(database)?;
+            Ok(Written::Requested(row.try_get(0).map_err(database)?))
+        }
+        Write::TakeRequests { workflows, limit } => {
+            let rows = transaction
+                .query(
+                    &format!(
+                        "UPDATE workflow_requests SET status = 'taken' WHERE id IN (
+                             SELECT id FROM workflow_requests
+                             WHERE status = 'pending' AND workflow = ANY($1)
+                             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+                         )
+                         RETURNING {REQUEST_COLUMNS}"
+                    ),
+                    &[workflows, &i64::try_from(*limit).unwrap_or(i64::MAX)],
+                )
+                .await
+                .map_err(database)?;
+            let mut requests = rows
+                .iter()
+                .map(read_request)
+                .collect::<Result<Vec<_>, _>>()?;
+            requests.sort_by_key(|request| request.id);
+            Ok(Written::Requests(requests))
+        }
+        Write::FinishRequest { id, outcome } => {
+            let (status, text) = match outcome {
+                Ok(()) => ("done", None),
+                Err(why) => ("failed", Some(why.clone())),
+            };
+            transaction
+                .execute(
+                    "UPDATE workflow_requests SET status = $2, outcome = $3 WHERE id = $1",
+                    &[id, &status, &text],
+                )
+                .await
+                .map_err(database)?;
+            Ok(Written::Done)
+        }
         Write::SaveDefinition(definition) => {
             transaction
                 .execute(
@@ -577,6 +634,26 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
             Ok(Written::Done)
         }
     }
+}
+
+const REQUEST_COLUMNS: &str =
+    "id, execution_id, workflow, kind, error, cause, requested_at, status, outcome";
+
+fn read_request(row: &Row) -> Result<ExecutionRequest, StoreError> {
+    let kind: String = row.try_get(3).map_err(database)?;
+    let status: String = row.try_get(7).map_err(database)?;
+    Ok(ExecutionRequest {
+        id: row.try_get(0).map_err(database)?,
+        execution: ExecutionId::from(row.try_get::<_, &str>(1).map_err(database)?),
+        workflow: row.try_get(2).map_err(database)?,
+        kind: RequestKind::from_columns(
+            &kind,
+            row.try_get(4).map_err(database)?,
+            row.try_get(5).map_err(database)?,
+        ),
+        requested_at: super::encoding::time(row.try_get(6).map_err(database)?),
+        status: RequestStatus::from_columns(&status, row.try_get(8).map_err(database)?),
+    })
 }
 
 fn definition_columns(row: &Row) -> Result<DefinitionColumns, StoreError> {
@@ -788,6 +865,41 @@ impl Store for PostgresStore {
 
     fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
         self.inner.writes.save_definition(definition)
+    }
+
+    fn request(
+        &self,
+        execution: &ExecutionId,
+        workflow: &str,
+        kind: RequestKind,
+        at: SystemTime,
+    ) -> StoreFuture<i64> {
+        self.inner.writes.request(execution, workflow, kind, at)
+    }
+
+    fn take_requests(
+        &self,
+        workflows: &[String],
+        limit: usize,
+    ) -> StoreFuture<Vec<ExecutionRequest>> {
+        self.inner.writes.take_requests(workflows, limit)
+    }
+
+    fn finish_request(&self, id: i64, outcome: Result<(), String>) -> StoreFuture<()> {
+        self.inner.writes.finish_request(id, outcome)
+    }
+
+    fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
+        self.read(move |reader| async move {
+            let row = reader
+                .query_opt(
+                    &format!("SELECT {REQUEST_COLUMNS} FROM workflow_requests WHERE id = $1"),
+                    &[&id],
+                )
+                .await
+                .map_err(database)?;
+            row.as_ref().map(read_request).transpose()
+        })
     }
 
     fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {

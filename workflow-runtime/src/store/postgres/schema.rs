@@ -7,8 +7,8 @@ use super::database;
 use crate::store::StoreError;
 
 /// The schema this build reads and writes. Version 2 added the leases of executions,
-/// version 3 the recorded definitions.
-const SCHEMA_VERSION: i64 = 3;
+/// version 3 the recorded definitions, version 4 the requests.
+const SCHEMA_VERSION: i64 = 4;
 
 /// The lease columns, added by version 2 (and created with the table since).
 const LEASES: &str = "
@@ -66,6 +66,18 @@ const TABLES: &str = "
         registered_at BIGINT NOT NULL,
         PRIMARY KEY (workflow, fingerprint)
     );
+    CREATE TABLE IF NOT EXISTS workflow_requests (
+        id BIGSERIAL PRIMARY KEY,
+        execution_id TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        error TEXT,
+        cause TEXT,
+        requested_at BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        outcome TEXT
+    );
+    CREATE INDEX IF NOT EXISTS workflow_requests_by_status ON workflow_requests (status, id);
 ";
 
 /// Creates the tables if needed and checks the schema version, in one transaction. A schema
@@ -102,7 +114,7 @@ pub(super) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
     };
     let upgrade = match found {
         Some(version) if version == SCHEMA_VERSION => false,
-        None | Some(1 | 2) => true,
+        None | Some(1..=3) => true,
         Some(found) => {
             return Err(StoreError::Schema {
                 found,

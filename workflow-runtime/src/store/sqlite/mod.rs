@@ -26,6 +26,7 @@ use super::{
     ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError, StoreFuture,
     StoredDefinition,
 };
+use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 use crate::store::encoding::{
@@ -312,6 +313,62 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
                 .map_err(database)?;
             Ok(Written::Renewed(held))
         }
+        Write::Request {
+            execution,
+            workflow,
+            kind,
+            at,
+        } => {
+            let (error, cause) = match kind {
+                RequestKind::Stop { error, cause } => (error.clone(), cause.clone()),
+                RequestKind::Redrive => (None, None),
+            };
+            connection
+                .execute(
+                    "INSERT INTO requests (execution_id, workflow, kind, error, cause, requested_at, status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+                    params![execution.as_str(), workflow, kind.text(), error, cause, nanos(*at)],
+                )
+                .map_err(database)?;
+            Ok(Written::Requested(connection.last_insert_rowid()))
+        }
+        Write::TakeRequests { workflows, limit } => {
+            let mut take = connection
+                .prepare_cached(
+                    "UPDATE requests SET status = 'taken' WHERE id IN (
+                         SELECT id FROM requests
+                         WHERE status = 'pending' AND workflow IN (SELECT value FROM json_each(?1))
+                         ORDER BY id LIMIT ?2
+                     )
+                     RETURNING id, execution_id, workflow, kind, error, cause, requested_at, status, outcome",
+                )
+                .map_err(database)?;
+            let rows = take
+                .query_map(
+                    params![
+                        serde_json::to_string(workflows).map_err(database)?,
+                        i64::try_from(*limit).unwrap_or(i64::MAX)
+                    ],
+                    read_request,
+                )
+                .map_err(database)?;
+            let mut requests = rows.collect::<Result<Vec<_>, _>>().map_err(database)?;
+            requests.sort_by_key(|request| request.id);
+            Ok(Written::Requests(requests))
+        }
+        Write::FinishRequest { id, outcome } => {
+            let (status, text) = match outcome {
+                Ok(()) => ("done", None),
+                Err(why) => ("failed", Some(why.clone())),
+            };
+            connection
+                .execute(
+                    "UPDATE requests SET status = ?2, outcome = ?3 WHERE id = ?1",
+                    params![id, status, text],
+                )
+                .map_err(database)?;
+            Ok(Written::Done)
+        }
         Write::SaveDefinition(definition) => {
             connection
                 .prepare_cached(
@@ -347,6 +404,19 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             Ok(Written::Done)
         }
     }
+}
+
+fn read_request(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRequest> {
+    let kind: String = row.get(3)?;
+    let status: String = row.get(7)?;
+    Ok(ExecutionRequest {
+        id: row.get(0)?,
+        execution: ExecutionId::from(row.get::<_, String>(1)?.as_str()),
+        workflow: row.get(2)?,
+        kind: RequestKind::from_columns(&kind, row.get(4)?, row.get(5)?),
+        requested_at: crate::store::encoding::time(row.get(6)?),
+        status: RequestStatus::from_columns(&status, row.get(8)?),
+    })
 }
 
 fn definition_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<DefinitionColumns> {
@@ -469,6 +539,42 @@ impl Store for SqliteStore {
 
     fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
         self.inner.writes.save_definition(definition)
+    }
+
+    fn request(
+        &self,
+        execution: &ExecutionId,
+        workflow: &str,
+        kind: RequestKind,
+        at: SystemTime,
+    ) -> StoreFuture<i64> {
+        self.inner.writes.request(execution, workflow, kind, at)
+    }
+
+    fn take_requests(
+        &self,
+        workflows: &[String],
+        limit: usize,
+    ) -> StoreFuture<Vec<ExecutionRequest>> {
+        self.inner.writes.take_requests(workflows, limit)
+    }
+
+    fn finish_request(&self, id: i64, outcome: Result<(), String>) -> StoreFuture<()> {
+        self.inner.writes.finish_request(id, outcome)
+    }
+
+    fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
+        self.read(move |connection| {
+            connection
+                .query_row(
+                    "SELECT id, execution_id, workflow, kind, error, cause, requested_at, status, outcome
+                     FROM requests WHERE id = ?1",
+                    [id],
+                    read_request,
+                )
+                .optional()
+                .map_err(database)
+        })
     }
 
     fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {

@@ -10,7 +10,7 @@ use crate::store::StoreError;
 /// The schema this build reads and writes. Version 2 added `executions.fingerprint`, version 3
 /// the `callbacks` table, version 4 the leases of executions (`owner`, `lease_token`,
 /// `lease_until`).
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// The lease columns, added by version 4.
 const LEASES: &str = "ALTER TABLE executions ADD COLUMN owner TEXT;
@@ -79,7 +79,7 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
     connection
         .execute_batch(callbacks::SCHEMA)
         .map_err(database)?;
-    // Version 5: definitions as runtimes registered them.
+    // Version 5: definitions as runtimes registered them; version 6: requests.
     connection
         .execute_batch(
             "CREATE TABLE IF NOT EXISTS definitions (
@@ -88,7 +88,19 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
                  definition TEXT NOT NULL,
                  registered_at INTEGER NOT NULL,
                  PRIMARY KEY (workflow, fingerprint)
-             );",
+             );
+             CREATE TABLE IF NOT EXISTS requests (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 execution_id TEXT NOT NULL,
+                 workflow TEXT NOT NULL,
+                 kind TEXT NOT NULL,
+                 error TEXT,
+                 cause TEXT,
+                 requested_at INTEGER NOT NULL,
+                 status TEXT NOT NULL,
+                 outcome TEXT
+             );
+             CREATE INDEX IF NOT EXISTS requests_by_status ON requests (status, id);",
         )
         .map_err(database)?;
     let found: Option<i64> = connection
@@ -112,7 +124,7 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
         Some(version) if version == SCHEMA_VERSION => Ok(()),
         // Step by step from an older version (the callbacks and definitions tables were
         // created above).
-        Some(version @ 1..=4) => {
+        Some(version @ 1..=5) => {
             if version < 2 {
                 connection
                     .execute_batch(

@@ -1,0 +1,88 @@
+//! Requests to stop or redrive an execution, left in a store by tools (the `workflow` command,
+//! the console) that do not have the workflow's code, and carried out by a runtime that has it
+//! ([`Runtime::serve`](crate::Runtime::serve)). A request is taken by one runtime only.
+
+use std::time::SystemTime;
+
+use crate::execution::ExecutionId;
+
+/// What is asked of an execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestKind {
+    /// Stop it, recording this error and cause.
+    Stop {
+        /// The error name recorded with ExecutionAborted.
+        error: Option<String>,
+        /// The cause recorded with ExecutionAborted.
+        cause: Option<String>,
+    },
+    /// Redrive it from where it failed.
+    Redrive,
+}
+
+/// A request as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionRequest {
+    /// Its id, from the store.
+    pub id: i64,
+    /// The execution.
+    pub execution: ExecutionId,
+    /// Its workflow's name: only a runtime that registered it carries the request out.
+    pub workflow: String,
+    /// What is asked.
+    pub kind: RequestKind,
+    /// When it was asked.
+    pub requested_at: SystemTime,
+    /// Where it is.
+    pub status: RequestStatus,
+}
+
+/// Where a request is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestStatus {
+    /// Waiting for a runtime with the workflow.
+    Pending,
+    /// A runtime took it.
+    Taken,
+    /// Carried out.
+    Done,
+    /// Could not be carried out, and why.
+    Failed(String),
+}
+
+impl RequestKind {
+    pub(crate) fn text(&self) -> &'static str {
+        match self {
+            RequestKind::Stop { .. } => "stop",
+            RequestKind::Redrive => "redrive",
+        }
+    }
+
+    pub(crate) fn from_columns(kind: &str, error: Option<String>, cause: Option<String>) -> Self {
+        match kind {
+            "stop" => RequestKind::Stop { error, cause },
+            _ => RequestKind::Redrive,
+        }
+    }
+}
+
+impl RequestStatus {
+    /// Its name: pending, taken, done or failed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Taken => "taken",
+            RequestStatus::Done => "done",
+            RequestStatus::Failed(_) => "failed",
+        }
+    }
+
+    pub(crate) fn from_columns(status: &str, outcome: Option<String>) -> Self {
+        match status {
+            "pending" => RequestStatus::Pending,
+            "taken" => RequestStatus::Taken,
+            "done" => RequestStatus::Done,
+            _ => RequestStatus::Failed(outcome.unwrap_or_default()),
+        }
+    }
+}
