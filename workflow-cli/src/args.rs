@@ -37,6 +37,34 @@ pub(crate) enum Command {
     Purge(PurgeArgs),
     /// Serves the web console: workflows, executions, histories and diagrams in a browser.
     Serve(ServeArgs),
+    /// Asks a runtime that has the workflow (and serves) to stop an execution.
+    Stop(StopArgs),
+    /// Asks a runtime that has the workflow (and serves) to redrive a failed execution.
+    Redrive(RequestArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RequestArgs {
+    /// The execution's id or name.
+    pub(crate) execution: String,
+    /// The workflow, to find an execution by name.
+    #[arg(long)]
+    pub(crate) workflow: Option<String>,
+    /// Wait this long (e.g. 30s) for a runtime to carry the request out, and say how it went.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub(crate) wait: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StopArgs {
+    #[command(flatten)]
+    pub(crate) request: RequestArgs,
+    /// The error name to record.
+    #[arg(long)]
+    pub(crate) error: Option<String>,
+    /// The cause to record.
+    #[arg(long)]
+    pub(crate) cause: Option<String>,
 }
 
 #[derive(Debug, Args)]

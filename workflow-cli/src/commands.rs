@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use workflow_runtime::render::{self, Format};
-use workflow_runtime::store::{ExecutionFilter, Store};
+use workflow_runtime::store::{ExecutionFilter, RequestKind, RequestStatus, Store};
 
-use crate::args::{DiagramArgs, ExecutionArgs, JsonArg, ListArgs, PurgeArgs};
+use crate::args::{DiagramArgs, ExecutionArgs, JsonArg, ListArgs, PurgeArgs, RequestArgs};
 use crate::output::{definition_json, record_json, status, table, time};
 use crate::query::{find, read_history};
 use crate::Failure;
@@ -157,6 +157,60 @@ pub(crate) async fn diagram(store: &Arc<dyn Store>, args: DiagramArgs) -> Result
         Format::Asl => Err(Failure::Usage(
             "ASL describes a workflow, not an execution: use --workflow".to_owned(),
         )),
+    }
+}
+
+/// Leaves a stop or redrive request for a runtime with the workflow, and optionally waits.
+pub(crate) async fn request(
+    store: &Arc<dyn Store>,
+    args: RequestArgs,
+    kind: RequestKind,
+) -> Result<String, Failure> {
+    let record = find(store, &args.execution, args.workflow.as_deref()).await?;
+    let verb = kind_name(&kind);
+    let id = store
+        .request(
+            &record.id,
+            &record.workflow,
+            kind,
+            std::time::SystemTime::now(),
+        )
+        .await?;
+    let Some(wait) = args.wait else {
+        return Ok(format!(
+            "{verb} of {} requested (request {id}): a runtime serving workflow {} carries it out\n",
+            record.name, record.workflow
+        ));
+    };
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let status = store
+            .request_of(id)
+            .await?
+            .map(|request| request.status)
+            .unwrap_or(RequestStatus::Pending);
+        match status {
+            RequestStatus::Done => return Ok(format!("{verb} of {}: done\n", record.name)),
+            RequestStatus::Failed(why) => {
+                return Err(Failure::Usage(format!("{verb} of {}: {why}", record.name)))
+            }
+            _ if std::time::Instant::now() >= deadline => {
+                return Err(Failure::NotFound(format!(
+                    "{verb} of {} (request {id}) was not carried out within {}: is a runtime with workflow {} serving?",
+                    record.name,
+                    humantime::format_duration(wait),
+                    record.workflow
+                )))
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+}
+
+pub(crate) fn kind_name(kind: &RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Stop { .. } => "stop",
+        RequestKind::Redrive => "redrive",
     }
 }
 

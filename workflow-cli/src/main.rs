@@ -32,6 +32,8 @@ pub(crate) enum Failure {
     Usage(String),
     /// The output could not be written as JSON.
     Json(serde_json::Error),
+    /// The console allows no changes (it has no token).
+    ReadOnly,
 }
 
 impl From<StoreError> for Failure {
@@ -52,6 +54,9 @@ impl std::fmt::Display for Failure {
             Failure::Store(error) => write!(f, "{error}"),
             Failure::NotFound(message) | Failure::Usage(message) => f.write_str(message),
             Failure::Json(error) => write!(f, "the output could not be written as JSON: {error}"),
+            Failure::ReadOnly => f.write_str(
+                "the console is read-only: start it with a token (--token) to allow stop and redrive",
+            ),
         }
     }
 }
@@ -79,6 +84,16 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Diagram(args) => commands::diagram(&store, args).await,
         Command::Purge(args) => commands::purge(&store, args).await,
         Command::Serve(args) => console::serve(store, args.bind, args.token).await,
+        Command::Stop(args) => {
+            let kind = workflow_runtime::store::RequestKind::Stop {
+                error: args.error,
+                cause: args.cause,
+            };
+            commands::request(&store, args.request, kind).await
+        }
+        Command::Redrive(args) => {
+            commands::request(&store, args, workflow_runtime::store::RequestKind::Redrive).await
+        }
     }
 }
 

@@ -136,3 +136,32 @@ fn purges_what_ended_long_enough_ago() {
     assert!(purged.starts_with("purged 2 executions"), "{purged}");
     assert_eq!(stdout(&workflow(&store, &["list"])), "no executions\n");
 }
+
+#[test]
+fn stop_and_redrive_are_requests_that_a_serving_runtime_carries_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+
+    // Nobody serves yet: the request waits, and --wait says so.
+    let output = workflow(&store, &["redrive", "odd-3", "--wait", "1s"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("is a runtime with workflow Halving serving?"));
+    let asked = stdout(&workflow(&store, &["stop", "even-4"]));
+    assert!(asked.starts_with("stop of even-4 requested"), "{asked}");
+
+    // A runtime with the workflow serves: the pending redrive is carried out (odd-3 fails
+    // again, being odd), the stop of an ended execution is refused.
+    let _serving = support::serve(dir.path());
+    let done = stdout(&workflow(&store, &["redrive", "odd-3", "--wait", "20s"]));
+    assert_eq!(done, "redrive of odd-3: done\n");
+    let refused = workflow(&store, &["stop", "even-4", "--wait", "20s"]);
+    assert_eq!(refused.status.code(), Some(64));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("Succeeded"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let history = stdout(&workflow(&store, &["history", "odd-3"]));
+    assert!(history.contains("ExecutionRedriven"), "{history}");
+}

@@ -57,6 +57,17 @@ pub(super) async fn execution(
     Ok(Json(record_json(&record)))
 }
 
+pub(super) async fn request(
+    State(console): State<Console>,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    let request = super::ask(&console, &id, &action).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(json!({ "request": request, "status": "pending" })),
+    ))
+}
+
 pub(super) async fn history(
     State(console): State<Console>,
     Path(id): Path<String>,

@@ -12,16 +12,19 @@ mod pages;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
-use workflow_runtime::store::Store;
+use workflow_runtime::store::{RequestKind, Store};
 
+use crate::query::find;
 use crate::Failure;
 
 /// What every handler reads.
 #[derive(Clone)]
 pub(crate) struct Console {
     store: Arc<dyn Store>,
+    /// Whether stop and redrive may be asked (only with a token).
+    writable: bool,
 }
 
 /// The console's routes; with `token`, every request must carry it.
@@ -34,7 +37,12 @@ pub(crate) fn router(store: Arc<dyn Store>, token: Option<String>) -> Router {
         .route("/api/executions", get(api::executions))
         .route("/api/executions/{id}", get(api::execution))
         .route("/api/executions/{id}/history", get(api::history))
-        .with_state(Console { store });
+        .route("/api/executions/{id}/{action}", post(api::request))
+        .route("/executions/{id}/{action}", post(pages::request))
+        .with_state(Console {
+            store,
+            writable: token.is_some(),
+        });
     auth::guard(routes, token)
 }
 
@@ -65,12 +73,42 @@ pub(crate) async fn serve(
     Ok(String::new())
 }
 
+/// Leaves the stop or redrive request `action` names for execution `id`; its request id.
+async fn ask(console: &Console, id: &str, action: &str) -> Result<i64, Failure> {
+    if !console.writable {
+        return Err(Failure::ReadOnly);
+    }
+    let kind = match action {
+        "stop" => RequestKind::Stop {
+            error: Some("Console.Stopped".to_owned()),
+            cause: Some("stopped from the console".to_owned()),
+        },
+        "redrive" => RequestKind::Redrive,
+        other => {
+            return Err(Failure::NotFound(format!(
+                "no action `{other}`: stop or redrive"
+            )))
+        }
+    };
+    let record = find(&console.store, id, None).await?;
+    Ok(console
+        .store
+        .request(
+            &record.id,
+            &record.workflow,
+            kind,
+            std::time::SystemTime::now(),
+        )
+        .await?)
+}
+
 /// A failure as the console answers it.
 pub(crate) fn status_of(failure: &Failure) -> axum::http::StatusCode {
     use axum::http::StatusCode;
     match failure {
         Failure::NotFound(_) => StatusCode::NOT_FOUND,
         Failure::Usage(_) => StatusCode::BAD_REQUEST,
+        Failure::ReadOnly => StatusCode::FORBIDDEN,
         Failure::Store(_) | Failure::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -146,9 +146,16 @@ pub(super) async fn executions(
     ))
 }
 
+/// What the execution page was sent back with, after a stop or redrive was asked.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct Asked {
+    asked: Option<String>,
+}
+
 pub(super) async fn execution(
     State(console): State<Console>,
     Path(id): Path<String>,
+    Query(asked): Query<Asked>,
 ) -> Result<Markup, PageError> {
     let record = find(&console.store, &id, None).await?;
     let history = read_history(&console.store, &record.id).await?;
@@ -174,6 +181,23 @@ pub(super) async fn execution(
             }
             @if let Some(error) = &record.error {
                 p.error { strong { (error) } @if let Some(cause) = &record.cause { ": " (cause) } }
+            }
+            @if let Some(action) = asked.asked.as_deref().filter(|a| *a == "stop" || *a == "redrive") {
+                p.meta { (action) " requested: a runtime serving workflow " (record.workflow) " carries it out." }
+            }
+            @if console.writable {
+                div.actions {
+                    @if running {
+                        form method="post" action=(format!("/executions/{}/stop", encode(&record.id.to_string()))) {
+                            button type="submit" { "Stop" }
+                        }
+                    }
+                    @if matches!(record.status, ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted) {
+                        form method="post" action=(format!("/executions/{}/redrive", encode(&record.id.to_string()))) {
+                            button type="submit" { "Redrive" }
+                        }
+                    }
+                }
             }
             @match &definition {
                 Some(found) => div.diagram { (PreEscaped(render::svg_execution(&found.definition, &history.statuses()))) },
@@ -201,6 +225,19 @@ pub(super) async fn execution(
             }
         },
     ))
+}
+
+/// A stop or redrive asked from the execution page: back to the page.
+pub(super) async fn request(
+    State(console): State<Console>,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<axum::response::Redirect, PageError> {
+    super::ask(&console, &id, &action).await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/executions/{}?asked={}",
+        encode(&id),
+        encode(&action)
+    )))
 }
 
 /// An event's payloads and error, folded.
@@ -277,6 +314,7 @@ tr.failed td { background: #fff1f0; }
 .status.running { background: #ddf4ff; }
 .filters a { margin-right: .8rem; } .filters a.chosen { font-weight: 700; text-decoration: underline; }
 .paging a { margin-right: 1rem; }
+.actions form { display: inline-block; margin: 0 .6rem .6rem 0; }
 .diagram svg { max-width: 100%; height: auto; }
 pre { margin: .2rem 0; white-space: pre-wrap; word-break: break-all; max-width: 60rem; }
 section.workflow { margin-bottom: 2rem; }

@@ -216,3 +216,67 @@ async fn binding_beyond_loopback_needs_a_token() {
         .unwrap_err();
     assert!(refused.to_string().contains("give a token"), "{refused}");
 }
+
+async fn post(router: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::post(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|value| value.to_str().unwrap().to_owned());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    (status, location.unwrap_or(body))
+}
+
+#[tokio::test]
+async fn stop_and_redrive_are_asked_only_with_the_token() {
+    use workflow_runtime::store::{RequestKind, RequestStatus};
+
+    // Without a token the console is read-only.
+    let read_only = super::router(store().await, None);
+    let (status, body) = post(&read_only, "/api/executions/bad/redrive", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("read-only"), "{body}");
+    let (_, page) = get(&read_only, "/executions/bad", None).await;
+    assert!(!page.contains("Redrive</button>"), "no buttons: {page}");
+
+    let store = store().await;
+    let router = super::router(Arc::clone(&store), Some("s3cret".to_owned()));
+    let (status, _) = post(&router, "/api/executions/bad/redrive", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = post(&router, "/api/executions/bad/redrive", Some("s3cret")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let request = store
+        .request_of(answer["request"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(request.kind, RequestKind::Redrive);
+    assert_eq!(request.workflow, "Review");
+    assert_eq!(request.status, RequestStatus::Pending);
+
+    // From the page: a form, then back to the page, which says what was asked.
+    let (_, page) = get(&router, "/executions/bad", Some("s3cret")).await;
+    assert!(
+        page.contains("Redrive</button>") && !page.contains("Stop</button>"),
+        "{page}"
+    );
+    let (status, location) = post(&router, "/executions/bad/redrive", Some("s3cret")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/executions/bad?asked=redrive");
+    let (_, page) = get(&router, &location, Some("s3cret")).await;
+    assert!(page.contains("redrive requested"), "{page}");
+
+    let (status, _) = post(&router, "/api/executions/bad/explode", Some("s3cret")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -53,3 +53,49 @@ pub(crate) fn store(dir: &Path) -> String {
     });
     url
 }
+
+/// A runtime with the workflow serving `dir`'s store (carrying out requests) until dropped.
+pub(crate) fn serve(dir: &Path) -> Serving {
+    let path = dir.join("executions.db");
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        tokio.block_on(async {
+            let runtime = Runtime::builder()
+                .store(workflow::store::SqliteStore::open(&path).unwrap())
+                .register::<Halving>()
+                .build()
+                .unwrap();
+            let _serving = runtime.serve().unwrap();
+            // Until the sender is dropped.
+            while matches!(
+                stopped.try_recv(),
+                Err(std::sync::mpsc::TryRecvError::Empty)
+            ) {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        });
+    });
+    Serving {
+        stop: Some(stop),
+        thread: Some(thread),
+    }
+}
+
+/// A serving runtime's thread, stopped when dropped.
+pub(crate) struct Serving {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
