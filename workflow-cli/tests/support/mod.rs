@@ -55,6 +55,7 @@ pub(crate) fn store(dir: &Path) -> String {
 }
 
 /// A runtime with the workflow serving `dir`'s store (carrying out requests) until dropped.
+#[allow(dead_code)] // Used by the command's tests, not by the browser test.
 pub(crate) fn serve(dir: &Path) -> Serving {
     let path = dir.join("executions.db");
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
@@ -86,6 +87,7 @@ pub(crate) fn serve(dir: &Path) -> Serving {
 }
 
 /// A serving runtime's thread, stopped when dropped.
+#[allow(dead_code)] // Used by the command's tests, not by the browser test.
 pub(crate) struct Serving {
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
