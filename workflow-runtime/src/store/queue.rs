@@ -353,3 +353,137 @@ impl WriteQueue {
 fn then<T: Send + 'static>(future: StoreFuture<Written>, read: fn(Written) -> T) -> StoreFuture<T> {
     Box::pin(async move { future.await.map(read) })
 }
+
+/// The `Store` methods that are one queued write each, for a store whose queue is
+/// `self.inner.writes`: both SQL stores take them as they are.
+macro_rules! queued_writes {
+    () => {
+        fn create(
+            &self,
+            execution: $crate::store::NewExecution,
+        ) -> $crate::store::StoreFuture<$crate::store::Created> {
+            self.inner.writes.create(execution)
+        }
+
+        fn append(
+            &self,
+            execution: &$crate::execution::ExecutionId,
+            events: Vec<$crate::history::Event>,
+            end: Option<$crate::store::ExecutionEnd>,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner.writes.append(execution, events, end, None)
+        }
+
+        fn append_fenced(
+            &self,
+            execution: &$crate::execution::ExecutionId,
+            fence: &$crate::store::Fence,
+            events: Vec<$crate::history::Event>,
+            end: Option<$crate::store::ExecutionEnd>,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner
+                .writes
+                .append(execution, events, end, Some(fence))
+        }
+
+        fn reopen(
+            &self,
+            execution: &$crate::execution::ExecutionId,
+            events: Vec<$crate::history::Event>,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner.writes.reopen(execution, events)
+        }
+
+        fn purge(&self, ended_before: std::time::SystemTime) -> $crate::store::StoreFuture<usize> {
+            self.inner.writes.purge(ended_before, None)
+        }
+
+        fn purge_batch(
+            &self,
+            ended_before: std::time::SystemTime,
+            limit: usize,
+        ) -> $crate::store::StoreFuture<usize> {
+            self.inner.writes.purge(ended_before, Some(limit))
+        }
+
+        fn create_callback(
+            &self,
+            callback: $crate::store::NewCallback,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner.writes.create_callback(callback)
+        }
+
+        fn change_callback(
+            &self,
+            token_hash: &str,
+            change: $crate::store::CallbackChange,
+        ) -> $crate::store::StoreFuture<$crate::store::CallbackUpdate> {
+            self.inner.writes.change_callback(token_hash, change)
+        }
+
+        fn claim(
+            &self,
+            worker: &str,
+            workflows: &[String],
+            until: std::time::SystemTime,
+            now: std::time::SystemTime,
+            limit: usize,
+        ) -> $crate::store::StoreFuture<Vec<$crate::store::Claim>> {
+            self.inner
+                .writes
+                .claim(worker, workflows, until, now, limit)
+        }
+
+        fn renew(
+            &self,
+            worker: &str,
+            executions: Vec<$crate::execution::ExecutionId>,
+            until: std::time::SystemTime,
+        ) -> $crate::store::StoreFuture<Vec<$crate::execution::ExecutionId>> {
+            self.inner.writes.renew(worker, executions, until)
+        }
+
+        fn park(
+            &self,
+            execution: &$crate::execution::ExecutionId,
+            fence: &$crate::store::Fence,
+            wake_at: std::time::SystemTime,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner.writes.park(execution, fence, wake_at)
+        }
+
+        fn save_definition(
+            &self,
+            definition: $crate::store::StoredDefinition,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner.writes.save_definition(definition)
+        }
+
+        fn request(
+            &self,
+            execution: &$crate::execution::ExecutionId,
+            workflow: &str,
+            kind: $crate::store::RequestKind,
+            at: std::time::SystemTime,
+        ) -> $crate::store::StoreFuture<i64> {
+            self.inner.writes.request(execution, workflow, kind, at)
+        }
+
+        fn take_requests(
+            &self,
+            workflows: &[String],
+            limit: usize,
+        ) -> $crate::store::StoreFuture<Vec<$crate::store::ExecutionRequest>> {
+            self.inner.writes.take_requests(workflows, limit)
+        }
+
+        fn finish_request(
+            &self,
+            id: i64,
+            outcome: Result<(), String>,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner.writes.finish_request(id, outcome)
+        }
+    };
+}
+pub(crate) use queued_writes;

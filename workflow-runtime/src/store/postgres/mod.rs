@@ -10,7 +10,6 @@ mod schema;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use tokio::runtime::Handle;
 use tokio_postgres::types::ToSql;
@@ -19,11 +18,10 @@ use tokio_postgres::{Client, Config, NoTls, Row, Statement, Transaction};
 use super::encoding::{
     definition_text, nanos, status_text, CallbackColumns, DefinitionColumns, ExecutionColumns,
 };
-use super::queue::{Committer, Write, WriteQueue, Written};
+use super::queue::{queued_writes, Committer, Write, WriteQueue, Written};
 use super::{
-    CallbackChange, CallbackRecord, CallbackUpdate, Claim, Created, ExecutionEnd, ExecutionFilter,
-    ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError, StoreFuture,
-    StoredDefinition,
+    CallbackChange, CallbackRecord, CallbackUpdate, Claim, Created, ExecutionFilter,
+    ExecutionRecord, Fence, NewCallback, Store, StoreError, StoreFuture, StoredDefinition,
 };
 use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
@@ -816,78 +814,7 @@ fn callback(row: &Row) -> Result<CallbackRecord, StoreError> {
 }
 
 impl Store for PostgresStore {
-    fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
-        self.inner.writes.create(execution)
-    }
-
-    fn append(
-        &self,
-        execution: &ExecutionId,
-        events: Vec<Event>,
-        end: Option<ExecutionEnd>,
-    ) -> StoreFuture<()> {
-        self.inner.writes.append(execution, events, end, None)
-    }
-
-    fn append_fenced(
-        &self,
-        execution: &ExecutionId,
-        fence: &Fence,
-        events: Vec<Event>,
-        end: Option<ExecutionEnd>,
-    ) -> StoreFuture<()> {
-        self.inner
-            .writes
-            .append(execution, events, end, Some(fence))
-    }
-
-    fn claim(
-        &self,
-        worker: &str,
-        workflows: &[String],
-        until: SystemTime,
-        now: SystemTime,
-        limit: usize,
-    ) -> StoreFuture<Vec<Claim>> {
-        self.inner
-            .writes
-            .claim(worker, workflows, until, now, limit)
-    }
-
-    fn renew(
-        &self,
-        worker: &str,
-        executions: Vec<ExecutionId>,
-        until: SystemTime,
-    ) -> StoreFuture<Vec<ExecutionId>> {
-        self.inner.writes.renew(worker, executions, until)
-    }
-
-    fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
-        self.inner.writes.save_definition(definition)
-    }
-
-    fn request(
-        &self,
-        execution: &ExecutionId,
-        workflow: &str,
-        kind: RequestKind,
-        at: SystemTime,
-    ) -> StoreFuture<i64> {
-        self.inner.writes.request(execution, workflow, kind, at)
-    }
-
-    fn take_requests(
-        &self,
-        workflows: &[String],
-        limit: usize,
-    ) -> StoreFuture<Vec<ExecutionRequest>> {
-        self.inner.writes.take_requests(workflows, limit)
-    }
-
-    fn finish_request(&self, id: i64, outcome: Result<(), String>) -> StoreFuture<()> {
-        self.inner.writes.finish_request(id, outcome)
-    }
+    queued_writes!();
 
     fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
         self.read(move |reader| async move {
@@ -935,14 +862,6 @@ impl Store for PostgresStore {
             row.map(|row| definition_columns(&row)?.into_definition())
                 .transpose()
         })
-    }
-
-    fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {
-        self.inner.writes.park(execution, fence, wake_at)
-    }
-
-    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
-        self.inner.writes.reopen(execution, events)
     }
 
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
@@ -1020,26 +939,6 @@ impl Store for PostgresStore {
             let rows = reader.query(&sql, &parameters).await.map_err(database)?;
             rows.iter().map(record).collect()
         })
-    }
-
-    fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
-        self.inner.writes.purge(ended_before, None)
-    }
-
-    fn purge_batch(&self, ended_before: SystemTime, limit: usize) -> StoreFuture<usize> {
-        self.inner.writes.purge(ended_before, Some(limit))
-    }
-
-    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
-        self.inner.writes.create_callback(callback)
-    }
-
-    fn change_callback(
-        &self,
-        token_hash: &str,
-        change: CallbackChange,
-    ) -> StoreFuture<CallbackUpdate> {
-        self.inner.writes.change_callback(token_hash, change)
     }
 
     fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
