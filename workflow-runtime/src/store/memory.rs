@@ -32,6 +32,8 @@ struct Data {
     definitions: HashMap<(String, String), StoredDefinition>,
     /// Requests, oldest first (ids count from 1).
     requests: Vec<ExecutionRequest>,
+    /// Executions by workflow and name, so that a start need not scan them all.
+    names: HashMap<(String, String), ExecutionId>,
 }
 
 impl MemoryStore {
@@ -52,12 +54,11 @@ fn ready<T: Send + 'static>(value: Result<T, StoreError>) -> StoreFuture<T> {
 impl Store for MemoryStore {
     fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
         ready(Ok(self.with(|data| {
-            let existing = data.records.values().find(|record| {
-                record.workflow == execution.workflow && record.name == execution.name
-            });
-            if let Some(existing) = existing {
+            let key = (execution.workflow.clone(), execution.name.clone());
+            if let Some(existing) = data.names.get(&key).and_then(|id| data.records.get(id)) {
                 return Created::Existing(Box::new(existing.clone()));
             }
+            data.names.insert(key, execution.id.clone());
             data.records.insert(
                 execution.id.clone(),
                 ExecutionRecord {
@@ -180,7 +181,9 @@ impl Store for MemoryStore {
                 .take(limit)
                 .collect();
             for id in &expired {
-                data.records.remove(id);
+                if let Some(record) = data.records.remove(id) {
+                    data.names.remove(&(record.workflow, record.name));
+                }
                 data.histories.remove(id);
             }
             data.callbacks.retain(|_, callback| {
