@@ -27,6 +27,12 @@ struct Ledger {
 }
 
 impl Ledger {
+    /// Notes that `worker` ran job `id`.
+    fn note(&self, id: u32, worker: &str) {
+        let mut runs = self.runs.lock().unwrap();
+        runs.entry(id).or_default().push(worker.to_owned());
+    }
+
     fn runs_of(&self, id: u32) -> Vec<String> {
         self.runs
             .lock()
@@ -42,13 +48,7 @@ struct WorkerName(String);
 
 #[step]
 async fn work(job: Job, ledger: Res<Ledger>, me: Res<WorkerName>) -> u32 {
-    ledger
-        .runs
-        .lock()
-        .unwrap()
-        .entry(job.id)
-        .or_default()
-        .push(me.0.clone());
+    ledger.note(job.id, &me.0);
     tokio::time::sleep(Duration::from_secs(u64::from(job.seconds))).await;
     job.id * 10
 }
@@ -56,13 +56,7 @@ async fn work(job: Job, ledger: Res<Ledger>, me: Res<WorkerName>) -> u32 {
 /// Notes the run and hands the job on.
 #[step]
 async fn begin(job: Job, ledger: Res<Ledger>, me: Res<WorkerName>) -> Job {
-    ledger
-        .runs
-        .lock()
-        .unwrap()
-        .entry(job.id)
-        .or_default()
-        .push(me.0.clone());
+    ledger.note(job.id, &me.0);
     job
 }
 

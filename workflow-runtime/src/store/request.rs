@@ -58,6 +58,14 @@ impl RequestKind {
         }
     }
 
+    /// The error and cause columns: set for a stop only.
+    pub(crate) fn error_and_cause(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            RequestKind::Stop { error, cause } => (error.as_deref(), cause.as_deref()),
+            RequestKind::Redrive => (None, None),
+        }
+    }
+
     pub(crate) fn from_columns(kind: &str, error: Option<String>, cause: Option<String>) -> Self {
         match kind {
             "stop" => RequestKind::Stop { error, cause },
@@ -74,6 +82,14 @@ impl RequestStatus {
             RequestStatus::Taken => "taken",
             RequestStatus::Done => "done",
             RequestStatus::Failed(_) => "failed",
+        }
+    }
+
+    /// The status and outcome columns of a finished request.
+    pub(crate) fn finished_columns(outcome: &Result<(), String>) -> (&'static str, Option<&str>) {
+        match outcome {
+            Ok(()) => ("done", None),
+            Err(why) => ("failed", Some(why.as_str())),
         }
     }
 

@@ -549,10 +549,7 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
             kind,
             at,
         } => {
-            let (error, cause) = match kind {
-                RequestKind::Stop { error, cause } => (error.clone(), cause.clone()),
-                RequestKind::Redrive => (None, None),
-            };
+            let (error, cause) = kind.error_and_cause();
             let row = transaction
                 .query_one(
                     "INSERT INTO workflow_requests (execution_id, workflow, kind, error, cause, requested_at, status)
@@ -586,10 +583,7 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
             Ok(Written::Requests(requests))
         }
         Write::FinishRequest { id, outcome } => {
-            let (status, text) = match outcome {
-                Ok(()) => ("done", None),
-                Err(why) => ("failed", Some(why.clone())),
-            };
+            let (status, text) = RequestStatus::finished_columns(outcome);
             transaction
                 .execute(
                     "UPDATE workflow_requests SET status = $2, outcome = $3 WHERE id = $1",

@@ -317,10 +317,7 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             kind,
             at,
         } => {
-            let (error, cause) = match kind {
-                RequestKind::Stop { error, cause } => (error.clone(), cause.clone()),
-                RequestKind::Redrive => (None, None),
-            };
+            let (error, cause) = kind.error_and_cause();
             connection
                 .execute(
                     "INSERT INTO requests (execution_id, workflow, kind, error, cause, requested_at, status)
@@ -355,10 +352,7 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             Ok(Written::Requests(requests))
         }
         Write::FinishRequest { id, outcome } => {
-            let (status, text) = match outcome {
-                Ok(()) => ("done", None),
-                Err(why) => ("failed", Some(why.clone())),
-            };
+            let (status, text) = RequestStatus::finished_columns(outcome);
             connection
                 .execute(
                     "UPDATE requests SET status = ?2, outcome = ?3 WHERE id = ?1",
