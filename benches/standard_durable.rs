@@ -8,7 +8,9 @@
 //! cargo bench --bench standard_durable
 //! ```
 //!
-//! `WORKFLOW_BENCH_EXECUTIONS` sets the number of concurrent executions (1,000).
+//! `WORKFLOW_BENCH_EXECUTIONS` sets the number of concurrent executions (1,000) and
+//! `WORKFLOW_BENCH_SEQUENTIAL` the number run one at a time (100). The last line is the row
+//! `benches/peers/run` puts beside the peers' (`peer row: | ... |`).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // A benchmark binary.
 
@@ -74,10 +76,14 @@ fn fsync_rate(dir: &std::path::Path) -> f64 {
 }
 
 fn main() {
-    let executions: u64 = std::env::var("WORKFLOW_BENCH_EXECUTIONS")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(1_000);
+    let count = |variable: &str, default: u64| {
+        std::env::var(variable)
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(default)
+    };
+    let executions = count("WORKFLOW_BENCH_EXECUTIONS", 1_000);
+    let one_at_a_time = count("WORKFLOW_BENCH_SEQUENTIAL", 100);
     let dir = tempfile::tempdir().unwrap();
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -90,7 +96,6 @@ fn main() {
         let runtime = runtime(dir.path(), "grouped.db");
         tokio.block_on(concurrent(&runtime, executions))
     };
-    let one_at_a_time = 100;
     let latencies = {
         let runtime = runtime(dir.path(), "sequential.db");
         tokio.block_on(sequential(&runtime, one_at_a_time))
@@ -116,7 +121,7 @@ fn main() {
     row("concurrent, group commit", executions as f64, grouped);
     row(
         "one at a time (a commit per append)",
-        f64::from(one_at_a_time as u32),
+        one_at_a_time as f64,
         sequential_total,
     );
     println!();
@@ -126,4 +131,12 @@ fn main() {
         percentile(0.99)
     );
     println!("raw fdatasync'ed writes on the same disk: {fsyncs:.0}/s (the durable floor: a commit needs at least one)");
+    println!(
+        "peer row: | workflow {} (SQLite, group commit) | {:.0} | {:.0} | {:.2} | {:.2} |",
+        env!("CARGO_PKG_VERSION"),
+        executions as f64 / grouped,
+        executions as f64 * TRANSITIONS / grouped,
+        percentile(0.5),
+        percentile(0.99)
+    );
 }
