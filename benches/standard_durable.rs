@@ -27,8 +27,9 @@ use ten::Ten;
 /// State transitions per execution: into each of its 10 states.
 const TRANSITIONS: f64 = 10.0;
 
-/// Appends (durable writes) per execution: before and after each step, and its end.
-const APPENDS: f64 = 21.0;
+/// Appends (durable writes) per execution: before each step starts (with the previous step's
+/// end), and its end.
+const APPENDS: f64 = 11.0;
 
 fn runtime(dir: &std::path::Path, name: &str) -> Runtime {
     Runtime::builder()

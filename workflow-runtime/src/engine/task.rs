@@ -52,7 +52,7 @@ pub async fn run_task<S: Step>(
         None::<&()>,
     )?;
     match attempt::<S>(cx, state, task, input, 1).await {
-        Ok(output) => exit(cx, state, output).await,
+        Ok(output) => exit(cx, state, output),
         Err(failed) => {
             record_failed_attempt(cx, state, &failed, None);
             cx.flush().await?;
@@ -87,7 +87,7 @@ pub async fn run_task_with_policies<S: Step>(
     let mut attempt_number = 1;
     loop {
         let failed = match attempt::<S>(cx, state, task, copy(&input), attempt_number).await {
-            Ok(output) => match exit(cx, state, output).await {
+            Ok(output) => match exit(cx, state, output) {
                 Ok(output) => return TaskOutcome::Succeeded(output),
                 // An output over the size limit fails the state; a catcher may handle it.
                 Err(failure) if failure.error() == States::DataLimitExceeded => FailedAttempt {
@@ -492,8 +492,12 @@ fn record_failed_attempt(
     })
 }
 
-/// TaskSucceeded and TaskStateExited, durable before the next state begins.
-async fn exit<O: serde::Serialize>(
+/// TaskSucceeded and TaskStateExited. They become durable with the next commit the execution
+/// makes — before its next step starts, before it waits, or with its end — rather than in a
+/// commit of their own: only the engine's own transitions run in between, so a crash loses no
+/// more than it would between the step's return and a commit here, and an execution of n task
+/// states makes n + 1 commits instead of 2n + 1.
+fn exit<O: serde::Serialize>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     output: O,
@@ -510,6 +514,5 @@ async fn exit<O: serde::Serialize>(
         None::<&()>,
         Some(&output),
     )?;
-    cx.flush().await?;
     Ok(output)
 }
