@@ -28,13 +28,13 @@ pub(crate) enum Write {
     Create(NewExecution),
     Append {
         execution: ExecutionId,
-        events: Vec<Event>,
+        events: EncodedEvents,
         end: Option<ExecutionEnd>,
         fence: Option<Fence>,
     },
     Reopen {
         execution: ExecutionId,
-        events: Vec<Event>,
+        events: EncodedEvents,
     },
     Purge {
         before: SystemTime,
@@ -75,6 +75,40 @@ pub(crate) enum Write {
         id: i64,
         outcome: Result<(), String>,
     },
+}
+
+/// Events ready for a SQL store: their ids and JSON texts side by side (as PostgreSQL's
+/// `UNNEST` takes them). Appends are encoded where they are made, on the executions' threads,
+/// so that the one thread committing for every execution spends its time writing.
+#[derive(Debug, Default)]
+pub(crate) struct EncodedEvents {
+    pub(crate) ids: Vec<i64>,
+    pub(crate) texts: Vec<String>,
+}
+
+impl EncodedEvents {
+    pub(crate) fn encode(events: &[Event]) -> Result<Self, StoreError> {
+        let mut encoded = EncodedEvents {
+            ids: Vec::with_capacity(events.len()),
+            texts: Vec::with_capacity(events.len()),
+        };
+        for event in events {
+            let text = serde_json::to_string(event).map_err(|error| {
+                StoreError::Database(format!("event {} does not serialise: {error}", event.id))
+            })?;
+            encoded.ids.push(event.id as i64);
+            encoded.texts.push(text);
+        }
+        Ok(encoded)
+    }
+
+    /// Each event's id and text.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (i64, &str)> {
+        self.ids
+            .iter()
+            .copied()
+            .zip(self.texts.iter().map(String::as_str))
+    }
 }
 
 /// What a write did.
@@ -206,6 +240,10 @@ impl WriteQueue {
         end: Option<ExecutionEnd>,
         fence: Option<&Fence>,
     ) -> StoreFuture<()> {
+        let events = match EncodedEvents::encode(&events) {
+            Ok(events) => events,
+            Err(error) => return Box::pin(std::future::ready(Err(error))),
+        };
         let write = Write::Append {
             execution: execution.clone(),
             events,
@@ -216,6 +254,10 @@ impl WriteQueue {
     }
 
     pub(crate) fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
+        let events = match EncodedEvents::encode(&events) {
+            Ok(events) => events,
+            Err(error) => return Box::pin(std::future::ready(Err(error))),
+        };
         let write = Write::Reopen {
             execution: execution.clone(),
             events,

@@ -18,7 +18,7 @@ use tokio_postgres::{Client, Config, NoTls, Row, Statement, Transaction};
 use super::encoding::{
     definition_text, nanos, status_text, CallbackColumns, DefinitionColumns, ExecutionColumns,
 };
-use super::queue::{queued_writes, Committer, Write, WriteQueue, Written};
+use super::queue::{queued_writes, Committer, EncodedEvents, Write, WriteQueue, Written};
 use super::{
     CallbackChange, CallbackRecord, CallbackUpdate, Claim, Created, ExecutionFilter,
     ExecutionRecord, Fence, NewCallback, Store, StoreError, StoreFuture, StoredDefinition,
@@ -221,10 +221,10 @@ impl PostgresCommitter {
             self.append = Some(self.client.prepare(APPEND).await.ok()?);
         }
         let statement = self.append.clone()?;
-        let rows: Vec<AppendRow> = appends
+        let rows: Vec<AppendRow<'_>> = appends
             .iter()
             .filter_map(|(_, write)| AppendRow::of(write))
-            .collect::<Option<_>>()?;
+            .collect();
         let mut transaction = self.client.transaction().await.ok()?;
         let queries = rows.iter().map(|row| {
             let parameters: [&(dyn ToSql + Sync); 10] = [
@@ -276,12 +276,12 @@ impl PostgresCommitter {
 }
 
 /// The parameters of [`APPEND`] for one write.
-struct AppendRow {
+struct AppendRow<'a> {
     execution: String,
     worker: Option<String>,
     token: i64,
-    ids: Vec<i64>,
-    events: Vec<String>,
+    ids: &'a [i64],
+    events: &'a [String],
     status: Option<&'static str>,
     output: Option<String>,
     error: Option<String>,
@@ -289,10 +289,9 @@ struct AppendRow {
     stopped_at: Option<i64>,
 }
 
-impl AppendRow {
-    /// `None` for a write that is not an append, or events that do not serialise (the
-    /// write-by-write path reports that).
-    fn of(write: &Write) -> Option<Option<AppendRow>> {
+impl<'a> AppendRow<'a> {
+    /// `None` for a write that is not an append.
+    fn of(write: &'a Write) -> Option<AppendRow<'a>> {
         let Write::Append {
             execution,
             events,
@@ -302,26 +301,20 @@ impl AppendRow {
         else {
             return None;
         };
-        let texts: Option<Vec<String>> = events
-            .iter()
-            .map(|event| serde_json::to_string(event).ok())
-            .collect();
-        Some(texts.map(|texts| {
-            AppendRow {
-                execution: execution.as_str().to_owned(),
-                worker: fence.as_ref().map(|fence| fence.worker.clone()),
-                token: fence.as_ref().map_or(0, |fence| fence.token),
-                ids: events.iter().map(|event| event.id as i64).collect(),
-                events: texts,
-                status: end.as_ref().map(|end| status_text(end.status)),
-                output: end
-                    .as_ref()
-                    .and_then(|end| end.output.as_ref().map(ToString::to_string)),
-                error: end.as_ref().and_then(|end| end.error.clone()),
-                cause: end.as_ref().and_then(|end| end.cause.clone()),
-                stopped_at: end.as_ref().map(|end| nanos(end.stopped_at)),
-            }
-        }))
+        Some(AppendRow {
+            execution: execution.as_str().to_owned(),
+            worker: fence.as_ref().map(|fence| fence.worker.clone()),
+            token: fence.as_ref().map_or(0, |fence| fence.token),
+            ids: &events.ids,
+            events: &events.texts,
+            status: end.as_ref().map(|end| status_text(end.status)),
+            output: end
+                .as_ref()
+                .and_then(|end| end.output.as_ref().map(ToString::to_string)),
+            error: end.as_ref().and_then(|end| end.error.clone()),
+            cause: end.as_ref().and_then(|end| end.cause.clone()),
+            stopped_at: end.as_ref().map(|end| nanos(end.stopped_at)),
+        })
     }
 }
 
@@ -395,7 +388,12 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
                     &existing,
                 )?))));
             }
-            insert_events(transaction, &execution.id, &execution.events).await?;
+            insert_events(
+                transaction,
+                &execution.id,
+                &EncodedEvents::encode(&execution.events)?,
+            )
+            .await?;
             Ok(Written::Created(Created::New))
         }
         Write::Append {
@@ -692,21 +690,16 @@ async fn check_fence(
 async fn insert_events(
     transaction: &Transaction<'_>,
     execution: &ExecutionId,
-    events: &[Event],
+    events: &EncodedEvents,
 ) -> Result<(), StoreError> {
-    if events.is_empty() {
+    if events.ids.is_empty() {
         return Ok(());
     }
-    let ids: Vec<i64> = events.iter().map(|event| event.id as i64).collect();
-    let texts = events
-        .iter()
-        .map(|event| serde_json::to_string(event).map_err(database))
-        .collect::<Result<Vec<String>, _>>()?;
     transaction
         .execute(
             "INSERT INTO workflow_events (execution_id, id, event)
              SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TEXT[])",
-            &[&execution.as_str(), &ids, &texts],
+            &[&execution.as_str(), &events.ids, &events.texts],
         )
         .await
         .map_err(database)?;

@@ -19,7 +19,7 @@ mod schema;
 
 use schema::{configure, migrate};
 
-use super::queue::{queued_writes, Committer, Write, WriteQueue, Written};
+use super::queue::{queued_writes, Committer, EncodedEvents, Write, WriteQueue, Written};
 use super::{
     CallbackRecord, Claim, Created, ExecutionFilter, ExecutionRecord, Fence, Store, StoreError,
     StoreFuture, StoredDefinition,
@@ -111,14 +111,58 @@ impl SqliteStore {
 }
 
 impl Committer for SqliteCommitter {
+    /// The whole batch in one transaction, without a savepoint per write: writes rarely fail,
+    /// and two statements more per write are a good part of an append's cost. If one does
+    /// fail, the transaction is rolled back and the batch applied again write by write, each
+    /// in its savepoint, so that the bad write fails alone.
     fn commit(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
+        match self.commit_together(batch) {
+            Ok(outcomes) => outcomes,
+            Err(Together::WriteFailed) => self.commit_one_by_one(batch),
+            // Nothing of the batch is durable: every write fails.
+            Err(Together::CommitFailed(error)) => {
+                batch.iter().map(|_| Err(database(&error))).collect()
+            }
+        }
+    }
+}
+
+/// Why a batch could not be committed in one go.
+enum Together {
+    /// A write failed; the transaction was rolled back.
+    WriteFailed,
+    /// The transaction could not begin or commit.
+    CommitFailed(rusqlite::Error),
+}
+
+impl SqliteCommitter {
+    fn begin(&mut self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
         // Immediate: take the write lock first (waiting for it under the busy timeout), so a
         // transaction that reads before writing never fails on a snapshot another process
         // made stale.
-        let mut transaction = match self
-            .0
+        self.0
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        {
+    }
+
+    fn commit_together(
+        &mut self,
+        batch: &[Write],
+    ) -> Result<Vec<Result<Written, StoreError>>, Together> {
+        let transaction = self.begin().map_err(Together::CommitFailed)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for write in batch {
+            match apply(&transaction, write) {
+                Ok(written) => outcomes.push(Ok(written)),
+                // Dropping the transaction rolls it back.
+                Err(_) => return Err(Together::WriteFailed),
+            }
+        }
+        transaction.commit().map_err(Together::CommitFailed)?;
+        Ok(outcomes)
+    }
+
+    fn commit_one_by_one(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
+        let mut transaction = match self.begin() {
             Ok(transaction) => transaction,
             Err(error) => return batch.iter().map(|_| Err(database(&error))).collect(),
         };
@@ -139,7 +183,6 @@ impl Committer for SqliteCommitter {
         }
         match transaction.commit() {
             Ok(()) => outcomes,
-            // Nothing of the batch is durable: every write fails.
             Err(error) => outcomes.iter().map(|_| Err(database(&error))).collect(),
         }
     }
@@ -209,7 +252,11 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
                     ],
                 )
                 .map_err(database)?;
-            insert_events(connection, &execution.id, &execution.events)?;
+            insert_events(
+                connection,
+                &execution.id,
+                &EncodedEvents::encode(&execution.events)?,
+            )?;
             Ok(Written::Created(Created::New))
         }
         Write::Append {
@@ -224,9 +271,11 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             insert_events(connection, execution, events)?;
             if let Some(end) = end {
                 connection
-                    .execute(
+                    .prepare_cached(
                         "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stopped_at = ?6
                          WHERE id = ?1",
+                    )
+                    .and_then(|mut update| update.execute(
                         params![
                             execution.as_str(),
                             status_text(end.status),
@@ -235,7 +284,7 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
                             end.cause,
                             nanos(end.stopped_at),
                         ],
-                    )
+                    ))
                     .map_err(database)?;
             }
             Ok(Written::Done)
@@ -428,12 +477,15 @@ fn check_fence(
     fence: &Fence,
 ) -> Result<(), StoreError> {
     let holder: Option<(Option<String>, i64)> = connection
-        .query_row(
-            "SELECT owner, lease_token FROM executions WHERE id = ?1 AND status = ?2",
-            params![execution.as_str(), status_text(ExecutionStatus::Running)],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()
+        .prepare_cached("SELECT owner, lease_token FROM executions WHERE id = ?1 AND status = ?2")
+        .and_then(|mut select| {
+            select
+                .query_row(
+                    params![execution.as_str(), status_text(ExecutionStatus::Running)],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()
+        })
         .map_err(database)?;
     match holder {
         Some((Some(owner), token)) if owner == fence.worker && token == fence.token => Ok(()),
@@ -446,15 +498,14 @@ fn check_fence(
 fn insert_events(
     connection: &Connection,
     execution: &ExecutionId,
-    events: &[Event],
+    events: &EncodedEvents,
 ) -> Result<(), StoreError> {
     let mut insert = connection
         .prepare_cached("INSERT INTO events (execution_id, id, event) VALUES (?1, ?2, ?3)")
         .map_err(database)?;
-    for event in events {
-        let text = serde_json::to_string(event).map_err(database)?;
+    for (id, text) in events.iter() {
         insert
-            .execute(params![execution.as_str(), event.id as i64, text])
+            .execute(params![execution.as_str(), id, text])
             .map_err(database)?;
     }
     Ok(())
