@@ -95,6 +95,42 @@ async fn an_output_over_the_payload_limit_is_data_limit_exceeded() {
 }
 
 workflow! {
+    Blow: Express<Request, String> {
+        start Inflate;
+        Inflate: task inflate -> end;
+    }
+}
+
+/// A synchronous `call` keeps no history and runs tasks on a shorter path; the limit holds
+/// there all the same.
+#[tokio::test(start_paused = true)]
+async fn a_call_without_history_enforces_the_payload_limit_too() {
+    let runtime = Runtime::builder()
+        .payload_limit(1024)
+        .register::<Blow>()
+        .build()
+        .expect("builds");
+    let fits = runtime
+        .call::<Blow>(Request { size: 1000 })
+        .await
+        .expect("runs");
+    assert_eq!(fits.map(|output| output.len()), Ok(1000));
+    let too_big = runtime
+        .call::<Blow>(Request { size: 5000 })
+        .await
+        .expect("runs");
+    let failure = too_big.expect_err("fails");
+    assert_eq!(
+        (failure.state(), failure.error()),
+        (Some("Inflate"), "States.DataLimitExceeded")
+    );
+    assert!(
+        failure.cause().contains("over the limit of 1024"),
+        "{failure:?}"
+    );
+}
+
+workflow! {
     Echo: Express<String, String> {
         start Relay;
         Relay: pass -> end;

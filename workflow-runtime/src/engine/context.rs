@@ -67,7 +67,10 @@ impl Shared {
         limits: Limits,
     ) -> Self {
         let started_at = clock.now();
-        let recorder = Recorder::in_memory(limits.history_events);
+        // A task state records five events; the execution its start and end. Capped: a
+        // history that loops grows as needed.
+        let expected = (definition.states.len() * 5 + 2).min(1024);
+        let recorder = Recorder::in_memory(limits.history_events, expected);
         Self::with_recorder(
             id, definition, resources, clock, started_at, recorder, limits,
         )
@@ -215,13 +218,26 @@ impl<'s> ExecutionContext<'s> {
         state: Option<StateId>,
         fill: impl FnOnce(&mut Event),
     ) -> Recorded {
+        self.record_at(None, kind, state, fill)
+    }
+
+    /// [`record`](Self::record) at `at` when given: the time of an event recorded just
+    /// before in the same synchronous stretch (see [`Recorded::new_time`]), so that events
+    /// that happen together read the clock once.
+    pub(crate) fn record_at(
+        &self,
+        at: Option<SystemTime>,
+        kind: EventType,
+        state: Option<StateId>,
+        fill: impl FnOnce(&mut Event),
+    ) -> Recorded {
         if self.shared.recorder.is_lean() {
             return Recorded {
                 timestamp: None,
                 replayed: None,
             };
         }
-        let timestamp = self.shared.clock.now();
+        let timestamp = at.unwrap_or_else(|| self.shared.clock.now());
         let state_name = state.map(|state| self.state_name(state));
         self.shared.recorder.record(
             self.branch.as_deref(),
@@ -250,6 +266,18 @@ impl<'s> ExecutionContext<'s> {
         input: Option<&I>,
         output: Option<&O>,
     ) -> Result<Recorded, ExecutionFailure> {
+        self.record_payload_at(None, kind, state, input, output)
+    }
+
+    /// [`record_payload`](Self::record_payload) at `at` (see [`record_at`](Self::record_at)).
+    pub(crate) fn record_payload_at<I: Serialize + ?Sized, O: Serialize + ?Sized>(
+        &self,
+        at: Option<SystemTime>,
+        kind: EventType,
+        state: Option<StateId>,
+        input: Option<&I>,
+        output: Option<&O>,
+    ) -> Result<Recorded, ExecutionFailure> {
         if self.shared.recorder.is_lean() {
             // Nothing is kept, but the payload limits hold all the same.
             if let Some(value) = input {
@@ -258,7 +286,7 @@ impl<'s> ExecutionContext<'s> {
             if let Some(value) = output {
                 self.check_size(state, "output", value)?;
             }
-            return Ok(self.record(kind, state, |_| {}));
+            return Ok(self.record_at(at, kind, state, |_| {}));
         }
         let input = input
             .map(|value| self.to_json(state, "input", value))
@@ -266,7 +294,7 @@ impl<'s> ExecutionContext<'s> {
         let output = output
             .map(|value| self.to_json(state, "output", value))
             .transpose()?;
-        Ok(self.record(kind, state, |event| {
+        Ok(self.record_at(at, kind, state, |event| {
             event.input = input;
             event.output = output;
         }))
@@ -297,7 +325,7 @@ impl<'s> ExecutionContext<'s> {
 
     /// Fails with `States.DataLimitExceeded` if `value` is larger, as JSON, than the payload
     /// limit (and with `States.Runtime` if it has no JSON form).
-    fn check_size<T: Serialize + ?Sized>(
+    pub(crate) fn check_size<T: Serialize + ?Sized>(
         &self,
         state: Option<StateId>,
         what: &str,

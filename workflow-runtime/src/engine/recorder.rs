@@ -51,6 +51,14 @@ pub(crate) struct Recorded {
     pub(crate) replayed: Option<Event>,
 }
 
+impl Recorded {
+    /// The time of a newly recorded event: what events recorded with it, in the same
+    /// synchronous stretch of the engine, can share rather than read the clock again.
+    pub(crate) fn new_time(&self) -> Option<SystemTime> {
+        self.timestamp.filter(|_| self.replayed.is_none())
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     /// The whole history: stored events, then new ones.
@@ -89,10 +97,14 @@ struct SinkTarget {
 pub(crate) const DEFAULT_HISTORY_LIMIT: usize = 25_000;
 
 impl Recorder {
-    /// A recorder that keeps events in memory only.
-    pub(crate) fn in_memory(limit: usize) -> Self {
+    /// A recorder that keeps events in memory only, with room for `expected` of them (so the
+    /// history is not copied as it grows).
+    pub(crate) fn in_memory(limit: usize, expected: usize) -> Self {
         Recorder {
-            state: Mutex::default(),
+            state: Mutex::new(State {
+                events: Vec::with_capacity(expected.min(limit)),
+                ..State::default()
+            }),
             journal: None,
             limit,
             sink: None,

@@ -45,13 +45,69 @@ pub async fn run_task<S: Step>(
     input: S::Input,
 ) -> Result<S::Output, ExecutionFailure> {
     let task = task_state(cx, state)?;
-    cx.record_payload(
+    if is_bare::<S>(cx, task) {
+        return run_bare::<S>(cx, state, input).await;
+    }
+    // Boxed: recording, timers, callbacks and replay make a large future, which every state's
+    // future (and every bare task's) would otherwise carry and move.
+    Box::pin(run_recorded::<S>(cx, state, task, input)).await
+}
+
+/// Whether a task needs none of what recording, timers, callbacks and mocks take: the
+/// execution keeps no history (a synchronous Express `call`), the task has no timeout or
+/// heartbeat, its step hands out no token, and no test replaced a step.
+fn is_bare<S: Step>(cx: &ExecutionContext<'_>, task: &TaskState) -> bool {
+    cx.shared.recorder.is_lean()
+        && !S::CALLBACK
+        && task.timeout.is_none()
+        && task.heartbeat.is_none()
+        && cx.shared.resources.mocks.is_none()
+}
+
+/// A bare task: the step between the payload limits, as the recorded path would run it with
+/// nothing to record.
+async fn run_bare<S: Step>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    input: S::Input,
+) -> Result<S::Output, ExecutionFailure> {
+    let state_name = cx.state_name(state);
+    cx.check_size(Some(state), "input", &input)?;
+    let running = {
+        let env = cx.step_env(state, S::INFO.name(), 1, None, None);
+        S::call(input, &env).map_err(|missing| {
+            ExecutionFailure::predefined(Some(state_name), States::Runtime, missing.to_string())
+        })?
+    };
+    match running.await {
+        Ok(returned) => match S::into_output(returned) {
+            Ok(output) => {
+                cx.check_size(Some(state), "output", &output)?;
+                Ok(output)
+            }
+            Err(_callback) => Err(ExecutionFailure::predefined(
+                Some(state_name),
+                States::Runtime,
+                "the step returned a callback without a token to wait for",
+            )),
+        },
+        Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
+    }
+}
+
+async fn run_recorded<S: Step>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    task: &TaskState,
+    input: S::Input,
+) -> Result<S::Output, ExecutionFailure> {
+    let entered = cx.record_payload(
         EventType::TaskStateEntered,
         Some(state),
         Some(&input),
         None::<&()>,
     )?;
-    match attempt::<S>(cx, state, task, input, 1).await {
+    match attempt::<S>(cx, state, task, input, 1, entered.new_time()).await {
         Ok(output) => exit(cx, state, output),
         Err(failed) => {
             record_failed_attempt(cx, state, &failed, None);
@@ -75,29 +131,33 @@ pub async fn run_task_with_policies<S: Step>(
         Ok(task) => task,
         Err(failure) => return TaskOutcome::Failed(failure),
     };
-    if let Err(failure) = cx.record_payload(
+    let mut at = match cx.record_payload(
         EventType::TaskStateEntered,
         Some(state),
         Some(&input),
         None::<&()>,
     ) {
-        return TaskOutcome::Failed(failure);
-    }
+        Ok(entered) => entered.new_time(),
+        Err(failure) => return TaskOutcome::Failed(failure),
+    };
     let mut counts = RetryCounts::starting_at(cx.shared.retries_done);
     let mut attempt_number = 1;
     loop {
-        let failed = match attempt::<S>(cx, state, task, copy(&input), attempt_number).await {
-            Ok(output) => match exit(cx, state, output) {
-                Ok(output) => return TaskOutcome::Succeeded(output),
-                // An output over the size limit fails the state; a catcher may handle it.
-                Err(failure) if failure.error() == States::DataLimitExceeded => FailedAttempt {
-                    failure,
-                    timed_out: false,
+        // The first attempt is scheduled as the state is entered; later ones after a wait.
+        let scheduled_at = at.take();
+        let failed =
+            match attempt::<S>(cx, state, task, copy(&input), attempt_number, scheduled_at).await {
+                Ok(output) => match exit(cx, state, output) {
+                    Ok(output) => return TaskOutcome::Succeeded(output),
+                    // An output over the size limit fails the state; a catcher may handle it.
+                    Err(failure) if failure.error() == States::DataLimitExceeded => FailedAttempt {
+                        failure,
+                        timed_out: false,
+                    },
+                    Err(failure) => return TaskOutcome::Failed(failure),
                 },
-                Err(failure) => return TaskOutcome::Failed(failure),
-            },
-            Err(failed) => failed,
-        };
+                Err(failed) => failed,
+            };
         let error = failed.failure.error();
         // `States.Runtime` is never retried or caught.
         let retriable = error != States::Runtime;
@@ -198,21 +258,25 @@ struct FailedAttempt {
     timed_out: bool,
 }
 
-/// One attempt: TaskScheduled, TaskStarted, then the step under its timeout and heartbeat (or,
-/// when replaying, the stored outcome). A callback step's attempt has a token of its own; its
-/// callback is stored before the step can hand the token out, and after the step returns, the
-/// attempt waits for the token under the same timers.
+/// One attempt: TaskScheduled (at `scheduled_at` when given), TaskStarted, then the step
+/// under its timeout and heartbeat (or, when replaying, the stored outcome). A callback step's
+/// attempt has a token of its own; its callback is stored before the step can hand the token
+/// out, and after the step returns, the attempt waits for the token under the same timers.
 async fn attempt<S: Step>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     task: &TaskState,
     input: S::Input,
     attempt: u32,
+    scheduled_at: Option<SystemTime>,
 ) -> Result<S::Output, FailedAttempt> {
     let state_name = cx.state_name(state);
-    cx.record(EventType::TaskScheduled, Some(state), |event| {
-        event.attempt = Some(attempt)
-    });
+    let scheduled_event = cx.record_at(
+        scheduled_at,
+        EventType::TaskScheduled,
+        Some(state),
+        |event| event.attempt = Some(attempt),
+    );
     let scheduled = cx.last_event_id();
     let heartbeat = task
         .heartbeat
@@ -258,9 +322,12 @@ async fn attempt<S: Step>(
             Response::Refuse(reason) => return Err(refuse(reason)),
         },
     };
-    let started = cx.record(EventType::TaskStarted, Some(state), |event| {
-        event.attempt = Some(attempt)
-    });
+    let started = cx.record_at(
+        scheduled_event.new_time(),
+        EventType::TaskStarted,
+        Some(state),
+        |event| event.attempt = Some(attempt),
+    );
     let started_at = started.timestamp.unwrap_or_else(|| cx.clock().now());
     let failed = |failure| FailedAttempt {
         failure,
@@ -269,7 +336,7 @@ async fn attempt<S: Step>(
     if started.replayed.is_some() {
         // A callback the attempt was waiting for when the execution stopped: wait again.
         let resumed = match S::CALLBACK {
-            true => callback::resumable(cx, state, scheduled)
+            true => Box::pin(callback::resumable(cx, state, scheduled))
                 .await
                 .map_err(failed)?,
             false => None,
@@ -280,7 +347,7 @@ async fn attempt<S: Step>(
                 let hash = callback.token_hash;
                 let wait = callback::wait::<S>(cx, state, &hash, heartbeat.as_ref());
                 let timers = Timers::new(task, heartbeat.as_ref(), started_at);
-                timed::<S, _>(cx, state, timers, wait, Some(&hash)).await
+                Box::pin(timed::<S, _>(cx, state, timers, wait, Some(&hash))).await
             }
             None => replayed_outcome::<S>(cx, state_name, attempt),
         };
@@ -289,7 +356,7 @@ async fn attempt<S: Step>(
     // The callback exists, durably, before the step can hand out its token.
     let token_hash = match (&token, real) {
         (Some(token), true) => {
-            callback::create(cx, state, scheduled, token)
+            Box::pin(callback::create(cx, state, scheduled, token))
                 .await
                 .map_err(failed)?;
             Some(token.hash())
@@ -300,7 +367,9 @@ async fn attempt<S: Step>(
         match running.await {
             Ok(Ok(output)) => Ok(output),
             Ok(Err(_callback)) => match &token_hash {
-                Some(hash) => callback::wait::<S>(cx, state, hash, heartbeat.as_ref()).await,
+                Some(hash) => {
+                    Box::pin(callback::wait::<S>(cx, state, hash, heartbeat.as_ref())).await
+                }
                 None => Err(ExecutionFailure::predefined(
                     Some(state_name),
                     States::Runtime,
@@ -314,7 +383,7 @@ async fn attempt<S: Step>(
     let outcome = timed::<S, _>(cx, state, timers, body, token_hash.as_deref()).await;
     if let (Some(hash), Err(_)) = (&token_hash, &outcome) {
         // The attempt ended without its callback: the token stops working.
-        callback::expire(cx, hash).await;
+        Box::pin(callback::expire(cx, hash)).await;
     }
     outcome
 }
@@ -361,59 +430,72 @@ async fn timed<S: Step, F>(
 where
     F: std::future::Future<Output = Result<S::Output, ExecutionFailure>>,
 {
-    let state_name = cx.state_name(state);
-    let result = match (timers.timeout, timers.heartbeat) {
+    match (timers.timeout, timers.heartbeat) {
         // The common case: no timer at all.
-        (None, None) => body.await,
-        (timeout, heartbeat) => {
-            let clock = Arc::clone(cx.clock());
-            // Counted from the attempt's start, also when a wait resumes after a restart.
-            let elapsed = clock
-                .now()
-                .duration_since(timers.started_at)
-                .unwrap_or_default();
-            let deadline = async {
-                match timeout {
-                    Some(timeout) => clock.sleep(timeout.saturating_sub(elapsed)).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let silence = async {
-                match heartbeat {
-                    Some((interval, heartbeat)) => heartbeat.expired(interval).await,
-                    None => std::future::pending().await,
-                }
-            };
-            // Dropping the step's future on a timeout cancels it.
-            let (error, cause) = tokio::select! {
-                biased;
-                result = body => return result.map_err(|failure| FailedAttempt { failure, timed_out: false }),
-                () = deadline => (States::Timeout, format!(
-                    "step `{}` did not finish within {}",
-                    S::INFO.name(),
-                    humantime::format_duration(timeout.unwrap_or_default())
-                )),
-                () = silence => (States::HeartbeatTimeout, format!(
-                    "step `{}` sent no heartbeat for {}",
-                    S::INFO.name(),
-                    humantime::format_duration(heartbeat.map_or(Duration::ZERO, |(interval, _)| interval))
-                )),
-            };
-            if let Some(hash) = callback {
-                if let Some(completed) = callback::settle::<S>(cx, state, hash).await {
-                    return completed.map_err(|failure| FailedAttempt {
-                        failure,
-                        timed_out: false,
-                    });
-                }
-            }
-            return Err(timed_out(state_name, error, cause));
+        (None, None) => body.await.map_err(|failure| FailedAttempt {
+            failure,
+            timed_out: false,
+        }),
+        // Boxed: the timers' futures would make every attempt's future larger.
+        _ => Box::pin(under_timers::<S, F>(cx, state, timers, body, callback)).await,
+    }
+}
+
+/// [`timed`] with a timeout and/or a heartbeat.
+async fn under_timers<S: Step, F>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    timers: Timers<'_>,
+    body: F,
+    callback: Option<&str>,
+) -> Result<S::Output, FailedAttempt>
+where
+    F: std::future::Future<Output = Result<S::Output, ExecutionFailure>>,
+{
+    let state_name = cx.state_name(state);
+    let (timeout, heartbeat) = (timers.timeout, timers.heartbeat);
+    let clock = Arc::clone(cx.clock());
+    // Counted from the attempt's start, also when a wait resumes after a restart.
+    let elapsed = clock
+        .now()
+        .duration_since(timers.started_at)
+        .unwrap_or_default();
+    let deadline = async {
+        match timeout {
+            Some(timeout) => clock.sleep(timeout.saturating_sub(elapsed)).await,
+            None => std::future::pending().await,
         }
     };
-    result.map_err(|failure| FailedAttempt {
-        failure,
-        timed_out: false,
-    })
+    let silence = async {
+        match heartbeat {
+            Some((interval, heartbeat)) => heartbeat.expired(interval).await,
+            None => std::future::pending().await,
+        }
+    };
+    // Dropping the step's future on a timeout cancels it.
+    let (error, cause) = tokio::select! {
+        biased;
+        result = body => return result.map_err(|failure| FailedAttempt { failure, timed_out: false }),
+        () = deadline => (States::Timeout, format!(
+            "step `{}` did not finish within {}",
+            S::INFO.name(),
+            humantime::format_duration(timeout.unwrap_or_default())
+        )),
+        () = silence => (States::HeartbeatTimeout, format!(
+            "step `{}` sent no heartbeat for {}",
+            S::INFO.name(),
+            humantime::format_duration(heartbeat.map_or(Duration::ZERO, |(interval, _)| interval))
+        )),
+    };
+    if let Some(hash) = callback {
+        if let Some(completed) = callback::settle::<S>(cx, state, hash).await {
+            return completed.map_err(|failure| FailedAttempt {
+                failure,
+                timed_out: false,
+            });
+        }
+    }
+    Err(timed_out(state_name, error, cause))
 }
 
 /// The outcome of an attempt that had started before the execution resumed: the stored one,
@@ -502,13 +584,14 @@ fn exit<O: serde::Serialize>(
     state: StateId,
     output: O,
 ) -> Result<O, ExecutionFailure> {
-    cx.record_payload(
+    let succeeded = cx.record_payload(
         EventType::TaskSucceeded,
         Some(state),
         None::<&()>,
         Some(&output),
     )?;
-    cx.record_payload(
+    cx.record_payload_at(
+        succeeded.new_time(),
         EventType::TaskStateExited,
         Some(state),
         None::<&()>,
