@@ -1,13 +1,16 @@
 //! Scaling: the cost per step of one execution of 10, 100, 1,000 and 10,000 steps (a loop of
 //! a task and a Choice), in memory with its full history and durably on a SQLite file; it must
 //! stay flat (nothing quadratic in history or recording). Then the resident memory of 100,000
-//! Standard executions parked in a one-day Wait, in memory.
+//! Standard executions in a one-day Wait: kept running in memory, parked out of memory
+//! (`RuntimeBuilder::park_after`) on the memory store, and parked on a SQLite file. Each
+//! memory figure is taken in a process of its own (this binary, re-executed), so that one
+//! run's freed memory does not hide the next one's.
 //!
 //! ```text
 //! cargo bench --bench scaling
 //! ```
 //!
-//! `WORKFLOW_BENCH_PARKED` sets the number of parked executions (100,000).
+//! `WORKFLOW_BENCH_PARKED` sets the number of waiting executions (100,000).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // A benchmark binary.
 
@@ -84,6 +87,9 @@ fn rss_mib() -> f64 {
 }
 
 fn main() {
+    if let Ok(setup) = std::env::var(WAITING) {
+        return waiting(&setup);
+    }
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -124,27 +130,65 @@ fn main() {
         );
     }
 
-    let parked: u64 = std::env::var("WORKFLOW_BENCH_PARKED")
+    println!();
+    for setup in ["running", "parked", "parked-sqlite"] {
+        let measured = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(WAITING, setup)
+            .output()
+            .unwrap();
+        assert!(measured.status.success(), "{measured:?}");
+        print!("{}", String::from_utf8_lossy(&measured.stdout));
+    }
+}
+
+/// Set in the re-executed bench: measure one setup of waiting executions.
+const WAITING: &str = "WORKFLOW_BENCH_WAITING";
+
+/// Starts executions that wait a day, in the setup `WAITING` names, and prints the memory.
+fn waiting(setup: &str) {
+    let count: u64 = std::env::var("WORKFLOW_BENCH_PARKED")
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(100_000);
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let before = rss_mib();
-    let runtime = runtime(MemoryStore::new(), 1);
+    let builder = match setup {
+        "parked-sqlite" => {
+            Runtime::builder().store(SqliteStore::open(dir.path().join("parked.db")).unwrap())
+        }
+        _ => Runtime::builder().store(MemoryStore::new()),
+    };
+    let builder = match setup {
+        "running" => builder,
+        _ => builder.park_after(Duration::from_secs(60)),
+    };
+    let runtime = builder.register::<Parked>().build().unwrap();
     let began = Instant::now();
     tokio.block_on(async {
-        for n in 0..parked {
-            runtime.start::<Parked>(n).await.unwrap();
+        let mut handles = Vec::new();
+        for n in 0..count {
+            handles.push(runtime.start::<Parked>(n).await.unwrap());
         }
-        // Every one has recorded its WaitStateEntered.
+        // Every one has recorded its WaitStateEntered (and, parking, has parked).
+        while setup != "running" && (runtime.parked() as u64) < count {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         tokio::time::sleep(Duration::from_millis(500)).await;
     });
     let after = rss_mib();
-    println!();
+    let label = match setup {
+        "running" => "kept running in memory (memory store)",
+        "parked" => "parked out of memory (memory store)",
+        _ => "parked out of memory (SQLite file)",
+    };
     println!(
-        "{parked} executions parked in a 1-day Wait (memory store): {:.0} MiB resident ({:.0} MiB before starting them; {:.2} KiB each), started in {:.1} s",
-        after,
-        before,
-        (after - before) * 1024.0 / parked as f64,
+        "{count} executions in a 1-day Wait, {label}: {after:.0} MiB resident ({before:.0} MiB before starting them; {:.2} KiB each), started in {:.1} s",
+        (after - before) * 1024.0 / count as f64,
         began.elapsed().as_secs_f64()
     );
 }

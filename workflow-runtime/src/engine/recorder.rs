@@ -31,14 +31,17 @@ pub(crate) struct Journal {
     pub(crate) parking: Option<Parking>,
 }
 
-/// How a leased execution gives its lease up during a long wait, so that it does not hold a
-/// worker's capacity: the worker lets it go, and a worker claims it again when it is due.
+/// How an execution leaves memory during a long wait. A leased execution gives its lease up,
+/// so that it does not hold a worker's capacity: the worker lets it go, and a worker claims
+/// it again when it is due. Any other sets an alarm with its runtime, which resumes it.
 #[derive(Debug, Clone)]
 pub(crate) struct Parking {
     /// Waits longer than this park.
     pub(crate) after: std::time::Duration,
     /// Told once the execution has parked: its task ends.
     pub(crate) parked: Arc<tokio::sync::Notify>,
+    /// The runtime's alarms, for an execution without a lease.
+    pub(crate) alarms: Option<Arc<crate::runtime::Alarms>>,
 }
 
 /// An event as recorded: new, or found in the stored history.
@@ -301,27 +304,37 @@ impl Recorder {
         self.flush(Some(end)).await
     }
 
-    /// Gives up the execution's lease until `wake_at`, if it may park and waits that long;
-    /// whether it parked (then nothing more may happen in this run of the execution).
+    /// Parks the execution until `wake_at`, if it may park and waits that long: gives up its
+    /// lease, or sets an alarm with its runtime. Whether it parked (then nothing more may
+    /// happen in this run of the execution). Everything recorded is durable already.
     pub(crate) async fn park(&self, wake_at: SystemTime, now: SystemTime) -> bool {
         let Some(journal) = &self.journal else {
             return false;
         };
-        let (Some(fence), Some(parking)) = (&journal.fence, &journal.parking) else {
+        let Some(parking) = &journal.parking else {
             return false;
         };
         if wake_at.duration_since(now).unwrap_or_default() <= parking.after {
             return false;
         }
-        match journal.store.park(&journal.execution, fence, wake_at).await {
-            Ok(()) => {
-                parking.parked.notify_one();
+        let parked = match (&journal.fence, &parking.alarms) {
+            // Not parked if the lease is gone or the store failed: the wait goes on here, and
+            // the next write says what happened.
+            (Some(fence), _) => journal
+                .store
+                .park(&journal.execution, fence, wake_at)
+                .await
+                .is_ok(),
+            (None, Some(alarms)) => {
+                alarms.set(wake_at, journal.execution.clone());
                 true
             }
-            // Not parked (the lease is gone, the store failed): the wait goes on here, and
-            // the next write says what happened.
-            Err(_) => false,
+            (None, None) => false,
+        };
+        if parked {
+            parking.parked.notify_one();
         }
+        parked
     }
 
     /// Whether its appends carry a lease's token (a worker holds the execution's lease).

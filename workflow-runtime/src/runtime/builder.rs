@@ -38,6 +38,7 @@ pub struct RuntimeBuilder {
     mocks: Option<Mocks>,
     callback_poll: Duration,
     lease: Option<LeaseSettings>,
+    park_after: Option<Duration>,
 }
 
 /// How many Express executions run at once by default.
@@ -73,6 +74,7 @@ impl Default for RuntimeBuilder {
             mocks: None,
             callback_poll: DEFAULT_CALLBACK_POLL,
             lease: None,
+            park_after: None,
         }
     }
 }
@@ -109,6 +111,22 @@ impl RuntimeBuilder {
     /// completed it (1 s by default). Completions sent through this runtime wake it at once.
     pub fn callback_poll_interval(mut self, interval: Duration) -> Self {
         self.callback_poll = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Lets durable executions leave memory while they wait: a Wait state or retry interval
+    /// longer than `after` (at least a second), at the top level of an execution, ends its
+    /// task once everything before the wait is durable, and the runtime resumes the execution
+    /// from the store, by replay, when it is due. Parked, an execution costs an entry in a
+    /// timer list instead of its running state, so a runtime can hold hundreds of thousands of
+    /// long waits. Off by default: resuming reads the history back, which a short wait does
+    /// not need. Waits inside Parallel and Map branches never park. Workers
+    /// ([`lease`](Self::lease)) park their long waits anyway, after their lease.
+    ///
+    /// [`ExecutionHandle::result`](crate::ExecutionHandle::result) follows a parked execution
+    /// through the store, polling at most once a second.
+    pub fn park_after(mut self, after: Duration) -> Self {
+        self.park_after = Some(after.max(Duration::from_secs(1)));
         self
     }
 
@@ -338,6 +356,9 @@ impl RuntimeBuilder {
                 running: Mutex::new(HashMap::new()),
                 lease: self.lease,
                 worker: Mutex::new(None),
+                park_after: self.park_after,
+                alarms: Arc::default(),
+                alarm_loop: Mutex::new(None),
                 definitions_recorded: tokio::sync::OnceCell::new(),
             }),
         })

@@ -298,6 +298,16 @@ impl Runtime {
         {
             worker.abort();
         }
+        if let Some(alarm_loop) = self
+            .inner
+            .alarm_loop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            alarm_loop.abort();
+        }
+        self.inner.alarms.clear();
         let mut running = self
             .inner
             .running
@@ -475,7 +485,7 @@ impl Runtime {
         }
     }
 
-    fn is_running(&self, id: &ExecutionId) -> bool {
+    pub(super) fn is_running(&self, id: &ExecutionId) -> bool {
         self.inner
             .running
             .lock()
@@ -494,15 +504,22 @@ impl Runtime {
         fence: Option<Fence>,
     ) {
         let parked = Arc::new(tokio::sync::Notify::new());
-        let parking = self
-            .inner
-            .lease
-            .as_ref()
-            .filter(|_| fence.is_some())
-            .map(|settings| Parking {
+        let parking = match (&self.inner.lease, &fence, self.inner.park_after) {
+            (Some(settings), Some(_), _) => Some(Parking {
                 after: settings.park_after,
                 parked: Arc::clone(&parked),
-            });
+                alarms: None,
+            }),
+            (None, None, Some(after)) => {
+                self.ensure_alarm_loop();
+                Some(Parking {
+                    after,
+                    parked: Arc::clone(&parked),
+                    alarms: Some(Arc::clone(&self.inner.alarms)),
+                })
+            }
+            _ => None,
+        };
         let journal = Journal {
             store: Arc::clone(&self.inner.store),
             execution: id.clone(),
@@ -528,7 +545,8 @@ impl Runtime {
         self.run_in_background(id, leased, async move {
             let root = ExecutionContext::root(&shared);
             let run = engine::drive_with_timeout::<W>(&root, input);
-            // A parked execution stops here; a worker claims it again when it is due.
+            // A parked execution stops here; a worker claims it again when it is due, or
+            // this runtime's alarms resume it.
             tokio::select! {
                 _ = run => {}
                 () = parked.notified() => {}

@@ -1,5 +1,6 @@
 //! The runtime: registered workflows, shared resources, and running executions.
 
+mod alarms;
 mod builder;
 mod callbacks;
 mod durable;
@@ -24,6 +25,7 @@ use crate::workflow::Workflow;
 use workflow_core::definition::Definition;
 use workflow_core::Mode;
 
+pub(crate) use alarms::Alarms;
 pub use builder::RuntimeBuilder;
 pub use callbacks::CallbackError;
 pub use durable::ExecutionHandle;
@@ -78,6 +80,11 @@ struct Inner {
     lease: Option<worker::LeaseSettings>,
     /// Its worker loop, once [`Runtime::serve`] started it.
     worker: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Waits longer than this park the execution out of memory (not a worker's).
+    park_after: Option<std::time::Duration>,
+    /// Executions parked out of memory, and the loop that resumes them.
+    alarms: Arc<alarms::Alarms>,
+    alarm_loop: Mutex<Option<tokio::task::AbortHandle>>,
     /// Set once the registered definitions are recorded in the store.
     definitions_recorded: tokio::sync::OnceCell<()>,
 }

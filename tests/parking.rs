@@ -1,0 +1,195 @@
+//! Executions parked out of memory during long waits (`RuntimeBuilder::park_after`): the
+//! task ends once the wait is durable, and the runtime resumes the execution from the store,
+//! by replay, when it is due; on every store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use workflow::prelude::*;
+use workflow::store::Store;
+use workflow::{EventType, ExecutionId, ExecutionStatus, VirtualClock};
+
+mod support {
+    pub(crate) mod stores;
+}
+use support::stores::stores;
+
+/// Counts how often each step really ran.
+#[derive(Default)]
+struct Ledger {
+    prepared: AtomicU32,
+    finished: AtomicU32,
+}
+
+#[step]
+async fn prepare(order: u32, ledger: Res<Ledger>) -> u32 {
+    ledger.prepared.fetch_add(1, Ordering::SeqCst);
+    order
+}
+
+#[step]
+async fn finish(order: u32, ledger: Res<Ledger>) -> u32 {
+    ledger.finished.fetch_add(1, Ordering::SeqCst);
+    order * 10
+}
+
+workflow! {
+    /// Prepares, waits an hour, finishes.
+    Hourly: Standard<u32, u32> {
+        start Prepare;
+        Prepare: task prepare -> Pause;
+        Pause: wait 1h -> Finish;
+        Finish: task finish -> end;
+    }
+}
+
+fn runtime(store: Arc<dyn Store>, ledger: Arc<Ledger>, park_after: Duration) -> Runtime {
+    Runtime::builder()
+        .store_arc(store)
+        .clock(VirtualClock::new())
+        .resource_arc(ledger)
+        .park_after(park_after)
+        .register::<Hourly>()
+        .build()
+        .expect("builds")
+}
+
+/// Waits (in virtual time) until the execution's history holds an event of `kind`.
+async fn until_recorded(runtime: &Runtime, id: &ExecutionId, kind: EventType) {
+    for _ in 0..10_000 {
+        let events = runtime.history(id, 0, usize::MAX).await.expect("history");
+        if events.iter().any(|event| event.kind == kind) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("{kind} was never recorded");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_wait_leaves_memory_and_the_execution_resumes_when_due() {
+    for (label, store, _keep) in stores().await {
+        let ledger = Arc::new(Ledger::default());
+        let runtime = runtime(store, Arc::clone(&ledger), Duration::from_secs(60));
+        let handles = [
+            runtime.start::<Hourly>(1).await.expect(label),
+            runtime.start::<Hourly>(2).await.expect(label),
+        ];
+        for handle in &handles {
+            until_recorded(&runtime, handle.id(), EventType::WaitStateEntered).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(runtime.parked(), 2, "{label}: both wait out of memory");
+
+        for (handle, order) in handles.iter().zip([1, 2]) {
+            assert_eq!(
+                handle.result().await.expect(label),
+                Ok(order * 10),
+                "{label}"
+            );
+            let events = runtime.history(handle.id(), 0, 100).await.expect(label);
+            let at = |kind: EventType| {
+                let found: Vec<_> = events.iter().filter(|event| event.kind == kind).collect();
+                assert_eq!(found.len(), 1, "{label}: one {kind}");
+                found[0].timestamp
+            };
+            let waited = at(EventType::WaitStateExited)
+                .duration_since(at(EventType::WaitStateEntered))
+                .expect("forward");
+            assert_eq!(waited, Duration::from_secs(3600), "{label}: woke when due");
+            for (index, event) in events.iter().enumerate() {
+                assert_eq!(event.id, index as u64 + 1, "{label}: one unbroken history");
+            }
+        }
+        assert_eq!(runtime.parked(), 0, "{label}");
+        assert_eq!(
+            ledger.prepared.load(Ordering::SeqCst),
+            2,
+            "{label}: not rerun"
+        );
+        assert_eq!(ledger.finished.load(Ordering::SeqCst), 2, "{label}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_shorter_than_the_threshold_stays_in_memory() {
+    for (label, store, _keep) in stores().await {
+        let ledger = Arc::new(Ledger::default());
+        let runtime = runtime(store, Arc::clone(&ledger), Duration::from_secs(7200));
+        let handle = runtime.start::<Hourly>(3).await.expect(label);
+        until_recorded(&runtime, handle.id(), EventType::WaitStateEntered).await;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(runtime.parked(), 0, "{label}");
+        assert_eq!(handle.result().await.expect(label), Ok(30), "{label}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_parked_execution_stopped_meanwhile_is_not_resumed() {
+    for (label, store, _keep) in stores().await {
+        let ledger = Arc::new(Ledger::default());
+        let runtime = runtime(store, Arc::clone(&ledger), Duration::from_secs(60));
+        let handle = runtime.start::<Hourly>(4).await.expect(label);
+        until_recorded(&runtime, handle.id(), EventType::WaitStateEntered).await;
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        assert_eq!(runtime.parked(), 1, "{label}");
+        runtime
+            .stop(handle.id(), Some("Cancelled"), Some("no longer needed"))
+            .await
+            .expect(label);
+
+        // Past the hour: the alarm goes off and finds the execution over.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        assert_eq!(runtime.parked(), 0, "{label}");
+        let record = runtime.describe(handle.id()).await.expect(label);
+        assert_eq!(record.status, ExecutionStatus::Aborted, "{label}");
+        let events = runtime.history(handle.id(), 0, 100).await.expect(label);
+        assert_eq!(
+            events.last().map(|event| event.kind),
+            Some(EventType::ExecutionAborted),
+            "{label}"
+        );
+        assert_eq!(ledger.finished.load(Ordering::SeqCst), 0, "{label}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn parked_executions_are_recovered_by_a_new_runtime_after_a_shutdown() {
+    for (label, store, _keep) in stores().await {
+        let ledger = Arc::new(Ledger::default());
+        let before = runtime(
+            Arc::clone(&store),
+            Arc::clone(&ledger),
+            Duration::from_secs(60),
+        );
+        let handle = before.start::<Hourly>(5).await.expect(label);
+        until_recorded(&before, handle.id(), EventType::WaitStateEntered).await;
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        before.shutdown();
+        assert_eq!(
+            before.parked(),
+            0,
+            "{label}: a shut-down runtime forgets its alarms"
+        );
+
+        let after = runtime(store, Arc::clone(&ledger), Duration::from_secs(60));
+        assert_eq!(
+            after.recover().await.expect(label),
+            [handle.id().clone()],
+            "{label}"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            after.parked(),
+            1,
+            "{label}: parked again, until the same time"
+        );
+        let output = after.handle::<u32>(handle.id().clone()).result().await;
+        assert_eq!(output.expect(label), Ok(50), "{label}");
+        assert_eq!(ledger.prepared.load(Ordering::SeqCst), 1, "{label}");
+        assert_eq!(ledger.finished.load(Ordering::SeqCst), 1, "{label}");
+    }
+}

@@ -1,0 +1,160 @@
+//! Executions a runtime parked out of memory during a long wait, and the loop that resumes
+//! them from the store when they are due ([`RuntimeBuilder::park_after`]). A parked execution
+//! costs an entry here (its id and when it is due) instead of its task, its recorded history
+//! and its state's future; resuming it replays its history, as after a restart.
+//!
+//! [`RuntimeBuilder::park_after`]: super::RuntimeBuilder::park_after
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::SystemTime;
+
+use tokio::sync::Notify;
+
+use super::{Inner, Runtime};
+use crate::execution::{ExecutionId, ExecutionStatus};
+
+/// When each parked execution is due.
+#[derive(Debug, Default)]
+pub(crate) struct Alarms {
+    due: Mutex<BTreeSet<(SystemTime, ExecutionId)>>,
+    /// Told when an alarm is set, so the loop can sleep less.
+    set: Notify,
+}
+
+impl Alarms {
+    /// Wakes execution `id` at `at`. Setting the same alarm twice (an execution resumed
+    /// early, by [`Runtime::recover`], parks again) keeps one.
+    pub(crate) fn set(&self, at: SystemTime, id: ExecutionId) {
+        self.lock().insert((at, id));
+        self.set.notify_one();
+    }
+
+    /// How many executions are parked.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Forgets every alarm (the runtime shut down: [`Runtime::recover`] resumes the parked
+    /// executions from the store, like any other).
+    pub(super) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn take_due(&self, now: SystemTime) -> Vec<ExecutionId> {
+        let mut due = self.lock();
+        let mut taken = Vec::new();
+        while let Some((at, _)) = due.first() {
+            if *at > now {
+                break;
+            }
+            if let Some((_, id)) = due.pop_first() {
+                taken.push(id);
+            }
+        }
+        taken
+    }
+
+    fn next(&self) -> Option<SystemTime> {
+        self.lock().first().map(|(at, _)| *at)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<(SystemTime, ExecutionId)>> {
+        self.due.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Runtime {
+    /// How many executions this runtime has parked out of memory, waiting to be resumed (see
+    /// [`RuntimeBuilder::park_after`](super::RuntimeBuilder::park_after)).
+    pub fn parked(&self) -> usize {
+        self.inner.alarms.len()
+    }
+
+    /// Starts the loop that resumes parked executions, unless it runs already. Must be called
+    /// within a tokio runtime.
+    pub(super) fn ensure_alarm_loop(&self) {
+        let mut running = self
+            .inner
+            .alarm_loop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if running.is_some() {
+            return;
+        }
+        // Weak: the loop must not keep a runtime its owner dropped alive.
+        let inner = Arc::downgrade(&self.inner);
+        let alarms = Arc::clone(&self.inner.alarms);
+        let clock = Arc::clone(&self.inner.clock);
+        let task = tokio::spawn(async move {
+            loop {
+                // Registered before looking, so an alarm set meanwhile is not missed.
+                let set = alarms.set.notified();
+                tokio::pin!(set);
+                set.as_mut().enable();
+                let due = alarms.take_due(clock.now());
+                if !due.is_empty() {
+                    let Some(runtime) = upgrade(&inner) else {
+                        return;
+                    };
+                    for id in due {
+                        runtime.wake(&id).await;
+                    }
+                    continue;
+                }
+                match alarms.next() {
+                    Some(at) => {
+                        let left = at.duration_since(clock.now()).unwrap_or_default();
+                        tokio::select! {
+                            () = clock.sleep(left) => {}
+                            () = &mut set => {}
+                        }
+                    }
+                    None => set.await,
+                }
+            }
+        });
+        *running = Some(task.abort_handle());
+    }
+
+    /// Resumes a parked execution from the store, unless it ended meanwhile (stopped by a
+    /// tool or another runtime) or runs already (resumed by [`recover`](Self::recover)).
+    async fn wake(&self, id: &ExecutionId) {
+        if self.is_running(id) {
+            return;
+        }
+        let record = match self.inner.store.execution(id).await {
+            Ok(Some(record)) if record.status == ExecutionStatus::Running => record,
+            Ok(_) => return,
+            Err(error) => {
+                // The store is unreachable for now: try again shortly rather than lose it.
+                tracing::warn!(execution = %id, %error, "a parked execution could not be resumed; retrying");
+                let retry = self.inner.clock.now() + std::time::Duration::from_secs(1);
+                self.inner.alarms.set(retry, id.clone());
+                return;
+            }
+        };
+        let resume = self
+            .inner
+            .workflows
+            .values()
+            .find(|registered| registered.definition.name == record.workflow)
+            .map(|registered| registered.resume);
+        let Some(resume) = resume else {
+            return;
+        };
+        let outcome = match self.full_history(id).await {
+            Ok(events) => resume(self, record, events, None),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = outcome {
+            if let Err(failed) = self.fail_unreadable(id, &error).await {
+                tracing::error!(execution = %id, %failed, "a parked execution could not be resumed or failed");
+            }
+        }
+    }
+}
+
+fn upgrade(inner: &Weak<Inner>) -> Option<Runtime> {
+    inner.upgrade().map(|inner| Runtime { inner })
+}
