@@ -102,12 +102,19 @@ impl EncodedEvents {
         Ok(encoded)
     }
 
-    /// Each event's id and text.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (i64, &str)> {
-        self.ids
-            .iter()
-            .copied()
-            .zip(self.texts.iter().map(String::as_str))
+    /// The events as one JSON array.
+    pub(crate) fn json_array(&self) -> String {
+        let length = self.texts.iter().map(|text| text.len() + 1).sum::<usize>() + 1;
+        let mut array = String::with_capacity(length);
+        array.push('[');
+        for (index, text) in self.texts.iter().enumerate() {
+            if index > 0 {
+                array.push(',');
+            }
+            array.push_str(text);
+        }
+        array.push(']');
+        array
     }
 }
 

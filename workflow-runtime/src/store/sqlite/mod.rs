@@ -500,14 +500,41 @@ fn insert_events(
     execution: &ExecutionId,
     events: &EncodedEvents,
 ) -> Result<(), StoreError> {
-    let mut insert = connection
-        .prepare_cached("INSERT INTO events (execution_id, id, event) VALUES (?1, ?2, ?3)")
+    let (Some(&first), Some(&last)) = (events.ids.first(), events.ids.last()) else {
+        return Ok(());
+    };
+    // A history has no gaps and no overlaps: two runtimes appending to the same execution
+    // (both resumed it) cannot both succeed.
+    let before: Option<i64> = connection
+        .prepare_cached(
+            "SELECT last_id FROM history WHERE execution_id = ?1 ORDER BY first_id DESC LIMIT 1",
+        )
+        .and_then(|mut select| {
+            select
+                .query_row(params![execution.as_str()], |row| row.get(0))
+                .optional()
+        })
         .map_err(database)?;
-    for (id, text) in events.iter() {
-        insert
-            .execute(params![execution.as_str(), id, text])
-            .map_err(database)?;
+    if let Some(before) = before {
+        if first != before + 1 {
+            return Err(StoreError::Database(format!(
+                "events {first} to {last} do not follow event {before}, the last stored of execution `{execution}`"
+            )));
+        }
     }
+    connection
+        .prepare_cached(
+            "INSERT INTO history (execution_id, first_id, last_id, events) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut insert| {
+            insert.execute(params![
+                execution.as_str(),
+                first,
+                last,
+                events.json_array()
+            ])
+        })
+        .map_err(database)?;
     Ok(())
 }
 
@@ -609,20 +636,28 @@ impl Store for SqliteStore {
         let id = execution.to_string();
         self.read(move |connection| {
             let mut query = connection
-                .prepare_cached("SELECT event FROM events WHERE execution_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
+                .prepare_cached(
+                    "SELECT events FROM history WHERE execution_id = ?1 AND last_id > ?2 ORDER BY first_id",
+                )
                 .map_err(database)?;
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = query
-                .query_map(params![id, after as i64, limit], |row| row.get::<_, String>(0))
+            let mut rows = query
+                .query(params![id, i64::try_from(after).unwrap_or(i64::MAX)])
                 .map_err(database)?;
-            rows.map(|text| {
-                let text = text.map_err(database)?;
-                serde_json::from_str(&text).map_err(|error| StoreError::Corrupt {
-                    execution: id.clone(),
-                    reason: format!("an event does not parse: {error}"),
-                })
-            })
-            .collect()
+            let mut found = Vec::new();
+            while found.len() < limit {
+                let Some(row) = rows.next().map_err(database)? else {
+                    break;
+                };
+                let text: String = row.get(0).map_err(database)?;
+                let events: Vec<Event> =
+                    serde_json::from_str(&text).map_err(|error| StoreError::Corrupt {
+                        execution: id.clone(),
+                        reason: format!("an event does not parse: {error}"),
+                    })?;
+                let wanted = events.into_iter().filter(|event| event.id > after);
+                found.extend(wanted.take(limit - found.len()));
+            }
+            Ok(found)
         })
     }
 

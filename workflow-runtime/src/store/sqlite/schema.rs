@@ -9,8 +9,28 @@ use crate::store::StoreError;
 
 /// The schema this build reads and writes. Version 2 added `executions.fingerprint`, version 3
 /// the `callbacks` table, version 4 the leases of executions (`owner`, `lease_token`,
-/// `lease_until`).
-const SCHEMA_VERSION: i64 = 6;
+/// `lease_until`), version 5 `definitions`, version 6 `requests`, version 7 `history` in place
+/// of `events`.
+const SCHEMA_VERSION: i64 = 7;
+
+/// Histories, as of version 7: each append's events are one row (a JSON array of events
+/// `first_id..=last_id`), in the order they were appended, found through a small index. One
+/// row per event, clustered by execution (as `events` did), had every append rewrite a page
+/// of its execution's rows: with thousands of executions running, a commit wrote a page per
+/// append. Appended rows now fill fresh pages, and only the index's small entries scatter.
+const HISTORY: &str = "CREATE TABLE IF NOT EXISTS history (
+         seq INTEGER PRIMARY KEY,
+         execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+         first_id INTEGER NOT NULL,
+         last_id INTEGER NOT NULL,
+         events TEXT NOT NULL
+     );
+     CREATE UNIQUE INDEX IF NOT EXISTS history_by_execution ON history (execution_id, first_id);";
+
+/// Moves the rows of a version 6 (or older) `events` table into `history`, one row each.
+const EVENTS_TO_HISTORY: &str = "INSERT INTO history (execution_id, first_id, last_id, events)
+         SELECT execution_id, id, id, '[' || event || ']' FROM events ORDER BY execution_id, id;
+     DROP TABLE events;";
 
 /// The lease columns, added by version 4.
 const LEASES: &str = "ALTER TABLE executions ADD COLUMN owner TEXT;
@@ -73,15 +93,10 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
                  UNIQUE (workflow, name)
              );
              CREATE INDEX IF NOT EXISTS executions_by_start ON executions (started_at);
-             CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status, started_at);
-             CREATE TABLE IF NOT EXISTS events (
-                 execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
-                 id INTEGER NOT NULL,
-                 event TEXT NOT NULL,
-                 PRIMARY KEY (execution_id, id)
-             ) WITHOUT ROWID;",
+             CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status, started_at);",
         )
         .map_err(database)?;
+    connection.execute_batch(HISTORY).map_err(database)?;
     connection
         .execute_batch(callbacks::SCHEMA)
         .map_err(database)?;
@@ -130,7 +145,7 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
         Some(version) if version == SCHEMA_VERSION => Ok(()),
         // Step by step from an older version (the callbacks and definitions tables were
         // created above).
-        Some(version @ 1..=5) => {
+        Some(version @ 1..=6) => {
             if version < 2 {
                 connection
                     .execute_batch(
@@ -140,6 +155,18 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
             }
             if version < 4 {
                 connection.execute_batch(LEASES).map_err(database)?;
+            }
+            let has_events: bool = connection
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events')",
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(database)?;
+            if has_events {
+                connection
+                    .execute_batch(EVENTS_TO_HISTORY)
+                    .map_err(database)?;
             }
             connection
                 .execute(
@@ -258,6 +285,49 @@ mod tests {
         // Opening again changes nothing.
         migrate(&two).unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(version(&two), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn version_six_events_move_into_history_one_row_each() {
+        let six = version_one();
+        six.execute_batch(&format!(
+            "ALTER TABLE executions ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+             {LEASES}
+             CREATE TABLE events (
+                 execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+                 id INTEGER NOT NULL,
+                 event TEXT NOT NULL,
+                 PRIMARY KEY (execution_id, id)
+             ) WITHOUT ROWID;
+             INSERT INTO events VALUES ('x', 1, '{{\"id\":1}}'), ('x', 2, '{{\"id\":2}}');
+             UPDATE meta SET value = 6 WHERE key = 'schema_version';"
+        ))
+        .unwrap_or_else(|error| panic!("{error}"));
+        migrate(&six).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(version(&six), SCHEMA_VERSION);
+        let rows: Vec<(i64, i64, String)> = six
+            .prepare("SELECT first_id, last_id, events FROM history WHERE execution_id = 'x' ORDER BY first_id")
+            .and_then(|mut select| {
+                select
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect()
+            })
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            rows,
+            [
+                (1, 1, "[{\"id\":1}]".to_owned()),
+                (2, 2, "[{\"id\":2}]".to_owned())
+            ]
+        );
+        let events_left: bool = six
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'events')",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert!(!events_left);
     }
 
     #[test]
