@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
 use workflow::store::{ExecutionFilter, SqliteStore, Store};
-use workflow::{EventType, ExecutionId, ExecutionStatus, RuntimeError, VirtualClock};
+use workflow::{EventType, ExecutionStatus, RuntimeError, VirtualClock};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Job {
@@ -79,21 +79,11 @@ fn runtime(store: Arc<dyn Store>, ledger: Arc<Ledger>, clock: VirtualClock) -> R
         .expect("builds")
 }
 
-/// Waits (in virtual time) until the execution's history holds an event of `kind`.
-async fn until_recorded(runtime: &Runtime, id: &ExecutionId, kind: EventType) {
-    for _ in 0..10_000 {
-        let events = runtime.history(id, 0, usize::MAX).await.expect("history");
-        if events.iter().any(|event| event.kind == kind) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("{kind} was never recorded");
-}
-
 mod support {
+    pub(crate) mod recorded;
     pub(crate) mod stores;
 }
+use support::recorded::until_recorded;
 use support::stores::stores;
 
 #[tokio::test]

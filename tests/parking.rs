@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use workflow::prelude::*;
 use workflow::store::Store;
-use workflow::{EventType, ExecutionId, ExecutionStatus, VirtualClock};
+use workflow::{EventType, ExecutionStatus, VirtualClock};
 
 mod support {
+    pub(crate) mod recorded;
     pub(crate) mod stores;
 }
+use support::recorded::until_recorded;
 use support::stores::stores;
 
 /// Counts how often each step really ran.
@@ -55,18 +57,6 @@ fn runtime(store: Arc<dyn Store>, ledger: Arc<Ledger>, park_after: Duration) -> 
         .register::<Hourly>()
         .build()
         .expect("builds")
-}
-
-/// Waits (in virtual time) until the execution's history holds an event of `kind`.
-async fn until_recorded(runtime: &Runtime, id: &ExecutionId, kind: EventType) {
-    for _ in 0..10_000 {
-        let events = runtime.history(id, 0, usize::MAX).await.expect("history");
-        if events.iter().any(|event| event.kind == kind) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("{kind} was never recorded");
 }
 
 #[tokio::test(start_paused = true)]

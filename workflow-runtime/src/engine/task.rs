@@ -85,14 +85,19 @@ async fn run_bare<S: Step>(
                 cx.check_size(Some(state), "output", &output)?;
                 Ok(output)
             }
-            Err(_callback) => Err(ExecutionFailure::predefined(
-                Some(state_name),
-                States::Runtime,
-                "the step returned a callback without a token to wait for",
-            )),
+            Err(_callback) => Err(callback_without_token(state_name)),
         },
         Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
     }
+}
+
+/// A step returned a callback, but its attempt handed out no token to wait for.
+fn callback_without_token(state_name: &str) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        Some(state_name),
+        States::Runtime,
+        "the step returned a callback without a token to wait for",
+    )
 }
 
 async fn run_recorded<S: Step>(
@@ -370,11 +375,7 @@ async fn attempt<S: Step>(
                 Some(hash) => {
                     Box::pin(callback::wait::<S>(cx, state, hash, heartbeat.as_ref())).await
                 }
-                None => Err(ExecutionFailure::predefined(
-                    Some(state_name),
-                    States::Runtime,
-                    "the step returned a callback without a token to wait for",
-                )),
+                None => Err(callback_without_token(state_name)),
             },
             Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
         }

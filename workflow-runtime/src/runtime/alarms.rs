@@ -134,23 +134,8 @@ impl Runtime {
                 return;
             }
         };
-        let resume = self
-            .inner
-            .workflows
-            .values()
-            .find(|registered| registered.definition.name == record.workflow)
-            .map(|registered| registered.resume);
-        let Some(resume) = resume else {
-            return;
-        };
-        let outcome = match self.full_history(id).await {
-            Ok(events) => resume(self, record, events, None),
-            Err(error) => Err(error),
-        };
-        if let Err(error) = outcome {
-            if let Err(failed) = self.fail_unreadable(id, &error).await {
-                tracing::error!(execution = %id, %failed, "a parked execution could not be resumed or failed");
-            }
+        if let Err(error) = self.resume_stored(record, None).await {
+            tracing::error!(execution = %id, %error, "a parked execution could not be resumed or failed");
         }
     }
 }

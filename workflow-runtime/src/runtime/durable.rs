@@ -251,13 +251,13 @@ impl Runtime {
             return self.claim_round().await;
         }
         let mut resumed = Vec::new();
-        let registered: Vec<(String, Resume)> = self
+        let registered: Vec<String> = self
             .inner
             .workflows
             .values()
-            .map(|registered| (registered.definition.name.clone(), registered.resume))
+            .map(|registered| registered.definition.name.clone())
             .collect();
-        for (workflow, resume) in registered {
+        for workflow in registered {
             let unfinished = self
                 .inner
                 .store
@@ -272,17 +272,43 @@ impl Runtime {
                     continue;
                 }
                 let id = record.id.clone();
-                let outcome = match self.full_history(&id).await {
-                    Ok(events) => resume(self, record, events, None),
-                    Err(error) => Err(error),
-                };
-                match outcome {
-                    Ok(()) => resumed.push(id),
-                    Err(error) => self.fail_unreadable(&id, &error).await?,
+                if self.resume_stored(record, None).await? {
+                    resumed.push(id);
                 }
             }
         }
         Ok(resumed)
+    }
+
+    /// Runs a stored execution here from its history (under `fence`, for a worker holding
+    /// its lease); whether it runs. One of a workflow this runtime does not know stays as it
+    /// is; one whose stored data cannot be read fails with `States.Runtime`.
+    pub(super) async fn resume_stored(
+        &self,
+        record: ExecutionRecord,
+        fence: Option<Fence>,
+    ) -> Result<bool, RuntimeError> {
+        let Some(resume) = self
+            .inner
+            .workflows
+            .values()
+            .find(|registered| registered.definition.name == record.workflow)
+            .map(|registered| registered.resume)
+        else {
+            return Ok(false);
+        };
+        let id = record.id.clone();
+        let outcome = match self.full_history(&id).await {
+            Ok(events) => resume(self, record, events, fence),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                self.fail_unreadable(&id, &error).await?;
+                Ok(false)
+            }
+        }
     }
 
     /// Stops every durable execution running in this process at once, as a crash would: no

@@ -175,27 +175,9 @@ impl Runtime {
             worker: settings.worker.clone(),
             token: claim.token,
         };
-        let Some(registered) = self
-            .inner
-            .workflows
-            .values()
-            .find(|registered| registered.definition.name == claim.workflow)
-        else {
-            return Ok(None);
-        };
-        let resume = registered.resume;
         let record = self.describe(&claim.id).await?;
-        let outcome = match self.full_history(&claim.id).await {
-            Ok(events) => resume(self, record, events, Some(fence)),
-            Err(error) => Err(error),
-        };
-        match outcome {
-            Ok(()) => Ok(Some(claim.id)),
-            Err(error) => {
-                self.fail_unreadable(&claim.id, &error).await?;
-                Ok(None)
-            }
-        }
+        let resumed = self.resume_stored(record, Some(fence)).await?;
+        Ok(resumed.then_some(claim.id))
     }
 
     /// Carries out the pending stop and redrive requests for this runtime's workflows, and
