@@ -413,9 +413,18 @@ impl ExecutionFilter {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The database failed (I/O, locking, a full disk...).
+    /// The database failed.
     #[error("the store failed: {0}")]
     Database(String),
+    /// The store cannot be reached or cannot write for now (a database restarting, a lost
+    /// connection, a full disk, a read-only file, a lock held too long): the same call may
+    /// succeed later. The runtime retries its own writes with backoff; running executions
+    /// pause meanwhile, they do not fail.
+    #[error("the store is unavailable: {reason}")]
+    Unavailable {
+        /// What failed.
+        reason: String,
+    },
     /// Stored data could not be read back.
     #[error("stored data of execution `{execution}` is unreadable: {reason}")]
     Corrupt {
@@ -460,6 +469,14 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+}
+
+impl StoreError {
+    /// Whether the same call may succeed later, the store having recovered
+    /// ([`StoreError::Unavailable`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
 }
 
 /// Opens the store `url` names:
