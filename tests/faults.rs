@@ -11,3 +11,5 @@ mod support {
 
 #[path = "fault_cases/panics.rs"]
 mod panics;
+#[path = "fault_cases/races.rs"]
+mod races;
