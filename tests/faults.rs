@@ -5,10 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
 
 mod support {
+    #[path = "../support/outcomes.rs"]
+    pub(crate) mod outcomes;
     #[path = "../support/stores.rs"]
     pub(crate) mod stores;
 }
 
+#[path = "fault_cases/owners.rs"]
+mod owners;
 #[path = "fault_cases/panics.rs"]
 mod panics;
 #[path = "fault_cases/races.rs"]
