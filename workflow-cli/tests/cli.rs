@@ -165,3 +165,31 @@ fn stop_and_redrive_are_requests_that_a_serving_runtime_carries_out() {
     let history = stdout(&workflow(&store, &["history", "odd-3"]));
     assert!(history.contains("ExecutionRedriven"), "{history}");
 }
+
+#[test]
+fn out_of_range_durations_are_refused_before_anything_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    for args in [
+        &["purge", "--older-than", "300y"][..],
+        &["purge", "--older-than", "584000000000y"],
+        &["list", "--since", "584000000000y"],
+        &["list", "--since", "300y"],
+        &["redrive", "odd-3", "--wait", "584000000000y"],
+    ] {
+        let output = workflow(&store, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("out of range"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // Nothing was purged, and no request was left.
+    let list = stdout(&workflow(&store, &["list"]));
+    assert_eq!(list.lines().count(), 3, "{list}");
+    let output = workflow(&store, &["redrive", "odd-3", "--wait", "1s"]);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("was not carried out"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -33,7 +33,18 @@ pub(super) async fn list_page(
     query: &ExecutionsQuery,
 ) -> Result<(Vec<ExecutionRecord>, bool), Failure> {
     let page = query.page.unwrap_or(0);
-    let mut filter = ExecutionFilter::all().limit((page + 1) * PER_PAGE + 1);
+    // Rows up to the end of the page, and one more to tell whether more follow; a count the
+    // stores take as an SQL integer.
+    let end = page
+        .checked_add(1)
+        .and_then(|pages| pages.checked_mul(PER_PAGE))
+        .filter(|end| i64::try_from(*end).is_ok_and(|end| end < i64::MAX))
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "page {page} is out of range: pages are numbered from 0, {PER_PAGE} executions each"
+            ))
+        })?;
+    let mut filter = ExecutionFilter::all().limit(end + 1);
     if let Some(workflow) = query.workflow.as_deref().filter(|w| !w.is_empty()) {
         filter = filter.workflow(workflow);
     }
@@ -41,9 +52,9 @@ pub(super) async fn list_page(
         filter = filter.status(parse_status(text).map_err(Failure::Usage)?);
     }
     let mut records = console.store.list(filter).await?;
-    let more = records.len() > (page + 1) * PER_PAGE;
-    records.truncate((page + 1) * PER_PAGE);
-    let records = records.split_off((page * PER_PAGE).min(records.len()));
+    let more = records.len() > end;
+    records.truncate(end);
+    let records = records.split_off((end - PER_PAGE).min(records.len()));
     Ok((records, more))
 }
 

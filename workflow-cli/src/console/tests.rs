@@ -280,3 +280,20 @@ async fn stop_and_redrive_are_asked_only_with_the_token() {
     let (status, _) = post(&router, "/api/executions/bad/explode", Some("s3cret")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn out_of_range_pages_are_refused() {
+    let router = super::router(store().await, None);
+    for uri in [
+        "/executions?page=18446744073709551615",
+        "/api/executions?page=18446744073709551615",
+        "/executions?page=9223372036854775807",
+        "/api/executions?page=184467440737095516",
+    ] {
+        let (status, body) = get(&router, uri, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(body.contains("out of range"), "{uri}: {body}");
+    }
+    let (status, _) = get(&router, "/api/executions?page=1", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
