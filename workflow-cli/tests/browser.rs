@@ -2,7 +2,8 @@
 //! `chromium` and `chromium-driver`). It opens the execution list of a store holding a failed
 //! and a succeeded execution, clicks the failed one, and checks that its failed state is drawn
 //! as failed and that the failing event is listed. It saves a screenshot to
-//! `target/console-execution.png`.
+//! `console-execution.png` in Cargo's scratch directory for tests (`CARGO_TARGET_TMPDIR`,
+//! under the target directory wherever `CARGO_TARGET_DIR` puts it), and prints its path.
 //!
 //! Without chromedriver on the PATH the test is skipped, saying so; CI installs it.
 
@@ -177,8 +178,10 @@ async fn click_through(webdriver: &str, address: &str) {
     assert!(failing.contains("CheckError.Odd"), "{failing}");
 
     let png = browser.screenshot().await.unwrap();
-    let target =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/console-execution.png");
-    std::fs::write(&target, png).unwrap();
+    // Not `<manifest>/../target`: the target directory may be anywhere (CARGO_TARGET_DIR).
+    let screenshot =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-execution.png");
+    std::fs::write(&screenshot, png).unwrap();
+    println!("browser: screenshot in {}", screenshot.display());
     browser.close().await.unwrap();
 }
