@@ -73,8 +73,19 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub(crate) bind: std::net::SocketAddr,
     /// A token every request must carry (`Authorization: Bearer ...`, or open /?token=... once).
+    /// Without one the console only reads; with one it can stop and redrive executions.
     #[arg(long, env = "WORKFLOW_CONSOLE_TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,
+    /// Another host name the console answers to (repeatable), e.g. console.example.com behind a
+    /// proxy. Requests naming any other host are refused, so that no other site can reach the
+    /// console through its own name (DNS rebinding); the bound address (and localhost, on a
+    /// loopback address) is always answered. NAME:PORT allows that port only.
+    #[arg(long = "allow-host", value_name = "NAME", value_parser = parse_host)]
+    pub(crate) allow_hosts: Vec<String>,
+}
+
+fn parse_host(text: &str) -> Result<String, String> {
+    crate::console::parse_allowed(text).map(|_| text.to_owned())
 }
 
 #[derive(Debug, Args)]

@@ -113,7 +113,9 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Workflows(args) => commands::workflows(&store, args).await,
         Command::Diagram(args) => commands::diagram(&store, args).await,
         Command::Purge(args) => commands::purge(&store, args).await,
-        Command::Serve(args) => console::serve(store, args.bind, args.token).await,
+        Command::Serve(args) => {
+            console::serve(store, args.bind, args.token, &args.allow_hosts).await
+        }
         Command::Stop(args) => {
             let kind = workflow_runtime::store::RequestKind::Stop {
                 error: args.error,
