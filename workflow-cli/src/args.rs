@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "workflow", version, about)]
 pub(crate) struct Cli {
     /// The store: sqlite://path (a file that must exist), postgres://user@host/database.
+    /// Commands that only read open a SQLite file read-only.
     #[arg(
         long,
         global = true,
@@ -35,7 +36,8 @@ pub(crate) enum Command {
     Diagram(DiagramArgs),
     /// Deletes executions that ended more than a given time ago, with their histories.
     Purge(PurgeArgs),
-    /// Serves the web console: workflows, executions, histories and diagrams in a browser.
+    /// Serves the web console: workflows, executions, histories and diagrams in a browser
+    /// (read-only without --token).
     Serve(ServeArgs),
     /// Asks a runtime that has the workflow (and serves) to stop an execution.
     Stop(StopArgs),

@@ -51,6 +51,13 @@ impl From<serde_json::Error> for Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            // The reading commands do not upgrade a store: say who does.
+            Failure::Store(error @ StoreError::Schema { found, expected }) if found < expected => {
+                write!(f, "{error}: a runtime of this version upgrades the store when it opens it")
+            }
+            Failure::Store(error @ StoreError::Schema { .. }) => {
+                write!(f, "{error}: use the `workflow` command of the version that wrote it")
+            }
             Failure::Store(error) => write!(f, "{error}"),
             Failure::NotFound(message) | Failure::Usage(message) => f.write_str(message),
             Failure::Json(error) => write!(f, "the output could not be written as JSON: {error}"),

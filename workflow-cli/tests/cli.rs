@@ -261,7 +261,11 @@ fn reading_commands_write_nothing_to_a_file_that_is_no_store() {
     let output = workflow(&format!("sqlite://{}", old.display()), &["list"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("schema is version 5"), "{stderr}");
+    assert!(
+        stderr.contains("schema is version 5")
+            && stderr.contains("a runtime of this version upgrades"),
+        "{stderr}"
+    );
     let version: i64 = connection
         .query_row("SELECT value FROM meta", [], |row| row.get(0))
         .unwrap();

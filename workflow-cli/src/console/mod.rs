@@ -6,8 +6,8 @@
 //! the cookie that opening `/?token=...` in a browser sets). Without a token it only reads.
 //! Every request must be addressed (`Host`) to the bound address or a name given with
 //! `--allow-host`, which defeats DNS rebinding; stop and redrive must come from the console's
-//! own origin and carry JSON, which defeats forms and scripts of other pages (see
-//! [`origin`]). Every payload is escaped.
+//! own origin and carry JSON, which defeats forms and scripts of other pages (`origin.rs`).
+//! Every payload is escaped.
 
 mod api;
 mod auth;
