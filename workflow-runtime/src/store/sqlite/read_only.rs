@@ -3,7 +3,9 @@
 //!
 //! A WAL database is read through its `-shm` file, which SQLite creates beside the database
 //! when it is missing. Where it cannot (a read-only directory) and no `-wal` file exists
-//! either, no process has uncommitted pages in a log, so the file is read as immutable.
+//! either, no process has uncommitted pages in a log, so the file is read as immutable (a
+//! writer that starts after that is not followed: such a store is one that nobody may write
+//! beside, like an archived copy).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
