@@ -1,6 +1,6 @@
 //! The command line: what each command takes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "workflow", version, about)]
 pub(crate) struct Cli {
     /// The store: sqlite://path (a file that must exist), postgres://user@host/database.
+    /// Commands that only read open a SQLite file read-only.
     #[arg(
         long,
         global = true,
@@ -35,7 +36,8 @@ pub(crate) enum Command {
     Diagram(DiagramArgs),
     /// Deletes executions that ended more than a given time ago, with their histories.
     Purge(PurgeArgs),
-    /// Serves the web console: workflows, executions, histories and diagrams in a browser.
+    /// Serves the web console: workflows, executions, histories and diagrams in a browser
+    /// (read-only without --token).
     Serve(ServeArgs),
     /// Asks a runtime that has the workflow (and serves) to stop an execution.
     Stop(StopArgs),
@@ -51,7 +53,7 @@ pub(crate) struct RequestArgs {
     #[arg(long)]
     pub(crate) workflow: Option<String>,
     /// Wait this long (e.g. 30s) for a runtime to carry the request out, and say how it went.
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = parse_wait)]
     pub(crate) wait: Option<Duration>,
 }
 
@@ -73,8 +75,19 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub(crate) bind: std::net::SocketAddr,
     /// A token every request must carry (`Authorization: Bearer ...`, or open /?token=... once).
+    /// Without one the console only reads; with one it can stop and redrive executions.
     #[arg(long, env = "WORKFLOW_CONSOLE_TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,
+    /// Another host name the console answers to (repeatable), e.g. console.example.com behind a
+    /// proxy. Requests naming any other host are refused, so that no other site can reach the
+    /// console through its own name (DNS rebinding); the bound address (and localhost, on a
+    /// loopback address) is always answered. NAME:PORT allows that port only.
+    #[arg(long = "allow-host", value_name = "NAME", value_parser = parse_host)]
+    pub(crate) allow_hosts: Vec<String>,
+}
+
+fn parse_host(text: &str) -> Result<String, String> {
+    crate::console::parse_allowed(text).map(|_| text.to_owned())
 }
 
 #[derive(Debug, Args)]
@@ -92,8 +105,8 @@ pub(crate) struct ListArgs {
     /// Only executions with this status: running, succeeded, failed, timed-out, aborted.
     #[arg(long, value_parser = parse_status)]
     pub(crate) status: Option<workflow_runtime::ExecutionStatus>,
-    /// Only executions started within this long (e.g. 30m, 2h, 7d).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    /// Only executions started within this long (e.g. 30m, 2h, 7d; back to 1970 at most).
+    #[arg(long, value_parser = parse_age)]
     pub(crate) since: Option<Duration>,
     /// At most this many.
     #[arg(long, default_value_t = 100)]
@@ -132,8 +145,8 @@ pub(crate) struct DiagramArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PurgeArgs {
-    /// Delete executions that ended more than this long ago (e.g. 90d).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    /// Delete executions that ended more than this long ago (e.g. 90d; back to 1970 at most).
+    #[arg(long, value_parser = parse_age)]
     pub(crate) older_than: Duration,
 }
 
@@ -149,6 +162,47 @@ pub(crate) fn parse_status(text: &str) -> Result<workflow_runtime::ExecutionStat
             "`{text}` is no status: use running, succeeded, failed, timed-out or aborted"
         )),
     }
+}
+
+/// A duration back from now (`--since`, `--older-than`), refused unless now minus it is a time
+/// a store can hold: stores count time from 1970, and `SystemTime` arithmetic past its range
+/// would panic.
+fn parse_age(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|error| error.to_string())?;
+    ago(duration)?;
+    Ok(duration)
+}
+
+/// Now minus `duration`, if it is no earlier than 1970.
+pub(crate) fn ago(duration: Duration) -> Result<SystemTime, String> {
+    let now = SystemTime::now();
+    now.checked_sub(duration)
+        .filter(|at| *at >= UNIX_EPOCH)
+        .ok_or_else(|| {
+            // Julian years, as humantime counts them.
+            let years = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 31_557_600;
+            format!(
+                "{} is out of range: a store's times begin in 1970, so give at most {years}y",
+                humantime::format_duration(duration)
+            )
+        })
+}
+
+/// How long `--wait` waits, refused when the clock cannot count that far ahead.
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|error| error.to_string())?;
+    deadline(duration)?;
+    Ok(duration)
+}
+
+/// Now plus `duration`, on the monotonic clock.
+pub(crate) fn deadline(duration: Duration) -> Result<Instant, String> {
+    Instant::now().checked_add(duration).ok_or_else(|| {
+        format!(
+            "{} is out of range: this machine's clock cannot count that far ahead (a wait of 1d is plenty)",
+            humantime::format_duration(duration)
+        )
+    })
 }
 
 fn parse_format(text: &str) -> Result<workflow_runtime::render::Format, String> {

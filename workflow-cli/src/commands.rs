@@ -5,7 +5,9 @@ use std::sync::Arc;
 use workflow_runtime::render::{self, Format};
 use workflow_runtime::store::{ExecutionFilter, RequestKind, RequestStatus, Store};
 
-use crate::args::{DiagramArgs, ExecutionArgs, JsonArg, ListArgs, PurgeArgs, RequestArgs};
+use crate::args::{
+    ago, deadline, DiagramArgs, ExecutionArgs, JsonArg, ListArgs, PurgeArgs, RequestArgs,
+};
 use crate::output::{definition_json, record_json, status, table, time};
 use crate::query::{find, read_history};
 use crate::Failure;
@@ -19,8 +21,10 @@ pub(crate) async fn list(store: &Arc<dyn Store>, args: ListArgs) -> Result<Strin
         filter = filter.status(status);
     }
     if let Some(since) = args.since {
-        let now = std::time::SystemTime::now();
-        filter = filter.started_between(now - since, now + std::time::Duration::from_secs(1));
+        // Checked when parsed too; the clock has only moved on since, so this holds.
+        let after = ago(since).map_err(Failure::Usage)?;
+        let before = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+        filter = filter.started_between(after, before);
     }
     let records = store.list(filter).await?;
     if args.json.json {
@@ -166,6 +170,12 @@ pub(crate) async fn request(
     args: RequestArgs,
     kind: RequestKind,
 ) -> Result<String, Failure> {
+    // Before the request is left: a wait the clock cannot count must not leave one behind.
+    let deadline = args
+        .wait
+        .map(deadline)
+        .transpose()
+        .map_err(Failure::Usage)?;
     let record = find(store, &args.execution, args.workflow.as_deref()).await?;
     let verb = kind_name(&kind);
     let id = store
@@ -176,13 +186,12 @@ pub(crate) async fn request(
             std::time::SystemTime::now(),
         )
         .await?;
-    let Some(wait) = args.wait else {
+    let (Some(wait), Some(deadline)) = (args.wait, deadline) else {
         return Ok(format!(
             "{verb} of {} requested (request {id}): a runtime serving workflow {} carries it out\n",
             record.name, record.workflow
         ));
     };
-    let deadline = std::time::Instant::now() + wait;
     loop {
         let status = store
             .request_of(id)
@@ -218,7 +227,8 @@ pub(crate) fn kind_name(kind: &RequestKind) -> &'static str {
 const PURGE_BATCH: usize = 1000;
 
 pub(crate) async fn purge(store: &Arc<dyn Store>, args: PurgeArgs) -> Result<String, Failure> {
-    let before = std::time::SystemTime::now() - args.older_than;
+    // Checked before anything is deleted (and when parsed).
+    let before = ago(args.older_than).map_err(Failure::Usage)?;
     let mut purged = 0;
     loop {
         let batch = store.purge_batch(before, PURGE_BATCH).await?;

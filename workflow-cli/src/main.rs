@@ -51,6 +51,13 @@ impl From<serde_json::Error> for Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            // The reading commands do not upgrade a store: say who does.
+            Failure::Store(error @ StoreError::Schema { found, expected }) if found < expected => {
+                write!(f, "{error}: a runtime of this version upgrades the store when it opens it")
+            }
+            Failure::Store(error @ StoreError::Schema { .. }) => {
+                write!(f, "{error}: use the `workflow` command of the version that wrote it")
+            }
             Failure::Store(error) => write!(f, "{error}"),
             Failure::NotFound(message) | Failure::Usage(message) => f.write_str(message),
             Failure::Json(error) => write!(f, "the output could not be written as JSON: {error}"),
@@ -61,9 +68,9 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Opens the store `url` names; a SQLite file must exist already (a typo must not create an
-/// empty store).
-async fn open(url: &str) -> Result<Arc<dyn Store>, Failure> {
+/// Opens the store `url` names, for reading only or for writing too; a SQLite file must exist
+/// already (a typo must not create an empty store).
+async fn open(url: &str, access: Access) -> Result<Arc<dyn Store>, Failure> {
     let path = url.strip_prefix("sqlite://").unwrap_or(url);
     let sqlite = !url.contains("://") || url.starts_with("sqlite://");
     if sqlite && !std::path::Path::new(path).is_file() {
@@ -71,11 +78,41 @@ async fn open(url: &str) -> Result<Arc<dyn Store>, Failure> {
             "no store at `{path}`: give an existing SQLite file (--store sqlite://path) or a PostgreSQL URL, or set WORKFLOW_STORE"
         )));
     }
-    Ok(workflow_runtime::store::open(url).await?)
+    Ok(match access {
+        Access::Read => workflow_runtime::store::open_read_only(url).await?,
+        Access::Write => workflow_runtime::store::open(url).await?,
+    })
+}
+
+/// What a command does to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Reads only: a SQLite file is opened read-only (no schema written, no waiting on
+    /// writers, a file or directory it may not write is fine).
+    Read,
+    /// Writes too (purge, stop, redrive, a console with a token).
+    Write,
+}
+
+impl Command {
+    fn access(&self) -> Access {
+        match self {
+            Command::List(_)
+            | Command::Describe(_)
+            | Command::History(_)
+            | Command::Workflows(_)
+            | Command::Diagram(_) => Access::Read,
+            // Without a token the console only reads.
+            Command::Serve(args) if args.token.is_none() => Access::Read,
+            Command::Serve(_) | Command::Purge(_) | Command::Stop(_) | Command::Redrive(_) => {
+                Access::Write
+            }
+        }
+    }
 }
 
 async fn run(cli: Cli) -> Result<String, Failure> {
-    let store = open(&cli.store).await?;
+    let store = open(&cli.store, cli.command.access()).await?;
     match cli.command {
         Command::List(args) => commands::list(&store, args).await,
         Command::Describe(args) => commands::describe(&store, args).await,
@@ -83,7 +120,9 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Workflows(args) => commands::workflows(&store, args).await,
         Command::Diagram(args) => commands::diagram(&store, args).await,
         Command::Purge(args) => commands::purge(&store, args).await,
-        Command::Serve(args) => console::serve(store, args.bind, args.token).await,
+        Command::Serve(args) => {
+            console::serve(store, args.bind, args.token, &args.allow_hosts).await
+        }
         Command::Stop(args) => {
             let kind = workflow_runtime::store::RequestKind::Stop {
                 error: args.error,

@@ -1,6 +1,6 @@
 //! How results are shown: aligned tables for people, JSON for scripts.
 
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use workflow_runtime::store::{ExecutionRecord, StoredDefinition};
@@ -8,8 +8,18 @@ use workflow_runtime::ExecutionStatus;
 
 /// A time as RFC 3339, to the second, in UTC.
 pub(crate) fn time(at: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(at).to_string()
+    // humantime panics on times before 1970 or after 9999, which a damaged history may hold.
+    match at.duration_since(UNIX_EPOCH) {
+        Ok(since) if since.as_secs() < LAST_RFC3339_SECOND => {
+            humantime::format_rfc3339_seconds(at).to_string()
+        }
+        Ok(since) => format!("{}s after 1970 (past 9999)", since.as_secs()),
+        Err(before) => format!("{}s before 1970", before.duration().as_secs()),
+    }
 }
+
+/// 10000-01-01T00:00:00Z, in seconds since 1970: RFC 3339 has four-digit years.
+const LAST_RFC3339_SECOND: u64 = 253_402_300_800;
 
 /// A status as people and scripts write it.
 pub(crate) fn status(status: ExecutionStatus) -> &'static str {
@@ -88,5 +98,14 @@ mod tests {
             ],
         );
         assert_eq!(text, "id       status\na        running\nlong-id  failed\n");
+    }
+
+    #[test]
+    fn times_out_of_rfc3339_range_are_written_without_panicking() {
+        use std::time::Duration;
+        assert_eq!(time(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(time(UNIX_EPOCH - Duration::from_secs(5)), "5s before 1970");
+        let far = UNIX_EPOCH + Duration::from_secs(LAST_RFC3339_SECOND);
+        assert!(time(far).contains("past 9999"), "{}", time(far));
     }
 }

@@ -153,6 +153,21 @@ fn stop_and_redrive_are_requests_that_a_serving_runtime_carries_out() {
     // A runtime with the workflow serves: the pending redrive is carried out (odd-3 fails
     // again, being odd), the stop of an ended execution is refused.
     let _serving = support::serve(dir.path());
+    // Until the pending redrive has run: a second one asked meanwhile could be taken with it
+    // and find odd-3 running again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let history = stdout(&workflow(&store, &["history", "odd-3"]));
+        let described = stdout(&workflow(&store, &["describe", "odd-3"]));
+        if history.contains("ExecutionRedriven") && described.contains("status     failed") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not redriven: {history}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let done = stdout(&workflow(&store, &["redrive", "odd-3", "--wait", "20s"]));
     assert_eq!(done, "redrive of odd-3: done\n");
     let refused = workflow(&store, &["stop", "even-4", "--wait", "20s"]);
@@ -164,4 +179,209 @@ fn stop_and_redrive_are_requests_that_a_serving_runtime_carries_out() {
     );
     let history = stdout(&workflow(&store, &["history", "odd-3"]));
     assert!(history.contains("ExecutionRedriven"), "{history}");
+}
+
+#[test]
+fn out_of_range_durations_are_refused_before_anything_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    for args in [
+        &["purge", "--older-than", "300y"][..],
+        &["purge", "--older-than", "584000000000y"],
+        &["list", "--since", "584000000000y"],
+        &["list", "--since", "300y"],
+        &["redrive", "odd-3", "--wait", "584000000000y"],
+    ] {
+        let output = workflow(&store, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("out of range"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // Nothing was purged, and no request was left.
+    let list = stdout(&workflow(&store, &["list"]));
+    assert_eq!(list.lines().count(), 3, "{list}");
+    let output = workflow(&store, &["redrive", "odd-3", "--wait", "1s"]);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("was not carried out"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The reading commands, each with what its output must contain.
+const READS: [(&[&str], &str); 5] = [
+    (&["list"], "odd-3"),
+    (&["describe", "odd-3"], "CheckError.Odd"),
+    (&["history", "odd-3"], "TaskFailed"),
+    (&["workflows"], "Halving"),
+    (
+        &["diagram", "--execution", "odd-3", "--format", "mermaid"],
+        "class Check failed",
+    ),
+];
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn reading_commands_write_nothing_to_a_file_that_is_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // An empty file: no schema is written into it.
+    let empty = dir.path().join("empty.db");
+    std::fs::File::create(&empty).unwrap();
+    for (args, _) in READS {
+        let output = workflow(&format!("sqlite://{}", empty.display()), args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("holds no workflow tables"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0, "{args:?}");
+    }
+    assert_eq!(files_in(dir.path()), ["empty.db"]);
+
+    // A store of an older schema: read as it is, not upgraded.
+    let old = dir.path().join("old.db");
+    let connection = rusqlite::Connection::open(&old).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             INSERT INTO meta VALUES ('schema_version', 5);",
+        )
+        .unwrap();
+    let output = workflow(&format!("sqlite://{}", old.display()), &["list"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("schema is version 5")
+            && stderr.contains("a runtime of this version upgrades"),
+        "{stderr}"
+    );
+    let version: i64 = connection
+        .query_row("SELECT value FROM meta", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 5, "the reading command upgraded the store");
+}
+
+#[test]
+fn reading_commands_do_not_wait_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    // A writer holding the write lock, with a change it has not committed.
+    let writer = rusqlite::Connection::open(dir.path().join("executions.db")).unwrap();
+    writer
+        .execute_batch("BEGIN IMMEDIATE; DELETE FROM requests;")
+        .unwrap();
+    let began = std::time::Instant::now();
+    for (args, expected) in READS {
+        let output = stdout(&workflow(&store, args));
+        assert!(output.contains(expected), "{args:?}: {output}");
+    }
+    let took = began.elapsed();
+    println!(
+        "reads under a writer's lock: {} commands in {took:?}",
+        READS.len()
+    );
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    writer.execute_batch("ROLLBACK").unwrap();
+}
+
+/// A command prefix that runs a program as an unprivileged user, when this test runs as root
+/// (for which file modes do not stop writes); `None` with the reason when there is none.
+fn unprivileged(probe_dir: &std::path::Path) -> Result<Vec<String>, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let probe = probe_dir.join("probe");
+    std::fs::write(&probe, "").unwrap();
+    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let privileged = std::fs::OpenOptions::new().write(true).open(&probe).is_ok();
+    std::fs::remove_file(&probe).unwrap();
+    if !privileged {
+        return Ok(Vec::new());
+    }
+    let prefix: Vec<String> = [
+        "setpriv",
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "--",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    match Command::new(&prefix[0]).args(&prefix[1..]).arg("true").status() {
+        Ok(status) if status.success() => Ok(prefix),
+        _ => Err("running as root, where file modes do not stop writes, and `setpriv` cannot run a command as nobody".to_owned()),
+    }
+}
+
+#[test]
+fn reading_commands_read_a_store_they_cannot_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let prefix = match unprivileged(dir.path()) {
+        Ok(prefix) => prefix,
+        Err(reason) => {
+            println!("read-only store: skipped ({reason})");
+            return;
+        }
+    };
+    let before = files_in(dir.path());
+    let mode = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    // Neither the file nor its directory (where SQLite would put `-wal` and `-shm`) writable.
+    mode(&dir.path().join("executions.db"), 0o444);
+    mode(dir.path(), 0o555);
+    let reads = || {
+        let mut outcomes = Vec::new();
+        for (args, expected) in READS {
+            let mut command = match prefix.split_first() {
+                Some((program, args)) => {
+                    let mut command = Command::new(program);
+                    command.args(args).arg(env!("CARGO_BIN_EXE_workflow"));
+                    command
+                }
+                None => Command::new(env!("CARGO_BIN_EXE_workflow")),
+            };
+            let output = command
+                .arg("--store")
+                .arg(&store)
+                .args(args)
+                .output()
+                .unwrap();
+            outcomes.push((args, expected, output));
+        }
+        outcomes
+    };
+    // No writer: no `-wal` or `-shm` file, and none can be created.
+    let mut outcomes = reads();
+    let files = files_in(dir.path());
+    // A writer (root, whom the modes do not stop) holding the store open with a change it has
+    // not committed: its `-wal` and `-shm` files are there, and readers may not write them.
+    if !prefix.is_empty() {
+        let writer = rusqlite::Connection::open(dir.path().join("executions.db")).unwrap();
+        writer
+            .execute_batch("BEGIN IMMEDIATE; DELETE FROM requests;")
+            .unwrap();
+        outcomes.extend(reads());
+        writer.execute_batch("ROLLBACK").unwrap();
+    }
+    mode(dir.path(), 0o755);
+    for (args, expected, output) in outcomes {
+        assert!(
+            stdout(&output).contains(expected),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+    assert_eq!(files, before, "files were added or removed");
 }

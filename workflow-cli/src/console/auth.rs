@@ -1,5 +1,6 @@
 //! The console's bearer token: with one configured, every request must carry it, in an
-//! `Authorization: Bearer` header or in the cookie set by opening `/?token=...`.
+//! `Authorization: Bearer` header (the scheme in any case) or in the cookie set by opening
+//! `/?token=...`. Tokens are compared in constant time.
 
 use axum::extract::Request;
 use axum::http::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
@@ -26,7 +27,7 @@ async fn check(token: &str, request: Request, next: Next) -> Response {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
+        .and_then(bearer);
     let cookie = headers
         .get_all(COOKIE)
         .iter()
@@ -62,12 +63,44 @@ async fn check(token: &str, request: Request, next: Next) -> Response {
         .into_response()
 }
 
-/// Compares without stopping at the first difference, so timing says nothing of the token.
+/// The credentials of an `Authorization: Bearer` header; the scheme is case-insensitive, and
+/// one or more spaces may follow it (RFC 9110).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim_start_matches(' '))
+}
+
+/// Compares in constant time, lengths included: the digests of both are compared, so how long
+/// a refusal takes says nothing of the token.
 fn same(given: &str, token: &str) -> bool {
-    given.len() == token.len()
-        && given
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
-            == 0
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    Sha256::digest(given.as_bytes())
+        .ct_eq(&Sha256::digest(token.as_bytes()))
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer abc"), Some("abc"));
+        assert_eq!(bearer("BEARER   abc"), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearerabc"), None);
+    }
+
+    #[test]
+    fn tokens_are_compared_whole() {
+        assert!(same("s3cret", "s3cret"));
+        assert!(!same("s3cre", "s3cret"));
+        assert!(!same("s3cret0", "s3cret"));
+        assert!(!same("", "s3cret"));
+        assert!(!same("S3cret", "s3cret"));
+    }
 }

@@ -3,11 +3,18 @@
 //!
 //! Security: it binds 127.0.0.1 unless told otherwise, and binding to any other address
 //! needs a bearer token, which every request must then carry (`Authorization: Bearer ...`, or
-//! the cookie that opening `/?token=...` in a browser sets). Every payload is escaped.
+//! the cookie that opening `/?token=...` in a browser sets). Without a token it only reads.
+//! Every request must be addressed (`Host`) to the bound address or a name given with
+//! `--allow-host`, which defeats DNS rebinding; stop and redrive must come from the console's
+//! own origin and carry JSON, which defeats forms and scripts of other pages (`origin.rs`).
+//! Every payload is escaped.
 
 mod api;
 mod auth;
+mod origin;
 mod pages;
+
+pub(crate) use origin::{parse_allowed, Hosts};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,8 +34,9 @@ pub(crate) struct Console {
     writable: bool,
 }
 
-/// The console's routes; with `token`, every request must carry it.
-pub(crate) fn router(store: Arc<dyn Store>, token: Option<String>) -> Router {
+/// The console's routes, answering requests for `hosts`; with `token`, every request must
+/// carry it, and stop and redrive may be asked.
+pub(crate) fn router(store: Arc<dyn Store>, hosts: Hosts, token: Option<String>) -> Router {
     let routes = Router::new()
         .route("/", get(pages::workflows))
         .route("/executions", get(pages::executions))
@@ -37,20 +45,23 @@ pub(crate) fn router(store: Arc<dyn Store>, token: Option<String>) -> Router {
         .route("/api/executions", get(api::executions))
         .route("/api/executions/{id}", get(api::execution))
         .route("/api/executions/{id}/history", get(api::history))
+        // The pages' Stop and Redrive buttons post here too (JSON, from the page's origin).
         .route("/api/executions/{id}/{action}", post(api::request))
-        .route("/executions/{id}/{action}", post(pages::request))
         .with_state(Console {
             store,
             writable: token.is_some(),
         });
-    auth::guard(routes, token)
+    // The host and origin checks wrap the token's: a forged request is refused as such.
+    origin::guard(auth::guard(routes, token), hosts)
 }
 
-/// Serves the console on `bind` until Ctrl-C.
+/// Serves the console on `bind` until Ctrl-C, answering to the bound address and the
+/// `allowed` host names.
 pub(crate) async fn serve(
     store: Arc<dyn Store>,
     bind: SocketAddr,
     token: Option<String>,
+    allowed: &[String],
 ) -> Result<String, Failure> {
     if !bind.ip().is_loopback() && token.is_none() {
         return Err(Failure::Usage(format!(
@@ -63,8 +74,10 @@ pub(crate) async fn serve(
     let address = listener
         .local_addr()
         .map_err(|error| Failure::Usage(format!("cannot listen on {bind}: {error}")))?;
+    // The port bound, not the one asked for (`:0`), is the one browsers name.
+    let hosts = Hosts::new(address, allowed).map_err(Failure::Usage)?;
     println!("console on http://{address}/ (Ctrl-C stops it)");
-    axum::serve(listener, router(store, token))
+    axum::serve(listener, router(store, hosts, token))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -33,7 +33,18 @@ pub(super) async fn list_page(
     query: &ExecutionsQuery,
 ) -> Result<(Vec<ExecutionRecord>, bool), Failure> {
     let page = query.page.unwrap_or(0);
-    let mut filter = ExecutionFilter::all().limit((page + 1) * PER_PAGE + 1);
+    // Rows up to the end of the page, and one more to tell whether more follow; a count the
+    // stores take as an SQL integer.
+    let end = page
+        .checked_add(1)
+        .and_then(|pages| pages.checked_mul(PER_PAGE))
+        .filter(|end| i64::try_from(*end).is_ok_and(|end| end < i64::MAX))
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "page {page} is out of range: pages are numbered from 0, {PER_PAGE} executions each"
+            ))
+        })?;
+    let mut filter = ExecutionFilter::all().limit(end + 1);
     if let Some(workflow) = query.workflow.as_deref().filter(|w| !w.is_empty()) {
         filter = filter.workflow(workflow);
     }
@@ -41,9 +52,9 @@ pub(super) async fn list_page(
         filter = filter.status(parse_status(text).map_err(Failure::Usage)?);
     }
     let mut records = console.store.list(filter).await?;
-    let more = records.len() > (page + 1) * PER_PAGE;
-    records.truncate((page + 1) * PER_PAGE);
-    let records = records.split_off((page * PER_PAGE).min(records.len()));
+    let more = records.len() > end;
+    records.truncate(end);
+    let records = records.split_off((end - PER_PAGE).min(records.len()));
     Ok((records, more))
 }
 
@@ -186,18 +197,17 @@ pub(super) async fn execution(
                 p.meta { (action) " requested: a runtime serving workflow " (record.workflow) " carries it out." }
             }
             @if console.writable {
+                @let id = encode(&record.id.to_string());
                 div.actions {
                     @if running {
-                        form method="post" action=(format!("/executions/{}/stop", encode(&record.id.to_string()))) {
-                            button type="submit" { "Stop" }
-                        }
+                        button type="button" data-action=(format!("/api/executions/{id}/stop")) data-done=(format!("/executions/{id}?asked=stop")) { "Stop" }
                     }
                     @if matches!(record.status, ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted) {
-                        form method="post" action=(format!("/executions/{}/redrive", encode(&record.id.to_string()))) {
-                            button type="submit" { "Redrive" }
-                        }
+                        button type="button" data-action=(format!("/api/executions/{id}/redrive")) data-done=(format!("/executions/{id}?asked=redrive")) { "Redrive" }
                     }
+                    p.error.refused hidden {}
                 }
+                script { (PreEscaped(ACTIONS)) }
             }
             @match &definition {
                 Some(found) => div.diagram { (PreEscaped(render::svg_execution(&found.definition, &history.statuses()))) },
@@ -227,18 +237,36 @@ pub(super) async fn execution(
     ))
 }
 
-/// A stop or redrive asked from the execution page: back to the page.
-pub(super) async fn request(
-    State(console): State<Console>,
-    Path((id, action)): Path<(String, String)>,
-) -> Result<axum::response::Redirect, PageError> {
-    super::ask(&console, &id, &action).await?;
-    Ok(axum::response::Redirect::to(&format!(
-        "/executions/{}?asked={}",
-        encode(&id),
-        encode(&action)
-    )))
+/// The Stop and Redrive buttons: each posts JSON to the API (a form cannot: the console takes
+/// changes as JSON from its own origin only), then shows the page saying what was asked, or
+/// the console's refusal.
+const ACTIONS: &str = "
+for (const button of document.querySelectorAll('button[data-action]')) {
+  button.addEventListener('click', async () => {
+    const refused = document.querySelector('.actions .refused');
+    button.disabled = true;
+    try {
+      const response = await fetch(button.dataset.action, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}',
+      });
+      if (response.ok) {
+        location.assign(button.dataset.done);
+        return;
+      }
+      const text = await response.text();
+      let message = text;
+      try { message = JSON.parse(text).error || text; } catch (_) {}
+      refused.textContent = message;
+    } catch (error) {
+      refused.textContent = 'the console did not answer: ' + error;
+    }
+    refused.hidden = false;
+    button.disabled = false;
+  });
 }
+";
 
 /// An event's payloads and error, folded.
 fn details(event: &Event) -> Markup {
@@ -314,7 +342,7 @@ tr.failed td { background: #fff1f0; }
 .status.running { background: #ddf4ff; }
 .filters a { margin-right: .8rem; } .filters a.chosen { font-weight: 700; text-decoration: underline; }
 .paging a { margin-right: 1rem; }
-.actions form { display: inline-block; margin: 0 .6rem .6rem 0; }
+.actions button { margin: 0 .6rem .6rem 0; }
 .diagram svg { max-width: 100%; height: auto; }
 pre { margin: .2rem 0; white-space: pre-wrap; word-break: break-all; max-width: 60rem; }
 section.workflow { margin-bottom: 2rem; }

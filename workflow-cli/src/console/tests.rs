@@ -57,7 +57,7 @@ async fn store() -> Arc<dyn Store> {
 }
 
 async fn get(router: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
-    let mut request = Request::get(uri);
+    let mut request = Request::get(uri).header(header::HOST, BOUND);
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
@@ -73,7 +73,7 @@ async fn get(router: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCo
 
 #[tokio::test]
 async fn pages_show_workflows_executions_and_histories() {
-    let router = super::router(store().await, None);
+    let router = console(store().await, None);
 
     let (status, page) = get(&router, "/", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -112,7 +112,7 @@ async fn pages_show_workflows_executions_and_histories() {
 
 #[tokio::test]
 async fn payloads_are_shown_as_text() {
-    let router = super::router(store().await, None);
+    let router = console(store().await, None);
     for uri in ["/executions/bad", "/executions?status=failed"] {
         let (_, body) = get(&router, uri, None).await;
         assert!(!body.contains("<script>"), "{uri}: {body}");
@@ -124,6 +124,7 @@ async fn payloads_are_shown_as_text() {
         .clone()
         .oneshot(
             Request::get("/api/executions/bad")
+                .header(header::HOST, BOUND)
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -134,7 +135,7 @@ async fn payloads_are_shown_as_text() {
 
 #[tokio::test]
 async fn the_api_answers_in_json() {
-    let router = super::router(store().await, None);
+    let router = console(store().await, None);
     let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
 
     let (status, body) = get(&router, "/api/workflows", None).await;
@@ -167,7 +168,7 @@ async fn the_api_answers_in_json() {
 
 #[tokio::test]
 async fn with_a_token_every_request_without_it_is_refused() {
-    let router = super::router(store().await, Some("s3cret".to_owned()));
+    let router = console(store().await, Some("s3cret"));
     for uri in [
         "/",
         "/executions",
@@ -188,7 +189,12 @@ async fn with_a_token_every_request_without_it_is_refused() {
     // A browser: the token in the URL once, a cookie after.
     let response = router
         .clone()
-        .oneshot(Request::get("/?token=s3cret").body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get("/?token=s3cret")
+                .header(header::HOST, BOUND)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -199,6 +205,7 @@ async fn with_a_token_every_request_without_it_is_refused() {
         .clone()
         .oneshot(
             Request::get("/executions")
+                .header(header::HOST, BOUND)
                 .header(header::COOKIE, pair)
                 .body(Body::empty())
                 .unwrap(),
@@ -211,14 +218,17 @@ async fn with_a_token_every_request_without_it_is_refused() {
 #[tokio::test]
 async fn binding_beyond_loopback_needs_a_token() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let refused = super::serve(store, "0.0.0.0:0".parse().unwrap(), None)
+    let refused = super::serve(store, "0.0.0.0:0".parse().unwrap(), None, &[])
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("give a token"), "{refused}");
 }
 
+/// A POST as a script sends it: JSON, no Origin.
 async fn post(router: &axum::Router, uri: &str, token: Option<&str>) -> (StatusCode, String) {
-    let mut request = Request::post(uri);
+    let mut request = Request::post(uri)
+        .header(header::HOST, BOUND)
+        .header(header::CONTENT_TYPE, "application/json");
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
@@ -242,7 +252,7 @@ async fn stop_and_redrive_are_asked_only_with_the_token() {
     use workflow_runtime::store::{RequestKind, RequestStatus};
 
     // Without a token the console is read-only.
-    let read_only = super::router(store().await, None);
+    let read_only = console(store().await, None);
     let (status, body) = post(&read_only, "/api/executions/bad/redrive", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(body.contains("read-only"), "{body}");
@@ -250,7 +260,7 @@ async fn stop_and_redrive_are_asked_only_with_the_token() {
     assert!(!page.contains("Redrive</button>"), "no buttons: {page}");
 
     let store = store().await;
-    let router = super::router(Arc::clone(&store), Some("s3cret".to_owned()));
+    let router = console(Arc::clone(&store), Some("s3cret"));
     let (status, _) = post(&router, "/api/executions/bad/redrive", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, body) = post(&router, "/api/executions/bad/redrive", Some("s3cret")).await;
@@ -265,18 +275,464 @@ async fn stop_and_redrive_are_asked_only_with_the_token() {
     assert_eq!(request.workflow, "Review");
     assert_eq!(request.status, RequestStatus::Pending);
 
-    // From the page: a form, then back to the page, which says what was asked.
+    // From the page: a button that posts to the API (the browser test clicks it), then back
+    // to the page, which says what was asked.
     let (_, page) = get(&router, "/executions/bad", Some("s3cret")).await;
     assert!(
         page.contains("Redrive</button>") && !page.contains("Stop</button>"),
         "{page}"
     );
-    let (status, location) = post(&router, "/executions/bad/redrive", Some("s3cret")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, "/executions/bad?asked=redrive");
-    let (_, page) = get(&router, &location, Some("s3cret")).await;
+    let id = answer_id(&page);
+    assert!(
+        page.contains(&format!(
+            "data-action=\"/api/executions/{id}/redrive\" data-done=\"/executions/{id}?asked=redrive\""
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains("'Content-Type': 'application/json'"),
+        "{page}"
+    );
+    let (_, page) = get(&router, "/executions/bad?asked=redrive", Some("s3cret")).await;
     assert!(page.contains("redrive requested"), "{page}");
+    // No form posts anywhere.
+    let (status, _) = post(&router, "/executions/bad/redrive", Some("s3cret")).await;
+    assert!(
+        matches!(
+            status,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        ),
+        "{status}"
+    );
 
     let (status, _) = post(&router, "/api/executions/bad/explode", Some("s3cret")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn out_of_range_pages_are_refused() {
+    let router = console(store().await, None);
+    for uri in [
+        "/executions?page=18446744073709551615",
+        "/api/executions?page=18446744073709551615",
+        "/executions?page=9223372036854775807",
+        "/api/executions?page=184467440737095516",
+    ] {
+        let (status, body) = get(&router, uri, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(body.contains("out of range"), "{uri}: {body}");
+    }
+    let (status, _) = get(&router, "/api/executions?page=1", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// The execution id a page shows (`id <code>...</code>`).
+fn answer_id(page: &str) -> String {
+    let start = page.find(" · id <code>").unwrap() + " · id <code>".len();
+    let end = start + page[start..].find("</code>").unwrap();
+    page[start..end].to_owned()
+}
+
+/// The address the consoles of these tests listen on, and a name they are told to answer to.
+const BOUND: &str = "127.0.0.1:8080";
+const ALLOWED: &str = "console.example";
+
+/// A console over `store` bound to [`BOUND`], answering to [`ALLOWED`] too.
+fn console(store: Arc<dyn Store>, token: Option<&str>) -> axum::Router {
+    let hosts = super::Hosts::new(BOUND.parse().unwrap(), &[ALLOWED.to_owned()]).unwrap();
+    super::router(store, hosts, token.map(str::to_owned))
+}
+
+/// Sends `method uri` with `headers`; the status and body.
+async fn send(
+    router: &axum::Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let body = if method == "POST" { "{}" } else { "" };
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+const HOST: (&str, &str) = ("host", BOUND);
+const BEARER: (&str, &str) = ("authorization", "Bearer s3cret");
+const JSON: (&str, &str) = ("content-type", "application/json");
+const SAME_ORIGIN: (&str, &str) = ("origin", "http://127.0.0.1:8080");
+const REDRIVE: &str = "/api/executions/bad/redrive";
+
+/// A request a console must refuse: why, which console (with the token or not), and what.
+struct Forged {
+    why: &'static str,
+    token: bool,
+    method: &'static str,
+    uri: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+}
+
+const FORGED: &[Forged] = &[
+    Forged {
+        why: "DNS rebinding: a page of another name reads the console",
+        token: false,
+        method: "GET",
+        uri: "/api/executions/bad",
+        headers: &[("host", "evil.example:8080")],
+    },
+    Forged {
+        why: "DNS rebinding, the pages",
+        token: false,
+        method: "GET",
+        uri: "/executions/bad",
+        headers: &[("host", "evil.example:8080")],
+    },
+    Forged {
+        why: "a name that starts like the address",
+        token: false,
+        method: "GET",
+        uri: "/",
+        headers: &[("host", "127.0.0.1.evil.example:8080")],
+    },
+    Forged {
+        why: "the right name on another port",
+        token: false,
+        method: "GET",
+        uri: "/",
+        headers: &[("host", "localhost:9999")],
+    },
+    Forged {
+        why: "no Host at all",
+        token: false,
+        method: "GET",
+        uri: "/",
+        headers: &[],
+    },
+    Forged {
+        why: "DNS rebinding with the token",
+        token: true,
+        method: "GET",
+        uri: "/api/executions/bad",
+        headers: &[("host", "evil.example:8080"), BEARER],
+    },
+    Forged {
+        why: "a same-site page on another port",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[HOST, BEARER, JSON, ("origin", "http://127.0.0.1:9999")],
+    },
+    Forged {
+        why: "a page of another site",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[HOST, BEARER, JSON, ("origin", "http://evil.example")],
+    },
+    Forged {
+        why: "a sandboxed page (Origin: null)",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[HOST, BEARER, JSON, ("origin", "null")],
+    },
+    Forged {
+        why: "an auto-submitting form",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[
+            HOST,
+            ("cookie", "workflow_console_token=s3cret"),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("origin", "http://127.0.0.1:9999"),
+        ],
+    },
+    Forged {
+        why: "a no-cors fetch with text/plain",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[
+            HOST,
+            ("cookie", "workflow_console_token=s3cret"),
+            ("content-type", "text/plain;charset=UTF-8"),
+            ("origin", "http://127.0.0.1:9999"),
+        ],
+    },
+    Forged {
+        why: "text/plain, even from the console's origin",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[HOST, BEARER, ("content-type", "text/plain"), SAME_ORIGIN],
+    },
+    Forged {
+        why: "a multipart form",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[
+            HOST,
+            BEARER,
+            ("content-type", "multipart/form-data; boundary=x"),
+        ],
+    },
+    Forged {
+        why: "no content type",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[HOST, BEARER],
+    },
+    Forged {
+        why: "a cross-site request without Origin",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[HOST, BEARER, JSON, ("sec-fetch-site", "cross-site")],
+    },
+    Forged {
+        why: "a form aimed at the page's old route",
+        token: true,
+        method: "POST",
+        uri: "/executions/bad/redrive",
+        headers: &[
+            HOST,
+            ("cookie", "workflow_console_token=s3cret"),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("origin", "http://127.0.0.1:9999"),
+        ],
+    },
+    Forged {
+        why: "a wrong token",
+        token: true,
+        method: "GET",
+        uri: "/api/executions",
+        headers: &[HOST, ("authorization", "Bearer s3cre")],
+    },
+    Forged {
+        why: "a longer token",
+        token: true,
+        method: "GET",
+        uri: "/api/executions",
+        headers: &[HOST, ("authorization", "Bearer s3cret0")],
+    },
+    Forged {
+        why: "another scheme",
+        token: true,
+        method: "GET",
+        uri: "/api/executions",
+        headers: &[HOST, ("authorization", "Basic s3cret")],
+    },
+];
+
+/// A request a console must serve, and the status it answers with.
+struct Legitimate {
+    what: &'static str,
+    token: bool,
+    method: &'static str,
+    uri: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    status: StatusCode,
+}
+
+const LEGITIMATE: &[Legitimate] = &[
+    Legitimate {
+        what: "the bound address",
+        token: false,
+        method: "GET",
+        uri: "/",
+        headers: &[HOST],
+        status: StatusCode::OK,
+    },
+    Legitimate {
+        what: "localhost, on a loopback console",
+        token: false,
+        method: "GET",
+        uri: "/executions",
+        headers: &[("host", "localhost:8080")],
+        status: StatusCode::OK,
+    },
+    Legitimate {
+        what: "a name in capitals",
+        token: false,
+        method: "GET",
+        uri: "/api/executions",
+        headers: &[("host", "LocalHost:8080")],
+        status: StatusCode::OK,
+    },
+    Legitimate {
+        what: "an allowed name",
+        token: false,
+        method: "GET",
+        uri: "/api/workflows",
+        headers: &[("host", ALLOWED)],
+        status: StatusCode::OK,
+    },
+    Legitimate {
+        what: "an allowed name with a port (a proxy's)",
+        token: false,
+        method: "GET",
+        uri: "/",
+        headers: &[("host", "console.example:443")],
+        status: StatusCode::OK,
+    },
+    Legitimate {
+        what: "a read with the token",
+        token: true,
+        method: "GET",
+        uri: "/api/executions/bad",
+        headers: &[HOST, BEARER],
+        status: StatusCode::OK,
+    },
+    Legitimate {
+        what: "the scheme in lower case",
+        token: true,
+        method: "GET",
+        uri: "/api/executions/bad",
+        headers: &[HOST, ("authorization", "bearer s3cret")],
+        status: StatusCode::OK,
+    },
+    Legitimate {
+        what: "the scheme in capitals, two spaces",
+        token: true,
+        method: "GET",
+        uri: "/",
+        headers: &[HOST, ("authorization", "BEARER  s3cret")],
+        status: StatusCode::OK,
+    },
+    Legitimate {
+        what: "the console's own button",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[
+            HOST,
+            ("cookie", "workflow_console_token=s3cret"),
+            JSON,
+            SAME_ORIGIN,
+            ("sec-fetch-site", "same-origin"),
+        ],
+        status: StatusCode::ACCEPTED,
+    },
+    Legitimate {
+        what: "a script (no Origin)",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[HOST, BEARER, JSON],
+        status: StatusCode::ACCEPTED,
+    },
+    Legitimate {
+        what: "JSON with a charset, by localhost",
+        token: true,
+        method: "POST",
+        uri: "/api/executions/bad/stop",
+        headers: &[
+            ("host", "localhost:8080"),
+            BEARER,
+            ("content-type", "application/json; charset=utf-8"),
+            ("origin", "http://localhost:8080"),
+        ],
+        status: StatusCode::ACCEPTED,
+    },
+    Legitimate {
+        what: "an allowed name behind a TLS proxy",
+        token: true,
+        method: "POST",
+        uri: REDRIVE,
+        headers: &[
+            ("host", ALLOWED),
+            BEARER,
+            JSON,
+            ("origin", "https://console.example"),
+        ],
+        status: StatusCode::ACCEPTED,
+    },
+];
+
+#[tokio::test]
+async fn forged_requests_are_refused_and_legitimate_ones_served() {
+    let open = console(store().await, None);
+    let guarded = console(store().await, Some("s3cret"));
+    let router = |token: bool| if token { &guarded } else { &open };
+    let mut refused = 0;
+    for forged in FORGED {
+        let (status, body) = send(
+            router(forged.token),
+            forged.method,
+            forged.uri,
+            forged.headers,
+        )
+        .await;
+        assert!(
+            matches!(
+                status,
+                StatusCode::FORBIDDEN
+                    | StatusCode::UNAUTHORIZED
+                    | StatusCode::MISDIRECTED_REQUEST
+                    | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            ),
+            "{}: {status} {body}",
+            forged.why
+        );
+        assert!(
+            !body.contains("Review") && !body.contains("pending"),
+            "{}: {body}",
+            forged.why
+        );
+        refused += 1;
+    }
+    let mut served = 0;
+    for legitimate in LEGITIMATE {
+        let (status, body) = send(
+            router(legitimate.token),
+            legitimate.method,
+            legitimate.uri,
+            legitimate.headers,
+        )
+        .await;
+        assert_eq!(status, legitimate.status, "{}: {body}", legitimate.what);
+        served += 1;
+    }
+    println!("console checks: {refused} forged requests refused, {served} legitimate served");
+}
+
+#[tokio::test]
+async fn refusals_say_what_to_do() {
+    let router = console(store().await, Some("s3cret"));
+    let (status, body) = send(&router, "GET", "/", &[("host", "evil.example:8080")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        body.contains("answers to 127.0.0.1:8080 or localhost:8080, console.example only")
+            && body.contains("`evil.example:8080`")
+            && body.contains("--allow-host NAME"),
+        "{body}"
+    );
+
+    let (status, body) = send(
+        &router,
+        "POST",
+        REDRIVE,
+        &[HOST, BEARER, JSON, ("origin", "http://127.0.0.1:9999")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        body.contains("own pages only") && body.contains("http://127.0.0.1:9999"),
+        "{body}"
+    );
+
+    let (status, body) = send(&router, "POST", REDRIVE, &[HOST, BEARER, SAME_ORIGIN]).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(body.contains("Content-Type: application/json"), "{body}");
 }

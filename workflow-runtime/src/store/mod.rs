@@ -653,3 +653,16 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     }
     Ok(std::sync::Arc::new(SqliteStore::open(path)?))
 }
+
+/// Like [`open`], for tools that only read the store: a SQLite file is opened with
+/// [`SqliteStore::open_read_only`] (it must exist and hold this version's schema; nothing is
+/// written, and reads do not wait on writers); other stores open as [`open`] opens them.
+pub async fn open_read_only(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    let trimmed = url.trim();
+    let path = trimmed.strip_prefix("sqlite://").unwrap_or(trimmed);
+    // PostgreSQL, memory:// and URLs that name no store: as `open` does.
+    if path.is_empty() || path.contains("://") {
+        return open(url).await;
+    }
+    Ok(std::sync::Arc::new(SqliteStore::open_read_only(path)?))
+}

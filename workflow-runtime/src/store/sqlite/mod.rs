@@ -16,6 +16,7 @@ use serde_json::Value;
 
 mod callbacks;
 mod presence;
+mod read_only;
 mod schema;
 
 use schema::{configure, migrate};
@@ -89,6 +90,19 @@ impl SqliteStore {
                 reader: Arc::new(Mutex::new(reader)),
             }),
         })
+    }
+
+    /// Opens the store in the existing file at `path` for reading only, for tools that look at
+    /// a store that runtimes write: SQLite's read-only flag, no migration, a 2 s busy timeout
+    /// (reads do not wait on writers), and every write refused with
+    /// [`StoreError::Unsupported`]. It works on a file or directory it may not write (where
+    /// the directory is writable, SQLite may create the WAL's `-shm` and empty `-wal` files
+    /// beside the file, as any reader does; the file itself is not written). A file
+    /// that does not exist or holds no workflow tables is refused
+    /// ([`StoreError::InvalidUrl`]), and so is one of another schema version
+    /// ([`StoreError::Schema`]: a runtime of this version upgrades it when it opens it).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        read_only::open(path.as_ref())
     }
 
     /// The file the store lives in.

@@ -11,7 +11,7 @@ use crate::store::StoreError;
 /// the `callbacks` table, version 4 the leases of executions (`owner`, `lease_token`,
 /// `lease_until`), version 5 `definitions`, version 6 `requests`, version 7 `history` in place
 /// of `events`.
-const SCHEMA_VERSION: i64 = 7;
+pub(super) const SCHEMA_VERSION: i64 = 7;
 
 /// Histories, as of version 7: each append's events are one row (a JSON array of events
 /// `first_id..=last_id`), in the order they were appended, found through a small index. One
