@@ -494,3 +494,31 @@ async fn calls_during_an_outage_wait_then_are_unavailable() {
     assert_eq!(store.execution(&during.id).await.expect("reads"), None);
     store.create(new_execution("after")).await.expect("creates");
 }
+
+/// A tokio runtime shutting down ends the store's connections and refuses new ones: the
+/// writes it leaves in flight end at once (`StoreError::Closed`) rather than wait for a
+/// database that is not away, holding the shutdown up.
+#[test]
+fn a_runtime_shutting_down_is_not_held_up_by_the_store() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let store = runtime
+        .block_on(PostgresStore::connect(&server.url))
+        .expect("connects");
+    // Writes under way, one after another, when the runtime is dropped.
+    runtime.spawn(async move {
+        for number in 0.. {
+            let _ = store.create(new_execution(&format!("n{number}"))).await;
+        }
+    });
+    runtime.block_on(async { tokio::time::sleep(Duration::from_millis(200)).await });
+    let started = Instant::now();
+    drop(runtime);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "the shutdown took {took:?}");
+}

@@ -249,11 +249,24 @@ impl Connections {
                 Err(PoolError::Closed) => return Err(StoreError::Closed),
                 Err(error) => return Err(StoreError::Database(error.to_string())),
             };
+            // A runtime shutting down ends its connections and refuses new ones: no use
+            // waiting (and its shutdown would wait for this thread).
+            if self.shutting_down() {
+                return Err(StoreError::Closed);
+            }
             self.failed();
             if !backoff.pause() {
                 return Err(self.gave_up(reason));
             }
         }
+    }
+}
+
+impl Connections {
+    /// Whether the store's tokio runtime is shutting down: it cancels a task spawned now.
+    fn shutting_down(&self) -> bool {
+        let handle = &self.shared.handle;
+        matches!(handle.block_on(handle.spawn(async {})), Err(error) if error.is_cancelled())
     }
 }
 
