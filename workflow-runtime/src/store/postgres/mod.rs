@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio::runtime::Handle;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls, Row, Transaction};
+use tokio_postgres::{Client, Config, NoTls, Row, Statement, Transaction};
 
 use self::connections::{discard, failure, Backoff, Connections, Failure};
 use super::encoding::{
@@ -322,6 +322,11 @@ fn redacted(url: &str) -> String {
 /// A reading connection, as a read's future holds it.
 type Reader = Arc<Object>;
 
+/// `sql` prepared on `reader`, once per connection: a read is then one round trip, not two.
+async fn prepared(reader: &Object, sql: &str) -> Result<Statement, StoreError> {
+    reader.prepare_cached(sql).await.map_err(database)
+}
+
 /// Runs `read` until it is served: again on a new connection (the one it had dropped) while
 /// the database is unavailable, until the wait runs out.
 fn read_until_served<T, F>(
@@ -507,8 +512,9 @@ fn after_commit(
     }
 }
 
-/// The id of the transaction, asked at its start: if its connection breaks during COMMIT, a
-/// new connection can ask whether it committed.
+/// The id of the transaction, asked at its start (prepared once per connection; pipelined
+/// with a batch's appends): if its connection breaks during COMMIT, a new connection can ask
+/// whether it committed.
 const TXID: &str = "SELECT txid_current()";
 
 /// One append as one statement: lock the execution's row (holding the lease, when fenced),
@@ -548,8 +554,13 @@ async fn commit_pipelined(writer: &mut Object, batch: &[Write]) -> Option<Attemp
         Failure::Broken => Some(Attempt::Lost(describe(&error))),
         Failure::Transient | Failure::Genuine => None,
     };
-    let statement = match writer.prepare_cached(APPEND).await {
-        Ok(statement) => statement,
+    let (statement, txid) = match futures_util::future::try_join(
+        writer.prepare_cached(APPEND),
+        writer.prepare_cached(TXID),
+    )
+    .await
+    {
+        Ok(statements) => statements,
         Err(error) => return lost(error),
     };
     let rows: Vec<AppendRow<'_>> = appends
@@ -579,7 +590,7 @@ async fn commit_pipelined(writer: &mut Object, batch: &[Write]) -> Option<Attemp
         async move { transaction.query_one(statement, &parameters).await }
     });
     let (txid, answers) = futures_util::future::join(
-        transaction.query_one(TXID, &[]),
+        transaction.query_one(&txid, &[]),
         futures_util::future::join_all(queries),
     )
     .await;
@@ -663,13 +674,18 @@ impl<'a> AppendRow<'a> {
 }
 
 /// Commits a batch write by write, each in its savepoint.
-async fn commit(client: &mut Client, batch: &[Write]) -> Attempt {
+async fn commit(writer: &mut Object, batch: &[Write]) -> Attempt {
+    let txid = match writer.prepare_cached(TXID).await {
+        Ok(txid) => txid,
+        Err(error) => return before_commit(error, batch),
+    };
+    let client: &mut Client = writer;
     let mut transaction = match client.transaction().await {
         Ok(transaction) => transaction,
         Err(error) => return before_commit(error, batch),
     };
     let txid = transaction
-        .query_one(TXID, &[])
+        .query_one(&txid, &[])
         .await
         .and_then(|row| row.try_get(0));
     let txid: i64 = match txid {
@@ -1154,11 +1170,13 @@ impl Store for PostgresStore {
 
     fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
         self.read(move |reader| async move {
+            let statement = prepared(
+                &reader,
+                &format!("SELECT {REQUEST_COLUMNS} FROM workflow_requests WHERE id = $1"),
+            )
+            .await?;
             let row = reader
-                .query_opt(
-                    &format!("SELECT {REQUEST_COLUMNS} FROM workflow_requests WHERE id = $1"),
-                    &[&id],
-                )
+                .query_opt(&statement, &[&id])
                 .await
                 .map_err(database)?;
             row.as_ref().map(read_request).transpose()
@@ -1189,16 +1207,18 @@ impl Store for PostgresStore {
         self.read(move |reader| {
             let (workflow, fingerprint) = (workflow.clone(), fingerprint.clone());
             async move {
-            let row = reader
-                .query_opt(
-                    "SELECT workflow, fingerprint, definition, registered_at FROM workflow_definitions
-                     WHERE workflow = $1 AND fingerprint = $2",
-                    &[&workflow, &fingerprint],
-                )
-                .await
-                .map_err(database)?;
-            row.map(|row| definition_columns(&row)?.into_definition())
-                .transpose()
+                let statement = prepared(
+                &reader,
+                "SELECT workflow, fingerprint, definition, registered_at FROM workflow_definitions
+                 WHERE workflow = $1 AND fingerprint = $2",
+            )
+            .await?;
+                let row = reader
+                    .query_opt(&statement, &[&workflow, &fingerprint])
+                    .await
+                    .map_err(database)?;
+                row.map(|row| definition_columns(&row)?.into_definition())
+                    .transpose()
             }
         })
     }
@@ -1208,8 +1228,10 @@ impl Store for PostgresStore {
         self.read(move |reader| {
             let id = id.clone();
             async move {
+                let statement =
+                    prepared(&reader, &format!("{SELECT_EXECUTION} WHERE id = $1")).await?;
                 let row = reader
-                    .query_opt(&format!("{SELECT_EXECUTION} WHERE id = $1"), &[&id])
+                    .query_opt(&statement, &[&id])
                     .await
                     .map_err(database)?;
                 row.as_ref().map(record).transpose()
@@ -1228,11 +1250,13 @@ impl Store for PostgresStore {
             let id = id.clone();
             async move {
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let statement = prepared(
+                &reader,
+                "SELECT event FROM workflow_events WHERE execution_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .await?;
             let rows = reader
-                .query(
-                    "SELECT event FROM workflow_events WHERE execution_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-                    &[&id, &(after as i64), &limit],
-                )
+                .query(&statement, &[&id, &(after as i64), &limit])
                 .await
                 .map_err(database)?;
             rows.iter()
@@ -1294,11 +1318,10 @@ impl Store for PostgresStore {
         self.read(move |reader| {
             let hash = hash.clone();
             async move {
+                let statement =
+                    prepared(&reader, &format!("{SELECT_CALLBACK} WHERE token_hash = $1")).await?;
                 let row = reader
-                    .query_opt(
-                        &format!("{SELECT_CALLBACK} WHERE token_hash = $1"),
-                        &[&hash],
-                    )
+                    .query_opt(&statement, &[&hash])
                     .await
                     .map_err(database)?;
                 row.as_ref().map(callback).transpose()
@@ -1315,11 +1338,13 @@ impl Store for PostgresStore {
         self.read(move |reader| {
             let id = id.clone();
             async move {
+                let statement = prepared(
+                    &reader,
+                    &format!("{SELECT_CALLBACK} WHERE execution_id = $1 AND event_id = $2"),
+                )
+                .await?;
                 let row = reader
-                    .query_opt(
-                        &format!("{SELECT_CALLBACK} WHERE execution_id = $1 AND event_id = $2"),
-                        &[&id, &(event_id as i64)],
-                    )
+                    .query_opt(&statement, &[&id, &(event_id as i64)])
                     .await
                     .map_err(database)?;
                 row.as_ref().map(callback).transpose()
