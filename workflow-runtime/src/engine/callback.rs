@@ -90,10 +90,22 @@ pub(crate) async fn create(
         event_id: scheduled,
         created_at: cx.clock().now(),
     };
-    hub.store
-        .create_callback(callback)
-        .await
-        .map_err(|error| store_failure(state_name, &error))
+    match cx.shared.recorder.journal() {
+        // A durable execution waits for a failing store, or halts.
+        Some(journal) => {
+            journal
+                .durably("creating a callback", || {
+                    hub.store.create_callback(callback.clone())
+                })
+                .await;
+            Ok(())
+        }
+        None => hub
+            .store
+            .create_callback(callback)
+            .await
+            .map_err(|error| store_failure(state_name, &error)),
+    }
 }
 
 /// The callback of a resumed attempt (whose TaskStarted was replayed), if it had one.
@@ -133,6 +145,11 @@ pub(crate) async fn wait<S: Step>(
                     States::Runtime,
                     "the task's callback is gone from the store",
                 ))
+            }
+            // Asked again at the next poll: a store briefly away does not fail the task.
+            Err(error) if error.is_transient() => {
+                cx.clock().sleep(hub.poll).await;
+                continue;
             }
             Err(error) => break Err(store_failure(state_name, &error)),
         };

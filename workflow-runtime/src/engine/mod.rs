@@ -11,6 +11,8 @@ mod composite;
 mod context;
 pub(crate) mod counts;
 mod flow;
+pub(crate) mod journal;
+mod panic;
 pub(crate) mod recorder;
 mod task;
 mod terminal;
@@ -131,18 +133,45 @@ pub fn test_state_in<'c, M: Machine>(
 }
 
 /// Runs machine `M` from its input to its end in the lane `cx`.
+///
+/// A panic in the workflow's own code (a Choice rule, a Pass function, a Map selector...)
+/// fails it with `States.Runtime`, naming the state; a step's panic is caught by its task.
 pub async fn run_machine<M: Machine>(
     cx: &ExecutionContext<'_>,
     input: M::Input,
 ) -> Result<M::Output, ExecutionFailure> {
-    let mut step = M::start(input, cx);
+    let mut step = panic::catching_call(|| M::start(input, cx))
+        .map_err(|message| logic_panicked(cx, None, &message))?;
     loop {
         match step {
-            Advance::Next(machine) => step = machine.advance(cx).await,
+            Advance::Next(machine) => {
+                let state = machine.state();
+                step = panic::catching(machine.advance(cx))
+                    .await
+                    .map_err(|message| logic_panicked(cx, Some(state), &message))?;
+            }
             Advance::Succeeded(output) => return Ok(output),
             Advance::Failed(failure) => return Err(failure),
         }
     }
+}
+
+/// The workflow's own code panicked, in `state` (or entering the machine).
+fn logic_panicked(
+    cx: &ExecutionContext<'_>,
+    state: Option<StateId>,
+    message: &str,
+) -> ExecutionFailure {
+    let state = state.map(|state| cx.state_name(state));
+    let place = match state {
+        Some(state) => format!("the workflow's code in state `{state}`"),
+        None => "the workflow's code".to_owned(),
+    };
+    ExecutionFailure::predefined(
+        state,
+        States::Runtime,
+        format!("{place} panicked: {message}"),
+    )
 }
 
 /// The result of one step of a [`Machine`].
@@ -174,7 +203,9 @@ pub(crate) async fn drive_with_timeout<W: Workflow>(
     };
     let finished = tokio::select! {
         biased;
-        result = drive::<W>(cx, input) => Some(result),
+        result = panic::catching(drive::<W>(cx, input)) => {
+            Some(result.unwrap_or_else(|message| Err(logic_panicked(cx, None, &message))))
+        }
         () = timer => None,
     };
     let (result, status, kind) = match finished {
@@ -229,13 +260,15 @@ async fn finish<O: serde::Serialize>(
         stopped_at: now,
     };
     let (result, status) = match result.and_then(|output| {
-        let json = serde_json::to_value(&output).map_err(|error| {
-            ExecutionFailure::predefined(
-                None,
-                States::Runtime,
-                format!("the execution's output could not be serialised as JSON: {error}"),
-            )
-        })?;
+        let json = panic::catching_call(|| serde_json::to_value(&output))
+            .map_err(|message| logic_panicked(cx, None, &message))?
+            .map_err(|error| {
+                ExecutionFailure::predefined(
+                    None,
+                    States::Runtime,
+                    format!("the execution's output could not be serialised as JSON: {error}"),
+                )
+            })?;
         Ok((output, json))
     }) {
         Ok((output, json)) => {

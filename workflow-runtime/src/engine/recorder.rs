@@ -18,31 +18,10 @@ use crate::execution::{ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType};
 use crate::logging::LogSink;
 use crate::step::States;
-use crate::store::{ExecutionEnd, Fence, Store, StoreError};
+use crate::store::ExecutionEnd;
 
-/// Where an execution's events are made durable.
-#[derive(Debug, Clone)]
-pub(crate) struct Journal {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) execution: ExecutionId,
-    /// The lease the appends must still hold, when the runtime is one of several workers.
-    pub(crate) fence: Option<Fence>,
-    /// When the execution may give up its lease while it waits (with a fence only).
-    pub(crate) parking: Option<Parking>,
-}
-
-/// How an execution leaves memory during a long wait. A leased execution gives its lease up,
-/// so that it does not hold a worker's capacity: the worker lets it go, and a worker claims
-/// it again when it is due. Any other sets an alarm with its runtime, which resumes it.
-#[derive(Debug, Clone)]
-pub(crate) struct Parking {
-    /// Waits longer than this park.
-    pub(crate) after: std::time::Duration,
-    /// Told once the execution has parked: its task ends.
-    pub(crate) parked: Arc<tokio::sync::Notify>,
-    /// The runtime's alarms, for an execution without a lease.
-    pub(crate) alarms: Option<Arc<crate::runtime::Alarms>>,
-}
+use super::journal::Halted;
+pub(crate) use super::journal::Journal;
 
 /// An event as recorded: new, or found in the stored history.
 #[derive(Debug)]
@@ -80,6 +59,10 @@ struct State {
 pub(crate) struct Recorder {
     state: Mutex<State>,
     journal: Option<Journal>,
+    /// Held while a write is under way: the execution's writes go one at a time, in recording
+    /// order, so that a write that fails is made again, with whatever was recorded meanwhile,
+    /// before anything after it.
+    turn: tokio::sync::Mutex<()>,
     /// The most events a history may hold.
     limit: usize,
     /// Where new events are also logged (Express executions).
@@ -109,6 +92,7 @@ impl Recorder {
                 ..State::default()
             }),
             journal: None,
+            turn: tokio::sync::Mutex::new(()),
             limit,
             sink: None,
             lean: false,
@@ -127,6 +111,7 @@ impl Recorder {
                 change: None,
             }),
             journal: Some(journal),
+            turn: tokio::sync::Mutex::new(()),
             limit,
             sink: None,
             lean: false,
@@ -139,6 +124,7 @@ impl Recorder {
         Recorder {
             state: Mutex::default(),
             journal: None,
+            turn: tokio::sync::Mutex::new(()),
             limit: usize::MAX,
             sink: None,
             lean: true,
@@ -253,36 +239,40 @@ impl Recorder {
 
     /// Makes every event recorded so far durable (with `end`, closing the execution) and waits
     /// for it. Without a journal this does nothing. Fails with `States.Runtime` if replay has
-    /// diverged or the store fails; the execution must not act then.
+    /// diverged; the execution must not act then. While the store fails, this waits (trying
+    /// again); if the write cannot be made, the run halts here (see [`Journal::durably`]).
     pub(crate) async fn flush(&self, end: Option<ExecutionEnd>) -> Result<(), ExecutionFailure> {
         if self.lean {
             return Ok(());
         }
-        // Taking the events and handing them to the store under one lock keeps the store's
-        // order the recording order, whichever lane flushes first.
-        let write = {
-            let mut guard = self.lock();
-            if let Some(halted) = &guard.halted {
-                if end.is_none() {
-                    return Err(halted.clone());
-                }
+        if let Some(halted) = &self.lock().halted {
+            if end.is_none() {
+                return Err(halted.clone());
             }
-            let Some(journal) = &self.journal else {
-                return Ok(());
-            };
-            let events = guard.events[guard.unsaved..].to_vec();
-            guard.unsaved = guard.events.len();
-            if events.is_empty() && end.is_none() {
-                return Ok(());
-            }
-            match &journal.fence {
-                Some(fence) => journal
-                    .store
-                    .append_fenced(&journal.execution, fence, events, end),
-                None => journal.store.append(&journal.execution, events, end),
-            }
+        }
+        let Some(journal) = &self.journal else {
+            return Ok(());
         };
-        write.await.map_err(|error| unsaved(&error))
+        let _turn = self.turn.lock().await;
+        let mut done = 0;
+        journal
+            .durably("saving the history", || {
+                // What is not durable yet, including what was recorded while an earlier write
+                // was under way (or failed).
+                let (events, through) = {
+                    let guard = self.lock();
+                    (guard.events[guard.unsaved..].to_vec(), guard.events.len())
+                };
+                done = through;
+                if events.is_empty() && end.is_none() {
+                    return Box::pin(std::future::ready(Ok(())));
+                }
+                journal.append(events, end.clone())
+            })
+            .await;
+        let mut guard = self.lock();
+        guard.unsaved = guard.unsaved.max(done);
+        Ok(())
     }
 
     /// Records the execution's last event even after a divergence (it is appended after the
@@ -332,9 +322,14 @@ impl Recorder {
             (None, None) => false,
         };
         if parked {
-            parking.parked.notify_one();
+            journal.halt.halt(Halted::Parked);
         }
         parked
+    }
+
+    /// Where its events are made durable, for a durable execution.
+    pub(crate) fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
     }
 
     /// Whether its appends carry a lease's token (a worker holds the execution's lease).
@@ -359,14 +354,6 @@ fn diverged(divergence: &str, change: Option<&str>) -> ExecutionFailure {
         None,
         States::Runtime,
         format!("the execution cannot resume: {divergence}; {why}"),
-    )
-}
-
-fn unsaved(error: &StoreError) -> ExecutionFailure {
-    ExecutionFailure::predefined(
-        None,
-        States::Runtime,
-        format!("the history could not be saved: {error}"),
     )
 }
 

@@ -21,6 +21,7 @@ use crate::testing::mock::Response;
 use workflow_core::definition::{StateId, StateKind, TaskState};
 
 use super::callback;
+use super::panic;
 use super::recorder::Recorded;
 use super::ExecutionContext;
 
@@ -75,20 +76,32 @@ async fn run_bare<S: Step>(
     cx.check_size(Some(state), "input", &input)?;
     let running = {
         let env = cx.step_env(state, S::INFO.name(), 1, None, None);
-        S::call(input, &env).map_err(|missing| {
-            ExecutionFailure::predefined(Some(state_name), States::Runtime, missing.to_string())
-        })?
+        panic::catching_call(|| S::call(input, &env))
+            .map_err(|message| step_panicked::<S>(state_name, &message))?
+            .map_err(|missing| {
+                ExecutionFailure::predefined(Some(state_name), States::Runtime, missing.to_string())
+            })?
     };
-    match running.await {
-        Ok(returned) => match S::into_output(returned) {
+    match panic::catching(running).await {
+        Ok(Ok(returned)) => match S::into_output(returned) {
             Ok(output) => {
                 cx.check_size(Some(state), "output", &output)?;
                 Ok(output)
             }
             Err(_callback) => Err(callback_without_token(state_name)),
         },
-        Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
+        Ok(Err(error)) => Err(ExecutionFailure::from_step_error(state_name, error)),
+        Err(message) => Err(step_panicked::<S>(state_name, &message)),
     }
+}
+
+/// A step (or the mock standing in for it) panicked: its attempt failed, as a task does.
+fn step_panicked<S: Step>(state_name: &str, message: &str) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        Some(state_name),
+        States::TaskFailed,
+        format!("step `{}` panicked: {message}", S::INFO.name()),
+    )
 }
 
 /// A step returned a callback, but its attempt handed out no token to wait for.
@@ -313,15 +326,20 @@ async fn attempt<S: Step>(
         heartbeat.as_ref(),
         token.as_ref(),
     );
+    let panicked = |message: String| FailedAttempt {
+        failure: step_panicked::<S>(state_name, &message),
+        timed_out: false,
+    };
     let call = |input| {
-        S::call(input, &env)
+        panic::catching_call(|| S::call(input, &env))
+            .map_err(panicked)?
             .map(|running| running.map(|result| result.map(S::into_output)))
             .map_err(|missing| refuse(missing.to_string()))
     };
     // The real step, or a mock's answer (a mocked callback step answers with its output).
     let (running, real) = match mock {
         None => (Either::Left(call(input)?), true),
-        Some(mock) => match mock.respond(input) {
+        Some(mock) => match panic::catching_call(|| mock.respond(input)).map_err(panicked)? {
             Response::Run(mocked) => (Either::Right(mocked.map(|result| result.map(Ok))), false),
             Response::Real(input) => (Either::Left(call(input)?), true),
             Response::Refuse(reason) => return Err(refuse(reason)),
@@ -369,15 +387,16 @@ async fn attempt<S: Step>(
         _ => None,
     };
     let body = async {
-        match running.await {
-            Ok(Ok(output)) => Ok(output),
-            Ok(Err(_callback)) => match &token_hash {
+        match panic::catching(running).await {
+            Ok(Ok(Ok(output))) => Ok(output),
+            Ok(Ok(Err(_callback))) => match &token_hash {
                 Some(hash) => {
                     Box::pin(callback::wait::<S>(cx, state, hash, heartbeat.as_ref())).await
                 }
                 None => Err(callback_without_token(state_name)),
             },
-            Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
+            Ok(Err(error)) => Err(ExecutionFailure::from_step_error(state_name, error)),
+            Err(message) => Err(step_panicked::<S>(state_name, &message)),
         }
     };
     let timers = Timers::new(task, heartbeat.as_ref(), started_at);

@@ -5,7 +5,7 @@
 //!
 //! [`RuntimeBuilder::park_after`]: super::RuntimeBuilder::park_after
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::SystemTime;
 
@@ -14,41 +14,63 @@ use tokio::sync::Notify;
 use super::{Inner, Runtime};
 use crate::execution::{ExecutionId, ExecutionStatus};
 
-/// When each parked execution is due.
+/// When each parked execution is due: one alarm per execution.
 #[derive(Debug, Default)]
 pub(crate) struct Alarms {
-    due: Mutex<BTreeSet<(SystemTime, ExecutionId)>>,
+    due: Mutex<Due>,
     /// Told when an alarm is set, so the loop can sleep less.
     set: Notify,
 }
 
+#[derive(Debug, Default)]
+struct Due {
+    by_time: BTreeSet<(SystemTime, ExecutionId)>,
+    by_execution: HashMap<ExecutionId, SystemTime>,
+}
+
 impl Alarms {
-    /// Wakes execution `id` at `at`. Setting the same alarm twice (an execution resumed
-    /// early, by [`Runtime::recover`], parks again) keeps one.
+    /// Wakes execution `id` at `at`, instead of when an earlier alarm said (an execution
+    /// resumed early, by [`Runtime::recover`] or a redrive, parks again).
     pub(crate) fn set(&self, at: SystemTime, id: ExecutionId) {
-        self.lock().insert((at, id));
+        let mut due = self.lock();
+        if let Some(earlier) = due.by_execution.insert(id.clone(), at) {
+            due.by_time.remove(&(earlier, id.clone()));
+        }
+        due.by_time.insert((at, id));
+        drop(due);
         self.set.notify_one();
+    }
+
+    /// Forgets the alarm of execution `id` (it was stopped), if it has one.
+    pub(crate) fn remove(&self, id: &ExecutionId) {
+        let mut due = self.lock();
+        if let Some(at) = due.by_execution.remove(id) {
+            due.by_time.remove(&(at, id.clone()));
+        }
     }
 
     /// How many executions are parked.
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().by_execution.len()
     }
 
     /// Forgets every alarm (the runtime shut down: [`Runtime::recover`] resumes the parked
     /// executions from the store, like any other).
     pub(super) fn clear(&self) {
-        self.lock().clear();
+        let mut due = self.lock();
+        due.by_time.clear();
+        due.by_execution.clear();
     }
 
     fn take_due(&self, now: SystemTime) -> Vec<ExecutionId> {
         let mut due = self.lock();
         let mut taken = Vec::new();
-        while let Some((at, _)) = due.first() {
+        while let Some((at, _)) = due.by_time.first() {
             if *at > now {
                 break;
             }
-            if let Some((_, id)) = due.pop_first() {
+            if let Some((_, id)) = due.by_time.pop_first() {
+                due.by_execution.remove(&id);
                 taken.push(id);
             }
         }
@@ -56,10 +78,10 @@ impl Alarms {
     }
 
     fn next(&self) -> Option<SystemTime> {
-        self.lock().first().map(|(at, _)| *at)
+        self.lock().by_time.first().map(|(at, _)| *at)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<(SystemTime, ExecutionId)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Due> {
         self.due.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

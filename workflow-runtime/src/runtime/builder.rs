@@ -39,6 +39,7 @@ pub struct RuntimeBuilder {
     callback_poll: Duration,
     lease: Option<LeaseSettings>,
     park_after: Option<Duration>,
+    patience: Duration,
 }
 
 /// How many Express executions run at once by default.
@@ -75,6 +76,7 @@ impl Default for RuntimeBuilder {
             callback_poll: DEFAULT_CALLBACK_POLL,
             lease: None,
             park_after: None,
+            patience: crate::engine::journal::DEFAULT_PATIENCE,
         }
     }
 }
@@ -255,6 +257,19 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How long a running execution waits for a failing store (5 minutes by default). A write
+    /// that fails for a reason that may pass (a database restarting, a lost connection, a full
+    /// disk: [`StoreError::Unavailable`](crate::store::StoreError::Unavailable)) is tried
+    /// again with backoff, and the execution pauses meanwhile; it never fails because the store
+    /// was away. When the store fails for longer, this runtime stops running the execution:
+    /// its [`ExecutionHandle::result`](crate::ExecutionHandle::result) returns the store's
+    /// error, and the execution stays as recorded, to go on when the store works again (this
+    /// runtime resumes it by itself, as does [`Runtime::recover`]).
+    pub fn store_patience(mut self, patience: Duration) -> Self {
+        self.patience = patience;
+        self
+    }
+
     /// Replaces the clock (the system clock by default).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
@@ -354,6 +369,9 @@ impl RuntimeBuilder {
                 },
                 workflows,
                 running: Mutex::new(HashMap::new()),
+                runs: std::sync::atomic::AtomicU64::new(0),
+                shut_down: std::sync::atomic::AtomicBool::new(false),
+                patience: self.patience,
                 lease: self.lease,
                 worker: Mutex::new(None),
                 park_after: self.park_after,

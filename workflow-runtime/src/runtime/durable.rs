@@ -5,10 +5,14 @@ use std::marker::PhantomData;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{watch, OwnedSemaphorePermit};
+use std::sync::atomic::Ordering;
 
-use super::{Running, Runtime, RuntimeError};
-use crate::engine::recorder::{Journal, Parking, Recorder};
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::running::RunEnd;
+use super::{Runtime, RuntimeError};
+use crate::engine::journal::{retrying, Halt, Halted, Journal, Parking};
+use crate::engine::recorder::Recorder;
 use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
@@ -27,6 +31,9 @@ pub(super) type Resume =
 
 /// How many events a page of history holds when the runtime reads a whole history.
 const PAGE: usize = 1000;
+
+/// How many times a stop is tried when the execution's history grows under it.
+const STOP_TRIES: usize = 20;
 
 /// A durable execution: its id, and its result once it ends.
 #[derive(Debug, Clone)]
@@ -47,27 +54,27 @@ impl<O: Payload> ExecutionHandle<O> {
     /// Completes only once the end is durable. An execution running in another process (or
     /// parked by a worker) is followed by polling the store, at most once a second.
     pub async fn result(&self) -> Result<Result<O, ExecutionFailure>, RuntimeError> {
-        let done = {
-            let running = self
-                .runtime
-                .inner
-                .running
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            running.get(&self.id).map(|running| running.done.clone())
-        };
-        if let Some(mut done) = done {
-            // A closed channel means the task is gone; the store says how it ended.
-            let _ = done.wait_for(|done| *done).await;
-        }
         // Polling an execution that runs elsewhere: often at first, then once a second.
         let mut pause = Duration::from_millis(50);
         loop {
+            // While it runs here, its run says when it ends (or why it stopped without ending).
+            match self.runtime.run_end(&self.id).await {
+                Some(RunEnd::Halted(Halted::StoreFailed(error))) => {
+                    return Err(RuntimeError::Store(error))
+                }
+                Some(RunEnd::ShutDown) => return Err(RuntimeError::ShutDown),
+                _ => {}
+            }
+            if self.runtime.inner.shut_down.load(Ordering::Relaxed) {
+                return Err(RuntimeError::ShutDown);
+            }
             let record = self.runtime.describe(&self.id).await?;
             match record.status {
                 ExecutionStatus::Running => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(1));
+                    if !self.runtime.is_running(&self.id) {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(1));
+                    }
                 }
                 ExecutionStatus::Succeeded => {
                     let output = record.output.unwrap_or(serde_json::Value::Null);
@@ -334,18 +341,25 @@ impl Runtime {
             alarm_loop.abort();
         }
         self.inner.alarms.clear();
-        let mut running = self
+        self.inner.shut_down.store(true, Ordering::Relaxed);
+        let tasks: Vec<_> = self
             .inner
             .running
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for (_, execution) in running.drain() {
-            execution.task.abort();
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .map(|(_, execution)| execution.task)
+            .collect();
+        for task in tasks {
+            task.abort();
         }
     }
 
     /// Stops (aborts) a running durable execution: its running step is cancelled and the
-    /// history ends with ExecutionAborted, carrying `error` and `cause` if given.
+    /// history ends with ExecutionAborted, carrying `error` and `cause` if given. The end is
+    /// written only if the execution is still running, in the same transaction: a stop that
+    /// comes after the execution ended (even by a moment) is [`RuntimeError::NotRunning`], and
+    /// the end stands.
     pub async fn stop(
         &self,
         id: &ExecutionId,
@@ -359,6 +373,7 @@ impl Runtime {
                 status: record.status,
             });
         }
+        // Its run in this process stops first, so that it records nothing more from here.
         let running = self
             .inner
             .running
@@ -370,30 +385,46 @@ impl Runtime {
             // The task's end closes the channel.
             while running.done.changed().await.is_ok() {}
         }
-        // Writes are applied in order: once this empty one is durable, so is everything the
-        // stopped execution handed to the store, and the history below is complete.
-        self.inner.store.append(id, Vec::new(), None).await?;
-        let last = self
-            .full_history(id)
-            .await?
-            .last()
-            .map_or(0, |event| event.id);
-        let now = self.inner.clock.now();
-        let mut aborted = Event::new(last + 1, last, now, EventType::ExecutionAborted);
-        aborted.error = error.map(str::to_owned);
-        aborted.cause = cause.map(str::to_owned);
-        let end = ExecutionEnd {
-            status: ExecutionStatus::Aborted,
-            output: None,
-            error: aborted.error.clone(),
-            cause: aborted.cause.clone(),
-            stopped_at: now,
-        };
-        Ok(self
-            .inner
-            .store
-            .append(id, vec![aborted], Some(end))
-            .await?)
+        self.inner.alarms.remove(id);
+        // Its owner (here, or another runtime) may append meanwhile: the abort then does not
+        // follow the stored history, and is made again after the new events.
+        for _ in 0..STOP_TRIES {
+            let last = self
+                .full_history(id)
+                .await?
+                .last()
+                .map_or(0, |event| event.id);
+            let now = self.inner.clock.now();
+            let mut aborted = Event::new(last + 1, last, now, EventType::ExecutionAborted);
+            aborted.error = error.map(str::to_owned);
+            aborted.cause = cause.map(str::to_owned);
+            let end = ExecutionEnd {
+                status: ExecutionStatus::Aborted,
+                output: None,
+                error: aborted.error.clone(),
+                cause: aborted.cause.clone(),
+                stopped_at: now,
+            };
+            match self.inner.store.append(id, vec![aborted], Some(end)).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict { .. }) => {
+                    let record = self.describe(id).await?;
+                    if record.status != ExecutionStatus::Running {
+                        return Err(RuntimeError::NotRunning {
+                            id: id.to_string(),
+                            status: record.status,
+                        });
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(RuntimeError::Store(StoreError::Conflict {
+            execution: id.to_string(),
+            reason: format!(
+                "its history kept growing while it was being stopped ({STOP_TRIES} tries)"
+            ),
+        }))
     }
 
     /// Redrives an execution that failed, timed out or was stopped: it runs again from the
@@ -435,7 +466,17 @@ impl Runtime {
         let last = events.last().map_or(0, |event| event.id);
         let now = self.inner.clock.now();
         let redriven = Event::new(last + 1, last, now, EventType::ExecutionRedriven);
-        self.inner.store.reopen(id, vec![redriven.clone()]).await?;
+        match self.inner.store.reopen(id, vec![redriven.clone()]).await {
+            Ok(()) => {}
+            // Redriven (or changed) by someone else since it was read.
+            Err(StoreError::Conflict { .. }) => {
+                return Err(RuntimeError::NotRedrivable {
+                    id: id.to_string(),
+                    status: self.describe(id).await?.status,
+                })
+            }
+            Err(error) => return Err(error.into()),
+        }
         events.push(redriven);
         let record = ExecutionRecord {
             started_at: now,
@@ -511,14 +552,6 @@ impl Runtime {
         }
     }
 
-    pub(super) fn is_running(&self, id: &ExecutionId) -> bool {
-        self.inner
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(id)
-    }
-
     /// Runs an execution of `W` in the background from its stored history.
     fn spawn<W: Workflow>(
         &self,
@@ -529,28 +562,29 @@ impl Runtime {
         change: Option<String>,
         fence: Option<Fence>,
     ) {
-        let parked = Arc::new(tokio::sync::Notify::new());
         let parking = match (&self.inner.lease, &fence, self.inner.park_after) {
             (Some(settings), Some(_), _) => Some(Parking {
                 after: settings.park_after,
-                parked: Arc::clone(&parked),
                 alarms: None,
             }),
             (None, None, Some(after)) => {
                 self.ensure_alarm_loop();
                 Some(Parking {
                     after,
-                    parked: Arc::clone(&parked),
                     alarms: Some(Arc::clone(&self.inner.alarms)),
                 })
             }
             _ => None,
         };
+        let halt = Arc::new(Halt::default());
         let journal = Journal {
             store: Arc::clone(&self.inner.store),
             execution: id.clone(),
             fence,
             parking,
+            patience: self.inner.patience,
+            clock: Arc::clone(&self.inner.clock),
+            halt: Arc::clone(&halt),
         };
         let shared = Shared::with_recorder(
             id.clone(),
@@ -571,11 +605,11 @@ impl Runtime {
         self.run_in_background(id, leased, async move {
             let root = ExecutionContext::root(&shared);
             let run = engine::drive_with_timeout::<W>(&root, input);
-            // A parked execution stops here; a worker claims it again when it is due, or
-            // this runtime's alarms resume it.
+            // A run that halts (parked, lost, or its store failing) stops here; the execution
+            // goes on from what is recorded.
             tokio::select! {
-                _ = run => {}
-                () = parked.notified() => {}
+                _ = run => RunEnd::Ended,
+                why = halt.halted() => RunEnd::Halted(why),
             }
         });
     }
@@ -599,7 +633,7 @@ impl Runtime {
                 Some(permit) => permit,
                 None => match runtime.express_permit().await {
                     Ok(permit) => permit,
-                    Err(_) => return,
+                    Err(_) => return RunEnd::Ended,
                 },
             };
             let shared = Shared::new(
@@ -613,7 +647,7 @@ impl Runtime {
             let (_, status) = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
             let (history, _) = shared.into_parts();
             // The stored history holds the start and the end; the rest went to the log sink.
-            let Some(last) = history.events().last() else { return };
+            let Some(last) = history.events().last() else { return RunEnd::Ended };
             let mut end_event = last.clone();
             end_event.id = 2;
             end_event.previous_event_id = 1;
@@ -626,47 +660,20 @@ impl Runtime {
                 cause: last.cause.clone(),
                 stopped_at: last.timestamp,
             };
-            if let Err(error) = store.append(&execution, vec![end_event], Some(end)).await {
-                tracing::error!(execution = %execution, %error, "the end of an Express execution could not be saved");
+            let clock = Arc::clone(&runtime.inner.clock);
+            let saved = retrying(&clock, runtime.inner.patience, "saving an Express execution's end", || {
+                store.append(&execution, vec![end_event.clone()], Some(end.clone()))
+            })
+            .await;
+            match saved {
+                Ok(()) => RunEnd::Ended,
+                Err(error) => {
+                    // At least once: it runs again from its start when it is recovered.
+                    tracing::error!(execution = %execution, %error, "the end of an Express execution could not be saved");
+                    RunEnd::Halted(Halted::after(error))
+                }
             }
         });
-    }
-
-    /// Runs `work` as the background task of execution `id`, registered while it runs;
-    /// `leased` when this worker holds the execution's lease (and must renew it).
-    fn run_in_background(
-        &self,
-        id: ExecutionId,
-        leased: bool,
-        work: impl std::future::Future<Output = ()> + Send + 'static,
-    ) {
-        let (done, watching) = watch::channel(false);
-        let runtime = self.clone();
-        let execution = id.clone();
-        // Under the lock, so the task cannot end before it is registered.
-        let mut running = self
-            .inner
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let task = tokio::spawn(async move {
-            work.await;
-            runtime
-                .inner
-                .running
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&execution);
-            let _ = done.send(true);
-        });
-        running.insert(
-            id,
-            Running {
-                task: task.abort_handle(),
-                done: watching,
-                leased,
-            },
-        );
     }
 
     /// Ends an execution whose stored data cannot be read with `States.Runtime`.

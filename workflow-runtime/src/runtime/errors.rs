@@ -146,6 +146,10 @@ pub enum RuntimeError {
     /// The input or output could not be converted to or from JSON.
     #[error("{0}")]
     Payload(String),
+    /// The runtime has shut down ([`Runtime::shutdown`](super::Runtime::shutdown)): its
+    /// executions go on when a runtime on the same store recovers them.
+    #[error("the runtime has shut down; its executions go on when a runtime on the same store recovers them")]
+    ShutDown,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

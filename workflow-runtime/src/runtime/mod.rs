@@ -5,6 +5,7 @@ mod builder;
 mod callbacks;
 mod durable;
 mod errors;
+mod running;
 mod worker;
 
 use std::any::TypeId;
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Clock;
 use crate::engine::recorder::Recorder;
@@ -30,6 +31,7 @@ pub use builder::RuntimeBuilder;
 pub use callbacks::CallbackError;
 pub use durable::ExecutionHandle;
 pub use errors::{BuildError, Problem, RuntimeError};
+use running::Running;
 pub use worker::Worker;
 
 /// Runs workflows. Cheap to clone; clones share everything.
@@ -76,6 +78,12 @@ struct Inner {
     workflows: HashMap<TypeId, Registered>,
     /// Durable executions running in this process: their task, and a signal when they end.
     running: Mutex<HashMap<ExecutionId, Running>>,
+    /// Counts the runs started, to tell them apart.
+    runs: std::sync::atomic::AtomicU64,
+    /// Set by [`Runtime::shutdown`].
+    shut_down: std::sync::atomic::AtomicBool,
+    /// How long a failing store write of a running execution is tried again.
+    patience: std::time::Duration,
     /// How this runtime works among several workers, if it does.
     lease: Option<worker::LeaseSettings>,
     /// Its worker loop, once [`Runtime::serve`] started it.
@@ -112,14 +120,6 @@ struct Registered {
     resume: durable::Resume,
     /// [`Workflow::check_task_output`] of the workflow.
     check_output: callbacks::CheckOutput,
-}
-
-/// A durable execution running in this process.
-struct Running {
-    task: tokio::task::AbortHandle,
-    done: watch::Receiver<bool>,
-    /// Whether this worker holds the execution's lease.
-    leased: bool,
 }
 
 impl Runtime {

@@ -165,3 +165,83 @@ pub(crate) fn definition_text(definition: &super::StoredDefinition) -> Result<St
         reason: error.to_string(),
     })
 }
+
+/// Where an append's events `first..=last` meet the stored history, whose last event is
+/// `stored_last` (0 for none): how many of them are stored already, to be compared with what
+/// is stored, or a conflict when they do not follow it.
+pub(crate) fn stored_overlap(
+    execution: &str,
+    first: u64,
+    last: u64,
+    stored_last: u64,
+) -> Result<u64, StoreError> {
+    if first > stored_last + 1 {
+        return Err(StoreError::Conflict {
+            execution: execution.to_owned(),
+            reason: format!(
+                "events {first} to {last} do not follow event {stored_last}, the last stored"
+            ),
+        });
+    }
+    Ok((stored_last + 1 - first).min(last + 1 - first))
+}
+
+/// Whether the stored events (as JSON) are the ones an append brings again (as JSON texts),
+/// or a conflict naming them.
+pub(crate) fn check_same_events(
+    execution: &str,
+    stored: &[serde_json::Value],
+    ours: &[String],
+) -> Result<(), StoreError> {
+    let same = stored.len() == ours.len()
+        && stored.iter().zip(ours).all(|(stored, ours)| {
+            serde_json::from_str::<serde_json::Value>(ours).is_ok_and(|ours| &ours == stored)
+        });
+    if same {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict {
+            execution: execution.to_owned(),
+            reason: format!(
+                "{} of its events are stored already, with other contents: another runtime wrote them",
+                ours.len()
+            ),
+        })
+    }
+}
+
+/// The conflict of a write that needs a running execution and found it `status` (`None`: no
+/// such execution).
+pub(crate) fn not_running(execution: &str, status: Option<&str>) -> StoreError {
+    StoreError::Conflict {
+        execution: execution.to_owned(),
+        reason: match status {
+            Some(status) => format!("it is not running: it has ended ({status})"),
+            None => "no such execution".to_owned(),
+        },
+    }
+}
+
+/// Whether an execution of this stored status can be redriven.
+pub(crate) fn redrivable(status: &str) -> bool {
+    [
+        ExecutionStatus::Failed,
+        ExecutionStatus::TimedOut,
+        ExecutionStatus::Aborted,
+    ]
+    .into_iter()
+    .any(|redrivable| status_text(redrivable) == status)
+}
+
+/// The conflict of a redrive of an execution that is `status`.
+pub(crate) fn not_redrivable(execution: &str, status: Option<&str>) -> StoreError {
+    StoreError::Conflict {
+        execution: execution.to_owned(),
+        reason: match status {
+            Some(status) => format!(
+                "it is {status}; only failed, timed-out or aborted executions can be redriven"
+            ),
+            None => "no such execution".to_owned(),
+        },
+    }
+}

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::encoding::{not_redrivable, not_running, status_text, stored_overlap};
 use super::{
     CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Claim, Created, ExecutionEnd,
     ExecutionFilter, ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError,
@@ -34,6 +35,90 @@ struct Data {
     requests: Vec<ExecutionRequest>,
     /// Executions by workflow and name, so that a start need not scan them all.
     names: HashMap<(String, String), ExecutionId>,
+}
+
+impl Data {
+    /// An append, on the same conditions as the SQL stores' (see [`Store::append`]).
+    fn append(
+        &mut self,
+        execution: &ExecutionId,
+        fence: Option<&Fence>,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> Result<(), StoreError> {
+        let events = match self.new_events(execution, events)? {
+            // An earlier try of this write was applied.
+            None => return Ok(()),
+            Some(events) => events,
+        };
+        let status = self.records.get(execution).map(|record| record.status);
+        if let Some(fence) = fence {
+            let holds = status == Some(ExecutionStatus::Running)
+                && matches!(
+                    self.leases.get(execution),
+                    Some((Some(owner), token, _)) if *owner == fence.worker && *token == fence.token
+                );
+            if !holds {
+                return Err(StoreError::LeaseLost {
+                    execution: execution.to_string(),
+                });
+            }
+        }
+        let Some(record) = self
+            .records
+            .get_mut(execution)
+            .filter(|record| record.status == ExecutionStatus::Running)
+        else {
+            return Err(not_running(execution.as_str(), status.map(status_text)));
+        };
+        if let Some(end) = end {
+            record.status = end.status;
+            record.output = end.output;
+            record.error = end.error;
+            record.cause = end.cause;
+            record.stopped_at = Some(end.stopped_at);
+        }
+        self.histories
+            .entry(execution.clone())
+            .or_default()
+            .extend(events);
+        Ok(())
+    }
+
+    /// The events of an append that are not stored yet (`None`: every one is, exactly so),
+    /// or a conflict if they do not follow the stored history.
+    fn new_events(
+        &self,
+        execution: &ExecutionId,
+        mut events: Vec<Event>,
+    ) -> Result<Option<Vec<Event>>, StoreError> {
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            return Ok(Some(events));
+        };
+        let stored = self.histories.get(execution).map_or(&[][..], Vec::as_slice);
+        let stored_last = stored.last().map_or(0, |event| event.id);
+        let overlap = stored_overlap(execution.as_str(), first.id, last.id, stored_last)?;
+        if overlap == 0 {
+            return Ok(Some(events));
+        }
+        let skip = usize::try_from(overlap).unwrap_or(usize::MAX);
+        let from = stored.partition_point(|event| event.id < first.id);
+        let again = stored
+            .get(from..from + skip)
+            .is_some_and(|stored| stored == &events[..skip]);
+        if !again {
+            return Err(StoreError::Conflict {
+                execution: execution.to_string(),
+                reason: format!(
+                    "{skip} of its events are stored already, with other contents: another runtime wrote them"
+                ),
+            });
+        }
+        if skip == events.len() {
+            return Ok(None);
+        }
+        Ok(Some(events.split_off(skip)))
+    }
 }
 
 impl MemoryStore {
@@ -90,35 +175,28 @@ impl Store for MemoryStore {
         events: Vec<Event>,
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
-        ready(self.with(|data| {
-            let Some(record) = data.records.get_mut(execution) else {
-                return Err(StoreError::Corrupt {
-                    execution: execution.to_string(),
-                    reason: "no such execution".into(),
-                });
-            };
-            if let Some(end) = end {
-                record.status = end.status;
-                record.output = end.output;
-                record.error = end.error;
-                record.cause = end.cause;
-                record.stopped_at = Some(end.stopped_at);
-            }
-            data.histories
-                .entry(execution.clone())
-                .or_default()
-                .extend(events);
-            Ok(())
-        }))
+        ready(self.with(|data| data.append(execution, None, events, end)))
     }
 
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
         ready(self.with(|data| {
+            let status = data.records.get(execution).map(|record| record.status);
+            let redrivable = matches!(
+                status,
+                Some(
+                    ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted
+                )
+            );
+            let events = match data.new_events(execution, events)? {
+                // An earlier try of this write was applied.
+                None => return Ok(()),
+                Some(events) => events,
+            };
+            if !redrivable {
+                return Err(not_redrivable(execution.as_str(), status.map(status_text)));
+            }
             let Some(record) = data.records.get_mut(execution) else {
-                return Err(StoreError::Corrupt {
-                    execution: execution.to_string(),
-                    reason: "no such execution".into(),
-                });
+                return Err(not_redrivable(execution.as_str(), None));
             };
             record.status = ExecutionStatus::Running;
             record.output = None;
@@ -261,23 +339,7 @@ impl Store for MemoryStore {
         events: Vec<Event>,
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
-        let holds = self.with(|data| {
-            let running = data
-                .records
-                .get(execution)
-                .is_some_and(|record| record.status == ExecutionStatus::Running);
-            running
-                && matches!(
-                    data.leases.get(execution),
-                    Some((Some(owner), token, _)) if *owner == fence.worker && *token == fence.token
-                )
-        });
-        if !holds {
-            return ready(Err(StoreError::LeaseLost {
-                execution: execution.to_string(),
-            }));
-        }
-        self.append(execution, events, end)
+        ready(self.with(|data| data.append(execution, Some(fence), events, end)))
     }
 
     fn claim(

@@ -48,7 +48,11 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn create(&self, execution: NewExecution) -> StoreFuture<Created>;
 
     /// Appends events to an execution's history and, with `end`, closes the execution, in one
-    /// durable write.
+    /// durable write, on conditions checked in the same transaction: the execution is running,
+    /// and the events follow the last stored one. Otherwise nothing is written and the answer
+    /// is [`StoreError::Conflict`]. An append whose events are all stored already, as they are
+    /// (an earlier try of the same write committed, but its answer was lost), succeeds
+    /// without writing, so a write whose outcome is unknown can be tried again safely.
     fn append(
         &self,
         execution: &ExecutionId,
@@ -57,7 +61,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     ) -> StoreFuture<()>;
 
     /// Appends events to an ended execution's history and makes it running again (a redrive),
-    /// in one durable write.
+    /// in one durable write, if it failed, timed out or was aborted and the events follow its
+    /// last stored one; otherwise [`StoreError::Conflict`] and nothing is written.
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()>;
 
     /// The record of an execution.
@@ -457,6 +462,17 @@ pub enum StoreError {
     LeaseLost {
         /// The execution.
         execution: String,
+    },
+    /// A write found the execution other than it expected and did nothing: it had ended
+    /// (or was reopened, or never existed), or its history had grown by someone else's
+    /// events. Every write that changes an execution is conditional on its state, in the
+    /// same transaction.
+    #[error("execution `{execution}` was not changed: {reason}")]
+    Conflict {
+        /// The execution.
+        execution: String,
+        /// What the write found.
+        reason: String,
     },
     /// The store cannot do this.
     #[error("this store does not support {0}")]

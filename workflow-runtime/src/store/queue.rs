@@ -102,12 +102,13 @@ impl EncodedEvents {
         Ok(encoded)
     }
 
-    /// The events as one JSON array.
-    pub(crate) fn json_array(&self) -> String {
-        let length = self.texts.iter().map(|text| text.len() + 1).sum::<usize>() + 1;
+    /// The events from index `skip` on, as one JSON array.
+    pub(crate) fn json_array_from(&self, skip: usize) -> String {
+        let texts = self.texts.get(skip..).unwrap_or_default();
+        let length = texts.iter().map(|text| text.len() + 1).sum::<usize>() + 1;
         let mut array = String::with_capacity(length);
         array.push('[');
-        for (index, text) in self.texts.iter().enumerate() {
+        for (index, text) in texts.iter().enumerate() {
             if index > 0 {
                 array.push(',');
             }

@@ -28,7 +28,8 @@ use tokio_postgres::{Client, Config, NoTls, Row, Statement, Transaction};
 
 use self::connections::{discard, failure, Backoff, Connections, Failure};
 use super::encoding::{
-    definition_text, nanos, status_text, CallbackColumns, DefinitionColumns, ExecutionColumns,
+    check_same_events, definition_text, nanos, not_redrivable, not_running, redrivable,
+    status_text, stored_overlap, CallbackColumns, DefinitionColumns, ExecutionColumns,
 };
 use super::queue::{queued_writes, Committer, EncodedEvents, Write, WriteQueue, Written};
 use super::{
@@ -338,6 +339,10 @@ where
 {
     let deadline = connections.deadline();
     let mut backoff = Backoff::until(deadline);
+    // A connection from the pool may have broken while idle (a server restarted since): that
+    // alone says nothing of the database now, so the first such failure is tried again at
+    // once on a new connection, whatever the wait.
+    let mut fresh_try = true;
     loop {
         let reader = Arc::new(connections.reader(deadline)?);
         let outcome = connections.handle().block_on(read(Arc::clone(&reader)));
@@ -348,6 +353,9 @@ where
         // The read's future is gone: this is the last reference.
         if let Ok(reader) = Arc::try_unwrap(reader) {
             discard(reader);
+        }
+        if std::mem::take(&mut fresh_try) {
+            continue;
         }
         connections.failed();
         if !backoff.pause() {
@@ -381,6 +389,8 @@ impl Committer for PostgresCommitter {
         let connections = &self.connections;
         let deadline = connections.deadline();
         let mut backoff = Backoff::until(deadline);
+        // As for reads: the first broken connection is replaced at once.
+        let mut fresh_try = true;
         loop {
             let mut writer = match connections.writer(deadline) {
                 Ok(writer) => writer,
@@ -400,6 +410,9 @@ impl Committer for PostgresCommitter {
                 Attempt::Lost(reason) => {
                     tracing::warn!(%reason, "the connection broke before a commit; committing again");
                     discard(writer);
+                    if std::mem::take(&mut fresh_try) {
+                        continue;
+                    }
                     reason
                 }
                 Attempt::InDoubt {
@@ -517,11 +530,16 @@ fn after_commit(
 /// whether it committed.
 const TXID: &str = "SELECT txid_current()";
 
-/// One append as one statement: lock the execution's row (holding the lease, when fenced),
-/// insert the events and record the end only if it is held, and say whether it was.
+/// One append as one statement: lock the execution's row if it is running (and its lease is
+/// held, when fenced) and the events follow the last stored one, insert the events and record
+/// the end only then, and say whether it was so. When it was not, the write is applied again
+/// on its own by [`apply`], which tells why (or finds it was applied already).
 const APPEND: &str = "WITH held AS (
         SELECT id FROM workflow_executions
-        WHERE id = $1 AND ($2::TEXT IS NULL OR (owner = $2 AND lease_token = $3 AND status = 'Running'))
+        WHERE id = $1 AND status = 'Running'
+          AND ($2::TEXT IS NULL OR (owner = $2 AND lease_token = $3))
+          AND (SELECT COALESCE(MAX(id), 0) + 1 FROM workflow_events WHERE execution_id = $1)
+              = ($4::BIGINT[])[1]
         FOR UPDATE
     ), inserted AS (
         INSERT INTO workflow_events (execution_id, id, event)
@@ -600,23 +618,15 @@ async fn commit_pipelined(writer: &mut Object, batch: &[Write]) -> Option<Attemp
     };
     let mut outcomes: Vec<Option<Result<Written, StoreError>>> =
         batch.iter().map(|_| None).collect();
-    for ((index, _), (row, answer)) in appends.iter().zip(rows.iter().zip(answers)) {
+    for ((index, _), answer) in appends.iter().zip(answers) {
         let held: bool = match answer.and_then(|answer| answer.try_get(0)) {
             Ok(held) => held,
             Err(error) => return lost(error),
         };
-        outcomes[*index] = Some(if held {
-            Ok(Written::Done)
-        } else if row.worker.is_some() {
-            Err(StoreError::LeaseLost {
-                execution: row.execution.clone(),
-            })
-        } else {
-            Err(StoreError::Database(format!(
-                "no execution `{}` to append to",
-                row.execution
-            )))
-        });
+        if !held {
+            return None;
+        }
+        outcomes[*index] = Some(Ok(Written::Done));
     }
     for (index, write) in others {
         outcomes[index] = Some(apply_in_savepoint(&mut transaction, write).await);
@@ -767,10 +777,18 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
             end,
             fence,
         } => {
-            if let Some(fence) = fence {
-                check_fence(transaction, execution, fence).await?;
+            // Locks the row first (with the lease check, or on its own): nothing changes the
+            // execution between the checks and the writes.
+            let status = lock_status(transaction, execution).await?;
+            if insert_events(transaction, execution, events).await? == Inserted::AlreadyStored {
+                // An earlier try of this write committed; its answer was lost.
+                return Ok(Written::Done);
             }
-            insert_events(transaction, execution, events).await?;
+            match fence {
+                Some(fence) => check_fence(transaction, execution, fence).await?,
+                None if status.as_deref() == Some(status_text(ExecutionStatus::Running)) => {}
+                None => return Err(not_running(execution.as_str(), status.as_deref())),
+            }
             if let Some(end) = end {
                 transaction
                     .execute(
@@ -791,7 +809,14 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
             Ok(Written::Done)
         }
         Write::Reopen { execution, events } => {
-            insert_events(transaction, execution, events).await?;
+            let status = lock_status(transaction, execution).await?;
+            if insert_events(transaction, execution, events).await? == Inserted::AlreadyStored {
+                // An earlier try of this write committed; its answer was lost.
+                return Ok(Written::Done);
+            }
+            if !status.as_deref().is_some_and(redrivable) {
+                return Err(not_redrivable(execution.as_str(), status.as_deref()));
+            }
             transaction
                 .execute(
                     "UPDATE workflow_executions SET status = $2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL, owner = NULL, lease_until = NULL
@@ -1051,24 +1076,96 @@ async fn check_fence(
     }
 }
 
-/// Inserts events in one statement.
+/// What [`insert_events`] did.
+#[derive(Debug, PartialEq, Eq)]
+enum Inserted {
+    /// There were no events.
+    Nothing,
+    /// It stored the events (those not stored already).
+    Stored,
+    /// Every event was stored already, exactly so.
+    AlreadyStored,
+}
+
+/// Appends events to a history, which has no gaps and no overlaps: events that do not follow
+/// the last stored one are a conflict (two runtimes appending to one execution cannot both
+/// succeed). Events stored already are skipped if they are stored exactly so (a write tried
+/// again after its answer was lost), and a conflict otherwise. The caller holds the
+/// execution's row lock.
 async fn insert_events(
     transaction: &Transaction<'_>,
     execution: &ExecutionId,
     events: &EncodedEvents,
-) -> Result<(), StoreError> {
-    if events.ids.is_empty() {
-        return Ok(());
+) -> Result<Inserted, StoreError> {
+    let (Some(&first), Some(&last)) = (events.ids.first(), events.ids.last()) else {
+        return Ok(Inserted::Nothing);
+    };
+    let stored_last: i64 = transaction
+        .query_one(
+            "SELECT COALESCE(MAX(id), 0) FROM workflow_events WHERE execution_id = $1",
+            &[&execution.as_str()],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(database)?;
+    let (first, last) = (first.max(0) as u64, last.max(0) as u64);
+    let overlap = stored_overlap(execution.as_str(), first, last, stored_last.max(0) as u64)?;
+    let skip = usize::try_from(overlap)
+        .unwrap_or(usize::MAX)
+        .min(events.ids.len());
+    if skip > 0 {
+        let rows = transaction
+            .query(
+                "SELECT event FROM workflow_events WHERE execution_id = $1 AND id BETWEEN $2 AND $3 ORDER BY id",
+                &[&execution.as_str(), &(first as i64), &((first + overlap - 1) as i64)],
+            )
+            .await
+            .map_err(database)?;
+        let stored = rows
+            .iter()
+            .map(|row| {
+                let text: &str = row.try_get(0).map_err(database)?;
+                serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
+                    execution: execution.to_string(),
+                    reason: format!("an event does not parse: {error}"),
+                })
+            })
+            .collect::<Result<Vec<serde_json::Value>, StoreError>>()?;
+        check_same_events(execution.as_str(), &stored, &events.texts[..skip])?;
+        if skip == events.ids.len() {
+            return Ok(Inserted::AlreadyStored);
+        }
     }
     transaction
         .execute(
             "INSERT INTO workflow_events (execution_id, id, event)
              SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TEXT[])",
-            &[&execution.as_str(), &events.ids, &events.texts],
+            &[
+                &execution.as_str(),
+                &&events.ids[skip..],
+                &&events.texts[skip..],
+            ],
         )
         .await
         .map_err(database)?;
-    Ok(())
+    Ok(Inserted::Stored)
+}
+
+/// Locks an execution's row until the transaction ends, and returns its status (`None`: no
+/// such execution).
+async fn lock_status(
+    transaction: &Transaction<'_>,
+    execution: &ExecutionId,
+) -> Result<Option<String>, StoreError> {
+    transaction
+        .query_opt(
+            "SELECT status FROM workflow_executions WHERE id = $1 FOR UPDATE",
+            &[&execution.as_str()],
+        )
+        .await
+        .map_err(database)?
+        .map(|row| row.try_get(0).map_err(database))
+        .transpose()
 }
 
 async fn create_callback(

@@ -28,7 +28,8 @@ use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 use crate::store::encoding::{
-    definition_text, nanos, status_text, DefinitionColumns, ExecutionColumns,
+    check_same_events, definition_text, nanos, not_redrivable, not_running, redrivable,
+    status_text, stored_overlap, DefinitionColumns, ExecutionColumns,
 };
 
 /// Executions and histories in one SQLite file.
@@ -191,7 +192,14 @@ impl SqliteCommitter {
 fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> {
     match write {
         Write::Reopen { execution, events } => {
-            insert_events(connection, execution, events)?;
+            if insert_events(connection, execution, events)? == Inserted::AlreadyStored {
+                // An earlier try of this write committed; its answer was lost.
+                return Ok(Written::Done);
+            }
+            let status = status_of(connection, execution)?;
+            if !status.as_deref().is_some_and(redrivable) {
+                return Err(not_redrivable(execution.as_str(), status.as_deref()));
+            }
             connection
                 .execute(
                     "UPDATE executions SET status = ?2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL, owner = NULL, lease_until = NULL
@@ -265,10 +273,14 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             end,
             fence,
         } => {
-            if let Some(fence) = fence {
-                check_fence(connection, execution, fence)?;
+            if insert_events(connection, execution, events)? == Inserted::AlreadyStored {
+                // An earlier try of this write committed; its answer was lost.
+                return Ok(Written::Done);
             }
-            insert_events(connection, execution, events)?;
+            match fence {
+                Some(fence) => check_fence(connection, execution, fence)?,
+                None => check_running(connection, execution)?,
+            }
             if let Some(end) = end {
                 connection
                     .prepare_cached(
@@ -495,17 +507,30 @@ fn check_fence(
     }
 }
 
+/// What [`insert_events`] did.
+#[derive(Debug, PartialEq, Eq)]
+enum Inserted {
+    /// There were no events.
+    Nothing,
+    /// It stored the events (those not stored already).
+    Stored,
+    /// Every event was stored already, exactly so.
+    AlreadyStored,
+}
+
+/// Appends events to a history, which has no gaps and no overlaps: events that do not follow
+/// the last stored one are a conflict (two runtimes appending to one execution cannot both
+/// succeed). Events stored already are skipped if they are stored exactly so (a write tried
+/// again after its answer was lost), and a conflict otherwise.
 fn insert_events(
     connection: &Connection,
     execution: &ExecutionId,
     events: &EncodedEvents,
-) -> Result<(), StoreError> {
+) -> Result<Inserted, StoreError> {
     let (Some(&first), Some(&last)) = (events.ids.first(), events.ids.last()) else {
-        return Ok(());
+        return Ok(Inserted::Nothing);
     };
-    // A history has no gaps and no overlaps: two runtimes appending to the same execution
-    // (both resumed it) cannot both succeed.
-    let before: Option<i64> = connection
+    let stored_last: i64 = connection
         .prepare_cached(
             "SELECT last_id FROM history WHERE execution_id = ?1 ORDER BY first_id DESC LIMIT 1",
         )
@@ -514,12 +539,18 @@ fn insert_events(
                 .query_row(params![execution.as_str()], |row| row.get(0))
                 .optional()
         })
-        .map_err(database)?;
-    if let Some(before) = before {
-        if first != before + 1 {
-            return Err(StoreError::Database(format!(
-                "events {first} to {last} do not follow event {before}, the last stored of execution `{execution}`"
-            )));
+        .map_err(database)?
+        .unwrap_or(0);
+    let (first, last) = (first.max(0) as u64, last.max(0) as u64);
+    let overlap = stored_overlap(execution.as_str(), first, last, stored_last.max(0) as u64)?;
+    let skip = usize::try_from(overlap)
+        .unwrap_or(usize::MAX)
+        .min(events.ids.len());
+    if skip > 0 {
+        let stored = stored_events(connection, execution, first, first + overlap - 1)?;
+        check_same_events(execution.as_str(), &stored, &events.texts[..skip])?;
+        if skip == events.ids.len() {
+            return Ok(Inserted::AlreadyStored);
         }
     }
     connection
@@ -529,13 +560,73 @@ fn insert_events(
         .and_then(|mut insert| {
             insert.execute(params![
                 execution.as_str(),
-                first,
-                last,
-                events.json_array()
+                events.ids[skip],
+                last as i64,
+                events.json_array_from(skip)
             ])
         })
         .map_err(database)?;
-    Ok(())
+    Ok(Inserted::Stored)
+}
+
+/// The stored events `first..=last` of a history, as JSON.
+fn stored_events(
+    connection: &Connection,
+    execution: &ExecutionId,
+    first: u64,
+    last: u64,
+) -> Result<Vec<Value>, StoreError> {
+    let mut select = connection
+        .prepare_cached(
+            "SELECT events FROM history WHERE execution_id = ?1 AND last_id >= ?2 AND first_id <= ?3 ORDER BY first_id",
+        )
+        .map_err(database)?;
+    let rows = select
+        .query_map(
+            params![execution.as_str(), first as i64, last as i64],
+            |row| row.get::<_, String>(0),
+        )
+        .map_err(database)?;
+    let mut found = Vec::new();
+    for row in rows {
+        let events: Vec<Value> =
+            serde_json::from_str(&row.map_err(database)?).map_err(|error| StoreError::Corrupt {
+                execution: execution.to_string(),
+                reason: format!("an event does not parse: {error}"),
+            })?;
+        found.extend(events.into_iter().filter(|event| {
+            event
+                .get("id")
+                .and_then(Value::as_u64)
+                .is_some_and(|id| (first..=last).contains(&id))
+        }));
+    }
+    Ok(found)
+}
+
+/// The stored status of an execution, as text; `None` if there is no such execution.
+fn status_of(
+    connection: &Connection,
+    execution: &ExecutionId,
+) -> Result<Option<String>, StoreError> {
+    connection
+        .prepare_cached("SELECT status FROM executions WHERE id = ?1")
+        .and_then(|mut select| {
+            select
+                .query_row(params![execution.as_str()], |row| row.get(0))
+                .optional()
+        })
+        .map_err(database)
+}
+
+/// Fails with a conflict unless the execution is running.
+fn check_running(connection: &Connection, execution: &ExecutionId) -> Result<(), StoreError> {
+    let status = status_of(connection, execution)?;
+    if status.as_deref() == Some(status_text(ExecutionStatus::Running)) {
+        Ok(())
+    } else {
+        Err(not_running(execution.as_str(), status.as_deref()))
+    }
 }
 
 const SELECT_EXECUTION: &str =

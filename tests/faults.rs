@@ -1,0 +1,15 @@
+//! Fault injection: what a durable execution survives. Panics in steps and in the workflow's
+//! own code, a store whose writes fail and recover, stops racing the end, unreadable records
+//! among good ones, and several runtimes on one store. Each test prints its figures.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
+mod support {
+    #[path = "../support/stores.rs"]
+    pub(crate) mod stores;
+}
+
+#[path = "fault_cases/panics.rs"]
+mod panics;
+#[path = "fault_cases/races.rs"]
+mod races;

@@ -1,0 +1,131 @@
+//! The durable executions running in this process: each a task, registered while it runs, and
+//! a signal saying how its run ended.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+
+use tokio::sync::watch;
+
+use super::{Inner, Runtime};
+use crate::engine::journal::Halted;
+use crate::execution::ExecutionId;
+
+/// How a run of a durable execution in this process ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RunEnd {
+    /// The execution ended, or its run was stopped from this process (by `stop`).
+    Ended,
+    /// The run halted without ending the execution (see [`Halted`]).
+    Halted(Halted),
+    /// The runtime shut down.
+    ShutDown,
+}
+
+/// A durable execution running in this process.
+pub(super) struct Running {
+    pub(super) task: tokio::task::AbortHandle,
+    pub(super) done: watch::Receiver<Option<RunEnd>>,
+    /// Whether its appends are fenced by a lease this runtime holds (and must renew).
+    pub(super) leased: bool,
+    /// Which run of the execution this is: one stopped and redriven runs again, and the end
+    /// of the old run must not unregister the new one.
+    run: u64,
+}
+
+/// Unregisters a run when its task ends, however it ends (finished, aborted, or unwinding),
+/// and says how it ended.
+struct Unregister {
+    inner: Arc<Inner>,
+    id: ExecutionId,
+    run: u64,
+    done: watch::Sender<Option<RunEnd>>,
+    end: Option<RunEnd>,
+}
+
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        let mut running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if running
+            .get(&self.id)
+            .is_some_and(|entry| entry.run == self.run)
+        {
+            running.remove(&self.id);
+        }
+        drop(running);
+        let end = self
+            .end
+            .take()
+            .unwrap_or(if self.inner.shut_down.load(Ordering::Relaxed) {
+                RunEnd::ShutDown
+            } else {
+                RunEnd::Ended
+            });
+        self.done.send_replace(Some(end));
+    }
+}
+
+impl Runtime {
+    /// Runs `work` as the background task of execution `id`, registered while it runs;
+    /// `leased` when this runtime holds the execution's lease (and must renew it).
+    pub(super) fn run_in_background(
+        &self,
+        id: ExecutionId,
+        leased: bool,
+        work: impl std::future::Future<Output = RunEnd> + Send + 'static,
+    ) {
+        let (done, watching) = watch::channel(None);
+        let run = self.inner.runs.fetch_add(1, Ordering::Relaxed);
+        let unregister = Unregister {
+            inner: Arc::clone(&self.inner),
+            id: id.clone(),
+            run,
+            done,
+            end: None,
+        };
+        // Under the lock, so the task cannot end before it is registered.
+        let mut running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let task = tokio::spawn(async move {
+            // Moved in whole: dropped with the task, however the task ends.
+            let mut unregister = unregister;
+            unregister.end = Some(work.await);
+        });
+        running.insert(
+            id,
+            Running {
+                task: task.abort_handle(),
+                done: watching,
+                leased,
+                run,
+            },
+        );
+    }
+
+    /// How the run of execution `id` in this process ends: waits for it, if it runs here.
+    pub(super) async fn run_end(&self, id: &ExecutionId) -> Option<RunEnd> {
+        let mut done = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .map(|running| running.done.clone())?;
+        let end = done.wait_for(Option::is_some).await.ok()?;
+        end.clone()
+    }
+
+    pub(super) fn is_running(&self, id: &ExecutionId) -> bool {
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(id)
+    }
+}
