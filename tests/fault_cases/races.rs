@@ -47,7 +47,11 @@ async fn a_stop_racing_the_end_never_rewrites_a_finished_execution() {
         for race in 0..RACES {
             let millis = fastrand::u64(0..3);
             let handle = running.start::<Brief>(millis).await.expect(label);
-            let stopper = if race % 2 == 0 { running.clone() } else { other.clone() };
+            let stopper = if race % 2 == 0 {
+                running.clone()
+            } else {
+                other.clone()
+            };
             let id = handle.id().clone();
             stops.push(tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_micros(fastrand::u64(0..4000))).await;
@@ -108,6 +112,9 @@ async fn a_stop_racing_the_end_never_rewrites_a_finished_execution() {
         );
         assert_eq!(rewritten, 0, "{label}");
         assert_eq!(aborted + succeeded, RACES, "{label}");
-        assert!(aborted > 0 && succeeded > 0, "{label}: both sides won some races");
+        assert!(
+            aborted > 0 && succeeded > 0,
+            "{label}: both sides won some races"
+        );
     }
 }

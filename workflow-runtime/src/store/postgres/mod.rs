@@ -89,7 +89,9 @@ const DEFAULT_CONNECTIONS: usize = 8;
 /// fails with [`StoreError::Unavailable`] ([`is_transient`](StoreError::is_transient)), and
 /// the same call may be made again; once the database has been away that long, later calls
 /// fail after one try until it answers again, rather than each waiting in turn. The runtime
-/// retries its own writes, and its executions pause meanwhile rather than fail.
+/// retries its own writes meanwhile (for its
+/// [`store_patience`](crate::RuntimeBuilder::store_patience)), and its executions pause
+/// rather than fail.
 ///
 /// Writes committed together are never half applied, lost or applied twice by a broken
 /// connection: a batch interrupted before its commit is applied again on a new connection,
