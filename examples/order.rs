@@ -277,7 +277,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     println!("store: {path}");
     // Executions a previous run left unfinished (a crash, Ctrl-C) go on where they stopped.
-    let resumed = runtime.recover().await?;
+    let resumed = runtime.recover().await?.resumed;
     if !resumed.is_empty() {
         println!("resumed {} unfinished execution(s)", resumed.len());
     }

@@ -215,7 +215,7 @@ async fn a_task_whose_worker_was_lost_is_not_run_again_without_a_retrier() {
 
         let after = runtime(store, Arc::clone(&ledger), VirtualClock::new());
         assert_eq!(
-            after.recover().await.expect(label),
+            after.recover().await.expect(label).resumed,
             [handle.id().clone()],
             "{label}"
         );
@@ -436,8 +436,10 @@ async fn unreadable_stored_data_fails_that_execution_only() {
 
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopens"));
     let after = runtime(store, Arc::clone(&ledger), VirtualClock::new());
-    let resumed = after.recover().await.expect("recovers");
-    assert_eq!(resumed, [healthy.id().clone()]);
+    let recovery = after.recover().await.expect("recovers");
+    assert_eq!(recovery.resumed, [healthy.id().clone()]);
+    assert_eq!(recovery.unreadable.len(), 1);
+    assert_eq!(&recovery.unreadable[0].0, broken.id());
     let record = after.describe(broken.id()).await.expect("described");
     assert_eq!(record.status, ExecutionStatus::Failed);
     assert_eq!(record.error.as_deref(), Some("States.Runtime"));

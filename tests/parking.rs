@@ -167,7 +167,7 @@ async fn parked_executions_are_recovered_by_a_new_runtime_after_a_shutdown() {
 
         let after = runtime(store, Arc::clone(&ledger), Duration::from_secs(60));
         assert_eq!(
-            after.recover().await.expect(label),
+            after.recover().await.expect(label).resumed,
             [handle.id().clone()],
             "{label}"
         );

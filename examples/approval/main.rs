@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = std::env::var("APPROVALS_DB").unwrap_or_else(|_| "approvals.db".to_owned());
     let runtime = expense::runtime(std::path::Path::new(&db))?;
     // A previous run that stopped while waiting goes on waiting.
-    let resumed = runtime.recover().await?;
+    let resumed = runtime.recover().await?.resumed;
     if !resumed.is_empty() {
         println!("resumed {} waiting execution(s)", resumed.len());
     }

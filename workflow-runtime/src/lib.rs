@@ -26,8 +26,8 @@ pub use execution::{ChildExecution, Execution, ExecutionFailure, ExecutionId, Ex
 pub use history::{Event, EventType, History};
 pub use logging::{LogLevel, Logging};
 pub use runtime::{
-    Backpressure, BuildError, CallbackError, ExecutionHandle, Problem, Runtime, RuntimeBuilder,
-    RuntimeError, Worker,
+    Backpressure, BuildError, CallbackError, ExecutionHandle, Problem, Recovery, Runtime,
+    RuntimeBuilder, RuntimeError, Worker,
 };
 pub use step::{
     Callback, Caught, ChildFailure, Payload, Res, States, Step, StepContext, StepError, StepInfo,

@@ -68,15 +68,15 @@ impl Journal {
     }
 }
 
-/// How an execution leaves memory during a long wait. A leased execution gives its lease up,
-/// so that it does not hold a worker's capacity: the worker lets it go, and a worker claims
-/// it again when it is due. Any other sets an alarm with its runtime, which resumes it.
+/// How an execution leaves memory during a long wait: it gives its lease up until the wait
+/// ends, so that it holds no runtime's memory or capacity, and sets an alarm with its runtime,
+/// which claims it back when it is due (unless another runtime did).
 #[derive(Debug, Clone)]
 pub(crate) struct Parking {
     /// Waits longer than this park.
     pub(crate) after: Duration,
-    /// The runtime's alarms, for an execution without a lease.
-    pub(crate) alarms: Option<Arc<crate::runtime::Alarms>>,
+    /// The runtime's alarms.
+    pub(crate) alarms: Arc<crate::runtime::Alarms>,
 }
 
 /// Why a run of an execution ended without ending the execution.

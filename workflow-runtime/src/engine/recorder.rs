@@ -307,21 +307,18 @@ impl Recorder {
         if wake_at.duration_since(now).unwrap_or_default() <= parking.after {
             return false;
         }
-        let parked = match (&journal.fence, &parking.alarms) {
-            // Not parked if the lease is gone or the store failed: the wait goes on here, and
-            // the next write says what happened.
-            (Some(fence), _) => journal
-                .store
-                .park(&journal.execution, fence, wake_at)
-                .await
-                .is_ok(),
-            (None, Some(alarms)) => {
-                alarms.set(wake_at, journal.execution.clone());
-                true
-            }
-            (None, None) => false,
+        // Not parked if the lease is gone or the store failed: the wait goes on here, and the
+        // next write says what happened.
+        let Some(fence) = &journal.fence else {
+            return false;
         };
+        let parked = journal
+            .store
+            .park(&journal.execution, fence, wake_at)
+            .await
+            .is_ok();
         if parked {
+            parking.alarms.set(wake_at, journal.execution.clone());
             journal.halt.halt(Halted::Parked);
         }
         parked

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use tokio::sync::Notify;
 
 use super::{Inner, Runtime};
-use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::execution::ExecutionId;
 
 /// When each parked execution is due: one alarm per execution.
 #[derive(Debug, Default)]
@@ -139,25 +139,17 @@ impl Runtime {
         *running = Some(task.abort_handle());
     }
 
-    /// Resumes a parked execution from the store, unless it ended meanwhile (stopped by a
-    /// tool or another runtime) or runs already (resumed by [`recover`](Self::recover)).
+    /// Claims a parked execution back from the store and resumes it, unless it ended
+    /// meanwhile (stopped by a tool or another runtime) or another runtime took it.
     async fn wake(&self, id: &ExecutionId) {
         if self.is_running(id) {
             return;
         }
-        let record = match self.inner.store.execution(id).await {
-            Ok(Some(record)) if record.status == ExecutionStatus::Running => record,
-            Ok(_) => return,
-            Err(error) => {
-                // The store is unreachable for now: try again shortly rather than lose it.
-                tracing::warn!(execution = %id, %error, "a parked execution could not be resumed; retrying");
-                let retry = self.inner.clock.now() + std::time::Duration::from_secs(1);
-                self.inner.alarms.set(retry, id.clone());
-                return;
-            }
-        };
-        if let Err(error) = self.resume_stored(record, None).await {
-            tracing::error!(execution = %id, %error, "a parked execution could not be resumed or failed");
+        if let Err(error) = self.claim(Some(vec![id.clone()]), false).await {
+            // The store is unreachable for now: try again shortly rather than lose it.
+            tracing::warn!(execution = %id, %error, "a parked execution could not be resumed; retrying");
+            let retry = self.inner.clock.now() + std::time::Duration::from_secs(1);
+            self.inner.alarms.set(retry, id.clone());
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::callbacks::CheckOutput;
 use super::durable::{resume, Resume};
 use super::errors::{BuildError, Problem};
-use super::worker::LeaseSettings;
+use super::owner::LeaseSettings;
 use super::{Backpressure, ExpressLimit, Inner, Registered, Runtime};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::callback::CallbackHub;
@@ -37,8 +37,7 @@ pub struct RuntimeBuilder {
     workflows: Vec<Registration>,
     mocks: Option<Mocks>,
     callback_poll: Duration,
-    lease: Option<LeaseSettings>,
-    park_after: Option<Duration>,
+    lease: LeaseSettings,
     patience: Duration,
 }
 
@@ -74,8 +73,7 @@ impl Default for RuntimeBuilder {
             workflows: Vec::new(),
             mocks: None,
             callback_poll: DEFAULT_CALLBACK_POLL,
-            lease: None,
-            park_after: None,
+            lease: LeaseSettings::new(),
             patience: crate::engine::journal::DEFAULT_PATIENCE,
         }
     }
@@ -128,42 +126,38 @@ impl RuntimeBuilder {
     /// [`ExecutionHandle::result`](crate::ExecutionHandle::result) follows a parked execution
     /// through the store, polling at most once a second.
     pub fn park_after(mut self, after: Duration) -> Self {
-        self.park_after = Some(after.max(Duration::from_secs(1)));
+        self.lease.park_after = Some(after.max(Duration::from_secs(1)));
         self
     }
 
-    /// Makes this runtime one of several workers sharing its store (PostgreSQL, typically):
-    /// each execution is advanced by the worker holding its lease, which lasts `duration`
-    /// unless renewed. Start the worker loop with [`Runtime::serve`]. A worker that stops
-    /// renewing (it died) loses its executions to the others once `duration` has passed, so
-    /// make it several times longer than a pause the process may take, and keep the workers'
-    /// clocks in sync (NTP). The worker's name is random unless [`worker_name`] sets it.
+    /// Makes this runtime one of several workers sharing its store (PostgreSQL, typically),
+    /// which [`Runtime::serve`] runs: it claims executions that no live worker holds every
+    /// half second (see [`claim_every`](Self::claim_every)), and holds leases that last
+    /// `duration` unless renewed (every runtime holds leases on what it runs, 60 s by
+    /// default, renewed while it runs them). A worker that stops renewing (it died) loses its
+    /// executions to the others once `duration` has passed (on SQLite at once, when its
+    /// process has ended), so make it several times longer than a pause the process may take,
+    /// and keep the workers' clocks in sync (NTP). The worker's name is random unless
+    /// [`worker_name`] sets it. A worker's waits longer than its lease park the execution:
+    /// it leaves memory, and whichever worker claims it when it is due resumes it.
     ///
-    /// Executions a worker starts itself ([`Runtime::start_named`]) run under its lease too,
-    /// which only [`Runtime::serve`] renews: a worker that starts executions must serve.
+    /// Executions a worker starts itself ([`Runtime::start_named`]) run under its lease.
     /// [`Runtime::submit`] leaves an execution for whichever worker claims it.
     ///
     /// [`worker_name`]: Self::worker_name
     pub fn lease(mut self, duration: Duration) -> Self {
-        let settings = self.lease.get_or_insert_with(|| LeaseSettings {
-            worker: format!("worker-{}", uuid::Uuid::new_v4().simple()),
-            duration,
-            poll: Duration::from_millis(500),
-            capacity: 10_000,
-            park_after: duration,
-        });
+        let settings = &mut self.lease;
+        settings.configured = true;
         settings.duration = duration.max(Duration::from_millis(10));
-        settings.park_after = settings.duration;
+        settings.park_after = Some(settings.duration);
         self
     }
 
     /// Names this worker (for its leases and logs); implies [`lease`](Self::lease) with a
-    /// 30 s lease if none was set.
+    /// 30 s lease if none was set. Names are unique among the runtimes sharing a store.
     pub fn worker_name(mut self, name: &str) -> Self {
         self = self.ensure_lease();
-        if let Some(settings) = &mut self.lease {
-            name.clone_into(&mut settings.worker);
-        }
+        name.clone_into(&mut self.lease.worker);
         self
     }
 
@@ -171,15 +165,13 @@ impl RuntimeBuilder {
     /// runs at once at most (10,000 by default).
     pub fn claim_every(mut self, poll: Duration, capacity: usize) -> Self {
         self = self.ensure_lease();
-        if let Some(settings) = &mut self.lease {
-            settings.poll = poll.max(Duration::from_millis(1));
-            settings.capacity = capacity.max(1);
-        }
+        self.lease.poll = poll.max(Duration::from_millis(1));
+        self.lease.capacity = capacity.max(1);
         self
     }
 
     fn ensure_lease(self) -> Self {
-        if self.lease.is_some() {
+        if self.lease.configured {
             self
         } else {
             self.lease(Duration::from_secs(30))
@@ -373,8 +365,8 @@ impl RuntimeBuilder {
                 shut_down: std::sync::atomic::AtomicBool::new(false),
                 patience: self.patience,
                 lease: self.lease,
+                presence: Mutex::new(None),
                 worker: Mutex::new(None),
-                park_after: self.park_after,
                 alarms: Arc::default(),
                 alarm_loop: Mutex::new(None),
                 definitions_recorded: tokio::sync::OnceCell::new(),

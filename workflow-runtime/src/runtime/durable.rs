@@ -181,17 +181,15 @@ impl Runtime {
         let id = ExecutionId::random();
         let mut started = Event::new(1, 0, now, EventType::ExecutionStarted);
         started.input = Some(json.clone());
-        // A worker holds the lease of what it runs from the start: no one else claims it.
-        let lease = self
-            .inner
-            .lease
-            .as_ref()
-            .filter(|_| run_here && !express)
-            .map(|settings| Lease {
-                worker: settings.worker.clone(),
-                token: 1,
-                until: now + settings.duration,
-            });
+        // This runtime holds the lease of what it runs from the start: no one else claims it.
+        if run_here {
+            self.keep_executions()?;
+        }
+        let lease = run_here.then(|| Lease {
+            worker: self.inner.lease.worker.clone(),
+            token: 1,
+            until: now + self.inner.lease.duration,
+        });
         let fence = lease.as_ref().map(|lease| Fence {
             worker: lease.worker.clone(),
             token: lease.token,
@@ -213,7 +211,7 @@ impl Runtime {
         match created {
             Created::New if !run_here => Ok(self.handle(id)),
             Created::New if express => {
-                self.spawn_express::<W>(id.clone(), input, permit, false);
+                self.spawn_express::<W>(id.clone(), input, permit, true);
                 Ok(self.handle(id))
             }
             Created::New => {
@@ -246,55 +244,29 @@ impl Runtime {
         }
     }
 
-    /// Resumes every unfinished durable execution of the registered workflows (after a
-    /// restart) and returns their ids. Each replays its history: finished tasks are not run
-    /// again, a task that had started without a recorded outcome fails with
-    /// `States.TaskFailed`, and timers fire when they were due. An execution whose stored
-    /// data cannot be read fails with `States.Runtime`; the others resume regardless.
-    pub async fn recover(&self) -> Result<Vec<ExecutionId>, RuntimeError> {
-        self.record_definitions().await?;
-        if self.inner.lease.is_some() {
-            // A worker resumes only what no live worker holds.
-            return self.claim_round().await;
-        }
-        let mut resumed = Vec::new();
-        let registered: Vec<String> = self
-            .inner
-            .workflows
-            .values()
-            .map(|registered| registered.definition.name.clone())
-            .collect();
-        for workflow in registered {
-            let unfinished = self
-                .inner
-                .store
-                .list(
-                    ExecutionFilter::all()
-                        .workflow(workflow)
-                        .status(ExecutionStatus::Running),
-                )
-                .await?;
-            for record in unfinished {
-                if self.is_running(&record.id) {
-                    continue;
-                }
-                let id = record.id.clone();
-                if self.resume_stored(record, None).await? {
-                    resumed.push(id);
-                }
-            }
-        }
-        Ok(resumed)
+    /// Takes over every unfinished durable execution of the registered workflows whose owner
+    /// is gone (after a restart: a runtime whose process ended, one that shut down, or one
+    /// whose lease ran out) and resumes it here, as this runtime's keeper does by itself every
+    /// few seconds; executions a live runtime runs are left to it. Each replays its history:
+    /// finished tasks are not run again, a task that had started without a recorded outcome
+    /// fails with `States.TaskFailed`, and timers fire when they were due.
+    ///
+    /// An execution whose stored data cannot be read is reported in
+    /// [`Recovery::unreadable`](super::Recovery::unreadable); the others resume regardless.
+    pub async fn recover(&self) -> Result<super::Recovery, RuntimeError> {
+        // Parked ones too: they park again here, and this runtime wakes them when due.
+        self.claim(None, true).await
     }
 
-    /// Runs a stored execution here from its history (under `fence`, for a worker holding
-    /// its lease); whether it runs. One of a workflow this runtime does not know stays as it
-    /// is; one whose stored data cannot be read fails with `States.Runtime`.
+    /// Runs a stored execution here from its history, under `fence` (the lease this runtime
+    /// holds on it). One of a workflow this runtime does not know stays as it is; one whose
+    /// stored data does not read stays as it is too; one whose data reads but no longer fits
+    /// the workflow fails with `States.Runtime`. Both are reported as unreadable.
     pub(super) async fn resume_stored(
         &self,
         record: ExecutionRecord,
         fence: Option<Fence>,
-    ) -> Result<bool, RuntimeError> {
+    ) -> Result<Resumption, RuntimeError> {
         let Some(resume) = self
             .inner
             .workflows
@@ -302,18 +274,22 @@ impl Runtime {
             .find(|registered| registered.definition.name == record.workflow)
             .map(|registered| registered.resume)
         else {
-            return Ok(false);
+            return Ok(Resumption::NotHere);
         };
         let id = record.id.clone();
-        let outcome = match self.full_history(&id).await {
-            Ok(events) => resume(self, record, events, fence),
-            Err(error) => Err(error),
+        let events = match self.full_history(&id).await {
+            Ok(events) => events,
+            Err(RuntimeError::Store(StoreError::Corrupt { reason, .. })) => {
+                tracing::error!(execution = %id, %reason, "an execution's history cannot be read; it is left as it is");
+                return Ok(Resumption::Unreadable(reason));
+            }
+            Err(error) => return Err(error),
         };
-        match outcome {
-            Ok(()) => Ok(true),
+        match resume(self, record, events, fence.clone()) {
+            Ok(()) => Ok(Resumption::Resumed),
             Err(error) => {
-                self.fail_unreadable(&id, &error).await?;
-                Ok(false)
+                self.fail_unreadable(&id, &error, fence.as_ref()).await?;
+                Ok(Resumption::Unreadable(error.to_string()))
             }
         }
     }
@@ -342,6 +318,8 @@ impl Runtime {
         }
         self.inner.alarms.clear();
         self.inner.shut_down.store(true, Ordering::Relaxed);
+        // Other runtimes take its executions over at once.
+        self.give_up_ownership();
         let tasks: Vec<_> = self
             .inner
             .running
@@ -461,12 +439,11 @@ impl Runtime {
                 status: record.status,
             });
         }
-        let resume = registered.resume;
-        let mut events = self.full_history(id).await?;
+        let events = self.full_history(id).await?;
         let last = events.last().map_or(0, |event| event.id);
         let now = self.inner.clock.now();
         let redriven = Event::new(last + 1, last, now, EventType::ExecutionRedriven);
-        match self.inner.store.reopen(id, vec![redriven.clone()]).await {
+        match self.inner.store.reopen(id, vec![redriven]).await {
             Ok(()) => {}
             // Redriven (or changed) by someone else since it was read.
             Err(StoreError::Conflict { .. }) => {
@@ -477,22 +454,12 @@ impl Runtime {
             }
             Err(error) => return Err(error.into()),
         }
-        events.push(redriven);
-        let record = ExecutionRecord {
-            started_at: now,
-            ..record
-        };
-        if self.inner.lease.is_some() {
-            // Reopened without an owner: whichever worker claims it runs it.
-            return Ok(self.handle(id.clone()));
+        // Reopened without an owner: this runtime claims it (unless another got it first).
+        let recovery = self.claim(Some(vec![id.clone()]), false).await?;
+        if let Some((_, reason)) = recovery.unreadable.into_iter().next() {
+            return Err(RuntimeError::Payload(reason));
         }
-        match resume(self, record, events, None) {
-            Ok(()) => Ok(self.handle(id.clone())),
-            Err(error) => {
-                self.fail_unreadable(id, &error).await?;
-                Err(error)
-            }
-        }
+        Ok(self.handle(id.clone()))
     }
 
     /// Deletes the executions that ended before `ended_before`, with their histories, and
@@ -562,20 +529,13 @@ impl Runtime {
         change: Option<String>,
         fence: Option<Fence>,
     ) {
-        let parking = match (&self.inner.lease, &fence, self.inner.park_after) {
-            (Some(settings), Some(_), _) => Some(Parking {
-                after: settings.park_after,
-                alarms: None,
-            }),
-            (None, None, Some(after)) => {
-                self.ensure_alarm_loop();
-                Some(Parking {
-                    after,
-                    alarms: Some(Arc::clone(&self.inner.alarms)),
-                })
+        let parking = self.inner.lease.park_after.map(|after| {
+            self.ensure_alarm_loop();
+            Parking {
+                after,
+                alarms: Arc::clone(&self.inner.alarms),
             }
-            _ => None,
-        };
+        });
         let halt = Arc::new(Halt::default());
         let journal = Journal {
             store: Arc::clone(&self.inner.store),
@@ -681,6 +641,7 @@ impl Runtime {
         &self,
         id: &ExecutionId,
         error: &RuntimeError,
+        fence: Option<&Fence>,
     ) -> Result<(), RuntimeError> {
         let now = self.inner.clock.now();
         let cause = format!("the execution cannot resume: {error}");
@@ -708,8 +669,27 @@ impl Runtime {
             cause: Some(cause),
             stopped_at: now,
         };
-        Ok(self.inner.store.append(id, events, Some(end)).await?)
+        let store = &self.inner.store;
+        let written = match fence {
+            Some(fence) => store.append_fenced(id, fence, events, Some(end)).await,
+            None => store.append(id, events, Some(end)).await,
+        };
+        match written {
+            // Someone else's now, or ended meanwhile: nothing to fail.
+            Ok(()) | Err(StoreError::LeaseLost { .. } | StoreError::Conflict { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
     }
+}
+
+/// What became of a stored execution to resume.
+pub(super) enum Resumption {
+    /// It runs here.
+    Resumed,
+    /// Its workflow is not registered here.
+    NotHere,
+    /// Its stored data cannot be read, or no longer fits its workflow: why.
+    Unreadable(String),
 }
 
 /// Resumes an unfinished execution of `W`.
@@ -743,7 +723,13 @@ pub(super) fn resume<W: Workflow>(
         // At least once: an Express execution that did not finish runs again from its start.
         runtime.spawn_express::<W>(record.id, input, None, fence.is_some());
     } else {
-        runtime.spawn::<W>(record.id, record.started_at, input, events, change, fence);
+        // A redriven execution's timeout counts from its latest redrive.
+        let started_at = events
+            .iter()
+            .rev()
+            .find(|event| event.kind == EventType::ExecutionRedriven)
+            .map_or(record.started_at, |redriven| redriven.timestamp);
+        runtime.spawn::<W>(record.id, started_at, input, events, change, fence);
     }
     Ok(())
 }

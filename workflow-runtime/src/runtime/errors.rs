@@ -86,9 +86,6 @@ pub enum Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RuntimeError {
-    /// Claiming executions on a runtime not configured as a worker.
-    #[error("this runtime is not a worker: configure its leases with `RuntimeBuilder::lease` to run it as one of several workers")]
-    NotAWorker,
     /// The workflow was not registered on this runtime.
     #[error("workflow `{workflow}` is not registered on this runtime; register it with `RuntimeBuilder::register`")]
     NotRegistered {

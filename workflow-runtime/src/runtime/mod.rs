@@ -5,6 +5,7 @@ mod builder;
 mod callbacks;
 mod durable;
 mod errors;
+mod owner;
 mod running;
 mod worker;
 
@@ -31,6 +32,7 @@ pub use builder::RuntimeBuilder;
 pub use callbacks::CallbackError;
 pub use durable::ExecutionHandle;
 pub use errors::{BuildError, Problem, RuntimeError};
+pub use owner::Recovery;
 use running::Running;
 pub use worker::Worker;
 
@@ -84,12 +86,12 @@ struct Inner {
     shut_down: std::sync::atomic::AtomicBool,
     /// How long a failing store write of a running execution is tried again.
     patience: std::time::Duration,
-    /// How this runtime works among several workers, if it does.
-    lease: Option<worker::LeaseSettings>,
+    /// How this runtime owns executions: its name and leases.
+    lease: owner::LeaseSettings,
+    /// Its presence in the store, once it owns executions.
+    presence: Mutex<Option<crate::store::Presence>>,
     /// Its worker loop, once [`Runtime::serve`] started it.
     worker: Mutex<Option<tokio::task::AbortHandle>>,
-    /// Waits longer than this park the execution out of memory (not a worker's).
-    park_after: Option<std::time::Duration>,
     /// Executions parked out of memory, and the loop that resumes them.
     alarms: Arc<alarms::Alarms>,
     alarm_loop: Mutex<Option<tokio::task::AbortHandle>>,

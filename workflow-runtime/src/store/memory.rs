@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::encoding::{not_redrivable, not_running, status_text, stored_overlap};
 use super::{
-    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Claim, Created, ExecutionEnd,
-    ExecutionFilter, ExecutionRecord, Fence, NewCallback, NewExecution, Store, StoreError,
-    StoreFuture, StoredDefinition,
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Claim, ClaimRequest, Created,
+    ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, Liveness, NewCallback, NewExecution,
+    Store, StoreError, StoreFuture, StoredDefinition,
 };
 use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
@@ -342,37 +342,36 @@ impl Store for MemoryStore {
         ready(self.with(|data| data.append(execution, Some(fence), events, end)))
     }
 
-    fn claim(
-        &self,
-        worker: &str,
-        workflows: &[String],
-        until: std::time::SystemTime,
-        now: std::time::SystemTime,
-        limit: usize,
-    ) -> StoreFuture<Vec<Claim>> {
+    fn claim(&self, request: ClaimRequest) -> StoreFuture<Vec<Claim>> {
         ready(Ok(self.with(|data| {
             let mut free: Vec<&ExecutionRecord> = data
                 .records
                 .values()
                 .filter(|record| record.status == ExecutionStatus::Running)
-                .filter(|record| workflows.contains(&record.workflow))
-                .filter(|record| match data.leases.get(&record.id) {
-                    // Held until then, or parked until then.
-                    Some((_, _, Some(ends))) => *ends <= now,
-                    _ => true,
+                .filter(|record| request.workflows.contains(&record.workflow))
+                .filter(|record| {
+                    let (owner, until) = data
+                        .leases
+                        .get(&record.id)
+                        .map_or((None, None), |lease| (lease.0.as_deref(), lease.2));
+                    request.frees(&record.id, owner, until)
                 })
                 .collect();
             free.sort_by_key(|record| record.started_at);
             let chosen: Vec<(ExecutionId, String)> = free
                 .into_iter()
-                .take(limit)
+                .take(request.limit)
                 .map(|record| (record.id.clone(), record.workflow.clone()))
                 .collect();
             chosen
                 .into_iter()
                 .map(|(id, workflow)| {
                     let lease = data.leases.entry(id.clone()).or_insert((None, 0, None));
-                    *lease = (Some(worker.to_owned()), lease.1 + 1, Some(until));
+                    *lease = (
+                        Some(request.worker.clone()),
+                        lease.1 + 1,
+                        Some(request.until),
+                    );
                     Claim {
                         token: lease.1,
                         id,
@@ -381,6 +380,29 @@ impl Store for MemoryStore {
                 })
                 .collect()
         })))
+    }
+
+    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
+        ready(Ok(self.with(|data| {
+            let mut owners: Vec<String> = data
+                .records
+                .values()
+                .filter(|record| {
+                    record.status == ExecutionStatus::Running
+                        && workflows.contains(&record.workflow)
+                })
+                .filter_map(|record| data.leases.get(&record.id)?.0.clone())
+                .collect();
+            owners.sort_unstable();
+            owners.dedup();
+            owners
+        })))
+    }
+
+    /// A memory store lives in one process, whose runtimes are known to be alive or gone
+    /// before the store is asked: an owner they do not know is gone.
+    fn liveness(&self, _owner: &str) -> Liveness {
+        Liveness::Gone
     }
 
     fn request(

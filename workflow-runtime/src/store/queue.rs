@@ -12,8 +12,8 @@ use std::time::SystemTime;
 use tokio::sync::oneshot;
 
 use super::{
-    CallbackChange, CallbackUpdate, Claim, Created, ExecutionEnd, Fence, NewCallback, NewExecution,
-    StoreError, StoreFuture, StoredDefinition,
+    CallbackChange, CallbackUpdate, Claim, ClaimRequest, Created, ExecutionEnd, Fence, NewCallback,
+    NewExecution, StoreError, StoreFuture, StoredDefinition,
 };
 use super::{ExecutionRequest, RequestKind};
 use crate::execution::ExecutionId;
@@ -43,13 +43,7 @@ pub(crate) enum Write {
     },
     CreateCallback(NewCallback),
     ChangeCallback(String, CallbackChange),
-    Claim {
-        worker: String,
-        workflows: Vec<String>,
-        until: SystemTime,
-        now: SystemTime,
-        limit: usize,
-    },
+    Claim(ClaimRequest),
     Renew {
         worker: String,
         executions: Vec<ExecutionId>,
@@ -304,22 +298,8 @@ impl WriteQueue {
         })
     }
 
-    pub(crate) fn claim(
-        &self,
-        worker: &str,
-        workflows: &[String],
-        until: SystemTime,
-        now: SystemTime,
-        limit: usize,
-    ) -> StoreFuture<Vec<Claim>> {
-        let write = Write::Claim {
-            worker: worker.to_owned(),
-            workflows: workflows.to_vec(),
-            until,
-            now,
-            limit,
-        };
-        then(self.write(write), |written| match written {
+    pub(crate) fn claim(&self, request: ClaimRequest) -> StoreFuture<Vec<Claim>> {
+        then(self.write(Write::Claim(request)), |written| match written {
             Written::Claimed(claims) => claims,
             _ => Vec::new(),
         })
@@ -473,15 +453,9 @@ macro_rules! queued_writes {
 
         fn claim(
             &self,
-            worker: &str,
-            workflows: &[String],
-            until: std::time::SystemTime,
-            now: std::time::SystemTime,
-            limit: usize,
+            request: $crate::store::ClaimRequest,
         ) -> $crate::store::StoreFuture<Vec<$crate::store::Claim>> {
-            self.inner
-                .writes
-                .claim(worker, workflows, until, now, limit)
+            self.inner.writes.claim(request)
         }
 
         fn renew(

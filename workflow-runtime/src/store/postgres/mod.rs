@@ -862,31 +862,37 @@ async fn apply(transaction: &Transaction<'_>, write: &Write) -> Result<Written, 
         Write::ChangeCallback(hash, change) => Ok(Written::Callback(
             change_callback(transaction, hash, change).await?,
         )),
-        Write::Claim {
-            worker,
-            workflows,
-            until,
-            now,
-            limit,
-        } => {
+        Write::Claim(request) => {
+            let skip: Vec<&str> = request.skip.iter().map(ExecutionId::as_str).collect();
+            let only: Option<Vec<&str>> = request
+                .only
+                .as_ref()
+                .map(|only| only.iter().map(ExecutionId::as_str).collect());
             // SKIP LOCKED: workers claiming at once each get different executions.
             let rows = transaction
                 .query(
                     "UPDATE workflow_executions SET owner = $1, lease_token = lease_token + 1, lease_until = $2
                      WHERE id IN (
                          SELECT id FROM workflow_executions
-                         WHERE status = $3 AND (lease_until IS NULL OR lease_until <= $4)
-                           AND workflow = ANY($6)
+                         WHERE status = $3 AND workflow = ANY($6)
+                           AND NOT (id = ANY($7))
+                           AND ($8::TEXT[] IS NULL OR id = ANY($8))
+                           AND (lease_until IS NULL OR lease_until <= $4 OR owner = ANY($9)
+                                OR ($10 AND owner IS NULL))
                          ORDER BY started_at LIMIT $5
                          FOR UPDATE SKIP LOCKED)
                      RETURNING id, workflow, lease_token",
                     &[
-                        worker,
-                        &nanos(*until),
+                        &request.worker,
+                        &nanos(request.until),
                         &status_text(ExecutionStatus::Running),
-                        &nanos(*now),
-                        &i64::try_from(*limit).unwrap_or(i64::MAX),
-                        workflows,
+                        &nanos(request.now),
+                        &i64::try_from(request.limit).unwrap_or(i64::MAX),
+                        &request.workflows,
+                        &skip,
+                        &only,
+                        &request.gone,
+                        &request.early,
                     ],
                 )
                 .await
@@ -1266,6 +1272,26 @@ fn callback(row: &Row) -> Result<CallbackRecord, StoreError> {
 
 impl Store for PostgresStore {
     queued_writes!();
+
+    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
+        let workflows = workflows.to_vec();
+        self.read(move |reader| {
+            let workflows = workflows.clone();
+            async move {
+                let rows = reader
+                    .query(
+                        "SELECT DISTINCT owner FROM workflow_executions
+                         WHERE status = $1 AND owner IS NOT NULL AND workflow = ANY($2)",
+                        &[&status_text(ExecutionStatus::Running), &workflows],
+                    )
+                    .await
+                    .map_err(database)?;
+                rows.iter()
+                    .map(|row| row.try_get(0).map_err(database))
+                    .collect()
+            }
+        })
+    }
 
     fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
         self.read(move |reader| async move {

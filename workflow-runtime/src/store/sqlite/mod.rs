@@ -15,14 +15,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 mod callbacks;
+mod presence;
 mod schema;
 
 use schema::{configure, migrate};
 
 use super::queue::{queued_writes, Committer, EncodedEvents, Write, WriteQueue, Written};
 use super::{
-    CallbackRecord, Claim, Created, ExecutionFilter, ExecutionRecord, Fence, Store, StoreError,
-    StoreFuture, StoredDefinition,
+    CallbackRecord, Claim, Created, ExecutionFilter, ExecutionRecord, Fence, Liveness, Presence,
+    Store, StoreError, StoreFuture, StoredDefinition,
 };
 use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
@@ -301,20 +302,18 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             }
             Ok(Written::Done)
         }
-        Write::Claim {
-            worker,
-            workflows,
-            until,
-            now,
-            limit,
-        } => {
+        Write::Claim(request) => {
             let mut claim = connection
                 .prepare_cached(
                     "UPDATE executions SET owner = ?1, lease_token = lease_token + 1, lease_until = ?2
                      WHERE id IN (
                          SELECT id FROM executions
-                         WHERE status = ?3 AND (lease_until IS NULL OR lease_until <= ?4)
-                           AND workflow IN (SELECT value FROM json_each(?6))
+                         WHERE status = ?3 AND workflow IN (SELECT value FROM json_each(?6))
+                           AND id NOT IN (SELECT value FROM json_each(?7))
+                           AND (?8 IS NULL OR id IN (SELECT value FROM json_each(?8)))
+                           AND (lease_until IS NULL OR lease_until <= ?4
+                                OR owner IN (SELECT value FROM json_each(?9))
+                                OR (?10 AND owner IS NULL))
                          ORDER BY started_at LIMIT ?5)
                      RETURNING id, workflow, lease_token",
                 )
@@ -322,12 +321,20 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
             let rows = claim
                 .query_map(
                     params![
-                        worker,
-                        nanos(*until),
+                        request.worker,
+                        nanos(request.until),
                         status_text(ExecutionStatus::Running),
-                        nanos(*now),
-                        i64::try_from(*limit).unwrap_or(i64::MAX),
-                        serde_json::to_string(workflows).map_err(database)?,
+                        nanos(request.now),
+                        i64::try_from(request.limit).unwrap_or(i64::MAX),
+                        json_text(&request.workflows)?,
+                        json_text(&id_texts(&request.skip))?,
+                        request
+                            .only
+                            .as_deref()
+                            .map(|only| json_text(&id_texts(only)))
+                            .transpose()?,
+                        json_text(&request.gone)?,
+                        request.early,
                     ],
                     |row| {
                         Ok(Claim {
@@ -507,6 +514,16 @@ fn check_fence(
     }
 }
 
+/// A value as JSON text, for `json_each`.
+fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(database)
+}
+
+/// Execution ids as strings.
+fn id_texts(ids: &[ExecutionId]) -> Vec<&str> {
+    ids.iter().map(ExecutionId::as_str).collect()
+}
+
 /// What [`insert_events`] did.
 #[derive(Debug, PartialEq, Eq)]
 enum Inserted {
@@ -652,6 +669,34 @@ fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ExecutionReco
 
 impl Store for SqliteStore {
     queued_writes!();
+
+    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
+        let workflows = json_text(workflows);
+        self.read(move |connection| {
+            let mut query = connection
+                .prepare_cached(
+                    "SELECT DISTINCT owner FROM executions
+                     WHERE status = ?1 AND owner IS NOT NULL
+                       AND workflow IN (SELECT value FROM json_each(?2))",
+                )
+                .map_err(database)?;
+            let rows = query
+                .query_map(
+                    params![status_text(ExecutionStatus::Running), workflows?],
+                    |row| row.get::<_, String>(0),
+                )
+                .map_err(database)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(database)
+        })
+    }
+
+    fn announce(&self, owner: &str) -> Result<Presence, StoreError> {
+        presence::announce(&self.inner.path, owner)
+    }
+
+    fn liveness(&self, owner: &str) -> Liveness {
+        presence::liveness(&self.inner.path, owner)
+    }
 
     fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
         self.read(move |connection| {
