@@ -1477,3 +1477,80 @@ impl Store for PostgresStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store on the server of `WORKFLOW_TEST_POSTGRES_URL`, waiting `wait` for it, and a
+    /// connection of its own; `None` (said on stderr) without a server.
+    async fn server(wait: Duration) -> Option<(PostgresStore, Client)> {
+        let Ok(url) = std::env::var("WORKFLOW_TEST_POSTGRES_URL") else {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"postgres: skipped (set WORKFLOW_TEST_POSTGRES_URL to run these tests on PostgreSQL)\n",
+            );
+            return None;
+        };
+        let store = PostgresStore::builder(&url)
+            .schema(&format!("test_txid_{}", fastrand::u32(..)))
+            .connection_wait(wait)
+            .connect()
+            .await
+            .expect("connects");
+        let config: Config = url.parse().expect("a URL");
+        let (client, connection) = config.connect(NoTls).await.expect("connects");
+        tokio::spawn(connection);
+        Some((store, client))
+    }
+
+    /// Whether `txid` committed, as a commit whose connection broke asks it.
+    async fn ask(store: &PostgresStore, txid: i64) -> Result<bool, StoreError> {
+        let connections = store.inner.connections.clone();
+        tokio::task::spawn_blocking(move || {
+            committed(
+                &connections,
+                txid,
+                connections.deadline(),
+                "connection closed",
+            )
+        })
+        .await
+        .expect("asks")
+    }
+
+    async fn txid(client: &Client) -> i64 {
+        client
+            .query_one("SELECT txid_current()", &[])
+            .await
+            .and_then(|row| row.try_get(0))
+            .expect("a txid")
+    }
+
+    /// A commit in doubt is resolved by the transaction's id: committed, rolled back, or (its
+    /// session still open past the wait) not known, which is a transient error.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_in_doubt_is_looked_up_by_its_transaction_id() {
+        let Some((store, client)) = server(Duration::from_millis(500)).await else {
+            return;
+        };
+        client.batch_execute("BEGIN").await.expect("begins");
+        let done = txid(&client).await;
+        client.batch_execute("COMMIT").await.expect("commits");
+        assert_eq!(ask(&store, done).await, Ok(true));
+
+        client.batch_execute("BEGIN").await.expect("begins");
+        let undone = txid(&client).await;
+        client.batch_execute("ROLLBACK").await.expect("rolls back");
+        assert_eq!(ask(&store, undone).await, Ok(false));
+
+        client.batch_execute("BEGIN").await.expect("begins");
+        let open = txid(&client).await;
+        let started = Instant::now();
+        let error = ask(&store, open).await.expect_err("still in progress");
+        assert!(error.is_transient(), "{error}");
+        assert!(error.to_string().contains("not known"), "{error}");
+        assert!(started.elapsed() >= Duration::from_millis(400));
+        client.batch_execute("ROLLBACK").await.expect("rolls back");
+    }
+}
