@@ -39,8 +39,8 @@ pub(super) fn failure(error: &tokio_postgres::Error) -> Failure {
             // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going away
             // or not yet back; it ends the session.
             "57P01" | "57P02" | "57P03" => Failure::Broken,
-            // Class 08, connection exceptions (including too many connections at start-up,
-            // 08004 from some proxies).
+            // Class 08, connection exceptions (08006 connection failure, 08004 a connection
+            // rejected, by a proxy in front of the server for instance).
             _ if code.starts_with("08") => Failure::Broken,
             // Class 53, insufficient resources: disk full, out of memory, too many connections.
             _ if code.starts_with("53") => Failure::Transient,
