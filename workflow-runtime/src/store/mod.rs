@@ -31,7 +31,7 @@ use workflow_core::Definition;
 pub use callback::{CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresStore, PostgresStoreBuilder};
 pub use request::{ExecutionRequest, RequestKind, RequestStatus};
 pub use sqlite::SqliteStore;
 
