@@ -6,6 +6,7 @@
 
 mod support {
     #[path = "../support/outcomes.rs"]
+    #[allow(dead_code)] // Shared checks; these tests need only some.
     pub(crate) mod outcomes;
     #[path = "../support/stores.rs"]
     pub(crate) mod stores;
@@ -17,3 +18,5 @@ mod owners;
 mod panics;
 #[path = "fault_cases/races.rs"]
 mod races;
+#[path = "fault_cases/records.rs"]
+mod records;

@@ -55,6 +55,9 @@ pub enum ExecutionStatus {
     TimedOut,
     /// Stopped from outside.
     Aborted,
+    /// Its stored status cannot be read (see
+    /// [`ExecutionRecord::unreadable`](crate::store::ExecutionRecord::unreadable)).
+    Unknown,
 }
 
 /// Why an execution failed: the state it failed in, the error name and the cause.

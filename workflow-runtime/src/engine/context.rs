@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::engine::payload::Measure;
 use crate::engine::recorder::{Recorded, Recorder};
 use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType, History};
@@ -324,29 +325,53 @@ impl<'s> ExecutionContext<'s> {
     }
 
     /// Fails with `States.DataLimitExceeded` if `value` is larger, as JSON, than the payload
-    /// limit (and with `States.Runtime` if it has no JSON form).
+    /// limit, or nests deeper than a store could read back (and with `States.Runtime` if it
+    /// has no JSON form).
     pub(crate) fn check_size<T: Serialize + ?Sized>(
         &self,
         state: Option<StateId>,
         what: &str,
         value: &T,
     ) -> Result<(), ExecutionFailure> {
-        let mut size = ByteCount(0);
-        serde_json::to_writer(&mut size, value)
-            .map_err(|error| unserialisable(self.place(state, what), error))?;
-        let limit = self.shared.limits.payload_bytes;
-        if size.0 > limit {
+        let measure =
+            Measure::of(value).map_err(|error| unserialisable(self.place(state, what), error))?;
+        if let Some(problem) = measure.problem(self.shared.limits.payload_bytes) {
             let (state, place) = self.place(state, what);
             return Err(ExecutionFailure::predefined(
                 state,
                 States::DataLimitExceeded,
-                format!(
-                    "{place} is {} bytes of JSON, over the limit of {limit}",
-                    size.0
-                ),
+                format!("{place} {problem}"),
             ));
         }
         Ok(())
+    }
+
+    /// Fails with `States.Runtime` if a durable execution's `value` would not read back as
+    /// `T` from what is stored (a NaN or infinite float is stored as `null`, for one): it
+    /// could not resume from it.
+    pub(crate) fn check_reads_back<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        state: Option<StateId>,
+        what: &str,
+        value: &T,
+    ) -> Result<(), ExecutionFailure> {
+        if self.shared.recorder.journal().is_none() {
+            return Ok(());
+        }
+        let read_back = serde_json::to_value(value)
+            .and_then(serde_json::from_value::<T>)
+            .map(drop);
+        read_back.map_err(|error| {
+            let (state, place) = self.place(state, what);
+            ExecutionFailure::predefined(
+                state,
+                States::Runtime,
+                format!(
+                    "{place} would not read back as `{}` once stored as JSON ({error}); a float that is NaN or infinite, for one, is stored as null",
+                    std::any::type_name::<T>()
+                ),
+            )
+        })
     }
 
     /// The state (if any) and a phrase naming a payload, for errors.
@@ -369,18 +394,4 @@ fn unserialisable(
         States::Runtime,
         format!("{place} could not be serialised as JSON: {error}"),
     )
-}
-
-/// Counts the bytes written to it.
-struct ByteCount(usize);
-
-impl std::io::Write for ByteCount {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0 += bytes.len();
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

@@ -13,6 +13,7 @@ pub(crate) mod counts;
 mod flow;
 pub(crate) mod journal;
 mod panic;
+pub(crate) mod payload;
 pub(crate) mod recorder;
 mod task;
 mod terminal;

@@ -599,11 +599,13 @@ fn record_failed_attempt(
 /// commit of their own: only the engine's own transitions run in between, so a crash loses no
 /// more than it would between the step's return and a commit here, and an execution of n task
 /// states makes n + 1 commits instead of 2n + 1.
-fn exit<O: serde::Serialize>(
+fn exit<O: crate::step::Payload>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     output: O,
 ) -> Result<O, ExecutionFailure> {
+    // A replay reads the stored output back: it must read as what the step returned.
+    cx.check_reads_back(Some(state), "output", &output)?;
     let succeeded = cx.record_payload(
         EventType::TaskSucceeded,
         Some(state),

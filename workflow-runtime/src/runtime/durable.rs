@@ -12,6 +12,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use super::running::RunEnd;
 use super::{Runtime, RuntimeError};
 use crate::engine::journal::{retrying, Halt, Halted, Journal, Parking};
+use crate::engine::payload::Measure;
 use crate::engine::recorder::Recorder;
 use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
@@ -69,6 +70,12 @@ impl<O: Payload> ExecutionHandle<O> {
                 return Err(RuntimeError::ShutDown);
             }
             let record = self.runtime.describe(&self.id).await?;
+            if let Some(reason) = record.unreadable {
+                return Err(RuntimeError::Store(StoreError::Corrupt {
+                    execution: self.id.to_string(),
+                    reason,
+                }));
+            }
             match record.status {
                 ExecutionStatus::Running => {
                     if !self.runtime.is_running(&self.id) {
@@ -165,11 +172,7 @@ impl Runtime {
                 reason,
             });
         }
-        let json = serde_json::to_value(&input).map_err(|error| {
-            RuntimeError::Payload(format!(
-                "the input could not be serialised as JSON: {error}"
-            ))
-        })?;
+        let json = self.storable_input::<W>(&input)?;
         // An Express start that cannot be accepted waits or is refused before it is written.
         let express = W::definition().mode == Mode::Express;
         let permit = if express {
@@ -235,6 +238,29 @@ impl Runtime {
         }
     }
 
+    /// The input as JSON, if it can be stored so that it reads back: within the payload limit
+    /// and nesting depth, and reading back as `W::Input`.
+    fn storable_input<W: Workflow>(
+        &self,
+        input: &W::Input,
+    ) -> Result<serde_json::Value, RuntimeError> {
+        let refuse = |reason: String| RuntimeError::InvalidInput { reason };
+        let measure =
+            Measure::of(input).map_err(|error| refuse(format!("it has no JSON form: {error}")))?;
+        if let Some(problem) = measure.problem(self.inner.limits.payload_bytes) {
+            return Err(refuse(format!("it {problem}")));
+        }
+        let json = serde_json::to_value(input)
+            .map_err(|error| refuse(format!("it has no JSON form: {error}")))?;
+        serde_json::from_value::<W::Input>(json.clone()).map_err(|error| {
+            refuse(format!(
+                "it would not read back as `{}` once stored as JSON ({error}); a float that is NaN or infinite, for one, is stored as null",
+                std::any::type_name::<W::Input>()
+            ))
+        })?;
+        Ok(json)
+    }
+
     /// A handle to the execution `id`, to await its result.
     pub fn handle<O>(&self, id: ExecutionId) -> ExecutionHandle<O> {
         ExecutionHandle {
@@ -255,7 +281,27 @@ impl Runtime {
     /// [`Recovery::unreadable`](super::Recovery::unreadable); the others resume regardless.
     pub async fn recover(&self) -> Result<super::Recovery, RuntimeError> {
         // Parked ones too: they park again here, and this runtime wakes them when due.
-        self.claim(None, true).await
+        let mut recovery = self.claim(None, true).await?;
+        // Those whose status does not read are never claimed: they are reported all the same.
+        let unknown = self
+            .inner
+            .store
+            .list(ExecutionFilter::all().status(ExecutionStatus::Unknown))
+            .await?;
+        recovery.unreadable.extend(
+            unknown
+                .into_iter()
+                .filter(|record| {
+                    record.workflow.is_empty()
+                        || self
+                            .inner
+                            .workflows
+                            .values()
+                            .any(|registered| registered.definition.name == record.workflow)
+                })
+                .map(|record| (record.id, record.unreadable.unwrap_or_default())),
+        );
+        Ok(recovery)
     }
 
     /// Runs a stored execution here from its history, under `fence` (the lease this runtime

@@ -143,6 +143,14 @@ pub enum RuntimeError {
     /// The input or output could not be converted to or from JSON.
     #[error("{0}")]
     Payload(String),
+    /// An input refused before anything was stored, because what is stored must read back:
+    /// larger than the payload limit, nested too deep, or not reading back as its type (a
+    /// float that is NaN or infinite is stored as `null`, for one).
+    #[error("the input is refused: {reason}")]
+    InvalidInput {
+        /// Why.
+        reason: String,
+    },
     /// The runtime has shut down ([`Runtime::shutdown`](super::Runtime::shutdown)): its
     /// executions go on when a runtime on the same store recovers them.
     #[error("the runtime has shut down; its executions go on when a runtime on the same store recovers them")]

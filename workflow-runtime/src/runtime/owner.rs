@@ -231,14 +231,11 @@ impl Runtime {
             worker: self.inner.lease.worker.clone(),
             token: claim.token,
         };
-        let record = match self.describe(&claim.id).await {
-            Ok(record) => record,
-            Err(RuntimeError::Store(StoreError::Corrupt { reason, .. })) => {
-                tracing::error!(execution = %claim.id, %reason, "a claimed execution cannot be read; it is left as it is");
-                return Ok(Resumed::Unreadable(claim.id, reason));
-            }
-            Err(error) => return Err(error),
-        };
+        let record = self.describe(&claim.id).await?;
+        if let Some(reason) = record.unreadable {
+            tracing::error!(execution = %claim.id, %reason, "a claimed execution cannot be read; it is left as it is");
+            return Ok(Resumed::Unreadable(claim.id, reason));
+        }
         match self.resume_stored(record, Some(fence)).await? {
             super::durable::Resumption::Resumed => Ok(Resumed::Yes(claim.id)),
             super::durable::Resumption::NotHere => Ok(Resumed::No),

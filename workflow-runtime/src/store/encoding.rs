@@ -12,19 +12,36 @@ pub(crate) fn status_text(status: ExecutionStatus) -> &'static str {
         ExecutionStatus::Failed => "Failed",
         ExecutionStatus::TimedOut => "TimedOut",
         ExecutionStatus::Aborted => "Aborted",
+        // Never written: it is what an unreadable status reads as.
+        ExecutionStatus::Unknown => "Unknown",
     }
 }
 
+/// The statuses a store writes.
+pub(crate) const KNOWN_STATUSES: [ExecutionStatus; 5] = [
+    ExecutionStatus::Running,
+    ExecutionStatus::Succeeded,
+    ExecutionStatus::Failed,
+    ExecutionStatus::TimedOut,
+    ExecutionStatus::Aborted,
+];
+
+/// The SQL condition (after `AND`) of the executions whose stored status does not read.
+pub(crate) fn unknown_status_condition() -> String {
+    let known: Vec<String> = KNOWN_STATUSES
+        .iter()
+        .map(|status| format!("'{}'", status_text(*status)))
+        .collect();
+    format!(
+        " AND (status IS NULL OR status NOT IN ({}))",
+        known.join(", ")
+    )
+}
+
 pub(crate) fn parse_status(text: &str) -> Option<ExecutionStatus> {
-    [
-        ExecutionStatus::Running,
-        ExecutionStatus::Succeeded,
-        ExecutionStatus::Failed,
-        ExecutionStatus::TimedOut,
-        ExecutionStatus::Aborted,
-    ]
-    .into_iter()
-    .find(|status| status_text(*status) == text)
+    KNOWN_STATUSES
+        .into_iter()
+        .find(|status| status_text(*status) == text)
 }
 
 /// Nanoseconds since the Unix epoch (times before it are stored as 0).
@@ -39,51 +56,76 @@ pub(crate) fn time(nanos: i64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(nanos).unwrap_or(0))
 }
 
-/// The columns of a stored execution, as the SQL stores keep them.
+/// The columns of a stored execution, as the SQL stores keep them; `None` for a column that
+/// does not read as text (NULL, or bytes that are not UTF-8).
 pub(crate) struct ExecutionColumns {
     pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) workflow: String,
-    pub(crate) status: String,
-    pub(crate) input: String,
+    pub(crate) name: Option<String>,
+    pub(crate) workflow: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) input: Option<String>,
     pub(crate) output: Option<String>,
     pub(crate) error: Option<String>,
     pub(crate) cause: Option<String>,
-    pub(crate) started_at: i64,
+    pub(crate) started_at: Option<i64>,
     pub(crate) stopped_at: Option<i64>,
-    pub(crate) fingerprint: String,
+    pub(crate) fingerprint: Option<String>,
 }
 
 impl ExecutionColumns {
-    /// The record, or why the stored data does not read as one.
-    pub(crate) fn into_record(self) -> Result<ExecutionRecord, StoreError> {
-        let corrupt = |reason: String| StoreError::Corrupt {
-            execution: self.id.clone(),
-            reason,
+    /// The record. Stored data that does not read is never an error here: the record says
+    /// what is wrong with it ([`ExecutionRecord::unreadable`]), with what does read, so that
+    /// one bad row does not hide the others.
+    pub(crate) fn into_record(self) -> ExecutionRecord {
+        let mut problems = Vec::new();
+        let mut column = |name: &str, value: Option<String>| {
+            value.unwrap_or_else(|| {
+                problems.push(format!("its {name} is missing or not text"));
+                String::new()
+            })
         };
-        let status = parse_status(&self.status)
-            .ok_or_else(|| corrupt(format!("unknown status `{}`", self.status)))?;
-        let input = serde_json::from_str(&self.input)
-            .map_err(|error| corrupt(format!("input: {error}")))?;
-        let output = self
-            .output
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|error| corrupt(format!("output: {error}")))?;
-        Ok(ExecutionRecord {
+        let name = column("name", self.name);
+        let workflow = column("workflow", self.workflow);
+        let fingerprint = self.fingerprint.unwrap_or_default();
+        let status_text = column("status", self.status);
+        let input_text = column("input", self.input);
+        let status = parse_status(&status_text).unwrap_or_else(|| {
+            if !status_text.is_empty() {
+                problems.push(format!("unknown status `{status_text}`"));
+            }
+            ExecutionStatus::Unknown
+        });
+        let input = serde_json::from_str(&input_text).unwrap_or_else(|error| {
+            if !input_text.is_empty() {
+                problems.push(format!("its input does not read as JSON: {error}"));
+            }
+            serde_json::Value::Null
+        });
+        let output = self.output.as_deref().and_then(|text| {
+            serde_json::from_str(text)
+                .map_err(|error| {
+                    problems.push(format!("its output does not read as JSON: {error}"))
+                })
+                .ok()
+        });
+        let started_at = self.started_at.unwrap_or_else(|| {
+            problems.push("its start time is missing".to_owned());
+            0
+        });
+        ExecutionRecord {
             id: ExecutionId::from(self.id.as_str()),
-            name: self.name,
-            workflow: self.workflow,
-            fingerprint: self.fingerprint,
+            name,
+            workflow,
+            fingerprint,
             status,
             input,
             output,
             error: self.error,
             cause: self.cause,
-            started_at: time(self.started_at),
+            started_at: time(started_at),
             stopped_at: self.stopped_at.map(time),
-        })
+            unreadable: (!problems.is_empty()).then(|| problems.join("; ")),
+        }
     }
 }
 

@@ -158,6 +158,7 @@ impl Store for MemoryStore {
                     cause: None,
                     started_at: execution.started_at,
                     stopped_at: None,
+                    unreadable: None,
                 },
             );
             let lease = execution.lease.map_or((None, 0, None), |lease| {

@@ -460,6 +460,10 @@ pub struct ExecutionRecord {
     pub started_at: SystemTime,
     /// When it ended.
     pub stopped_at: Option<SystemTime>,
+    /// What is wrong with its stored data, if some of it does not read (the fields that do
+    /// are filled in, the others left empty, its status [`ExecutionStatus::Unknown`] if that
+    /// is what does not read). Such an execution is listed, not resumed.
+    pub unreadable: Option<String>,
 }
 
 /// Which executions [`Store::list`] returns.

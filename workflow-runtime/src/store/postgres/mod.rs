@@ -29,7 +29,8 @@ use tokio_postgres::{Client, Config, NoTls, Row, Statement, Transaction};
 use self::connections::{discard, failure, Backoff, Connections, Failure};
 use super::encoding::{
     check_same_events, definition_text, nanos, not_redrivable, not_running, redrivable,
-    status_text, stored_overlap, CallbackColumns, DefinitionColumns, ExecutionColumns,
+    status_text, stored_overlap, unknown_status_condition, CallbackColumns, DefinitionColumns,
+    ExecutionColumns,
 };
 use super::queue::{queued_writes, Committer, EncodedEvents, Write, WriteQueue, Written};
 use super::{
@@ -1239,18 +1240,18 @@ async fn change_callback(
 fn record(row: &Row) -> Result<ExecutionRecord, StoreError> {
     let columns = ExecutionColumns {
         id: row.try_get(0).map_err(database)?,
-        name: row.try_get(1).map_err(database)?,
-        workflow: row.try_get(2).map_err(database)?,
-        status: row.try_get(3).map_err(database)?,
-        input: row.try_get(4).map_err(database)?,
-        output: row.try_get(5).map_err(database)?,
-        error: row.try_get(6).map_err(database)?,
-        cause: row.try_get(7).map_err(database)?,
-        started_at: row.try_get(8).map_err(database)?,
-        stopped_at: row.try_get(9).map_err(database)?,
-        fingerprint: row.try_get(10).map_err(database)?,
+        name: row.try_get(1).ok(),
+        workflow: row.try_get(2).ok(),
+        status: row.try_get(3).ok(),
+        input: row.try_get(4).ok(),
+        output: row.try_get(5).ok().flatten(),
+        error: row.try_get(6).ok().flatten(),
+        cause: row.try_get(7).ok().flatten(),
+        started_at: row.try_get(8).ok(),
+        stopped_at: row.try_get(9).ok().flatten(),
+        fingerprint: row.try_get(10).ok(),
     };
-    columns.into_record()
+    Ok(columns.into_record())
 }
 
 fn callback(row: &Row) -> Result<CallbackRecord, StoreError> {
@@ -1414,8 +1415,13 @@ impl Store for PostgresStore {
                 if let Some(name) = filter.name.clone() {
                     condition(&mut sql, "name =", Box::new(name));
                 }
-                if let Some(status) = filter.status {
-                    condition(&mut sql, "status =", Box::new(status_text(status)));
+                match filter.status {
+                    // Whatever a store never writes: an unreadable status.
+                    Some(ExecutionStatus::Unknown) => sql.push_str(&unknown_status_condition()),
+                    Some(status) => {
+                        condition(&mut sql, "status =", Box::new(status_text(status)));
+                    }
+                    None => {}
                 }
                 if let Some(after) = filter.started_after {
                     condition(&mut sql, "started_at >=", Box::new(nanos(after)));

@@ -31,7 +31,7 @@ use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 use crate::store::encoding::{
     check_same_events, definition_text, nanos, not_redrivable, not_running, redrivable,
-    status_text, stored_overlap, DefinitionColumns, ExecutionColumns,
+    status_text, stored_overlap, unknown_status_condition, DefinitionColumns, ExecutionColumns,
 };
 
 /// Executions and histories in one SQLite file.
@@ -254,7 +254,7 @@ fn apply(connection: &Connection, write: &Write) -> Result<Written, StoreError> 
                 .optional()
                 .map_err(database)?;
             if let Some(existing) = existing {
-                return Ok(Written::Created(Created::Existing(Box::new(existing?))));
+                return Ok(Written::Created(Created::Existing(Box::new(existing))));
             }
             let lease = execution.lease.as_ref();
             connection
@@ -663,22 +663,32 @@ fn check_running(connection: &Connection, execution: &ExecutionId) -> Result<(),
 const SELECT_EXECUTION: &str =
     "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint FROM executions";
 
-/// A row of `executions`; the inner result is an error for stored data that does not parse.
-fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ExecutionRecord, StoreError>> {
+/// A row of `executions`: a record, marked as unreadable where its data does not read.
+fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRecord> {
     let columns = ExecutionColumns {
         id: row.get(0)?,
-        name: row.get(1)?,
-        workflow: row.get(2)?,
-        status: row.get(3)?,
-        input: row.get(4)?,
-        output: row.get(5)?,
-        error: row.get(6)?,
-        cause: row.get(7)?,
-        started_at: row.get(8)?,
-        stopped_at: row.get(9)?,
-        fingerprint: row.get(10)?,
+        name: text(row, 1),
+        workflow: text(row, 2),
+        status: text(row, 3),
+        input: text(row, 4),
+        output: text(row, 5),
+        error: text(row, 6),
+        cause: text(row, 7),
+        started_at: row.get(8).ok(),
+        stopped_at: row.get(9).ok().flatten(),
+        fingerprint: text(row, 10),
     };
     Ok(columns.into_record())
+}
+
+/// A column as text, if it is text (or UTF-8 bytes).
+fn text(row: &rusqlite::Row<'_>, index: usize) -> Option<String> {
+    match row.get_ref(index).ok()? {
+        rusqlite::types::ValueRef::Text(bytes) | rusqlite::types::ValueRef::Blob(bytes) => {
+            String::from_utf8(bytes.to_vec()).ok()
+        }
+        _ => None,
+    }
 }
 
 impl Store for SqliteStore {
@@ -772,8 +782,7 @@ impl Store for SqliteStore {
                     read_record,
                 )
                 .optional()
-                .map_err(database)?
-                .transpose()
+                .map_err(database)
         })
     }
 
@@ -845,9 +854,14 @@ impl Store for SqliteStore {
                 sql.push_str(" AND name = ?");
                 values.push(name.clone().into());
             }
-            if let Some(status) = filter.status {
-                sql.push_str(" AND status = ?");
-                values.push(status_text(status).to_owned().into());
+            match filter.status {
+                // Whatever a store never writes: an unreadable status.
+                Some(ExecutionStatus::Unknown) => sql.push_str(&unknown_status_condition()),
+                Some(status) => {
+                    sql.push_str(" AND status = ?");
+                    values.push(status_text(status).to_owned().into());
+                }
+                None => {}
             }
             if let Some(after) = filter.started_after {
                 sql.push_str(" AND started_at >= ?");
@@ -866,7 +880,7 @@ impl Store for SqliteStore {
             let rows = query
                 .query_map(rusqlite::params_from_iter(values), read_record)
                 .map_err(database)?;
-            rows.map(|row| row.map_err(database)?).collect()
+            rows.map(|row| row.map_err(database)).collect()
         })
     }
 }
