@@ -8,10 +8,14 @@ mod support {
     #[path = "../support/outcomes.rs"]
     #[allow(dead_code)] // Shared checks; these tests need only some.
     pub(crate) mod outcomes;
+    #[path = "../support/recorded.rs"]
+    pub(crate) mod recorded;
     #[path = "../support/stores.rs"]
     pub(crate) mod stores;
 }
 
+#[path = "fault_cases/outage.rs"]
+mod outage;
 #[path = "fault_cases/owners.rs"]
 mod owners;
 #[path = "fault_cases/panics.rs"]

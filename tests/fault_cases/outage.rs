@@ -1,0 +1,302 @@
+//! A store whose writes fail for a while, then work again: running executions pause and go
+//! on, none fails, no task runs twice. Also when a write is applied but its answer is lost
+//! (the runtime tries it again; appends are idempotent). A store that fails for longer than
+//! the runtime's patience stops the runs: the handle says why, the execution stays as
+//! recorded, and it goes on once the store works again.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use workflow::history::Event;
+use workflow::prelude::*;
+use workflow::store::{
+    CallbackChange, CallbackRecord, CallbackUpdate, Claim, ClaimRequest, Created, ExecutionEnd,
+    ExecutionFilter, ExecutionRecord, Fence, Liveness, NewCallback, NewExecution, Presence, Store,
+    StoreError, StoreFuture, StoredDefinition,
+};
+use workflow::{EventType, ExecutionId, ExecutionStatus, RuntimeError, VirtualClock};
+
+use crate::support::recorded::until_recorded;
+use crate::support::stores::stores;
+
+/// A real store whose writes fail on command: before they reach it, or after it applied them
+/// (the answer is lost).
+#[derive(Debug)]
+struct Flaky {
+    inner: Arc<dyn Store>,
+    refuse: AtomicBool,
+    lose_answers: AtomicBool,
+    failed: AtomicUsize,
+}
+
+impl Flaky {
+    fn new(inner: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(Flaky {
+            inner,
+            refuse: AtomicBool::new(false),
+            lose_answers: AtomicBool::new(false),
+            failed: AtomicUsize::new(0),
+        })
+    }
+
+    /// `write` (a call on the real store, which takes the write when called), refused or with
+    /// its answer lost when so told.
+    fn write<T: Send + 'static>(&self, write: impl FnOnce() -> StoreFuture<T>) -> StoreFuture<T> {
+        let unavailable = || StoreError::Unavailable {
+            reason: "the disk is full (injected)".to_owned(),
+        };
+        if self.refuse.load(Ordering::SeqCst) {
+            self.failed.fetch_add(1, Ordering::SeqCst);
+            return Box::pin(std::future::ready(Err(unavailable())));
+        }
+        let write = write();
+        if self.lose_answers.load(Ordering::SeqCst) {
+            self.failed.fetch_add(1, Ordering::SeqCst);
+            return Box::pin(async move {
+                write.await?;
+                Err(unavailable())
+            });
+        }
+        write
+    }
+}
+
+impl Store for Flaky {
+    fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
+        self.write(|| self.inner.create(execution))
+    }
+    fn append(
+        &self,
+        execution: &ExecutionId,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        self.write(|| self.inner.append(execution, events, end))
+    }
+    fn append_fenced(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        self.write(|| self.inner.append_fenced(execution, fence, events, end))
+    }
+    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
+        self.write(|| self.inner.reopen(execution, events))
+    }
+    fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
+        self.inner.execution(execution)
+    }
+    fn history(
+        &self,
+        execution: &ExecutionId,
+        after: u64,
+        limit: usize,
+    ) -> StoreFuture<Vec<Event>> {
+        self.inner.history(execution, after, limit)
+    }
+    fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
+        self.inner.list(filter)
+    }
+    fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
+        self.write(|| self.inner.purge(ended_before))
+    }
+    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
+        self.write(|| self.inner.create_callback(callback))
+    }
+    fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate> {
+        self.write(|| self.inner.change_callback(token_hash, change))
+    }
+    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
+        self.inner.callback(token_hash)
+    }
+    fn callback_of(
+        &self,
+        execution: &ExecutionId,
+        event_id: u64,
+    ) -> StoreFuture<Option<CallbackRecord>> {
+        self.inner.callback_of(execution, event_id)
+    }
+    fn claim(&self, request: ClaimRequest) -> StoreFuture<Vec<Claim>> {
+        self.write(|| self.inner.claim(request))
+    }
+    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
+        self.inner.owners(workflows)
+    }
+    fn announce(&self, owner: &str) -> Result<Presence, StoreError> {
+        self.inner.announce(owner)
+    }
+    fn liveness(&self, owner: &str) -> Liveness {
+        self.inner.liveness(owner)
+    }
+    fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {
+        self.write(|| self.inner.park(execution, fence, wake_at))
+    }
+    fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
+        self.write(|| self.inner.save_definition(definition))
+    }
+    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
+        self.inner.definitions()
+    }
+    fn renew(
+        &self,
+        worker: &str,
+        executions: Vec<ExecutionId>,
+        until: SystemTime,
+    ) -> StoreFuture<Vec<ExecutionId>> {
+        self.write(|| self.inner.renew(worker, executions, until))
+    }
+}
+
+/// How often each task of each execution ran.
+#[derive(Default)]
+struct Ledger(Mutex<HashMap<(String, String), u32>>);
+
+#[step]
+async fn stage(number: u32, ctx: StepContext, ledger: Res<Ledger>) -> u32 {
+    *ledger
+        .0
+        .lock()
+        .unwrap()
+        .entry((ctx.execution_id().to_string(), ctx.state().to_owned()))
+        .or_default() += 1;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    number + 1
+}
+
+workflow! {
+    /// Three stages, a pause between the second and the third.
+    Stages: Standard<u32, u32> {
+        start One;
+        One: task stage -> Two;
+        Two: task stage -> Rest;
+        Rest: wait 1s -> Three;
+        Three: task stage -> end;
+    }
+}
+
+fn runtime(store: Arc<dyn Store>, ledger: Arc<Ledger>, patience: Duration) -> Runtime {
+    Runtime::builder()
+        .store_arc(store)
+        .clock(VirtualClock::new())
+        .resource_arc(ledger)
+        .store_patience(patience)
+        .register::<Stages>()
+        .build()
+        .expect("builds")
+}
+
+/// 50 executions; mid-run the store fails every write for 3 s (refusing them, or applying
+/// them and losing the answer), then works again: all 50 succeed, each task ran once.
+#[tokio::test(start_paused = true)]
+async fn a_store_that_fails_for_a_while_pauses_executions_and_they_go_on() {
+    for (label, store, _keep) in stores().await {
+        for lose_answers in [false, true] {
+            let flaky = Flaky::new(Arc::clone(&store));
+            let ledger = Arc::new(Ledger::default());
+            let runtime = runtime(flaky.clone(), Arc::clone(&ledger), Duration::from_secs(300));
+            let mut handles = Vec::new();
+            for number in 0..50 {
+                handles.push(runtime.start::<Stages>(number).await.expect(label));
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let switch = if lose_answers {
+                &flaky.lose_answers
+            } else {
+                &flaky.refuse
+            };
+            switch.store(true, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            switch.store(false, Ordering::SeqCst);
+            for (number, handle) in (0..50).zip(&handles) {
+                let output = handle.result().await.expect(label);
+                assert_eq!(output.expect(label), number + 3, "{label}");
+            }
+            let runs = ledger.0.lock().unwrap();
+            assert_eq!(runs.len(), 150, "{label}: every task ran");
+            let twice = runs.values().filter(|runs| **runs > 1).count();
+            assert_eq!(twice, 0, "{label}: tasks ran twice");
+            println!(
+                "outage ({label}, {}): 50 executions, {} failed writes tried again, 50 succeeded, 0 failed, 0 tasks run twice",
+                if lose_answers { "writes applied, answers lost" } else { "writes refused" },
+                flaky.failed.load(Ordering::SeqCst)
+            );
+        }
+    }
+}
+
+/// A store that keeps failing past the runtime's patience: `result()` returns the store's
+/// error, the execution stays as recorded (running, its history intact), and once the store
+/// works again it goes on and succeeds.
+#[tokio::test(start_paused = true)]
+async fn past_its_patience_the_runtime_leaves_the_execution_as_recorded() {
+    for (label, store, _keep) in stores().await {
+        let flaky = Flaky::new(Arc::clone(&store));
+        let ledger = Arc::new(Ledger::default());
+        let runtime = runtime(flaky.clone(), Arc::clone(&ledger), Duration::from_secs(10));
+        let handle = runtime.start::<Stages>(7).await.expect(label);
+        // Between tasks: a task whose end was not yet durable would count as lost (at most
+        // once), as after a crash.
+        until_recorded(&runtime, handle.id(), EventType::WaitStateEntered).await;
+        flaky.refuse.store(true, Ordering::SeqCst);
+        let gave_up = tokio::time::timeout(Duration::from_secs(120), handle.result())
+            .await
+            .unwrap_or_else(|_| panic!("{label}: result() did not return"));
+        assert!(
+            matches!(
+                gave_up,
+                Err(RuntimeError::Store(StoreError::Unavailable { .. }))
+            ),
+            "{label}: {gave_up:?}"
+        );
+        let record = store
+            .execution(handle.id())
+            .await
+            .expect(label)
+            .expect(label);
+        assert_eq!(record.status, ExecutionStatus::Running, "{label}");
+        let recorded = store.history(handle.id(), 0, 100).await.expect(label);
+        assert!(
+            !recorded
+                .iter()
+                .any(|event| event.kind == EventType::ExecutionFailed),
+            "{label}: {recorded:?}"
+        );
+
+        flaky.refuse.store(false, Ordering::SeqCst);
+        // Once its lease has run out, the runtime takes it back (its keeper does so by itself).
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        let recovery = runtime.recover().await.expect(label);
+        assert_eq!(recovery.resumed, [handle.id().clone()], "{label}");
+        let output = handle.result().await.expect(label);
+        let kinds: Vec<String> = store
+            .history(handle.id(), 0, 100)
+            .await
+            .expect(label)
+            .iter()
+            .map(|event| format!("{} {:?}", event.kind, event.state))
+            .collect();
+        assert_eq!(
+            output,
+            Ok(10),
+            "{label}: {kinds:#?} (recorded before: {})",
+            recorded.len()
+        );
+        let history = store.history(handle.id(), 0, 100).await.expect(label);
+        assert!(
+            history.starts_with(&recorded),
+            "{label}: what was recorded before the outage is kept"
+        );
+        println!(
+            "outage ({label}): past its patience (10 s), result() returned the store's error; the execution stayed as recorded ({} events) and succeeded once the store worked again",
+            recorded.len()
+        );
+    }
+}
