@@ -172,6 +172,29 @@ async fn a_failure_sent_with_the_token_is_caught() {
     });
     let token = tokens.recv().await.unwrap();
 
+    // Reserved names and oversized failures are refused, and change nothing.
+    for (error, cause) in [
+        ("States.Runtime", "escapes catch States::ALL".to_owned()),
+        ("States.ALL", String::new()),
+        ("ApprovalError.Rejected", "x".repeat(30 << 20)),
+    ] {
+        let refused = harness
+            .runtime()
+            .send_task_failure(&token, error, &cause)
+            .await;
+        assert!(
+            matches!(refused, Err(CallbackError::InvalidFailure { .. })),
+            "{error}: {refused:?}"
+        );
+    }
+    let long_name = "E".repeat(257);
+    assert!(matches!(
+        harness
+            .runtime()
+            .send_task_failure(&token, &long_name, "")
+            .await,
+        Err(CallbackError::InvalidFailure { .. })
+    ));
     harness
         .runtime()
         .send_task_failure(&token, "ApprovalError.Rejected", "over budget")

@@ -130,6 +130,11 @@ async fn a_parked_execution_stopped_meanwhile_is_not_resumed() {
             .stop(handle.id(), Some("Cancelled"), Some("no longer needed"))
             .await
             .expect(label);
+        assert_eq!(
+            runtime.parked(),
+            0,
+            "{label}: a stopped execution is not parked"
+        );
 
         // Past the hour: the alarm goes off and finds the execution over.
         tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -181,5 +186,24 @@ async fn parked_executions_are_recovered_by_a_new_runtime_after_a_shutdown() {
         assert_eq!(output.expect(label), Ok(50), "{label}");
         assert_eq!(ledger.prepared.load(Ordering::SeqCst), 1, "{label}");
         assert_eq!(ledger.finished.load(Ordering::SeqCst), 1, "{label}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_redriven_execution_that_parks_again_is_counted_once() {
+    for (label, store, _keep) in stores().await {
+        let ledger = Arc::new(Ledger::default());
+        let runtime = runtime(store, Arc::clone(&ledger), Duration::from_secs(60));
+        let handle = runtime.start::<Hourly>(6).await.expect(label);
+        until_recorded(&runtime, handle.id(), EventType::WaitStateEntered).await;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        runtime.stop(handle.id(), None, None).await.expect(label);
+        for _ in 0..2 {
+            let redriven = runtime.redrive::<u32>(handle.id()).await.expect(label);
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            assert_eq!(runtime.parked(), 1, "{label}: parked once");
+            runtime.stop(redriven.id(), None, None).await.expect(label);
+            assert_eq!(runtime.parked(), 0, "{label}");
+        }
     }
 }

@@ -7,6 +7,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Runtime;
+use crate::engine::payload::Measure;
+use crate::names::failure_problem;
 use crate::step::TaskToken;
 use crate::store::{CallbackChange, CallbackStatus, CallbackUpdate, StoreError};
 use workflow_core::definition::StateId;
@@ -46,6 +48,14 @@ pub enum CallbackError {
         /// The workflow.
         workflow: String,
     },
+    /// An error name or cause a task cannot fail with: a reserved `States.*` name (the
+    /// runtime's own errors), or longer than Step Functions allows (256 characters for the
+    /// name, 32,768 for the cause).
+    #[error("the task cannot fail with this error: {reason}")]
+    InvalidFailure {
+        /// Why.
+        reason: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -78,6 +88,10 @@ impl Runtime {
             state: record.state.clone(),
             reason,
         };
+        let measure = Measure::of(output).map_err(|error| wrong(error.to_string()))?;
+        if let Some(problem) = measure.problem(self.inner.limits.payload_bytes) {
+            return Err(wrong(format!("the output {problem}")));
+        }
         let output = serde_json::to_value(output).map_err(|error| wrong(error.to_string()))?;
         let registered = self
             .inner
@@ -105,13 +119,23 @@ impl Runtime {
     ///
     /// # Errors
     ///
-    /// [`CallbackError`]: an unknown, used or expired token, a store failure.
+    /// [`CallbackError`]: an unknown, used or expired token, a reserved `States.*` error name,
+    /// an error name over 256 characters or a cause over 32,768, a store failure.
     pub async fn send_task_failure(
         &self,
         token: &str,
         error: &str,
         cause: &str,
     ) -> Result<(), CallbackError> {
+        let invalid = |reason: String| CallbackError::InvalidFailure { reason };
+        if error.starts_with("States.") {
+            return Err(invalid(format!(
+                "`{error}` is reserved: names starting with `States.` are the runtime's own errors"
+            )));
+        }
+        if let Some(problem) = failure_problem(error, cause) {
+            return Err(invalid(problem));
+        }
         let hash = TaskToken::hash_of(token).ok_or(CallbackError::UnknownToken)?;
         let change = CallbackChange::Fail {
             error: error.to_owned(),

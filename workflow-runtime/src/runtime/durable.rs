@@ -17,7 +17,7 @@ use crate::engine::recorder::Recorder;
 use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
-use crate::names::name_problem;
+use crate::names::{failure_problem, name_problem};
 use crate::step::{Payload, States};
 use crate::store::{
     Created, ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, Lease, NewExecution,
@@ -390,6 +390,10 @@ impl Runtime {
         error: Option<&str>,
         cause: Option<&str>,
     ) -> Result<(), RuntimeError> {
+        if let Some(reason) = failure_problem(error.unwrap_or_default(), cause.unwrap_or_default())
+        {
+            return Err(RuntimeError::InvalidArgument { reason });
+        }
         let record = self.describe(id).await?;
         if record.status != ExecutionStatus::Running {
             return Err(RuntimeError::NotRunning {

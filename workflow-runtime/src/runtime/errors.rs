@@ -151,6 +151,13 @@ pub enum RuntimeError {
         /// Why.
         reason: String,
     },
+    /// An argument the call cannot take (an error name or cause longer than Step Functions
+    /// allows, for one).
+    #[error("{reason}")]
+    InvalidArgument {
+        /// Why.
+        reason: String,
+    },
     /// The runtime has shut down ([`Runtime::shutdown`](super::Runtime::shutdown)): its
     /// executions go on when a runtime on the same store recovers them.
     #[error("the runtime has shut down; its executions go on when a runtime on the same store recovers them")]
