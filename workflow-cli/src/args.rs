@@ -158,8 +158,10 @@ pub(crate) fn parse_status(text: &str) -> Result<workflow_runtime::ExecutionStat
         "failed" => Ok(Failed),
         "timedout" => Ok(TimedOut),
         "aborted" => Ok(Aborted),
+        // Executions whose stored status does not read.
+        "unknown" => Ok(Unknown),
         _ => Err(format!(
-            "`{text}` is no status: use running, succeeded, failed, timed-out or aborted"
+            "`{text}` is no status: use running, succeeded, failed, timed-out, aborted or unknown"
         )),
     }
 }

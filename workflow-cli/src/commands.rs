@@ -8,7 +8,7 @@ use workflow_runtime::store::{ExecutionFilter, RequestKind, RequestStatus, Store
 use crate::args::{
     ago, deadline, DiagramArgs, ExecutionArgs, JsonArg, ListArgs, PurgeArgs, RequestArgs,
 };
-use crate::output::{definition_json, record_json, status, table, time};
+use crate::output::{definition_json, record_json, shown_status, table, time};
 use crate::query::{find, read_history};
 use crate::Failure;
 
@@ -38,10 +38,15 @@ pub(crate) async fn list(store: &Arc<dyn Store>, args: ListArgs) -> Result<Strin
                 record.id.to_string(),
                 record.workflow.clone(),
                 record.name.clone(),
-                status(record.status).to_owned(),
+                shown_status(record).to_owned(),
                 time(record.started_at),
                 record.stopped_at.map(time).unwrap_or_default(),
-                record.error.clone().unwrap_or_default(),
+                // What is wrong with an unreadable record, where an error would be.
+                record
+                    .unreadable
+                    .clone()
+                    .or_else(|| record.error.clone())
+                    .unwrap_or_default(),
             ]
         })
         .collect();
@@ -69,7 +74,10 @@ pub(crate) async fn describe(
     line("id", record.id.to_string());
     line("workflow", record.workflow.clone());
     line("name", record.name.clone());
-    line("status", status(record.status).to_owned());
+    line("status", shown_status(&record).to_owned());
+    if let Some(reason) = &record.unreadable {
+        line("unreadable", reason.clone());
+    }
     line("started", time(record.started_at));
     if let Some(stopped) = record.stopped_at {
         line("stopped", time(stopped));

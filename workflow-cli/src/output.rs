@@ -33,6 +33,15 @@ pub(crate) fn status(status: ExecutionStatus) -> &'static str {
     }
 }
 
+/// A record's status as shown: `unreadable` when its stored data does not read.
+pub(crate) fn shown_status(record: &ExecutionRecord) -> &'static str {
+    if record.unreadable.is_some() {
+        "unreadable"
+    } else {
+        status(record.status)
+    }
+}
+
 /// An execution as JSON.
 pub(crate) fn record_json(record: &ExecutionRecord) -> Value {
     json!({
@@ -47,6 +56,7 @@ pub(crate) fn record_json(record: &ExecutionRecord) -> Value {
         "error": record.error,
         "cause": record.cause,
         "fingerprint": record.fingerprint,
+        "unreadable": record.unreadable,
     })
 }
 

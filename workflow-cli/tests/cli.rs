@@ -385,3 +385,49 @@ fn reading_commands_read_a_store_they_cannot_write() {
     }
     assert_eq!(files, before, "files were added or removed");
 }
+
+/// A corrupted row among good ones is listed and described as unreadable; the good ones are
+/// listed as ever, and `list` succeeds.
+#[test]
+fn an_unreadable_execution_is_listed_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let deep = format!("{}0{}", "[".repeat(130), "]".repeat(130));
+    let connection = rusqlite::Connection::open(dir.path().join("executions.db")).unwrap();
+    connection
+        .execute(
+            "UPDATE executions SET input = ?1 WHERE name = 'odd-3'",
+            [deep.as_str()],
+        )
+        .unwrap();
+    drop(connection);
+
+    let list = stdout(&workflow(&store, &["list"]));
+    assert!(
+        list.contains("even-4") && list.contains("succeeded"),
+        "{list}"
+    );
+    assert!(
+        list.contains("odd-3") && list.contains("unreadable"),
+        "{list}"
+    );
+    assert!(list.contains("recursion limit exceeded"), "{list}");
+    let json = stdout(&workflow(&store, &["list", "--json"]));
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let odd = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|record| record["name"] == "odd-3")
+        .unwrap();
+    assert!(
+        odd["unreadable"].as_str().unwrap().contains("input"),
+        "{odd}"
+    );
+    let described = stdout(&workflow(&store, &["describe", "odd-3"]));
+    assert!(described.contains("status     unreadable"), "{described}");
+    assert!(
+        described.contains("unreadable its input does not read"),
+        "{described}"
+    );
+}

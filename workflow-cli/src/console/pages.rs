@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Deserialize;
 use workflow_runtime::render;
-use workflow_runtime::store::{ExecutionFilter, ExecutionRecord};
-use workflow_runtime::{Event, ExecutionStatus};
+use workflow_runtime::store::{ExecutionFilter, ExecutionRecord, StoreError};
+use workflow_runtime::{Event, ExecutionStatus, History};
 
 use super::{status_of, Console};
 use crate::args::parse_status;
-use crate::output::{status, time};
+use crate::output::{shown_status, time};
 use crate::query::{find, read_history};
 use crate::Failure;
 
@@ -123,7 +123,7 @@ pub(super) async fn executions(
         false,
         html! {
             nav.filters {
-                @for status in ["", "running", "succeeded", "failed", "timed-out", "aborted"] {
+                @for status in ["", "running", "succeeded", "failed", "timed-out", "aborted", "unknown"] {
                     a class=@if status == chosen { "chosen" } href=(link(status, 0)) {
                         @if status.is_empty() { "all" } @else { (status) }
                     }
@@ -140,10 +140,10 @@ pub(super) async fn executions(
                             tr {
                                 td { a href=(format!("/executions/{}", encode(&record.id.to_string()))) { (record.name) } }
                                 td { (record.workflow) }
-                                td { span class=(format!("status {}", status(record.status))) { (status(record.status)) } }
+                                td { span class=(format!("status {}", shown_status(record))) { (shown_status(record)) } }
                                 td { (time(record.started_at)) }
                                 td { (record.stopped_at.map(time).unwrap_or_default()) }
-                                td { (record.error.clone().unwrap_or_default()) }
+                                td { (record.unreadable.clone().or_else(|| record.error.clone()).unwrap_or_default()) }
                             }
                         }
                     }
@@ -169,7 +169,14 @@ pub(super) async fn execution(
     Query(asked): Query<Asked>,
 ) -> Result<Markup, PageError> {
     let record = find(&console.store, &id, None).await?;
-    let history = read_history(&console.store, &record.id).await?;
+    // One execution's unreadable history is said on its page, not a failed page.
+    let (history, unreadable_history) = match read_history(&console.store, &record.id).await {
+        Ok(history) => (history, None),
+        Err(Failure::Store(StoreError::Corrupt { reason, .. })) => {
+            (History::default(), Some(reason))
+        }
+        Err(other) => return Err(other.into()),
+    };
     let definition = console
         .store
         .definition(&record.workflow, &record.fingerprint)
@@ -185,10 +192,16 @@ pub(super) async fn execution(
         running,
         html! {
             p.meta {
-                span class=(format!("status {}", status(record.status))) { (status(record.status)) }
+                span class=(format!("status {}", shown_status(&record))) { (shown_status(&record)) }
                 " · started " (time(record.started_at))
                 @if let Some(stopped) = record.stopped_at { " · stopped " (time(stopped)) }
                 " · id " code { (record.id.to_string()) }
+            }
+            @if let Some(reason) = &record.unreadable {
+                p.error { strong { "Its stored data does not read" } ": " (reason) }
+            }
+            @if let Some(reason) = &unreadable_history {
+                p.error { strong { "Its stored history does not read" } ": " (reason) }
             }
             @if let Some(error) = &record.error {
                 p.error { strong { (error) } @if let Some(cause) = &record.cause { ": " (cause) } }
@@ -338,7 +351,7 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #eaeef2; vertical-align: top; }
 tr.failed td { background: #fff1f0; }
 .status { padding: .05rem .45rem; border-radius: .6rem; font-size: 12px; background: #eaeef2; }
-.status.succeeded { background: #dafbe1; } .status.failed, .status.timed-out, .status.aborted { background: #ffebe9; }
+.status.succeeded { background: #dafbe1; } .status.failed, .status.timed-out, .status.aborted, .status.unreadable { background: #ffebe9; }
 .status.running { background: #ddf4ff; }
 .filters a { margin-right: .8rem; } .filters a.chosen { font-weight: 700; text-decoration: underline; }
 .paging a { margin-right: 1rem; }

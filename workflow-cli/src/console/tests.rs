@@ -736,3 +736,54 @@ async fn refusals_say_what_to_do() {
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(body.contains("Content-Type: application/json"), "{body}");
 }
+
+#[tokio::test]
+async fn an_unreadable_execution_is_shown_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("executions.db");
+    let store: Arc<dyn Store> =
+        Arc::new(workflow_runtime::store::SqliteStore::open(&path).unwrap());
+    let runtime = Runtime::builder()
+        .store_arc(Arc::clone(&store))
+        .register::<Review>()
+        .build()
+        .unwrap();
+    for name in ["fine", "damaged"] {
+        let handle = runtime
+            .start_named::<Review>(name, "hello".to_owned())
+            .await
+            .unwrap();
+        handle.result().await.unwrap().unwrap();
+    }
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute(
+            "UPDATE executions SET status = 'Succeded' WHERE name = 'damaged'",
+            [],
+        )
+        .unwrap();
+    connection
+        .execute(
+            "UPDATE history SET events = '[oops' WHERE execution_id = (SELECT id FROM executions WHERE name = 'damaged')",
+            [],
+        )
+        .unwrap();
+    drop(connection);
+    let router = console(store, None);
+    let (status, page) = get(&router, "/executions", None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("fine") && page.contains("damaged"), "{page}");
+    assert!(
+        page.contains("unreadable") && page.contains("unknown status"),
+        "{page}"
+    );
+    let (status, page) = get(&router, "/executions/damaged", None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Its stored history does not read"), "{page}");
+    let (status, json) = get(&router, "/api/executions?status=unknown", None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert!(
+        json.contains("damaged") && !json.contains("\"fine\""),
+        "{json}"
+    );
+}
