@@ -13,8 +13,8 @@ use workflow::history::Event;
 use workflow::prelude::*;
 use workflow::store::{
     CallbackChange, CallbackRecord, CallbackUpdate, Claim, ClaimRequest, Created, ExecutionEnd,
-    ExecutionFilter, ExecutionRecord, Fence, Liveness, NewCallback, NewExecution, Presence, Store,
-    StoreError, StoreFuture, StoredDefinition,
+    ExecutionFilter, ExecutionRecord, Fence, Liveness, NewCallback, NewExecution, Presence,
+    SqliteStore, Store, StoreError, StoreFuture, StoredDefinition,
 };
 use workflow::{EventType, ExecutionId, ExecutionStatus, RuntimeError, VirtualClock};
 
@@ -299,4 +299,114 @@ async fn past_its_patience_the_runtime_leaves_the_execution_as_recorded() {
             recorded.len()
         );
     }
+}
+
+/// A small filesystem of its own for a SQLite file (a tmpfs, mounted for the test), unmounted
+/// when dropped; `None` where mounting is not allowed.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().ok()?;
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        mounted.then_some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[step]
+async fn bulky(number: u32, ctx: StepContext, ledger: Res<Ledger>) -> String {
+    *ledger
+        .0
+        .lock()
+        .unwrap()
+        .entry((ctx.execution_id().to_string(), ctx.state().to_owned()))
+        .or_default() += 1;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    format!("{number}:{}", "x".repeat(20_000))
+}
+
+#[step]
+async fn measure(text: String) -> usize {
+    text.len()
+}
+
+workflow! {
+    /// Writes bulky events.
+    Bulky: Standard<u32, usize> {
+        start Make;
+        Make: task bulky -> Measure;
+        Measure: task measure -> end;
+    }
+}
+
+/// A SQLite file on a real filesystem that fills up: executions pause while the disk is
+/// full (SQLite's "database or disk is full" is a passing failure) and all go on, each task
+/// once, when space is freed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_pauses_executions_until_space_is_freed() {
+    let Some(disk) = SmallDisk::mount("4m") else {
+        println!("outage (full disk): skipped, mounting a tmpfs is not allowed here");
+        return;
+    };
+    let store = SqliteStore::open(disk.path().join("executions.db")).expect("opens");
+    // Most of the disk taken by a file that can be deleted.
+    let ballast = disk.path().join("ballast");
+    std::fs::write(&ballast, vec![0_u8; 3 << 20]).expect("ballast");
+    let ledger = Arc::new(Ledger::default());
+    let runtime = Runtime::builder()
+        .store(store)
+        .resource_arc(Arc::clone(&ledger))
+        .store_patience(Duration::from_secs(120))
+        .register::<Bulky>()
+        .build()
+        .expect("builds");
+    let mut handles = Vec::new();
+    for number in 0..60 {
+        match runtime.start::<Bulky>(number).await {
+            Ok(handle) => handles.push(handle),
+            // A start once the disk is full is refused, as a transient failure.
+            Err(RuntimeError::Store(error)) if error.is_transient() => {}
+            Err(other) => panic!("{other}"),
+        }
+    }
+    // Let the disk fill up, then free it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let full = std::fs::metadata(disk.path().join("executions.db-wal")).is_ok();
+    std::fs::remove_file(&ballast).expect("frees the disk");
+    for handle in &handles {
+        let output = tokio::time::timeout(Duration::from_secs(60), handle.result())
+            .await
+            .expect("result() returns")
+            .expect("a result");
+        assert!(output.expect("succeeds") > 20_000, "{}", handle.id());
+    }
+    let runs = ledger.0.lock().unwrap();
+    let twice = runs.values().filter(|runs| **runs > 1).count();
+    assert_eq!(twice, 0, "tasks ran twice");
+    println!(
+        "outage (full disk, sqlite): {} executions started before the 4 MiB disk filled up ({} refused at start), paused while it was full{}, all succeeded once space was freed, 0 tasks run twice",
+        handles.len(),
+        60 - handles.len(),
+        if full { "" } else { " (no WAL seen)" }
+    );
+    assert!(!handles.is_empty());
 }

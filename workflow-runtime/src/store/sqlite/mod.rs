@@ -15,10 +15,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 mod callbacks;
+mod failure;
 mod presence;
 mod read_only;
 mod schema;
 
+use failure::Failure;
 use schema::{configure, migrate};
 
 use super::queue::{queued_writes, Committer, EncodedEvents, Write, WriteQueue, Written};
@@ -64,8 +66,8 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn database(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Database(error.to_string())
+fn database(error: impl Failure) -> StoreError {
+    error.store_error()
 }
 
 impl SqliteStore {
