@@ -211,6 +211,10 @@ async fn a_task_whose_worker_was_lost_is_not_run_again_without_a_retrier() {
             .await
             .expect(label);
         until_recorded(&before, handle.id(), EventType::TaskStarted).await;
+        // TaskStarted is durable before the step is first polled: wait for the step itself.
+        while ledger.worked.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         before.shutdown(); // The worker is lost mid-task.
 
         let after = runtime(store, Arc::clone(&ledger), VirtualClock::new());
@@ -261,6 +265,10 @@ async fn a_declared_retrier_runs_a_lost_task_again() {
             .await
             .expect("starts");
         until_recorded(&before, handle.id(), EventType::TaskStarted).await;
+        // TaskStarted is durable before the step is first polled: wait for the step itself.
+        while ledger.worked.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         before.shutdown();
 
         // The job is no longer held when it runs again (the stored input still says hold, so

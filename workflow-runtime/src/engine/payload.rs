@@ -14,17 +14,22 @@ pub(crate) struct Measure {
     pub(crate) bytes: usize,
     /// The deepest nesting reached.
     pub(crate) depth: usize,
-    open: usize,
-    in_string: bool,
-    escaped: bool,
 }
 
 impl Measure {
-    /// Measures `value`'s JSON.
+    /// Measures `value`'s JSON: the writer counts bytes, the formatter counts nesting (so no
+    /// byte is looked at twice).
     pub(crate) fn of<T: Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
-        let mut measure = Measure::default();
-        serde_json::to_writer(&mut measure, value)?;
-        Ok(measure)
+        let mut bytes = ByteCount(0);
+        let mut nesting = Nesting::default();
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut bytes,
+            &mut nesting,
+        ))?;
+        Ok(Measure {
+            bytes: bytes.0,
+            depth: nesting.deepest,
+        })
     }
 
     /// Why the value cannot be a payload (`limit`: the most bytes), if it cannot.
@@ -45,34 +50,57 @@ impl Measure {
     }
 }
 
-impl std::io::Write for Measure {
+/// Counts the bytes written to it.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.bytes += bytes.len();
-        for &byte in bytes {
-            if self.in_string {
-                match byte {
-                    _ if self.escaped => self.escaped = false,
-                    b'\\' => self.escaped = true,
-                    b'"' => self.in_string = false,
-                    _ => {}
-                }
-            } else {
-                match byte {
-                    b'"' => self.in_string = true,
-                    b'[' | b'{' => {
-                        self.open += 1;
-                        self.depth = self.depth.max(self.open);
-                    }
-                    b']' | b'}' => self.open = self.open.saturating_sub(1),
-                    _ => {}
-                }
-            }
-        }
+        self.0 += bytes.len();
         Ok(bytes.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// serde_json's compact formatter, counting how deep arrays and objects nest.
+#[derive(Debug, Default)]
+struct Nesting {
+    open: usize,
+    deepest: usize,
+}
+
+impl Nesting {
+    fn open(&mut self) {
+        self.open += 1;
+        self.deepest = self.deepest.max(self.open);
+    }
+
+    fn close(&mut self) {
+        self.open = self.open.saturating_sub(1);
+    }
+}
+
+impl serde_json::ser::Formatter for &mut Nesting {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.open();
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.close();
+        writer.write_all(b"]")
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.open();
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.close();
+        writer.write_all(b"}")
     }
 }
 
