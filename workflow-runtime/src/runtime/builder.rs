@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::callbacks::CheckOutput;
-use super::durable::{resume, Resume};
 use super::errors::{BuildError, Problem};
 use super::owner::LeaseSettings;
+use super::resume::{resume, Resume};
 use super::{Backpressure, ExpressLimit, Inner, Registered, Runtime};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::callback::CallbackHub;

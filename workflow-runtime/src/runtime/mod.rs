@@ -1,12 +1,15 @@
 //! The runtime: registered workflows, shared resources, and running executions.
 
+mod admin;
 mod alarms;
 mod builder;
 mod callbacks;
-mod durable;
 mod errors;
 mod owner;
+mod query;
+mod resume;
 mod running;
+mod start;
 mod worker;
 
 use std::any::TypeId;
@@ -30,10 +33,10 @@ use workflow_core::Mode;
 pub(crate) use alarms::Alarms;
 pub use builder::RuntimeBuilder;
 pub use callbacks::CallbackError;
-pub use durable::ExecutionHandle;
 pub use errors::{BuildError, Problem, RuntimeError};
 pub use owner::Recovery;
 use running::Running;
+pub use start::ExecutionHandle;
 pub use worker::Worker;
 
 /// Runs workflows. Cheap to clone; clones share everything.
@@ -119,7 +122,7 @@ pub enum Backpressure {
 /// A registered workflow.
 struct Registered {
     definition: &'static Definition,
-    resume: durable::Resume,
+    resume: resume::Resume,
     /// [`Workflow::check_task_output`] of the workflow.
     check_output: callbacks::CheckOutput,
 }

@@ -237,9 +237,9 @@ impl Runtime {
             return Ok(Resumed::Unreadable(claim.id, reason));
         }
         match self.resume_stored(record, Some(fence)).await? {
-            super::durable::Resumption::Resumed => Ok(Resumed::Yes(claim.id)),
-            super::durable::Resumption::NotHere => Ok(Resumed::No),
-            super::durable::Resumption::Unreadable(reason) => {
+            super::resume::Resumption::Resumed => Ok(Resumed::Yes(claim.id)),
+            super::resume::Resumption::NotHere => Ok(Resumed::No),
+            super::resume::Resumption::Unreadable(reason) => {
                 Ok(Resumed::Unreadable(claim.id, reason))
             }
         }

@@ -1,0 +1,205 @@
+//! Acting on executions from outside: stop, redrive, purge, and shutting the runtime down.
+
+use std::sync::atomic::Ordering;
+use std::sync::PoisonError;
+
+use super::{ExecutionHandle, Runtime, RuntimeError};
+use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::history::{Event, EventType};
+use crate::names::failure_problem;
+use crate::step::Payload;
+use crate::store::{ExecutionEnd, StoreError};
+use workflow_core::Mode;
+
+/// How many times a stop is tried when the execution's history grows under it.
+const STOP_TRIES: usize = 20;
+
+impl Runtime {
+    /// Stops every durable execution running in this process at once, as a crash would: no
+    /// further event is recorded, and [`recover`](Self::recover) (here or in another runtime on
+    /// the same store) resumes them from what the store holds.
+    pub fn shutdown(&self) {
+        if let Some(worker) = self
+            .inner
+            .worker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            worker.abort();
+        }
+        if let Some(alarm_loop) = self
+            .inner
+            .alarm_loop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            alarm_loop.abort();
+        }
+        self.inner.alarms.clear();
+        self.inner.shut_down.store(true, Ordering::Relaxed);
+        // Other runtimes take its executions over at once.
+        self.give_up_ownership();
+        let tasks: Vec<_> = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .map(|(_, execution)| execution.task)
+            .collect();
+        for task in tasks {
+            task.abort();
+        }
+    }
+
+    /// Stops (aborts) a running durable execution: its running step is cancelled and the
+    /// history ends with ExecutionAborted, carrying `error` and `cause` if given. The end is
+    /// written only if the execution is still running, in the same transaction: a stop that
+    /// comes after the execution ended (even by a moment) is [`RuntimeError::NotRunning`], and
+    /// the end stands.
+    pub async fn stop(
+        &self,
+        id: &ExecutionId,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), RuntimeError> {
+        if let Some(reason) = failure_problem(error.unwrap_or_default(), cause.unwrap_or_default())
+        {
+            return Err(RuntimeError::InvalidArgument { reason });
+        }
+        let record = self.describe(id).await?;
+        if record.status != ExecutionStatus::Running {
+            return Err(RuntimeError::NotRunning {
+                id: id.to_string(),
+                status: record.status,
+            });
+        }
+        // Its run in this process stops first, so that it records nothing more from here.
+        let running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+        if let Some(mut running) = running {
+            running.task.abort();
+            // The task's end closes the channel.
+            while running.done.changed().await.is_ok() {}
+        }
+        self.inner.alarms.remove(id);
+        // Its owner (here, or another runtime) may append meanwhile: the abort then does not
+        // follow the stored history, and is made again after the new events.
+        for _ in 0..STOP_TRIES {
+            let last = self
+                .full_history(id)
+                .await?
+                .last()
+                .map_or(0, |event| event.id);
+            let now = self.inner.clock.now();
+            let mut aborted = Event::new(last + 1, last, now, EventType::ExecutionAborted);
+            aborted.error = error.map(str::to_owned);
+            aborted.cause = cause.map(str::to_owned);
+            let end = ExecutionEnd {
+                status: ExecutionStatus::Aborted,
+                output: None,
+                error: aborted.error.clone(),
+                cause: aborted.cause.clone(),
+                stopped_at: now,
+            };
+            match self.inner.store.append(id, vec![aborted], Some(end)).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict { .. }) => {
+                    let record = self.describe(id).await?;
+                    if record.status != ExecutionStatus::Running {
+                        return Err(RuntimeError::NotRunning {
+                            id: id.to_string(),
+                            status: record.status,
+                        });
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(RuntimeError::Store(StoreError::Conflict {
+            execution: id.to_string(),
+            reason: format!(
+                "its history kept growing while it was being stopped ({STOP_TRIES} tries)"
+            ),
+        }))
+    }
+
+    /// Redrives an execution that failed, timed out or was stopped: it runs again from the
+    /// states that did not finish, with the same id, after an ExecutionRedriven event. States
+    /// that had finished are not run again (inside a Parallel or Map state, only the branches
+    /// and iterations that had not finished run again); retriers count afresh, and the
+    /// execution's timeout counts from the redrive. Returns a handle to await the new end.
+    pub async fn redrive<O: Payload>(
+        &self,
+        id: &ExecutionId,
+    ) -> Result<ExecutionHandle<O>, RuntimeError> {
+        let record = self.describe(id).await?;
+        if matches!(
+            record.status,
+            ExecutionStatus::Running | ExecutionStatus::Succeeded
+        ) {
+            return Err(RuntimeError::NotRedrivable {
+                id: id.to_string(),
+                status: record.status,
+            });
+        }
+        let registered = self
+            .inner
+            .workflows
+            .values()
+            .find(|registered| registered.definition.name == record.workflow)
+            .ok_or_else(|| RuntimeError::NotRegistered {
+                workflow: record.workflow.clone(),
+            })?;
+        if registered.definition.mode == Mode::Express {
+            // Express executions keep no per-state history to redrive from.
+            return Err(RuntimeError::NotRedrivable {
+                id: id.to_string(),
+                status: record.status,
+            });
+        }
+        let events = self.full_history(id).await?;
+        let last = events.last().map_or(0, |event| event.id);
+        let now = self.inner.clock.now();
+        let redriven = Event::new(last + 1, last, now, EventType::ExecutionRedriven);
+        match self.inner.store.reopen(id, vec![redriven]).await {
+            Ok(()) => {}
+            // Redriven (or changed) by someone else since it was read.
+            Err(StoreError::Conflict { .. }) => {
+                return Err(RuntimeError::NotRedrivable {
+                    id: id.to_string(),
+                    status: self.describe(id).await?.status,
+                })
+            }
+            Err(error) => return Err(error.into()),
+        }
+        // Reopened without an owner: this runtime claims it (unless another got it first).
+        let recovery = self.claim(Some(vec![id.clone()]), false).await?;
+        if let Some((_, reason)) = recovery.unreadable.into_iter().next() {
+            return Err(RuntimeError::Payload(reason));
+        }
+        Ok(self.handle(id.clone()))
+    }
+
+    /// Deletes the executions that ended before `ended_before`, with their histories, and
+    /// returns how many. Running executions are kept.
+    pub async fn purge(&self, ended_before: std::time::SystemTime) -> Result<usize, RuntimeError> {
+        Ok(self.inner.store.purge(ended_before).await?)
+    }
+
+    /// Deletes the executions that ended longer ago than the retention period (90 days by
+    /// default; see [`RuntimeBuilder::retention`](super::RuntimeBuilder::retention)).
+    pub async fn purge_expired(&self) -> Result<usize, RuntimeError> {
+        let now = self.inner.clock.now();
+        let before = now
+            .checked_sub(self.inner.retention)
+            .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+        self.purge(before).await
+    }
+}

@@ -1,0 +1,308 @@
+//! Running stored executions here: recovered, claimed, woken or redriven ones resume by
+//! replay of their history, new ones start from their first event.
+
+use std::sync::Arc;
+
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::running::RunEnd;
+use super::{Runtime, RuntimeError};
+use crate::engine::journal::{retrying, Halt, Halted, Journal, Parking};
+use crate::engine::recorder::Recorder;
+use crate::engine::{self, ExecutionContext, Shared};
+use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::history::{Event, EventType};
+use crate::step::States;
+use crate::store::{ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, StoreError};
+use crate::workflow::Workflow;
+use workflow_core::Mode;
+
+/// Resumes an unfinished execution of one registered workflow from its record and history.
+pub(super) type Resume =
+    fn(&Runtime, ExecutionRecord, Vec<Event>, Option<Fence>) -> Result<(), RuntimeError>;
+
+impl Runtime {
+    /// Takes over every unfinished durable execution of the registered workflows whose owner
+    /// is gone (after a restart: a runtime whose process ended, one that shut down, or one
+    /// whose lease ran out) and resumes it here, as this runtime's keeper does by itself every
+    /// few seconds; executions a live runtime runs are left to it. Each replays its history:
+    /// finished tasks are not run again, a task that had started without a recorded outcome
+    /// fails with `States.TaskFailed`, and timers fire when they were due.
+    ///
+    /// An execution whose stored data cannot be read is reported in
+    /// [`Recovery::unreadable`](super::Recovery::unreadable); the others resume regardless.
+    pub async fn recover(&self) -> Result<super::Recovery, RuntimeError> {
+        // Parked ones too: they park again here, and this runtime wakes them when due.
+        let mut recovery = self.claim(None, true).await?;
+        // Those whose status does not read are never claimed: they are reported all the same.
+        let unknown = self
+            .inner
+            .store
+            .list(ExecutionFilter::all().status(ExecutionStatus::Unknown))
+            .await?;
+        recovery.unreadable.extend(
+            unknown
+                .into_iter()
+                .filter(|record| {
+                    record.workflow.is_empty()
+                        || self
+                            .inner
+                            .workflows
+                            .values()
+                            .any(|registered| registered.definition.name == record.workflow)
+                })
+                .map(|record| (record.id, record.unreadable.unwrap_or_default())),
+        );
+        Ok(recovery)
+    }
+
+    /// Runs a stored execution here from its history, under `fence` (the lease this runtime
+    /// holds on it). One of a workflow this runtime does not know stays as it is; one whose
+    /// stored data does not read stays as it is too; one whose data reads but no longer fits
+    /// the workflow fails with `States.Runtime`. Both are reported as unreadable.
+    pub(super) async fn resume_stored(
+        &self,
+        record: ExecutionRecord,
+        fence: Option<Fence>,
+    ) -> Result<Resumption, RuntimeError> {
+        let Some(resume) = self
+            .inner
+            .workflows
+            .values()
+            .find(|registered| registered.definition.name == record.workflow)
+            .map(|registered| registered.resume)
+        else {
+            return Ok(Resumption::NotHere);
+        };
+        let id = record.id.clone();
+        let events = match self.full_history(&id).await {
+            Ok(events) => events,
+            Err(RuntimeError::Store(StoreError::Corrupt { reason, .. })) => {
+                tracing::error!(execution = %id, %reason, "an execution's history cannot be read; it is left as it is");
+                return Ok(Resumption::Unreadable(reason));
+            }
+            Err(error) => return Err(error),
+        };
+        match resume(self, record, events, fence.clone()) {
+            Ok(()) => Ok(Resumption::Resumed),
+            Err(error) => {
+                self.fail_unreadable(&id, &error, fence.as_ref()).await?;
+                Ok(Resumption::Unreadable(error.to_string()))
+            }
+        }
+    }
+
+    /// Runs an execution of `W` in the background from its stored history.
+    pub(super) fn spawn<W: Workflow>(
+        &self,
+        id: ExecutionId,
+        started_at: std::time::SystemTime,
+        input: W::Input,
+        stored: Vec<Event>,
+        change: Option<String>,
+        fence: Option<Fence>,
+    ) {
+        let parking = self.inner.lease.park_after.map(|after| {
+            self.ensure_alarm_loop();
+            Parking {
+                after,
+                alarms: Arc::clone(&self.inner.alarms),
+            }
+        });
+        let halt = Arc::new(Halt::default());
+        let journal = Journal {
+            store: Arc::clone(&self.inner.store),
+            execution: id.clone(),
+            fence,
+            parking,
+            patience: self.inner.patience,
+            clock: Arc::clone(&self.inner.clock),
+            halt: Arc::clone(&halt),
+        };
+        let shared = Shared::with_recorder(
+            id.clone(),
+            W::definition(),
+            Arc::clone(&self.inner.resources),
+            Arc::clone(&self.inner.clock),
+            started_at,
+            match change {
+                Some(change) => {
+                    Recorder::durable(journal, stored, self.inner.limits.history_events)
+                        .changed_definition(change)
+                }
+                None => Recorder::durable(journal, stored, self.inner.limits.history_events),
+            },
+            self.inner.limits,
+        );
+        let leased = shared.recorder.is_fenced();
+        self.run_in_background(id, leased, async move {
+            let root = ExecutionContext::root(&shared);
+            let run = engine::drive_with_timeout::<W>(&root, input);
+            // A run that halts (parked, lost, or its store failing) stops here; the execution
+            // goes on from what is recorded.
+            tokio::select! {
+                _ = run => RunEnd::Ended,
+                why = halt.halted() => RunEnd::Halted(why),
+            }
+        });
+    }
+
+    /// Runs an Express execution of `W` in the background, in memory, logging to the sink: only
+    /// its end is written to the store. After a crash it runs again from the start (at least
+    /// once). Without a `permit`, it waits for one. `leased`: a worker claimed it, and keeps
+    /// its lease while it runs.
+    pub(super) fn spawn_express<W: Workflow>(
+        &self,
+        id: ExecutionId,
+        input: W::Input,
+        permit: Option<OwnedSemaphorePermit>,
+        leased: bool,
+    ) {
+        let runtime = self.clone();
+        let store = Arc::clone(&self.inner.store);
+        let execution = id.clone();
+        self.run_in_background(id, leased, async move {
+            let _permit = match permit {
+                Some(permit) => permit,
+                None => match runtime.express_permit().await {
+                    Ok(permit) => permit,
+                    Err(_) => return RunEnd::Ended,
+                },
+            };
+            let shared = Shared::new(
+                execution.clone(),
+                W::definition(),
+                Arc::clone(&runtime.inner.resources),
+                Arc::clone(&runtime.inner.clock),
+                runtime.inner.limits,
+            );
+            let shared = runtime.logging(shared, W::name());
+            let (_, status) = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            let (history, _) = shared.into_parts();
+            // The stored history holds the start and the end; the rest went to the log sink.
+            let Some(last) = history.events().last() else { return RunEnd::Ended };
+            let mut end_event = last.clone();
+            end_event.id = 2;
+            end_event.previous_event_id = 1;
+            end_event.state = None;
+            end_event.branch = None;
+            let end = ExecutionEnd {
+                status,
+                output: last.output.clone(),
+                error: last.error.clone(),
+                cause: last.cause.clone(),
+                stopped_at: last.timestamp,
+            };
+            let clock = Arc::clone(&runtime.inner.clock);
+            let saved = retrying(&clock, runtime.inner.patience, "saving an Express execution's end", || {
+                store.append(&execution, vec![end_event.clone()], Some(end.clone()))
+            })
+            .await;
+            match saved {
+                Ok(()) => RunEnd::Ended,
+                Err(error) => {
+                    // At least once: it runs again from its start when it is recovered.
+                    tracing::error!(execution = %execution, %error, "the end of an Express execution could not be saved");
+                    RunEnd::Halted(Halted::after(error))
+                }
+            }
+        });
+    }
+
+    /// Ends an execution whose stored data cannot be read with `States.Runtime`.
+    pub(super) async fn fail_unreadable(
+        &self,
+        id: &ExecutionId,
+        error: &RuntimeError,
+        fence: Option<&Fence>,
+    ) -> Result<(), RuntimeError> {
+        let now = self.inner.clock.now();
+        let cause = format!("the execution cannot resume: {error}");
+        tracing::error!(execution = %id, %cause, "execution failed on recovery");
+        let last = self
+            .inner
+            .store
+            .history(id, 0, usize::MAX)
+            .await
+            .ok()
+            .and_then(|events| events.last().map(|event| event.id));
+        let events = match last {
+            Some(last) => {
+                let mut failed = Event::new(last + 1, last, now, EventType::ExecutionFailed);
+                failed.error = Some(States::Runtime.name().to_owned());
+                failed.cause = Some(cause.clone());
+                vec![failed]
+            }
+            None => Vec::new(),
+        };
+        let end = ExecutionEnd {
+            status: ExecutionStatus::Failed,
+            output: None,
+            error: Some(States::Runtime.name().to_owned()),
+            cause: Some(cause),
+            stopped_at: now,
+        };
+        let store = &self.inner.store;
+        let written = match fence {
+            Some(fence) => store.append_fenced(id, fence, events, Some(end)).await,
+            None => store.append(id, events, Some(end)).await,
+        };
+        match written {
+            // Someone else's now, or ended meanwhile: nothing to fail.
+            Ok(()) | Err(StoreError::LeaseLost { .. } | StoreError::Conflict { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// What became of a stored execution to resume.
+pub(super) enum Resumption {
+    /// It runs here.
+    Resumed,
+    /// Its workflow is not registered here.
+    NotHere,
+    /// Its stored data cannot be read, or no longer fits its workflow: why.
+    Unreadable(String),
+}
+
+/// Resumes an unfinished execution of `W`.
+pub(super) fn resume<W: Workflow>(
+    runtime: &Runtime,
+    record: ExecutionRecord,
+    events: Vec<Event>,
+    fence: Option<Fence>,
+) -> Result<(), RuntimeError> {
+    let current = W::definition().fingerprint();
+    let change = (!record.fingerprint.is_empty() && record.fingerprint != current).then(|| {
+        tracing::warn!(
+            execution = %record.id,
+            workflow = %record.workflow,
+            started_with = %record.fingerprint,
+            now = %current,
+            "the workflow's definition changed since this execution started; it resumes if its history still fits"
+        );
+        format!(
+            "workflow `{}` changed since the execution started (definition {} then, {current} now)",
+            record.workflow, record.fingerprint
+        )
+    });
+    let input: W::Input = serde_json::from_value(record.input).map_err(|error| {
+        RuntimeError::Payload(format!(
+            "its stored input does not read as `{}`: {error}",
+            std::any::type_name::<W::Input>()
+        ))
+    })?;
+    if W::definition().mode == Mode::Express {
+        // At least once: an Express execution that did not finish runs again from its start.
+        runtime.spawn_express::<W>(record.id, input, None, fence.is_some());
+    } else {
+        // A redriven execution's timeout counts from its latest redrive.
+        let started_at = events
+            .iter()
+            .rev()
+            .find(|event| event.kind == EventType::ExecutionRedriven)
+            .map_or(record.started_at, |redriven| redriven.timestamp);
+        runtime.spawn::<W>(record.id, started_at, input, events, change, fence);
+    }
+    Ok(())
+}

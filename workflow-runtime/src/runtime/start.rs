@@ -1,0 +1,253 @@
+//! Starting durable executions: created in the store (idempotently, by name), run here in the
+//! background under this runtime's lease, and awaited by handle.
+
+use std::marker::PhantomData;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::running::RunEnd;
+use super::{Runtime, RuntimeError};
+use crate::engine::journal::Halted;
+use crate::engine::payload::Measure;
+use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
+use crate::history::{Event, EventType};
+use crate::names::name_problem;
+use crate::step::Payload;
+use crate::store::{Created, Fence, Lease, NewExecution, StoreError, StoredDefinition};
+use crate::workflow::Workflow;
+use workflow_core::Mode;
+
+/// A durable execution: its id, and its result once it ends.
+#[derive(Debug, Clone)]
+pub struct ExecutionHandle<O> {
+    id: ExecutionId,
+    runtime: Runtime,
+    output: PhantomData<fn() -> O>,
+}
+
+impl<O: Payload> ExecutionHandle<O> {
+    /// The execution's id.
+    pub fn id(&self) -> &ExecutionId {
+        &self.id
+    }
+
+    /// Waits for the execution to end and returns its output, or why it has none.
+    ///
+    /// Completes only once the end is durable. An execution running in another process (or
+    /// parked by a worker) is followed by polling the store, at most once a second.
+    pub async fn result(&self) -> Result<Result<O, ExecutionFailure>, RuntimeError> {
+        // Polling an execution that runs elsewhere: often at first, then once a second.
+        let mut pause = Duration::from_millis(50);
+        loop {
+            // While it runs here, its run says when it ends (or why it stopped without ending).
+            match self.runtime.run_end(&self.id).await {
+                Some(RunEnd::Halted(Halted::StoreFailed(error))) => {
+                    return Err(RuntimeError::Store(error))
+                }
+                Some(RunEnd::ShutDown) => return Err(RuntimeError::ShutDown),
+                _ => {}
+            }
+            if self.runtime.inner.shut_down.load(Ordering::Relaxed) {
+                return Err(RuntimeError::ShutDown);
+            }
+            let record = self.runtime.describe(&self.id).await?;
+            if let Some(reason) = record.unreadable {
+                return Err(RuntimeError::Store(StoreError::Corrupt {
+                    execution: self.id.to_string(),
+                    reason,
+                }));
+            }
+            match record.status {
+                ExecutionStatus::Running => {
+                    if !self.runtime.is_running(&self.id) {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(1));
+                    }
+                }
+                ExecutionStatus::Succeeded => {
+                    let output = record.output.unwrap_or(serde_json::Value::Null);
+                    return serde_json::from_value(output).map(Ok).map_err(|error| {
+                        RuntimeError::Payload(format!(
+                            "the output of execution `{}` does not read as `{}`: {error}",
+                            self.id,
+                            std::any::type_name::<O>()
+                        ))
+                    });
+                }
+                _ => {
+                    return Ok(Err(ExecutionFailure::new(
+                        None,
+                        record.error.unwrap_or_default(),
+                        record.cause.unwrap_or_default(),
+                    )))
+                }
+            }
+        }
+    }
+}
+
+impl Runtime {
+    /// Starts a durable execution of `W` with a generated name; it runs in the background and
+    /// every event is in the store before the engine acts on it.
+    pub async fn start<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
+        self.start_named::<W>(&uuid::Uuid::new_v4().to_string(), input)
+            .await
+    }
+
+    /// Starts a durable execution named `name`, unique among `W`'s executions.
+    ///
+    /// Starting is idempotent: while an execution of that name runs with the same input, this
+    /// returns it again. A different input, or an execution of that name that has ended, is
+    /// [`RuntimeError::ExecutionAlreadyExists`]. Names have 1 to 80 characters, without
+    /// whitespace, brackets, wildcards or control characters.
+    pub async fn start_named<W: Workflow>(
+        &self,
+        name: &str,
+        input: W::Input,
+    ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
+        self.create::<W>(name, input, true).await
+    }
+
+    /// Records the registered workflows' definitions in the store, once per runtime (on its
+    /// first durable start, recovery or claim), so that tools can draw any workflow and
+    /// execution without the code. Stores that keep no definitions are skipped.
+    pub(super) async fn record_definitions(&self) -> Result<(), RuntimeError> {
+        self.inner
+            .definitions_recorded
+            .get_or_try_init(|| async {
+                let now = self.inner.clock.now();
+                for registered in self.inner.workflows.values() {
+                    let definition = StoredDefinition {
+                        workflow: registered.definition.name.clone(),
+                        fingerprint: registered.definition.fingerprint(),
+                        definition: registered.definition.clone(),
+                        registered_at: now,
+                    };
+                    match self.inner.store.save_definition(definition).await {
+                        Ok(()) | Err(StoreError::Unsupported(_)) => {}
+                        Err(error) => return Err(RuntimeError::Store(error)),
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// Creates an execution named `name`; with `run_here`, this process runs it (holding its
+    /// lease when the runtime is a worker), otherwise whichever worker claims it does.
+    pub(super) async fn create<W: Workflow>(
+        &self,
+        name: &str,
+        input: W::Input,
+        run_here: bool,
+    ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
+        self.registered::<W>()?;
+        self.record_definitions().await?;
+        if let Some(reason) = name_problem(name) {
+            return Err(RuntimeError::InvalidName {
+                name: name.to_owned(),
+                reason,
+            });
+        }
+        let json = self.storable_input::<W>(&input)?;
+        // An Express start that cannot be accepted waits or is refused before it is written.
+        let express = W::definition().mode == Mode::Express;
+        let permit = if express {
+            Some(self.express_permit().await?)
+        } else {
+            None
+        };
+        let now = self.inner.clock.now();
+        let id = ExecutionId::random();
+        let mut started = Event::new(1, 0, now, EventType::ExecutionStarted);
+        started.input = Some(json.clone());
+        // This runtime holds the lease of what it runs from the start: no one else claims it.
+        if run_here {
+            self.keep_executions()?;
+        }
+        let lease = run_here.then(|| Lease {
+            worker: self.inner.lease.worker.clone(),
+            token: 1,
+            until: now + self.inner.lease.duration,
+        });
+        let fence = lease.as_ref().map(|lease| Fence {
+            worker: lease.worker.clone(),
+            token: lease.token,
+        });
+        let created = self
+            .inner
+            .store
+            .create(NewExecution {
+                id: id.clone(),
+                name: name.to_owned(),
+                workflow: W::name().to_owned(),
+                input: json.clone(),
+                fingerprint: W::definition().fingerprint(),
+                started_at: now,
+                events: vec![started.clone()],
+                lease,
+            })
+            .await?;
+        match created {
+            Created::New if !run_here => Ok(self.handle(id)),
+            Created::New if express => {
+                self.spawn_express::<W>(id.clone(), input, permit, true);
+                Ok(self.handle(id))
+            }
+            Created::New => {
+                self.spawn::<W>(id.clone(), now, input, vec![started], None, fence);
+                Ok(self.handle(id))
+            }
+            Created::Existing(existing)
+                if existing.status == ExecutionStatus::Running && existing.input == json =>
+            {
+                Ok(self.handle(existing.id))
+            }
+            Created::Existing(existing) => Err(RuntimeError::ExecutionAlreadyExists {
+                workflow: W::name().to_owned(),
+                name: name.to_owned(),
+                reason: if existing.status == ExecutionStatus::Running {
+                    "running, with a different input".to_owned()
+                } else {
+                    format!("it has ended: {:?}", existing.status)
+                },
+            }),
+        }
+    }
+
+    /// The input as JSON, if it can be stored so that it reads back: within the payload limit
+    /// and nesting depth, and reading back as `W::Input`.
+    fn storable_input<W: Workflow>(
+        &self,
+        input: &W::Input,
+    ) -> Result<serde_json::Value, RuntimeError> {
+        let refuse = |reason: String| RuntimeError::InvalidInput { reason };
+        let measure =
+            Measure::of(input).map_err(|error| refuse(format!("it has no JSON form: {error}")))?;
+        if let Some(problem) = measure.problem(self.inner.limits.payload_bytes) {
+            return Err(refuse(format!("it {problem}")));
+        }
+        let json = serde_json::to_value(input)
+            .map_err(|error| refuse(format!("it has no JSON form: {error}")))?;
+        serde_json::from_value::<W::Input>(json.clone()).map_err(|error| {
+            refuse(format!(
+                "it would not read back as `{}` once stored as JSON ({error}); a float that is NaN or infinite, for one, is stored as null",
+                std::any::type_name::<W::Input>()
+            ))
+        })?;
+        Ok(json)
+    }
+
+    /// A handle to the execution `id`, to await its result.
+    pub fn handle<O>(&self, id: ExecutionId) -> ExecutionHandle<O> {
+        ExecutionHandle {
+            id,
+            runtime: self.clone(),
+            output: PhantomData,
+        }
+    }
+}
