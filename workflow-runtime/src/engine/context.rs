@@ -6,7 +6,7 @@
 //! but keeps its own chain of `previous_event_id`s and labels its events with the branch.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -123,6 +123,9 @@ pub struct ExecutionContext<'s> {
     branch: Option<Arc<str>>,
     /// The id of the last event recorded in this lane.
     last_event: AtomicU64,
+    /// The state this lane is in (`usize::MAX` before its first), to say where a panic in the
+    /// workflow's own code happened.
+    current: AtomicUsize,
 }
 
 impl<'s> ExecutionContext<'s> {
@@ -132,6 +135,7 @@ impl<'s> ExecutionContext<'s> {
             shared,
             branch: None,
             last_event: AtomicU64::new(0),
+            current: AtomicUsize::new(usize::MAX),
         }
     }
 
@@ -146,7 +150,19 @@ impl<'s> ExecutionContext<'s> {
             shared: self.shared,
             branch: Some(branch.into()),
             last_event: AtomicU64::new(self.last_event.load(Ordering::Relaxed)),
+            current: AtomicUsize::new(usize::MAX),
         }
+    }
+
+    /// Notes that this lane is entering `state`.
+    pub(crate) fn entering(&self, state: StateId) {
+        self.current.store(state.0, Ordering::Relaxed);
+    }
+
+    /// The state this lane is in, if it has entered one.
+    pub(crate) fn current_state(&self) -> Option<StateId> {
+        let state = self.current.load(Ordering::Relaxed);
+        (state != usize::MAX).then_some(StateId(state))
     }
 
     /// Continues this lane after the lanes it started have ended: its next event follows the

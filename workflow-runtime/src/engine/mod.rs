@@ -141,20 +141,24 @@ pub async fn run_machine<M: Machine>(
     cx: &ExecutionContext<'_>,
     input: M::Input,
 ) -> Result<M::Output, ExecutionFailure> {
-    let mut step = panic::catching_call(|| M::start(input, cx))
-        .map_err(|message| logic_panicked(cx, None, &message))?;
-    loop {
-        match step {
-            Advance::Next(machine) => {
-                let state = machine.state();
-                step = panic::catching(machine.advance(cx))
-                    .await
-                    .map_err(|message| logic_panicked(cx, Some(state), &message))?;
+    // One guard around the whole run (not one per state: a guard costs a call that cannot be
+    // inlined each time the future is polled); the lane knows which state it was in.
+    let run = async {
+        let mut step = M::start(input, cx);
+        loop {
+            match step {
+                Advance::Next(machine) => {
+                    cx.entering(machine.state());
+                    step = machine.advance(cx).await;
+                }
+                Advance::Succeeded(output) => return Ok(output),
+                Advance::Failed(failure) => return Err(failure),
             }
-            Advance::Succeeded(output) => return Ok(output),
-            Advance::Failed(failure) => return Err(failure),
         }
-    }
+    };
+    panic::catching(run)
+        .await
+        .unwrap_or_else(|message| Err(logic_panicked(cx, cx.current_state(), &message)))
 }
 
 /// The workflow's own code panicked, in `state` (or entering the machine).

@@ -74,23 +74,28 @@ async fn run_bare<S: Step>(
 ) -> Result<S::Output, ExecutionFailure> {
     let state_name = cx.state_name(state);
     cx.check_size(Some(state), "input", &input)?;
-    let running = {
-        let env = cx.step_env(state, S::INFO.name(), 1, None, None);
-        panic::catching_call(|| S::call(input, &env))
-            .map_err(|message| step_panicked::<S>(state_name, &message))?
-            .map_err(|missing| {
-                ExecutionFailure::predefined(Some(state_name), States::Runtime, missing.to_string())
-            })?
+    let env = cx.step_env(state, S::INFO.name(), 1, None, None);
+    // One guard around the call and the step's future.
+    let run = async {
+        match S::call(input, &env) {
+            Ok(running) => Ok(running.await),
+            Err(missing) => Err(missing),
+        }
     };
-    match panic::catching(running).await {
-        Ok(Ok(returned)) => match S::into_output(returned) {
+    match panic::catching(run).await {
+        Ok(Ok(Ok(returned))) => match S::into_output(returned) {
             Ok(output) => {
                 cx.check_size(Some(state), "output", &output)?;
                 Ok(output)
             }
             Err(_callback) => Err(callback_without_token(state_name)),
         },
-        Ok(Err(error)) => Err(ExecutionFailure::from_step_error(state_name, error)),
+        Ok(Ok(Err(error))) => Err(ExecutionFailure::from_step_error(state_name, error)),
+        Ok(Err(missing)) => Err(ExecutionFailure::predefined(
+            Some(state_name),
+            States::Runtime,
+            missing.to_string(),
+        )),
         Err(message) => Err(step_panicked::<S>(state_name, &message)),
     }
 }
