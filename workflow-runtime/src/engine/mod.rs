@@ -156,7 +156,8 @@ pub async fn run_machine<M: Machine>(
             }
         }
     };
-    panic::catching(run)
+    let mut run = std::pin::pin!(run);
+    std::future::poll_fn(|task| panic::poll_catching(run.as_mut(), task))
         .await
         .unwrap_or_else(|message| Err(logic_panicked(cx, cx.current_state(), &message)))
 }
@@ -206,9 +207,11 @@ pub(crate) async fn drive_with_timeout<W: Workflow>(
             None => std::future::pending().await,
         }
     };
+    let mut drive = std::pin::pin!(drive::<W>(cx, input));
+    let guarded = std::future::poll_fn(|task| panic::poll_catching(drive.as_mut(), task));
     let finished = tokio::select! {
         biased;
-        result = panic::catching(drive::<W>(cx, input)) => {
+        result = guarded => {
             Some(result.unwrap_or_else(|message| Err(logic_panicked(cx, None, &message))))
         }
         () = timer => None,

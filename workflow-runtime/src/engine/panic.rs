@@ -8,8 +8,8 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-
-use futures_util::FutureExt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// What a panic said: its message, when it has one.
 pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
@@ -22,16 +22,21 @@ pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Runs `future` to its end, or returns the message of its panic.
+/// Polls `future` once, catching a panic; for a future pinned where it is, so that guarding
+/// it does not move it (a large future's move is a copy at every state that guards one).
 ///
 /// After a panic the future is dropped and nothing it touched is used again but the
 /// execution's recorder, whose state is a plain list behind a lock that tolerates poisoning:
 /// hence the assertion of unwind safety.
-pub(crate) async fn catching<F: Future>(future: F) -> Result<F::Output, String> {
-    AssertUnwindSafe(future)
-        .catch_unwind()
-        .await
-        .map_err(|payload| message(&*payload))
+pub(crate) fn poll_catching<F: Future + ?Sized>(
+    future: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, String>> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => Poll::Ready(Err(message(&*payload))),
+    }
 }
 
 /// Calls `f`, or returns the message of its panic.

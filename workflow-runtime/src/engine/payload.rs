@@ -33,7 +33,16 @@ impl Measure {
     }
 
     /// Why the value cannot be a payload (`limit`: the most bytes), if it cannot.
+    #[inline]
     pub(crate) fn problem(&self, limit: usize) -> Option<String> {
+        if self.bytes <= limit && self.depth <= MAX_DEPTH {
+            return None;
+        }
+        self.explain(limit)
+    }
+
+    #[cold]
+    fn explain(&self, limit: usize) -> Option<String> {
         if self.bytes > limit {
             Some(format!(
                 "is {} bytes of JSON, over the limit of {limit}",

@@ -75,28 +75,24 @@ async fn run_bare<S: Step>(
     let state_name = cx.state_name(state);
     cx.check_size(Some(state), "input", &input)?;
     let env = cx.step_env(state, S::INFO.name(), 1, None, None);
-    // One guard around the call and the step's future.
-    let run = async {
-        match S::call(input, &env) {
-            Ok(running) => Ok(running.await),
-            Err(missing) => Err(missing),
-        }
-    };
-    match panic::catching(run).await {
-        Ok(Ok(Ok(returned))) => match S::into_output(returned) {
+    // `call` runs none of the step's code (it builds its future): only polling it is guarded,
+    // in place.
+    let running = S::call(input, &env).map_err(|missing| {
+        ExecutionFailure::predefined(Some(state_name), States::Runtime, missing.to_string())
+    })?;
+    let mut running = std::pin::pin!(running);
+    let returned = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task))
+        .await
+        .map_err(|message| step_panicked::<S>(state_name, &message))?;
+    match returned {
+        Ok(returned) => match S::into_output(returned) {
             Ok(output) => {
                 cx.check_size(Some(state), "output", &output)?;
                 Ok(output)
             }
             Err(_callback) => Err(callback_without_token(state_name)),
         },
-        Ok(Ok(Err(error))) => Err(ExecutionFailure::from_step_error(state_name, error)),
-        Ok(Err(missing)) => Err(ExecutionFailure::predefined(
-            Some(state_name),
-            States::Runtime,
-            missing.to_string(),
-        )),
-        Err(message) => Err(step_panicked::<S>(state_name, &message)),
+        Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
     }
 }
 
@@ -335,9 +331,9 @@ async fn attempt<S: Step>(
         failure: step_panicked::<S>(state_name, &message),
         timed_out: false,
     };
+    // `call` runs none of the step's code (it builds its future); a mock's `respond` may.
     let call = |input| {
-        panic::catching_call(|| S::call(input, &env))
-            .map_err(panicked)?
+        S::call(input, &env)
             .map(|running| running.map(|result| result.map(S::into_output)))
             .map_err(|missing| refuse(missing.to_string()))
     };
@@ -392,7 +388,9 @@ async fn attempt<S: Step>(
         _ => None,
     };
     let body = async {
-        match panic::catching(running).await {
+        let mut running = std::pin::pin!(running);
+        let polled = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task));
+        match polled.await {
             Ok(Ok(Ok(output))) => Ok(output),
             Ok(Ok(Err(_callback))) => match &token_hash {
                 Some(hash) => {

@@ -149,14 +149,11 @@ impl Runtime {
                 status: record.status,
             });
         }
-        let registered = self
-            .inner
-            .workflows
-            .values()
-            .find(|registered| registered.definition.name == record.workflow)
-            .ok_or_else(|| RuntimeError::NotRegistered {
-                workflow: record.workflow.clone(),
-            })?;
+        let registered =
+            self.registered_named(&record.workflow)
+                .ok_or_else(|| RuntimeError::NotRegistered {
+                    workflow: record.workflow.clone(),
+                })?;
         if registered.definition.mode == Mode::Express {
             // Express executions keep no per-state history to redrive from.
             return Err(RuntimeError::NotRedrivable {

@@ -93,14 +93,11 @@ impl Runtime {
             return Err(wrong(format!("the output {problem}")));
         }
         let output = serde_json::to_value(output).map_err(|error| wrong(error.to_string()))?;
-        let registered = self
-            .inner
-            .workflows
-            .values()
-            .find(|registered| registered.definition.name == record.workflow)
-            .ok_or_else(|| CallbackError::NotRegistered {
+        let registered = self.registered_named(&record.workflow).ok_or_else(|| {
+            CallbackError::NotRegistered {
                 workflow: record.workflow.clone(),
-            })?;
+            }
+        })?;
         let check = registered
             .definition
             .state_by_name(&record.state)

@@ -256,6 +256,26 @@ impl Runtime {
             .map(|registered| registered.definition)
     }
 
+    /// The names of the registered workflows.
+    fn workflow_names(&self) -> Vec<String> {
+        self.definitions()
+            .map(|definition| definition.name.clone())
+            .collect()
+    }
+
+    /// Whether a workflow of this name is registered here.
+    fn has_workflow(&self, name: &str) -> bool {
+        self.registered_named(name).is_some()
+    }
+
+    /// The registered workflow of this name.
+    fn registered_named(&self, name: &str) -> Option<&Registered> {
+        self.inner
+            .workflows
+            .values()
+            .find(|registered| registered.definition.name == name)
+    }
+
     /// A fresh in-memory execution of `W` that has not started, for testing one state.
     pub(crate) fn test_shared<W: Workflow>(&self) -> Result<Shared, RuntimeError> {
         self.registered::<W>()?;

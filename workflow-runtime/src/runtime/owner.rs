@@ -167,12 +167,7 @@ impl Runtime {
         if room == 0 {
             return Ok(Recovery::default());
         }
-        let workflows: Vec<String> = self
-            .inner
-            .workflows
-            .values()
-            .map(|registered| registered.definition.name.clone())
-            .collect();
+        let workflows = self.workflow_names();
         let gone = self.gone_owners(&workflows).await?;
         let now = self.inner.clock.now();
         let mut request = ClaimRequest::new(

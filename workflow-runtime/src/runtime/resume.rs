@@ -43,14 +43,7 @@ impl Runtime {
         recovery.unreadable.extend(
             unknown
                 .into_iter()
-                .filter(|record| {
-                    record.workflow.is_empty()
-                        || self
-                            .inner
-                            .workflows
-                            .values()
-                            .any(|registered| registered.definition.name == record.workflow)
-                })
+                .filter(|record| record.workflow.is_empty() || self.has_workflow(&record.workflow))
                 .map(|record| (record.id, record.unreadable.unwrap_or_default())),
         );
         Ok(recovery)
@@ -66,10 +59,7 @@ impl Runtime {
         fence: Option<Fence>,
     ) -> Result<Resumption, RuntimeError> {
         let Some(resume) = self
-            .inner
-            .workflows
-            .values()
-            .find(|registered| registered.definition.name == record.workflow)
+            .registered_named(&record.workflow)
             .map(|registered| registered.resume)
         else {
             return Ok(Resumption::NotHere);

@@ -98,12 +98,7 @@ impl Runtime {
     /// Carries out the pending stop and redrive requests for this runtime's workflows, and
     /// records how each went.
     async fn carry_out_requests(&self) {
-        let workflows: Vec<String> = self
-            .inner
-            .workflows
-            .values()
-            .map(|registered| registered.definition.name.clone())
-            .collect();
+        let workflows = self.workflow_names();
         let requests = match self
             .inner
             .store
