@@ -508,3 +508,65 @@ async fn runtime_errors_are_not_caught_by_states_all() {
     );
     assert_eq!(execution.history().of_state("Fallback").count(), 0);
 }
+
+/// Errors whose names are not `Enum.Variant`: a clause matches exactly the name its variant is
+/// given, whatever it is (a name whose last part is another variant's name included).
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error, StepError)]
+enum UpstreamError {
+    #[error("custom")]
+    #[step_error(name = "CustomException")]
+    Custom,
+    #[error("timed out upstream")]
+    #[step_error(name = "Upstream.Declined")]
+    Timeout,
+    #[error("declined")]
+    Declined,
+}
+
+#[step]
+async fn call_upstream(which: u8) -> Result<String, UpstreamError> {
+    Err(match which {
+        0 => UpstreamError::Custom,
+        1 => UpstreamError::Timeout,
+        _ => UpstreamError::Declined,
+    })
+}
+
+#[step]
+async fn caught_custom(failed: Caught<u8>) -> String {
+    format!("custom: {}", failed.error)
+}
+
+#[step]
+async fn caught_declined(failed: Caught<u8>) -> String {
+    format!("declined: {}", failed.error)
+}
+
+workflow! {
+    Upstream: Express<u8, String> {
+        start Call;
+        Call: task call_upstream -> end,
+            catch UpstreamError::Custom -> Custom,
+            catch UpstreamError::Declined -> Declined;
+        Custom: task caught_custom -> end;
+        Declined: task caught_declined -> end;
+    }
+}
+
+#[tokio::test]
+async fn custom_error_names_match_their_own_variant() {
+    let runtime = Runtime::builder()
+        .register::<Upstream>()
+        .build()
+        .expect("a variant with a custom name is one the step raises");
+    let custom = runtime.call::<Upstream>(0).await.expect("runs");
+    assert_eq!(custom.as_deref(), Ok("custom: CustomException"));
+    let declined = runtime.call::<Upstream>(2).await.expect("runs");
+    assert_eq!(declined.as_deref(), Ok("declined: UpstreamError.Declined"));
+    // `Timeout` is named `Upstream.Declined`: no clause names it, so it is not caught.
+    let timeout = runtime.call::<Upstream>(1).await.expect("runs");
+    assert_eq!(
+        timeout.map_err(|failure| failure.error().to_owned()),
+        Err("Upstream.Declined".to_owned())
+    );
+}
