@@ -231,7 +231,7 @@ async fn silence_after_heartbeats_times_out_and_expires_the_token() {
     let run = running.await.unwrap();
 
     run.expect()
-        .failed_with("States.HeartbeatTimeout")
+        .failed_with("States.Timeout")
         .attempts("Ask", 1);
     // 13 minutes, then the 10-minute heartbeat interval.
     assert_eq!(run.elapsed(), Duration::from_secs(23 * 60));

@@ -424,10 +424,20 @@ async fn heartbeats_keep_a_task_alive_and_silence_fails_it() {
     let alive = runtime.execute::<Reporting>(true).await.expect("runs");
     assert_eq!(alive.output(), Some(&true));
 
+    // As Step Functions records it: TaskTimedOut with States.Timeout, and the execution fails
+    // with States.Timeout.
     let silent = runtime.execute::<Reporting>(false).await.expect("runs");
     let failure = silent.failure().expect("fails");
-    assert_eq!(failure.error(), "States.HeartbeatTimeout");
+    assert_eq!(failure.error(), "States.Timeout");
     assert_eq!(failure.cause(), "step `report` sent no heartbeat for 3s");
+    let timed_out = silent
+        .history()
+        .events()
+        .iter()
+        .find(|event| event.kind == EventType::TaskTimedOut)
+        .expect("recorded");
+    assert_eq!(timed_out.error.as_deref(), Some("States.Timeout"));
+    assert!(timed_out.heartbeat_timeout);
     let elapsed = silent
         .stopped_at()
         .duration_since(silent.started_at())
@@ -568,5 +578,53 @@ async fn custom_error_names_match_their_own_variant() {
     assert_eq!(
         timeout.map_err(|failure| failure.error().to_owned()),
         Err("Upstream.Declined".to_owned())
+    );
+}
+
+#[step]
+async fn after_silence(failed: Caught<bool>) -> bool {
+    assert_eq!(failed.error, "States.Timeout");
+    !failed.input
+}
+
+workflow! {
+    /// A heartbeat timeout, retried by a `States.HeartbeatTimeout` retrier, then caught by a
+    /// `States.HeartbeatTimeout` catcher: both still match it, though it reads
+    /// `States.Timeout`.
+    Heartbeating: Standard<bool, bool> {
+        start Report;
+        Report: task report -> end,
+            retry States::HeartbeatTimeout { max_attempts: 1, interval: 1s },
+            catch States::HeartbeatTimeout -> Recover;
+        Recover: task after_silence -> end;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_heartbeat_timeout_reads_states_timeout_and_matches_states_heartbeat_timeout() {
+    let runtime = Runtime::builder()
+        .clock(VirtualClock::new())
+        .register::<Heartbeating>()
+        .build()
+        .expect("builds");
+    let execution = runtime.execute::<Heartbeating>(false).await.expect("runs");
+    assert_eq!(execution.output(), Some(&true), "caught");
+    let timed_out: Vec<_> = execution
+        .history()
+        .events()
+        .iter()
+        .filter(|event| event.kind == EventType::TaskTimedOut)
+        .map(|event| (event.error.clone(), event.retry_in))
+        .collect();
+    assert_eq!(
+        timed_out,
+        [
+            (
+                Some("States.Timeout".to_owned()),
+                Some(Duration::from_secs(1))
+            ),
+            (Some("States.Timeout".to_owned()), None),
+        ],
+        "retried once, then caught"
     );
 }

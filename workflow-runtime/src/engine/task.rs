@@ -172,12 +172,13 @@ pub async fn run_task_with_policies<S: Step>(
                     Err(failure) if failure.error() == States::DataLimitExceeded => FailedAttempt {
                         failure,
                         timed_out: false,
+                        heartbeat: false,
                     },
                     Err(failure) => return TaskOutcome::Failed(failure),
                 },
                 Err(failed) => failed,
             };
-        let error = failed.failure.error();
+        let error = failed.matched_as();
         // `States.Runtime` is never retried or caught.
         let retriable = error != States::Runtime;
         let delay = retriable
@@ -271,10 +272,24 @@ fn task_state(
     }
 }
 
-/// A failed attempt, and whether it failed by timing out.
+/// A failed attempt, and whether it failed by timing out: a heartbeat timeout is recorded as
+/// `States.Timeout`, as Step Functions records it, and matches `States.HeartbeatTimeout` too.
 struct FailedAttempt {
     failure: ExecutionFailure,
     timed_out: bool,
+    heartbeat: bool,
+}
+
+impl FailedAttempt {
+    /// The error name retriers and catchers match: `States.HeartbeatTimeout` for a heartbeat
+    /// timeout (which `States.Timeout` and `States.ALL` match as well).
+    fn matched_as(&self) -> &str {
+        if self.heartbeat {
+            States::HeartbeatTimeout.name()
+        } else {
+            self.failure.error()
+        }
+    }
 }
 
 /// One attempt: TaskScheduled (at `scheduled_at` when given), TaskStarted, then the step
@@ -303,6 +318,7 @@ async fn attempt<S: Step>(
     let refuse = |reason: String| FailedAttempt {
         failure: ExecutionFailure::predefined(Some(state_name), States::Runtime, reason),
         timed_out: false,
+        heartbeat: false,
     };
     let token = if S::CALLBACK {
         Some(TaskToken::generate().map_err(|error| {
@@ -330,6 +346,7 @@ async fn attempt<S: Step>(
     let panicked = |message: String| FailedAttempt {
         failure: step_panicked::<S>(state_name, &message),
         timed_out: false,
+        heartbeat: false,
     };
     // `call` runs none of the step's code (it builds its future); a mock's `respond` may.
     let call = |input| {
@@ -356,6 +373,7 @@ async fn attempt<S: Step>(
     let failed = |failure| FailedAttempt {
         failure,
         timed_out: false,
+        heartbeat: false,
     };
     if started.replayed.is_some() {
         // A callback the attempt was waiting for when the execution stopped: wait again.
@@ -458,6 +476,7 @@ where
         (None, None) => body.await.map_err(|failure| FailedAttempt {
             failure,
             timed_out: false,
+            heartbeat: false,
         }),
         // Boxed: the timers' futures would make every attempt's future larger.
         _ => Box::pin(under_timers::<S, F>(cx, state, timers, body, callback)).await,
@@ -496,15 +515,15 @@ where
         }
     };
     // Dropping the step's future on a timeout cancels it.
-    let (error, cause) = tokio::select! {
+    let (heartbeat_silent, cause) = tokio::select! {
         biased;
-        result = body => return result.map_err(|failure| FailedAttempt { failure, timed_out: false }),
-        () = deadline => (States::Timeout, format!(
+        result = body => return result.map_err(|failure| FailedAttempt { failure, timed_out: false, heartbeat: false }),
+        () = deadline => (false, format!(
             "step `{}` did not finish within {}",
             S::INFO.name(),
             humantime::format_duration(timeout.unwrap_or_default())
         )),
-        () = silence => (States::HeartbeatTimeout, format!(
+        () = silence => (true, format!(
             "step `{}` sent no heartbeat for {}",
             S::INFO.name(),
             humantime::format_duration(heartbeat.map_or(Duration::ZERO, |(interval, _)| interval))
@@ -515,10 +534,11 @@ where
             return completed.map_err(|failure| FailedAttempt {
                 failure,
                 timed_out: false,
+                heartbeat: false,
             });
         }
     }
-    Err(timed_out(state_name, error, cause))
+    Err(timed_out(state_name, cause, heartbeat_silent))
 }
 
 /// The outcome of an attempt that had started before the execution resumed: the stored one,
@@ -531,6 +551,7 @@ fn replayed_outcome<S: Step>(
     let failed = |failure| FailedAttempt {
         failure,
         timed_out: false,
+        heartbeat: false,
     };
     match cx.replay_next() {
         Some(Event {
@@ -555,10 +576,12 @@ fn replayed_outcome<S: Step>(
             kind: kind @ (EventType::TaskFailed | EventType::TaskTimedOut),
             error,
             cause,
+            heartbeat_timeout,
             ..
         }) => Err(FailedAttempt {
             failure: ExecutionFailure::new(Some(state_name), error.unwrap_or_default(), cause.unwrap_or_default()),
             timed_out: kind == EventType::TaskTimedOut,
+            heartbeat: heartbeat_timeout,
         }),
         _ => Err(failed(ExecutionFailure::predefined(
             Some(state_name),
@@ -571,10 +594,11 @@ fn replayed_outcome<S: Step>(
     }
 }
 
-fn timed_out(state: &str, error: States, cause: String) -> FailedAttempt {
+fn timed_out(state: &str, cause: String, heartbeat: bool) -> FailedAttempt {
     FailedAttempt {
-        failure: ExecutionFailure::predefined(Some(state), error, cause),
+        failure: ExecutionFailure::predefined(Some(state), States::Timeout, cause),
         timed_out: true,
+        heartbeat,
     }
 }
 
@@ -594,6 +618,7 @@ fn record_failed_attempt(
         event.error = Some(failed.failure.error().to_owned());
         event.cause = Some(failed.failure.cause().to_owned());
         event.retry_in = retry_in;
+        event.heartbeat_timeout = failed.heartbeat;
     })
 }
 

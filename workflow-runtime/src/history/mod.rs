@@ -119,6 +119,11 @@ pub struct Event {
         with = "workflow_core::serde_duration::option"
     )]
     pub retry_in: Option<Duration>,
+    /// For a TaskTimedOut: whether the step sent no heartbeat in time. Its error is
+    /// `States.Timeout`, as Step Functions records it; retriers and catchers for
+    /// `States.HeartbeatTimeout` match it as well.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub heartbeat_timeout: bool,
 }
 
 impl Event {
@@ -142,6 +147,7 @@ impl Event {
             cause: None,
             attempt: None,
             retry_in: None,
+            heartbeat_timeout: false,
         }
     }
 }

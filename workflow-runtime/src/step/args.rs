@@ -167,9 +167,9 @@ impl StepContext {
         self.attempt
     }
 
-    /// Reports that the step is alive. A state with a `heartbeat` interval fails with
-    /// `States.HeartbeatTimeout` when a step stays silent for longer than that; without one
-    /// this does nothing.
+    /// Reports that the step is alive. A state with a `heartbeat` interval times out when a
+    /// step stays silent for longer than that (`States.Timeout`, which retriers and catchers
+    /// for `States.HeartbeatTimeout` match too); without one this does nothing.
     pub fn heartbeat(&self) {
         if let Some(heartbeat) = &self.heartbeat {
             heartbeat.beat();
