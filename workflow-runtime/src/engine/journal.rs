@@ -32,8 +32,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub(crate) struct Journal {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) execution: ExecutionId,
-    /// The lease the appends must still hold.
-    pub(crate) fence: Option<Fence>,
+    /// The lease the appends must still hold: every run holds its execution's lease.
+    pub(crate) fence: Fence,
     /// When the execution may leave memory while it waits.
     pub(crate) parking: Option<Parking>,
     /// How long failing writes are tried again, on this clock.
@@ -57,14 +57,10 @@ impl Journal {
         }
     }
 
-    /// Appends events (and the end) under the journal's fence, if any.
+    /// Appends events (and the end) under the journal's fence.
     pub(crate) fn append(&self, events: Vec<Event>, end: Option<ExecutionEnd>) -> StoreFuture<()> {
-        match &self.fence {
-            Some(fence) => self
-                .store
-                .append_fenced(&self.execution, fence, events, end),
-            None => self.store.append(&self.execution, events, end),
-        }
+        self.store
+            .append_fenced(&self.execution, &self.fence, events, end)
     }
 }
 

@@ -309,12 +309,9 @@ impl Recorder {
         }
         // Not parked if the lease is gone or the store failed: the wait goes on here, and the
         // next write says what happened.
-        let Some(fence) = &journal.fence else {
-            return false;
-        };
         let parked = journal
             .store
-            .park(&journal.execution, fence, wake_at)
+            .park(&journal.execution, &journal.fence, wake_at)
             .await
             .is_ok();
         if parked {
@@ -327,13 +324,6 @@ impl Recorder {
     /// Where its events are made durable, for a durable execution.
     pub(crate) fn journal(&self) -> Option<&Journal> {
         self.journal.as_ref()
-    }
-
-    /// Whether its appends carry a lease's token (a worker holds the execution's lease).
-    pub(crate) fn is_fenced(&self) -> bool {
-        self.journal
-            .as_ref()
-            .is_some_and(|journal| journal.fence.is_some())
     }
 
     /// The whole history.

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
+use super::resume::Resumption;
 use super::{Inner, Runtime, RuntimeError};
 use crate::execution::ExecutionId;
 use crate::store::{Claim, ClaimRequest, Fence, Liveness, StoreError};
@@ -184,17 +185,18 @@ impl Runtime {
         let claims = self.inner.store.claim(request).await?;
         // Several at once: each needs two reads before it runs, and a claim may bring
         // thousands.
-        let outcomes: Vec<Result<Resumed, RuntimeError>> = futures_util::stream::iter(claims)
-            .map(|claim| self.resume_claimed(claim))
-            .buffer_unordered(RESUMING_AT_ONCE)
-            .collect()
-            .await;
+        let outcomes: Vec<Result<(ExecutionId, Resumption), RuntimeError>> =
+            futures_util::stream::iter(claims)
+                .map(|claim| self.resume_claimed(claim))
+                .buffer_unordered(RESUMING_AT_ONCE)
+                .collect()
+                .await;
         let mut recovery = Recovery::default();
         for outcome in outcomes {
             match outcome? {
-                Resumed::Yes(id) => recovery.resumed.push(id),
-                Resumed::No => {}
-                Resumed::Unreadable(id, reason) => recovery.unreadable.push((id, reason)),
+                (id, Resumption::Resumed) => recovery.resumed.push(id),
+                (_, Resumption::NotHere) => {}
+                (id, Resumption::Unreadable(reason)) => recovery.unreadable.push((id, reason)),
             }
         }
         Ok(recovery)
@@ -221,7 +223,10 @@ impl Runtime {
     }
 
     /// Reads a claimed execution and runs it here under its lease.
-    async fn resume_claimed(&self, claim: Claim) -> Result<Resumed, RuntimeError> {
+    async fn resume_claimed(
+        &self,
+        claim: Claim,
+    ) -> Result<(ExecutionId, Resumption), RuntimeError> {
         let fence = Fence {
             worker: self.inner.lease.worker.clone(),
             token: claim.token,
@@ -229,15 +234,10 @@ impl Runtime {
         let record = self.describe(&claim.id).await?;
         if let Some(reason) = record.unreadable {
             tracing::error!(execution = %claim.id, %reason, "a claimed execution cannot be read; it is left as it is");
-            return Ok(Resumed::Unreadable(claim.id, reason));
+            return Ok((claim.id, Resumption::Unreadable(reason)));
         }
-        match self.resume_stored(record, Some(fence)).await? {
-            super::resume::Resumption::Resumed => Ok(Resumed::Yes(claim.id)),
-            super::resume::Resumption::NotHere => Ok(Resumed::No),
-            super::resume::Resumption::Unreadable(reason) => {
-                Ok(Resumed::Unreadable(claim.id, reason))
-            }
-        }
+        let resumed = self.resume_stored(record, fence).await?;
+        Ok((claim.id, resumed))
     }
 
     /// Renews the leases of what runs here; executions it no longer holds stop here at once.
@@ -249,9 +249,8 @@ impl Runtime {
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter(|(_, execution)| execution.leased)
-            .map(|(id, _)| id.clone())
+            .keys()
+            .cloned()
             .collect();
         if running.is_empty() {
             return;
@@ -275,9 +274,9 @@ impl Runtime {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             let lost: Vec<ExecutionId> = running
-                .iter()
-                .filter(|(id, execution)| execution.leased && !held.contains(*id))
-                .map(|(id, _)| id.clone())
+                .keys()
+                .filter(|id| !held.contains(*id))
+                .cloned()
                 .collect();
             lost.into_iter()
                 .filter_map(|id| {
@@ -291,14 +290,6 @@ impl Runtime {
             task.abort();
         }
     }
-}
-
-/// Whether a claimed execution runs here.
-enum Resumed {
-    Yes(ExecutionId),
-    /// Not a workflow of this runtime.
-    No,
-    Unreadable(ExecutionId, String),
 }
 
 /// The keeper: every `every`, in real time, renews and claims for the runtime, until it is

@@ -19,7 +19,7 @@ use workflow_core::Mode;
 
 /// Resumes an unfinished execution of one registered workflow from its record and history.
 pub(super) type Resume =
-    fn(&Runtime, ExecutionRecord, Vec<Event>, Option<Fence>) -> Result<(), RuntimeError>;
+    fn(&Runtime, ExecutionRecord, Vec<Event>, Fence) -> Result<(), RuntimeError>;
 
 impl Runtime {
     /// Takes over every unfinished durable execution of the registered workflows whose owner
@@ -56,7 +56,7 @@ impl Runtime {
     pub(super) async fn resume_stored(
         &self,
         record: ExecutionRecord,
-        fence: Option<Fence>,
+        fence: Fence,
     ) -> Result<Resumption, RuntimeError> {
         let Some(resume) = self
             .registered_named(&record.workflow)
@@ -76,7 +76,7 @@ impl Runtime {
         match resume(self, record, events, fence.clone()) {
             Ok(()) => Ok(Resumption::Resumed),
             Err(error) => {
-                self.fail_unreadable(&id, &error, fence.as_ref()).await?;
+                self.fail_unreadable(&id, &error, &fence).await?;
                 Ok(Resumption::Unreadable(error.to_string()))
             }
         }
@@ -90,7 +90,7 @@ impl Runtime {
         input: W::Input,
         stored: Vec<Event>,
         change: Option<String>,
-        fence: Option<Fence>,
+        fence: Fence,
     ) {
         let parking = self.inner.lease.park_after.map(|after| {
             self.ensure_alarm_loop();
@@ -124,8 +124,7 @@ impl Runtime {
             },
             self.inner.limits,
         );
-        let leased = shared.recorder.is_fenced();
-        self.run_in_background(id, leased, async move {
+        self.run_in_background(id, async move {
             let root = ExecutionContext::root(&shared);
             let run = engine::drive_with_timeout::<W>(&root, input);
             // A run that halts (parked, lost, or its store failing) stops here; the execution
@@ -139,19 +138,17 @@ impl Runtime {
 
     /// Runs an Express execution of `W` in the background, in memory, logging to the sink: only
     /// its end is written to the store. After a crash it runs again from the start (at least
-    /// once). Without a `permit`, it waits for one. `leased`: a worker claimed it, and keeps
-    /// its lease while it runs.
+    /// once). Without a `permit`, it waits for one. Its lease is renewed while it runs.
     pub(super) fn spawn_express<W: Workflow>(
         &self,
         id: ExecutionId,
         input: W::Input,
         permit: Option<OwnedSemaphorePermit>,
-        leased: bool,
     ) {
         let runtime = self.clone();
         let store = Arc::clone(&self.inner.store);
         let execution = id.clone();
-        self.run_in_background(id, leased, async move {
+        self.run_in_background(id, async move {
             let _permit = match permit {
                 Some(permit) => permit,
                 None => match runtime.express_permit().await {
@@ -204,7 +201,7 @@ impl Runtime {
         &self,
         id: &ExecutionId,
         error: &RuntimeError,
-        fence: Option<&Fence>,
+        fence: &Fence,
     ) -> Result<(), RuntimeError> {
         let now = self.inner.clock.now();
         let cause = format!("the execution cannot resume: {error}");
@@ -232,11 +229,11 @@ impl Runtime {
             cause: Some(cause),
             stopped_at: now,
         };
-        let store = &self.inner.store;
-        let written = match fence {
-            Some(fence) => store.append_fenced(id, fence, events, Some(end)).await,
-            None => store.append(id, events, Some(end)).await,
-        };
+        let written = self
+            .inner
+            .store
+            .append_fenced(id, fence, events, Some(end))
+            .await;
         match written {
             // Someone else's now, or ended meanwhile: nothing to fail.
             Ok(()) | Err(StoreError::LeaseLost { .. } | StoreError::Conflict { .. }) => Ok(()),
@@ -260,7 +257,7 @@ pub(super) fn resume<W: Workflow>(
     runtime: &Runtime,
     record: ExecutionRecord,
     events: Vec<Event>,
-    fence: Option<Fence>,
+    fence: Fence,
 ) -> Result<(), RuntimeError> {
     let current = W::definition().fingerprint();
     let change = (!record.fingerprint.is_empty() && record.fingerprint != current).then(|| {
@@ -284,7 +281,7 @@ pub(super) fn resume<W: Workflow>(
     })?;
     if W::definition().mode == Mode::Express {
         // At least once: an Express execution that did not finish runs again from its start.
-        runtime.spawn_express::<W>(record.id, input, None, fence.is_some());
+        runtime.spawn_express::<W>(record.id, input, None);
     } else {
         // A redriven execution's timeout counts from its latest redrive.
         let started_at = events

@@ -25,8 +25,6 @@ pub(crate) enum RunEnd {
 pub(super) struct Running {
     pub(super) task: tokio::task::AbortHandle,
     pub(super) done: watch::Receiver<Option<RunEnd>>,
-    /// Whether its appends are fenced by a lease this runtime holds (and must renew).
-    pub(super) leased: bool,
     /// Which run of the execution this is: one stopped and redriven runs again, and the end
     /// of the old run must not unregister the new one.
     run: u64,
@@ -70,11 +68,9 @@ impl Drop for Unregister {
 
 impl Runtime {
     /// Runs `work` as the background task of execution `id`, registered while it runs;
-    /// `leased` when this runtime holds the execution's lease (and must renew it).
     pub(super) fn run_in_background(
         &self,
         id: ExecutionId,
-        leased: bool,
         work: impl std::future::Future<Output = RunEnd> + Send + 'static,
     ) {
         let (done, watching) = watch::channel(None);
@@ -102,7 +98,6 @@ impl Runtime {
             Running {
                 task: task.abort_handle(),
                 done: watching,
-                leased,
                 run,
             },
         );

@@ -174,10 +174,10 @@ impl Runtime {
             token: 1,
             until: now + self.inner.lease.duration,
         });
-        let fence = lease.as_ref().map(|lease| Fence {
-            worker: lease.worker.clone(),
-            token: lease.token,
-        });
+        let fence = Fence {
+            worker: self.inner.lease.worker.clone(),
+            token: 1,
+        };
         let created = self
             .inner
             .store
@@ -195,7 +195,7 @@ impl Runtime {
         match created {
             Created::New if !run_here => Ok(self.handle(id)),
             Created::New if express => {
-                self.spawn_express::<W>(id.clone(), input, permit, true);
+                self.spawn_express::<W>(id.clone(), input, permit);
                 Ok(self.handle(id))
             }
             Created::New => {
