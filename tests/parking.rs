@@ -48,6 +48,32 @@ workflow! {
     }
 }
 
+#[derive(Debug, Clone, Copy, thiserror::Error, StepError)]
+enum Refusal {
+    #[error("refused")]
+    Refused,
+}
+
+/// Fails the first time it runs for an order, then doubles it.
+#[step]
+async fn refuse_once(order: u32, ledger: Res<Ledger>) -> Result<u32, Refusal> {
+    if ledger.prepared.fetch_add(1, Ordering::SeqCst) == 0 {
+        return Err(Refusal::Refused);
+    }
+    Ok(order * 2)
+}
+
+workflow! {
+    /// A Parallel state retried after up to 30 days (full jitter: next to never under a minute).
+    RetriedHourly: Standard<u32, (u32, u32)> {
+        start Both;
+        Both: parallel {
+            branch { start Refuse; Refuse: task refuse_once -> end; }
+            branch { start Keep; Keep: pass -> end; }
+        } -> end, retry States::ALL { max_attempts: 1, interval: 30d, jitter: full };
+    }
+}
+
 fn runtime(store: Arc<dyn Store>, ledger: Arc<Ledger>, park_after: Duration) -> Runtime {
     Runtime::builder()
         .store_arc(store)
@@ -55,6 +81,7 @@ fn runtime(store: Arc<dyn Store>, ledger: Arc<Ledger>, park_after: Duration) -> 
         .resource_arc(ledger)
         .park_after(park_after)
         .register::<Hourly>()
+        .register::<RetriedHourly>()
         .build()
         .expect("builds")
 }
@@ -205,5 +232,39 @@ async fn a_redriven_execution_that_parks_again_is_counted_once() {
             runtime.stop(redriven.id(), None, None).await.expect(label);
             assert_eq!(runtime.parked(), 0, "{label}");
         }
+    }
+}
+
+/// The delay before a retried Parallel state's next attempt is drawn once and stored on that
+/// attempt's `ParallelStateStarted`: the execution parks, and resumes when that delay is over.
+#[tokio::test(start_paused = true)]
+async fn a_parked_parallel_retry_resumes_after_the_delay_it_drew() {
+    for (label, store, _keep) in stores().await {
+        let ledger = Arc::new(Ledger::default());
+        let runtime = runtime(store, Arc::clone(&ledger), Duration::from_secs(60));
+        let handle = runtime.start::<RetriedHourly>(7).await.expect(label);
+        until_recorded(&runtime, handle.id(), EventType::TaskFailed).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(runtime.parked(), 1, "{label}: parked for the retry delay");
+        let output = handle.result().await.expect(label);
+        assert_eq!(output, Ok((14, 7)), "{label}");
+        let events = runtime.history(handle.id(), 0, 100).await.expect(label);
+        let retry = events
+            .iter()
+            .find(|event| event.kind == EventType::ParallelStateStarted && event.attempt == Some(2))
+            .expect("a second attempt");
+        let delay = retry.retry_in.expect("its delay");
+        assert!(delay <= Duration::from_secs(30 * 86_400), "{label}: {delay:?}");
+        let resumed = events
+            .iter()
+            .find(|event| event.id > retry.id && event.kind == EventType::TaskStateEntered)
+            .expect("the branch ran again");
+        let waited = resumed.timestamp.duration_since(retry.timestamp).expect("forward");
+        // Timers tick in whole milliseconds.
+        assert!(
+            waited >= delay && waited - delay < Duration::from_millis(1),
+            "{label}: the second attempt ran when its drawn delay was over: {waited:?} for {delay:?}"
+        );
+        assert_eq!(ledger.prepared.load(Ordering::SeqCst), 2, "{label}");
     }
 }

@@ -5,6 +5,12 @@
 //! attempt runs the branches (Parallel, joined by generated code so each branch keeps its own
 //! types) or the items ([`run_map`]); [`Attempts::settle`] records the outcome and says whether
 //! to retry, go on, or hand over to a catcher.
+//!
+//! As in Step Functions, `ParallelStateFailed` / `MapStateFailed` is written once, when the
+//! state finally fails; a failed attempt that is retried is followed only by the next
+//! attempt's `*StateStarted`. That event is recorded when the attempt fails, carrying the
+//! failure and the retry delay, so that a resumed execution waits out the same delay (drawn
+//! once, jitter included) from the same moment.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -76,6 +82,8 @@ pub struct Attempts<'c, 's, I> {
     counts: RetryCounts,
     input: I,
     attempt: u32,
+    /// Whether the next attempt's start is recorded already (with the retry delay before it).
+    next_started: bool,
 }
 
 /// How an attempt of a Parallel or Map state ended.
@@ -116,12 +124,17 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
             counts: RetryCounts::starting_at(cx.shared.retries_done),
             input,
             attempt: 0,
+            next_started: false,
         })
     }
 
-    /// Starts an attempt: ParallelStateStarted or MapStateStarted.
+    /// Starts an attempt: ParallelStateStarted or MapStateStarted (recorded already for a
+    /// retry, see [`settle`](Self::settle)).
     pub fn start(&mut self) {
         self.attempt += 1;
+        if std::mem::take(&mut self.next_started) {
+            return;
+        }
         let attempt = self.attempt;
         self.cx
             .record(self.kind.started(), Some(self.state), |event| {
@@ -168,26 +181,38 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
         let delay = retriable
             .then(|| self.counts.next_delay(self.retry, error))
             .flatten();
-        let recorded = cx.record(self.kind.failed(), state, |event| {
-            event.error = Some(failure.error().to_owned());
-            event.cause = Some(failure.cause().to_owned());
-            event.retry_in = delay;
-        });
-        if let Err(failure) = cx.flush().await {
-            return Settled::Failed(failure);
-        }
-        // A replayed failure keeps the delay that was drawn (and stored) the first time.
-        let delay = match &recorded.replayed {
-            Some(stored) => stored.retry_in,
-            None => delay,
-        };
         if let Some(delay) = delay {
+            // The retry: the next attempt's start, with what failed this one and the delay.
+            let attempt = self.attempt + 1;
+            let recorded = cx.record(self.kind.started(), state, |event| {
+                event.attempt = Some(attempt);
+                event.error = Some(failure.error().to_owned());
+                event.cause = Some(failure.cause().to_owned());
+                event.retry_in = Some(delay);
+            });
+            if let Err(failure) = cx.flush().await {
+                return Settled::Failed(failure);
+            }
+            // A replayed start keeps the delay that was drawn (and stored) the first time.
+            let delay = recorded
+                .replayed
+                .as_ref()
+                .and_then(|stored| stored.retry_in)
+                .unwrap_or(delay);
             wait_until(
                 cx,
                 recorded.timestamp.unwrap_or_else(|| cx.clock().now()) + delay,
             )
             .await;
+            self.next_started = true;
             return Settled::Retry(self);
+        }
+        cx.record(self.kind.failed(), state, |event| {
+            event.error = Some(failure.error().to_owned());
+            event.cause = Some(failure.cause().to_owned());
+        });
+        if let Err(failure) = cx.flush().await {
+            return Settled::Failed(failure);
         }
         let catcher = self.catch.iter().position(|catcher| catcher.matches(error));
         match catcher.filter(|_| retriable) {

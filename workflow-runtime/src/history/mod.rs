@@ -103,7 +103,9 @@ pub struct Event {
     /// The state's, task's or execution's output, as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
-    /// The error name, for failures.
+    /// The error name, for failures; on the `ParallelStateStarted` or `MapStateStarted` of a
+    /// retry, the error that failed the attempt before (Step Functions records no
+    /// `*StateFailed` for a retried attempt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The error's cause, for failures.
@@ -112,7 +114,9 @@ pub struct Event {
     /// The attempt of a task (1 for the first run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
-    /// For a failed attempt that a retrier retries: the delay before the next attempt.
+    /// For a failed task attempt that a retrier retries: the delay before the next attempt.
+    /// On the `ParallelStateStarted` or `MapStateStarted` of a retry, recorded when the attempt
+    /// before failed: the delay before this attempt runs.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -61,6 +61,10 @@ impl History {
                         },
                     );
                 }
+                // A retried Parallel or Map attempt shows only in the next attempt's start.
+                ParallelStateStarted | MapStateStarted if event.retry_in.is_some() => {
+                    visits.entry(key).or_default().retried = true;
+                }
                 TaskFailed | TaskTimedOut | ParallelStateFailed | MapStateFailed => {
                     let visit = visits.entry(key).or_default();
                     if event.retry_in.is_some() {

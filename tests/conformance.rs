@@ -1,0 +1,11 @@
+//! Conformance with AWS Step Functions: machines written in the DSL whose whole event-type
+//! sequence and ending are asserted against what Step Functions records.
+//!
+//! Where an expectation comes from is said beside each test: the Amazon States Language
+//! specification, the Step Functions developer guide, or histories recorded on AWS itself
+//! (the event sequences quoted in comments).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
+#[path = "conformance_cases/composite_retries.rs"]
+mod composite_retries;
