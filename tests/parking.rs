@@ -64,13 +64,13 @@ async fn refuse_once(order: u32, ledger: Res<Ledger>) -> Result<u32, Refusal> {
 }
 
 workflow! {
-    /// A Parallel state retried after up to 30 days (full jitter: next to never under a minute).
+    /// A Parallel state retried after up to 6 hours (full jitter: next to never under a second).
     RetriedHourly: Standard<u32, (u32, u32)> {
         start Both;
         Both: parallel {
             branch { start Refuse; Refuse: task refuse_once -> end; }
             branch { start Keep; Keep: pass -> end; }
-        } -> end, retry States::ALL { max_attempts: 1, interval: 30d, jitter: full };
+        } -> end, retry States::ALL { max_attempts: 1, interval: 6h, jitter: full };
     }
 }
 
@@ -241,7 +241,7 @@ async fn a_redriven_execution_that_parks_again_is_counted_once() {
 async fn a_parked_parallel_retry_resumes_after_the_delay_it_drew() {
     for (label, store, _keep) in stores().await {
         let ledger = Arc::new(Ledger::default());
-        let runtime = runtime(store, Arc::clone(&ledger), Duration::from_secs(60));
+        let runtime = runtime(store, Arc::clone(&ledger), Duration::from_secs(1));
         let handle = runtime.start::<RetriedHourly>(7).await.expect(label);
         until_recorded(&runtime, handle.id(), EventType::TaskFailed).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -254,7 +254,7 @@ async fn a_parked_parallel_retry_resumes_after_the_delay_it_drew() {
             .find(|event| event.kind == EventType::ParallelStateStarted && event.attempt == Some(2))
             .expect("a second attempt");
         let delay = retry.retry_in.expect("its delay");
-        assert!(delay <= Duration::from_secs(30 * 86_400), "{label}: {delay:?}");
+        assert!(delay <= Duration::from_secs(6 * 3600), "{label}: {delay:?}");
         let resumed = events
             .iter()
             .find(|event| event.id > retry.id && event.kind == EventType::TaskStateEntered)
