@@ -213,8 +213,13 @@ async fn a_failing_branch_cancels_the_others_and_the_state_catches_it() {
         .collect();
     assert_eq!(
         credit,
-        [TaskStateEntered, TaskScheduled, TaskStarted],
-        "started, never finished"
+        [
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskStateAborted
+        ],
+        "started, never finished: aborted"
     );
     let failed = events
         .iter()

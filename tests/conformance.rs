@@ -7,5 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
 
+#[path = "conformance_cases/cancelled_work.rs"]
+mod cancelled_work;
 #[path = "conformance_cases/composite_retries.rs"]
 mod composite_retries;

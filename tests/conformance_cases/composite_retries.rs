@@ -110,10 +110,7 @@ async fn a_retried_map_state_fails_once_at_the_end() {
         .register::<RetriedMap>()
         .build()
         .expect("builds");
-    let execution = runtime
-        .execute::<RetriedMap>(vec![1])
-        .await
-        .expect("runs");
+    let execution = runtime.execute::<RetriedMap>(vec![1]).await.expect("runs");
     use EventType::*;
     assert_eq!(
         top_level(execution.history()),

@@ -14,7 +14,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use serde::Serialize;
 
 use crate::engine::counts::RetryCounts;
@@ -82,8 +83,12 @@ pub struct Attempts<'c, 's, I> {
     counts: RetryCounts,
     input: I,
     attempt: u32,
-    /// Whether the next attempt's start is recorded already (with the retry delay before it).
-    next_started: bool,
+    /// Whether the next attempt's start is recorded already (with the retry delay before it),
+    /// and whether that record was replayed.
+    next_started: Option<bool>,
+    /// Whether the current attempt's failure was read from the stored history rather than
+    /// run (see [`start`](Self::start)).
+    failure_replayed: bool,
 }
 
 /// How an attempt of a Parallel or Map state ended.
@@ -124,22 +129,50 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
             counts: RetryCounts::starting_at(cx.shared.retries_done),
             input,
             attempt: 0,
-            next_started: false,
+            next_started: None,
+            failure_replayed: false,
         })
     }
 
     /// Starts an attempt: ParallelStateStarted or MapStateStarted (recorded already for a
     /// retry, see [`settle`](Self::settle)).
-    pub fn start(&mut self) {
+    ///
+    /// When a resumed execution replays an attempt whose failure is stored, that failure is
+    /// returned: the attempt is not run again (its branches were cancelled, and their stored
+    /// events are skipped), and it goes to [`settle`](Self::settle) as it did the first time.
+    pub fn start(&mut self) -> Option<ExecutionFailure> {
         self.attempt += 1;
-        if std::mem::take(&mut self.next_started) {
-            return;
+        let replayed = match self.next_started.take() {
+            Some(replayed) => replayed,
+            None => {
+                let attempt = self.attempt;
+                self.cx
+                    .record(self.kind.started(), Some(self.state), |event| {
+                        event.attempt = Some(attempt)
+                    })
+                    .replayed
+                    .is_some()
+            }
+        };
+        if !replayed {
+            return None;
         }
-        let attempt = self.attempt;
+        let stored = self.cx.replay_next()?;
+        let failed = stored.kind == self.kind.failed()
+            || (stored.kind == self.kind.started() && stored.retry_in.is_some());
+        if !failed {
+            return None;
+        }
         self.cx
-            .record(self.kind.started(), Some(self.state), |event| {
-                event.attempt = Some(attempt)
-            });
+            .shared
+            .recorder
+            .skip_lanes(&self.cx.sub_lanes(self.state), stored.id);
+        self.failure_replayed = true;
+        Some(ExecutionFailure::new(
+            Some(self.cx.state_name(self.state)),
+            stored.error.unwrap_or_default(),
+            stored.cause.unwrap_or_default(),
+        ))
     }
 
     /// The state's input, which every attempt works on.
@@ -175,6 +208,10 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
             }
             Err(failure) => failure,
         };
+        if !std::mem::take(&mut self.failure_replayed) {
+            // What the failure cancelled is closed in the history, as Step Functions does.
+            cx.close_lanes(self.state);
+        }
         let error = failure.error();
         // `States.Runtime` is never retried or caught.
         let retriable = error != States::Runtime;
@@ -204,7 +241,7 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
                 recorded.timestamp.unwrap_or_else(|| cx.clock().now()) + delay,
             )
             .await;
-            self.next_started = true;
+            self.next_started = Some(recorded.replayed.is_some());
             return Settled::Retry(self);
         }
         cx.record(self.kind.failed(), state, |event| {
@@ -261,22 +298,47 @@ fn map_settings<I>(attempts: &Attempts<'_, '_, I>) -> Result<MapSettings, Execut
 /// Runs iteration machine `M` over `items`, at most `max_concurrency` at once; the first
 /// failure fails the state, cancelling the iterations still running. The output is in the
 /// items' order.
-pub async fn run_map<M: Machine, I>(
-    attempts: &Attempts<'_, '_, I>,
+///
+/// Iterations that fail at the same instant as the first (several timeouts due together)
+/// record their failures too; only the first is the iteration that failed the state
+/// (`MapIterationFailed`), the others are aborted with the rest, as Step Functions records it.
+pub async fn run_map<'s, M: Machine, I>(
+    attempts: &Attempts<'_, 's, I>,
     items: Vec<M::Input>,
 ) -> Result<Vec<M::Output>, ExecutionFailure> {
     let settings = map_settings(attempts)?;
     let total = items.len();
     let mut outputs: Vec<Option<M::Output>> = std::iter::repeat_with(|| None).take(total).collect();
     let running = AtomicUsize::new(0);
-    let mut results = stream::iter(items.into_iter().enumerate())
-        .map(|(index, item)| iteration::<M, I>(attempts, &settings, index, item, &running))
-        .buffer_unordered(limit(settings.max_concurrency, total));
-    while let Some((index, result)) = results.next().await {
-        // Returning drops the stream, cancelling the iterations still running.
-        let output = result?;
-        if let Some(slot) = outputs.get_mut(index) {
-            *slot = Some(output);
+    let mut waiting = items.into_iter().enumerate();
+    let mut iterations = FuturesUnordered::new();
+    let start = |(index, item)| iteration::<M, I>(attempts, &settings, index, item, &running);
+    iterations.extend(
+        waiting
+            .by_ref()
+            .take(limit(settings.max_concurrency, total))
+            .map(start),
+    );
+    while let Some((index, lane, result)) = iterations.next().await {
+        match result {
+            Ok(output) => {
+                if let Some(slot) = outputs.get_mut(index) {
+                    *slot = Some(output);
+                }
+                iterations.extend(waiting.next().map(start));
+            }
+            Err(failure) => {
+                // Let the iterations that are ready at this same instant finish, starting
+                // no new one.
+                while let Some(Some(_)) = iterations.next().now_or_never() {}
+                drop(iterations);
+                lane.record_failure(
+                    EventType::MapIterationFailed,
+                    Some(attempts.state),
+                    &failure,
+                );
+                return Err(failure);
+            }
         }
     }
     Ok(outputs.into_iter().flatten().collect())
@@ -288,8 +350,8 @@ pub(crate) type ItemResult<M> = Result<<M as Machine>::Output, Caught<<M as Mach
 /// Like [`run_map`], but tolerating failed items up to the state's tolerated failure count or
 /// percentage: each item's result is in the output, a failed one with its input and error.
 /// Beyond the threshold the state fails with `States.ExceedToleratedFailureThreshold`.
-pub async fn run_map_tolerant<M: Machine, I>(
-    attempts: &Attempts<'_, '_, I>,
+pub async fn run_map_tolerant<'s, M: Machine, I>(
+    attempts: &Attempts<'_, 's, I>,
     items: Vec<M::Input>,
     copy: fn(&M::Input) -> M::Input,
 ) -> Result<Vec<ItemResult<M>>, ExecutionFailure> {
@@ -299,61 +361,75 @@ pub async fn run_map_tolerant<M: Machine, I>(
         std::iter::repeat_with(|| None).take(total).collect();
     let running = AtomicUsize::new(0);
     let mut failed = 0usize;
-    let mut results = stream::iter(items.into_iter().enumerate())
-        .map(|(index, item)| {
-            let kept = copy(&item);
-            let running = &running;
-            let settings = &settings;
-            async move {
-                let (index, result) =
-                    iteration::<M, I>(attempts, settings, index, item, running).await;
-                let result = result.map_err(|failure| Caught {
+    let mut waiting = items.into_iter().enumerate();
+    let mut iterations = FuturesUnordered::new();
+    let start = |(index, item): (usize, M::Input)| {
+        let kept = copy(&item);
+        let iteration = iteration::<M, I>(attempts, &settings, index, item, &running);
+        async move {
+            let (index, lane, result) = iteration.await;
+            (index, lane, result.map_err(|failure| (failure, kept)))
+        }
+    };
+    iterations.extend(
+        waiting
+            .by_ref()
+            .take(limit(settings.max_concurrency, total))
+            .map(start),
+    );
+    while let Some((index, lane, result)) = iterations.next().await {
+        let result = match result {
+            Ok(output) => Ok(output),
+            Err((failure, kept)) => {
+                lane.record_failure(
+                    EventType::MapIterationFailed,
+                    Some(attempts.state),
+                    &failure,
+                );
+                if failure.error() == States::Runtime {
+                    return Err(failure);
+                }
+                failed += 1;
+                if exceeds(&settings, failed, total) {
+                    return Err(ExecutionFailure::predefined(
+                        Some(settings.name),
+                        States::ExceedToleratedFailureThreshold,
+                        format!(
+                            "{failed} of {total} items failed, more than tolerated{}",
+                            tolerance_text(&settings)
+                        ),
+                    ));
+                }
+                Err(Caught {
                     input: kept,
                     state: failure.state().unwrap_or(settings.name).to_owned(),
                     error: failure.error().to_owned(),
                     cause: failure.cause().to_owned(),
-                });
-                (index, result)
+                })
             }
-        })
-        .buffer_unordered(limit(settings.max_concurrency, total));
-    while let Some((index, result)) = results.next().await {
-        if let Err(caught) = &result {
-            if caught.error.as_str() == States::Runtime {
-                return Err(ExecutionFailure::new(
-                    Some(&caught.state),
-                    caught.error.clone(),
-                    caught.cause.clone(),
-                ));
-            }
-            failed += 1;
-            if exceeds(&settings, failed, total) {
-                return Err(ExecutionFailure::predefined(
-                    Some(settings.name),
-                    States::ExceedToleratedFailureThreshold,
-                    format!(
-                        "{failed} of {total} items failed, more than tolerated{}",
-                        tolerance_text(&settings)
-                    ),
-                ));
-            }
-        }
+        };
         if let Some(slot) = outputs.get_mut(index) {
             *slot = Some(result);
         }
+        iterations.extend(waiting.next().map(start));
     }
     Ok(outputs.into_iter().flatten().collect())
 }
 
 /// One iteration in its own lane: MapIterationStarted, the machine, then
-/// MapIterationSucceeded or MapIterationFailed.
-async fn iteration<M: Machine, I>(
-    attempts: &Attempts<'_, '_, I>,
+/// MapIterationSucceeded. Whether a failure is the iteration's own (`MapIterationFailed`) or
+/// one of many at once, the caller says, in the lane handed back.
+async fn iteration<'s, M: Machine, I>(
+    attempts: &Attempts<'_, 's, I>,
     settings: &MapSettings,
     index: usize,
     item: M::Input,
     running: &AtomicUsize,
-) -> (usize, Result<M::Output, ExecutionFailure>) {
+) -> (
+    usize,
+    ExecutionContext<'s>,
+    Result<M::Output, ExecutionFailure>,
+) {
     let lane = attempts.cx.lane(&format!("{}[{index}]", settings.name));
     let state = Some(attempts.state);
     running.fetch_add(1, Ordering::Relaxed);
@@ -367,21 +443,16 @@ async fn iteration<M: Machine, I>(
         Err(failure) => Err(failure),
     };
     running.fetch_sub(1, Ordering::Relaxed);
-    let result = match result {
-        Ok(output) => lane
-            .record_payload(
-                EventType::MapIterationSucceeded,
-                state,
-                None::<&()>,
-                Some(&output),
-            )
-            .map(|_| output),
-        Err(failure) => {
-            lane.record_failure(EventType::MapIterationFailed, state, &failure);
-            Err(failure)
-        }
-    };
-    (index, result)
+    let result = result.and_then(|output| {
+        lane.record_payload(
+            EventType::MapIterationSucceeded,
+            state,
+            None::<&()>,
+            Some(&output),
+        )
+        .map(|_| output)
+    });
+    (index, lane, result)
 }
 
 /// How many iterations run at once: `max_concurrency`, or all of them for 0.

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::Clock;
+use crate::engine::cancelled::SubLanes;
 use crate::engine::payload::Measure;
 use crate::engine::recorder::{Recorded, Recorder};
 use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
@@ -170,6 +171,19 @@ impl<'s> ExecutionContext<'s> {
     pub(crate) fn rejoin(&self) {
         self.last_event
             .store(self.shared.recorder.latest(), Ordering::Relaxed);
+    }
+
+    /// The branches or iterations of Parallel or Map state `state`, entered in this lane.
+    pub(crate) fn sub_lanes(&self, state: StateId) -> SubLanes {
+        SubLanes::of(self.branch.as_deref(), self.state_name(state))
+    }
+
+    /// Closes in the history what the cancelled branches or iterations of `state` left open.
+    pub(crate) fn close_lanes(&self, state: StateId) {
+        if !self.shared.recorder.is_lean() {
+            let at = self.shared.clock.now();
+            self.shared.recorder.close_lanes(&self.sub_lanes(state), at);
+        }
     }
 
     /// Whether this is the top-level lane (not a Parallel branch or Map iteration).

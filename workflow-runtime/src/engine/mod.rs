@@ -6,6 +6,7 @@
 //! variant. [`drive`] is the loop over any such machine.
 
 pub(crate) mod callback;
+mod cancelled;
 mod child;
 mod composite;
 mod context;

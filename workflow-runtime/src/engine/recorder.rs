@@ -20,6 +20,7 @@ use crate::logging::LogSink;
 use crate::step::States;
 use crate::store::ExecutionEnd;
 
+use super::cancelled::{closings, Closing, SubLanes};
 use super::journal::Halted;
 pub(crate) use super::journal::Journal;
 
@@ -221,6 +222,55 @@ impl Recorder {
         Recorded {
             timestamp: Some(timestamp),
             replayed: None,
+        }
+    }
+
+    /// Closes, at `at`, everything the cancelled `lanes` left open (see [`closings`]). Their
+    /// stored events not yet replayed are dropped: those lanes will not run on.
+    pub(crate) fn close_lanes(&self, lanes: &SubLanes, at: SystemTime) {
+        let closings = {
+            let mut guard = self.lock();
+            guard
+                .replay
+                .retain(|lane, _| !lane.as_deref().is_some_and(|label| lanes.contains(label)));
+            closings(&guard.events, lanes)
+        };
+        let mut last: Option<(String, AtomicU64)> = None;
+        for closing in closings {
+            let follows = match last.take() {
+                Some((lane, id)) if lane == closing.lane => id,
+                _ => AtomicU64::new(closing.after),
+            };
+            let Closing {
+                lane, kind, state, ..
+            } = closing;
+            self.record(
+                Some(&lane),
+                &follows,
+                kind,
+                Some(&state),
+                at,
+                |id, previous| {
+                    let mut event = Event::new(id, previous, at, kind);
+                    event.state = Some(state.clone());
+                    event.branch = Some(lane.clone());
+                    event
+                },
+            );
+            last = Some((lane, follows));
+        }
+    }
+
+    /// Skips, in the stored history of `lanes`, every event before event `boundary`: the
+    /// attempt they belong to ended (it failed), and is not run again.
+    pub(crate) fn skip_lanes(&self, lanes: &SubLanes, boundary: u64) {
+        let mut guard = self.lock();
+        for (lane, stored) in &mut guard.replay {
+            if lane.as_deref().is_some_and(|label| lanes.contains(label)) {
+                while stored.front().is_some_and(|event| event.id < boundary) {
+                    stored.pop_front();
+                }
+            }
         }
     }
 

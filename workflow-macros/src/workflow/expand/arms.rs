@@ -156,8 +156,14 @@ fn composite_arm(x: &Expansion<'_, '_>, index: usize, run: TokenStream) -> Token
                 ::core::result::Result::Err(failure) => return #p::Advance::Failed(failure),
             };
             loop {
-                attempts.start();
-                #run
+                let result = match attempts.start() {
+                    // A failure read back from the history, when resuming.
+                    ::core::option::Option::Some(stored) => ::core::result::Result::Err(stored),
+                    ::core::option::Option::None => {
+                        #run
+                        result
+                    }
+                };
                 attempts = match attempts.settle(result).await {
                     #p::Settled::Retry(again) => again,
                     #p::Settled::Succeeded(value) => break #next,
