@@ -46,6 +46,7 @@ event_types!(
     TaskFailed,
     TaskTimedOut,
     TaskStateExited,
+    TaskStateAborted,
     ChoiceStateEntered,
     ChoiceStateExited,
     PassStateEntered,
@@ -59,15 +60,18 @@ event_types!(
     ParallelStateStarted,
     ParallelStateSucceeded,
     ParallelStateFailed,
+    ParallelStateAborted,
     ParallelStateExited,
     MapStateEntered,
     MapStateStarted,
     MapStateSucceeded,
     MapStateFailed,
+    MapStateAborted,
     MapStateExited,
     MapIterationStarted,
     MapIterationSucceeded,
     MapIterationFailed,
+    MapIterationAborted,
 );
 
 impl fmt::Display for EventType {
