@@ -1,5 +1,6 @@
 //! Execution history: the events of one execution, named as in Step Functions.
 
+mod aws;
 mod statuses;
 
 use std::borrow::Cow;
