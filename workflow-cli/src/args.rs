@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// List, describe and draw the executions in a workflow store.
 #[derive(Debug, Parser)]
@@ -29,7 +29,7 @@ pub(crate) enum Command {
     /// One execution: status, input, output, error.
     Describe(ExecutionArgs),
     /// An execution's history, event by event.
-    History(ExecutionArgs),
+    History(HistoryArgs),
     /// The workflows whose definitions runtimes recorded in the store.
     Workflows(JsonArg),
     /// The diagram of a workflow, or of an execution coloured by the status of each state.
@@ -124,6 +124,43 @@ pub(crate) struct ExecutionArgs {
     pub(crate) workflow: Option<String>,
     #[command(flatten)]
     pub(crate) json: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// The execution's id, or its name (with --workflow when names repeat across workflows).
+    pub(crate) execution: String,
+    /// The workflow, to find an execution by name.
+    #[arg(long)]
+    pub(crate) workflow: Option<String>,
+    /// JSON instead of a table (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    pub(crate) json: bool,
+    /// How to print the history.
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<HistoryFormat>,
+}
+
+impl HistoryArgs {
+    /// The format asked for: `--format`, else `--json`, else the table.
+    pub(crate) fn format(&self) -> HistoryFormat {
+        match (self.format, self.json) {
+            (Some(format), _) => format,
+            (None, true) => HistoryFormat::Json,
+            (None, false) => HistoryFormat::Table,
+        }
+    }
+}
+
+/// The ways `history` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HistoryFormat {
+    /// A table for reading.
+    Table,
+    /// The events as the store keeps them.
+    Json,
+    /// Step Functions' GetExecutionHistory shape: {"events": [...]}, with AWS's event details.
+    Aws,
 }
 
 #[derive(Debug, Args)]

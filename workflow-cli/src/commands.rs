@@ -6,7 +6,8 @@ use workflow_runtime::render::{self, Format};
 use workflow_runtime::store::{ExecutionFilter, RequestKind, RequestStatus, Store};
 
 use crate::args::{
-    ago, deadline, DiagramArgs, ExecutionArgs, JsonArg, ListArgs, PurgeArgs, RequestArgs,
+    ago, deadline, DiagramArgs, ExecutionArgs, HistoryArgs, HistoryFormat, JsonArg, ListArgs,
+    PurgeArgs, RequestArgs,
 };
 use crate::output::{definition_json, record_json, shown_status, table, time};
 use crate::query::{find, read_history};
@@ -95,16 +96,14 @@ pub(crate) async fn describe(
     Ok(text)
 }
 
-pub(crate) async fn history(
-    store: &Arc<dyn Store>,
-    args: ExecutionArgs,
-) -> Result<String, Failure> {
+pub(crate) async fn history(store: &Arc<dyn Store>, args: HistoryArgs) -> Result<String, Failure> {
     let record = find(store, &args.execution, args.workflow.as_deref()).await?;
     let history = read_history(store, &record.id).await?;
-    if args.json.json {
-        return Ok(serde_json::to_string_pretty(&history)? + "\n");
-    }
-    Ok(history.table().to_string())
+    Ok(match args.format() {
+        HistoryFormat::Table => history.table().to_string(),
+        HistoryFormat::Json => serde_json::to_string_pretty(&history)? + "\n",
+        HistoryFormat::Aws => serde_json::to_string_pretty(&history.to_aws_json())? + "\n",
+    })
 }
 
 pub(crate) async fn workflows(store: &Arc<dyn Store>, args: JsonArg) -> Result<String, Failure> {

@@ -66,12 +66,70 @@ fn lists_describes_and_shows_histories() {
         table.contains("TaskFailed") && table.contains("Check"),
         "{table}"
     );
+    let same = stdout(&workflow(
+        &store,
+        &["history", "odd-3", "--format", "table"],
+    ));
+    assert_eq!(same, table);
+    let stored = stdout(&workflow(
+        &store,
+        &["history", "even-4", "--format", "json"],
+    ));
+    assert_eq!(stored, history);
 
     let workflows = stdout(&workflow(&store, &["workflows"]));
     assert!(
         workflows.contains("Halving") && workflows.contains("Standard"),
         "{workflows}"
     );
+}
+
+#[test]
+fn prints_a_history_as_step_functions_gives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+
+    let text = stdout(&workflow(&store, &["history", "odd-3", "--format", "aws"]));
+    // Pretty JSON, one field a line.
+    assert!(text.starts_with("{\n  \"events\": [\n"), "{text}");
+    let aws: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let events = aws["events"].as_array().unwrap();
+    assert_eq!(events[0]["type"], "ExecutionStarted");
+    assert_eq!(events[0]["id"], 1);
+    assert_eq!(events[0]["previousEventId"], 0);
+    assert!(events[0]["timestamp"].is_f64(), "{text}");
+    assert_eq!(
+        events[0]["executionStartedEventDetails"],
+        serde_json::json!({ "input": "3", "inputDetails": { "truncated": false } })
+    );
+    let failed = events
+        .iter()
+        .find(|event| event["type"] == "TaskFailed")
+        .unwrap();
+    assert_eq!(
+        failed["taskFailedEventDetails"],
+        serde_json::json!({
+            "error": "CheckError.Odd",
+            "cause": "3 is odd",
+            "resource": "Check",
+            "resourceType": "rust"
+        })
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "ExecutionFailed");
+    assert_eq!(
+        last["executionFailedEventDetails"]["error"],
+        "CheckError.Odd"
+    );
+
+    // One way of asking for the format at a time; unknown formats are refused.
+    for args in [
+        &["history", "odd-3", "--json", "--format", "aws"][..],
+        &["history", "odd-3", "--format", "yaml"][..],
+    ] {
+        let refused = workflow(&store, args);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+    }
 }
 
 #[test]

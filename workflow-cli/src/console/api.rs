@@ -3,6 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::pages::{list_page, ExecutionsQuery};
@@ -68,11 +69,30 @@ pub(super) async fn request(
     ))
 }
 
+/// How a history is given: `json` (the default) as stored, `aws` in the shape of Step
+/// Functions' GetExecutionHistory.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct HistoryQuery {
+    format: Option<String>,
+}
+
 pub(super) async fn history(
     State(console): State<Console>,
     Path(id): Path<String>,
+    Query(query): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    // An unknown format is refused before the store is read.
+    let aws = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("aws") => true,
+        Some(other) => {
+            return Err(Failure::Usage(format!("no history format `{other}`: json or aws")).into())
+        }
+    };
     let record = find(&console.store, &id, None).await?;
     let history = read_history(&console.store, &record.id).await?;
+    if aws {
+        return Ok(Json(history.to_aws_json()));
+    }
     Ok(Json(serde_json::to_value(&history).map_err(Failure::from)?))
 }

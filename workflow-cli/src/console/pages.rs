@@ -231,6 +231,11 @@ pub(super) async fn execution(
                 details { summary { "Output" } pre { (pretty(Some(output))) } }
             }
             h2 { "History" }
+            p.meta {
+                a href=(format!("/api/executions/{}/history?format=aws", encode(&record.id.to_string()))) {
+                    "As Step Functions' GetExecutionHistory JSON"
+                }
+            }
             table.events {
                 thead { tr { th { "ID" } th { "Type" } th { "State" } th { "Timestamp" } th { "Elapsed" } th { "Details" } } }
                 tbody {

@@ -167,6 +167,61 @@ async fn the_api_answers_in_json() {
 }
 
 #[tokio::test]
+async fn the_execution_page_links_its_history_as_step_functions_gives_it() {
+    let router = console(store().await, None);
+    let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
+
+    let (_, page) = get(&router, "/executions/bad", None).await;
+    let link = page
+        .split("href=\"")
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|href| href.ends_with("/history?format=aws"))
+        .unwrap_or_else(|| panic!("no link to the Step Functions history: {page}"));
+    assert!(link.starts_with("/api/executions/"), "{link}");
+
+    let (status, body) = get(&router, link, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let events = json(body)["events"].as_array().unwrap().clone();
+    assert_eq!(events[0]["type"], "ExecutionStarted");
+    assert_eq!(
+        events[0]["executionStartedEventDetails"]["input"],
+        serde_json::to_string(SCRIPT).unwrap()
+    );
+    let failed = events
+        .iter()
+        .find(|event| event["type"] == "TaskFailed")
+        .unwrap();
+    assert_eq!(failed["taskFailedEventDetails"]["resource"], "Check");
+    assert_eq!(failed["taskFailedEventDetails"]["resourceType"], "rust");
+    assert_eq!(
+        failed["taskFailedEventDetails"]["error"],
+        "ReviewError.Rejected"
+    );
+
+    // By name too; the stored shape stays the default.
+    let (_, body) = get(&router, "/api/executions/fine/history?format=aws", None).await;
+    let last = json(body)["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["executionSucceededEventDetails"]["output"],
+        "\"HELLO\""
+    );
+    let (_, body) = get(&router, "/api/executions/fine/history?format=json", None).await;
+    assert_eq!(json(body)[0]["type"], "ExecutionStarted");
+
+    let (status, body) = get(&router, "/api/executions/fine/history?format=yaml", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json(body)["error"]
+        .as_str()
+        .unwrap()
+        .contains("json or aws"));
+}
+
+#[tokio::test]
 async fn with_a_token_every_request_without_it_is_refused() {
     let router = console(store().await, Some("s3cret"));
     for uri in [

@@ -1,5 +1,6 @@
 //! Execution history: the events of one execution, named as in Step Functions.
 
+mod aws;
 mod statuses;
 
 use std::borrow::Cow;
@@ -61,12 +62,14 @@ event_types!(
     ParallelStateStarted,
     ParallelStateSucceeded,
     ParallelStateFailed,
+    ParallelStateAborted,
     ParallelStateExited,
     ParallelStateAborted,
     MapStateEntered,
     MapStateStarted,
     MapStateSucceeded,
     MapStateFailed,
+    MapStateAborted,
     MapStateExited,
     MapStateAborted,
     MapIterationStarted,
