@@ -40,6 +40,7 @@ struct Probe {
     fail_history: AtomicBool,
     running: AtomicUsize,
     most_running: AtomicUsize,
+    flaky_calls: AtomicUsize,
 }
 
 /// Takes 10 s, then reports the score; notes whether it ever finished.
@@ -102,6 +103,7 @@ fn runtime(probe: Arc<Probe>) -> Runtime {
         .register::<Profile>()
         .register::<Batch>()
         .register::<TolerantBatch>()
+        .register::<Grouped>()
         .build()
         .expect("builds")
 }
@@ -224,6 +226,101 @@ async fn a_failing_branch_cancels_the_others_and_the_state_catches_it() {
     assert!(events
         .iter()
         .any(|event| event.kind == TaskSucceeded && event.state.as_deref() == Some("Refuse")));
+}
+
+/// Fails the first time it runs, then reports the orders.
+#[step]
+async fn flaky_history(customer: Customer, probe: Res<Probe>) -> Result<History, LookupError> {
+    if probe.flaky_calls.fetch_add(1, Ordering::SeqCst) == 0 {
+        return Err(LookupError::BureauDown);
+    }
+    Ok(History {
+        orders: customer.id,
+    })
+}
+
+/// Reads the one branch's output.
+#[step]
+async fn summarise(grouped: (History,)) -> String {
+    format!("{} orders", grouped.0.orders)
+}
+
+workflow! {
+    /// A Parallel state with one branch groups its states under one retrier.
+    Grouped: Standard<Customer, String> {
+        start Group;
+        Group: parallel {
+            branch {
+                start Fetch;
+                Fetch: task flaky_history -> Check;
+                Check: pass -> end;
+            }
+        } -> Summarise, retry LookupError::BureauDown { interval: 2s };
+        Summarise: task summarise -> end;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_parallel_state_with_one_branch_outputs_a_one_tuple_and_retries_the_branch() {
+    let probe = Arc::new(Probe::default());
+    let execution = runtime(Arc::clone(&probe))
+        .execute::<Grouped>(customer())
+        .await
+        .expect("runs");
+    assert_eq!(execution.output().map(String::as_str), Some("7 orders"));
+    assert_eq!(probe.flaky_calls.load(Ordering::SeqCst), 2);
+    use EventType::*;
+    let events = execution.history().events();
+    let outer: Vec<EventType> = events
+        .iter()
+        .filter(|event| event.branch.is_none())
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(
+        outer,
+        [
+            ExecutionStarted,
+            ParallelStateEntered,
+            ParallelStateStarted,
+            ParallelStateFailed,
+            ParallelStateStarted,
+            ParallelStateSucceeded,
+            ParallelStateExited,
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskSucceeded,
+            TaskStateExited,
+            ExecutionSucceeded,
+        ]
+    );
+    let branch: Vec<EventType> = events
+        .iter()
+        .filter(|event| event.branch.as_deref() == Some("Group/0"))
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(
+        branch,
+        [
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskFailed,
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskSucceeded,
+            TaskStateExited,
+            PassStateEntered,
+            PassStateExited,
+        ]
+    );
+    let succeeded = events
+        .iter()
+        .find(|event| event.kind == ParallelStateSucceeded)
+        .expect("recorded");
+    // A one-element array, as Step Functions outputs it.
+    assert_eq!(succeeded.output, Some(serde_json::json!([{"orders": 7}])));
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -299,9 +299,10 @@ fn scope_doc(model: &Model<'_>, scope: usize, depth: usize, doc: &mut String) {
                 Some(transform) => format!("pass through `{}` → `{next}`", expr_text(transform)),
                 None => format!("pass → `{next}`"),
             },
-            StateBody::Parallel { branches, next, .. } => {
-                format!("parallel, {} branches → `{next}`", branches.len())
-            }
+            StateBody::Parallel { branches, next, .. } => match branches.len() {
+                1 => format!("parallel, 1 branch → `{next}`"),
+                count => format!("parallel, {count} branches → `{next}`"),
+            },
             StateBody::Map { items, next, .. } => {
                 format!("map over `{}` → `{next}`", expr_text(items))
             }

@@ -312,10 +312,10 @@ fn collect<'a>(
             StateBody::Parallel {
                 keyword, branches, ..
             } => {
-                if branches.len() < 2 {
+                if branches.is_empty() {
                     errors.at(
                         keyword.span(),
-                        "a Parallel state needs at least two branches: `parallel { branch { ... } branch { ... } }`",
+                        "a Parallel state needs at least one branch: `parallel { branch { start State; ... } }`",
                     );
                 }
                 branches
