@@ -54,6 +54,13 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// A branch body (`branch { ... }`, a Map state's `{ ... }`) is a scope of its own: a `start`
 /// and states whose transitions stay inside it; `-> end` ends the branch.
 ///
+/// Types flow along transitions: a task takes its step's input, other states what leads into
+/// them or what their closure's parameter says (`|order: &Order| ...`). A branch's output is
+/// what reaches its `end`; a branch that can only fail outputs `Never` (no value), and a
+/// Parallel state with one never succeeds, so its transition type-checks into any state. A
+/// Map iteration takes the items: the type its first state takes, or the selector's annotated
+/// return type (`map |order: &Order| -> Vec<Line> { order.lines.clone() } { ... }`).
+///
 /// Options of task, parallel and map states, after the transition, separated by commas:
 ///
 /// - `retry E::A | States::Timeout { max_attempts: 3, interval: 1s, backoff: 2.0,

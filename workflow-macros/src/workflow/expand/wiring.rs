@@ -32,6 +32,9 @@ pub(super) struct Wiring {
     pub(super) ident: Ident,
     from: TokenStream,
     to: TokenStream,
+    /// The field of `from` (a tuple) that has no values: the body takes it apart instead of
+    /// returning the value.
+    absurd: Option<usize>,
 }
 
 impl Wiring {
@@ -41,17 +44,25 @@ impl Wiring {
             ident,
             from,
             to,
+            absurd,
             ..
         } = self;
         // Everything spanned at the transition's target: a mismatch is reported there, and
         // nowhere else.
         let from = respan(from.clone(), *span);
         let to = respan(to.clone(), *span);
+        let body = match absurd {
+            Some(field) => {
+                let field = syn::Index::from(*field);
+                quote_spanned!(*span=> match value.#field {})
+            }
+            None => quote_spanned!(*span=> value),
+        };
         quote_spanned! {*span=>
-            #[allow(non_snake_case, dead_code)]
+            #[allow(non_snake_case, dead_code, clippy::inline_always)]
             #[inline(always)]
             fn #ident(value: #from) -> #to {
-                value
+                #body
             }
         }
     }
@@ -105,12 +116,17 @@ pub(super) fn wirings(model: &Model<'_>, types: &Types) -> Vec<Wiring> {
     let mut add =
         |key: EdgeKey, scope: usize, edge: Edge<'_>, from: Option<TokenStream>, label: String| {
             if let (Some(from), Some(to)) = (from, target_type(model, types, scope, edge.target)) {
+                let absurd = match key {
+                    EdgeKey::Next(index) => types.uninhabited(index),
+                    _ => None,
+                };
                 wirings.push(Wiring {
                     key,
                     span: edge.written.span(),
                     ident: format_ident!("__wire_{}", label),
                     from,
                     to,
+                    absurd,
                 });
             }
         };
