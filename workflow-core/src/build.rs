@@ -84,14 +84,44 @@ pub fn succeed_state(name: &str, comment: Option<&str>) -> State {
     state(name, comment, StateKind::Succeed)
 }
 
+/// How a Fail state gives its error name or its cause.
+#[derive(Debug, Clone, Copy)]
+pub enum FailText<'a> {
+    /// Not at all.
+    None,
+    /// As this text.
+    Given(&'a str),
+    /// Computed from the input by this function (as written).
+    Computed(&'a str),
+}
+
+impl<'a> FailText<'a> {
+    fn split(self) -> (Option<String>, Option<String>) {
+        match self {
+            FailText::None => (None, None),
+            FailText::Given(text) => (Some(text.to_owned()), None),
+            FailText::Computed(function) => (None, Some(function.to_owned())),
+        }
+    }
+}
+
 /// A Fail state with its error name and cause.
-pub fn fail_state(name: &str, comment: Option<&str>, error: &str, cause: Option<&str>) -> State {
+pub fn fail_state(
+    name: &str,
+    comment: Option<&str>,
+    error: FailText<'_>,
+    cause: FailText<'_>,
+) -> State {
+    let (error, error_function) = error.split();
+    let (cause, cause_function) = cause.split();
     state(
         name,
         comment,
         StateKind::Fail(FailState {
-            error: error.to_owned(),
-            cause: cause.map(str::to_owned),
+            error,
+            cause,
+            error_function,
+            cause_function,
         }),
     )
 }
@@ -245,7 +275,7 @@ pub fn workflow_error_names(definition: &Definition) -> Vec<String> {
     for state in &definition.states {
         let raised: Vec<String> = match &state.kind {
             StateKind::Task(task) => task.step.error_names.clone(),
-            StateKind::Fail(fail) => vec![fail.error.clone()],
+            StateKind::Fail(fail) => fail.error.iter().cloned().collect(),
             _ => Vec::new(),
         };
         for name in raised {

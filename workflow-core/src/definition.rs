@@ -114,7 +114,9 @@ impl Definition {
                 return;
             }
             StateKind::Fail(fail) => {
-                add(&fail.error);
+                if let Some(error) = &fail.error {
+                    add(error);
+                }
                 return;
             }
             StateKind::Parallel(parallel) => parallel.branches.iter().collect(),
@@ -128,6 +130,39 @@ impl Definition {
         }
     }
 
+    /// Whether a state can raise error names no definition lists: it is, or its branches hold,
+    /// a Fail state whose error is computed from its input.
+    pub fn raises_computed_errors(&self, id: StateId) -> bool {
+        self.any_within(
+            id,
+            0,
+            &|state| matches!(&state.kind, StateKind::Fail(fail) if fail.error_function.is_some()),
+        )
+    }
+
+    /// Whether `test` holds for the state or for any state inside its branches.
+    fn any_within(&self, id: StateId, depth: usize, test: &dyn Fn(&State) -> bool) -> bool {
+        let Some(state) = self.state(id) else {
+            return false;
+        };
+        if test(state) {
+            return true;
+        }
+        // Branches nest no deeper than there are states, unless stored data is corrupt.
+        if depth > self.states.len() {
+            return false;
+        }
+        let branches: Vec<&Branch> = match &state.kind {
+            StateKind::Parallel(parallel) => parallel.branches.iter().collect(),
+            StateKind::Map(map) => vec![&map.iterator],
+            _ => return false,
+        };
+        branches
+            .iter()
+            .flat_map(|branch| &branch.states)
+            .any(|&inner| self.any_within(inner, depth + 1, test))
+    }
+
     /// [`raisable_errors`](Self::raisable_errors) of the state named `name`.
     pub fn raisable_errors_of(&self, name: &str) -> Vec<String> {
         self.state_by_name(name)
@@ -137,10 +172,14 @@ impl Definition {
 
     /// `(state, error)` for every error name a retrier or catcher names that its state can
     /// never raise: a mistake the compiler could not see (an error named by a string, on a
-    /// nested workflow or a Parallel or Map state).
+    /// nested workflow or a Parallel or Map state). A state that can raise computed error names
+    /// ([`raises_computed_errors`](Self::raises_computed_errors)) may raise any name.
     pub fn unraisable_errors(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         for (index, state) in self.states.iter().enumerate() {
+            if self.raises_computed_errors(StateId(index)) {
+                continue;
+            }
             let (retry, catch) = match &state.kind {
                 StateKind::Task(task) => (&task.retry, &task.catch),
                 StateKind::Parallel(parallel) => (&parallel.retry, &parallel.catch),
@@ -406,14 +445,22 @@ pub struct TaskState {
     pub catch: Vec<Catcher>,
 }
 
-/// A Fail state: ends the execution with an error name and cause.
+/// A Fail state: ends the execution with an error name and cause, each given, computed from
+/// the state's input (`ErrorPath`, `CausePath`), or left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FailState {
-    /// The error name, e.g. `OrderRejected`.
-    pub error: String,
-    /// A human-readable cause.
+    /// The error name, e.g. `OrderRejected`, when the state gives one.
+    pub error: Option<String>,
+    /// A human-readable cause, when the state gives one.
     pub cause: Option<String>,
+    /// The Rust function computing the error name from the input, as written in `workflow!`.
+    // Left out when unset, so definitions without computed errors keep their fingerprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_function: Option<String>,
+    /// The Rust function computing the cause from the input, as written in `workflow!`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause_function: Option<String>,
 }
 
 /// Where an execution goes after a state.

@@ -49,7 +49,8 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `S: parallel { branch { ... } ... } -> Next, options;` | runs one or more branches on the input; outputs the tuple of their outputs (`(T,)` for one branch) |
 /// | `S: map sel { ... } -> Next, options;` | runs the body for each item `sel` selects; outputs the `Vec` of their outputs |
 /// | `S: succeed;` | ends the scope successfully with its input |
-/// | `S: fail "Error", cause "Why";` | ends the scope with an error |
+/// | `S: fail "Error", cause "Why";` | ends the scope with an error; each part is optional (`fail cause "Why";`, `fail;`) |
+/// | `S: fail \|o: &Order\| o.code.clone(), cause reason;` | the error name or cause worked out from the input by a closure or `fn(&T) -> impl Into<String>` |
 ///
 /// A branch body (`branch { ... }`, a Map state's `{ ... }`) is a scope of its own: a `start`
 /// and states whose transitions stay inside it; `-> end` ends the branch.

@@ -316,7 +316,16 @@ fn describe(state: &State) -> Described<'_> {
             )
         }
         StateKind::Succeed => (Shape::Succeed, Vec::new(), Vec::new(), &[]),
-        StateKind::Fail(fail) => (Shape::Fail, vec![fail.error.clone()], Vec::new(), &[]),
+        StateKind::Fail(fail) => {
+            let error = match (&fail.error, &fail.error_function) {
+                (Some(error), _) => vec![error.clone()],
+                (None, Some(function)) => {
+                    vec![format!("error {}", shorten(&code_text(function), 30))]
+                }
+                (None, None) => Vec::new(),
+            };
+            (Shape::Fail, error, Vec::new(), &[])
+        }
     }
 }
 

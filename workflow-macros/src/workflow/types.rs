@@ -32,7 +32,8 @@ pub(super) struct Types {
 }
 
 impl Types {
-    /// The type a state receives; `None` for a Fail state (which accepts anything).
+    /// The type a state receives; `None` for a Fail state that works nothing out from its input
+    /// (it accepts anything).
     pub(super) fn input(&self, index: usize) -> Option<&TokenStream> {
         self.input[index].as_ref()
     }
@@ -127,6 +128,12 @@ impl Types {
                             ReturnType::Default => None,
                         });
                 }
+                StateBody::Fail { .. } => {
+                    types.input[index] = model
+                        .state(index)
+                        .fail_functions()
+                        .find_map(referenced_param);
+                }
                 _ => {}
             }
         }
@@ -148,7 +155,7 @@ impl Types {
                     model,
                     start,
                 );
-                if self.scope_input[scope].is_none() && !is_fail(model, start) {
+                if self.scope_input[scope].is_none() && !takes_anything(model, start) {
                     changed |= fill(&mut self.scope_input[scope], self.input[start].clone());
                 }
             }
@@ -241,6 +248,7 @@ impl Types {
                 StateBody::Pass { .. } => "annotate the function: `pass |input: Type| -> Output { ... }`",
                 StateBody::Map { .. } => "annotate the selector: `map |input: &Type| ... { ... }`",
                 StateBody::Parallel { .. } => "reach it from a state whose output type is known",
+                StateBody::Fail { .. } if !decl.takes_anything() => "annotate the function: `fail |input: &Type| ...`",
                 _ => "",
             };
             if !hint.is_empty() && self.input[index].is_none() {
@@ -289,7 +297,7 @@ fn set(
     model: &Model<'_>,
     target: usize,
 ) -> bool {
-    !is_fail(model, target) && fill(slot, value)
+    !takes_anything(model, target) && fill(slot, value)
 }
 
 fn fill(slot: &mut Option<TokenStream>, value: Option<TokenStream>) -> bool {
@@ -313,8 +321,8 @@ fn never_succeeds(model: &Model<'_>, scope: usize) -> bool {
         })
 }
 
-fn is_fail(model: &Model<'_>, index: usize) -> bool {
-    matches!(model.state(index).body, StateBody::Fail { .. })
+fn takes_anything(model: &Model<'_>, index: usize) -> bool {
+    model.state(index).takes_anything()
 }
 
 fn closure(expr: &Expr) -> Option<&ExprClosure> {

@@ -26,7 +26,7 @@ pub use context::ExecutionContext;
 pub(crate) use context::{Limits, Shared};
 pub use flow::{enter_choice, run_pass, run_wait};
 pub use task::{run_task, run_task_with_policies, TaskOutcome};
-pub use terminal::{enter_fail, enter_succeed};
+pub use terminal::{enter_fail, enter_fail_with, enter_succeed, test_fail_in};
 
 use crate::execution::{ExecutionFailure, ExecutionStatus};
 use crate::history::{Event, EventType};

@@ -5,7 +5,7 @@ use quote::{quote, ToTokens};
 
 use super::{expr_text, option_str, option_u64, private, step_alias, tidy};
 use crate::docs::doc_text;
-use crate::workflow::parse::{ErrorRef, StateBody, WaitFor};
+use crate::workflow::parse::{ErrorRef, FailText, StateBody, WaitFor};
 use crate::workflow::validate::{ErrorModel, Mode, Model, Target, TaskModel};
 
 fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
@@ -103,7 +103,15 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
             }
             StateBody::Succeed => quote!(#p::succeed_state(#state_name, #comment)),
             StateBody::Fail { error, cause } => {
-                let cause = option_str(cause.as_ref().map(syn::LitStr::value));
+                let part = |part: &Option<FailText>| match part {
+                    None => quote!(#p::FailText::None),
+                    Some(FailText::Given(text)) => quote!(#p::FailText::Given(#text)),
+                    Some(FailText::Computed(function)) => {
+                        let function = expr_text(function);
+                        quote!(#p::FailText::Computed(#function))
+                    }
+                };
+                let (error, cause) = (part(error), part(cause));
                 quote!(#p::fail_state(#state_name, #comment, #error, #cause))
             }
         }
@@ -307,7 +315,13 @@ fn scope_doc(model: &Model<'_>, scope: usize, depth: usize, doc: &mut String) {
                 format!("map over `{}` → `{next}`", expr_text(items))
             }
             StateBody::Succeed => "succeed".to_owned(),
-            StateBody::Fail { error, .. } => format!("fail with `{}`", error.value()),
+            StateBody::Fail { error, .. } => match error {
+                Some(FailText::Given(error)) => format!("fail with `{}`", error.value()),
+                Some(FailText::Computed(function)) => {
+                    format!("fail with the error `{}` computes", expr_text(function))
+                }
+                None => "fail".to_owned(),
+            },
         };
         if let Some(task) = &state.task {
             for retry in &task.retries {

@@ -5,7 +5,6 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
 use super::private;
-use crate::workflow::parse::StateBody;
 use crate::workflow::types::Types;
 use crate::workflow::validate::{Edge, Model, Target};
 
@@ -91,7 +90,8 @@ pub(super) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// The type a transition's target receives (`None` for a Fail state: anything goes); `End`
+/// The type a transition's target receives (`None` for a Fail state that computes nothing:
+/// anything goes); `End`
 /// is the end of the scope the transition is in.
 fn target_type(
     model: &Model<'_>,
@@ -100,10 +100,8 @@ fn target_type(
     target: Target,
 ) -> Option<TokenStream> {
     match target {
-        Target::State(index) => match &model.state(index).body {
-            StateBody::Fail { .. } => None,
-            _ => types.input(index).cloned(),
-        },
+        Target::State(index) if model.state(index).takes_anything() => None,
+        Target::State(index) => types.input(index).cloned(),
         Target::End => types.scope_output(scope).cloned(),
         Target::Unknown { .. } => None,
     }

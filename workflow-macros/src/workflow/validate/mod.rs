@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use proc_macro2::Span;
 use syn::Ident;
 
-use super::parse::{Branch, Item, StateBody, StateDecl, WaitFor, WorkflowAst, END};
+use super::parse::{Branch, FailText, Item, StateBody, StateDecl, WaitFor, WorkflowAst, END};
 use crate::diagnostics::Errors;
 use crate::duration::DurationLit;
 use crate::names;
@@ -292,7 +292,11 @@ fn collect<'a>(
             );
             continue;
         }
-        if let StateBody::Fail { error, .. } = &decl.body {
+        if let StateBody::Fail {
+            error: Some(FailText::Given(error)),
+            ..
+        } = &decl.body
+        {
             if error.value().trim().is_empty() {
                 errors.at(error.span(), "a Fail state's error name cannot be empty");
             }
