@@ -134,12 +134,12 @@ fn state(name: &str, comment: Option<&str>, kind: StateKind) -> State {
     }
 }
 
-/// A Choice state: `(condition as written, next)` per rule, and the default.
+/// A Choice state: `(condition as written, next)` per rule, and the default, if any.
 pub fn choice_state(
     name: &str,
     comment: Option<&str>,
     rules: Vec<(&str, usize)>,
-    default: usize,
+    default: Option<usize>,
 ) -> State {
     state(
         name,
@@ -152,7 +152,7 @@ pub fn choice_state(
                     next: StateId(next),
                 })
                 .collect(),
-            default: StateId(default),
+            default: default.map(StateId),
         }),
     )
 }

@@ -254,7 +254,7 @@ impl State {
             }
             StateKind::Choice(choice) => {
                 next.extend(choice.choices.iter().map(|rule| rule.next));
-                next.push(choice.default);
+                next.extend(choice.default);
                 &[]
             }
             StateKind::Wait(wait) => {
@@ -329,8 +329,12 @@ impl StateKind {
 pub struct ChoiceState {
     /// The rules, tried in order.
     pub choices: Vec<ChoiceRule>,
-    /// Where the execution goes when no rule holds.
-    pub default: StateId,
+    /// Where the execution goes when no rule holds; without a default, the state fails with
+    /// `States.NoChoiceMatched`.
+    // A default serializes as the bare id it was before it became optional, so definitions
+    // with one keep their fingerprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<StateId>,
 }
 
 /// One rule of a Choice state.

@@ -43,7 +43,7 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | state | meaning |
 /// |---|---|
 /// | `S: task step -> Next, options;` | runs `step` (a `#[step]` fn or another workflow type) on the input; `-> end` ends the scope with its output |
-/// | `S: choice { pred => A, pred => B, _ => C };` | goes to the first target whose predicate (a closure or `fn(&T) -> bool`) holds, else to the default `_` |
+/// | `S: choice { pred => A, pred => B, _ => C };` | goes to the first target whose predicate (a closure or `fn(&T) -> bool`) holds, else to the default `_`; without a default, fails with `States.NoChoiceMatched` |
 /// | `S: wait 30s -> Next;` / `S: wait until sel -> Next;` | waits a fixed time, or until the `SystemTime` a selector returns |
 /// | `S: pass -> Next;` / `S: pass f -> Next;` | hands its input on, unchanged or through a function |
 /// | `S: parallel { branch { ... } ... } -> Next, options;` | runs one or more branches on the input; outputs the tuple of their outputs (`(T,)` for one branch) |

@@ -185,7 +185,7 @@ impl Asl {
                     .collect();
                 let mut asl = AslState::new("Choice", Some(lines.join("\n")));
                 asl.choices = Some(choices);
-                asl.default = Some(name(choice.default));
+                asl.default = choice.default.map(name);
                 asl
             }
             StateKind::Wait(wait) => {

@@ -252,10 +252,9 @@ fn describe(state: &State) -> Described<'_> {
                     )
                 })
                 .collect();
-            targets.push((
-                Endpoint::State(choice.default),
-                Some("otherwise".to_owned()),
-            ));
+            if let Some(default) = choice.default {
+                targets.push((Endpoint::State(default), Some("otherwise".to_owned())));
+            }
             (Shape::Choice, Vec::new(), targets, &[])
         }
         StateKind::Wait(wait) => {

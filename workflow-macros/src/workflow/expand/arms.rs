@@ -44,7 +44,8 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
                 });
             let default = match choice.and_then(|choice| choice.default) {
                 Some(edge) => transition(x, EdgeKey::Default(index), edge, &quote!(value)),
-                None => quote!(::core::unreachable!()),
+                // `enter_choice` has failed the state already; the same failure again.
+                None => quote!(#p::Advance::Failed(#p::no_choice_matched(cx, #p::StateId(#index)))),
             };
             quote! {
                 Self::#variant(input) => {

@@ -50,11 +50,13 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
                         let next = index_of(edge.target);
                         quote!((#condition, #next))
                     });
-                let default = index_of(
-                    choice
-                        .and_then(|choice| choice.default)
-                        .map_or(Target::End, |edge| edge.target),
-                );
+                let default = match choice.and_then(|choice| choice.default) {
+                    Some(edge) => {
+                        let default = index_of(edge.target);
+                        quote!(::core::option::Option::Some(#default))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
                 quote!(#p::choice_state(#state_name, #comment, ::std::vec![#(#rules),*], #default))
             }
             StateBody::Wait { wait, .. } => {

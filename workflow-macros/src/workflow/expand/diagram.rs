@@ -96,8 +96,7 @@ fn sketch(model: &Model<'_>) -> Definition {
                         .collect();
                     let default = choice
                         .and_then(|choice| choice.default)
-                        .and_then(|edge| target_index(Some(edge.target)))
-                        .unwrap_or(0);
+                        .and_then(|edge| target_index(Some(edge.target)));
                     build::choice_state(&name, comment, targets, default)
                 }
                 StateBody::Wait { wait, .. } => match wait {

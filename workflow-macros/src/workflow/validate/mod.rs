@@ -502,12 +502,6 @@ fn resolve_scope<'a>(model: &mut Model<'a>, scope: usize, items: &'a [Item], err
                         "a Choice state needs at least one rule: `|input: &T| condition => State`",
                     );
                 }
-                if default.is_none() {
-                    errors.at(
-                        keyword.span(),
-                        "a Choice state needs a default branch, last: `_ => State`; to fail when no rule holds, make the default a `fail` state",
-                    );
-                }
                 choice = Some(ChoiceModel {
                     rules: rules
                         .iter()

@@ -53,6 +53,8 @@ impl Kind {
             | "States.HeartbeatTimeout"
             | "States.DataLimitExceeded" => true,
             "States.ExceedToleratedFailureThreshold" => self == Kind::Map,
+            // A Choice state without a default inside a branch or iteration.
+            "States.NoChoiceMatched" => self != Kind::Task,
             _ => false,
         }
     }
