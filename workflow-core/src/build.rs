@@ -76,7 +76,20 @@ pub fn catcher(errors: Vec<String>, next: usize) -> Catcher {
     Catcher {
         errors,
         next: StateId(next),
+        unchecked: false,
     }
+}
+
+/// A retrier whose error names are not checked against what its state raises.
+pub fn unchecked_retrier(mut retrier: Retrier) -> Retrier {
+    retrier.unchecked = true;
+    retrier
+}
+
+/// A catcher whose error names are not checked against what its state raises.
+pub fn unchecked_catcher(mut catcher: Catcher) -> Catcher {
+    catcher.unchecked = true;
+    catcher
 }
 
 /// A Succeed state.

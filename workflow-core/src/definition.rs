@@ -173,7 +173,8 @@ impl Definition {
     /// `(state, error)` for every error name a retrier or catcher names that its state can
     /// never raise: a mistake the compiler could not see (an error named by a string, on a
     /// nested workflow or a Parallel or Map state). A state that can raise computed error names
-    /// ([`raises_computed_errors`](Self::raises_computed_errors)) may raise any name.
+    /// ([`raises_computed_errors`](Self::raises_computed_errors)) may raise any name, and the
+    /// names of an `unchecked` retrier or catcher are taken as written.
     pub fn unraisable_errors(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         for (index, state) in self.states.iter().enumerate() {
@@ -189,8 +190,14 @@ impl Definition {
             let raisable = self.raisable_errors(StateId(index));
             let named = retry
                 .iter()
+                .filter(|retrier| !retrier.unchecked)
                 .flat_map(|retrier| &retrier.errors)
-                .chain(catch.iter().flat_map(|catcher| &catcher.errors));
+                .chain(
+                    catch
+                        .iter()
+                        .filter(|catcher| !catcher.unchecked)
+                        .flat_map(|catcher| &catcher.errors),
+                );
             for error in named {
                 if !error.starts_with("States.") && !raisable.contains(error) {
                     problems.push((state.name.clone(), error.clone()));

@@ -70,6 +70,10 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// - errors are `Type::Variant`, `Type::*` (every variant), a struct error type,
 ///   `States::Name` (predefined: `ALL`, `Timeout`, `HeartbeatTimeout`, `TaskFailed`, ...), or
 ///   a name in a string (`"Child.Failed"`, for nested workflows);
+/// - a name in a string is checked against what the state can raise, at compile time for a
+///   step, when the runtime is built otherwise; `retry unchecked "Upstream.Busy"` and
+///   `catch unchecked "Upstream.Busy" -> State` take the clause's names as written, unchecked
+///   (only strings may follow `unchecked`);
 /// - task only: `timeout 10s`, `heartbeat 2s`;
 /// - map only: `max_concurrency 4`, `tolerate 3` or `tolerate 10%`.
 ///

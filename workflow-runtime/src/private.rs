@@ -25,7 +25,8 @@ pub use serde_json::{
 use workflow_core::build;
 pub use workflow_core::build::{
     catcher, choice_state, fail_state, map_state, parallel_state, pass_state, retrier,
-    succeed_state, wait_state, workflow_error_names, FailText, MapOptions, TaskOptions,
+    succeed_state, unchecked_catcher, unchecked_retrier, wait_state, workflow_error_names,
+    FailText, MapOptions, TaskOptions,
 };
 pub use workflow_core::definition::{Definition, State, StateId};
 pub use workflow_core::retry::{Catcher, Jitter, Retrier};

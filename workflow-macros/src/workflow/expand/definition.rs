@@ -167,7 +167,9 @@ fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
             ErrorModel::Predefined { name, .. } => {
                 quote!(errors.push(::std::string::String::from(#name));)
             }
-            ErrorModel::Named(name) => quote!(errors.push(::std::string::String::from(#name));),
+            ErrorModel::Named(name) | ErrorModel::Unchecked(name) => {
+                quote!(errors.push(::std::string::String::from(#name));)
+            }
             ErrorModel::Variant(written) => {
                 let variant = written.last().to_string();
                 let error = error_type(model, index, written);
@@ -201,12 +203,22 @@ fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
         } else {
             quote!(#p::Jitter::None)
         };
-        quote!(#p::retrier(#errors, #interval, #max_attempts, #backoff, #max_delay, #jitter))
+        let retrier =
+            quote!(#p::retrier(#errors, #interval, #max_attempts, #backoff, #max_delay, #jitter));
+        if retry.unchecked {
+            quote!(#p::unchecked_retrier(#retrier))
+        } else {
+            retrier
+        }
     });
     let catchers = task.catches.iter().map(|catch| {
         let errors = error_list(&catch.errors);
         let next = index_of(catch.edge.target);
-        quote!(#p::catcher(#errors, #next))
+        if catch.unchecked {
+            quote!(#p::unchecked_catcher(#p::catcher(#errors, #next)))
+        } else {
+            quote!(#p::catcher(#errors, #next))
+        }
     });
     (
         quote!(::std::vec![#(#retriers),*]),
@@ -359,6 +371,7 @@ fn error_names(errors: &[ErrorModel<'_>]) -> String {
         .map(|error| match error {
             ErrorModel::Predefined { name, .. } => format!("`{name}`"),
             ErrorModel::Named(name) => format!("`{}`", name.value()),
+            ErrorModel::Unchecked(name) => format!("unchecked `{}`", name.value()),
             ErrorModel::Variant(written) | ErrorModel::AllOf(written) => {
                 format!("`{}`", written.text())
             }

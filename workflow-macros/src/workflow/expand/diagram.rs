@@ -179,7 +179,7 @@ fn policies(model: &Model<'_>, index: usize) -> (Vec<Retrier>, Vec<Catcher>) {
             .iter()
             .map(|error| match error {
                 ErrorModel::Predefined { name, .. } => (*name).to_owned(),
-                ErrorModel::Named(name) => name.value(),
+                ErrorModel::Named(name) | ErrorModel::Unchecked(name) => name.value(),
                 ErrorModel::Variant(written) => {
                     let segments = &written.segments;
                     match segments.len() {

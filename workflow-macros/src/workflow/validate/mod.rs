@@ -115,6 +115,8 @@ impl TaskModel<'_> {
 
 pub(super) struct RetryModel<'a> {
     pub(super) keyword: &'a Ident,
+    /// `retry unchecked ...`: its names are taken as written.
+    pub(super) unchecked: bool,
     pub(super) errors: Vec<ErrorModel<'a>>,
     pub(super) interval_ms: Option<u64>,
     pub(super) max_attempts: Option<u32>,
@@ -125,6 +127,8 @@ pub(super) struct RetryModel<'a> {
 
 pub(super) struct CatchModel<'a> {
     pub(super) keyword: &'a Ident,
+    /// `catch unchecked ...`: its names are taken as written.
+    pub(super) unchecked: bool,
     pub(super) errors: Vec<ErrorModel<'a>>,
     pub(super) edge: Edge<'a>,
 }
@@ -142,6 +146,8 @@ pub(super) enum ErrorModel<'a> {
     AllOf(&'a super::parse::ErrorRef),
     /// `"Name"`: an error name as a string, checked against what the state can raise.
     Named(&'a syn::LitStr),
+    /// `unchecked "Name"`: an error name as a string, taken as written.
+    Unchecked(&'a syn::LitStr),
 }
 
 /// A transition and the tokens that wrote it.
