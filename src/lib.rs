@@ -77,7 +77,7 @@
 //! |---|---|
 //! | `Name: task step -> Next;` | run `step` on the input, go to `Next` with its output (`-> end` ends the execution) |
 //! | `Name: succeed;` | end successfully; the input becomes the workflow's output |
-//! | `Name: fail "Error", cause "Why";` | end with an error name and optional cause |
+//! | `Name: fail "Error", cause "Why";` | end with an error name and optional cause, either given, computed from the input (`fail \|o: &Order\| o.code.clone()`) or left out |
 //!
 //! Doc comments on the workflow and on states become the definition's comments.
 

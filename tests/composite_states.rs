@@ -40,6 +40,7 @@ struct Probe {
     fail_history: AtomicBool,
     running: AtomicUsize,
     most_running: AtomicUsize,
+    flaky_calls: AtomicUsize,
 }
 
 /// Takes 10 s, then reports the score; notes whether it ever finished.
@@ -102,6 +103,9 @@ fn runtime(probe: Arc<Probe>) -> Runtime {
         .register::<Profile>()
         .register::<Batch>()
         .register::<TolerantBatch>()
+        .register::<Grouped>()
+        .register::<Refusal>()
+        .register::<Rejects>()
         .build()
         .expect("builds")
 }
@@ -229,6 +233,157 @@ async fn a_failing_branch_cancels_the_others_and_the_state_catches_it() {
     assert!(events
         .iter()
         .any(|event| event.kind == TaskSucceeded && event.state.as_deref() == Some("Refuse")));
+}
+
+/// Fails the first time it runs, then reports the orders.
+#[step]
+async fn flaky_history(customer: Customer, probe: Res<Probe>) -> Result<History, LookupError> {
+    if probe.flaky_calls.fetch_add(1, Ordering::SeqCst) == 0 {
+        return Err(LookupError::BureauDown);
+    }
+    Ok(History {
+        orders: customer.id,
+    })
+}
+
+/// Reads the one branch's output.
+#[step]
+async fn summarise(grouped: (History,)) -> String {
+    format!("{} orders", grouped.0.orders)
+}
+
+workflow! {
+    /// A Parallel state with one branch groups its states under one retrier.
+    Grouped: Standard<Customer, String> {
+        start Group;
+        Group: parallel {
+            branch {
+                start Fetch;
+                Fetch: task flaky_history -> Check;
+                Check: pass -> end;
+            }
+        } -> Summarise, retry LookupError::BureauDown { interval: 2s };
+        Summarise: task summarise -> end;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_parallel_state_with_one_branch_outputs_a_one_tuple_and_retries_the_branch() {
+    let probe = Arc::new(Probe::default());
+    let execution = runtime(Arc::clone(&probe))
+        .execute::<Grouped>(customer())
+        .await
+        .expect("runs");
+    assert_eq!(execution.output().map(String::as_str), Some("7 orders"));
+    assert_eq!(probe.flaky_calls.load(Ordering::SeqCst), 2);
+    use EventType::*;
+    let events = execution.history().events();
+    let outer: Vec<EventType> = events
+        .iter()
+        .filter(|event| event.branch.is_none())
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(
+        outer,
+        [
+            ExecutionStarted,
+            ParallelStateEntered,
+            ParallelStateStarted,
+            ParallelStateFailed,
+            ParallelStateStarted,
+            ParallelStateSucceeded,
+            ParallelStateExited,
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskSucceeded,
+            TaskStateExited,
+            ExecutionSucceeded,
+        ]
+    );
+    let branch: Vec<EventType> = events
+        .iter()
+        .filter(|event| event.branch.as_deref() == Some("Group/0"))
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(
+        branch,
+        [
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskFailed,
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskSucceeded,
+            TaskStateExited,
+            PassStateEntered,
+            PassStateExited,
+        ]
+    );
+    let succeeded = events
+        .iter()
+        .find(|event| event.kind == ParallelStateSucceeded)
+        .expect("recorded");
+    // A one-element array, as Step Functions outputs it.
+    assert_eq!(succeeded.output, Some(serde_json::json!([{"orders": 7}])));
+}
+
+workflow! {
+    /// A branch that is only a Fail state: it outputs `Never`, so the Parallel state's output
+    /// `(Never,)` goes to `end` unchecked by value (there is none) but checked by type.
+    Refusal: Standard<Customer, String> {
+        start Check;
+        Check: parallel {
+            branch {
+                start Refuse;
+                Refuse: fail "FailureType", cause "Cause description";
+            }
+        } -> end, catch "FailureType" -> Refused;
+        Refused: pass |caught: Caught<Customer>| -> String {
+            format!("{}: {} ({})", caught.input.name, caught.error, caught.cause)
+        } -> end;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_branch_that_only_fails_is_caught_by_its_parallel_state() {
+    let execution = runtime(Arc::new(Probe::default()))
+        .execute::<Refusal>(customer())
+        .await
+        .expect("runs");
+    assert_eq!(
+        execution.output().map(String::as_str),
+        Some("Ada: FailureType (Cause description)")
+    );
+    use EventType::*;
+    let events = execution.history().events();
+    // As Step Functions records it, the branch's Fail state in its lane.
+    let kinds: Vec<(EventType, Option<&str>)> = events
+        .iter()
+        .map(|event| (event.kind, event.branch.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (ExecutionStarted, None),
+            (ParallelStateEntered, None),
+            (ParallelStateStarted, None),
+            (FailStateEntered, Some("Check/0")),
+            (ParallelStateFailed, None),
+            (ParallelStateExited, None),
+            (PassStateEntered, None),
+            (PassStateExited, None),
+            (ExecutionSucceeded, None),
+        ]
+    );
+    let failed = events
+        .iter()
+        .find(|event| event.kind == ParallelStateFailed)
+        .expect("recorded");
+    assert_eq!(failed.error.as_deref(), Some("FailureType"));
+    assert_eq!(failed.cause.as_deref(), Some("Cause description"));
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -387,6 +542,59 @@ async fn map_tolerates_failures_up_to_a_percentage() {
         failure.cause(),
         "2 of 4 items failed, more than tolerated (25%)"
     );
+}
+
+workflow! {
+    /// An iteration that is only a Fail state: the selector's return type names the items.
+    Rejects: Standard<Rows, usize> {
+        start Each;
+        Each: map |batch: &Rows| -> Vec<i64> { batch.rows.clone() } {
+            start Reject;
+            Reject: fail "Row.Rejected", cause "no row is accepted";
+        } -> Count;
+        Count: pass |done: Vec<Never>| -> usize { done.len() } -> end;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_map_iteration_that_only_fails_fails_the_map_unless_there_are_no_items() {
+    let runtime = runtime(Arc::new(Probe::default()));
+    let execution = runtime
+        .execute::<Rejects>(Rows { rows: vec![1] })
+        .await
+        .expect("runs");
+    let failure = execution.failure().expect("fails");
+    assert_eq!(
+        (failure.error(), failure.cause()),
+        ("Row.Rejected", "no row is accepted")
+    );
+    use EventType::*;
+    let kinds: Vec<EventType> = execution
+        .history()
+        .events()
+        .iter()
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ExecutionStarted,
+            MapStateEntered,
+            MapStateStarted,
+            MapIterationStarted,
+            FailStateEntered,
+            MapIterationFailed,
+            MapStateFailed,
+            ExecutionFailed,
+        ]
+    );
+
+    // No items: nothing fails, and the output is an empty `Vec<Never>`.
+    let execution = runtime
+        .execute::<Rejects>(Rows { rows: Vec::new() })
+        .await
+        .expect("runs");
+    assert_eq!(execution.output(), Some(&0));
 }
 
 #[test]

@@ -75,6 +75,8 @@ fn runtime() -> Runtime {
         .clock(VirtualClock::new())
         .register::<Routing>()
         .register::<Shipping>()
+        .register::<BigOnly>()
+        .register::<Screened>()
         .build()
         .expect("builds")
 }
@@ -262,7 +264,10 @@ fn the_definition_records_rules_waits_and_transforms() {
         .map(|rule| definition.states[rule.next.0].name.as_str())
         .collect();
     assert_eq!(targets, ["Review", "Fast"]);
-    assert_eq!(definition.states[choice.default.0].name, "Relay");
+    assert_eq!(
+        definition.states[choice.default.expect("has a default").0].name,
+        "Relay"
+    );
     let StateKind::Wait(wait) = &definition.states[1].kind else {
         panic!("Review is a Wait state");
     };
@@ -278,4 +283,111 @@ fn the_definition_records_rules_waits_and_transforms() {
         .transform
         .as_deref()
         .is_some_and(|text| text.starts_with("|order: Order| -> Outcome")));
+}
+
+workflow! {
+    /// Routes big orders only: for any other, no rule holds and there is no default.
+    BigOnly: Standard<Order, Outcome> {
+        start Route;
+        Route: choice {
+            |order: &Order| order.amount > 100 => Approve,
+        };
+        Approve: task approve -> end;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_choice_without_a_default_fails_with_no_choice_matched() {
+    let runtime = runtime();
+    let execution = runtime
+        .execute::<BigOnly>(order(1, 500, "ada"))
+        .await
+        .expect("runs");
+    assert_eq!(
+        execution.output().map(|o| o.route.as_str()),
+        Some("reviewed")
+    );
+
+    let execution = runtime
+        .execute::<BigOnly>(order(2, 5, "ada"))
+        .await
+        .expect("runs");
+    let failure = execution.failure().expect("fails");
+    assert_eq!(failure.error(), "States.NoChoiceMatched");
+    assert_eq!(failure.state(), Some("Route"));
+    // As Step Functions records it: the Choice state is entered and never exited.
+    use EventType::*;
+    assert_eq!(
+        kinds_and_states(&execution),
+        [
+            (ExecutionStarted, String::new()),
+            (ChoiceStateEntered, "Route".to_owned()),
+            (ExecutionFailed, String::new()),
+        ]
+    );
+    let failed = &execution.history().events()[2];
+    assert_eq!(failed.error.as_deref(), Some("States.NoChoiceMatched"));
+    // `States.ALL` matches it too.
+    assert!(workflow::retry::error_matches(
+        "States.ALL",
+        "States.NoChoiceMatched"
+    ));
+}
+
+workflow! {
+    /// The same Choice state in a branch: the Parallel state catches its failure.
+    Screened: Standard<Order, String> {
+        start Screen;
+        Screen: parallel {
+            branch {
+                start Gate;
+                Gate: choice {
+                    |order: &Order| order.amount > 100 => Big,
+                };
+                Big: pass -> end;
+            }
+        } -> Done, catch States::NoChoiceMatched -> Fallback;
+        Done: pass |found: (Order,)| -> String { format!("big order {}", found.0.id) } -> end;
+        Fallback: pass |caught: Caught<Order>| -> String { caught.error } -> end;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_enclosing_parallel_state_catches_no_choice_matched() {
+    let runtime = runtime();
+    let execution = runtime
+        .execute::<Screened>(order(3, 500, "ada"))
+        .await
+        .expect("runs");
+    assert_eq!(execution.output().map(String::as_str), Some("big order 3"));
+
+    let execution = runtime
+        .execute::<Screened>(order(4, 5, "ada"))
+        .await
+        .expect("runs");
+    assert_eq!(
+        execution.output().map(String::as_str),
+        Some("States.NoChoiceMatched")
+    );
+    use EventType::*;
+    let kinds: Vec<(EventType, Option<&str>)> = execution
+        .history()
+        .events()
+        .iter()
+        .map(|event| (event.kind, event.branch.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (ExecutionStarted, None),
+            (ParallelStateEntered, None),
+            (ParallelStateStarted, None),
+            (ChoiceStateEntered, Some("Screen/0")),
+            (ParallelStateFailed, None),
+            (ParallelStateExited, None),
+            (PassStateEntered, None),
+            (PassStateExited, None),
+            (ExecutionSucceeded, None),
+        ]
+    );
 }

@@ -628,3 +628,68 @@ async fn a_heartbeat_timeout_reads_states_timeout_and_matches_states_heartbeat_t
         "retried once, then caught"
     );
 }
+
+workflow! {
+    /// Names an error no state here raises: `unchecked` takes it as written, on a task (whose
+    /// step's error type lacks it) and on a Parallel state (whose branches never raise it).
+    BusyUpstream: Standard<Payment, Receipt> {
+        start Guard;
+        Guard: parallel {
+            branch {
+                start Charge;
+                Charge: task charge -> end,
+                    retry unchecked "Upstream.Busy" { max_attempts: 5 };
+            }
+        } -> Unwrap,
+            retry unchecked "Upstream.Busy",
+            catch unchecked "Upstream.Busy" -> Busy,
+            catch States::ALL -> Failed;
+        Unwrap: pass |done: (Receipt,)| -> Receipt { done.0 } -> end;
+        Busy: pass |caught: Caught<Payment>| -> Receipt { Receipt { cents: caught.input.cents, attempts: 1 } } -> end;
+        Failed: pass |caught: Caught<Payment>| -> Receipt { Receipt { cents: caught.input.cents, attempts: 0 } } -> end;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn unchecked_error_names_build_and_match_only_what_they_name() {
+    use workflow::definition::StateKind;
+    let definition = <BusyUpstream as Workflow>::definition();
+    assert!(definition.unraisable_errors().is_empty());
+    let (_, guard) = definition.state_by_name("Guard").expect("declared");
+    let StateKind::Parallel(parallel) = &guard.kind else {
+        panic!("Guard is a Parallel state");
+    };
+    assert!(parallel.retry[0].unchecked);
+    assert_eq!(
+        parallel
+            .catch
+            .iter()
+            .map(|catcher| catcher.unchecked)
+            .collect::<Vec<_>>(),
+        [true, false]
+    );
+
+    // The runtime builds: the names are not checked against what the states raise.
+    let (runtime, script) = runtime::<BusyUpstream>(Script::of(&[GatewayError::Declined]));
+    let execution = runtime
+        .execute::<BusyUpstream>(Payment { cents: 500 })
+        .await
+        .expect("runs");
+    // Nothing raised `Upstream.Busy`: no retry, and the last catcher took the error.
+    assert_eq!(
+        execution.output(),
+        Some(&Receipt {
+            cents: 500,
+            attempts: 0
+        })
+    );
+    assert_eq!(script.calls.load(Ordering::SeqCst), 1);
+    let kinds = execution.history().kinds();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|kind| **kind == EventType::ParallelStateStarted)
+            .count(),
+        1
+    );
+}

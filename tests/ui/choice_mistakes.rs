@@ -4,7 +4,8 @@ mod checkout;
 use checkout::*;
 use workflow::prelude::*;
 
-// No default branch; a rule into `end`; a rule over another type.
+// A rule into `end`; a rule over another type. (No default is allowed: when no rule holds,
+// the state fails with `States.NoChoiceMatched`.)
 workflow! {
     Routing: Standard<Order, Receipt> {
         start Route;

@@ -9,7 +9,7 @@ workflow! {
         start Validate;
         Validate: tsak validate -> Charge;
         Charge: task charge;
-        Rejected: fail;
+        Rejected: fail "Order.Rejected", reason "too big";
     }
 }
 

@@ -22,6 +22,18 @@ workflow! {
     }
 }
 
+// An iteration that only fails, so nothing in it says what the items are, and a selector
+// whose return type is not annotated.
+workflow! {
+    Refuse: Standard<Batch, Vec<Never>> {
+        start Each;
+        Each: map |batch: &Batch| batch.orders.clone() {
+            start Refused;
+            Refused: fail "Order.Refused";
+        } -> end;
+    }
+}
+
 #[step]
 async fn prepare(batch: Batch) -> Batch {
     batch

@@ -4,8 +4,8 @@ mod checkout;
 use checkout::*;
 use workflow::prelude::*;
 
-// One branch only; a branch without a start; a transition out of a branch; an unreachable
-// state inside a branch; an option a Parallel state does not take.
+// A branch without a start; a transition out of a branch; an unreachable state inside a
+// branch; an option a Parallel state does not take. (One branch is allowed.)
 workflow! {
     Split: Standard<Order, Receipt> {
         start Fork;
@@ -33,6 +33,14 @@ workflow! {
                 Second: task validate -> end;
             }
         } -> end;
+    }
+}
+
+// No branch at all.
+workflow! {
+    Split3: Standard<Order, ()> {
+        start Fork;
+        Fork: parallel {} -> end;
     }
 }
 

@@ -11,6 +11,7 @@ workflow! {
             retry States::Runtime,
             retry States::Timout,
             catch States::BranchFailed -> Hold,
+            catch States::NoChoiceMatched -> Hold,
             catch PaymentError::Declined -> end;
         Hold: task hold -> end;
     }

@@ -76,7 +76,20 @@ pub fn catcher(errors: Vec<String>, next: usize) -> Catcher {
     Catcher {
         errors,
         next: StateId(next),
+        unchecked: false,
     }
+}
+
+/// A retrier whose error names are not checked against what its state raises.
+pub fn unchecked_retrier(mut retrier: Retrier) -> Retrier {
+    retrier.unchecked = true;
+    retrier
+}
+
+/// A catcher whose error names are not checked against what its state raises.
+pub fn unchecked_catcher(mut catcher: Catcher) -> Catcher {
+    catcher.unchecked = true;
+    catcher
 }
 
 /// A Succeed state.
@@ -84,14 +97,44 @@ pub fn succeed_state(name: &str, comment: Option<&str>) -> State {
     state(name, comment, StateKind::Succeed)
 }
 
+/// How a Fail state gives its error name or its cause.
+#[derive(Debug, Clone, Copy)]
+pub enum FailText<'a> {
+    /// Not at all.
+    None,
+    /// As this text.
+    Given(&'a str),
+    /// Computed from the input by this function (as written).
+    Computed(&'a str),
+}
+
+impl<'a> FailText<'a> {
+    fn split(self) -> (Option<String>, Option<String>) {
+        match self {
+            FailText::None => (None, None),
+            FailText::Given(text) => (Some(text.to_owned()), None),
+            FailText::Computed(function) => (None, Some(function.to_owned())),
+        }
+    }
+}
+
 /// A Fail state with its error name and cause.
-pub fn fail_state(name: &str, comment: Option<&str>, error: &str, cause: Option<&str>) -> State {
+pub fn fail_state(
+    name: &str,
+    comment: Option<&str>,
+    error: FailText<'_>,
+    cause: FailText<'_>,
+) -> State {
+    let (error, error_function) = error.split();
+    let (cause, cause_function) = cause.split();
     state(
         name,
         comment,
         StateKind::Fail(FailState {
-            error: error.to_owned(),
-            cause: cause.map(str::to_owned),
+            error,
+            cause,
+            error_function,
+            cause_function,
         }),
     )
 }
@@ -104,12 +147,12 @@ fn state(name: &str, comment: Option<&str>, kind: StateKind) -> State {
     }
 }
 
-/// A Choice state: `(condition as written, next)` per rule, and the default.
+/// A Choice state: `(condition as written, next)` per rule, and the default, if any.
 pub fn choice_state(
     name: &str,
     comment: Option<&str>,
     rules: Vec<(&str, usize)>,
-    default: usize,
+    default: Option<usize>,
 ) -> State {
     state(
         name,
@@ -122,7 +165,7 @@ pub fn choice_state(
                     next: StateId(next),
                 })
                 .collect(),
-            default: StateId(default),
+            default: default.map(StateId),
         }),
     )
 }
@@ -245,7 +288,7 @@ pub fn workflow_error_names(definition: &Definition) -> Vec<String> {
     for state in &definition.states {
         let raised: Vec<String> = match &state.kind {
             StateKind::Task(task) => task.step.error_names.clone(),
-            StateKind::Fail(fail) => vec![fail.error.clone()],
+            StateKind::Fail(fail) => fail.error.iter().cloned().collect(),
             _ => Vec::new(),
         };
         for name in raised {

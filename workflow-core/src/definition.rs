@@ -114,7 +114,9 @@ impl Definition {
                 return;
             }
             StateKind::Fail(fail) => {
-                add(&fail.error);
+                if let Some(error) = &fail.error {
+                    add(error);
+                }
                 return;
             }
             StateKind::Parallel(parallel) => parallel.branches.iter().collect(),
@@ -128,6 +130,39 @@ impl Definition {
         }
     }
 
+    /// Whether a state can raise error names no definition lists: it is, or its branches hold,
+    /// a Fail state whose error is computed from its input.
+    pub fn raises_computed_errors(&self, id: StateId) -> bool {
+        self.any_within(
+            id,
+            0,
+            &|state| matches!(&state.kind, StateKind::Fail(fail) if fail.error_function.is_some()),
+        )
+    }
+
+    /// Whether `test` holds for the state or for any state inside its branches.
+    fn any_within(&self, id: StateId, depth: usize, test: &dyn Fn(&State) -> bool) -> bool {
+        let Some(state) = self.state(id) else {
+            return false;
+        };
+        if test(state) {
+            return true;
+        }
+        // Branches nest no deeper than there are states, unless stored data is corrupt.
+        if depth > self.states.len() {
+            return false;
+        }
+        let branches: Vec<&Branch> = match &state.kind {
+            StateKind::Parallel(parallel) => parallel.branches.iter().collect(),
+            StateKind::Map(map) => vec![&map.iterator],
+            _ => return false,
+        };
+        branches
+            .iter()
+            .flat_map(|branch| &branch.states)
+            .any(|&inner| self.any_within(inner, depth + 1, test))
+    }
+
     /// [`raisable_errors`](Self::raisable_errors) of the state named `name`.
     pub fn raisable_errors_of(&self, name: &str) -> Vec<String> {
         self.state_by_name(name)
@@ -137,10 +172,15 @@ impl Definition {
 
     /// `(state, error)` for every error name a retrier or catcher names that its state can
     /// never raise: a mistake the compiler could not see (an error named by a string, on a
-    /// nested workflow or a Parallel or Map state).
+    /// nested workflow or a Parallel or Map state). A state that can raise computed error names
+    /// ([`raises_computed_errors`](Self::raises_computed_errors)) may raise any name, and the
+    /// names of an `unchecked` retrier or catcher are taken as written.
     pub fn unraisable_errors(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         for (index, state) in self.states.iter().enumerate() {
+            if self.raises_computed_errors(StateId(index)) {
+                continue;
+            }
             let (retry, catch) = match &state.kind {
                 StateKind::Task(task) => (&task.retry, &task.catch),
                 StateKind::Parallel(parallel) => (&parallel.retry, &parallel.catch),
@@ -150,8 +190,14 @@ impl Definition {
             let raisable = self.raisable_errors(StateId(index));
             let named = retry
                 .iter()
+                .filter(|retrier| !retrier.unchecked)
                 .flat_map(|retrier| &retrier.errors)
-                .chain(catch.iter().flat_map(|catcher| &catcher.errors));
+                .chain(
+                    catch
+                        .iter()
+                        .filter(|catcher| !catcher.unchecked)
+                        .flat_map(|catcher| &catcher.errors),
+                );
             for error in named {
                 if !error.starts_with("States.") && !raisable.contains(error) {
                     problems.push((state.name.clone(), error.clone()));
@@ -215,7 +261,7 @@ impl State {
             }
             StateKind::Choice(choice) => {
                 next.extend(choice.choices.iter().map(|rule| rule.next));
-                next.push(choice.default);
+                next.extend(choice.default);
                 &[]
             }
             StateKind::Wait(wait) => {
@@ -290,8 +336,12 @@ impl StateKind {
 pub struct ChoiceState {
     /// The rules, tried in order.
     pub choices: Vec<ChoiceRule>,
-    /// Where the execution goes when no rule holds.
-    pub default: StateId,
+    /// Where the execution goes when no rule holds; without a default, the state fails with
+    /// `States.NoChoiceMatched`.
+    // A default serializes as the bare id it was before it became optional, so definitions
+    // with one keep their fingerprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<StateId>,
 }
 
 /// One rule of a Choice state.
@@ -406,14 +456,22 @@ pub struct TaskState {
     pub catch: Vec<Catcher>,
 }
 
-/// A Fail state: ends the execution with an error name and cause.
+/// A Fail state: ends the execution with an error name and cause, each given, computed from
+/// the state's input (`ErrorPath`, `CausePath`), or left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FailState {
-    /// The error name, e.g. `OrderRejected`.
-    pub error: String,
-    /// A human-readable cause.
+    /// The error name, e.g. `OrderRejected`, when the state gives one.
+    pub error: Option<String>,
+    /// A human-readable cause, when the state gives one.
     pub cause: Option<String>,
+    /// The Rust function computing the error name from the input, as written in `workflow!`.
+    // Left out when unset, so definitions without computed errors keep their fingerprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_function: Option<String>,
+    /// The Rust function computing the cause from the input, as written in `workflow!`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause_function: Option<String>,
 }
 
 /// Where an execution goes after a state.

@@ -37,6 +37,11 @@ pub struct Retrier {
     pub max_delay: Option<Duration>,
     /// Whether delays are randomised (`JitterStrategy`).
     pub jitter: Jitter,
+    /// Whether its error names are taken as written, even ones its state is not known to
+    /// raise (`retry unchecked "..."`); they are then not checked when a runtime is built.
+    // Left out when false, so definitions without it keep their fingerprints.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unchecked: bool,
 }
 
 impl Retrier {
@@ -49,6 +54,7 @@ impl Retrier {
             backoff_rate: 2.0,
             max_delay: None,
             jitter: Jitter::None,
+            unchecked: false,
         }
     }
 
@@ -109,6 +115,10 @@ pub struct Catcher {
     pub errors: Vec<String>,
     /// The state that receives the failed state's input and the error (`Next`).
     pub next: StateId,
+    /// Whether its error names are taken as written, even ones its state is not known to
+    /// raise (`catch unchecked "..."`); they are then not checked when a runtime is built.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unchecked: bool,
 }
 
 impl Catcher {

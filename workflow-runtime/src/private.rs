@@ -10,12 +10,13 @@ pub use tokio::try_join;
 
 pub use crate::engine::test_state_in;
 pub use crate::engine::{
-    enter_choice, enter_fail, enter_succeed, run_child, run_machine as run_branch, run_map,
-    run_map_tolerant, run_pass, run_task, run_task_with_policies, run_wait, Advance, Attempts,
-    ChildRun, ExecutionContext, Machine, Settled, StateFuture, TaskOutcome,
+    enter_choice, enter_fail, enter_fail_with, enter_succeed, no_choice_matched, run_child,
+    run_machine as run_branch, run_map, run_map_tolerant, run_pass, run_task,
+    run_task_with_policies, run_wait, test_fail_in, Advance, Attempts, ChildRun, ExecutionContext,
+    Machine, Settled, StateFuture, TaskOutcome,
 };
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
-pub use crate::step::{Callback, Caught, ChildFailure, Payload};
+pub use crate::step::{Callback, Caught, ChildFailure, Never, Payload};
 pub use crate::workflow::{StateRequirement, Workflow};
 pub use serde_json::{
     from_value as json_from_value, to_value as json_to_value, Error as JsonError,
@@ -24,7 +25,8 @@ pub use serde_json::{
 use workflow_core::build;
 pub use workflow_core::build::{
     catcher, choice_state, fail_state, map_state, parallel_state, pass_state, retrier,
-    succeed_state, wait_state, workflow_error_names, MapOptions, TaskOptions,
+    succeed_state, unchecked_catcher, unchecked_retrier, wait_state, workflow_error_names,
+    FailText, MapOptions, TaskOptions,
 };
 pub use workflow_core::definition::{Definition, State, StateId};
 pub use workflow_core::retry::{Catcher, Jitter, Retrier};
@@ -168,6 +170,11 @@ pub fn wake_time<T: ?Sized, W: Into<std::time::SystemTime>>(
     value: &T,
 ) -> std::time::SystemTime {
     selector(value).into()
+}
+
+/// Applies a Fail state's function computing its error name or cause.
+pub fn fail_text<T: ?Sized, S: Into<String>>(function: impl FnOnce(&T) -> S, value: &T) -> String {
+    function(value).into()
 }
 
 /// The items a Map state iterates over, from its selector.

@@ -2,7 +2,8 @@
 //!
 //! The JSON follows the [States Language specification](https://states-language.net/spec.html)
 //! and the field names of AWS Step Functions. What Rust code decides (Choice conditions, Map
-//! item selectors, Wait-until selectors, Pass transforms) cannot be expressed as JSONPath: it
+//! item selectors, Wait-until selectors, Pass transforms, a Fail state's computed error
+//! and cause) cannot be expressed as JSONPath: it
 //! is exported as a placeholder that validators accept, with the Rust code in the `Comment`.
 
 use std::collections::HashMap;
@@ -184,7 +185,7 @@ impl Asl {
                     .collect();
                 let mut asl = AslState::new("Choice", Some(lines.join("\n")));
                 asl.choices = Some(choices);
-                asl.default = Some(name(choice.default));
+                asl.default = choice.default.map(name);
                 asl
             }
             StateKind::Wait(wait) => {
@@ -263,9 +264,23 @@ impl Asl {
             }
             StateKind::Succeed => AslState::new("Succeed", comment),
             StateKind::Fail(fail) => {
-                let mut asl = AslState::new("Fail", comment);
-                asl.error = Some(fail.error.clone());
+                let mut asl = AslState::new("Fail", None);
+                let mut lines: Vec<String> = comment.into_iter().collect();
+                if let Some(function) = &fail.error_function {
+                    lines.push(format!(
+                        "$.error is a placeholder for the Rust function {function}"
+                    ));
+                    asl.error_path = Some("$.error");
+                }
+                if let Some(function) = &fail.cause_function {
+                    lines.push(format!(
+                        "$.cause is a placeholder for the Rust function {function}"
+                    ));
+                    asl.cause_path = Some("$.cause");
+                }
+                asl.error = fail.error.clone();
                 asl.cause = fail.cause.clone();
+                asl.comment = join(lines);
                 asl
             }
         }
@@ -416,7 +431,11 @@ struct AslState<'d> {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    error_path: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause_path: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry: Option<Vec<AslRetrier>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -447,7 +466,9 @@ impl AslState<'_> {
             tolerated_failure_count: None,
             tolerated_failure_percentage: None,
             error: None,
+            error_path: None,
             cause: None,
+            cause_path: None,
             retry: None,
             catch: None,
             next: None,

@@ -252,10 +252,9 @@ fn describe(state: &State) -> Described<'_> {
                     )
                 })
                 .collect();
-            targets.push((
-                Endpoint::State(choice.default),
-                Some("otherwise".to_owned()),
-            ));
+            if let Some(default) = choice.default {
+                targets.push((Endpoint::State(default), Some("otherwise".to_owned())));
+            }
             (Shape::Choice, Vec::new(), targets, &[])
         }
         StateKind::Wait(wait) => {
@@ -316,7 +315,16 @@ fn describe(state: &State) -> Described<'_> {
             )
         }
         StateKind::Succeed => (Shape::Succeed, Vec::new(), Vec::new(), &[]),
-        StateKind::Fail(fail) => (Shape::Fail, vec![fail.error.clone()], Vec::new(), &[]),
+        StateKind::Fail(fail) => {
+            let error = match (&fail.error, &fail.error_function) {
+                (Some(error), _) => vec![error.clone()],
+                (None, Some(function)) => {
+                    vec![format!("error {}", shorten(&code_text(function), 30))]
+                }
+                (None, None) => Vec::new(),
+            };
+            (Shape::Fail, error, Vec::new(), &[])
+        }
     }
 }
 

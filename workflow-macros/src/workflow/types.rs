@@ -7,6 +7,11 @@
 //! output of each Parallel branch and Map iteration (a *scope*): a Parallel state's output is
 //! the tuple of its branches' outputs, a Map state's the `Vec` of its iteration's. A type that
 //! cannot be worked out either way is reported.
+//!
+//! A branch or iteration that never succeeds (no `-> end`, no Succeed state: it only reaches
+//! Fail states) outputs `Never`, the type without values; a Parallel state with such a branch
+//! outputs a tuple holding a `Never`, which no value ever has, so its own transition is checked
+//! by a wiring that takes that field apart (`match value.N {}`) into whatever the target takes.
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -22,10 +27,13 @@ pub(super) struct Types {
     output: Vec<Option<TokenStream>>,
     scope_input: Vec<Option<TokenStream>>,
     scope_output: Vec<Option<TokenStream>>,
+    /// Per Parallel state, the position in its output tuple of a branch that never succeeds.
+    uninhabited: Vec<Option<usize>>,
 }
 
 impl Types {
-    /// The type a state receives; `None` for a Fail state (which accepts anything).
+    /// The type a state receives; `None` for a Fail state that works nothing out from its input
+    /// (it accepts anything).
     pub(super) fn input(&self, index: usize) -> Option<&TokenStream> {
         self.input[index].as_ref()
     }
@@ -46,6 +54,12 @@ impl Types {
         self.scope_output[scope].as_ref()
     }
 
+    /// For a Parallel state with a branch that never succeeds, that branch's position in the
+    /// output tuple: the state never succeeds and its output has no values.
+    pub(super) fn uninhabited(&self, index: usize) -> Option<usize> {
+        self.uninhabited[index]
+    }
+
     pub(super) fn infer(
         model: &Model<'_>,
         aliases: &dyn Fn(usize) -> TokenStream,
@@ -59,10 +73,19 @@ impl Types {
             output: vec![None; count],
             scope_input: vec![None; scopes],
             scope_output: vec![None; scopes],
+            uninhabited: vec![None; count],
         };
         if scopes > 0 {
             types.scope_input[0] = Some(model.ast.input.to_token_stream());
             types.scope_output[0] = Some(model.ast.output.to_token_stream());
+        }
+        let never: Vec<bool> = (0..scopes)
+            .map(|scope| scope > 0 && never_succeeds(model, scope))
+            .collect();
+        for (scope, &never) in never.iter().enumerate() {
+            if never {
+                types.scope_output[scope] = Some(quote!(#p::Never));
+            }
         }
         for index in 0..count {
             match &model.state(index).body {
@@ -80,7 +103,18 @@ impl Types {
                     wait: WaitFor::Until(selector),
                     ..
                 } => types.input[index] = referenced_param(selector),
-                StateBody::Map { items, .. } => types.input[index] = referenced_param(items),
+                StateBody::Map { items, .. } => {
+                    types.input[index] = referenced_param(items);
+                    if let Some(&iteration) = model.states[index].branches.first() {
+                        types.scope_input[iteration] = returned_item(items);
+                    }
+                }
+                StateBody::Parallel { .. } => {
+                    types.uninhabited[index] = model.states[index]
+                        .branches
+                        .iter()
+                        .position(|&branch| never[branch]);
+                }
                 StateBody::Pass {
                     transform: Some(transform),
                     ..
@@ -93,6 +127,12 @@ impl Types {
                             ReturnType::Type(_, ty) => Some(ty.to_token_stream()),
                             ReturnType::Default => None,
                         });
+                }
+                StateBody::Fail { .. } => {
+                    types.input[index] = model
+                        .state(index)
+                        .fail_functions()
+                        .find_map(referenced_param);
                 }
                 _ => {}
             }
@@ -115,7 +155,7 @@ impl Types {
                     model,
                     start,
                 );
-                if self.scope_input[scope].is_none() && !is_fail(model, start) {
+                if self.scope_input[scope].is_none() && !takes_anything(model, start) {
                     changed |= fill(&mut self.scope_input[scope], self.input[start].clone());
                 }
             }
@@ -208,6 +248,7 @@ impl Types {
                 StateBody::Pass { .. } => "annotate the function: `pass |input: Type| -> Output { ... }`",
                 StateBody::Map { .. } => "annotate the selector: `map |input: &Type| ... { ... }`",
                 StateBody::Parallel { .. } => "reach it from a state whose output type is known",
+                StateBody::Fail { .. } if !decl.takes_anything() => "annotate the function: `fail |input: &Type| ...`",
                 _ => "",
             };
             if !hint.is_empty() && self.input[index].is_none() {
@@ -230,9 +271,13 @@ impl Types {
                     _ => format!("branch {number}"),
                 };
                 if self.scope_input[branch].is_none() {
+                    let hint = match &decl.body {
+                        StateBody::Map { .. } => ", or annotate the selector's return type: `map |input: &Type| -> Vec<Item> { ... } { ... }`",
+                        _ => "",
+                    };
                     errors.at(
                         decl.name.span(),
-                        format!("cannot work out what {what} of state `{}` takes: start it with a task, whose step gives the type", decl.name),
+                        format!("cannot work out what {what} of state `{}` takes: start it with a task, whose step gives the type{hint}", decl.name),
                     );
                 } else if self.scope_output[branch].is_none() {
                     errors.at(
@@ -252,7 +297,7 @@ fn set(
     model: &Model<'_>,
     target: usize,
 ) -> bool {
-    !is_fail(model, target) && fill(slot, value)
+    !takes_anything(model, target) && fill(slot, value)
 }
 
 fn fill(slot: &mut Option<TokenStream>, value: Option<TokenStream>) -> bool {
@@ -264,8 +309,20 @@ fn fill(slot: &mut Option<TokenStream>, value: Option<TokenStream>) -> bool {
     }
 }
 
-fn is_fail(model: &Model<'_>, index: usize) -> bool {
-    matches!(model.state(index).body, StateBody::Fail { .. })
+/// Whether a branch or iteration can never succeed: none of its states is a Succeed state or
+/// goes to `end`, so every path through it fails.
+fn never_succeeds(model: &Model<'_>, scope: usize) -> bool {
+    model.scopes[scope].start.is_some()
+        && model.scopes[scope].states.iter().all(|&index| {
+            !matches!(model.state(index).body, StateBody::Succeed)
+                && model
+                    .edges(index)
+                    .all(|edge| !matches!(edge.target, Target::End))
+        })
+}
+
+fn takes_anything(model: &Model<'_>, index: usize) -> bool {
+    model.state(index).takes_anything()
 }
 
 fn closure(expr: &Expr) -> Option<&ExprClosure> {
@@ -287,6 +344,27 @@ fn first_param(closure: &ExprClosure) -> Option<&Type> {
 fn referenced_param(expr: &Expr) -> Option<TokenStream> {
     match closure(expr).and_then(first_param)? {
         Type::Reference(reference) => Some(reference.elem.to_token_stream()),
+        _ => None,
+    }
+}
+
+/// `T` from a selector whose return type is annotated `Vec<T>`: `|o: &Order| -> Vec<Line> { ... }`.
+fn returned_item(expr: &Expr) -> Option<TokenStream> {
+    let ReturnType::Type(_, ty) = &closure(expr)?.output else {
+        return None;
+    };
+    let Type::Path(path) = &**ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
+            syn::GenericArgument::Type(item) => Some(item.to_token_stream()),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -12,7 +12,9 @@ use workflow_core::definition::{StateId, StateKind, WaitFor};
 use super::task::wait_until;
 use super::ExecutionContext;
 
-/// Records a Choice state that took rule `rule` (`None`: the default).
+/// Records a Choice state that took rule `rule` (`None`: the default). Without a rule that
+/// holds and without a default, the state fails with `States.NoChoiceMatched`, as Step
+/// Functions records it: ChoiceStateEntered and no ChoiceStateExited.
 ///
 /// The rules are evaluated by generated code, which knows their types.
 pub fn enter_choice<I: Serialize>(
@@ -30,7 +32,8 @@ pub fn enter_choice<I: Serialize>(
     let next = match cx.definition().state(state).map(|state| &state.kind) {
         Some(StateKind::Choice(choice)) => match rule {
             Some(rule) => choice.choices.get(rule).map(|rule| rule.next),
-            None => Some(choice.default),
+            None if choice.default.is_none() => return Err(no_choice_matched(cx, state)),
+            None => choice.default,
         },
         _ => None,
     };
@@ -44,6 +47,16 @@ pub fn enter_choice<I: Serialize>(
         Some(_) => Ok(()),
         None => Err(not_a(cx, state, "Choice")),
     }
+}
+
+/// The failure of a Choice state where no rule holds and there is no default.
+pub fn no_choice_matched(cx: &ExecutionContext<'_>, state: StateId) -> ExecutionFailure {
+    let name = cx.state_name(state);
+    ExecutionFailure::predefined(
+        Some(name),
+        States::NoChoiceMatched,
+        format!("no rule of Choice state `{name}` holds for its input, and it has no default"),
+    )
 }
 
 /// Runs a Wait state: sleeps on the execution's clock until `until`, or for the state's fixed

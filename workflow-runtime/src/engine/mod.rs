@@ -25,9 +25,9 @@ pub use child::{run_child, ChildRun};
 pub use composite::{run_map, run_map_tolerant, Attempts, Settled};
 pub use context::ExecutionContext;
 pub(crate) use context::{Limits, Shared};
-pub use flow::{enter_choice, run_pass, run_wait};
+pub use flow::{enter_choice, no_choice_matched, run_pass, run_wait};
 pub use task::{run_task, run_task_with_policies, TaskOutcome};
-pub use terminal::{enter_fail, enter_succeed};
+pub use terminal::{enter_fail, enter_fail_with, enter_succeed, test_fail_in};
 
 use crate::execution::{ExecutionFailure, ExecutionStatus};
 use crate::history::{Event, EventType};

@@ -55,7 +55,7 @@ pub enum Problem {
     },
     /// A retrier or catcher names an error its state never raises.
     #[error(
-        "workflow `{workflow}`, state `{state}`: retry or catch names `{error}`, which the state never raises (it raises {})",
+        "workflow `{workflow}`, state `{state}`: retry or catch names `{error}`, which the state never raises (it raises {}); to name it anyway, write `unchecked \"{error}\"`",
         list_names(raised)
     )]
     UnraisableError {

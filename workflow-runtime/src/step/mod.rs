@@ -8,6 +8,7 @@ mod args;
 mod callback;
 mod caught;
 mod error;
+mod never;
 
 use std::future::Future;
 use std::time::Duration;
@@ -20,6 +21,7 @@ pub use args::{ArgumentError, Requirement, Res, StepArg, StepContext, StepEnv};
 pub use callback::{Callback, TaskToken};
 pub use caught::Caught;
 pub use error::{ChildFailure, States, StepError};
+pub use never::Never;
 
 /// A value that can travel between states: a state's input or output.
 ///

@@ -86,7 +86,7 @@ impl<'h, W: Workflow> StateTest<'h, W> {
                     None => match &state.kind {
                         StateKind::Fail(fail) => StateOutcome::Failed(ExecutionFailure::new(
                             Some(&state.name),
-                            fail.error.clone(),
+                            fail.error.clone().unwrap_or_default(),
                             fail.cause.clone().unwrap_or_default(),
                         )),
                         StateKind::Succeed => StateOutcome::End { output: input },

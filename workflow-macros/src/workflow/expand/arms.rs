@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 
 use super::wiring::{find, respan, EdgeKey};
 use super::{private, step_alias, Expansion};
-use crate::workflow::parse::{StateBody, WaitFor};
+use crate::workflow::parse::{FailText, StateBody, WaitFor};
 use crate::workflow::validate::{Edge, Target, TaskModel};
 
 /// The body of `Machine::start` of a scope: the start transition of its input.
@@ -44,7 +44,8 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
                 });
             let default = match choice.and_then(|choice| choice.default) {
                 Some(edge) => transition(x, EdgeKey::Default(index), edge, &quote!(value)),
-                None => quote!(::core::unreachable!()),
+                // `enter_choice` has failed the state already; the same failure again.
+                None => quote!(#p::Advance::Failed(#p::no_choice_matched(cx, #p::StateId(#index)))),
             };
             quote! {
                 Self::#variant(input) => {
@@ -210,6 +211,11 @@ fn caught_arms(
     quote!(#(#arms)*)
 }
 
+/// The function working out a Fail state's error name and cause from its input.
+pub(super) fn fail_ident(x: &Expansion<'_, '_>, index: usize) -> syn::Ident {
+    format_ident!("__fail_{}", x.model.state(index).name)
+}
+
 fn rule_ident(x: &Expansion<'_, '_>, index: usize, rule: usize) -> syn::Ident {
     format_ident!("__rule_{}_{}", x.model.state(index).name, rule)
 }
@@ -249,6 +255,26 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                     #[allow(non_snake_case, dead_code)]
                     fn #ident(value: &#input) -> ::std::time::SystemTime {
                         #p::wake_time(#selector, value)
+                    }
+                });
+            }
+            StateBody::Fail { error, cause } if !x.model.state(index).takes_anything() => {
+                let part = |part: &Option<FailText>| match part
+                    .as_ref()
+                    .and_then(FailText::computed)
+                {
+                    Some(function) => {
+                        let p = respan(p.clone(), function.span());
+                        quote_spanned!(function.span()=> ::core::option::Option::Some(#p::fail_text(#function, value)))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
+                let (error, cause) = (part(error), part(cause));
+                let ident = fail_ident(x, index);
+                selectors.extend(quote! {
+                    #[allow(non_snake_case, dead_code)]
+                    fn #ident(value: &#input) -> (::core::option::Option<::std::string::String>, ::core::option::Option<::std::string::String>) {
+                        (#error, #cause)
                     }
                 });
             }
@@ -339,7 +365,13 @@ fn transition(
                 StateBody::Succeed => {
                     quote_spanned!(span=> #p::enter_succeed(cx, #p::StateId(#index), #wired))
                 }
-                StateBody::Fail { .. } => quote!(#p::enter_fail(cx, #p::StateId(#index), &#value)),
+                StateBody::Fail { .. } if decl.takes_anything() => {
+                    quote!(#p::enter_fail(cx, #p::StateId(#index), &#value))
+                }
+                StateBody::Fail { .. } => {
+                    let computes = fail_ident(x, index);
+                    quote_spanned!(span=> #p::enter_fail_with(cx, #p::StateId(#index), &#wired, #computes))
+                }
                 _ => {
                     // The variant named at the arrow too, so a mismatch points only there.
                     let variant = syn::Ident::new(&decl.name.to_string(), span);

@@ -62,7 +62,7 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                     };
                     let step = step_alias(model, index);
                     let message = format!(
-                        "state `{}` handles {:?}, which its step `{}` never raises",
+                        "state `{}` handles {:?}, which its step `{}` never raises; to name it anyway, write `unchecked {:?}`",
                         model.state(index).name,
                         name.value(),
                         model
@@ -70,6 +70,7 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                             .step()
                             .map(|path| tidy(&path.to_token_stream().to_string()))
                             .unwrap_or_default(),
+                        name.value(),
                     );
                     quote_spanned! {name.span()=>
                         const _: () = ::core::assert!(
@@ -79,7 +80,7 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                         );
                     }
                 }
-                ErrorModel::Predefined { .. } => continue,
+                ErrorModel::Predefined { .. } | ErrorModel::Unchecked(_) => continue,
             };
             checks.extend(check);
         }

@@ -5,7 +5,7 @@ use quote::{quote, ToTokens};
 
 use super::{expr_text, option_str, option_u64, private, step_alias, tidy};
 use crate::docs::doc_text;
-use crate::workflow::parse::{ErrorRef, StateBody, WaitFor};
+use crate::workflow::parse::{ErrorRef, FailText, StateBody, WaitFor};
 use crate::workflow::validate::{ErrorModel, Mode, Model, Target, TaskModel};
 
 fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
@@ -50,11 +50,13 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
                         let next = index_of(edge.target);
                         quote!((#condition, #next))
                     });
-                let default = index_of(
-                    choice
-                        .and_then(|choice| choice.default)
-                        .map_or(Target::End, |edge| edge.target),
-                );
+                let default = match choice.and_then(|choice| choice.default) {
+                    Some(edge) => {
+                        let default = index_of(edge.target);
+                        quote!(::core::option::Option::Some(#default))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
                 quote!(#p::choice_state(#state_name, #comment, ::std::vec![#(#rules),*], #default))
             }
             StateBody::Wait { wait, .. } => {
@@ -103,7 +105,15 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
             }
             StateBody::Succeed => quote!(#p::succeed_state(#state_name, #comment)),
             StateBody::Fail { error, cause } => {
-                let cause = option_str(cause.as_ref().map(syn::LitStr::value));
+                let part = |part: &Option<FailText>| match part {
+                    None => quote!(#p::FailText::None),
+                    Some(FailText::Given(text)) => quote!(#p::FailText::Given(#text)),
+                    Some(FailText::Computed(function)) => {
+                        let function = expr_text(function);
+                        quote!(#p::FailText::Computed(#function))
+                    }
+                };
+                let (error, cause) = (part(error), part(cause));
                 quote!(#p::fail_state(#state_name, #comment, #error, #cause))
             }
         }
@@ -157,7 +167,9 @@ fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
             ErrorModel::Predefined { name, .. } => {
                 quote!(errors.push(::std::string::String::from(#name));)
             }
-            ErrorModel::Named(name) => quote!(errors.push(::std::string::String::from(#name));),
+            ErrorModel::Named(name) | ErrorModel::Unchecked(name) => {
+                quote!(errors.push(::std::string::String::from(#name));)
+            }
             ErrorModel::Variant(written) => {
                 let variant = written.last().to_string();
                 let error = error_type(model, index, written);
@@ -191,12 +203,22 @@ fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
         } else {
             quote!(#p::Jitter::None)
         };
-        quote!(#p::retrier(#errors, #interval, #max_attempts, #backoff, #max_delay, #jitter))
+        let retrier =
+            quote!(#p::retrier(#errors, #interval, #max_attempts, #backoff, #max_delay, #jitter));
+        if retry.unchecked {
+            quote!(#p::unchecked_retrier(#retrier))
+        } else {
+            retrier
+        }
     });
     let catchers = task.catches.iter().map(|catch| {
         let errors = error_list(&catch.errors);
         let next = index_of(catch.edge.target);
-        quote!(#p::catcher(#errors, #next))
+        if catch.unchecked {
+            quote!(#p::unchecked_catcher(#p::catcher(#errors, #next)))
+        } else {
+            quote!(#p::catcher(#errors, #next))
+        }
     });
     (
         quote!(::std::vec![#(#retriers),*]),
@@ -299,14 +321,21 @@ fn scope_doc(model: &Model<'_>, scope: usize, depth: usize, doc: &mut String) {
                 Some(transform) => format!("pass through `{}` → `{next}`", expr_text(transform)),
                 None => format!("pass → `{next}`"),
             },
-            StateBody::Parallel { branches, next, .. } => {
-                format!("parallel, {} branches → `{next}`", branches.len())
-            }
+            StateBody::Parallel { branches, next, .. } => match branches.len() {
+                1 => format!("parallel, 1 branch → `{next}`"),
+                count => format!("parallel, {count} branches → `{next}`"),
+            },
             StateBody::Map { items, next, .. } => {
                 format!("map over `{}` → `{next}`", expr_text(items))
             }
             StateBody::Succeed => "succeed".to_owned(),
-            StateBody::Fail { error, .. } => format!("fail with `{}`", error.value()),
+            StateBody::Fail { error, .. } => match error {
+                Some(FailText::Given(error)) => format!("fail with `{}`", error.value()),
+                Some(FailText::Computed(function)) => {
+                    format!("fail with the error `{}` computes", expr_text(function))
+                }
+                None => "fail".to_owned(),
+            },
         };
         if let Some(task) = &state.task {
             for retry in &task.retries {
@@ -342,6 +371,7 @@ fn error_names(errors: &[ErrorModel<'_>]) -> String {
         .map(|error| match error {
             ErrorModel::Predefined { name, .. } => format!("`{name}`"),
             ErrorModel::Named(name) => format!("`{}`", name.value()),
+            ErrorModel::Unchecked(name) => format!("unchecked `{}`", name.value()),
             ErrorModel::Variant(written) | ErrorModel::AllOf(written) => {
                 format!("`{}`", written.text())
             }

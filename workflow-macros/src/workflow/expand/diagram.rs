@@ -9,7 +9,7 @@ use workflow_core::{render, Definition, Mode as CoreMode};
 
 use super::{expr_text, tidy};
 use crate::docs::doc_text;
-use crate::workflow::parse::{StateBody, WaitFor};
+use crate::workflow::parse::{FailText, StateBody, WaitFor};
 use crate::workflow::validate::{ErrorModel, Mode, Model, Target};
 
 /// The Markdown section holding the diagram.
@@ -96,8 +96,7 @@ fn sketch(model: &Model<'_>) -> Definition {
                         .collect();
                     let default = choice
                         .and_then(|choice| choice.default)
-                        .and_then(|edge| target_index(Some(edge.target)))
-                        .unwrap_or(0);
+                        .and_then(|edge| target_index(Some(edge.target)));
                     build::choice_state(&name, comment, targets, default)
                 }
                 StateBody::Wait { wait, .. } => match wait {
@@ -139,8 +138,13 @@ fn sketch(model: &Model<'_>) -> Definition {
                 }
                 StateBody::Succeed => build::succeed_state(&name, comment),
                 StateBody::Fail { error, cause } => {
-                    let cause = cause.as_ref().map(syn::LitStr::value);
-                    build::fail_state(&name, comment, &error.value(), cause.as_deref())
+                    let text = |part: &Option<FailText>| match part {
+                        None => (None, None),
+                        Some(FailText::Given(text)) => (Some(text.value()), None),
+                        Some(FailText::Computed(function)) => (None, Some(expr_text(function))),
+                    };
+                    let (error, cause) = (text(error), text(cause));
+                    build::fail_state(&name, comment, fail_part(&error), fail_part(&cause))
                 }
             }
         })
@@ -175,7 +179,7 @@ fn policies(model: &Model<'_>, index: usize) -> (Vec<Retrier>, Vec<Catcher>) {
             .iter()
             .map(|error| match error {
                 ErrorModel::Predefined { name, .. } => (*name).to_owned(),
-                ErrorModel::Named(name) => name.value(),
+                ErrorModel::Named(name) | ErrorModel::Unchecked(name) => name.value(),
                 ErrorModel::Variant(written) => {
                     let segments = &written.segments;
                     match segments.len() {
@@ -216,4 +220,13 @@ fn policies(model: &Model<'_>, index: usize) -> (Vec<Retrier>, Vec<Catcher>) {
         })
         .collect();
     (retry, catch)
+}
+
+/// A Fail state's error name or cause as `(given, computing function)`, for the definition.
+fn fail_part((given, computed): &(Option<String>, Option<String>)) -> build::FailText<'_> {
+    match (given, computed) {
+        (Some(given), _) => build::FailText::Given(given),
+        (None, Some(computed)) => build::FailText::Computed(computed),
+        (None, None) => build::FailText::None,
+    }
 }

@@ -111,6 +111,16 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
         let machine = x.machine(scope);
         Some(quote!(#(#states)|* => #p::test_state_in::<#machine>(state, input, cx),))
     });
+    let test_fail_arms = (0..x.model.states.len()).filter_map(|index| {
+        if !matches!(x.model.state(index).body, StateBody::Fail { .. })
+            || x.model.state(index).takes_anything()
+        {
+            return None;
+        }
+        let input = x.types.input(index)?;
+        let computes = arms::fail_ident(x, index);
+        Some(quote!(#index => #p::test_fail_in::<#input>(state, input, cx, #computes),))
+    });
     let check_arms = task_states(x.model).map(|(index, step)| {
         quote!(#index => ::core::option::Option::Some(#p::check_output::<<#step as #p::Step>::Output>(output)),)
     });
@@ -164,6 +174,7 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
                 ) -> ::core::option::Option<#p::StateFuture<'c>> {
                     match state.0 {
                         #(#test_arms)*
+                        #(#test_fail_arms)*
                         _ => {
                             let _ = (input, cx);
                             ::core::option::Option::None

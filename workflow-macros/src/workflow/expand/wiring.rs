@@ -5,7 +5,6 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
 use super::private;
-use crate::workflow::parse::StateBody;
 use crate::workflow::types::Types;
 use crate::workflow::validate::{Edge, Model, Target};
 
@@ -32,6 +31,9 @@ pub(super) struct Wiring {
     pub(super) ident: Ident,
     from: TokenStream,
     to: TokenStream,
+    /// The field of `from` (a tuple) that has no values: the body takes it apart instead of
+    /// returning the value.
+    absurd: Option<usize>,
 }
 
 impl Wiring {
@@ -41,17 +43,25 @@ impl Wiring {
             ident,
             from,
             to,
+            absurd,
             ..
         } = self;
         // Everything spanned at the transition's target: a mismatch is reported there, and
         // nowhere else.
         let from = respan(from.clone(), *span);
         let to = respan(to.clone(), *span);
+        let body = match absurd {
+            Some(field) => {
+                let field = syn::Index::from(*field);
+                quote_spanned!(*span=> match value.#field {})
+            }
+            None => quote_spanned!(*span=> value),
+        };
         quote_spanned! {*span=>
-            #[allow(non_snake_case, dead_code)]
+            #[allow(non_snake_case, dead_code, clippy::inline_always)]
             #[inline(always)]
             fn #ident(value: #from) -> #to {
-                value
+                #body
             }
         }
     }
@@ -80,7 +90,8 @@ pub(super) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// The type a transition's target receives (`None` for a Fail state: anything goes); `End`
+/// The type a transition's target receives (`None` for a Fail state that computes nothing:
+/// anything goes); `End`
 /// is the end of the scope the transition is in.
 fn target_type(
     model: &Model<'_>,
@@ -89,10 +100,8 @@ fn target_type(
     target: Target,
 ) -> Option<TokenStream> {
     match target {
-        Target::State(index) => match &model.state(index).body {
-            StateBody::Fail { .. } => None,
-            _ => types.input(index).cloned(),
-        },
+        Target::State(index) if model.state(index).takes_anything() => None,
+        Target::State(index) => types.input(index).cloned(),
         Target::End => types.scope_output(scope).cloned(),
         Target::Unknown { .. } => None,
     }
@@ -105,12 +114,17 @@ pub(super) fn wirings(model: &Model<'_>, types: &Types) -> Vec<Wiring> {
     let mut add =
         |key: EdgeKey, scope: usize, edge: Edge<'_>, from: Option<TokenStream>, label: String| {
             if let (Some(from), Some(to)) = (from, target_type(model, types, scope, edge.target)) {
+                let absurd = match key {
+                    EdgeKey::Next(index) => types.uninhabited(index),
+                    _ => None,
+                };
                 wirings.push(Wiring {
                     key,
                     span: edge.written.span(),
                     ident: format_ident!("__wire_{}", label),
                     from,
                     to,
+                    absurd,
                 });
             }
         };

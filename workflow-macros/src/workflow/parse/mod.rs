@@ -14,7 +14,7 @@
 //!         Each: map selector { start Item; ... } -> Shape, max_concurrency 4, tolerate 10%;
 //!         Shape: pass transform -> end;           // or `pass -> ...`
 //!         Done: succeed;
-//!         Rejected: fail "ErrorName", cause "Why";
+//!         Rejected: fail "ErrorName", cause "Why";  // or `fail |x: &T| ..., cause ...`, `fail`
 //!     }
 //! }
 //! ```
@@ -108,11 +108,30 @@ pub(super) enum StateBody {
     },
     /// `succeed`
     Succeed,
-    /// `fail "Error"` or `fail "Error", cause "Why"`
+    /// `fail "Error", cause "Why"`; either part may be a function of the input, or left out
+    /// (`fail cause "Why"`, `fail`).
     Fail {
-        error: LitStr,
-        cause: Option<LitStr>,
+        error: Option<FailText>,
+        cause: Option<FailText>,
     },
+}
+
+/// A Fail state's error name or cause.
+pub(super) enum FailText {
+    /// `"OrderRejected"`
+    Given(LitStr),
+    /// A closure or function taking `&Input` and returning the text: `|o: &Order| o.code.clone()`.
+    Computed(Expr),
+}
+
+impl FailText {
+    /// The function, if the text is computed.
+    pub(super) fn computed(&self) -> Option<&Expr> {
+        match self {
+            FailText::Given(_) => None,
+            FailText::Computed(function) => Some(function),
+        }
+    }
 }
 
 /// `condition => State` in a Choice state.
@@ -317,6 +336,22 @@ impl StateDecl {
             StateBody::Task { step, .. } => Some(step),
             _ => None,
         }
+    }
+
+    /// Whether the state is a Fail state that works nothing out from its input, so that it
+    /// takes an input of any type.
+    pub(super) fn takes_anything(&self) -> bool {
+        matches!(&self.body, StateBody::Fail { error, cause }
+            if error.iter().chain(cause).all(|part| part.computed().is_none()))
+    }
+
+    /// The functions of a Fail state computing its error name and cause.
+    pub(super) fn fail_functions(&self) -> impl Iterator<Item = &Expr> + '_ {
+        let parts = match &self.body {
+            StateBody::Fail { error, cause } => [error.as_ref(), cause.as_ref()],
+            _ => [None, None],
+        };
+        parts.into_iter().flatten().filter_map(FailText::computed)
     }
 
     /// The span to point at when talking about the whole declaration.

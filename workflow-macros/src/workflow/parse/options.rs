@@ -11,15 +11,17 @@ use crate::names;
 
 /// An option of a task state.
 pub(in crate::workflow) enum TaskOption {
-    /// `retry A | B { key: value, ... }`
+    /// `retry A | B { key: value, ... }`, or `retry unchecked "Name" ...`
     Retry {
         keyword: Ident,
+        unchecked: Option<Ident>,
         errors: Vec<ErrorItem>,
         params: Vec<RetryParam>,
     },
-    /// `catch A | B -> State`
+    /// `catch A | B -> State`, or `catch unchecked "Name" -> State`
     Catch {
         keyword: Ident,
+        unchecked: Option<Ident>,
         errors: Vec<ErrorItem>,
         target: Ident,
     },
@@ -90,6 +92,7 @@ impl Parse for TaskOption {
         })?;
         match keyword.to_string().as_str() {
             "retry" => {
+                let unchecked = parse_unchecked(input)?;
                 let errors = parse_error_list(input)?;
                 let mut params = Vec::new();
                 if input.peek(syn::token::Brace) {
@@ -98,9 +101,10 @@ impl Parse for TaskOption {
                     let parsed = body.parse_terminated(RetryParam::parse, Token![,])?;
                     params.extend(parsed);
                 }
-                Ok(TaskOption::Retry { keyword, errors, params })
+                Ok(TaskOption::Retry { keyword, unchecked, errors, params })
             }
             "catch" => {
+                let unchecked = parse_unchecked(input)?;
                 let errors = parse_error_list(input)?;
                 if !input.peek(Token![->]) {
                     return Err(input.error("a catcher needs a target: `catch Error::Variant -> State`"));
@@ -109,7 +113,7 @@ impl Parse for TaskOption {
                 let target = input
                     .call(Ident::parse_any)
                     .map_err(|error| syn::Error::new(error.span(), "expected the state that handles the error"))?;
-                Ok(TaskOption::Catch { keyword, errors, target })
+                Ok(TaskOption::Catch { keyword, unchecked, errors, target })
             }
             "timeout" => Ok(TaskOption::Timeout {
                 keyword,
@@ -139,6 +143,27 @@ impl Parse for TaskOption {
                 ),
             )),
         }
+    }
+}
+
+/// `unchecked` before a clause's errors: a word followed by more than the end of a path (a
+/// struct error type could be named `unchecked`, followed by `|`, `{`, `,` or `->`).
+fn parse_unchecked(input: ParseStream<'_>) -> syn::Result<Option<Ident>> {
+    let fork = input.fork();
+    match fork.call(Ident::parse_any) {
+        Ok(word)
+            if word == "unchecked"
+                && !(fork.is_empty()
+                    || fork.peek(Token![|])
+                    || fork.peek(Token![,])
+                    || fork.peek(Token![::])
+                    || fork.peek(Token![->])
+                    || fork.peek(Token![;])
+                    || fork.peek(syn::token::Brace)) =>
+        {
+            input.call(Ident::parse_any).map(Some)
+        }
+        _ => Ok(None),
     }
 }
 

@@ -5,7 +5,7 @@ use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{braced, Expr, Ident, LitStr, Path, Token};
 
-use super::{parse_items, Branch, ChoiceRule, StateBody, TaskOption, WaitFor};
+use super::{parse_items, Branch, ChoiceRule, FailText, StateBody, TaskOption, WaitFor};
 use crate::names;
 
 const STATE_KINDS: [&str; 8] = [
@@ -150,28 +150,29 @@ impl Parse for StateBody {
             }
             "succeed" => Ok(StateBody::Succeed),
             "fail" => {
-                let error: LitStr = input.parse().map_err(|error| {
-                    syn::Error::new(
-                        error.span(),
-                        "expected the error name: `fail \"OrderRejected\"`",
-                    )
-                })?;
+                let ends = |input: ParseStream<'_>| input.is_empty() || input.peek(Token![;]);
+                let mut error = None;
+                if !ends(input) && !cause_follows(input) {
+                    error = Some(fail_text(input, "the error name: `fail \"OrderRejected\"`, or a function of the input computing it: `fail |order: &Order| order.code.clone()`")?);
+                    if input.peek(Token![,]) {
+                        input.parse::<Token![,]>()?;
+                    }
+                }
                 let mut cause = None;
-                if input.peek(Token![,]) {
-                    input.parse::<Token![,]>()?;
-                    let option = input.call(Ident::parse_any)?;
+                if !ends(input) {
+                    let option = input.call(Ident::parse_any).map_err(|error| {
+                        syn::Error::new(
+                            error.span(),
+                            "expected `cause \"...\"` or the end of the state",
+                        )
+                    })?;
                     if option != "cause" {
                         return Err(syn::Error::new(
                             option.span(),
                             format!("unknown fail option `{option}`; the only option is `cause \"...\"`"),
                         ));
                     }
-                    cause = Some(input.parse().map_err(|error| {
-                        syn::Error::new(
-                            error.span(),
-                            "expected the cause as a string: `cause \"...\"`",
-                        )
-                    })?);
+                    cause = Some(fail_text(input, "the cause: `cause \"...\"`, or a function of the input computing it: `cause |order: &Order| format!(...)`")?);
                 }
                 Ok(StateBody::Fail { error, cause })
             }
@@ -268,4 +269,26 @@ fn parse_next(input: ParseStream<'_>, what: &str) -> syn::Result<Ident> {
     input
         .call(Ident::parse_any)
         .map_err(|error| syn::Error::new(error.span(), "expected the next state's name, or `end`"))
+}
+
+/// Whether the input goes on with the `cause` option (and not with a function named `cause`).
+fn cause_follows(input: ParseStream<'_>) -> bool {
+    let fork = input.fork();
+    match fork.call(Ident::parse_any) {
+        Ok(word) => {
+            word == "cause" && !(fork.is_empty() || fork.peek(Token![;]) || fork.peek(Token![,]))
+        }
+        Err(_) => false,
+    }
+}
+
+/// A Fail state's error name or cause: a string, or a function of the input.
+fn fail_text(input: ParseStream<'_>, expected: &str) -> syn::Result<FailText> {
+    if input.peek(LitStr) {
+        return Ok(FailText::Given(input.parse()?));
+    }
+    input
+        .parse()
+        .map(FailText::Computed)
+        .map_err(|error| syn::Error::new(error.span(), format!("expected {expected}")))
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use proc_macro2::Span;
 use syn::Ident;
 
-use super::parse::{Branch, Item, StateBody, StateDecl, WaitFor, WorkflowAst, END};
+use super::parse::{Branch, FailText, Item, StateBody, StateDecl, WaitFor, WorkflowAst, END};
 use crate::diagnostics::Errors;
 use crate::duration::DurationLit;
 use crate::names;
@@ -115,6 +115,8 @@ impl TaskModel<'_> {
 
 pub(super) struct RetryModel<'a> {
     pub(super) keyword: &'a Ident,
+    /// `retry unchecked ...`: its names are taken as written.
+    pub(super) unchecked: bool,
     pub(super) errors: Vec<ErrorModel<'a>>,
     pub(super) interval_ms: Option<u64>,
     pub(super) max_attempts: Option<u32>,
@@ -125,6 +127,8 @@ pub(super) struct RetryModel<'a> {
 
 pub(super) struct CatchModel<'a> {
     pub(super) keyword: &'a Ident,
+    /// `catch unchecked ...`: its names are taken as written.
+    pub(super) unchecked: bool,
     pub(super) errors: Vec<ErrorModel<'a>>,
     pub(super) edge: Edge<'a>,
 }
@@ -142,6 +146,8 @@ pub(super) enum ErrorModel<'a> {
     AllOf(&'a super::parse::ErrorRef),
     /// `"Name"`: an error name as a string, checked against what the state can raise.
     Named(&'a syn::LitStr),
+    /// `unchecked "Name"`: an error name as a string, taken as written.
+    Unchecked(&'a syn::LitStr),
 }
 
 /// A transition and the tokens that wrote it.
@@ -292,7 +298,11 @@ fn collect<'a>(
             );
             continue;
         }
-        if let StateBody::Fail { error, .. } = &decl.body {
+        if let StateBody::Fail {
+            error: Some(FailText::Given(error)),
+            ..
+        } = &decl.body
+        {
             if error.value().trim().is_empty() {
                 errors.at(error.span(), "a Fail state's error name cannot be empty");
             }
@@ -312,10 +322,10 @@ fn collect<'a>(
             StateBody::Parallel {
                 keyword, branches, ..
             } => {
-                if branches.len() < 2 {
+                if branches.is_empty() {
                     errors.at(
                         keyword.span(),
-                        "a Parallel state needs at least two branches: `parallel { branch { ... } branch { ... } }`",
+                        "a Parallel state needs at least one branch: `parallel { branch { start State; ... } }`",
                     );
                 }
                 branches
@@ -496,12 +506,6 @@ fn resolve_scope<'a>(model: &mut Model<'a>, scope: usize, items: &'a [Item], err
                     errors.at(
                         keyword.span(),
                         "a Choice state needs at least one rule: `|input: &T| condition => State`",
-                    );
-                }
-                if default.is_none() {
-                    errors.at(
-                        keyword.span(),
-                        "a Choice state needs a default branch, last: `_ => State`; to fail when no rule holds, make the default a `fail` state",
                     );
                 }
                 choice = Some(ChoiceModel {

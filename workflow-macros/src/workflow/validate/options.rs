@@ -53,6 +53,8 @@ impl Kind {
             | "States.HeartbeatTimeout"
             | "States.DataLimitExceeded" => true,
             "States.ExceedToleratedFailureThreshold" => self == Kind::Map,
+            // A Choice state without a default inside a branch or iteration.
+            "States.NoChoiceMatched" => self != Kind::Task,
             _ => false,
         }
     }
@@ -140,12 +142,14 @@ pub(super) fn options_model<'a>(
             }
             TaskOption::Retry {
                 keyword,
+                unchecked,
                 errors: written,
                 params,
             } => {
                 let mut retry = RetryModel {
                     keyword,
-                    errors: error_models(kind, written, errors),
+                    unchecked: unchecked.is_some(),
+                    errors: error_models(kind, unchecked.as_ref(), written, errors),
                     interval_ms: None,
                     max_attempts: None,
                     backoff_rate: None,
@@ -157,12 +161,14 @@ pub(super) fn options_model<'a>(
             }
             TaskOption::Catch {
                 keyword,
+                unchecked,
                 errors: written,
                 target,
             } => {
-                let errors_model = error_models(kind, written, errors);
+                let errors_model = error_models(kind, unchecked.as_ref(), written, errors);
                 task.catches.push(CatchModel {
                     keyword,
+                    unchecked: unchecked.is_some(),
                     errors: errors_model,
                     edge: resolve(target, errors),
                 });
@@ -241,12 +247,23 @@ const PREDEFINED: [(&str, &str); 12] = [
 
 fn error_models<'a>(
     kind: Kind,
+    unchecked: Option<&Ident>,
     written: &'a [ErrorItem],
     errors: &mut Errors,
 ) -> Vec<ErrorModel<'a>> {
     written
         .iter()
         .filter_map(|item| {
+            if let (Some(marker), ErrorItem::Path(error)) = (unchecked, item) {
+                errors.at(
+                    error.span(),
+                    format!(
+                        "`{marker}` is for error names given as strings, which nothing checks; `{}` is checked when the workflow compiles: write it in a clause without `{marker}`",
+                        error.text()
+                    ),
+                );
+                return None;
+            }
             let error = match item {
                 ErrorItem::Path(error) => error,
                 ErrorItem::Name(name) => {
@@ -259,7 +276,11 @@ fn error_models<'a>(
                         errors.at(name.span(), "write predefined errors as paths: `States::Timeout`, not a string");
                         return None;
                     }
-                    return Some(ErrorModel::Named(name));
+                    return Some(if unchecked.is_some() {
+                        ErrorModel::Unchecked(name)
+                    } else {
+                        ErrorModel::Named(name)
+                    });
                 }
             };
             let is_predefined = error.segments.len() == 2 && error.segments[0] == "States" && error.leading_colon.is_none();
