@@ -288,8 +288,8 @@ async fn a_parallel_state_with_one_branch_outputs_a_one_tuple_and_retries_the_br
         [
             ExecutionStarted,
             ParallelStateEntered,
+            // A retried attempt's failure is only in the next start, as on AWS.
             ParallelStateStarted,
-            ParallelStateFailed,
             ParallelStateStarted,
             ParallelStateSucceeded,
             ParallelStateExited,
@@ -313,6 +313,7 @@ async fn a_parallel_state_with_one_branch_outputs_a_one_tuple_and_retries_the_br
             TaskScheduled,
             TaskStarted,
             TaskFailed,
+            TaskStateAborted,
             TaskStateEntered,
             TaskScheduled,
             TaskStarted,

@@ -43,7 +43,7 @@ impl History {
     /// | `MapStateStarted` | `mapStateStartedEventDetails {length}` |
     /// | `MapIteration{Started,Succeeded,Failed,Aborted}` | `mapIteration…EventDetails {name, index}` |
     ///
-    /// As AWS does, `TaskStateAborted`, the `Parallel*` events other than entered and exited,
+    /// As AWS does, `TaskStateAborted`, `WaitStateAborted`, the `Parallel*` events other than entered and exited,
     /// and `MapStateSucceeded`, `MapStateFailed` and `MapStateAborted` carry no details.
     ///
     /// How it differs from AWS, where the runtime has no equivalent:
@@ -262,6 +262,7 @@ fn details(event: &Event, context: Context<'_>) -> Option<(&'static str, Map<Str
         }
         // Step Functions writes no details for these.
         TaskStateAborted
+        | WaitStateAborted
         | ParallelStateStarted
         | ParallelStateSucceeded
         | ParallelStateFailed
