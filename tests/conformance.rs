@@ -11,3 +11,5 @@
 mod cancelled_work;
 #[path = "conformance_cases/composite_retries.rs"]
 mod composite_retries;
+#[path = "conformance_cases/task_results.rs"]
+mod task_results;

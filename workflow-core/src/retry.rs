@@ -6,7 +6,8 @@
 //!   the catchers.
 //! - The delay before retry *n* (1 for the first) is `interval × backoff^(n−1)`, capped at
 //!   `max_delay` if set; with full jitter it is drawn uniformly from `[0, delay]`.
-//! - `States.ALL` matches every error except `States.Runtime` and `States.DataLimitExceeded`.
+//! - `States.ALL` matches every error except `States.Runtime` (`States.DataLimitExceeded` too,
+//!   as AWS does, though its documentation says otherwise).
 //!   `States.TaskFailed` matches every error a task raises except timeouts (and those two).
 //!   `States.Timeout` also matches `States.HeartbeatTimeout`, a heartbeat timeout being a kind
 //!   of timeout.
@@ -137,11 +138,15 @@ pub fn error_matches(pattern: &str, error: &str) -> bool {
     if pattern == error {
         return true;
     }
-    let terminal = error == States::Runtime.name() || error == States::DataLimitExceeded.name();
+    let runtime = error == States::Runtime.name();
+    let data_limit = error == States::DataLimitExceeded.name();
     let timeout = error == States::Timeout.name() || error == States::HeartbeatTimeout.name();
     match States::from_name(pattern) {
-        Some(States::All) => !terminal,
-        Some(States::TaskFailed) => !terminal && !timeout,
+        // AWS's documentation says `States.ALL` does not match `States.DataLimitExceeded`; the
+        // histories AWS records show it does (a task whose result is over the limit goes to
+        // the `States.ALL` catcher), and what AWS does is what counts.
+        Some(States::All) => !runtime,
+        Some(States::TaskFailed) => !runtime && !data_limit && !timeout,
         Some(States::Timeout) => error == States::HeartbeatTimeout.name(),
         _ => false,
     }
@@ -217,9 +222,10 @@ mod tests {
             assert!(error_matches("States.ALL", error), "{error}");
         }
         for error in ["States.Runtime", "States.DataLimitExceeded"] {
-            assert!(!error_matches("States.ALL", error), "{error}");
             assert!(!error_matches("States.TaskFailed", error), "{error}");
         }
+        assert!(!error_matches("States.ALL", "States.Runtime"));
+        assert!(error_matches("States.ALL", "States.DataLimitExceeded"));
         assert!(error_matches("States.TaskFailed", "PaymentError.Declined"));
         assert!(!error_matches("States.TaskFailed", "States.Timeout"));
         assert!(error_matches("States.Timeout", "States.HeartbeatTimeout"));

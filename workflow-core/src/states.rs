@@ -9,8 +9,9 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum States {
-    /// `States.ALL`: matches every error name except `States.DataLimitExceeded` and
-    /// `States.Runtime`. Only valid alone and last in a list of retriers or catchers.
+    /// `States.ALL`: matches every error name except `States.Runtime` (it matches
+    /// `States.DataLimitExceeded`, as AWS does, though AWS's documentation says it does not).
+    /// Only valid alone and last in a list of retriers or catchers.
     All,
     /// `States.Timeout`: a task ran longer than its timeout, or the execution longer than its own.
     Timeout,
@@ -28,7 +29,8 @@ pub enum States {
     IntrinsicFailure,
     /// `States.ExceedToleratedFailureThreshold`: a Map state had more failed items than tolerated.
     ExceedToleratedFailureThreshold,
-    /// `States.DataLimitExceeded`: a payload exceeded the size limit. Not matched by `States.ALL`.
+    /// `States.DataLimitExceeded`: a payload exceeded the size limit. Matched by `States.ALL`
+    /// (as AWS does), not by `States.TaskFailed`.
     DataLimitExceeded,
     /// `States.Runtime`: the execution cannot continue (for example, a payload could not be
     /// serialised). Not matched by `States.ALL`.

@@ -126,14 +126,17 @@ async fn run_recorded<S: Step>(
         Some(&input),
         None::<&()>,
     )?;
-    match attempt::<S>(cx, state, task, input, 1, entered.new_time()).await {
-        Ok(output) => exit(cx, state, output),
-        Err(failed) => {
-            record_failed_attempt(cx, state, &failed, None);
-            cx.flush().await?;
-            Err(failed.failure)
-        }
-    }
+    let failed = match attempt::<S>(cx, state, task, input, 1, entered.new_time()).await {
+        Ok(output) => match exit(cx, state, output) {
+            Ok(output) => return Ok(output),
+            Err(Unusable::FailedAttempt(failed)) => failed,
+            Err(Unusable::FailsState(failure)) => return Err(failure),
+        },
+        Err(failed) => failed,
+    };
+    record_failed_attempt(cx, state, &failed, None);
+    cx.flush().await?;
+    Err(failed.failure)
 }
 
 /// Runs a Task state with retriers and/or catchers.
@@ -168,13 +171,10 @@ pub async fn run_task_with_policies<S: Step>(
             match attempt::<S>(cx, state, task, copy(&input), attempt_number, scheduled_at).await {
                 Ok(output) => match exit(cx, state, output) {
                     Ok(output) => return TaskOutcome::Succeeded(output),
-                    // An output over the size limit fails the state; a catcher may handle it.
-                    Err(failure) if failure.error() == States::DataLimitExceeded => FailedAttempt {
-                        failure,
-                        timed_out: false,
-                        heartbeat: false,
-                    },
-                    Err(failure) => return TaskOutcome::Failed(failure),
+                    // An output over the size limit fails the attempt; retriers and catchers
+                    // apply.
+                    Err(Unusable::FailedAttempt(failed)) => failed,
+                    Err(Unusable::FailsState(failure)) => return TaskOutcome::Failed(failure),
                 },
                 Err(failed) => failed,
             };
@@ -631,21 +631,51 @@ fn exit<O: crate::step::Payload>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     output: O,
-) -> Result<O, ExecutionFailure> {
+) -> Result<O, Unusable> {
     // A replay reads the stored output back: it must read as what the step returned.
-    cx.check_reads_back(Some(state), "output", &output)?;
-    let succeeded = cx.record_payload(
-        EventType::TaskSucceeded,
-        Some(state),
-        None::<&()>,
-        Some(&output),
-    )?;
+    let succeeded = cx
+        .check_reads_back(Some(state), "output", &output)
+        .and_then(|()| {
+            cx.record_payload(
+                EventType::TaskSucceeded,
+                Some(state),
+                None::<&()>,
+                Some(&output),
+            )
+        });
+    let succeeded = match succeeded {
+        Ok(succeeded) => succeeded,
+        // As Step Functions records a task whose result is over the limit: the attempt failed.
+        Err(failure) if failure.error() == States::DataLimitExceeded => {
+            return Err(Unusable::FailedAttempt(FailedAttempt {
+                failure,
+                timed_out: false,
+                heartbeat: false,
+            }))
+        }
+        // The step did succeed; what it returned then fails the state, as an output path
+        // that does not apply fails it on AWS after TaskSucceeded.
+        Err(failure) => {
+            cx.record(EventType::TaskSucceeded, Some(state), |_| {});
+            return Err(Unusable::FailsState(failure));
+        }
+    };
     cx.record_payload_at(
         succeeded.new_time(),
         EventType::TaskStateExited,
         Some(state),
         None::<&()>,
         Some(&output),
-    )?;
+    )
+    .map_err(Unusable::FailsState)?;
     Ok(output)
+}
+
+/// Why a step's output cannot be the state's output.
+enum Unusable {
+    /// Over the payload limit: the attempt failed (`States.DataLimitExceeded`), and retriers
+    /// and catchers apply.
+    FailedAttempt(FailedAttempt),
+    /// It cannot be stored or read back (`States.Runtime`): the state fails.
+    FailsState(ExecutionFailure),
 }
