@@ -155,7 +155,6 @@ async fn parallel_branches_run_together_and_join_into_a_tuple() {
             ExecutionStarted,
             ParallelStateEntered,
             ParallelStateStarted,
-            ParallelStateSucceeded,
             ParallelStateExited,
             TaskStateEntered,
             TaskScheduled,
@@ -167,7 +166,7 @@ async fn parallel_branches_run_together_and_join_into_a_tuple() {
     );
     let succeeded = events
         .iter()
-        .find(|event| event.kind == ParallelStateSucceeded)
+        .find(|event| event.kind == ParallelStateExited)
         .expect("recorded");
     assert_eq!(
         succeeded.output,
@@ -291,7 +290,6 @@ async fn a_parallel_state_with_one_branch_outputs_a_one_tuple_and_retries_the_br
             // A retried attempt's failure is only in the next start, as on AWS.
             ParallelStateStarted,
             ParallelStateStarted,
-            ParallelStateSucceeded,
             ParallelStateExited,
             TaskStateEntered,
             TaskScheduled,
@@ -325,7 +323,7 @@ async fn a_parallel_state_with_one_branch_outputs_a_one_tuple_and_retries_the_br
     );
     let succeeded = events
         .iter()
-        .find(|event| event.kind == ParallelStateSucceeded)
+        .find(|event| event.kind == ParallelStateExited)
         .expect("recorded");
     // A one-element array, as Step Functions outputs it.
     assert_eq!(succeeded.output, Some(serde_json::json!([{"orders": 7}])));

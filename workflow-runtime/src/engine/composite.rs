@@ -50,10 +50,12 @@ impl Kind {
         }
     }
 
-    fn succeeded(self) -> EventType {
+    /// What records a success before the exit: Step Functions writes `MapStateSucceeded`,
+    /// but no `ParallelStateSucceeded` (a Parallel state goes straight to its exit).
+    fn succeeded(self) -> Option<EventType> {
         match self {
-            Kind::Parallel => EventType::ParallelStateSucceeded,
-            Kind::Map => EventType::MapStateSucceeded,
+            Kind::Parallel => None,
+            Kind::Map => Some(EventType::MapStateSucceeded),
         }
     }
 
@@ -196,11 +198,16 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
         cx.rejoin();
         let failure = match result {
             Ok(output) => {
-                let recorded = cx
-                    .record_payload(self.kind.succeeded(), state, None::<&()>, Some(&output))
-                    .and_then(|_| {
-                        cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&output))
-                    });
+                let recorded = self
+                    .kind
+                    .succeeded()
+                    .map_or(Ok(()), |succeeded| {
+                        cx.record_payload(succeeded, state, None::<&()>, Some(&output))
+                            .map(|_| ())
+                    })
+                    .and_then(|()| {
+                    cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&output))
+                });
                 return match recorded {
                     Ok(_) => Settled::Succeeded(output),
                     Err(failure) => Settled::Failed(failure),

@@ -230,13 +230,14 @@ fn caught_exit(events: &[Event], index: usize) -> bool {
         .rev()
         .filter(|event| event.state == exit.state && event.branch == exit.branch)
         .find(|event| {
+            // A failure or success, or the visit's entry (no Parallel success is recorded).
             matches!(
                 event.kind,
                 EventType::TaskFailed
                     | EventType::TaskTimedOut
                     | EventType::TaskSucceeded
+                    | EventType::ParallelStateEntered
                     | EventType::ParallelStateFailed
-                    | EventType::ParallelStateSucceeded
                     | EventType::MapStateFailed
                     | EventType::MapStateSucceeded
             )
