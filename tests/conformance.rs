@@ -7,6 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
 
+#[path = "conformance_cases/aws_composite_machines.rs"]
+mod aws_composite_machines;
+#[path = "conformance_cases/aws_flow_machines.rs"]
+mod aws_flow_machines;
 #[path = "conformance_cases/cancelled_work.rs"]
 mod cancelled_work;
 #[path = "conformance_cases/composite_retries.rs"]

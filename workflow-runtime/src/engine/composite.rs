@@ -206,8 +206,8 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
                             .map(|_| ())
                     })
                     .and_then(|()| {
-                    cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&output))
-                });
+                        cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&output))
+                    });
                 return match recorded {
                     Ok(_) => Settled::Succeeded(output),
                     Err(failure) => Settled::Failed(failure),
