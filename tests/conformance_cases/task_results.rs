@@ -36,6 +36,24 @@ workflow! {
 }
 
 workflow! {
+    /// AWS's `TASK_SERVICE_LAMBDA_INVOKE_CATCH_DATA_LIMIT_EXCEEDED`: the catcher's target
+    /// receives the error in Step Functions' shape, `{"Error", "Cause"}`.
+    LargeResultAwsShape: Standard<usize, serde_json::Value> {
+        start InvokeLambda;
+        InvokeLambda: task large -> ProcessResult,
+            catch States::DataLimitExceeded -> HandleDataLimitExceeded,
+            catch States::ALL -> HandleGeneralError;
+        HandleDataLimitExceeded: pass |error: CaughtError| -> serde_json::Value {
+            serde_json::json!(error)
+        } -> end;
+        HandleGeneralError: pass |_error: CaughtError| -> serde_json::Value {
+            serde_json::Value::Null
+        } -> end;
+        ProcessResult: pass |result: String| -> serde_json::Value { serde_json::json!(result) } -> end;
+    }
+}
+
+workflow! {
     /// The same task without a catcher.
     LargeResultUncaught: Standard<usize, String> {
         start InvokeLambda;
@@ -57,6 +75,7 @@ fn runtime() -> Runtime {
         .payload_limit(1024)
         .register::<LargeResult>()
         .register::<LargeResultUncaught>()
+        .register::<LargeResultAwsShape>()
         .register::<Unrepresentable>()
         .build()
         .expect("builds")
@@ -139,6 +158,37 @@ async fn an_unrepresentable_result_records_the_success_then_fails_the_state() {
             (TaskStarted, None),
             (TaskSucceeded, None),
             (ExecutionFailed, Some("States.Runtime")),
+        ]
+    );
+}
+
+/// AWS's recording: the `States.DataLimitExceeded` catcher's target (a Pass state) gets
+/// `{"Error": "States.DataLimitExceeded", "Cause": "..."}`.
+#[tokio::test(start_paused = true)]
+async fn a_catch_target_may_take_the_error_in_aws_shape() {
+    let execution = runtime()
+        .execute::<LargeResultAwsShape>(4096)
+        .await
+        .expect("runs");
+    let output = execution.output().expect("caught");
+    assert_eq!(output["Error"], "States.DataLimitExceeded");
+    assert!(output["Cause"]
+        .as_str()
+        .is_some_and(|cause| !cause.is_empty()));
+    assert_eq!(output.as_object().map(serde_json::Map::len), Some(2));
+    use EventType::*;
+    assert_eq!(
+        execution.history().kinds(),
+        [
+            ExecutionStarted,
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskFailed,
+            TaskStateExited,
+            PassStateEntered,
+            PassStateExited,
+            ExecutionSucceeded
         ]
     );
 }

@@ -30,8 +30,8 @@ pub use runtime::{
     RuntimeBuilder, RuntimeError, Worker,
 };
 pub use step::{
-    Callback, Caught, ChildFailure, Never, Payload, Res, States, Step, StepContext, StepError,
-    StepInfo, TaskToken,
+    Callback, Caught, CaughtError, ChildFailure, Never, Payload, Res, States, Step, StepContext,
+    StepError, StepInfo, TaskToken,
 };
 pub use workflow::Workflow;
 pub use workflow_core::{definition, render, retry, Definition, Mode};
@@ -39,7 +39,7 @@ pub use workflow_core::{definition, render, retry, Definition, Mode};
 /// The names most workflows need: `use workflow::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Callback, Caught, Execution, ExecutionFailure, Never, Res, Runtime, States, StepContext,
-        StepError, TaskToken, Workflow,
+        Callback, Caught, CaughtError, Execution, ExecutionFailure, Never, Res, Runtime, States,
+        StepContext, StepError, TaskToken, Workflow,
     };
 }

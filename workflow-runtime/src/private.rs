@@ -16,7 +16,7 @@ pub use crate::engine::{
     Machine, Settled, StateFuture, TaskOutcome,
 };
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
-pub use crate::step::{Callback, Caught, ChildFailure, Never, Payload};
+pub use crate::step::{Callback, Caught, ChildFailure, FromCaught, Never, Payload};
 pub use crate::workflow::{StateRequirement, Workflow};
 pub use serde_json::{
     from_value as json_from_value, to_value as json_to_value, Error as JsonError,

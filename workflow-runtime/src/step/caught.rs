@@ -29,3 +29,53 @@ pub struct Caught<I> {
     /// The human-readable cause.
     pub cause: String,
 }
+
+/// The error alone, in the shape Step Functions gives a catcher's target:
+/// `{"Error": "...", "Cause": "..."}`. A catch target whose input is `CaughtError` receives it
+/// instead of [`Caught<I>`] (which keeps the failed state's input too, as a `ResultPath` does).
+///
+/// ```
+/// use workflow::prelude::*;
+///
+/// /// Reports a failure as AWS shapes it.
+/// #[step]
+/// async fn report(failed: CaughtError) -> String {
+///     serde_json::to_string(&failed).unwrap_or_default()
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaughtError {
+    /// The error name, e.g. `PaymentError.Declined` or `States.Timeout`.
+    #[serde(rename = "Error")]
+    pub error: String,
+    /// The human-readable cause.
+    #[serde(rename = "Cause")]
+    pub cause: String,
+}
+
+/// What a catch target may take: [`Caught<I>`] of the failed state's input `I`, or
+/// [`CaughtError`].
+#[diagnostic::on_unimplemented(
+    message = "a catch target takes `Caught<{I}>` or `CaughtError`, not `{Self}`",
+    label = "this state's input is `{Self}`",
+    note = "a catch target receives the failed state's input and error as `Caught<{I}>`, or the error alone in Step Functions' shape as `CaughtError`"
+)]
+pub trait FromCaught<I> {
+    /// The catch target's input, from what was caught.
+    fn from_caught(caught: Caught<I>) -> Self;
+}
+
+impl<I> FromCaught<I> for Caught<I> {
+    fn from_caught(caught: Caught<I>) -> Self {
+        caught
+    }
+}
+
+impl<I> FromCaught<I> for CaughtError {
+    fn from_caught(caught: Caught<I>) -> Self {
+        CaughtError {
+            error: caught.error,
+            cause: caught.cause,
+        }
+    }
+}

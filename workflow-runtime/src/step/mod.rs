@@ -19,7 +19,7 @@ use serde::Serialize;
 pub(crate) use args::Heartbeat;
 pub use args::{ArgumentError, Requirement, Res, StepArg, StepContext, StepEnv};
 pub use callback::{Callback, TaskToken};
-pub use caught::Caught;
+pub use caught::{Caught, CaughtError, FromCaught};
 pub use error::{ChildFailure, States, StepError};
 pub use never::Never;
 

@@ -50,12 +50,17 @@ impl Wiring {
         // nowhere else.
         let from = respan(from.clone(), *span);
         let to = respan(to.clone(), *span);
-        let body = match absurd {
-            Some(field) => {
+        let body = match (absurd, self.key) {
+            (Some(field), _) => {
                 let field = syn::Index::from(*field);
                 quote_spanned!(*span=> match value.#field {})
             }
-            None => quote_spanned!(*span=> value),
+            // A catch target takes `Caught<I>`, or the error alone in AWS's shape.
+            (None, EdgeKey::Catch(..)) => {
+                let p = respan(private(), *span);
+                quote_spanned!(*span=> #p::FromCaught::from_caught(value))
+            }
+            (None, _) => quote_spanned!(*span=> value),
         };
         quote_spanned! {*span=>
             #[allow(non_snake_case, dead_code, clippy::inline_always)]
