@@ -66,7 +66,9 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// - `retry E::A | States::Timeout { max_attempts: 3, interval: 1s, backoff: 2.0,
 ///   max_delay: 30s, jitter: full }`: a retrier (all settings optional);
-/// - `catch E::B -> Fallback`: a catcher; `Fallback` receives `Caught<input>` (the failed state's input, its name, the error and cause), or `CaughtError` if that is what it takes (the error alone, in Step Functions' shape `{"Error", "Cause"}`);
+/// - `catch E::B -> Fallback`: a catcher; `Fallback` receives `Caught<input>` (the failed
+///   state's input, its name, the error and cause), or `CaughtError` if that is what it takes
+///   (the error alone, in Step Functions' shape `{"Error", "Cause"}`);
 /// - errors are `Type::Variant`, `Type::*` (every variant), a struct error type,
 ///   `States::Name` (predefined: `ALL`, `Timeout`, `HeartbeatTimeout`, `TaskFailed`, ...), or
 ///   a name in a string (`"Child.Failed"`, for nested workflows);
