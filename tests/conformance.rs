@@ -7,6 +7,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
 
+use workflow::{EventType, History};
+
+/// The event types of one lane: the top level (`None`), or a branch or iteration's label.
+fn lane(history: &History, label: Option<&str>) -> Vec<EventType> {
+    history
+        .events()
+        .iter()
+        .filter(|event| event.branch.as_deref() == label)
+        .map(|event| event.kind)
+        .collect()
+}
+
 #[path = "conformance_cases/aws_composite_machines.rs"]
 mod aws_composite_machines;
 #[path = "conformance_cases/aws_flow_machines.rs"]

@@ -5,7 +5,9 @@
 
 use serde_json::{json, Value};
 use workflow::prelude::*;
-use workflow::{EventType, History, VirtualClock};
+use workflow::{EventType, VirtualClock};
+
+use crate::lane;
 
 use EventType::*;
 
@@ -21,15 +23,6 @@ fn runtime() -> Runtime {
         .register::<MapInline>()
         .build()
         .expect("builds")
-}
-
-fn lane(history: &History, label: Option<&str>) -> Vec<EventType> {
-    history
-        .events()
-        .iter()
-        .filter(|event| event.branch.as_deref() == label)
-        .map(|event| event.kind)
-        .collect()
 }
 
 workflow! {

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
-use workflow::{EventType, History, VirtualClock};
+use workflow::{EventType, VirtualClock};
+
+use crate::lane;
 
 /// Sleeps `seconds`, then answers.
 #[step]
@@ -55,15 +57,6 @@ workflow! {
         } -> end, catch States::ALL -> Recover;
         Recover: task recover -> end;
     }
-}
-
-fn lane(history: &History, label: Option<&str>) -> Vec<EventType> {
-    history
-        .events()
-        .iter()
-        .filter(|event| event.branch.as_deref() == label)
-        .map(|event| event.kind)
-        .collect()
 }
 
 /// AWS, a Map of 4 Lambda tasks with `TimeoutSeconds: 5` (`test_service_lambda_map_timeout`):

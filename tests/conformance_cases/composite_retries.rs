@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
 use workflow::{EventType, VirtualClock};
 
+use crate::lane;
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, thiserror::Error, StepError)]
 enum Flaky {
     #[error("always fails")]
@@ -40,15 +42,6 @@ workflow! {
     }
 }
 
-fn top_level(history: &workflow::History) -> Vec<EventType> {
-    history
-        .events()
-        .iter()
-        .filter(|event| event.branch.is_none())
-        .map(|event| event.kind)
-        .collect()
-}
-
 /// AWS, a Parallel state retried twice (`test_parallel_state_retry`):
 /// `ParallelStateEntered, (ParallelStateStarted, FailStateEntered)×3, ParallelStateFailed,
 /// ExecutionFailed`. Each retry's start carries the error and the delay before it ran.
@@ -62,7 +55,7 @@ async fn a_retried_parallel_state_fails_once_at_the_end() {
     let execution = runtime.execute::<RetriedParallel>(1).await.expect("runs");
     use EventType::*;
     assert_eq!(
-        top_level(execution.history()),
+        lane(execution.history(), None),
         [
             ExecutionStarted,
             ParallelStateEntered,
@@ -113,7 +106,7 @@ async fn a_retried_map_state_fails_once_at_the_end() {
     let execution = runtime.execute::<RetriedMap>(vec![1]).await.expect("runs");
     use EventType::*;
     assert_eq!(
-        top_level(execution.history()),
+        lane(execution.history(), None),
         [
             ExecutionStarted,
             MapStateEntered,
