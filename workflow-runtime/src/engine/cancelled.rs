@@ -42,7 +42,7 @@ impl SubLanes {
 }
 
 /// An event that closes what a cancelled lane left open.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub(crate) struct Closing {
     pub(crate) lane: String,
     pub(crate) kind: EventType,

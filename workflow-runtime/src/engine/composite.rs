@@ -12,8 +12,6 @@
 //! failure and the retry delay, so that a resumed execution waits out the same delay (drawn
 //! once, jitter included) from the same moment.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 use serde::Serialize;
@@ -316,10 +314,9 @@ pub async fn run_map<'s, M: Machine, I>(
     let settings = map_settings(attempts)?;
     let total = items.len();
     let mut outputs: Vec<Option<M::Output>> = std::iter::repeat_with(|| None).take(total).collect();
-    let running = AtomicUsize::new(0);
     let mut waiting = items.into_iter().enumerate();
     let mut iterations = FuturesUnordered::new();
-    let start = |(index, item)| iteration::<M, I>(attempts, &settings, index, item, &running);
+    let start = |(index, item)| iteration::<M, I>(attempts, &settings, index, item);
     iterations.extend(
         waiting
             .by_ref()
@@ -366,13 +363,12 @@ pub async fn run_map_tolerant<'s, M: Machine, I>(
     let total = items.len();
     let mut outputs: Vec<Option<ItemResult<M>>> =
         std::iter::repeat_with(|| None).take(total).collect();
-    let running = AtomicUsize::new(0);
     let mut failed = 0usize;
     let mut waiting = items.into_iter().enumerate();
     let mut iterations = FuturesUnordered::new();
     let start = |(index, item): (usize, M::Input)| {
         let kept = copy(&item);
-        let iteration = iteration::<M, I>(attempts, &settings, index, item, &running);
+        let iteration = iteration::<M, I>(attempts, &settings, index, item);
         async move {
             let (index, lane, result) = iteration.await;
             (index, lane, result.map_err(|failure| (failure, kept)))
@@ -431,7 +427,6 @@ async fn iteration<'s, M: Machine, I>(
     settings: &MapSettings,
     index: usize,
     item: M::Input,
-    running: &AtomicUsize,
 ) -> (
     usize,
     ExecutionContext<'s>,
@@ -439,7 +434,6 @@ async fn iteration<'s, M: Machine, I>(
 ) {
     let lane = attempts.cx.lane(&format!("{}[{index}]", settings.name));
     let state = Some(attempts.state);
-    running.fetch_add(1, Ordering::Relaxed);
     let result = match lane.record_payload(
         EventType::MapIterationStarted,
         state,
@@ -449,7 +443,6 @@ async fn iteration<'s, M: Machine, I>(
         Ok(_) => run_machine::<M>(&lane, item).await,
         Err(failure) => Err(failure),
     };
-    running.fetch_sub(1, Ordering::Relaxed);
     let result = result.and_then(|output| {
         lane.record_payload(
             EventType::MapIterationSucceeded,
