@@ -356,4 +356,11 @@ async fn map_inline() {
         ExecutionSucceeded,
     ]);
     assert_eq!(execution.history().kinds(), expected);
+    // AWS's `mapStateStartedEventDetails {length}`.
+    let started = &execution.history().events()[2];
+    assert_eq!((started.kind, started.length), (MapStateStarted, Some(2)));
+    assert_eq!(
+        execution.history().to_aws_json()["events"][2]["mapStateStartedEventDetails"],
+        json!({"length": 2})
+    );
 }

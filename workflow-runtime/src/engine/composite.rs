@@ -89,6 +89,8 @@ pub struct Attempts<'c, 's, I> {
     /// Whether the current attempt's failure was read from the stored history rather than
     /// run (see [`start`](Self::start)).
     failure_replayed: bool,
+    /// A Map state's number of items (the same for every attempt: the input is).
+    length: Option<usize>,
 }
 
 /// How an attempt of a Parallel or Map state ended.
@@ -131,24 +133,27 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
             attempt: 0,
             next_started: None,
             failure_replayed: false,
+            length: None,
         })
     }
 
-    /// Starts an attempt: ParallelStateStarted or MapStateStarted (recorded already for a
-    /// retry, see [`settle`](Self::settle)).
+    /// Starts an attempt: ParallelStateStarted, or MapStateStarted with its `length` items
+    /// (recorded already for a retry, see [`settle`](Self::settle)).
     ///
     /// When a resumed execution replays an attempt whose failure is stored, that failure is
     /// returned: the attempt is not run again (its branches were cancelled, and their stored
     /// events are skipped), and it goes to [`settle`](Self::settle) as it did the first time.
-    pub fn start(&mut self) -> Option<ExecutionFailure> {
+    pub fn start(&mut self, length: Option<usize>) -> Option<ExecutionFailure> {
         self.attempt += 1;
+        self.length = length;
         let replayed = match self.next_started.take() {
             Some(replayed) => replayed,
             None => {
                 let attempt = self.attempt;
                 self.cx
                     .record(self.kind.started(), Some(self.state), |event| {
-                        event.attempt = Some(attempt)
+                        event.attempt = Some(attempt);
+                        event.length = length;
                     })
                     .replayed
                     .is_some()
@@ -225,9 +230,10 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
             .flatten();
         if let Some(delay) = delay {
             // The retry: the next attempt's start, with what failed this one and the delay.
-            let attempt = self.attempt + 1;
+            let (attempt, length) = (self.attempt + 1, self.length);
             let recorded = cx.record(self.kind.started(), state, |event| {
                 event.attempt = Some(attempt);
+                event.length = length;
                 event.error = Some(failure.error().to_owned());
                 event.cause = Some(failure.cause().to_owned());
                 event.retry_in = Some(delay);

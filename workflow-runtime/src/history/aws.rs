@@ -8,7 +8,7 @@
 //! iteration an event belongs to, a task's attempt, the delay before a retry, the error of a
 //! failed Parallel or Map state or iteration, the input and output of a Map iteration).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
@@ -57,10 +57,9 @@ impl History {
     ///   and a service such as `lambda`. `parameters` is the step's input, as the Task state
     ///   received it. There is no `region`, `roleArn`, `timeoutInSeconds` or
     ///   `heartbeatInSeconds`.
-    /// - `mapStateStartedEventDetails` has `length` only once the Map state has succeeded:
-    ///   only then does the history show every item (an iteration each); before, and for a
-    ///   Map state that failed with no later success, it is `{}`. A Map iteration's `index` is
-    ///   read from its branch label (`Transform[3]` is item 3).
+    /// - A Map iteration's `index` is read from its branch label (`Transform[3]` is item 3).
+    ///   `mapStateStartedEventDetails {length}` is the number of items the attempt ran, as
+    ///   recorded (histories recorded before it was are `{}`).
     /// - Fields the runtime did not record (an execution aborted without an error, a history
     ///   kept without payloads) are left out, never filled with placeholders.
     ///
@@ -100,15 +99,13 @@ impl History {
     /// ```
     pub fn to_aws_json(&self) -> Value {
         let events = self.events();
-        let lengths = map_lengths(events);
         // The input of the latest visit of each state, in each branch: a TaskScheduled's
         // parameters (a retry's attempt gets the same input).
         let mut entered: HashMap<(Option<&str>, Option<&str>), Option<&Value>> = HashMap::new();
         let mut redrives = 0_u64;
         let exported: Vec<Value> = events
             .iter()
-            .enumerate()
-            .map(|(position, event)| {
+            .map(|event| {
                 let key = (event.state.as_deref(), event.branch.as_deref());
                 let context = match event.kind {
                     EventType::TaskStateEntered => {
@@ -122,7 +119,6 @@ impl History {
                         redrives += 1;
                         Context::RedriveCount(redrives)
                     }
-                    EventType::MapStateStarted => Context::Length(lengths.get(&position).copied()),
                     _ => Context::Nothing,
                 };
                 aws_event(event, context)
@@ -139,8 +135,6 @@ enum Context<'a> {
     Parameters(Option<&'a Value>),
     /// An ExecutionRedriven: how many redrives so far, this one included.
     RedriveCount(u64),
-    /// A MapStateStarted: the number of items, when the history shows it.
-    Length(Option<usize>),
 }
 
 fn aws_event(event: &Event, context: Context<'_>) -> Value {
@@ -239,7 +233,7 @@ fn details(event: &Event, context: Context<'_>) -> Option<(&'static str, Map<Str
             "taskTimedOutEventDetails"
         }
         MapStateStarted => {
-            if let Context::Length(Some(length)) = context {
+            if let Some(length) = event.length {
                 details.set("length", json!(length));
             }
             "mapStateStartedEventDetails"
@@ -324,116 +318,20 @@ impl Details {
     /// The Map state's name and the item's index, read from the iteration's branch label.
     fn iteration(&mut self, event: &Event) {
         self.name(event);
-        let index = event
-            .branch
-            .as_deref()
-            .and_then(split_iteration)
-            .map(|(_, index)| index);
-        if let Some(index) = index {
+        if let Some(index) = event.branch.as_deref().and_then(iteration_index) {
             self.set("index", json!(index));
         }
     }
 }
 
-/// A Map iteration's branch label split into what precedes the index (the enclosing branch's
-/// label, a `/`, and the Map state's name) and the index: `Enrich/1/Transform[3]` gives
-/// `("Enrich/1/Transform", 3)`.
-fn split_iteration(branch: &str) -> Option<(&str, usize)> {
-    let inner = branch.strip_suffix(']')?;
-    let (head, index) = inner.rsplit_once('[')?;
+/// A Map iteration's index, from its branch label: `Enrich/1/Transform[3]` gives 3.
+fn iteration_index(branch: &str) -> Option<usize> {
+    let (_, index) = branch.strip_suffix(']')?.rsplit_once('[')?;
     // `parse` takes a leading `+`; an index is digits only.
     if index.is_empty() || !index.bytes().all(|byte| byte.is_ascii_digit()) {
         return None;
     }
-    Some((head, index.parse().ok()?))
-}
-
-/// The branch of the Map state `state` whose iteration has the label head `head` (see
-/// [`split_iteration`]): `None` at the top level, `Some("Enrich/1")` inside a branch.
-fn enclosing_branch<'a>(head: &'a str, state: &str) -> Option<Option<&'a str>> {
-    let prefix = head.strip_suffix(state)?;
-    if prefix.is_empty() {
-        return Some(None);
-    }
-    prefix.strip_suffix('/').map(Some)
-}
-
-/// One visit of a Map state, through its attempts and redrives.
-struct MapVisit {
-    /// The positions of its MapStateStarted events.
-    started: Vec<usize>,
-    /// The indices of the items its iterations ran.
-    items: HashSet<usize>,
-    /// The redrives counted when it last started.
-    redrives: usize,
-}
-
-/// The number of items of each MapStateStarted (by position in `events`) whose visit
-/// succeeded: then every item ran an iteration the history shows.
-///
-/// A visit is one entry of the Map state in one branch: a retry of the state starts again
-/// within it, and so does a redrive (which enters the state again, and replays without
-/// recording them the iterations that had finished).
-fn map_lengths(events: &[Event]) -> HashMap<usize, usize> {
-    let mut lengths = HashMap::new();
-    let mut visits: HashMap<(&str, Option<&str>), MapVisit> = HashMap::new();
-    let mut redrives = 0;
-    for (position, event) in events.iter().enumerate() {
-        let Some(state) = event.state.as_deref() else {
-            if event.kind == EventType::ExecutionRedriven {
-                redrives += 1;
-            }
-            continue;
-        };
-        let key = (state, event.branch.as_deref());
-        match event.kind {
-            EventType::MapStateEntered => {
-                // A new visit, unless a redrive has re-entered the one under way.
-                let continued = visits
-                    .get(&key)
-                    .is_some_and(|visit| visit.redrives < redrives);
-                if !continued {
-                    visits.insert(
-                        key,
-                        MapVisit {
-                            started: Vec::new(),
-                            items: HashSet::new(),
-                            redrives,
-                        },
-                    );
-                }
-            }
-            EventType::MapStateStarted => {
-                let visit = visits.entry(key).or_insert_with(|| MapVisit {
-                    started: Vec::new(),
-                    items: HashSet::new(),
-                    redrives,
-                });
-                visit.started.push(position);
-                visit.redrives = redrives;
-            }
-            EventType::MapIterationStarted => {
-                let parent = event.branch.as_deref().and_then(|branch| {
-                    let (head, index) = split_iteration(branch)?;
-                    Some((enclosing_branch(head, state)?, index))
-                });
-                if let Some((parent, index)) = parent {
-                    if let Some(visit) = visits.get_mut(&(state, parent)) {
-                        visit.items.insert(index);
-                    }
-                }
-            }
-            EventType::MapStateSucceeded => {
-                if let Some(visit) = visits.remove(&key) {
-                    for started in visit.started {
-                        lengths.insert(started, visit.items.len());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    lengths
+    index.parse().ok()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value};
 
-use super::split_iteration;
+use super::iteration_index;
 use crate::history::{Event, EventType, History};
 
 /// Events one after the other, 1.5 s apart from 1970-01-01T00:00:01.5Z.
@@ -31,6 +31,15 @@ impl Builder {
             event.state = Some(state.to_owned().into());
             event.branch = branch.map(str::to_owned);
         })
+    }
+
+    /// A MapStateStarted of `state` in `branch` that recorded `length` items.
+    fn map_started(&mut self, state: &str, branch: Option<&str>, length: usize) -> &mut Self {
+        self.state(EventType::MapStateStarted, state, branch);
+        if let Some(started) = self.events.last_mut() {
+            started.length = Some(length);
+        }
+        self
     }
 
     fn export(&self) -> Vec<Value> {
@@ -205,11 +214,11 @@ fn failures_carry_what_was_recorded_and_nothing_else() {
 }
 
 #[test]
-fn map_iterations_have_their_index_and_a_succeeded_map_its_length() {
+fn map_iterations_have_their_index_and_a_map_start_its_length() {
     let mut history = Builder::new();
     history
         .state(EventType::MapStateEntered, "Transform", None)
-        .state(EventType::MapStateStarted, "Transform", None)
+        .map_started("Transform", None, 2)
         .state(
             EventType::MapIterationStarted,
             "Transform",
@@ -273,45 +282,29 @@ fn map_iterations_have_their_index_and_a_succeeded_map_its_length() {
 }
 
 #[test]
-fn a_map_that_did_not_succeed_has_no_length_and_nested_maps_count_their_own_items() {
+fn a_map_start_without_a_recorded_length_has_none_and_aborted_work_has_no_details() {
     let mut history = Builder::new();
     history
         .state(EventType::MapStateEntered, "Outer", None)
+        // Recorded before starts recorded their length.
         .state(EventType::MapStateStarted, "Outer", None)
         .state(EventType::MapIterationStarted, "Outer", Some("Outer[0]"))
         .state(EventType::MapStateEntered, "Inner", Some("Outer[0]"))
-        .state(EventType::MapStateStarted, "Inner", Some("Outer[0]"))
+        .map_started("Inner", Some("Outer[0]"), 3)
         .state(
             EventType::MapIterationStarted,
             "Inner",
             Some("Outer[0]/Inner[0]"),
         )
+        .state(EventType::MapIterationAborted, "Outer", Some("Outer[0]"))
+        .state(EventType::MapStateAborted, "Inner", Some("Outer[0]"))
         .state(
-            EventType::MapIterationStarted,
-            "Inner",
-            Some("Outer[0]/Inner[1]"),
+            EventType::TaskStateAborted,
+            "Work",
+            Some("Outer[0]/Inner[0]"),
         )
-        .state(
-            EventType::MapIterationStarted,
-            "Inner",
-            Some("Outer[0]/Inner[2]"),
-        )
-        .state(EventType::MapStateSucceeded, "Inner", Some("Outer[0]"))
-        .state(EventType::MapIterationStarted, "Outer", Some("Outer[1]"))
-        .state(EventType::MapIterationFailed, "Outer", Some("Outer[1]"))
-        .state(EventType::MapStateFailed, "Outer", None)
-        .state(EventType::ParallelStateEntered, "Enrich", None)
-        .state(EventType::ParallelStateStarted, "Enrich", None)
-        .state(EventType::MapStateEntered, "Each", Some("Enrich/1"))
-        .state(EventType::MapStateStarted, "Each", Some("Enrich/1"))
-        .state(
-            EventType::MapIterationStarted,
-            "Each",
-            Some("Enrich/1/Each[0]"),
-        )
-        .state(EventType::MapStateSucceeded, "Each", Some("Enrich/1"))
-        .state(EventType::ParallelStateFailed, "Enrich", None)
-        .state(EventType::TaskStateAborted, "Work", Some("Enrich/0"));
+        .state(EventType::WaitStateAborted, "Pause", Some("Outer[1]"))
+        .state(EventType::MapStateFailed, "Outer", None);
     let events = history.export();
     assert_eq!(events[1]["mapStateStartedEventDetails"], json!({}));
     assert_eq!(
@@ -323,53 +316,32 @@ fn a_map_that_did_not_succeed_has_no_length_and_nested_maps_count_their_own_item
         json!({ "name": "Inner", "index": 0 })
     );
     assert_eq!(
-        events[15]["mapStateStartedEventDetails"],
-        json!({ "length": 1 })
+        events[6]["mapIterationAbortedEventDetails"],
+        json!({ "name": "Outer", "index": 0 })
     );
-    for position in [11, 13, 18, 19] {
+    for position in [7, 8, 9, 10] {
         let event = events[position].as_object().expect("an object");
         assert_eq!(event.len(), 4, "no details: {event:?}");
     }
 }
 
 #[test]
-fn a_redrive_is_counted_and_a_redriven_map_keeps_the_items_it_had_run() {
+fn each_redrive_is_counted() {
     let mut history = Builder::new();
     history
-        .state(EventType::MapStateEntered, "Each", None)
-        .state(EventType::MapStateStarted, "Each", None)
-        .state(EventType::MapIterationStarted, "Each", Some("Each[0]"))
-        .state(EventType::MapIterationSucceeded, "Each", Some("Each[0]"))
-        .state(EventType::MapIterationStarted, "Each", Some("Each[1]"))
-        .state(EventType::MapIterationFailed, "Each", Some("Each[1]"))
-        .state(EventType::MapStateFailed, "Each", None)
+        .push(EventType::ExecutionStarted, |_| {})
         .push(EventType::ExecutionFailed, |_| {})
         .push(EventType::ExecutionRedriven, |_| {})
-        // Item 0 finished before: it is replayed, not recorded again.
-        .state(EventType::MapStateEntered, "Each", None)
-        .state(EventType::MapStateStarted, "Each", None)
-        .state(EventType::TaskStateEntered, "Row", Some("Each[1]"))
-        .state(EventType::MapIterationSucceeded, "Each", Some("Each[1]"))
-        .state(EventType::MapStateSucceeded, "Each", None)
         .push(EventType::ExecutionFailed, |_| {})
         .push(EventType::ExecutionRedriven, |_| {});
     let events = history.export();
     assert_eq!(
-        events[8]["executionRedrivenEventDetails"],
+        events[2]["executionRedrivenEventDetails"],
         json!({ "redriveCount": 1 })
     );
     assert_eq!(
-        events[15]["executionRedrivenEventDetails"],
+        events[4]["executionRedrivenEventDetails"],
         json!({ "redriveCount": 2 })
-    );
-    // Both starts of the one visit: two items.
-    assert_eq!(
-        events[1]["mapStateStartedEventDetails"],
-        json!({ "length": 2 })
-    );
-    assert_eq!(
-        events[10]["mapStateStartedEventDetails"],
-        json!({ "length": 2 })
     );
 }
 
@@ -408,18 +380,15 @@ fn every_event_type_exports_under_its_own_name() {
 
 #[test]
 fn iteration_labels_are_read_strictly() {
-    assert_eq!(split_iteration("Transform[3]"), Some(("Transform", 3)));
-    assert_eq!(
-        split_iteration("Enrich/1/Each[10]"),
-        Some(("Enrich/1/Each", 10))
-    );
+    assert_eq!(iteration_index("Transform[3]"), Some(3));
+    assert_eq!(iteration_index("Enrich/1/Each[10]"), Some(10));
     for label in [
         "Enrich/1", "Each[]", "Each[+1]", "Each[-1]", "Each[1", "[x]", "",
     ] {
-        assert_eq!(split_iteration(label), None, "{label}");
+        assert_eq!(iteration_index(label), None, "{label}");
     }
     let huge = format!("Each[{}]", "9".repeat(40));
-    assert_eq!(split_iteration(&huge), None);
+    assert_eq!(iteration_index(&huge), None);
 }
 
 /// Recorded Step Functions histories, when `ASL_CONFORMANCE_CASES` names a folder of them

@@ -129,6 +129,9 @@ pub struct Event {
         with = "workflow_core::serde_duration::option"
     )]
     pub retry_in: Option<Duration>,
+    /// For a MapStateStarted: how many items the attempt runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<usize>,
     /// For a TaskTimedOut: whether the step sent no heartbeat in time. Its error is
     /// `States.Timeout`, as Step Functions records it; retriers and catchers for
     /// `States.HeartbeatTimeout` match it as well.
@@ -157,6 +160,7 @@ impl Event {
             cause: None,
             attempt: None,
             retry_in: None,
+            length: None,
             heartbeat_timeout: false,
         }
     }

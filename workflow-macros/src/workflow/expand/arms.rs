@@ -108,7 +108,7 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
                 let lanes = [#(#lanes),*];
                 let result = #p::try_join!(#(#runs),*);
             };
-            composite_arm(x, index, run)
+            composite_arm(x, index, &TokenStream::new(), &quote!(None), run)
         }
         StateBody::Map { keyword, .. } => {
             let scope = x.model.states[index]
@@ -130,10 +130,11 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
                 quote!(#p::run_map::<#machine, _>(&attempts, items).await)
             };
             let run = quote! {
-                let items = #items(attempts.input());
                 let result = #mapping;
             };
-            composite_arm(x, index, run)
+            // The items first: the attempt's start records how many there are.
+            let prepare = quote!(let items = #items(attempts.input()););
+            composite_arm(x, index, &prepare, &quote!(Some(items.len())), run)
         }
         // Not variants: they end the execution where they are reached.
         StateBody::Succeed | StateBody::Fail { .. } => TokenStream::new(),
@@ -141,8 +142,15 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
 }
 
 /// The arm of a Parallel or Map state: the attempt loop around `run`, which leaves the
-/// attempt's `result` in scope.
-fn composite_arm(x: &Expansion<'_, '_>, index: usize, run: TokenStream) -> TokenStream {
+/// attempt's `result` in scope. Each attempt runs `prepare`, then starts with `length` (an
+/// `Option` variant: a Map state's number of items).
+fn composite_arm(
+    x: &Expansion<'_, '_>,
+    index: usize,
+    prepare: &TokenStream,
+    length: &TokenStream,
+    run: TokenStream,
+) -> TokenStream {
     let p = private();
     let variant = &x.model.state(index).name;
     let next = match x.model.states[index].next {
@@ -157,7 +165,8 @@ fn composite_arm(x: &Expansion<'_, '_>, index: usize, run: TokenStream) -> Token
                 ::core::result::Result::Err(failure) => return #p::Advance::Failed(failure),
             };
             loop {
-                let result = match attempts.start() {
+                #prepare
+                let result = match attempts.start(::core::option::Option::#length) {
                     // A failure read back from the history, when resuming.
                     ::core::option::Option::Some(stored) => ::core::result::Result::Err(stored),
                     ::core::option::Option::None => {
