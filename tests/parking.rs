@@ -48,6 +48,16 @@ workflow! {
     }
 }
 
+workflow! {
+    /// Prepares, waits as many hours as the order's number, finishes.
+    HoursFromInput: Standard<u32, u32> {
+        start Prepare;
+        Prepare: task prepare -> Pause;
+        Pause: wait for |order: &u32| Duration::from_secs(u64::from(*order) * 3600) -> Finish;
+        Finish: task finish -> end;
+    }
+}
+
 #[derive(Debug, Clone, Copy, thiserror::Error, StepError)]
 enum Refusal {
     #[error("refused")]
@@ -83,6 +93,7 @@ fn runtime(store: Arc<dyn Store>, ledger: Arc<Ledger>, park_after: Duration) -> 
         .park_after(park_after)
         .register::<Hourly>()
         .register::<RetriedHourly>()
+        .register::<HoursFromInput>()
         .build()
         .expect("builds")
 }
@@ -129,6 +140,46 @@ async fn a_long_wait_leaves_memory_and_the_execution_resumes_when_due() {
             "{label}: not rerun"
         );
         assert_eq!(ledger.finished.load(Ordering::SeqCst), 2, "{label}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_worked_out_from_the_input_parks_and_resumes_when_due() {
+    for (label, store, _keep) in stores().await {
+        let ledger = Arc::new(Ledger::default());
+        let runtime = runtime(store, Arc::clone(&ledger), Duration::from_secs(60));
+        let mut handles = Vec::new();
+        for order in [2, 5] {
+            let handle = runtime.start::<HoursFromInput>(order).await.expect(label);
+            until_recorded(&runtime, handle.id(), EventType::WaitStateEntered).await;
+            handles.push((order, handle));
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(runtime.parked(), 2, "{label}: both wait out of memory");
+        for (order, handle) in &handles {
+            assert_eq!(
+                handle.result().await.expect(label),
+                Ok(order * 10),
+                "{label}"
+            );
+            let events = runtime.history(handle.id(), 0, 100).await.expect(label);
+            let at = |kind: EventType| {
+                events
+                    .iter()
+                    .find(|event| event.kind == kind)
+                    .expect("recorded")
+                    .timestamp
+            };
+            let waited = at(EventType::WaitStateExited)
+                .duration_since(at(EventType::WaitStateEntered))
+                .expect("forward");
+            assert_eq!(
+                waited,
+                Duration::from_secs(u64::from(*order) * 3600),
+                "{label}: woke after the hours its input says, once resumed"
+            );
+        }
+        assert_eq!(ledger.prepared.load(Ordering::SeqCst), 2, "{label}");
     }
 }
 

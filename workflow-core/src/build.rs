@@ -41,6 +41,10 @@ pub struct TaskOptions {
     pub timeout_ms: Option<u64>,
     /// `heartbeat ...` on the state.
     pub heartbeat_ms: Option<u64>,
+    /// `timeout |input| ...`: the function, as written.
+    pub timeout_function: Option<String>,
+    /// `heartbeat |input| ...`: the function, as written.
+    pub heartbeat_function: Option<String>,
     /// `retry ...` clauses.
     pub retry: Vec<Retrier>,
     /// `catch ...` clauses.
@@ -170,17 +174,23 @@ pub fn choice_state(
     )
 }
 
-/// A Wait state: a fixed duration, or a selector of the time (as written).
-pub fn wait_state(
-    name: &str,
-    comment: Option<&str>,
-    wait_ms: Option<u64>,
-    until: Option<&str>,
-    next: Option<usize>,
-) -> State {
-    let wait = match (wait_ms, until) {
-        (_, Some(selector)) => WaitFor::Until(selector.to_owned()),
-        (ms, None) => WaitFor::Duration(Duration::from_millis(ms.unwrap_or(0))),
+/// What a Wait state waits for, as the macros write it.
+#[derive(Debug, Clone, Copy)]
+pub enum Wait<'a> {
+    /// A fixed number of milliseconds.
+    Millis(u64),
+    /// Until the time this function (as written) selects from the input.
+    Until(&'a str),
+    /// For the duration this function (as written) works out from the input.
+    DurationFrom(&'a str),
+}
+
+/// A Wait state.
+pub fn wait_state(name: &str, comment: Option<&str>, wait: Wait<'_>, next: Option<usize>) -> State {
+    let wait = match wait {
+        Wait::Millis(ms) => WaitFor::Duration(Duration::from_millis(ms)),
+        Wait::Until(selector) => WaitFor::Until(selector.to_owned()),
+        Wait::DurationFrom(function) => WaitFor::DurationFrom(function.to_owned()),
     };
     state(
         name,
@@ -243,6 +253,12 @@ pub struct MapOptions {
     pub tolerated_failure_count: Option<u32>,
     /// `tolerate N%`.
     pub tolerated_failure_percentage: Option<f64>,
+    /// `max_concurrency |input| ...`: the function, as written.
+    pub max_concurrency_function: Option<String>,
+    /// `tolerate |input| ...`: the function, as written.
+    pub tolerated_failure_count_function: Option<String>,
+    /// `tolerate |input| ... %`: the function, as written.
+    pub tolerated_failure_percentage_function: Option<String>,
     /// `retry ...` clauses.
     pub retry: Vec<Retrier>,
     /// `catch ...` clauses.
@@ -267,6 +283,9 @@ pub fn map_state(
             max_concurrency: options.max_concurrency,
             tolerated_failure_count: options.tolerated_failure_count,
             tolerated_failure_percentage: options.tolerated_failure_percentage,
+            max_concurrency_function: options.max_concurrency_function,
+            tolerated_failure_count_function: options.tolerated_failure_count_function,
+            tolerated_failure_percentage_function: options.tolerated_failure_percentage_function,
             next: next_of(next),
             retry: options.retry,
             catch: options.catch,
@@ -344,14 +363,23 @@ pub fn task_state(
         name,
         comment,
         StateKind::Task(Box::new(TaskState {
-            timeout: options
-                .timeout_ms
-                .map(Duration::from_millis)
-                .or(step.timeout),
-            heartbeat: options
-                .heartbeat_ms
-                .map(Duration::from_millis)
-                .or(step.heartbeat),
+            // A setting worked out from the input takes the place of the step's own.
+            timeout: match options.timeout_function {
+                Some(_) => None,
+                None => options
+                    .timeout_ms
+                    .map(Duration::from_millis)
+                    .or(step.timeout),
+            },
+            heartbeat: match options.heartbeat_function {
+                Some(_) => None,
+                None => options
+                    .heartbeat_ms
+                    .map(Duration::from_millis)
+                    .or(step.heartbeat),
+            },
+            timeout_function: options.timeout_function,
+            heartbeat_function: options.heartbeat_function,
             step,
             next: next_of(next),
             retry: options.retry,

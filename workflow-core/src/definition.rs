@@ -372,6 +372,9 @@ pub enum WaitFor {
     Duration(#[serde(with = "crate::serde_duration")] Duration),
     /// A time taken from the input (`TimestampPath`); the selector as written in `workflow!`.
     Until(String),
+    /// A duration worked out from the input (`SecondsPath`); the function as written in
+    /// `workflow!`.
+    DurationFrom(String),
 }
 
 /// A Pass state.
@@ -424,6 +427,20 @@ pub struct MapState {
     pub tolerated_failure_count: Option<u32>,
     /// What share of items (0–100 %) may fail before the state fails.
     pub tolerated_failure_percentage: Option<f64>,
+    /// The Rust function working out `max_concurrency` from the input
+    /// (`MaxConcurrencyPath`), as written in `workflow!`.
+    // Settings from the input are left out when unset, so definitions without them keep
+    // their fingerprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency_function: Option<String>,
+    /// The Rust function working out the tolerated failure count from the input
+    /// (`ToleratedFailureCountPath`), as written in `workflow!`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerated_failure_count_function: Option<String>,
+    /// The Rust function working out the tolerated failure percentage from the input
+    /// (`ToleratedFailurePercentagePath`), as written in `workflow!`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerated_failure_percentage_function: Option<String>,
     /// Where the execution goes next.
     pub next: Next,
     /// Retry policies for the state as a whole.
@@ -448,6 +465,15 @@ pub struct TaskState {
     /// The longest silence allowed between heartbeats (`HeartbeatSeconds`).
     #[serde(default, with = "crate::serde_duration::option")]
     pub heartbeat: Option<Duration>,
+    /// The Rust function working out the timeout from the input (`TimeoutSecondsPath`), as
+    /// written in `workflow!`; it takes the place of `timeout`.
+    // Left out when unset, so definitions without it keep their fingerprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_function: Option<String>,
+    /// The Rust function working out the heartbeat interval from the input
+    /// (`HeartbeatSecondsPath`), as written in `workflow!`; it takes the place of `heartbeat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_function: Option<String>,
     /// Retry policies, evaluated in order.
     #[serde(default)]
     pub retry: Vec<Retrier>,

@@ -44,7 +44,7 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// |---|---|
 /// | `S: task step -> Next, options;` | runs `step` (a `#[step]` fn or another workflow type) on the input; `-> end` ends the scope with its output |
 /// | `S: choice { pred => A, pred => B, _ => C };` | goes to the first target whose predicate (a closure or `fn(&T) -> bool`) holds, else to the default `_`; without a default, fails with `States.NoChoiceMatched` |
-/// | `S: wait 30s -> Next;` / `S: wait until sel -> Next;` | waits a fixed time, or until the `SystemTime` a selector returns |
+/// | `S: wait 30s -> Next;` / `S: wait for f -> Next;` / `S: wait until f -> Next;` | waits a fixed time, the `Duration` a function of the input returns, or until the `SystemTime` it returns |
 /// | `S: pass -> Next;` / `S: pass f -> Next;` | hands its input on, unchanged or through a function |
 /// | `S: parallel { branch { ... } ... } -> Next, options;` | runs one or more branches on the input; outputs the tuple of their outputs (`(T,)` for one branch) |
 /// | `S: map sel { ... } -> Next, options;` | runs the body for each item `sel` selects; outputs the `Vec` of their outputs |
@@ -77,7 +77,14 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   `catch unchecked "Upstream.Busy" -> State` take the clause's names as written, unchecked
 ///   (only strings may follow `unchecked`);
 /// - task only: `timeout 10s`, `heartbeat 2s`;
-/// - map only: `max_concurrency 4`, `tolerate 3` or `tolerate 10%`.
+/// - map only: `max_concurrency 4`, `tolerate 3` or `tolerate 10%`;
+/// - settings from the input (Step Functions' `*Path` fields): each of these four also takes
+///   a closure or `fn(&T)` over the state's input, called when the state is entered:
+///   `timeout |job: &Job| job.limit` and `heartbeat ...` return a `Duration`;
+///   `max_concurrency |batch: &Batch| batch.at_once` and `tolerate ...` a `u32`;
+///   `tolerate |batch: &Batch| batch.share %` an `f64` percentage. A value out of range (a
+///   zero timer, a heartbeat not shorter than the timeout, a share outside 0–100) fails the
+///   state with `States.Runtime`, which no retrier or catcher handles.
 ///
 /// Every mistake the macro can see (unknown or unreachable states, a type that does not flow,
 /// an error a state cannot raise, ...) is a compile error at the tokens written; see the

@@ -12,8 +12,8 @@ pub use crate::engine::test_state_in;
 pub use crate::engine::{
     enter_choice, enter_fail, enter_fail_with, enter_succeed, no_choice_matched, run_child,
     run_machine as run_branch, run_map, run_map_tolerant, run_pass, run_task,
-    run_task_with_policies, run_wait, test_fail_in, Advance, Attempts, ChildRun, ExecutionContext,
-    Machine, Settled, StateFuture, TaskOutcome,
+    run_task_with_policies, run_wait, test_fail_in, Advance, Attempts, ChildRun, ComputedMapLimits,
+    ComputedTimers, ExecutionContext, Machine, Settled, StateFuture, TaskOutcome, Wake,
 };
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
 pub use crate::step::{Callback, Caught, ChildFailure, FromCaught, Never, Payload};
@@ -26,7 +26,7 @@ use workflow_core::build;
 pub use workflow_core::build::{
     catcher, choice_state, fail_state, map_state, parallel_state, pass_state, retrier,
     succeed_state, unchecked_catcher, unchecked_retrier, wait_state, workflow_error_names,
-    FailText, MapOptions, TaskOptions,
+    FailText, MapOptions, TaskOptions, Wait,
 };
 pub use workflow_core::definition::{Definition, State, StateId};
 pub use workflow_core::retry::{Catcher, Jitter, Retrier};
@@ -170,6 +170,23 @@ pub fn wake_time<T: ?Sized, W: Into<std::time::SystemTime>>(
     value: &T,
 ) -> std::time::SystemTime {
     selector(value).into()
+}
+
+/// Applies a function working out a duration from a state's input (a Wait state's, a task's
+/// timeout or heartbeat).
+pub fn duration_from<T: ?Sized>(function: impl FnOnce(&T) -> Duration, value: &T) -> Duration {
+    function(value)
+}
+
+/// Applies a function working out a number from a Map state's input (its concurrency, its
+/// tolerated failure count).
+pub fn count_from<T: ?Sized>(function: impl FnOnce(&T) -> u32, value: &T) -> u32 {
+    function(value)
+}
+
+/// Applies a function working out a Map state's tolerated failure percentage from its input.
+pub fn percentage_from<T: ?Sized>(function: impl FnOnce(&T) -> f64, value: &T) -> f64 {
+    function(value)
 }
 
 /// Applies a Fail state's function computing its error name or cause.

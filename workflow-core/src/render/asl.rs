@@ -128,7 +128,8 @@ impl Asl {
         let comment = state.comment.clone();
         match &state.kind {
             StateKind::Task(task) => {
-                let mut asl = AslState::new("Task", comment);
+                let mut lines: Vec<String> = comment.into_iter().collect();
+                let mut asl = AslState::new("Task", None);
                 (asl.next, asl.end) = next(task.next);
                 if task.step.child_workflow {
                     asl.resource = Some("arn:aws:states:::states:startExecution.sync:2".to_owned());
@@ -163,6 +164,11 @@ impl Asl {
                         asl.heartbeat_seconds = (timeout > 1).then_some(timeout - 1);
                     }
                 }
+                asl.timeout_seconds_path =
+                    placeholder(&mut lines, "$.timeout_seconds", &task.timeout_function);
+                asl.heartbeat_seconds_path =
+                    placeholder(&mut lines, "$.heartbeat_seconds", &task.heartbeat_function);
+                asl.comment = join(lines);
                 asl.retry = retriers(&task.retry);
                 asl.catch = catchers(definition, &task.catch);
                 asl
@@ -204,6 +210,12 @@ impl Asl {
                         asl.timestamp_path = Some("$.wait_until".to_owned());
                         asl
                     }
+                    WaitFor::DurationFrom(function) => {
+                        let mut asl = AslState::new("Wait", None);
+                        asl.seconds_path =
+                            placeholder(&mut lines, "$.wait_seconds", &Some(function.clone()));
+                        asl
+                    }
                 };
                 asl.comment = join(lines);
                 (asl.next, asl.end) = next(wait.next);
@@ -240,7 +252,7 @@ impl Asl {
                     "Items: the Rust selector {} (ItemsPath is a placeholder)",
                     map.items
                 ));
-                let mut asl = AslState::new("Map", join(lines));
+                let mut asl = AslState::new("Map", None);
                 (asl.next, asl.end) = next(map.next);
                 asl.items_path = Some("$".to_owned());
                 asl.item_processor = Some(self.sub_machine(
@@ -249,7 +261,26 @@ impl Asl {
                     Some(serde_json::json!({ "Mode": "INLINE" })),
                     depth + 1,
                 ));
-                asl.max_concurrency = Some(map.max_concurrency);
+                asl.max_concurrency_path = placeholder(
+                    &mut lines,
+                    "$.max_concurrency",
+                    &map.max_concurrency_function,
+                );
+                asl.tolerated_failure_count_path = placeholder(
+                    &mut lines,
+                    "$.tolerated_failure_count",
+                    &map.tolerated_failure_count_function,
+                );
+                asl.tolerated_failure_percentage_path = placeholder(
+                    &mut lines,
+                    "$.tolerated_failure_percentage",
+                    &map.tolerated_failure_percentage_function,
+                );
+                asl.comment = join(lines);
+                asl.max_concurrency = match asl.max_concurrency_path {
+                    Some(_) => None,
+                    None => Some(map.max_concurrency),
+                };
                 asl.tolerated_failure_count = map.tolerated_failure_count;
                 asl.tolerated_failure_percentage = map.tolerated_failure_percentage.map(|share| {
                     if share.fract() == 0.0 {
@@ -409,11 +440,17 @@ struct AslState<'d> {
     #[serde(skip_serializing_if = "Option::is_none")]
     heartbeat_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_seconds_path: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heartbeat_seconds_path: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     choices: Option<Vec<ChoiceRule<'d>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     default: Option<&'d str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seconds_path: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     timestamp_path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -428,6 +465,12 @@ struct AslState<'d> {
     tolerated_failure_count: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tolerated_failure_percentage: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_concurrency_path: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tolerated_failure_count_path: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tolerated_failure_percentage_path: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -455,9 +498,12 @@ impl AslState<'_> {
             parameters: None,
             timeout_seconds: None,
             heartbeat_seconds: None,
+            timeout_seconds_path: None,
+            heartbeat_seconds_path: None,
             choices: None,
             default: None,
             seconds: None,
+            seconds_path: None,
             timestamp_path: None,
             branches: None,
             items_path: None,
@@ -465,6 +511,9 @@ impl AslState<'_> {
             max_concurrency: None,
             tolerated_failure_count: None,
             tolerated_failure_percentage: None,
+            max_concurrency_path: None,
+            tolerated_failure_count_path: None,
+            tolerated_failure_percentage_path: None,
             error: None,
             error_path: None,
             cause: None,
@@ -504,6 +553,20 @@ struct AslCatcher<'d> {
     error_equals: Vec<String>,
     next: &'d str,
     result_path: &'static str,
+}
+
+/// A `*Path` field standing for a setting a Rust function works out from the input: the
+/// placeholder path, with a comment line saying which function it stands for.
+fn placeholder(
+    lines: &mut Vec<String>,
+    path: &'static str,
+    function: &Option<String>,
+) -> Option<&'static str> {
+    let function = function.as_ref()?;
+    lines.push(format!(
+        "{path} is a placeholder for the Rust function {function}"
+    ));
+    Some(path)
 }
 
 #[cfg(test)]

@@ -233,6 +233,14 @@ fn describe(state: &State) -> Described<'_> {
                     humantime::format_duration(heartbeat)
                 ));
             }
+            for (setting, function) in [
+                ("timeout", &task.timeout_function),
+                ("heartbeat", &task.heartbeat_function),
+            ] {
+                if let Some(function) = function {
+                    details.push(format!("{setting} {}", shorten(&code_text(function), 30)));
+                }
+            }
             details.extend(task.retry.iter().flat_map(retry_lines));
             (
                 Shape::Task,
@@ -264,6 +272,9 @@ fn describe(state: &State) -> Described<'_> {
                 }
                 WaitFor::Until(selector) => {
                     format!("wait until {}", shorten(&code_text(selector), 30))
+                }
+                WaitFor::DurationFrom(function) => {
+                    format!("wait for {}", shorten(&code_text(function), 30))
                 }
             };
             (
@@ -297,11 +308,22 @@ fn describe(state: &State) -> Described<'_> {
         }
         StateKind::Map(map) => {
             let mut details = vec![format!("map over {}", shorten(&code_text(&map.items), 30))];
-            if map.max_concurrency > 0 {
-                details.push(format!("{} at a time", map.max_concurrency));
+            let computed = |function: &String| shorten(&code_text(function), 30);
+            match &map.max_concurrency_function {
+                Some(function) => details.push(format!("{} at a time", computed(function))),
+                None if map.max_concurrency > 0 => {
+                    details.push(format!("{} at a time", map.max_concurrency));
+                }
+                None => {}
+            }
+            if let Some(function) = &map.tolerated_failure_count_function {
+                details.push(format!("tolerates {} failed", computed(function)));
             }
             if let Some(count) = map.tolerated_failure_count {
                 details.push(format!("tolerates {count} failed"));
+            }
+            if let Some(function) = &map.tolerated_failure_percentage_function {
+                details.push(format!("tolerates {}% failed", computed(function)));
             }
             if let Some(percentage) = map.tolerated_failure_percentage {
                 details.push(format!("tolerates {percentage}% failed"));

@@ -100,11 +100,25 @@ impl Types {
                         .find_map(|rule| referenced_param(&rule.predicate));
                 }
                 StateBody::Wait {
-                    wait: WaitFor::Until(selector),
+                    wait: WaitFor::Until(function) | WaitFor::DurationFrom(function),
                     ..
-                } => types.input[index] = referenced_param(selector),
+                } => types.input[index] = referenced_param(function),
                 StateBody::Map { items, .. } => {
-                    types.input[index] = referenced_param(items);
+                    let computed = model.states[index]
+                        .task
+                        .as_ref()
+                        .map(|task| task.computed)
+                        .unwrap_or_default();
+                    types.input[index] = referenced_param(items).or_else(|| {
+                        [
+                            computed.max_concurrency,
+                            computed.tolerated_count,
+                            computed.tolerated_percentage,
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .find_map(referenced_param)
+                    });
                     if let Some(&iteration) = model.states[index].branches.first() {
                         types.scope_input[iteration] = returned_item(items);
                     }

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::engine::counts::RetryCounts;
 use crate::engine::flow::not_a;
+use crate::engine::settings::{ComputedMapLimits, MapLimits};
 use crate::engine::task::wait_until;
 use crate::engine::{run_machine, ExecutionContext, Machine};
 use crate::execution::ExecutionFailure;
@@ -281,7 +282,7 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
     }
 }
 
-/// The Map state's settings, from the definition.
+/// The Map state's settings: the definition's, or those worked out from its input.
 struct MapSettings {
     name: &'static str,
     max_concurrency: usize,
@@ -289,21 +290,27 @@ struct MapSettings {
     tolerated_percentage: Option<f64>,
 }
 
-fn map_settings<I>(attempts: &Attempts<'_, '_, I>) -> Result<MapSettings, ExecutionFailure> {
+fn map_settings<I>(
+    attempts: &Attempts<'_, '_, I>,
+    computed: ComputedMapLimits,
+) -> Result<MapSettings, ExecutionFailure> {
     let cx = attempts.cx;
-    match cx
+    let name = cx.state_name(attempts.state);
+    let Some(StateKind::Map(map)) = cx
         .definition()
         .state(attempts.state)
         .map(|state| &state.kind)
-    {
-        Some(StateKind::Map(map)) => Ok(MapSettings {
-            name: cx.state_name(attempts.state),
-            max_concurrency: usize::try_from(map.max_concurrency).unwrap_or(usize::MAX),
-            tolerated_count: map.tolerated_failure_count,
-            tolerated_percentage: map.tolerated_failure_percentage,
-        }),
-        _ => Err(not_a(cx, attempts.state, "Map")),
-    }
+    else {
+        return Err(not_a(cx, attempts.state, "Map"));
+    };
+    let limits = MapLimits::of(map, computed)
+        .map_err(|why| ExecutionFailure::predefined(Some(name), States::Runtime, why))?;
+    Ok(MapSettings {
+        name,
+        max_concurrency: limits.max_concurrency,
+        tolerated_count: limits.tolerated_count,
+        tolerated_percentage: limits.tolerated_percentage,
+    })
 }
 
 /// Runs iteration machine `M` over `items`, at most `max_concurrency` at once; the first
@@ -316,8 +323,9 @@ fn map_settings<I>(attempts: &Attempts<'_, '_, I>) -> Result<MapSettings, Execut
 pub async fn run_map<'s, M: Machine, I>(
     attempts: &Attempts<'_, 's, I>,
     items: Vec<M::Input>,
+    limits: ComputedMapLimits,
 ) -> Result<Vec<M::Output>, ExecutionFailure> {
-    let settings = map_settings(attempts)?;
+    let settings = map_settings(attempts, limits)?;
     let total = items.len();
     let mut outputs: Vec<Option<M::Output>> = std::iter::repeat_with(|| None).take(total).collect();
     let mut waiting = items.into_iter().enumerate();
@@ -363,9 +371,10 @@ pub(crate) type ItemResult<M> = Result<<M as Machine>::Output, Caught<<M as Mach
 pub async fn run_map_tolerant<'s, M: Machine, I>(
     attempts: &Attempts<'_, 's, I>,
     items: Vec<M::Input>,
+    limits: ComputedMapLimits,
     copy: fn(&M::Input) -> M::Input,
 ) -> Result<Vec<ItemResult<M>>, ExecutionFailure> {
-    let settings = map_settings(attempts)?;
+    let settings = map_settings(attempts, limits)?;
     let total = items.len();
     let mut outputs: Vec<Option<ItemResult<M>>> =
         std::iter::repeat_with(|| None).take(total).collect();

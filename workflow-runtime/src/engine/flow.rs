@@ -1,6 +1,6 @@
 //! States that route or hold the data without running a step: Choice, Wait and Pass.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -9,6 +9,7 @@ use crate::history::EventType;
 use crate::step::States;
 use workflow_core::definition::{StateId, StateKind, WaitFor};
 
+use super::settings::Wake;
 use super::task::wait_until;
 use super::ExecutionContext;
 
@@ -59,20 +60,21 @@ pub fn no_choice_matched(cx: &ExecutionContext<'_>, state: StateId) -> Execution
     )
 }
 
-/// Runs a Wait state: sleeps on the execution's clock until `until`, or for the state's fixed
-/// duration when `until` is `None`, then hands the input on. The wait counts from the stored
-/// WaitStateEntered, so a resumed execution wakes when it would have.
+/// Runs a Wait state: sleeps on the execution's clock until the time or for the duration
+/// `wake` says (worked out from the input), or for the state's fixed duration when `wake` is
+/// `None`, then hands the input on. A duration counts from the stored WaitStateEntered, so a
+/// resumed execution wakes when it would have.
 pub async fn run_wait<I: Serialize>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     input: I,
-    until: Option<SystemTime>,
+    wake: Option<Wake>,
 ) -> Result<I, ExecutionFailure> {
-    let fixed = match (until, cx.definition().state(state).map(|state| &state.kind)) {
-        (Some(_), _) => None,
+    let wake = match (wake, cx.definition().state(state).map(|state| &state.kind)) {
+        (Some(wake), _) => wake,
         (None, Some(StateKind::Wait(wait))) => match &wait.wait {
-            WaitFor::Duration(duration) => Some(*duration),
-            _ => Some(Duration::ZERO),
+            WaitFor::Duration(duration) => Wake::After(*duration),
+            _ => Wake::After(Duration::ZERO),
         },
         (None, _) => return Err(not_a(cx, state, "Wait")),
     };
@@ -83,10 +85,9 @@ pub async fn run_wait<I: Serialize>(
         None::<&()>,
     )?;
     cx.flush().await?;
-    let deadline = match (until, fixed) {
-        (Some(until), _) => until,
-        (None, Some(duration)) => entered.timestamp.unwrap_or_else(|| cx.clock().now()) + duration,
-        (None, None) => entered.timestamp.unwrap_or_else(|| cx.clock().now()),
+    let deadline = match wake {
+        Wake::At(time) => time,
+        Wake::After(duration) => entered.timestamp.unwrap_or_else(|| cx.clock().now()) + duration,
     };
     wait_until(cx, deadline).await;
     cx.record_payload(

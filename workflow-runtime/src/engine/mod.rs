@@ -16,6 +16,7 @@ pub(crate) mod journal;
 mod panic;
 pub(crate) mod payload;
 pub(crate) mod recorder;
+mod settings;
 mod task;
 mod terminal;
 
@@ -26,6 +27,7 @@ pub use composite::{run_map, run_map_tolerant, Attempts, Settled};
 pub use context::ExecutionContext;
 pub(crate) use context::{Limits, Shared};
 pub use flow::{enter_choice, no_choice_matched, run_pass, run_wait};
+pub use settings::{ComputedMapLimits, ComputedTimers, Wake};
 pub use task::{run_task, run_task_with_policies, TaskOutcome};
 pub use terminal::{enter_fail, enter_fail_with, enter_succeed, test_fail_in};
 

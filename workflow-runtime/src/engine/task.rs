@@ -23,6 +23,7 @@ use workflow_core::definition::{StateId, StateKind, TaskState};
 use super::callback;
 use super::panic;
 use super::recorder::Recorded;
+use super::settings::{ComputedTimers, TaskTimers};
 use super::ExecutionContext;
 
 /// How a Task state with catchers ended.
@@ -40,29 +41,43 @@ pub enum TaskOutcome<O, I> {
 ///
 /// Records TaskStateEntered, TaskScheduled, TaskStarted, then TaskSucceeded and
 /// TaskStateExited, or TaskFailed / TaskTimedOut.
+///
+/// `computed` holds the timers worked out from the input, if the state has any.
 pub async fn run_task<S: Step>(
     cx: &ExecutionContext<'_>,
     state: StateId,
+    computed: ComputedTimers,
     input: S::Input,
 ) -> Result<S::Output, ExecutionFailure> {
     let task = task_state(cx, state)?;
-    if is_bare::<S>(cx, task) {
+    let timers = TaskTimers::of(task, computed);
+    if timers.as_ref().is_ok_and(|timers| is_bare::<S>(cx, timers)) {
         return run_bare::<S>(cx, state, input).await;
     }
     // Boxed: recording, timers, callbacks and replay make a large future, which every state's
     // future (and every bare task's) would otherwise carry and move.
-    Box::pin(run_recorded::<S>(cx, state, task, input)).await
+    Box::pin(run_recorded::<S>(cx, state, timers, input)).await
 }
 
 /// Whether a task needs none of what recording, timers, callbacks and mocks take: the
 /// execution keeps no history (a synchronous Express `call`), the task has no timeout or
 /// heartbeat, its step hands out no token, and no test replaced a step.
-fn is_bare<S: Step>(cx: &ExecutionContext<'_>, task: &TaskState) -> bool {
+fn is_bare<S: Step>(cx: &ExecutionContext<'_>, timers: &TaskTimers) -> bool {
     cx.shared.recorder.is_lean()
         && !S::CALLBACK
-        && task.timeout.is_none()
-        && task.heartbeat.is_none()
+        && timers.is_none()
         && cx.shared.resources.mocks.is_none()
+}
+
+/// The timers a task's attempts run under, or the failure of a computed one out of range.
+fn usable_timers(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    timers: Result<TaskTimers, String>,
+) -> Result<TaskTimers, ExecutionFailure> {
+    timers.map_err(|why| {
+        ExecutionFailure::predefined(Some(cx.state_name(state)), States::Runtime, why)
+    })
 }
 
 /// A bare task: the step between the payload limits, as the recorded path would run it with
@@ -117,7 +132,7 @@ fn callback_without_token(state_name: &str) -> ExecutionFailure {
 async fn run_recorded<S: Step>(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    task: &TaskState,
+    timers: Result<TaskTimers, String>,
     input: S::Input,
 ) -> Result<S::Output, ExecutionFailure> {
     let entered = cx.record_payload(
@@ -126,7 +141,8 @@ async fn run_recorded<S: Step>(
         Some(&input),
         None::<&()>,
     )?;
-    let failed = match attempt::<S>(cx, state, task, input, 1, entered.new_time()).await {
+    let timers = usable_timers(cx, state, timers)?;
+    let failed = match attempt::<S>(cx, state, timers, input, 1, entered.new_time()).await {
         Ok(output) => match exit(cx, state, output) {
             Ok(output) => return Ok(output),
             Err(Unusable::FailedAttempt(failed)) => failed,
@@ -142,10 +158,12 @@ async fn run_recorded<S: Step>(
 /// Runs a Task state with retriers and/or catchers.
 ///
 /// Each attempt gets a `copy` of the input (its `Clone`), so a retry sees what the first
-/// attempt saw, and a catch target receives it.
+/// attempt saw, and a catch target receives it. `computed` holds the timers worked out from
+/// the input, if the state has any.
 pub async fn run_task_with_policies<S: Step>(
     cx: &ExecutionContext<'_>,
     state: StateId,
+    computed: ComputedTimers,
     input: S::Input,
     copy: fn(&S::Input) -> S::Input,
 ) -> TaskOutcome<S::Output, S::Input> {
@@ -162,22 +180,35 @@ pub async fn run_task_with_policies<S: Step>(
         Ok(entered) => entered.new_time(),
         Err(failure) => return TaskOutcome::Failed(failure),
     };
+    // A computed timer out of range is a `States.Runtime` failure: never retried or caught.
+    let timers = match usable_timers(cx, state, TaskTimers::of(task, computed)) {
+        Ok(timers) => timers,
+        Err(failure) => return TaskOutcome::Failed(failure),
+    };
     let mut counts = RetryCounts::starting_at(cx.shared.retries_done);
     let mut attempt_number = 1;
     loop {
         // The first attempt is scheduled as the state is entered; later ones after a wait.
         let scheduled_at = at.take();
-        let failed =
-            match attempt::<S>(cx, state, task, copy(&input), attempt_number, scheduled_at).await {
-                Ok(output) => match exit(cx, state, output) {
-                    Ok(output) => return TaskOutcome::Succeeded(output),
-                    // An output over the size limit fails the attempt; retriers and catchers
-                    // apply.
-                    Err(Unusable::FailedAttempt(failed)) => failed,
-                    Err(Unusable::FailsState(failure)) => return TaskOutcome::Failed(failure),
-                },
-                Err(failed) => failed,
-            };
+        let failed = match attempt::<S>(
+            cx,
+            state,
+            timers,
+            copy(&input),
+            attempt_number,
+            scheduled_at,
+        )
+        .await
+        {
+            Ok(output) => match exit(cx, state, output) {
+                Ok(output) => return TaskOutcome::Succeeded(output),
+                // An output over the size limit fails the attempt; retriers and catchers
+                // apply.
+                Err(Unusable::FailedAttempt(failed)) => failed,
+                Err(Unusable::FailsState(failure)) => return TaskOutcome::Failed(failure),
+            },
+            Err(failed) => failed,
+        };
         let error = failed.matched_as();
         // `States.Runtime` is never retried or caught.
         let retriable = error != States::Runtime;
@@ -299,7 +330,7 @@ impl FailedAttempt {
 async fn attempt<S: Step>(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    task: &TaskState,
+    timers: TaskTimers,
     input: S::Input,
     attempt: u32,
     scheduled_at: Option<SystemTime>,
@@ -312,7 +343,7 @@ async fn attempt<S: Step>(
         |event| event.attempt = Some(attempt),
     );
     let scheduled = cx.last_event_id();
-    let heartbeat = task
+    let heartbeat = timers
         .heartbeat
         .map(|_| Arc::new(Heartbeat::new(Arc::clone(cx.clock()))));
     let refuse = |reason: String| FailedAttempt {
@@ -388,7 +419,7 @@ async fn attempt<S: Step>(
             Some(callback) => {
                 let hash = callback.token_hash;
                 let wait = callback::wait::<S>(cx, state, &hash, heartbeat.as_ref());
-                let timers = Timers::new(task, heartbeat.as_ref(), started_at);
+                let timers = Timers::new(timers, heartbeat.as_ref(), started_at);
                 Box::pin(timed::<S, _>(cx, state, timers, wait, Some(&hash))).await
             }
             None => replayed_outcome::<S>(cx, state_name, attempt),
@@ -420,7 +451,7 @@ async fn attempt<S: Step>(
             Err(message) => Err(step_panicked::<S>(state_name, &message)),
         }
     };
-    let timers = Timers::new(task, heartbeat.as_ref(), started_at);
+    let timers = Timers::new(timers, heartbeat.as_ref(), started_at);
     let outcome = timed::<S, _>(cx, state, timers, body, token_hash.as_deref()).await;
     if let (Some(hash), Err(_)) = (&token_hash, &outcome) {
         // The attempt ended without its callback: the token stops working.
@@ -447,13 +478,13 @@ struct Timers<'a> {
 
 impl<'a> Timers<'a> {
     fn new(
-        task: &TaskState,
+        timers: TaskTimers,
         heartbeat: Option<&'a Arc<Heartbeat>>,
         started_at: SystemTime,
     ) -> Self {
         Timers {
-            timeout: task.timeout,
-            heartbeat: task.heartbeat.zip(heartbeat),
+            timeout: timers.timeout,
+            heartbeat: timers.heartbeat.zip(heartbeat),
             started_at,
         }
     }

@@ -62,18 +62,22 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
             }
         }
         StateBody::Wait { wait, .. } => {
-            let until = match wait {
+            let wake = match wait {
                 WaitFor::Until(_) => {
                     let selector = format_ident!("__until_{}", decl.name);
-                    quote!(::core::option::Option::Some(#selector(&input)))
+                    quote!(::core::option::Option::Some(#p::Wake::At(#selector(&input))))
+                }
+                WaitFor::DurationFrom(_) => {
+                    let function = wait_ident(x, index);
+                    quote!(::core::option::Option::Some(#p::Wake::After(#function(&input))))
                 }
                 WaitFor::Duration(_) => quote!(::core::option::Option::None),
             };
             let next = next();
             quote! {
                 Self::#variant(input) => {
-                    let until = #until;
-                    match #p::run_wait(cx, #p::StateId(#index), input, until).await {
+                    let wake = #wake;
+                    match #p::run_wait(cx, #p::StateId(#index), input, wake).await {
                         ::core::result::Result::Ok(value) => #next,
                         ::core::result::Result::Err(failure) => #p::Advance::Failed(failure),
                     }
@@ -125,15 +129,28 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
             let mapping = if tolerant {
                 // Tolerated failures keep the failed item: its `Clone`, named at `map`.
                 let copy = quote_spanned!(keyword.span()=> <_ as ::core::clone::Clone>::clone);
-                quote!(#p::run_map_tolerant::<#machine, _>(&attempts, items, #copy).await)
+                quote!(#p::run_map_tolerant::<#machine, _>(&attempts, items, limits, #copy).await)
             } else {
-                quote!(#p::run_map::<#machine, _>(&attempts, items).await)
+                quote!(#p::run_map::<#machine, _>(&attempts, items, limits).await)
             };
             let run = quote! {
                 let result = #mapping;
             };
+            let computes_limits = x.model.states[index]
+                .task
+                .as_ref()
+                .is_some_and(|task| task.computed.any_map_limit());
+            let limits = if computes_limits {
+                let function = settings_ident(x, index);
+                quote!(#function(attempts.input()))
+            } else {
+                quote!(#p::ComputedMapLimits::AS_DEFINED)
+            };
             // The items first: the attempt's start records how many there are.
-            let prepare = quote!(let items = #items(attempts.input()););
+            let prepare = quote! {
+                let items = #items(attempts.input());
+                let limits = #limits;
+            };
             composite_arm(x, index, &prepare, &quote!(Some(items.len())), run)
         }
         // Not variants: they end the execution where they are reached.
@@ -220,6 +237,16 @@ fn caught_arms(
     quote!(#(#arms)*)
 }
 
+/// The function working out a Wait state's duration from its input.
+fn wait_ident(x: &Expansion<'_, '_>, index: usize) -> syn::Ident {
+    format_ident!("__wait_{}", x.model.state(index).name)
+}
+
+/// The function working out a task's timers or a Map state's limits from its input.
+fn settings_ident(x: &Expansion<'_, '_>, index: usize) -> syn::Ident {
+    format_ident!("__settings_{}", x.model.state(index).name)
+}
+
 /// The function working out a Fail state's error name and cause from its input.
 pub(super) fn fail_ident(x: &Expansion<'_, '_>, index: usize) -> syn::Ident {
     format_ident!("__fail_{}", x.model.state(index).name)
@@ -267,6 +294,26 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                     }
                 });
             }
+            StateBody::Wait {
+                wait: WaitFor::DurationFrom(function),
+                ..
+            } => {
+                let ident = wait_ident(x, index);
+                let input = respan(input.clone(), function.span());
+                let p = respan(p.clone(), function.span());
+                selectors.extend(quote_spanned! {function.span()=>
+                    #[allow(non_snake_case, dead_code)]
+                    fn #ident(value: &#input) -> ::core::time::Duration {
+                        #p::duration_from(#function, value)
+                    }
+                });
+            }
+            StateBody::Task { .. } | StateBody::Map { .. } => {
+                selectors.extend(settings_function(x, index, input));
+                if let StateBody::Map { items, .. } = &x.model.state(index).body {
+                    selectors.extend(items_function(x, index, input, items));
+                }
+            }
             StateBody::Fail { error, cause } if !x.model.state(index).takes_anything() => {
                 let part = |part: &Option<FailText>| match part
                     .as_ref()
@@ -287,30 +334,83 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                     }
                 });
             }
-            StateBody::Map { items, .. } => {
-                let iteration = x.model.states[index]
-                    .branches
-                    .first()
-                    .copied()
-                    .unwrap_or_default();
-                let Some(item) = x.types.scope_input(iteration) else {
-                    continue;
-                };
-                let ident = format_ident!("__items_{}", x.model.state(index).name);
-                let input = respan(input.clone(), items.span());
-                let item = respan(item.clone(), items.span());
-                let p = respan(p.clone(), items.span());
-                selectors.extend(quote_spanned! {items.span()=>
-                    #[allow(non_snake_case, dead_code)]
-                    fn #ident(value: &#input) -> ::std::vec::Vec<#item> {
-                        #p::select_items(#items, value)
-                    }
-                });
-            }
             _ => {}
         }
     }
     selectors
+}
+
+/// A Map state's function selecting its items.
+fn items_function(
+    x: &Expansion<'_, '_>,
+    index: usize,
+    input: &TokenStream,
+    items: &syn::Expr,
+) -> TokenStream {
+    let p = private();
+    let iteration = x.model.states[index]
+        .branches
+        .first()
+        .copied()
+        .unwrap_or_default();
+    let Some(item) = x.types.scope_input(iteration) else {
+        return TokenStream::new();
+    };
+    let ident = format_ident!("__items_{}", x.model.state(index).name);
+    let input = respan(input.clone(), items.span());
+    let item = respan(item.clone(), items.span());
+    let p = respan(p, items.span());
+    quote_spanned! {items.span()=>
+        #[allow(non_snake_case, dead_code)]
+        fn #ident(value: &#input) -> ::std::vec::Vec<#item> {
+            #p::select_items(#items, value)
+        }
+    }
+}
+
+/// The function applying a task's or a Map state's settings functions to its input, each
+/// spanned at the user's function; nothing when no setting is computed.
+fn settings_function(x: &Expansion<'_, '_>, index: usize, input: &TokenStream) -> TokenStream {
+    let p = private();
+    let Some(task) = x.model.states[index].task.as_ref() else {
+        return TokenStream::new();
+    };
+    let computed = task.computed;
+    let apply = |function: Option<&syn::Expr>, helper: &str| match function {
+        Some(function) => {
+            let p = respan(p.clone(), function.span());
+            let helper = format_ident!("{}", helper, span = function.span());
+            quote_spanned!(function.span()=> ::core::option::Option::Some(#p::#helper(#function, value)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let (ty, fields) = match &x.model.state(index).body {
+        StateBody::Task { .. } if computed.any_timer() => {
+            let timeout = apply(computed.timeout, "duration_from");
+            let heartbeat = apply(computed.heartbeat, "duration_from");
+            (
+                quote!(ComputedTimers),
+                quote!(timeout: #timeout, heartbeat: #heartbeat),
+            )
+        }
+        StateBody::Map { .. } if computed.any_map_limit() => {
+            let max_concurrency = apply(computed.max_concurrency, "count_from");
+            let count = apply(computed.tolerated_count, "count_from");
+            let percentage = apply(computed.tolerated_percentage, "percentage_from");
+            (
+                quote!(ComputedMapLimits),
+                quote!(max_concurrency: #max_concurrency, tolerated_count: #count, tolerated_percentage: #percentage),
+            )
+        }
+        _ => return TokenStream::new(),
+    };
+    let ident = settings_ident(x, index);
+    quote! {
+        #[allow(non_snake_case, dead_code)]
+        fn #ident(value: &#input) -> #p::#ty {
+            #p::#ty { #fields }
+        }
+    }
 }
 
 fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
@@ -322,9 +422,15 @@ fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
         None => quote!(::core::unreachable!()),
     };
     let task = x.model.states[index].task.as_ref();
+    let timers = if task.is_some_and(|task| task.computed.any_timer()) {
+        let function = settings_ident(x, index);
+        quote!(#function(&input))
+    } else {
+        quote!(#p::ComputedTimers::AS_DEFINED)
+    };
     let Some(policy_span) = task.and_then(TaskModel::policy_span) else {
         return quote! {
-            Self::#variant(input) => match #p::run_task::<#step>(cx, #p::StateId(#index), input).await {
+            Self::#variant(input) => match #p::run_task::<#step>(cx, #p::StateId(#index), #timers, input).await {
                 ::core::result::Result::Ok(value) => #next,
                 ::core::result::Result::Err(failure) => #p::Advance::Failed(failure),
             },
@@ -341,7 +447,7 @@ fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
     let copy =
         quote_spanned!(policy_span=> <<#step as #p::Step>::Input as ::core::clone::Clone>::clone);
     quote! {
-        Self::#variant(input) => match #p::run_task_with_policies::<#step>(cx, #p::StateId(#index), input, #copy).await {
+        Self::#variant(input) => match #p::run_task_with_policies::<#step>(cx, #p::StateId(#index), #timers, input, #copy).await {
             #p::TaskOutcome::Succeeded(value) => #next,
             #caught_arms
             #p::TaskOutcome::Failed(failure) => #p::Advance::Failed(failure),

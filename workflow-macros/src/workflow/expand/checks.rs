@@ -139,6 +139,14 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
                 "States.HeartbeatTimeout" => (true, "heartbeat"),
                 _ => continue,
             };
+            // A timer worked out from the input exists whatever its value.
+            let computed = match needs_heartbeat {
+                true => task.computed.heartbeat,
+                false => task.computed.timeout,
+            };
+            if computed.is_some() {
+                continue;
+            }
             let message = format!(
                 "state `{state}` handles `{name}`, but neither the state nor its step `{step_text}` has a {setting}: add `{setting} 10s` to the state or `#[step({setting} = \"10s\")]` to the step"
             );
@@ -160,8 +168,9 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
             });
         }
         let span = decl.name.span();
-        // Both set on the state: validation already compared them.
-        if task.timeout.is_none() || task.heartbeat.is_none() {
+        // Both set on the state: validation already compared them; one worked out from the
+        // input: the runtime compares them.
+        if (task.timeout.is_none() || task.heartbeat.is_none()) && !task.computed.any_timer() {
             let message = format!(
                 "state `{state}`: the heartbeat interval of step `{step_text}` must be shorter than its timeout"
             );
@@ -172,7 +181,8 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
                 );
             });
         }
-        if model.mode == Mode::Express && task.timeout.is_none() {
+        if model.mode == Mode::Express && task.timeout.is_none() && task.computed.timeout.is_none()
+        {
             let message = format!(
                 "state `{state}`: the timeout of step `{step_text}` is longer than an Express workflow may run (5 minutes)"
             );

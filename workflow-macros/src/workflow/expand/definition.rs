@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 
-use super::{expr_text, option_str, option_u64, private, step_alias, tidy};
+use super::{expr_text, option_function, option_str, option_u64, private, step_alias, tidy};
 use crate::docs::doc_text;
 use crate::workflow::parse::{ErrorRef, FailText, StateBody, WaitFor};
 use crate::workflow::validate::{ErrorModel, Mode, Model, Target, TaskModel};
@@ -60,14 +60,22 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
                 quote!(#p::choice_state(#state_name, #comment, ::std::vec![#(#rules),*], #default))
             }
             StateBody::Wait { wait, .. } => {
-                let (millis, until) = match wait {
-                    WaitFor::Duration(duration) => (Some(duration.millis), None),
-                    WaitFor::Until(selector) => (None, Some(expr_text(selector))),
+                let wait = match wait {
+                    WaitFor::Duration(duration) => {
+                        let millis = duration.millis;
+                        quote!(#p::Wait::Millis(#millis))
+                    }
+                    WaitFor::Until(selector) => {
+                        let selector = expr_text(selector);
+                        quote!(#p::Wait::Until(#selector))
+                    }
+                    WaitFor::DurationFrom(function) => {
+                        let function = expr_text(function);
+                        quote!(#p::Wait::DurationFrom(#function))
+                    }
                 };
-                let millis = option_u64(millis);
-                let until = option_str(until);
                 let next = next_of(state.next.map(|edge| edge.target));
-                quote!(#p::wait_state(#state_name, #comment, #millis, #until, #next))
+                quote!(#p::wait_state(#state_name, #comment, #wait, #next))
             }
             StateBody::Pass { transform, .. } => {
                 let transform = option_str(transform.as_ref().map(expr_text));
@@ -95,10 +103,17 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
                     Some(share) => quote!(::core::option::Option::Some(#share)),
                     None => quote!(::core::option::Option::None),
                 };
+                let computed = task.map(|task| task.computed).unwrap_or_default();
+                let max_concurrency_function = option_function(computed.max_concurrency);
+                let count_function = option_function(computed.tolerated_count);
+                let percentage_function = option_function(computed.tolerated_percentage);
                 quote!(#p::map_state(#state_name, #comment, #items, #iteration, #next, #p::MapOptions {
                     max_concurrency: #max_concurrency,
                     tolerated_failure_count: #count,
                     tolerated_failure_percentage: #percentage,
+                    max_concurrency_function: #max_concurrency_function,
+                    tolerated_failure_count_function: #count_function,
+                    tolerated_failure_percentage_function: #percentage_function,
                     retry: #retry,
                     catch: #catch,
                 }))
@@ -235,10 +250,14 @@ fn task_options(model: &Model<'_>, index: usize) -> TokenStream {
     let (retry, catch) = policies(model, index);
     let timeout = option_u64(task.timeout.map(|timeout| timeout.millis));
     let heartbeat = option_u64(task.heartbeat.map(|heartbeat| heartbeat.millis));
+    let timeout_function = option_function(task.computed.timeout);
+    let heartbeat_function = option_function(task.computed.heartbeat);
     quote! {
         #p::TaskOptions {
             timeout_ms: #timeout,
             heartbeat_ms: #heartbeat,
+            timeout_function: #timeout_function,
+            heartbeat_function: #heartbeat_function,
             retry: #retry,
             catch: #catch,
         }
@@ -313,6 +332,9 @@ fn scope_doc(model: &Model<'_>, scope: usize, depth: usize, doc: &mut String) {
                 }
                 WaitFor::Until(selector) => {
                     format!("wait until `{}` → `{next}`", expr_text(selector))
+                }
+                WaitFor::DurationFrom(function) => {
+                    format!("wait for `{}` → `{next}`", expr_text(function))
                 }
             },
             StateBody::Pass {

@@ -3,7 +3,7 @@
 //! names, is not known here), drawn as inline SVG. No script, no network: it shows offline.
 
 use quote::ToTokens;
-use workflow_core::build::{self, MapOptions, TaskOptions};
+use workflow_core::build::{self, MapOptions, TaskOptions, Wait};
 use workflow_core::retry::{Catcher, Jitter, Retrier};
 use workflow_core::{render, Definition, Mode as CoreMode};
 
@@ -73,6 +73,12 @@ fn sketch(model: &Model<'_>) -> Definition {
                     let options = TaskOptions {
                         timeout_ms: task.and_then(|task| task.timeout).map(|t| t.millis),
                         heartbeat_ms: task.and_then(|task| task.heartbeat).map(|t| t.millis),
+                        timeout_function: task
+                            .and_then(|task| task.computed.timeout)
+                            .map(expr_text),
+                        heartbeat_function: task
+                            .and_then(|task| task.computed.heartbeat)
+                            .map(expr_text),
                         retry,
                         catch,
                     };
@@ -101,11 +107,15 @@ fn sketch(model: &Model<'_>) -> Definition {
                 }
                 StateBody::Wait { wait, .. } => match wait {
                     WaitFor::Duration(duration) => {
-                        build::wait_state(&name, comment, Some(duration.millis), None, next)
+                        build::wait_state(&name, comment, Wait::Millis(duration.millis), next)
                     }
                     WaitFor::Until(selector) => {
                         let selector = expr_text(selector);
-                        build::wait_state(&name, comment, None, Some(&selector), next)
+                        build::wait_state(&name, comment, Wait::Until(&selector), next)
+                    }
+                    WaitFor::DurationFrom(function) => {
+                        let function = expr_text(function);
+                        build::wait_state(&name, comment, Wait::DurationFrom(&function), next)
                     }
                 },
                 StateBody::Pass { transform, .. } => {
@@ -131,6 +141,15 @@ fn sketch(model: &Model<'_>) -> Definition {
                         tolerated_failure_count: task.and_then(|task| task.tolerated_count),
                         tolerated_failure_percentage: task
                             .and_then(|task| task.tolerated_percentage),
+                        max_concurrency_function: task
+                            .and_then(|task| task.computed.max_concurrency)
+                            .map(expr_text),
+                        tolerated_failure_count_function: task
+                            .and_then(|task| task.computed.tolerated_count)
+                            .map(expr_text),
+                        tolerated_failure_percentage_function: task
+                            .and_then(|task| task.computed.tolerated_percentage)
+                            .map(expr_text),
                         retry,
                         catch,
                     };

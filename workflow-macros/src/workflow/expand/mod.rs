@@ -486,6 +486,14 @@ fn option_str(text: Option<String>) -> TokenStream {
     }
 }
 
+/// `Some(String::from(text of function))`, or `None`.
+fn option_function(function: Option<&syn::Expr>) -> TokenStream {
+    match function.map(expr_text) {
+        Some(text) => quote!(::core::option::Option::Some(::std::string::String::from(#text))),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
 fn option_u64(value: Option<u64>) -> TokenStream {
     match value {
         Some(value) => quote!(::core::option::Option::Some(#value)),

@@ -9,9 +9,10 @@
 //!         /// Docs.
 //!         First: task step_fn -> Route, retry E::A { ... }, catch E::B -> Fallback;
 //!         Route: choice { |x: &T| condition => Next, _ => Other };
-//!         Next: wait 30s -> Fork;                 // or `wait until selector -> ...`
+//!         Next: wait 30s -> Fork;                 // or `wait for f -> ...`, `wait until f -> ...`
 //!         Fork: parallel { branch { start A; ... } branch { start B; ... } } -> Each;
 //!         Each: map selector { start Item; ... } -> Shape, max_concurrency 4, tolerate 10%;
+//!                                                 // each setting also `|x: &T| ...`
 //!         Shape: pass transform -> end;           // or `pass -> ...`
 //!         Done: succeed;
 //!         Rejected: fail "ErrorName", cause "Why";  // or `fail |x: &T| ..., cause ...`, `fail`
@@ -84,7 +85,7 @@ pub(super) enum StateBody {
         rules: Vec<ChoiceRule>,
         default: Option<Ident>,
     },
-    /// `wait 30s -> Next` or `wait until selector -> Next`
+    /// `wait 30s -> Next`, `wait until selector -> Next` or `wait for function -> Next`
     Wait { wait: WaitFor, next: Ident },
     /// `pass -> Next` or `pass transform -> Next`
     Pass {
@@ -153,6 +154,15 @@ pub(super) enum WaitFor {
     Duration(DurationLit),
     /// A closure or function taking `&Input` and returning a time.
     Until(Expr),
+    /// A closure or function taking `&Input` and returning a `Duration`.
+    DurationFrom(Expr),
+}
+
+/// The value of a state's setting: as written, or worked out from the state's input by a
+/// closure or function taking `&Input` (Step Functions' `*Path` fields).
+pub(super) enum Setting<T> {
+    Given(T),
+    Computed(Expr),
 }
 
 /// The word that ends an execution after a task: `-> end`.

@@ -1,11 +1,13 @@
 //! The options of task, parallel and map states: `retry`, `catch`, `timeout`, `heartbeat`,
-//! `max_concurrency` and `tolerate`.
+//! `max_concurrency` and `tolerate`. The last four take a value as written or a function of
+//! the state's input.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
-use syn::{braced, Ident, LitStr, Token};
+use syn::{braced, Expr, Ident, LitStr, Token};
 
+use super::Setting;
 use crate::duration::DurationLit;
 use crate::names;
 
@@ -25,22 +27,26 @@ pub(in crate::workflow) enum TaskOption {
         errors: Vec<ErrorItem>,
         target: Ident,
     },
-    /// `timeout 10s`
+    /// `timeout 10s` or `timeout |input: &T| duration`
     Timeout {
         keyword: Ident,
-        duration: DurationLit,
+        duration: Setting<DurationLit>,
     },
-    /// `heartbeat 2s`
+    /// `heartbeat 2s` or `heartbeat |input: &T| duration`
     Heartbeat {
         keyword: Ident,
-        duration: DurationLit,
+        duration: Setting<DurationLit>,
     },
-    /// `max_concurrency 4` (Map)
-    MaxConcurrency { keyword: Ident, value: syn::LitInt },
-    /// `tolerate 3` or `tolerate 10%` (Map)
+    /// `max_concurrency 4` or `max_concurrency |input: &T| n` (Map)
+    MaxConcurrency {
+        keyword: Ident,
+        value: Setting<syn::LitInt>,
+    },
+    /// `tolerate 3`, `tolerate 10%`, `tolerate |input: &T| n` or `tolerate |input: &T| share %`
+    /// (Map)
     Tolerate {
         keyword: Ident,
-        value: syn::Lit,
+        value: Setting<syn::Lit>,
         percent: bool,
     },
 }
@@ -116,24 +122,36 @@ impl Parse for TaskOption {
                 Ok(TaskOption::Catch { keyword, unchecked, errors, target })
             }
             "timeout" => Ok(TaskOption::Timeout {
+                duration: setting(input, &keyword)?,
                 keyword,
-                duration: input.parse()?,
             }),
             "heartbeat" => Ok(TaskOption::Heartbeat {
+                duration: setting(input, &keyword)?,
                 keyword,
-                duration: input.parse()?,
             }),
             "max_concurrency" => Ok(TaskOption::MaxConcurrency {
+                value: setting(input, &keyword)?,
                 keyword,
-                value: input.parse()?,
             }),
             "tolerate" => {
+                if !input.peek(syn::Lit) {
+                    let (function, percent) = function_and_percent(input)?;
+                    return Ok(TaskOption::Tolerate {
+                        keyword,
+                        value: Setting::Computed(function),
+                        percent,
+                    });
+                }
                 let value: syn::Lit = input.parse()?;
                 let percent = input.peek(Token![%]);
                 if percent {
                     input.parse::<Token![%]>()?;
                 }
-                Ok(TaskOption::Tolerate { keyword, value, percent })
+                Ok(TaskOption::Tolerate {
+                    keyword,
+                    value: Setting::Given(value),
+                    percent,
+                })
             }
             other => Err(syn::Error::new(
                 keyword.span(),
@@ -144,6 +162,53 @@ impl Parse for TaskOption {
             )),
         }
     }
+}
+
+/// A setting's value: a literal as written, or a function of the state's input.
+fn setting<T: Parse>(input: ParseStream<'_>, keyword: &Ident) -> syn::Result<Setting<T>> {
+    if input.peek(syn::Lit) {
+        return input.parse().map(Setting::Given);
+    }
+    input.parse().map(Setting::Computed).map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            format!("expected a value for `{keyword}`, or a function of the state's input: `{keyword} |input: &Input| ...`"),
+        )
+    })
+}
+
+/// `tolerate`'s function, and whether a `%` follows it (a share rather than a count). Rust's
+/// grammar would read `f %` as a remainder missing its right side, so the function is cut at
+/// the last `%` before the option ends that leaves a whole expression before it.
+fn function_and_percent(input: ParseStream<'_>) -> syn::Result<(Expr, bool)> {
+    let tokens: Vec<TokenTree> = input.fork().parse::<TokenStream>()?.into_iter().collect();
+    let ends_option = |rest: &[TokenTree]| match rest.first() {
+        None => true,
+        Some(TokenTree::Punct(punct)) => matches!(punct.as_char(), ',' | ';'),
+        Some(_) => false,
+    };
+    for (index, token) in tokens.iter().enumerate() {
+        let TokenTree::Punct(percent) = token else {
+            continue;
+        };
+        if percent.as_char() != '%' || !ends_option(&tokens[index + 1..]) {
+            continue;
+        }
+        let before: TokenStream = tokens[..index].iter().cloned().collect();
+        if let Ok(function) = syn::parse2::<Expr>(before) {
+            for _ in 0..=index {
+                input.parse::<TokenTree>()?;
+            }
+            return Ok((function, true));
+        }
+    }
+    let function = input.parse().map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "`tolerate` takes a number of items (`tolerate 3`), a percentage (`tolerate 10%`), or a function of the state's input returning either (`tolerate |input: &Input| input.allowed`, `tolerate |input: &Input| input.share %`)",
+        )
+    })?;
+    Ok((function, false))
 }
 
 /// `unchecked` before a clause's errors: a word followed by more than the end of a path (a

@@ -81,13 +81,23 @@ impl Parse for StateBody {
                 })
             }
             "wait" => {
-                let wait = if input.peek(Ident::peek_any)
-                    && input.fork().call(Ident::parse_any)? == "until"
-                {
-                    input.call(Ident::parse_any)?;
-                    WaitFor::Until(expr_before_arrow(input)?)
-                } else {
-                    WaitFor::Duration(input.parse()?)
+                let word = match input.peek(Ident::peek_any) {
+                    true => Some(input.fork().call(Ident::parse_any)?.to_string()),
+                    false => None,
+                };
+                let wait = match word.as_deref() {
+                    Some("until") => {
+                        input.call(Ident::parse_any)?;
+                        WaitFor::Until(expr_before_arrow(input)?)
+                    }
+                    Some("for") => {
+                        input.call(Ident::parse_any)?;
+                        WaitFor::DurationFrom(expr_before_arrow(input)?)
+                    }
+                    _ if input.peek(syn::Lit) => WaitFor::Duration(input.parse()?),
+                    _ => return Err(input.error(
+                        "expected what to wait for: a duration (`wait 30s`), a function of the input returning a `Duration` (`wait for |input: &Input| ...`), or one returning a `SystemTime` (`wait until |input: &Input| ...`)",
+                    )),
                 };
                 let next = parse_next(input, "a wait state")?;
                 Ok(StateBody::Wait { wait, next })

@@ -98,6 +98,32 @@ pub(super) struct TaskModel<'a> {
     pub(super) max_concurrency: Option<u32>,
     pub(super) tolerated_count: Option<u32>,
     pub(super) tolerated_percentage: Option<f64>,
+    /// Settings worked out from the state's input: the functions as written.
+    pub(super) computed: ComputedSettings<'a>,
+}
+
+/// The functions of the input that give a state's settings (Step Functions' `*Path` fields).
+#[derive(Default, Clone, Copy)]
+pub(super) struct ComputedSettings<'a> {
+    pub(super) timeout: Option<&'a syn::Expr>,
+    pub(super) heartbeat: Option<&'a syn::Expr>,
+    pub(super) max_concurrency: Option<&'a syn::Expr>,
+    pub(super) tolerated_count: Option<&'a syn::Expr>,
+    pub(super) tolerated_percentage: Option<&'a syn::Expr>,
+}
+
+impl ComputedSettings<'_> {
+    /// Whether a task's timeout or heartbeat is computed.
+    pub(super) fn any_timer(&self) -> bool {
+        self.timeout.is_some() || self.heartbeat.is_some()
+    }
+
+    /// Whether a Map state's concurrency or tolerance is computed.
+    pub(super) fn any_map_limit(&self) -> bool {
+        self.max_concurrency.is_some()
+            || self.tolerated_count.is_some()
+            || self.tolerated_percentage.is_some()
+    }
 }
 
 impl TaskModel<'_> {
@@ -109,7 +135,10 @@ impl TaskModel<'_> {
 
     /// Whether a Map state tolerates failed items.
     pub(super) fn tolerates(&self) -> bool {
-        self.tolerated_count.is_some() || self.tolerated_percentage.is_some()
+        self.tolerated_count.is_some()
+            || self.tolerated_percentage.is_some()
+            || self.computed.tolerated_count.is_some()
+            || self.computed.tolerated_percentage.is_some()
     }
 }
 

@@ -6,7 +6,7 @@ use syn::{Ident, Lit};
 use super::{CatchModel, Edge, ErrorModel, Mode, RetryModel, TaskModel, EXPRESS_MAX_MILLIS};
 use crate::diagnostics::Errors;
 use crate::names;
-use crate::workflow::parse::{ErrorItem, RetryParam, RetryValue, TaskOption};
+use crate::workflow::parse::{ErrorItem, RetryParam, RetryValue, Setting, TaskOption};
 
 /// The kind of state whose options are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,9 +78,24 @@ pub(super) fn options_model<'a>(
             continue;
         }
         match option {
-            TaskOption::MaxConcurrency { keyword, value } => match value.base10_parse::<u32>() {
+            TaskOption::MaxConcurrency {
+                keyword,
+                value: Setting::Computed(function),
+            } => {
+                if task.max_concurrency.is_some()
+                    || task.computed.max_concurrency.replace(function).is_some()
+                {
+                    errors.at(keyword.span(), "`max_concurrency` is given more than once");
+                }
+            }
+            TaskOption::MaxConcurrency {
+                keyword,
+                value: Setting::Given(value),
+            } => match value.base10_parse::<u32>() {
                 Ok(limit) => {
-                    if task.max_concurrency.replace(limit).is_some() {
+                    if task.computed.max_concurrency.is_some()
+                        || task.max_concurrency.replace(limit).is_some()
+                    {
                         errors.at(keyword.span(), "`max_concurrency` is given more than once");
                     }
                 }
@@ -91,7 +106,29 @@ pub(super) fn options_model<'a>(
             },
             TaskOption::Tolerate {
                 keyword,
-                value,
+                value: Setting::Computed(function),
+                percent,
+            } => {
+                let (given, computed, what) = if *percent {
+                    (
+                        task.tolerated_percentage.is_some(),
+                        &mut task.computed.tolerated_percentage,
+                        "a tolerated percentage",
+                    )
+                } else {
+                    (
+                        task.tolerated_count.is_some(),
+                        &mut task.computed.tolerated_count,
+                        "a tolerated count",
+                    )
+                };
+                if given || computed.replace(function).is_some() {
+                    errors.at(keyword.span(), format!("{what} is given more than once"));
+                }
+            }
+            TaskOption::Tolerate {
+                keyword,
+                value: Setting::Given(value),
                 percent,
             } => {
                 let number = match value {
@@ -101,12 +138,16 @@ pub(super) fn options_model<'a>(
                 };
                 match (number, percent) {
                     (Some(share), true) if (0.0..=100.0).contains(&share) => {
-                        if task.tolerated_percentage.replace(share).is_some() {
+                        if task.computed.tolerated_percentage.is_some()
+                            || task.tolerated_percentage.replace(share).is_some()
+                        {
                             errors.at(keyword.span(), "a tolerated percentage is given more than once");
                         }
                     }
                     (Some(count), false) if count >= 0.0 && count <= f64::from(u32::MAX) => {
-                        if task.tolerated_count.replace(count as u32).is_some() {
+                        if task.computed.tolerated_count.is_some()
+                            || task.tolerated_count.replace(count as u32).is_some()
+                        {
                             errors.at(keyword.span(), "a tolerated count is given more than once");
                         }
                     }
@@ -116,15 +157,41 @@ pub(super) fn options_model<'a>(
                     ),
                 }
             }
-            TaskOption::Timeout { keyword, duration }
-            | TaskOption::Heartbeat { keyword, duration } => {
-                let is_timeout = matches!(option, TaskOption::Timeout { .. });
-                let slot = if is_timeout {
-                    &mut task.timeout
+            TaskOption::Timeout {
+                keyword,
+                duration: Setting::Computed(function),
+            }
+            | TaskOption::Heartbeat {
+                keyword,
+                duration: Setting::Computed(function),
+            } => {
+                let (given, computed) = if matches!(option, TaskOption::Timeout { .. }) {
+                    (task.timeout.is_some(), &mut task.computed.timeout)
                 } else {
-                    &mut task.heartbeat
+                    (task.heartbeat.is_some(), &mut task.computed.heartbeat)
                 };
-                if slot.replace(*duration).is_some() {
+                if given || computed.replace(function).is_some() {
+                    errors.at(
+                        keyword.span(),
+                        format!("`{keyword}` is given more than once"),
+                    );
+                }
+            }
+            TaskOption::Timeout {
+                keyword,
+                duration: Setting::Given(duration),
+            }
+            | TaskOption::Heartbeat {
+                keyword,
+                duration: Setting::Given(duration),
+            } => {
+                let is_timeout = matches!(option, TaskOption::Timeout { .. });
+                let (slot, computed) = if is_timeout {
+                    (&mut task.timeout, task.computed.timeout)
+                } else {
+                    (&mut task.heartbeat, task.computed.heartbeat)
+                };
+                if slot.replace(*duration).is_some() || computed.is_some() {
                     errors.at(
                         keyword.span(),
                         format!("`{keyword}` is given more than once"),
