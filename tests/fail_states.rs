@@ -117,6 +117,14 @@ async fn a_fail_state_may_give_a_cause_alone_or_nothing() {
     );
     let (error, cause, _) = failure_of(20).await;
     assert_eq!((error.as_str(), cause.as_str()), ("", ""));
+    // In AWS's shape, as Step Functions records a Fail state without Error or Cause: empty
+    // details.
+    let bare = runtime().execute::<Refuse>(order(20)).await.expect("runs");
+    let exported = bare.history().to_aws_json();
+    let events = exported["events"].as_array().expect("events");
+    let last = events.last().expect("an event");
+    assert_eq!(last["type"], "ExecutionFailed");
+    assert_eq!(last["executionFailedEventDetails"], serde_json::json!({}));
     let execution = runtime().execute::<Refuse>(order(5)).await.expect("runs");
     assert_eq!(execution.output(), Some(&order(5)));
 }

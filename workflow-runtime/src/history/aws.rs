@@ -61,7 +61,8 @@ impl History {
     ///   `mapStateStartedEventDetails {length}` is the number of items the attempt ran, as
     ///   recorded (histories recorded before it was are `{}`).
     /// - Fields the runtime did not record (an execution aborted without an error, a history
-    ///   kept without payloads) are left out, never filled with placeholders.
+    ///   kept without payloads) are left out, never filled with placeholders; so are the
+    ///   empty error and cause of a Fail state that gives none, as AWS leaves them out.
     ///
     /// Every event type of this runtime is a Step Functions event type, so each exports
     /// under its own name; a type AWS writes no details for has only the four common fields.
@@ -299,12 +300,13 @@ impl Details {
         self.payload("output", output);
     }
 
+    /// The error and cause; an empty one (a Fail state that gives none) is left out, as
+    /// Step Functions leaves it out.
     fn failure(&mut self, event: &Event) {
-        if let Some(error) = &event.error {
-            self.set("error", json!(error));
-        }
-        if let Some(cause) = &event.cause {
-            self.set("cause", json!(cause));
+        for (key, text) in [("error", &event.error), ("cause", &event.cause)] {
+            if let Some(text) = text.as_deref().filter(|text| !text.is_empty()) {
+                self.set(key, json!(text));
+            }
         }
     }
 
