@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
-use workflow::testing::Mock;
+use workflow::testing::{Harness, Mock};
 use workflow::{EventType, ExecutionStatus, VirtualClock};
 
 use crate::support::stores::stores;
@@ -262,15 +262,15 @@ async fn a_child_executions_panic_reaches_its_parent() {
 
 #[tokio::test(start_paused = true)]
 async fn a_panicking_mock_is_a_task_failure() {
-    let runtime = Runtime::builder()
-        .clock(VirtualClock::new())
+    let harness = Harness::builder()
         .mock::<explode>(Mock::new(|parcel: Parcel| async move {
             panic!("mocked parcel {} exploded", parcel.id)
         }))
         .register::<Doomed>()
         .build()
         .expect("builds");
-    let execution = runtime
+    let execution = harness
+        .runtime()
         .execute::<Doomed>(parcel(5, &[]))
         .await
         .expect("runs");

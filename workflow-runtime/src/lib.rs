@@ -14,6 +14,7 @@ mod resources;
 mod runtime;
 pub mod step;
 pub mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod workflow;
 

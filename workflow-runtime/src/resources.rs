@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::engine::callback::CallbackHub;
+#[cfg(feature = "testing")]
 use crate::testing::mock::Mocks;
 
 /// A type map from a resource's type to one shared value of it.
@@ -13,7 +14,8 @@ use crate::testing::mock::Mocks;
 pub(crate) struct Resources {
     // Each value is an `Arc<T>` behind `dyn Any`, so unsized `T` (trait objects) work too.
     values: HashMap<TypeId, (Box<dyn Any + Send + Sync>, &'static str)>,
-    /// Steps replaced in tests; `None` (one check per task attempt) everywhere else.
+    /// Steps replaced in tests; only with the `testing` feature.
+    #[cfg(feature = "testing")]
     pub(crate) mocks: Option<Arc<Mocks>>,
     /// Where callback tasks keep their callbacks (the runtime's store).
     pub(crate) callbacks: Option<Arc<CallbackHub>>,

@@ -36,7 +36,7 @@ pub trait Workflow: Send + Sync + 'static {
         None
     }
 
-    /// Runs state `state` once on `input` (see [`testing`](crate::testing)): `None` for a
+    /// Runs state `state` once on `input` (see `testing::StateTest`): `None` for a
     /// state that holds no input (Succeed and Fail states).
     #[doc(hidden)]
     fn test_state<'c>(

@@ -16,10 +16,11 @@ use crate::engine::callback::CallbackHub;
 use crate::engine::Limits;
 use crate::logging::{LogLevel, LogSink, Logging};
 use crate::resources::Resources;
+#[cfg(feature = "testing")]
 use crate::step::Step;
 use crate::store::{MemoryStore, Store};
+#[cfg(feature = "testing")]
 use crate::testing::mock::Mocks;
-use crate::testing::StepMock;
 use crate::workflow::{StateRequirement, Workflow};
 use tokio::sync::Semaphore;
 use workflow_core::definition::Definition;
@@ -35,6 +36,8 @@ pub struct RuntimeBuilder {
     express_limit: usize,
     backpressure: Backpressure,
     workflows: Vec<Registration>,
+    /// Steps replaced in tests (`testing::HarnessBuilder::mock`).
+    #[cfg(feature = "testing")]
     mocks: Option<Mocks>,
     callback_poll: Duration,
     lease: LeaseSettings,
@@ -71,6 +74,7 @@ impl Default for RuntimeBuilder {
             express_limit: DEFAULT_EXPRESS_LIMIT,
             backpressure: Backpressure::Wait,
             workflows: Vec::new(),
+            #[cfg(feature = "testing")]
             mocks: None,
             callback_poll: DEFAULT_CALLBACK_POLL,
             lease: LeaseSettings::new(),
@@ -178,24 +182,17 @@ impl RuntimeBuilder {
         }
     }
 
-    /// Replaces step `S` wherever it runs with `mock` (a [`Mock`] or a [`Script`]), for
-    /// tests: the step's code and resources are not used. See [`testing`](crate::testing).
-    ///
-    /// [`Mock`]: crate::testing::Mock
-    /// [`Script`]: crate::testing::Script
-    pub fn mock<S: Step>(self, mock: impl StepMock<S>) -> Self {
-        self.mock_in(None, mock)
-    }
-
-    /// Replaces step `S` in state `state` only (a state's mock wins over the step's).
-    pub fn mock_state<S: Step>(self, state: &str, mock: impl StepMock<S>) -> Self {
-        self.mock_in(Some(state), mock)
-    }
-
-    fn mock_in<S: Step>(mut self, state: Option<&str>, mock: impl StepMock<S>) -> Self {
+    /// Replaces step `S` (in state `state` only, or wherever it runs) with `mock`: for
+    /// `testing::HarnessBuilder`, so that production builders have no mocks.
+    #[cfg(feature = "testing")]
+    pub(crate) fn mock_in<S: Step>(
+        mut self,
+        state: Option<&str>,
+        mock: std::sync::Arc<dyn crate::testing::mock::Responder<S>>,
+    ) -> Self {
         self.mocks
             .get_or_insert_with(Mocks::default)
-            .insert::<S>(state, mock.handle().0);
+            .insert::<S>(state, mock);
         self
     }
 
@@ -297,10 +294,13 @@ impl RuntimeBuilder {
                 };
                 // A step may take the same resource twice; report it once. A mocked step
                 // takes nothing.
+                #[cfg(feature = "testing")]
                 let mocked = self
                     .mocks
                     .as_ref()
                     .is_some_and(|mocks| mocks.covers(needed.step_type));
+                #[cfg(not(feature = "testing"))]
+                let mocked = false;
                 if !mocked
                     && !self.resources.contains(needed.requirement.type_id)
                     && !problems.contains(&problem)
@@ -341,7 +341,10 @@ impl RuntimeBuilder {
             return Err(BuildError { problems });
         }
         let mut resources = self.resources;
-        resources.mocks = self.mocks.map(Arc::new);
+        #[cfg(feature = "testing")]
+        {
+            resources.mocks = self.mocks.map(Arc::new);
+        }
         resources.callbacks = Some(Arc::new(CallbackHub::new(
             Arc::clone(&self.store),
             self.callback_poll,

@@ -277,6 +277,7 @@ impl Runtime {
     }
 
     /// A fresh in-memory execution of `W` that has not started, for testing one state.
+    #[cfg(feature = "testing")]
     pub(crate) fn test_shared<W: Workflow>(&self) -> Result<Shared, RuntimeError> {
         self.registered::<W>()?;
         Ok(Shared::new(

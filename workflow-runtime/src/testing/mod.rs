@@ -157,15 +157,16 @@ impl HarnessBuilder {
         self
     }
 
-    /// Replaces step `S` wherever it runs: its code and resources are not used.
+    /// Replaces step `S` wherever it runs with `mock` (a [`Mock`] or a [`Script`]): its
+    /// code and resources are not used.
     pub fn mock<S: Step>(mut self, mock: impl StepMock<S>) -> Self {
-        self.builder = self.builder.mock(mock);
+        self.builder = self.builder.mock_in(None, mock.handle().0);
         self
     }
 
-    /// Replaces step `S` in state `state` only.
+    /// Replaces step `S` in state `state` only (a state's mock wins over the step's).
     pub fn mock_state<S: Step>(mut self, state: &str, mock: impl StepMock<S>) -> Self {
-        self.builder = self.builder.mock_state(state, mock);
+        self.builder = self.builder.mock_in(Some(state), mock.handle().0);
         self
     }
 

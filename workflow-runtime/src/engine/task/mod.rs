@@ -6,21 +6,27 @@
 //! task, a stored outcome is returned instead of running the step again; a task stored as
 //! started without an outcome was running when its worker was lost, and fails with
 //! `States.TaskFailed` rather than run twice (a retrier for that error may run it again).
+//!
+//! This module runs the state: its attempts, retried and caught as its policies say. One
+//! attempt is composed of layers around the step's call, in [`attempt`].
 
-use std::sync::Arc;
+mod attempt;
+mod invoke;
+#[cfg(feature = "testing")]
+mod mocked;
+mod replay;
+mod timers;
+
 use std::time::{Duration, SystemTime};
-
-use futures_util::future::Either;
-use futures_util::FutureExt;
 
 use crate::engine::counts::RetryCounts;
 use crate::execution::ExecutionFailure;
-use crate::history::{Event, EventType};
-use crate::step::{Caught, Heartbeat, States, Step, TaskToken};
-use crate::testing::mock::Response;
+use crate::history::EventType;
+use crate::step::{Caught, States, Step};
 use workflow_core::definition::{StateId, StateKind, TaskState};
 
-use super::callback;
+use self::attempt::{attempt, FailedAttempt};
+use self::invoke::{callback_without_token, step_panicked};
 use super::panic;
 use super::recorder::Recorded;
 use super::settings::{ComputedTimers, TaskTimers};
@@ -63,10 +69,18 @@ pub async fn run_task<S: Step>(
 /// execution keeps no history (a synchronous Express `call`), the task has no timeout or
 /// heartbeat, its step hands out no token, and no test replaced a step.
 fn is_bare<S: Step>(cx: &ExecutionContext<'_>, timers: &TaskTimers) -> bool {
-    cx.shared.recorder.is_lean()
-        && !S::CALLBACK
-        && timers.is_none()
-        && cx.shared.resources.mocks.is_none()
+    cx.shared.recorder.is_lean() && !S::CALLBACK && timers.is_none() && !mocked(cx)
+}
+
+/// Whether a test replaced steps of this runtime.
+#[cfg(feature = "testing")]
+fn mocked(cx: &ExecutionContext<'_>) -> bool {
+    cx.shared.resources.mocks.is_some()
+}
+
+#[cfg(not(feature = "testing"))]
+fn mocked(_cx: &ExecutionContext<'_>) -> bool {
+    false
 }
 
 /// The timers a task's attempts run under, or the failure of a computed one out of range.
@@ -109,24 +123,6 @@ async fn run_bare<S: Step>(
         },
         Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
     }
-}
-
-/// A step (or the mock standing in for it) panicked: its attempt failed, as a task does.
-fn step_panicked<S: Step>(state_name: &str, message: &str) -> ExecutionFailure {
-    ExecutionFailure::predefined(
-        Some(state_name),
-        States::TaskFailed,
-        format!("step `{}` panicked: {message}", S::INFO.name()),
-    )
-}
-
-/// A step returned a callback, but its attempt handed out no token to wait for.
-fn callback_without_token(state_name: &str) -> ExecutionFailure {
-    ExecutionFailure::predefined(
-        Some(state_name),
-        States::Runtime,
-        "the step returned a callback without a token to wait for",
-    )
 }
 
 async fn run_recorded<S: Step>(
@@ -300,336 +296,6 @@ fn task_state(
                 definition.state_name(state)
             ),
         )),
-    }
-}
-
-/// A failed attempt, and whether it failed by timing out: a heartbeat timeout is recorded as
-/// `States.Timeout`, as Step Functions records it, and matches `States.HeartbeatTimeout` too.
-struct FailedAttempt {
-    failure: ExecutionFailure,
-    timed_out: bool,
-    heartbeat: bool,
-}
-
-impl FailedAttempt {
-    /// The error name retriers and catchers match: `States.HeartbeatTimeout` for a heartbeat
-    /// timeout (which `States.Timeout` and `States.ALL` match as well).
-    fn matched_as(&self) -> &str {
-        if self.heartbeat {
-            States::HeartbeatTimeout.name()
-        } else {
-            self.failure.error()
-        }
-    }
-}
-
-/// One attempt: TaskScheduled (at `scheduled_at` when given), TaskStarted, then the step
-/// under its timeout and heartbeat (or, when replaying, the stored outcome). A callback step's
-/// attempt has a token of its own; its callback is stored before the step can hand the token
-/// out, and after the step returns, the attempt waits for the token under the same timers.
-async fn attempt<S: Step>(
-    cx: &ExecutionContext<'_>,
-    state: StateId,
-    timers: TaskTimers,
-    input: S::Input,
-    attempt: u32,
-    scheduled_at: Option<SystemTime>,
-) -> Result<S::Output, FailedAttempt> {
-    let state_name = cx.state_name(state);
-    let scheduled_event = cx.record_at(
-        scheduled_at,
-        EventType::TaskScheduled,
-        Some(state),
-        |event| event.attempt = Some(attempt),
-    );
-    let scheduled = cx.last_event_id();
-    let heartbeat = timers
-        .heartbeat
-        .map(|_| Arc::new(Heartbeat::new(Arc::clone(cx.clock()))));
-    let refuse = |reason: String| FailedAttempt {
-        failure: ExecutionFailure::predefined(Some(state_name), States::Runtime, reason),
-        timed_out: false,
-        heartbeat: false,
-    };
-    let token = if S::CALLBACK {
-        Some(TaskToken::generate().map_err(|error| {
-            refuse(format!(
-                "the operating system gave no randomness for a task token: {error}"
-            ))
-        })?)
-    } else {
-        None
-    };
-    // A test may have replaced the step.
-    let mock = cx
-        .shared
-        .resources
-        .mocks
-        .as_ref()
-        .and_then(|mocks| mocks.get::<S>(state_name));
-    let env = cx.step_env(
-        state,
-        S::INFO.name(),
-        attempt,
-        heartbeat.as_ref(),
-        token.as_ref(),
-    );
-    let panicked = |message: String| FailedAttempt {
-        failure: step_panicked::<S>(state_name, &message),
-        timed_out: false,
-        heartbeat: false,
-    };
-    // `call` runs none of the step's code (it builds its future); a mock's `respond` may.
-    let call = |input| {
-        S::call(input, &env)
-            .map(|running| running.map(|result| result.map(S::into_output)))
-            .map_err(|missing| refuse(missing.to_string()))
-    };
-    // The real step, or a mock's answer (a mocked callback step answers with its output).
-    let (running, real) = match mock {
-        None => (Either::Left(call(input)?), true),
-        Some(mock) => match panic::catching_call(|| mock.respond(input)).map_err(panicked)? {
-            Response::Run(mocked) => (Either::Right(mocked.map(|result| result.map(Ok))), false),
-            Response::Real(input) => (Either::Left(call(input)?), true),
-            Response::Refuse(reason) => return Err(refuse(reason)),
-        },
-    };
-    let started = cx.record_at(
-        scheduled_event.new_time(),
-        EventType::TaskStarted,
-        Some(state),
-        |event| event.attempt = Some(attempt),
-    );
-    let started_at = started.timestamp.unwrap_or_else(|| cx.clock().now());
-    let failed = |failure| FailedAttempt {
-        failure,
-        timed_out: false,
-        heartbeat: false,
-    };
-    if started.replayed.is_some() {
-        // A callback the attempt was waiting for when the execution stopped: wait again.
-        let resumed = match S::CALLBACK {
-            true => Box::pin(callback::resumable(cx, state, scheduled))
-                .await
-                .map_err(failed)?,
-            false => None,
-        };
-        let waiting = resumed.filter(|_| replay_awaits_callback(cx));
-        return match waiting {
-            Some(callback) => {
-                let hash = callback.token_hash;
-                let wait = callback::wait::<S>(cx, state, &hash, heartbeat.as_ref());
-                let timers = Timers::new(timers, heartbeat.as_ref(), started_at);
-                Box::pin(timed::<S, _>(cx, state, timers, wait, Some(&hash))).await
-            }
-            None => replayed_outcome::<S>(cx, state_name, attempt),
-        };
-    }
-    cx.flush().await.map_err(failed)?;
-    // The callback exists, durably, before the step can hand out its token.
-    let token_hash = match (&token, real) {
-        (Some(token), true) => {
-            Box::pin(callback::create(cx, state, scheduled, token))
-                .await
-                .map_err(failed)?;
-            Some(token.hash())
-        }
-        _ => None,
-    };
-    let body = async {
-        let mut running = std::pin::pin!(running);
-        let polled = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task));
-        match polled.await {
-            Ok(Ok(Ok(output))) => Ok(output),
-            Ok(Ok(Err(_callback))) => match &token_hash {
-                Some(hash) => {
-                    Box::pin(callback::wait::<S>(cx, state, hash, heartbeat.as_ref())).await
-                }
-                None => Err(callback_without_token(state_name)),
-            },
-            Ok(Err(error)) => Err(ExecutionFailure::from_step_error(state_name, error)),
-            Err(message) => Err(step_panicked::<S>(state_name, &message)),
-        }
-    };
-    let timers = Timers::new(timers, heartbeat.as_ref(), started_at);
-    let outcome = timed::<S, _>(cx, state, timers, body, token_hash.as_deref()).await;
-    if let (Some(hash), Err(_)) = (&token_hash, &outcome) {
-        // The attempt ended without its callback: the token stops working.
-        Box::pin(callback::expire(cx, hash)).await;
-    }
-    outcome
-}
-
-/// Whether a replayed attempt stopped while waiting for its callback: nothing after its
-/// TaskStarted but (perhaps) TaskSubmitted.
-fn replay_awaits_callback(cx: &ExecutionContext<'_>) -> bool {
-    matches!(
-        cx.replay_next().map(|event| event.kind),
-        None | Some(EventType::TaskSubmitted)
-    )
-}
-
-/// The timers of an attempt: its timeout, counted from when it started, and its heartbeat.
-struct Timers<'a> {
-    timeout: Option<Duration>,
-    heartbeat: Option<(Duration, &'a Arc<Heartbeat>)>,
-    started_at: SystemTime,
-}
-
-impl<'a> Timers<'a> {
-    fn new(
-        timers: TaskTimers,
-        heartbeat: Option<&'a Arc<Heartbeat>>,
-        started_at: SystemTime,
-    ) -> Self {
-        Timers {
-            timeout: timers.timeout,
-            heartbeat: timers.heartbeat.zip(heartbeat),
-            started_at,
-        }
-    }
-}
-
-/// Runs `body` under the attempt's timers. When a timer ends a callback attempt, the callback
-/// is expired, unless it was completed in the meantime: then that completion stands.
-async fn timed<S: Step, F>(
-    cx: &ExecutionContext<'_>,
-    state: StateId,
-    timers: Timers<'_>,
-    body: F,
-    callback: Option<&str>,
-) -> Result<S::Output, FailedAttempt>
-where
-    F: std::future::Future<Output = Result<S::Output, ExecutionFailure>>,
-{
-    match (timers.timeout, timers.heartbeat) {
-        // The common case: no timer at all.
-        (None, None) => body.await.map_err(|failure| FailedAttempt {
-            failure,
-            timed_out: false,
-            heartbeat: false,
-        }),
-        // Boxed: the timers' futures would make every attempt's future larger.
-        _ => Box::pin(under_timers::<S, F>(cx, state, timers, body, callback)).await,
-    }
-}
-
-/// [`timed`] with a timeout and/or a heartbeat.
-async fn under_timers<S: Step, F>(
-    cx: &ExecutionContext<'_>,
-    state: StateId,
-    timers: Timers<'_>,
-    body: F,
-    callback: Option<&str>,
-) -> Result<S::Output, FailedAttempt>
-where
-    F: std::future::Future<Output = Result<S::Output, ExecutionFailure>>,
-{
-    let state_name = cx.state_name(state);
-    let (timeout, heartbeat) = (timers.timeout, timers.heartbeat);
-    let clock = Arc::clone(cx.clock());
-    // Counted from the attempt's start, also when a wait resumes after a restart.
-    let elapsed = clock
-        .now()
-        .duration_since(timers.started_at)
-        .unwrap_or_default();
-    let deadline = async {
-        match timeout {
-            Some(timeout) => clock.sleep(timeout.saturating_sub(elapsed)).await,
-            None => std::future::pending().await,
-        }
-    };
-    let silence = async {
-        match heartbeat {
-            Some((interval, heartbeat)) => heartbeat.expired(interval).await,
-            None => std::future::pending().await,
-        }
-    };
-    // Dropping the step's future on a timeout cancels it.
-    let (heartbeat_silent, cause) = tokio::select! {
-        biased;
-        result = body => return result.map_err(|failure| FailedAttempt { failure, timed_out: false, heartbeat: false }),
-        () = deadline => (false, format!(
-            "step `{}` did not finish within {}",
-            S::INFO.name(),
-            humantime::format_duration(timeout.unwrap_or_default())
-        )),
-        () = silence => (true, format!(
-            "step `{}` sent no heartbeat for {}",
-            S::INFO.name(),
-            humantime::format_duration(heartbeat.map_or(Duration::ZERO, |(interval, _)| interval))
-        )),
-    };
-    if let Some(hash) = callback {
-        if let Some(completed) = callback::settle::<S>(cx, state, hash).await {
-            return completed.map_err(|failure| FailedAttempt {
-                failure,
-                timed_out: false,
-                heartbeat: false,
-            });
-        }
-    }
-    Err(timed_out(state_name, cause, heartbeat_silent))
-}
-
-/// The outcome of an attempt that had started before the execution resumed: the stored one,
-/// or, when none was stored, the failure of a worker lost mid-task.
-fn replayed_outcome<S: Step>(
-    cx: &ExecutionContext<'_>,
-    state_name: &str,
-    attempt: u32,
-) -> Result<S::Output, FailedAttempt> {
-    let failed = |failure| FailedAttempt {
-        failure,
-        timed_out: false,
-        heartbeat: false,
-    };
-    match cx.replay_next() {
-        Some(Event {
-            kind: EventType::TaskSucceeded,
-            output,
-            ..
-        }) => {
-            let output = output.unwrap_or(serde_json::Value::Null);
-            serde_json::from_value(output).map_err(|error| {
-                failed(ExecutionFailure::predefined(
-                    Some(state_name),
-                    States::Runtime,
-                    format!(
-                        "the stored output of step `{}` no longer reads as `{}`: {error}",
-                        S::INFO.name(),
-                        std::any::type_name::<S::Output>()
-                    ),
-                ))
-            })
-        }
-        Some(Event {
-            kind: kind @ (EventType::TaskFailed | EventType::TaskTimedOut),
-            error,
-            cause,
-            heartbeat_timeout,
-            ..
-        }) => Err(FailedAttempt {
-            failure: ExecutionFailure::new(Some(state_name), error.unwrap_or_default(), cause.unwrap_or_default()),
-            timed_out: kind == EventType::TaskTimedOut,
-            heartbeat: heartbeat_timeout,
-        }),
-        _ => Err(failed(ExecutionFailure::predefined(
-            Some(state_name),
-            States::TaskFailed,
-            format!(
-                "the worker running step `{}` (attempt {attempt}) was lost before it finished; a task that has started is not run again unless a retrier says so",
-                S::INFO.name()
-            ),
-        ))),
-    }
-}
-
-fn timed_out(state: &str, cause: String, heartbeat: bool) -> FailedAttempt {
-    FailedAttempt {
-        failure: ExecutionFailure::predefined(Some(state), States::Timeout, cause),
-        timed_out: true,
-        heartbeat,
     }
 }
 

@@ -1,0 +1,136 @@
+//! One attempt of a task, composed of layers around the step's call, each in its own module:
+//!
+//! - recording: TaskScheduled and TaskStarted, made durable before the step runs (here);
+//! - [`invoke`](super::invoke): the step's future, or a mock's answer (with the `testing`
+//!   feature only), polled with its panics caught, then the callback it returns awaited;
+//! - [`callback`](crate::engine::callback): the attempt's task token, stored before the step
+//!   can hand it out, and expired when the attempt ends without it;
+//! - [`timers`](super::timers): the timeout and the heartbeat around all of that;
+//! - [`replay`](super::replay): an attempt already started when the execution resumed is not
+//!   run again; its stored outcome stands, or its callback is awaited again.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::engine::callback;
+use crate::engine::settings::TaskTimers;
+use crate::engine::ExecutionContext;
+use crate::execution::ExecutionFailure;
+use crate::history::EventType;
+use crate::step::{Heartbeat, States, Step, TaskToken};
+use workflow_core::definition::StateId;
+
+use super::timers::Timers;
+use super::{invoke, replay, timers};
+
+/// A failed attempt, and whether it failed by timing out: a heartbeat timeout is recorded as
+/// `States.Timeout`, as Step Functions records it, and matches `States.HeartbeatTimeout` too.
+pub(super) struct FailedAttempt {
+    pub(super) failure: ExecutionFailure,
+    pub(super) timed_out: bool,
+    pub(super) heartbeat: bool,
+}
+
+impl FailedAttempt {
+    /// The error name retriers and catchers match: `States.HeartbeatTimeout` for a heartbeat
+    /// timeout (which `States.Timeout` and `States.ALL` match as well).
+    pub(super) fn matched_as(&self) -> &str {
+        if self.heartbeat {
+            States::HeartbeatTimeout.name()
+        } else {
+            self.failure.error()
+        }
+    }
+}
+
+impl From<ExecutionFailure> for FailedAttempt {
+    /// An attempt that failed without timing out.
+    fn from(failure: ExecutionFailure) -> Self {
+        FailedAttempt {
+            failure,
+            timed_out: false,
+            heartbeat: false,
+        }
+    }
+}
+
+/// One attempt: TaskScheduled (at `scheduled_at` when given), TaskStarted, then the step
+/// under its timers (or, when replaying, the stored outcome). A callback step's attempt has a
+/// token of its own; its callback is stored before the step can hand the token out, and after
+/// the step returns, the attempt waits for the token under the same timers.
+pub(super) async fn attempt<S: Step>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    task_timers: TaskTimers,
+    input: S::Input,
+    number: u32,
+    scheduled_at: Option<SystemTime>,
+) -> Result<S::Output, FailedAttempt> {
+    let state_name = cx.state_name(state);
+    let scheduled_event = cx.record_at(
+        scheduled_at,
+        EventType::TaskScheduled,
+        Some(state),
+        |event| event.attempt = Some(number),
+    );
+    let scheduled = cx.last_event_id();
+    let heartbeat = task_timers
+        .heartbeat
+        .map(|_| Arc::new(Heartbeat::new(Arc::clone(cx.clock()))));
+    let token = token_of::<S>(state_name)?;
+    let env = cx.step_env(
+        state,
+        S::INFO.name(),
+        number,
+        heartbeat.as_ref(),
+        token.as_ref(),
+    );
+    let invocation = invoke::invoke::<S>(cx, state_name, input, &env)?;
+    let started = cx.record_at(
+        scheduled_event.new_time(),
+        EventType::TaskStarted,
+        Some(state),
+        |event| event.attempt = Some(number),
+    );
+    let started_at = started.timestamp.unwrap_or_else(|| cx.clock().now());
+    let timers = Timers::new(task_timers, heartbeat.as_ref(), started_at);
+    if started.replayed.is_some() {
+        return replay::resume::<S>(cx, state, scheduled, number, timers, heartbeat.as_ref()).await;
+    }
+    cx.flush().await?;
+    // The callback exists, durably, before the step can hand out its token.
+    let token_hash = match (&token, invocation.real) {
+        (Some(token), true) => {
+            Box::pin(callback::create(cx, state, scheduled, token)).await?;
+            Some(token.hash())
+        }
+        _ => None,
+    };
+    let body = invoke::settle::<S, _>(
+        cx,
+        state,
+        invocation.running,
+        token_hash.as_deref(),
+        heartbeat.as_ref(),
+    );
+    let outcome = timers::timed::<S, _>(cx, state, timers, body, token_hash.as_deref()).await;
+    if let (Some(hash), Err(_)) = (&token_hash, &outcome) {
+        // The attempt ended without its callback: the token stops working.
+        Box::pin(callback::expire(cx, hash)).await;
+    }
+    outcome
+}
+
+/// The attempt's task token, if its step takes one.
+fn token_of<S: Step>(state_name: &str) -> Result<Option<TaskToken>, FailedAttempt> {
+    if !S::CALLBACK {
+        return Ok(None);
+    }
+    TaskToken::generate().map(Some).map_err(|error| {
+        FailedAttempt::from(ExecutionFailure::predefined(
+            Some(state_name),
+            States::Runtime,
+            format!("the operating system gave no randomness for a task token: {error}"),
+        ))
+    })
+}

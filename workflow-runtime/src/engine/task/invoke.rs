@@ -1,0 +1,111 @@
+//! Calling the step: its future (built without running any of its code), polled with its
+//! panics caught, and the callback it may return awaited. With the `testing` feature, a mock
+//! registered for the step may answer instead ([`mocked`](super::mocked)).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+
+use crate::engine::callback;
+use crate::engine::panic;
+use crate::engine::ExecutionContext;
+use crate::execution::ExecutionFailure;
+use crate::step::{Callback, Heartbeat, States, Step, StepEnv};
+use workflow_core::definition::StateId;
+
+use super::attempt::FailedAttempt;
+
+/// What a step's future resolves to: its output or the callback it now waits for, or its
+/// error.
+pub(super) type Returned<S> =
+    Result<Result<<S as Step>::Output, Callback<<S as Step>::Output>>, <S as Step>::Error>;
+
+/// The future of one attempt's call, not yet polled.
+pub(super) struct Invocation<F> {
+    pub(super) running: F,
+    /// Whether the step's own code runs (not a mock): only then is its callback stored.
+    pub(super) real: bool,
+}
+
+/// The step's own future for `input`.
+pub(super) fn call<'a, 'e, S: Step>(
+    state_name: &str,
+    input: S::Input,
+    env: &'a StepEnv<'e>,
+) -> Result<impl Future<Output = Returned<S>> + Send + 'static + use<'a, 'e, S>, FailedAttempt> {
+    // `call` runs none of the step's code (it builds its future).
+    S::call(input, env)
+        .map(|running| running.map(|result| result.map(S::into_output)))
+        .map_err(|missing| {
+            FailedAttempt::from(ExecutionFailure::predefined(
+                Some(state_name),
+                States::Runtime,
+                missing.to_string(),
+            ))
+        })
+}
+
+/// The call of one attempt: the step's own future.
+#[cfg(not(feature = "testing"))]
+pub(super) fn invoke<'a, 'e, S: Step>(
+    _cx: &ExecutionContext<'_>,
+    state_name: &str,
+    input: S::Input,
+    env: &'a StepEnv<'e>,
+) -> Result<
+    Invocation<impl Future<Output = Returned<S>> + Send + 'static + use<'a, 'e, S>>,
+    FailedAttempt,
+> {
+    Ok(Invocation {
+        running: call::<S>(state_name, input, env)?,
+        real: true,
+    })
+}
+
+#[cfg(feature = "testing")]
+pub(super) use super::mocked::invoke;
+
+/// Polls `running` to its end, a panic failing the attempt as a task failure; a callback it
+/// returns is then awaited (with `token_hash`, the attempt's stored callback).
+pub(super) async fn settle<S: Step, F>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    running: F,
+    token_hash: Option<&str>,
+    heartbeat: Option<&Arc<Heartbeat>>,
+) -> Result<S::Output, ExecutionFailure>
+where
+    F: Future<Output = Returned<S>>,
+{
+    let state_name = cx.state_name(state);
+    let mut running = std::pin::pin!(running);
+    let polled = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task));
+    match polled.await {
+        Ok(Ok(Ok(output))) => Ok(output),
+        Ok(Ok(Err(_callback))) => match token_hash {
+            Some(hash) => Box::pin(callback::wait::<S>(cx, state, hash, heartbeat)).await,
+            None => Err(callback_without_token(state_name)),
+        },
+        Ok(Err(error)) => Err(ExecutionFailure::from_step_error(state_name, error)),
+        Err(message) => Err(step_panicked::<S>(state_name, &message)),
+    }
+}
+
+/// A step (or the mock standing in for it) panicked: its attempt failed, as a task does.
+pub(super) fn step_panicked<S: Step>(state_name: &str, message: &str) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        Some(state_name),
+        States::TaskFailed,
+        format!("step `{}` panicked: {message}", S::INFO.name()),
+    )
+}
+
+/// A step returned a callback, but its attempt handed out no token to wait for.
+pub(super) fn callback_without_token(state_name: &str) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        Some(state_name),
+        States::Runtime,
+        "the step returned a callback without a token to wait for",
+    )
+}

@@ -1,0 +1,59 @@
+//! With the `testing` feature: a mock registered for the step answers the attempt instead of
+//! the step's code, or hands the input to the real step, or refuses the attempt.
+
+use std::future::Future;
+
+use futures_util::future::Either;
+use futures_util::FutureExt;
+
+use crate::engine::panic;
+use crate::engine::ExecutionContext;
+use crate::execution::ExecutionFailure;
+use crate::step::{States, Step, StepEnv};
+use crate::testing::mock::Response;
+
+use super::attempt::FailedAttempt;
+use super::invoke::{call, step_panicked, Invocation, Returned};
+
+/// The call of one attempt: a mock's answer, or the step's own future.
+pub(in crate::engine::task) fn invoke<'a, 'e, S: Step>(
+    cx: &ExecutionContext<'_>,
+    state_name: &str,
+    input: S::Input,
+    env: &'a StepEnv<'e>,
+) -> Result<
+    Invocation<impl Future<Output = Returned<S>> + Send + 'static + use<'a, 'e, S>>,
+    FailedAttempt,
+> {
+    let mock = cx
+        .shared
+        .resources
+        .mocks
+        .as_ref()
+        .and_then(|mocks| mocks.get::<S>(state_name));
+    let real = |input| {
+        Ok(Invocation {
+            running: Either::Left(call::<S>(state_name, input, env)?),
+            real: true,
+        })
+    };
+    let Some(mock) = mock else {
+        return real(input);
+    };
+    // A mock's `respond` may run test code: its panic fails the attempt as the step's would.
+    let response = panic::catching_call(|| mock.respond(input))
+        .map_err(|message| FailedAttempt::from(step_panicked::<S>(state_name, &message)))?;
+    match response {
+        // A mocked callback step answers with its output.
+        Response::Run(mocked) => Ok(Invocation {
+            running: Either::Right(mocked.map(|result| result.map(Ok))),
+            real: false,
+        }),
+        Response::Real(input) => real(input),
+        Response::Refuse(reason) => Err(FailedAttempt::from(ExecutionFailure::predefined(
+            Some(state_name),
+            States::Runtime,
+            reason,
+        ))),
+    }
+}

@@ -1,0 +1,113 @@
+//! The timers around an attempt: its timeout, counted from when it started (also when a wait
+//! resumes after a restart), and its heartbeat. Either ends the attempt with `States.Timeout`,
+//! dropping (so cancelling) the step's future.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::engine::callback;
+use crate::engine::settings::TaskTimers;
+use crate::engine::ExecutionContext;
+use crate::execution::ExecutionFailure;
+use crate::step::{Heartbeat, States, Step};
+use workflow_core::definition::StateId;
+
+use super::attempt::FailedAttempt;
+
+/// The timers of an attempt.
+pub(super) struct Timers<'a> {
+    timeout: Option<Duration>,
+    heartbeat: Option<(Duration, &'a Arc<Heartbeat>)>,
+    started_at: SystemTime,
+}
+
+impl<'a> Timers<'a> {
+    pub(super) fn new(
+        timers: TaskTimers,
+        heartbeat: Option<&'a Arc<Heartbeat>>,
+        started_at: SystemTime,
+    ) -> Self {
+        Timers {
+            timeout: timers.timeout,
+            heartbeat: timers.heartbeat.zip(heartbeat),
+            started_at,
+        }
+    }
+}
+
+/// Runs `body` under the attempt's timers. When a timer ends a callback attempt, the callback
+/// is expired, unless it was completed in the meantime: then that completion stands.
+pub(super) async fn timed<S: Step, F>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    timers: Timers<'_>,
+    body: F,
+    callback: Option<&str>,
+) -> Result<S::Output, FailedAttempt>
+where
+    F: Future<Output = Result<S::Output, ExecutionFailure>>,
+{
+    match (timers.timeout, timers.heartbeat) {
+        // The common case: no timer at all.
+        (None, None) => body.await.map_err(FailedAttempt::from),
+        // Boxed: the timers' futures would make every attempt's future larger.
+        _ => Box::pin(under_timers::<S, F>(cx, state, timers, body, callback)).await,
+    }
+}
+
+/// [`timed`] with a timeout and/or a heartbeat.
+async fn under_timers<S: Step, F>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    timers: Timers<'_>,
+    body: F,
+    callback: Option<&str>,
+) -> Result<S::Output, FailedAttempt>
+where
+    F: Future<Output = Result<S::Output, ExecutionFailure>>,
+{
+    let state_name = cx.state_name(state);
+    let (timeout, heartbeat) = (timers.timeout, timers.heartbeat);
+    let clock = Arc::clone(cx.clock());
+    let elapsed = clock
+        .now()
+        .duration_since(timers.started_at)
+        .unwrap_or_default();
+    let deadline = async {
+        match timeout {
+            Some(timeout) => clock.sleep(timeout.saturating_sub(elapsed)).await,
+            None => std::future::pending().await,
+        }
+    };
+    let silence = async {
+        match heartbeat {
+            Some((interval, heartbeat)) => heartbeat.expired(interval).await,
+            None => std::future::pending().await,
+        }
+    };
+    let (heartbeat_silent, cause) = tokio::select! {
+        biased;
+        result = body => return result.map_err(FailedAttempt::from),
+        () = deadline => (false, format!(
+            "step `{}` did not finish within {}",
+            S::INFO.name(),
+            humantime::format_duration(timeout.unwrap_or_default())
+        )),
+        () = silence => (true, format!(
+            "step `{}` sent no heartbeat for {}",
+            S::INFO.name(),
+            humantime::format_duration(heartbeat.map_or(Duration::ZERO, |(interval, _)| interval))
+        )),
+    };
+    if let Some(hash) = callback {
+        if let Some(completed) = callback::settle::<S>(cx, state, hash).await {
+            return completed.map_err(FailedAttempt::from);
+        }
+    }
+    Err(FailedAttempt {
+        failure: ExecutionFailure::predefined(Some(state_name), States::Timeout, cause),
+        timed_out: true,
+        heartbeat: heartbeat_silent,
+    })
+}
