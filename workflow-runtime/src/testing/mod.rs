@@ -79,13 +79,11 @@ pub struct Harness {
 }
 
 impl Harness {
-    /// Starts configuring a harness.
+    /// Starts configuring a harness over a new [`RuntimeBuilder`]. To test the
+    /// configuration a program builds for production, wrap its builder instead:
+    /// `HarnessBuilder::from(builder)`.
     pub fn builder() -> HarnessBuilder {
-        let clock = VirtualClock::new();
-        HarnessBuilder {
-            builder: Runtime::builder().clock(clock.clone()),
-            clock,
-        }
+        HarnessBuilder::from(Runtime::builder())
     }
 
     /// Runs an execution of `W` to its end, with its full history (Standard and Express alike).
@@ -131,11 +129,38 @@ impl Harness {
     }
 }
 
-/// Configures a [`Harness`]: like [`RuntimeBuilder`], with a virtual clock already set.
+/// Configures a [`Harness`]: a [`RuntimeBuilder`] it wraps, on a virtual clock, and the mocks
+/// that replace steps. The most common settings have shortcuts here; every other one is
+/// set on the wrapped builder ([`configure`](Self::configure)), or on a builder that is then
+/// wrapped.
+///
+/// ```
+/// # use workflow::prelude::*;
+/// # use workflow::testing::HarnessBuilder;
+/// # use workflow::store::MemoryStore;
+/// # use workflow::RuntimeBuilder;
+/// // The program's own configuration...
+/// fn configured() -> RuntimeBuilder {
+///     Runtime::builder().store(MemoryStore::new()).resource(42_u32)
+/// }
+/// // ... tested as it is, on virtual time.
+/// let harness = HarnessBuilder::from(configured()).build().unwrap();
+/// ```
 #[derive(Debug)]
 pub struct HarnessBuilder {
     builder: RuntimeBuilder,
     clock: VirtualClock,
+}
+
+impl From<RuntimeBuilder> for HarnessBuilder {
+    /// Wraps `builder`, with everything it configures; its clock becomes a virtual one.
+    fn from(builder: RuntimeBuilder) -> Self {
+        let clock = VirtualClock::new();
+        HarnessBuilder {
+            builder: builder.clock(clock.clone()),
+            clock,
+        }
+    }
 }
 
 impl HarnessBuilder {
