@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::engine::callback::CallbackHub;
 #[cfg(feature = "testing")]
-use crate::testing::mock::Mocks;
+use crate::engine::doubles::Mocks;
 
 /// A type map from a resource's type to one shared value of it.
 #[derive(Default)]

@@ -11,6 +11,8 @@ mod child;
 mod composite;
 mod context;
 pub(crate) mod counts;
+#[cfg(feature = "testing")]
+pub(crate) mod doubles;
 mod flow;
 pub(crate) mod journal;
 mod panic;

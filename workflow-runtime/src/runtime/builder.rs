@@ -13,14 +13,14 @@ use super::resume::{resume, Resume};
 use super::{Backpressure, ExpressLimit, Inner, Registered, Runtime};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::callback::CallbackHub;
+#[cfg(feature = "testing")]
+use crate::engine::doubles::Mocks;
 use crate::engine::Limits;
 use crate::logging::{LogLevel, LogSink, Logging};
 use crate::resources::Resources;
 #[cfg(feature = "testing")]
 use crate::step::Step;
 use crate::store::{MemoryStore, Store};
-#[cfg(feature = "testing")]
-use crate::testing::mock::Mocks;
 use crate::workflow::{StateRequirement, Workflow};
 use tokio::sync::Semaphore;
 use workflow_core::definition::Definition;
@@ -188,7 +188,7 @@ impl RuntimeBuilder {
     pub(crate) fn mock_in<S: Step>(
         mut self,
         state: Option<&str>,
-        mock: std::sync::Arc<dyn crate::testing::mock::Responder<S>>,
+        mock: std::sync::Arc<dyn crate::engine::doubles::Responder<S>>,
     ) -> Self {
         self.mocks
             .get_or_insert_with(Mocks::default)

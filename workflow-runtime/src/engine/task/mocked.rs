@@ -6,11 +6,11 @@ use std::future::Future;
 use futures_util::future::Either;
 use futures_util::FutureExt;
 
+use crate::engine::doubles::Response;
 use crate::engine::panic;
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
 use crate::step::{States, Step, StepEnv};
-use crate::testing::mock::Response;
 
 use super::attempt::FailedAttempt;
 use super::invoke::{call, step_panicked, Invocation, Returned};
