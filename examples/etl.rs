@@ -272,8 +272,7 @@ fn job() -> Job {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
-    if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(SalesEtl::definition(), format));
+    if render::print_if_requested(SalesEtl::definition())? {
         return Ok(());
     }
     let directory = std::env::temp_dir().join("workflow-etl");
@@ -294,10 +293,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n{}", execution.history().table());
     Ok(())
 }
-
-#[cfg(test)]
-#[path = "../tests/support/golden.rs"]
-mod golden;
 
 #[cfg(test)]
 mod tests {
@@ -383,6 +378,8 @@ mod tests {
 
     #[test]
     fn the_diagrams_are_as_reviewed() {
-        golden::check_all_formats(SalesEtl::definition());
+        // Its pictures, as reviewed (`UPDATE_GOLDEN=1` rewrites them after a change).
+        let reviewed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+        workflow::testing::assert_diagrams(SalesEtl::definition(), reviewed);
     }
 }

@@ -97,8 +97,7 @@ fn event(id: u64) -> RawEvent {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
-    if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(ScoreEvent::definition(), format));
+    if render::print_if_requested(ScoreEvent::definition())? {
         return Ok(());
     }
     let dir = std::env::temp_dir().join("workflow-events");
@@ -166,10 +165,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 #[cfg(test)]
-#[path = "../tests/support/golden.rs"]
-mod golden;
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use workflow::testing::Harness;
@@ -219,6 +214,8 @@ mod tests {
 
     #[test]
     fn the_diagrams_are_as_reviewed() {
-        golden::check_all_formats(ScoreEvent::definition());
+        // Its pictures, as reviewed (`UPDATE_GOLDEN=1` rewrites them after a change).
+        let reviewed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+        workflow::testing::assert_diagrams(ScoreEvent::definition(), reviewed);
     }
 }

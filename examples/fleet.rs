@@ -82,8 +82,7 @@ fn usage() -> Box<dyn std::error::Error> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
-    if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(Shipping::definition(), format));
+    if render::print_if_requested(Shipping::definition())? {
         return Ok(());
     }
     let args: Vec<String> = std::env::args().skip(1).collect();

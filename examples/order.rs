@@ -261,8 +261,7 @@ fn order(id: &str, email: &str, card: &str, lines: &[(&str, u32, u64)]) -> Order
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
-    if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(OrderWorkflow::definition(), format));
+    if render::print_if_requested(OrderWorkflow::definition())? {
         return Ok(());
     }
     // Standard executions live in one SQLite file: no server, nothing to set up.
@@ -336,10 +335,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-#[path = "../tests/support/golden.rs"]
-mod golden;
 
 #[cfg(test)]
 mod tests {
@@ -469,6 +464,8 @@ mod tests {
 
     #[test]
     fn the_diagrams_are_as_reviewed() {
-        golden::check_all_formats(OrderWorkflow::definition());
+        // Its pictures, as reviewed (`UPDATE_GOLDEN=1` rewrites them after a change).
+        let reviewed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+        workflow::testing::assert_diagrams(OrderWorkflow::definition(), reviewed);
     }
 }

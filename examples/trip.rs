@@ -291,8 +291,7 @@ fn trip(id: &str, card: &str, flight: &str, hotel: &str, departs_in: Duration) -
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
-    if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(TripBooking::definition(), format));
+    if render::print_if_requested(TripBooking::definition())? {
         return Ok(());
     }
     let runtime = Runtime::builder()
@@ -332,10 +331,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-#[path = "../tests/support/golden.rs"]
-mod golden;
 
 #[cfg(test)]
 mod tests {
@@ -515,6 +510,8 @@ mod tests {
 
     #[test]
     fn the_diagrams_are_as_reviewed() {
-        golden::check_all_formats(TripBooking::definition());
+        // Its pictures, as reviewed (`UPDATE_GOLDEN=1` rewrites them after a change).
+        let reviewed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+        workflow::testing::assert_diagrams(TripBooking::definition(), reviewed);
     }
 }

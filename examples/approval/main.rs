@@ -3,18 +3,17 @@
 //! this program.
 //!
 //! ```text
-//! cargo run --example approval                       # starts (or resumes) and waits
-//! cargo run --example approve -- approve <token>     # from another terminal: the answer
-//! cargo run --example approve -- reject <token> "not in the budget"
+//! cargo run --example approval                               # starts (or resumes) and waits
+//! cargo run --example approval -- approve <token>            # another terminal: the answer
+//! cargo run --example approval -- reject <token> "not in the budget"
 //! ```
 //!
 //! Both use `approvals.db` in the current directory (or the path in `APPROVALS_DB`). The
 //! token is written to `E-100.token` next to it, standing in for the e-mail to the manager.
 
-#[path = "expense.rs"]
 mod expense;
 
-use expense::{Expense, ExpenseApproval};
+use expense::{Decision, Expense, ExpenseApproval};
 use workflow::prelude::*;
 use workflow::render;
 use workflow::RuntimeError;
@@ -22,11 +21,24 @@ use workflow::RuntimeError;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
-    if let Some(format) = render::Format::from_args(std::env::args())? {
-        print!("{}", render::render(ExpenseApproval::definition(), format));
+    if render::print_if_requested(ExpenseApproval::definition())? {
         return Ok(());
     }
-    let db = std::env::var("APPROVALS_DB").unwrap_or_else(|_| "approvals.db".to_owned());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => wait_for_a_decision().await,
+        Some(verb) => answer(verb, &args[1..]).await,
+    }
+}
+
+/// The store both sides share.
+fn store_path() -> String {
+    std::env::var("APPROVALS_DB").unwrap_or_else(|_| "approvals.db".to_owned())
+}
+
+/// Starts the approval of one claim (or resumes it) and waits for its outcome.
+async fn wait_for_a_decision() -> Result<(), Box<dyn std::error::Error>> {
+    let db = store_path();
     let runtime = expense::runtime(std::path::Path::new(&db))?;
     // A previous run that stopped while waiting goes on waiting.
     let resumed = runtime.recover().await?.resumed;
@@ -64,13 +76,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-#[cfg(test)]
-#[path = "../../tests/support/golden.rs"]
-mod golden;
+/// Answers a waiting approval from another process: `approve <token> [note]` or
+/// `reject <token> [note]` completes its task token in the shared store.
+async fn answer(verb: &str, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let (token, note) = match args {
+        [token] => (token.as_str(), "approved"),
+        [token, note] => (token.as_str(), note.as_str()),
+        _ => {
+            eprintln!("usage: approval [approve|reject <token> [note]]");
+            std::process::exit(2);
+        }
+    };
+    let runtime = expense::runtime(std::path::Path::new(&store_path()))?;
+    let sent = match verb {
+        "approve" => {
+            let decision = Decision {
+                approved_by: std::env::var("USER").unwrap_or_else(|_| "manager".to_owned()),
+                note: note.to_owned(),
+            };
+            runtime.send_task_success(token, &decision).await
+        }
+        "reject" => {
+            runtime
+                .send_task_failure(token, "ApprovalError.Rejected", note)
+                .await
+        }
+        other => {
+            eprintln!("unknown decision `{other}`: approve or reject");
+            std::process::exit(2);
+        }
+    };
+    match sent {
+        Ok(()) => println!("{verb}d"),
+        Err(error) => {
+            eprintln!("could not {verb}: {error}");
+            std::process::exit(1);
+        }
+    }
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {
-    use super::expense::{ask_manager, ApprovalError, Decision, ExpenseApproval, Outbox};
+    use super::expense::{ask_manager, ApprovalError, Outbox};
     use super::*;
     use workflow::testing::{Harness, Script};
 
@@ -152,6 +200,8 @@ mod tests {
 
     #[test]
     fn the_diagrams_are_as_reviewed() {
-        golden::check_all_formats(ExpenseApproval::definition());
+        // Its pictures, as reviewed (`UPDATE_GOLDEN=1` rewrites them after a change).
+        let reviewed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+        workflow::testing::assert_diagrams(ExpenseApproval::definition(), reviewed);
     }
 }

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use workflow::render::{self, Format};
 use workflow::Definition;
 
 fn golden(name: &str) -> PathBuf {
@@ -39,10 +38,8 @@ pub(crate) fn check(name: &str, actual: &str) {
     );
 }
 
-/// [`check`]s the definition in every format: `<Name>.mmd`, `.dot`, `.svg`, `.asl.json`.
+/// The definition in every format, as `workflow::testing::assert_diagrams` checks it:
+/// `<Name>.mmd`, `.dot`, `.svg`, `.asl.json`.
 pub(crate) fn check_all_formats(definition: &Definition) {
-    for format in Format::ALL {
-        let name = format!("{}.{}", definition.name, format.extension());
-        check(&name, &render::render(definition, format));
-    }
+    workflow::testing::assert_diagrams(definition, golden(""));
 }

@@ -164,6 +164,35 @@ impl FromStr for Format {
     }
 }
 
+/// Prints `definition` in the format `--diagram FORMAT` (or `--diagram=FORMAT`) asks for among
+/// the program's arguments, and says whether it did: a program shows its workflow's picture
+/// instead of running when asked to.
+///
+/// ```no_run
+/// # fn definition() -> &'static workflow_core::Definition { unimplemented!() }
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
+/// if workflow_core::render::print_if_requested(definition())? {
+///     return Ok(());
+/// }
+/// // ... run the workflow
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// When the format asked for is not one of [`Format::ALL`].
+pub fn print_if_requested(definition: &Definition) -> Result<bool, UnknownFormat> {
+    match Format::from_args(std::env::args())? {
+        Some(format) => {
+            print!("{}", render(definition, format));
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
 /// The definition in `format` (ASL with [`Asl::new`]'s resources).
 pub fn render(definition: &Definition, format: Format) -> String {
     match format {

@@ -52,12 +52,14 @@
 // Assertions and test helpers fail the test by panicking, as `assert!` does.
 #![allow(clippy::panic)]
 
+mod diagrams;
 mod expect;
 pub(crate) mod mock;
 mod state;
 
 use std::sync::Arc;
 
+pub use diagrams::assert_diagrams;
 pub use expect::Expect;
 pub use mock::{Mock, Script, StepMock};
 pub use state::{StateResult, StateTest};
