@@ -293,8 +293,8 @@ impl Store for MemoryStore {
     fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
         ready(self.with(|data| {
             if data.callbacks.contains_key(&callback.token_hash) {
-                return Err(StoreError::Database(
-                    "a callback with this token exists already".into(),
+                return Err(StoreError::failed(
+                    "a callback with this token exists already",
                 ));
             }
             data.callbacks

@@ -10,6 +10,7 @@
 
 mod callback;
 pub(crate) mod encoding;
+mod error;
 mod lease;
 mod memory;
 #[cfg(feature = "postgres")]
@@ -30,6 +31,7 @@ use crate::history::Event;
 use workflow_core::Definition;
 
 pub use callback::{CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback};
+pub use error::{ErrorSource, StoreError};
 pub use lease::{Claim, ClaimRequest, Fence, Lease, Liveness, Presence};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
@@ -400,87 +402,6 @@ impl ExecutionFilter {
             && self
                 .started_before
                 .is_none_or(|before| record.started_at < before)
-    }
-}
-
-/// A store could not do what was asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The database failed.
-    #[error("the store failed: {0}")]
-    Database(String),
-    /// The store cannot be reached or cannot write for now (a database restarting, a lost
-    /// connection, a full disk, a read-only file, a lock held too long): the same call may
-    /// succeed later. The runtime retries its own writes with backoff; running executions
-    /// pause meanwhile, they do not fail.
-    #[error("the store is unavailable: {reason}")]
-    Unavailable {
-        /// What failed.
-        reason: String,
-    },
-    /// Stored data could not be read back.
-    #[error("stored data of execution `{execution}` is unreadable: {reason}")]
-    Corrupt {
-        /// The execution the data belongs to.
-        execution: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A recorded definition could not be read back.
-    #[error("the recorded definition of workflow `{workflow}` is unreadable: {reason}")]
-    CorruptDefinition {
-        /// The workflow.
-        workflow: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The store was written by an incompatible version.
-    #[error("the store's schema is version {found}, this build reads version {expected}")]
-    Schema {
-        /// The version found.
-        found: i64,
-        /// The version this build reads.
-        expected: i64,
-    },
-    /// The store has shut down.
-    #[error("the store has shut down")]
-    Closed,
-    /// The execution's lease is held by another worker now: this one must not advance it.
-    #[error("execution `{execution}` is now leased to another worker; this worker lost its lease")]
-    LeaseLost {
-        /// The execution.
-        execution: String,
-    },
-    /// A write found the execution other than it expected and did nothing: it had ended
-    /// (or was reopened, or never existed), or its history had grown by someone else's
-    /// events. Every write that changes an execution is conditional on its state, in the
-    /// same transaction.
-    #[error("execution `{execution}` was not changed: {reason}")]
-    Conflict {
-        /// The execution.
-        execution: String,
-        /// What the write found.
-        reason: String,
-    },
-    /// The store cannot do this.
-    #[error("this store does not support {0}")]
-    Unsupported(&'static str),
-    /// A store URL that names no store this build can open.
-    #[error("`{url}` names no store: {reason}")]
-    InvalidUrl {
-        /// The URL (without its password).
-        url: String,
-        /// Why.
-        reason: String,
-    },
-}
-
-impl StoreError {
-    /// Whether the same call may succeed later, the store having recovered
-    /// ([`StoreError::Unavailable`]).
-    pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Unavailable { .. })
     }
 }
 

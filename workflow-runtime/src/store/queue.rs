@@ -88,7 +88,10 @@ impl EncodedEvents {
         };
         for event in events {
             let text = serde_json::to_string(event).map_err(|error| {
-                StoreError::Database(format!("event {} does not serialise: {error}", event.id))
+                StoreError::database(
+                    format!("event {} does not serialise: {error}", event.id),
+                    error,
+                )
             })?;
             encoded.ids.push(event.id as i64);
             encoded.texts.push(text);

@@ -34,6 +34,7 @@ use super::encoding::{
     nanos, status_text, unknown_status_condition, CallbackColumns, DefinitionColumns,
     ExecutionColumns,
 };
+use super::error::describe;
 use super::queue::{queued_writes, WriteQueue};
 use super::{
     CallbackRecord, ExecutionFilter, ExecutionRecord, Store, StoreError, StoreFuture,
@@ -43,28 +44,15 @@ use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
-/// An error's message with its causes: a database error's own message (the client's error
-/// alone says only "db error").
-pub(super) fn describe(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
-/// A store error saying what failed, with its causes: [`StoreError::Unavailable`] if the
-/// database is away or out of resources (the same call may succeed later), otherwise
-/// [`StoreError::Database`].
-pub(super) fn database(error: impl std::error::Error + 'static) -> StoreError {
+/// A store error saying what failed, with its causes, and keeping `error` as its source:
+/// [`StoreError::Unavailable`] if the database is away or out of resources (the same call may
+/// succeed later), otherwise [`StoreError::Database`].
+pub(super) fn database(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     let message = describe(&error);
     let client = (&error as &dyn std::error::Error).downcast_ref::<tokio_postgres::Error>();
     match client.map(failure) {
         Some(Failure::Broken | Failure::Transient) => StoreError::Unavailable { reason: message },
-        _ => StoreError::Database(message),
+        _ => StoreError::database(message, error),
     }
 }
 
@@ -233,7 +221,7 @@ impl PostgresStoreBuilder {
         let mut config: Config = self
             .url
             .parse()
-            .map_err(|error| StoreError::Database(format!("`{target}`: {error}")))?;
+            .map_err(|error| StoreError::database(format!("`{target}`: {error}"), error))?;
         if let Some(schema) = &self.schema {
             let valid = schema.len() <= 63
                 && schema.starts_with(|c: char| c.is_ascii_lowercase())
@@ -241,7 +229,7 @@ impl PostgresStoreBuilder {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid {
-                return Err(StoreError::Database(format!(
+                return Err(StoreError::failed(format!(
                     "`{schema}` cannot name a schema: use lowercase letters, digits and `_`, starting with a letter"
                 )));
             }
@@ -253,13 +241,16 @@ impl PostgresStoreBuilder {
             config.options(&options);
         }
         if self.connections < 2 {
-            return Err(StoreError::Database(format!(
+            return Err(StoreError::failed(format!(
                 "a PostgreSQL store needs 2 connections at least (one commits, the others read), not {}",
                 self.connections
             )));
         }
-        let handle = Handle::try_current().map_err(|_| {
-            StoreError::Database("a PostgreSQL store must be opened within a tokio runtime".into())
+        let handle = Handle::try_current().map_err(|error| {
+            StoreError::database(
+                "a PostgreSQL store must be opened within a tokio runtime",
+                error,
+            )
         })?;
         let connections = Connections::new(
             pool(&config, 1)?,
@@ -310,7 +301,7 @@ fn pool(config: &Config, size: usize) -> Result<Pool, StoreError> {
         .max_size(size)
         .runtime(Runtime::Tokio1)
         .build()
-        .map_err(|error| StoreError::Database(format!("no pool of connections: {error}")))
+        .map_err(|error| StoreError::database(format!("no pool of connections: {error}"), error))
 }
 
 /// `url` without its password.

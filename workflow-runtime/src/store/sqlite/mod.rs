@@ -139,9 +139,7 @@ impl Committer for SqliteCommitter {
             Ok(outcomes) => outcomes,
             Err(Together::WriteFailed) => self.commit_one_by_one(batch),
             // Nothing of the batch is durable: every write fails.
-            Err(Together::CommitFailed(error)) => {
-                batch.iter().map(|_| Err(database(&error))).collect()
-            }
+            Err(Together::CommitFailed(error)) => every(batch.len(), database(error)),
         }
     }
 }
@@ -183,7 +181,7 @@ impl SqliteCommitter {
     fn commit_one_by_one(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
         let mut transaction = match self.begin() {
             Ok(transaction) => transaction,
-            Err(error) => return batch.iter().map(|_| Err(database(&error))).collect(),
+            Err(error) => return every(batch.len(), database(error)),
         };
         let mut outcomes = Vec::with_capacity(batch.len());
         for write in batch {
@@ -202,9 +200,14 @@ impl SqliteCommitter {
         }
         match transaction.commit() {
             Ok(()) => outcomes,
-            Err(error) => outcomes.iter().map(|_| Err(database(&error))).collect(),
+            Err(error) => every(outcomes.len(), database(error)),
         }
     }
+}
+
+/// `error` for each of `count` writes (a batch that did not commit).
+fn every(count: usize, error: StoreError) -> Vec<Result<Written, StoreError>> {
+    (0..count).map(|_| Err(error.clone())).collect()
 }
 
 fn read_request(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRequest> {

@@ -146,9 +146,12 @@ fn explain(path: &Path, error: rusqlite::Error) -> StoreError {
                 BUSY_TIMEOUT.as_secs()
             ),
         },
-        _ if cannot_open(&error) => StoreError::Database(format!(
-            "`{url}` cannot be read: {error} (reading a store needs its `-shm` file, which SQLite creates beside it: make the directory writable, or let the writer close so that its `-wal` file goes)"
-        )),
+        _ if cannot_open(&error) => StoreError::database(
+            format!(
+                "`{url}` cannot be read: {error} (reading a store needs its `-shm` file, which SQLite creates beside it: make the directory writable, or let the writer close so that its `-wal` file goes)"
+            ),
+            error,
+        ),
         _ => database(error),
     }
 }
