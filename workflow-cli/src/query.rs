@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use workflow_runtime::store::{ExecutionFilter, ExecutionRecord, Store};
+use workflow_runtime::store::{Definitions, ExecutionFilter, ExecutionRecord, Requests, Store};
 use workflow_runtime::{ExecutionId, History};
 
 use crate::Failure;
@@ -55,4 +55,23 @@ pub(crate) async fn read_history(
             return Ok(History::from(events));
         }
     }
+}
+
+/// The store's record of workflow definitions; a store that keeps none is refused.
+pub(crate) fn definitions(store: &Arc<dyn Store>) -> Result<&dyn Definitions, Failure> {
+    store.definitions().ok_or_else(|| {
+        Failure::Usage(
+            "this store keeps no workflow definitions: there are none to list or draw".to_owned(),
+        )
+    })
+}
+
+/// The store's requests to stop or redrive; a store that takes none is refused.
+pub(crate) fn requests(store: &Arc<dyn Store>) -> Result<&dyn Requests, Failure> {
+    store.requests().ok_or_else(|| {
+        Failure::Usage(
+            "this store takes no requests: stop and redrive need a store that keeps them (SQLite or PostgreSQL)"
+                .to_owned(),
+        )
+    })
 }

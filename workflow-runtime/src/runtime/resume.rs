@@ -232,6 +232,7 @@ impl Runtime {
         let written = self
             .inner
             .store
+            .leases()
             .append_fenced(id, fence, events, Some(end))
             .await;
         match written {

@@ -169,19 +169,6 @@ impl PartialEq for ErrorSource {
 
 impl Eq for ErrorSource {}
 
-/// An error's message followed by those of its sources (a database client's error alone
-/// often says only "db error").
-pub(crate) fn describe(error: &dyn Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -225,8 +225,8 @@ impl Shared {
     }
 }
 
-/// The typed writes, each answered with what the `Store` method returns: what both SQL
-/// stores' methods do.
+/// The typed writes, each answered with what the store's trait method returns: what both
+/// SQL stores' methods do.
 impl WriteQueue {
     pub(crate) fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
         then(
@@ -387,10 +387,11 @@ fn then<T: Send + 'static>(future: StoreFuture<Written>, read: fn(Written) -> T)
     Box::pin(async move { future.await.map(read) })
 }
 
-/// The `Store` methods that are one queued write each, for a store whose queue is
-/// `self.inner.writes`: both SQL stores take them as they are.
+/// The trait methods that are one queued write each, for a store whose queue is
+/// `self.inner.writes`: both SQL stores take them as they are. One arm per trait: `Store`,
+/// `Leases`, `Callbacks`, `Requests`, `Definitions` (the reads are each store's own).
 macro_rules! queued_writes {
-    () => {
+    (Store) => {
         fn create(
             &self,
             execution: $crate::store::NewExecution,
@@ -405,18 +406,6 @@ macro_rules! queued_writes {
             end: Option<$crate::store::ExecutionEnd>,
         ) -> $crate::store::StoreFuture<()> {
             self.inner.writes.append(execution, events, end, None)
-        }
-
-        fn append_fenced(
-            &self,
-            execution: &$crate::execution::ExecutionId,
-            fence: &$crate::store::Fence,
-            events: Vec<$crate::history::Event>,
-            end: Option<$crate::store::ExecutionEnd>,
-        ) -> $crate::store::StoreFuture<()> {
-            self.inner
-                .writes
-                .append(execution, events, end, Some(fence))
         }
 
         fn reopen(
@@ -438,22 +427,8 @@ macro_rules! queued_writes {
         ) -> $crate::store::StoreFuture<usize> {
             self.inner.writes.purge(ended_before, Some(limit))
         }
-
-        fn create_callback(
-            &self,
-            callback: $crate::store::NewCallback,
-        ) -> $crate::store::StoreFuture<()> {
-            self.inner.writes.create_callback(callback)
-        }
-
-        fn change_callback(
-            &self,
-            token_hash: &str,
-            change: $crate::store::CallbackChange,
-        ) -> $crate::store::StoreFuture<$crate::store::CallbackUpdate> {
-            self.inner.writes.change_callback(token_hash, change)
-        }
-
+    };
+    (Leases) => {
         fn claim(
             &self,
             request: $crate::store::ClaimRequest,
@@ -470,6 +445,18 @@ macro_rules! queued_writes {
             self.inner.writes.renew(worker, executions, until)
         }
 
+        fn append_fenced(
+            &self,
+            execution: &$crate::execution::ExecutionId,
+            fence: &$crate::store::Fence,
+            events: Vec<$crate::history::Event>,
+            end: Option<$crate::store::ExecutionEnd>,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner
+                .writes
+                .append(execution, events, end, Some(fence))
+        }
+
         fn park(
             &self,
             execution: &$crate::execution::ExecutionId,
@@ -478,14 +465,24 @@ macro_rules! queued_writes {
         ) -> $crate::store::StoreFuture<()> {
             self.inner.writes.park(execution, fence, wake_at)
         }
-
-        fn save_definition(
+    };
+    (Callbacks) => {
+        fn create_callback(
             &self,
-            definition: $crate::store::StoredDefinition,
+            callback: $crate::store::NewCallback,
         ) -> $crate::store::StoreFuture<()> {
-            self.inner.writes.save_definition(definition)
+            self.inner.writes.create_callback(callback)
         }
 
+        fn change_callback(
+            &self,
+            token_hash: &str,
+            change: $crate::store::CallbackChange,
+        ) -> $crate::store::StoreFuture<$crate::store::CallbackUpdate> {
+            self.inner.writes.change_callback(token_hash, change)
+        }
+    };
+    (Requests) => {
         fn request(
             &self,
             execution: &$crate::execution::ExecutionId,
@@ -510,6 +507,14 @@ macro_rules! queued_writes {
             outcome: Result<(), String>,
         ) -> $crate::store::StoreFuture<()> {
             self.inner.writes.finish_request(id, outcome)
+        }
+    };
+    (Definitions) => {
+        fn save_definition(
+            &self,
+            definition: $crate::store::StoredDefinition,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner.writes.save_definition(definition)
         }
     };
 }

@@ -16,26 +16,24 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 mod apply;
 mod callbacks;
+mod capabilities;
 mod failure;
 mod presence;
 mod read_only;
 mod schema;
 
-use apply::{apply, json_text};
+use apply::apply;
 use failure::Failure;
 use schema::{configure, migrate};
 
 use super::queue::{queued_writes, Committer, Write, WriteQueue, Written};
 use super::{
-    CallbackRecord, ExecutionFilter, ExecutionRecord, Liveness, Presence, Store, StoreError,
-    StoreFuture, StoredDefinition,
+    Callbacks, Definitions, ExecutionFilter, ExecutionRecord, Leases, Requests, Store, StoreError,
+    StoreFuture,
 };
-use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
-use crate::store::encoding::{
-    nanos, status_text, unknown_status_condition, DefinitionColumns, ExecutionColumns,
-};
+use crate::store::encoding::{nanos, status_text, unknown_status_condition, ExecutionColumns};
 
 /// Executions and histories in one SQLite file.
 ///
@@ -210,28 +208,6 @@ fn every(count: usize, error: StoreError) -> Vec<Result<Written, StoreError>> {
     (0..count).map(|_| Err(error.clone())).collect()
 }
 
-fn read_request(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRequest> {
-    let kind: String = row.get(3)?;
-    let status: String = row.get(7)?;
-    Ok(ExecutionRequest {
-        id: row.get(0)?,
-        execution: ExecutionId::from(row.get::<_, String>(1)?.as_str()),
-        workflow: row.get(2)?,
-        kind: RequestKind::from_columns(&kind, row.get(4)?, row.get(5)?),
-        requested_at: crate::store::encoding::time(row.get(6)?),
-        status: RequestStatus::from_columns(&status, row.get(8)?),
-    })
-}
-
-fn definition_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<DefinitionColumns> {
-    Ok(DefinitionColumns {
-        workflow: row.get(0)?,
-        fingerprint: row.get(1)?,
-        definition: row.get(2)?,
-        registered_at: row.get(3)?,
-    })
-}
-
 const SELECT_EXECUTION: &str =
     "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint FROM executions";
 
@@ -264,85 +240,7 @@ fn text(row: &rusqlite::Row<'_>, index: usize) -> Option<String> {
 }
 
 impl Store for SqliteStore {
-    queued_writes!();
-
-    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
-        let workflows = json_text(workflows);
-        self.read(move |connection| {
-            let mut query = connection
-                .prepare_cached(
-                    "SELECT DISTINCT owner FROM executions
-                     WHERE status = ?1 AND owner IS NOT NULL
-                       AND workflow IN (SELECT value FROM json_each(?2))",
-                )
-                .map_err(database)?;
-            let rows = query
-                .query_map(
-                    params![status_text(ExecutionStatus::Running), workflows?],
-                    |row| row.get::<_, String>(0),
-                )
-                .map_err(database)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(database)
-        })
-    }
-
-    fn announce(&self, owner: &str) -> Result<Presence, StoreError> {
-        presence::announce(&self.inner.path, owner)
-    }
-
-    fn liveness(&self, owner: &str) -> Liveness {
-        presence::liveness(&self.inner.path, owner)
-    }
-
-    fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
-        self.read(move |connection| {
-            connection
-                .query_row(
-                    "SELECT id, execution_id, workflow, kind, error, cause, requested_at, status, outcome
-                     FROM requests WHERE id = ?1",
-                    [id],
-                    read_request,
-                )
-                .optional()
-                .map_err(database)
-        })
-    }
-
-    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
-        self.read(move |connection| {
-            let mut query = connection
-                .prepare_cached(
-                    "SELECT workflow, fingerprint, definition, registered_at FROM definitions AS d
-                     WHERE registered_at = (SELECT MAX(registered_at) FROM definitions WHERE workflow = d.workflow)
-                     ORDER BY workflow",
-                )
-                .map_err(database)?;
-            let rows = query.query_map([], definition_columns).map_err(database)?;
-            rows.map(|row| row.map_err(database)?.into_definition())
-                .collect()
-        })
-    }
-
-    fn definition(
-        &self,
-        workflow: &str,
-        fingerprint: &str,
-    ) -> StoreFuture<Option<StoredDefinition>> {
-        let (workflow, fingerprint) = (workflow.to_owned(), fingerprint.to_owned());
-        self.read(move |connection| {
-            connection
-                .query_row(
-                    "SELECT workflow, fingerprint, definition, registered_at FROM definitions
-                     WHERE workflow = ?1 AND fingerprint = ?2",
-                    params![workflow, fingerprint],
-                    definition_columns,
-                )
-                .optional()
-                .map_err(database)?
-                .map(DefinitionColumns::into_definition)
-                .transpose()
-        })
-    }
+    queued_writes!(Store);
 
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
         let id = execution.to_string();
@@ -392,28 +290,6 @@ impl Store for SqliteStore {
         })
     }
 
-    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
-        let token_hash = token_hash.to_owned();
-        self.read(move |connection| {
-            callbacks::read(connection, "WHERE token_hash = ?1", params![token_hash])
-        })
-    }
-
-    fn callback_of(
-        &self,
-        execution: &ExecutionId,
-        event_id: u64,
-    ) -> StoreFuture<Option<CallbackRecord>> {
-        let execution = execution.clone();
-        self.read(move |connection| {
-            callbacks::read(
-                connection,
-                "WHERE execution_id = ?1 AND event_id = ?2",
-                params![execution.as_str(), event_id as i64],
-            )
-        })
-    }
-
     fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
         self.read(move |connection| {
             let mut sql = format!("{SELECT_EXECUTION} WHERE 1 = 1");
@@ -454,5 +330,21 @@ impl Store for SqliteStore {
                 .map_err(database)?;
             rows.map(|row| row.map_err(database)).collect()
         })
+    }
+
+    fn leases(&self) -> &dyn Leases {
+        self
+    }
+
+    fn callbacks(&self) -> &dyn Callbacks {
+        self
+    }
+
+    fn requests(&self) -> Option<&dyn Requests> {
+        Some(self)
+    }
+
+    fn definitions(&self) -> Option<&dyn Definitions> {
+        Some(self)
     }
 }

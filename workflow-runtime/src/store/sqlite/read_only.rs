@@ -172,7 +172,7 @@ impl Committer for Refused {
 mod tests {
     use super::*;
     use crate::execution::ExecutionId;
-    use crate::store::{ExecutionFilter, RequestKind, Store};
+    use crate::store::{ExecutionFilter, RequestKind, Requests, Store};
 
     fn files_in(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
