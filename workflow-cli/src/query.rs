@@ -7,9 +7,6 @@ use workflow_runtime::{ExecutionId, History};
 
 use crate::Failure;
 
-/// The most events read per page of a history.
-const PAGE: usize = 1000;
-
 /// The execution with this id, else the one with this name (in `workflow`, if given).
 pub(crate) async fn find(
     store: &Arc<dyn Store>,
@@ -39,22 +36,12 @@ pub(crate) async fn find(
     }
 }
 
+/// An execution's whole history.
 pub(crate) async fn read_history(
     store: &Arc<dyn Store>,
     id: &ExecutionId,
 ) -> Result<History, Failure> {
-    let mut events = Vec::new();
-    loop {
-        let after = events
-            .last()
-            .map_or(0, |event: &workflow_runtime::Event| event.id);
-        let page = store.history(id, after, PAGE).await?;
-        let done = page.len() < PAGE;
-        events.extend(page);
-        if done {
-            return Ok(History::from(events));
-        }
-    }
+    Ok(History::from(store.full_history(id).await?))
 }
 
 /// The store's record of workflow definitions; a store that keeps none is refused.

@@ -74,6 +74,9 @@ pub use sqlite::SqliteStore;
 /// A store operation in progress.
 pub type StoreFuture<T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'static>>;
 
+/// How many events [`Store::full_history`] reads at a time.
+const HISTORY_PAGE: usize = 1000;
+
 /// A durable home for executions and their histories: the operations every store has.
 ///
 /// Writes are ordered: the store applies them in the order the methods were *called* (not
@@ -116,6 +119,26 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Events of an execution's history with ids above `after`, oldest first, at most `limit`.
     fn history(&self, execution: &ExecutionId, after: u64, limit: usize)
         -> StoreFuture<Vec<Event>>;
+
+    /// An execution's whole history, oldest first, read a page at a time with
+    /// [`history`](Self::history) (so that no one read holds a long history at once).
+    fn full_history<'a>(
+        &'a self,
+        execution: &'a ExecutionId,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Event>, StoreError>> + Send + 'a>> {
+        Box::pin(async move {
+            let mut events: Vec<Event> = Vec::new();
+            loop {
+                let after = events.last().map_or(0, |event| event.id);
+                let page = self.history(execution, after, HISTORY_PAGE).await?;
+                let last_page = page.len() < HISTORY_PAGE;
+                events.extend(page);
+                if last_page {
+                    return Ok(events);
+                }
+            }
+        })
+    }
 
     /// Executions matching `filter`, newest first.
     fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>>;
@@ -393,6 +416,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_full_history_is_read_a_page_at_a_time_to_its_end() {
+        let store = MemoryStore::new();
+        for (name, last) in [("short", 1), ("one-page", 1000), ("pages", 2 * 1000 + 1)] {
+            let id = ExecutionId::from(name);
+            started(&store, &id).await;
+            if last > 1 {
+                store
+                    .append(&id, events(2..=last), None)
+                    .await
+                    .expect("appended");
+            }
+            let history = store.full_history(&id).await.expect("read");
+            let ids: Vec<u64> = history.iter().map(|event| event.id).collect();
+            assert_eq!(ids, (1..=last).collect::<Vec<_>>(), "{name}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_fenced_append_is_refused_without_the_lease() {
         let store = MemoryStore::new();
         let id = ExecutionId::from("e");
@@ -409,6 +450,6 @@ mod tests {
             matches!(refused, Err(StoreError::LeaseLost { .. })),
             "{refused:?}"
         );
-        assert_eq!(store.history(&id, 0, 10).await.expect("read").len(), 1);
+        assert_eq!(store.full_history(&id).await.expect("read").len(), 1);
     }
 }
