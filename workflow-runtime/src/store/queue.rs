@@ -1,7 +1,8 @@
 //! Group commit, for the SQL stores: writes are queued, and whoever queues a write while no
 //! commit is under way starts one on tokio's blocking pool. It takes every write waiting at
-//! that moment, commits them in one transaction (each in a savepoint of its own, so one
-//! failing write fails alone), answers each, and goes on while writes keep arriving.
+//! that moment, hands them to the store's [`Committer`], which commits them in one transaction
+//! and makes one failing write fail alone (each store its own way: see `Committer::commit` of
+//! the SQLite and PostgreSQL stores), answers each, and goes on while writes keep arriving.
 //! Concurrent executions therefore share commits: throughput is not bounded by one commit per
 //! transition. (Committing on the blocking pool also tells a paused tokio clock that work is
 //! under way, so virtual time does not jump ahead while a write is pending.)

@@ -1,12 +1,16 @@
-//! The PostgreSQL store (feature `postgres`): the same tables as the SQLite store, in one
-//! database that several worker processes can share.
+//! The PostgreSQL store (feature `postgres`): in one database that several worker processes
+//! can share, the tables of the SQLite store prefixed `workflow_` (`schema.rs`), but for the
+//! history: SQLite keeps each append's events as one row of `history`, PostgreSQL each event
+//! as a row of `workflow_events`.
 //!
-//! Writes go through the same group-commit queue as SQLite's (one transaction per batch, a
-//! savepoint per write) on one connection; reads use others. The connections come from pools
-//! (`connections.rs`) that drop a connection once it fails and open new ones, so a restarted
-//! server is reconnected to. Queries run on tokio's blocking pool, driving the query there,
-//! so a paused tokio clock (virtual time in tests) sees the work in flight and does not jump
-//! ahead of a pending query.
+//! Writes go through the same group-commit queue as SQLite's, one transaction per batch, on
+//! one connection (`commit.rs`): the batch's appends are pipelined as one statement each and
+//! its other writes applied each in a savepoint; a batch without appends, or one whose append
+//! fails, is applied write by write, each in a savepoint, so that a bad write fails alone.
+//! Reads use other connections. The connections come from pools (`connections.rs`) that drop
+//! a connection once it fails and open new ones, so a restarted server is reconnected to.
+//! Queries run on tokio's blocking pool, driving the query there, so a paused tokio clock
+//! (virtual time in tests) sees the work in flight and does not jump ahead of a pending query.
 //!
 //! A batch whose connection breaks is never half applied: before its COMMIT was sent nothing
 //! of it is durable, and it is applied again on a new connection; if the connection broke

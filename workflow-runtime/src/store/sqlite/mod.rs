@@ -2,12 +2,14 @@
 //!
 //! Writes are queued. Whoever queues a write while no commit is under way starts one, on
 //! tokio's blocking pool: it takes every request waiting at that moment, commits them in one
-//! transaction (should one fail, the batch is applied again write by write, each in a
-//! savepoint, so that it fails alone), answers each, and goes on while requests keep arriving. Concurrent executions therefore share fsyncs:
-//! throughput is not bounded by one commit per transition. (Running commits on the blocking
-//! pool also tells a paused tokio clock that work is under way, so virtual time does not jump
-//! ahead while a write is pending.) Reads use a second connection. What each write does, and
-//! the conditions it checks in its transaction, is in `apply.rs`.
+//! transaction without a savepoint per write (should one fail, the transaction is rolled back
+//! and the batch applied again write by write, each in a savepoint, so that it fails alone),
+//! answers each, and goes on while requests keep arriving. Concurrent executions therefore
+//! share fsyncs: throughput is not bounded by one commit per transition. (Running commits on
+//! the blocking pool also tells a paused tokio clock that work is under way, so virtual time
+//! does not jump ahead while a write is pending.) Reads use a second connection. What each
+//! write does, and the conditions it checks in its transaction, is in `apply.rs`; what the
+//! store offers beyond the core trait, in `capabilities.rs`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
