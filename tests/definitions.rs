@@ -51,14 +51,20 @@ fn runtime(store: &Arc<dyn Store>, clock: &VirtualClock) -> Runtime {
 #[tokio::test(start_paused = true)]
 async fn a_runtime_records_its_definitions_and_an_execution_finds_the_one_it_ran() {
     for (label, store, _keep) in stores().await {
+        let definitions = store
+            .definitions()
+            .expect("every store here keeps definitions");
         let clock = VirtualClock::new();
         // Building a runtime writes nothing yet.
         let first = runtime(&store, &clock);
-        assert!(store.definitions().await.unwrap().is_empty(), "{label}");
+        assert!(
+            definitions.latest_definitions().await.unwrap().is_empty(),
+            "{label}"
+        );
 
         let handle = first.start_named::<Twice>("t-1", 5).await.unwrap();
         assert_eq!(handle.result().await.unwrap().unwrap(), 20, "{label}");
-        let recorded = store.definitions().await.unwrap();
+        let recorded = definitions.latest_definitions().await.unwrap();
         let names: Vec<&str> = recorded.iter().map(|d| d.workflow.as_str()).collect();
         assert_eq!(names, ["Once", "Twice"], "{label}");
         let twice = &recorded[1];
@@ -71,19 +77,23 @@ async fn a_runtime_records_its_definitions_and_an_execution_finds_the_one_it_ran
 
         // The execution names the fingerprint it started with; its definition is found by it.
         let record = first.describe(handle.id()).await.unwrap();
-        let found = store
+        let found = definitions
             .definition("Twice", &record.fingerprint)
             .await
             .unwrap()
             .expect("recorded");
         assert_eq!(&found.definition, Twice::definition(), "{label}");
-        assert!(store.definition("Twice", "nope").await.unwrap().is_none());
+        assert!(definitions
+            .definition("Twice", "nope")
+            .await
+            .unwrap()
+            .is_none());
 
         // Registered again later: one definition per workflow, the later time.
         tokio::time::sleep(Duration::from_secs(60)).await;
         let second = runtime(&store, &clock);
         second.start_named::<Once>("o-1", 1).await.unwrap();
-        let again = store.definitions().await.unwrap();
+        let again = definitions.latest_definitions().await.unwrap();
         assert_eq!(again.len(), 2, "{label}");
         // The first runtime registered at 0 s; the execution waited 1 s, then 60 s passed.
         assert_eq!(

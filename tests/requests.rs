@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use workflow::prelude::*;
-use workflow::store::{RequestKind, RequestStatus, Store};
+use workflow::store::{RequestKind, RequestStatus, Requests, Store};
 use workflow::{Clock, ExecutionStatus, VirtualClock};
 
 /// Fails on its first run, succeeds after; a value of 0 never finishes.
@@ -55,9 +55,9 @@ fn runtime(store: &Arc<dyn Store>, clock: &VirtualClock) -> Runtime {
         .unwrap()
 }
 
-async fn finished(store: &Arc<dyn Store>, id: i64) -> RequestStatus {
+async fn finished(requests: &dyn Requests, id: i64) -> RequestStatus {
     for _ in 0..1000 {
-        let status = store.request_of(id).await.unwrap().unwrap().status;
+        let status = requests.request_of(id).await.unwrap().unwrap().status;
         if !matches!(status, RequestStatus::Pending | RequestStatus::Taken) {
             return status;
         }
@@ -69,13 +69,14 @@ async fn finished(store: &Arc<dyn Store>, id: i64) -> RequestStatus {
 #[tokio::test(start_paused = true)]
 async fn a_serving_runtime_carries_out_stop_and_redrive_requests() {
     for (label, store, _keep) in stores().await {
+        let requests = store.requests().expect("every store here takes requests");
         let clock = VirtualClock::new();
         let runtime = runtime(&store, &clock);
         let _serving = runtime.serve().unwrap();
 
         // Stop: a stuck execution ends Aborted with the requested error and cause.
         let stuck = runtime.start_named::<Flaky>("stuck", 0).await.unwrap();
-        let asked = store
+        let asked = requests
             .request(
                 stuck.id(),
                 "Flaky",
@@ -88,7 +89,7 @@ async fn a_serving_runtime_carries_out_stop_and_redrive_requests() {
             .await
             .unwrap();
         assert_eq!(
-            finished(&store, asked).await,
+            finished(requests, asked).await,
             RequestStatus::Done,
             "{label}"
         );
@@ -100,12 +101,12 @@ async fn a_serving_runtime_carries_out_stop_and_redrive_requests() {
         // Redrive: a failed execution runs its failed state again and succeeds.
         let flaky = runtime.start_named::<Flaky>("flaky", 4).await.unwrap();
         assert!(flaky.result().await.unwrap().is_err(), "{label}");
-        let asked = store
+        let asked = requests
             .request(flaky.id(), "Flaky", RequestKind::Redrive, clock.now())
             .await
             .unwrap();
         assert_eq!(
-            finished(&store, asked).await,
+            finished(requests, asked).await,
             RequestStatus::Done,
             "{label}"
         );
@@ -113,23 +114,23 @@ async fn a_serving_runtime_carries_out_stop_and_redrive_requests() {
         assert_eq!(handle.result().await.unwrap().unwrap(), 5, "{label}");
 
         // A request that cannot be carried out says why.
-        let asked = store
+        let asked = requests
             .request(flaky.id(), "Flaky", RequestKind::Redrive, clock.now())
             .await
             .unwrap();
-        match finished(&store, asked).await {
+        match finished(requests, asked).await {
             RequestStatus::Failed(why) => assert!(why.contains("Succeeded"), "{label}: {why}"),
             other => panic!("{label}: {other:?}"),
         }
 
         // A request for a workflow this runtime does not have is left for another.
-        let other = store
+        let other = requests
             .request(flaky.id(), "Elsewhere", RequestKind::Redrive, clock.now())
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_secs(10)).await;
         assert_eq!(
-            store.request_of(other).await.unwrap().unwrap().status,
+            requests.request_of(other).await.unwrap().unwrap().status,
             RequestStatus::Pending,
             "{label}"
         );
@@ -139,18 +140,19 @@ async fn a_serving_runtime_carries_out_stop_and_redrive_requests() {
 #[tokio::test(start_paused = true)]
 async fn a_request_is_taken_once() {
     for (label, store, _keep) in stores().await {
+        let requests = store.requests().expect("every store here takes requests");
         let clock = VirtualClock::new();
         let id = workflow::ExecutionId::from("x");
         for _ in 0..5 {
-            store
+            requests
                 .request(&id, "Flaky", RequestKind::Redrive, clock.now())
                 .await
                 .unwrap();
         }
         let workflows = ["Flaky".to_owned()];
         let (first, second) = tokio::join!(
-            store.take_requests(&workflows, 3),
-            store.take_requests(&workflows, 3)
+            requests.take_requests(&workflows, 3),
+            requests.take_requests(&workflows, 3)
         );
         let mut ids: Vec<i64> = first
             .unwrap()
@@ -162,7 +164,11 @@ async fn a_request_is_taken_once() {
         ids.dedup();
         assert_eq!(ids.len(), 5, "{label}: every request taken once");
         assert!(
-            store.take_requests(&workflows, 3).await.unwrap().is_empty(),
+            requests
+                .take_requests(&workflows, 3)
+                .await
+                .unwrap()
+                .is_empty(),
             "{label}"
         );
     }

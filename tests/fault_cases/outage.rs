@@ -12,9 +12,10 @@ use std::time::{Duration, SystemTime};
 use workflow::history::Event;
 use workflow::prelude::*;
 use workflow::store::{
-    CallbackChange, CallbackRecord, CallbackUpdate, Claim, ClaimRequest, Created, ExecutionEnd,
-    ExecutionFilter, ExecutionRecord, Fence, Liveness, NewCallback, NewExecution, Presence,
-    SqliteStore, Store, StoreError, StoreFuture, StoredDefinition,
+    CallbackChange, CallbackRecord, CallbackUpdate, Callbacks, Claim, ClaimRequest, Created,
+    Definitions, ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, Leases, Liveness,
+    NewCallback, NewExecution, Presence, SqliteStore, Store, StoreError, StoreFuture,
+    StoredDefinition,
 };
 use workflow::{EventType, ExecutionId, ExecutionStatus, RuntimeError, VirtualClock};
 
@@ -75,15 +76,6 @@ impl Store for Flaky {
     ) -> StoreFuture<()> {
         self.write(|| self.inner.append(execution, events, end))
     }
-    fn append_fenced(
-        &self,
-        execution: &ExecutionId,
-        fence: &Fence,
-        events: Vec<Event>,
-        end: Option<ExecutionEnd>,
-    ) -> StoreFuture<()> {
-        self.write(|| self.inner.append_fenced(execution, fence, events, end))
-    }
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
         self.write(|| self.inner.reopen(execution, events))
     }
@@ -104,46 +96,24 @@ impl Store for Flaky {
     fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
         self.write(|| self.inner.purge(ended_before))
     }
-    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
-        self.write(|| self.inner.create_callback(callback))
+    fn purge_batch(&self, ended_before: SystemTime, limit: usize) -> StoreFuture<usize> {
+        self.write(|| self.inner.purge_batch(ended_before, limit))
     }
-    fn change_callback(
-        &self,
-        token_hash: &str,
-        change: CallbackChange,
-    ) -> StoreFuture<CallbackUpdate> {
-        self.write(|| self.inner.change_callback(token_hash, change))
+    fn leases(&self) -> &dyn Leases {
+        self
     }
-    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
-        self.inner.callback(token_hash)
+    fn callbacks(&self) -> &dyn Callbacks {
+        self
     }
-    fn callback_of(
-        &self,
-        execution: &ExecutionId,
-        event_id: u64,
-    ) -> StoreFuture<Option<CallbackRecord>> {
-        self.inner.callback_of(execution, event_id)
+    // No requests: a runtime on this store has none to carry out.
+    fn definitions(&self) -> Option<&dyn Definitions> {
+        Some(self)
     }
+}
+
+impl Leases for Flaky {
     fn claim(&self, request: ClaimRequest) -> StoreFuture<Vec<Claim>> {
-        self.write(|| self.inner.claim(request))
-    }
-    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
-        self.inner.owners(workflows)
-    }
-    fn announce(&self, owner: &str) -> Result<Presence, StoreError> {
-        self.inner.announce(owner)
-    }
-    fn liveness(&self, owner: &str) -> Liveness {
-        self.inner.liveness(owner)
-    }
-    fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {
-        self.write(|| self.inner.park(execution, fence, wake_at))
-    }
-    fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
-        self.write(|| self.inner.save_definition(definition))
-    }
-    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
-        self.inner.definitions()
+        self.write(|| self.inner.leases().claim(request))
     }
     fn renew(
         &self,
@@ -151,7 +121,80 @@ impl Store for Flaky {
         executions: Vec<ExecutionId>,
         until: SystemTime,
     ) -> StoreFuture<Vec<ExecutionId>> {
-        self.write(|| self.inner.renew(worker, executions, until))
+        self.write(|| self.inner.leases().renew(worker, executions, until))
+    }
+    fn append_fenced(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        self.write(|| {
+            self.inner
+                .leases()
+                .append_fenced(execution, fence, events, end)
+        })
+    }
+    fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {
+        self.write(|| self.inner.leases().park(execution, fence, wake_at))
+    }
+    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
+        self.inner.leases().owners(workflows)
+    }
+    fn announce(&self, owner: &str) -> Result<Presence, StoreError> {
+        self.inner.leases().announce(owner)
+    }
+    fn liveness(&self, owner: &str) -> Liveness {
+        self.inner.leases().liveness(owner)
+    }
+}
+
+impl Callbacks for Flaky {
+    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
+        self.write(|| self.inner.callbacks().create_callback(callback))
+    }
+    fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate> {
+        self.write(|| self.inner.callbacks().change_callback(token_hash, change))
+    }
+    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
+        self.inner.callbacks().callback(token_hash)
+    }
+    fn callback_of(
+        &self,
+        execution: &ExecutionId,
+        event_id: u64,
+    ) -> StoreFuture<Option<CallbackRecord>> {
+        self.inner.callbacks().callback_of(execution, event_id)
+    }
+}
+
+impl Definitions for Flaky {
+    fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
+        match self.inner.definitions() {
+            Some(inner) => self.write(|| inner.save_definition(definition)),
+            None => Box::pin(std::future::ready(Ok(()))),
+        }
+    }
+    fn latest_definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
+        match self.inner.definitions() {
+            Some(inner) => inner.latest_definitions(),
+            None => Box::pin(std::future::ready(Ok(Vec::new()))),
+        }
+    }
+    fn definition(
+        &self,
+        workflow: &str,
+        fingerprint: &str,
+    ) -> StoreFuture<Option<StoredDefinition>> {
+        match self.inner.definitions() {
+            Some(inner) => inner.definition(workflow, fingerprint),
+            None => Box::pin(std::future::ready(Ok(None))),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::args::{
     PurgeArgs, RequestArgs,
 };
 use crate::output::{definition_json, record_json, shown_status, table, time};
-use crate::query::{find, read_history};
+use crate::query::{definitions, find, read_history, requests};
 use crate::Failure;
 
 pub(crate) async fn list(store: &Arc<dyn Store>, args: ListArgs) -> Result<String, Failure> {
@@ -107,7 +107,7 @@ pub(crate) async fn history(store: &Arc<dyn Store>, args: HistoryArgs) -> Result
 }
 
 pub(crate) async fn workflows(store: &Arc<dyn Store>, args: JsonArg) -> Result<String, Failure> {
-    let definitions = store.definitions().await?;
+    let definitions = definitions(store)?.latest_definitions().await?;
     if args.json {
         let all: Vec<_> = definitions.iter().map(definition_json).collect();
         return Ok(serde_json::to_string_pretty(&all)? + "\n");
@@ -135,7 +135,7 @@ pub(crate) async fn workflows(store: &Arc<dyn Store>, args: JsonArg) -> Result<S
 
 pub(crate) async fn diagram(store: &Arc<dyn Store>, args: DiagramArgs) -> Result<String, Failure> {
     if let Some(workflow) = args.workflow {
-        let definitions = store.definitions().await?;
+        let definitions = definitions(store)?.latest_definitions().await?;
         let Some(found) = definitions.iter().find(|d| d.workflow == workflow) else {
             let known: Vec<&str> = definitions.iter().map(|d| d.workflow.as_str()).collect();
             return Err(Failure::NotFound(format!(
@@ -151,7 +151,7 @@ pub(crate) async fn diagram(store: &Arc<dyn Store>, args: DiagramArgs) -> Result
     }
     let execution = args.execution.unwrap_or_default();
     let record = find(store, &execution, None).await?;
-    let Some(found) = store
+    let Some(found) = definitions(store)?
         .definition(&record.workflow, &record.fingerprint)
         .await?
     else {
@@ -185,7 +185,8 @@ pub(crate) async fn request(
         .map_err(Failure::Usage)?;
     let record = find(store, &args.execution, args.workflow.as_deref()).await?;
     let verb = kind_name(&kind);
-    let id = store
+    let requests = requests(store)?;
+    let id = requests
         .request(
             &record.id,
             &record.workflow,
@@ -200,7 +201,7 @@ pub(crate) async fn request(
         ));
     };
     loop {
-        let status = store
+        let status = requests
             .request_of(id)
             .await?
             .map(|request| request.status)

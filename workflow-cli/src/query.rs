@@ -2,13 +2,10 @@
 
 use std::sync::Arc;
 
-use workflow_runtime::store::{ExecutionFilter, ExecutionRecord, Store};
+use workflow_runtime::store::{Definitions, ExecutionFilter, ExecutionRecord, Requests, Store};
 use workflow_runtime::{ExecutionId, History};
 
 use crate::Failure;
-
-/// The most events read per page of a history.
-const PAGE: usize = 1000;
 
 /// The execution with this id, else the one with this name (in `workflow`, if given).
 pub(crate) async fn find(
@@ -39,20 +36,29 @@ pub(crate) async fn find(
     }
 }
 
+/// An execution's whole history.
 pub(crate) async fn read_history(
     store: &Arc<dyn Store>,
     id: &ExecutionId,
 ) -> Result<History, Failure> {
-    let mut events = Vec::new();
-    loop {
-        let after = events
-            .last()
-            .map_or(0, |event: &workflow_runtime::Event| event.id);
-        let page = store.history(id, after, PAGE).await?;
-        let done = page.len() < PAGE;
-        events.extend(page);
-        if done {
-            return Ok(History::from(events));
-        }
-    }
+    Ok(History::from(store.full_history(id).await?))
+}
+
+/// The store's record of workflow definitions; a store that keeps none is refused.
+pub(crate) fn definitions(store: &Arc<dyn Store>) -> Result<&dyn Definitions, Failure> {
+    store.definitions().ok_or_else(|| {
+        Failure::Usage(
+            "this store keeps no workflow definitions: there are none to list or draw".to_owned(),
+        )
+    })
+}
+
+/// The store's requests to stop or redrive; a store that takes none is refused.
+pub(crate) fn requests(store: &Arc<dyn Store>) -> Result<&dyn Requests, Failure> {
+    store.requests().ok_or_else(|| {
+        Failure::Usage(
+            "this store takes no requests: stop and redrive need a store that keeps them (SQLite or PostgreSQL)"
+                .to_owned(),
+        )
+    })
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::pages::{list_page, ExecutionsQuery};
 use super::{status_of, Console};
 use crate::output::{definition_json, record_json};
-use crate::query::{find, read_history};
+use crate::query::{definitions, find, read_history};
 use crate::Failure;
 
 /// A failure as JSON: `{"error": "..."}` with its status.
@@ -32,7 +32,10 @@ impl IntoResponse for ApiError {
 }
 
 pub(super) async fn workflows(State(console): State<Console>) -> Result<Json<Value>, ApiError> {
-    let definitions = console.store.definitions().await.map_err(Failure::from)?;
+    let definitions = definitions(&console.store)?
+        .latest_definitions()
+        .await
+        .map_err(Failure::from)?;
     Ok(Json(Value::Array(
         definitions.iter().map(definition_json).collect(),
     )))

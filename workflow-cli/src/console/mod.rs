@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use workflow_runtime::store::{RequestKind, Store};
 
-use crate::query::find;
+use crate::query::{find, requests};
 use crate::Failure;
 
 /// What every handler reads.
@@ -104,8 +104,7 @@ async fn ask(console: &Console, id: &str, action: &str) -> Result<i64, Failure> 
         }
     };
     let record = find(&console.store, id, None).await?;
-    Ok(console
-        .store
+    Ok(requests(&console.store)?
         .request(
             &record.id,
             &record.workflow,

@@ -13,7 +13,7 @@ use workflow_runtime::{Event, ExecutionStatus, History};
 use super::{status_of, Console};
 use crate::args::parse_status;
 use crate::output::{shown_status, time};
-use crate::query::{find, read_history};
+use crate::query::{definitions, find, read_history};
 use crate::Failure;
 
 /// Executions per page.
@@ -79,7 +79,10 @@ impl IntoResponse for PageError {
 }
 
 pub(super) async fn workflows(State(console): State<Console>) -> Result<Markup, PageError> {
-    let definitions = console.store.definitions().await.map_err(Failure::from)?;
+    let definitions = definitions(&console.store)?
+        .latest_definitions()
+        .await
+        .map_err(Failure::from)?;
     Ok(layout(
         "Workflows",
         false,
@@ -177,8 +180,7 @@ pub(super) async fn execution(
         }
         Err(other) => return Err(other.into()),
     };
-    let definition = console
-        .store
+    let definition = definitions(&console.store)?
         .definition(&record.workflow, &record.fingerprint)
         .await
         .map_err(Failure::from)?;

@@ -322,6 +322,8 @@ async fn stop_and_redrive_are_asked_only_with_the_token() {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
     let request = store
+        .requests()
+        .unwrap()
         .request_of(answer["request"].as_i64().unwrap())
         .await
         .unwrap()

@@ -95,13 +95,14 @@ pub(crate) async fn create(
         Some(journal) => {
             journal
                 .durably("creating a callback", || {
-                    hub.store.create_callback(callback.clone())
+                    hub.store.callbacks().create_callback(callback.clone())
                 })
                 .await;
             Ok(())
         }
         None => hub
             .store
+            .callbacks()
             .create_callback(callback)
             .await
             .map_err(|error| store_failure(state_name, &error)),
@@ -117,6 +118,7 @@ pub(crate) async fn resumable(
     let state_name = cx.state_name(state);
     let hub = hub(cx, state_name)?;
     hub.store
+        .callbacks()
         .callback_of(&cx.shared.id, scheduled)
         .await
         .map_err(|error| store_failure(state_name, &error))
@@ -137,7 +139,7 @@ pub(crate) async fn wait<S: Step>(
     let notify = hub.notifier(token_hash);
     let mut last_heartbeat = None;
     let outcome = loop {
-        let record = match hub.store.callback(token_hash).await {
+        let record = match hub.store.callbacks().callback(token_hash).await {
             Ok(Some(record)) => record,
             Ok(None) => {
                 break Err(ExecutionFailure::predefined(
@@ -215,11 +217,18 @@ pub(crate) async fn settle<S: Step>(
     let hub = hub(cx, state_name).ok()?;
     match hub
         .store
+        .callbacks()
         .change_callback(token_hash, CallbackChange::Expire)
         .await
     {
         Ok(CallbackUpdate::NotPending(CallbackStatus::Succeeded | CallbackStatus::Failed)) => {
-            let record = hub.store.callback(token_hash).await.ok().flatten()?;
+            let record = hub
+                .store
+                .callbacks()
+                .callback(token_hash)
+                .await
+                .ok()
+                .flatten()?;
             completed::<S>(state_name, &record)
         }
         _ => None,
@@ -234,6 +243,7 @@ pub(crate) async fn expire(cx: &ExecutionContext<'_>, token_hash: &str) {
         // a completion of the token would find no attempt waiting.
         let _ = hub
             .store
+            .callbacks()
             .change_callback(token_hash, CallbackChange::Expire)
             .await;
     }

@@ -60,6 +60,7 @@ impl Journal {
     /// Appends events (and the end) under the journal's fence.
     pub(crate) fn append(&self, events: Vec<Event>, end: Option<ExecutionEnd>) -> StoreFuture<()> {
         self.store
+            .leases()
             .append_fenced(&self.execution, &self.fence, events, end)
     }
 }

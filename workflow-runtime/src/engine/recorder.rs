@@ -361,6 +361,7 @@ impl Recorder {
         // next write says what happened.
         let parked = journal
             .store
+            .leases()
             .park(&journal.execution, &journal.fence, wake_at)
             .await
             .is_ok();

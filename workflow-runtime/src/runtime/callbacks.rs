@@ -80,6 +80,7 @@ impl Runtime {
         let record = self
             .inner
             .store
+            .callbacks()
             .callback(&hash)
             .await?
             .ok_or(CallbackError::UnknownToken)?;
@@ -154,7 +155,13 @@ impl Runtime {
     }
 
     async fn change(&self, hash: &str, change: CallbackChange) -> Result<(), CallbackError> {
-        match self.inner.store.change_callback(hash, change).await? {
+        match self
+            .inner
+            .store
+            .callbacks()
+            .change_callback(hash, change)
+            .await?
+        {
             CallbackUpdate::Applied(_) => {
                 if let Some(hub) = &self.inner.resources.callbacks {
                     hub.wake(hash);

@@ -103,7 +103,12 @@ impl Runtime {
         if presence.is_some() || self.inner.shut_down.load(Ordering::Relaxed) {
             return Ok(());
         }
-        *presence = Some(self.inner.store.announce(&self.inner.lease.worker)?);
+        *presence = Some(
+            self.inner
+                .store
+                .leases()
+                .announce(&self.inner.lease.worker)?,
+        );
         owners().insert(self.inner.lease.worker.clone(), true);
         drop(presence);
         let every = (self.inner.lease.duration / 3)
@@ -182,7 +187,7 @@ impl Runtime {
         request.only = only;
         request.gone = gone;
         request.early = early;
-        let claims = self.inner.store.claim(request).await?;
+        let claims = self.inner.store.leases().claim(request).await?;
         // Several at once: each needs two reads before it runs, and a claim may bring
         // thousands.
         let outcomes: Vec<Result<(ExecutionId, Resumption), RuntimeError>> =
@@ -204,11 +209,7 @@ impl Runtime {
 
     /// The other owners of running executions of `workflows` that are known to be gone.
     async fn gone_owners(&self, workflows: &[String]) -> Result<Vec<String>, RuntimeError> {
-        let listed = match self.inner.store.owners(workflows).await {
-            Ok(listed) => listed,
-            Err(StoreError::Unsupported(_)) => Vec::new(),
-            Err(error) => return Err(error.into()),
-        };
+        let listed = self.inner.store.leases().owners(workflows).await?;
         Ok(listed
             .into_iter()
             .filter(|owner| *owner != self.inner.lease.worker)
@@ -216,7 +217,7 @@ impl Runtime {
                 let known = owners().get(owner).copied();
                 match known {
                     Some(alive) => !alive,
-                    None => self.inner.store.liveness(owner) == Liveness::Gone,
+                    None => self.inner.store.leases().liveness(owner) == Liveness::Gone,
                 }
             })
             .collect())
@@ -258,6 +259,7 @@ impl Runtime {
         let held: HashSet<ExecutionId> = match self
             .inner
             .store
+            .leases()
             .renew(&settings.worker, running, until)
             .await
         {

@@ -5,9 +5,6 @@ use crate::execution::ExecutionId;
 use crate::history::Event;
 use crate::store::{ExecutionFilter, ExecutionRecord};
 
-/// How many events a page of history holds when the runtime reads a whole history.
-const PAGE: usize = 1000;
-
 impl Runtime {
     /// The stored record of an execution: status, input, output or error, times.
     pub async fn describe(&self, id: &ExecutionId) -> Result<ExecutionRecord, RuntimeError> {
@@ -37,16 +34,8 @@ impl Runtime {
         Ok(self.inner.store.history(id, after, limit).await?)
     }
 
+    /// An execution's whole stored history.
     pub(super) async fn full_history(&self, id: &ExecutionId) -> Result<Vec<Event>, RuntimeError> {
-        let mut events: Vec<Event> = Vec::new();
-        loop {
-            let after = events.last().map_or(0, |event| event.id);
-            let page = self.history(id, after, PAGE).await?;
-            let full = page.len() == PAGE;
-            events.extend(page);
-            if !full {
-                return Ok(events);
-            }
-        }
+        Ok(self.inner.store.full_history(id).await?)
     }
 }

@@ -209,7 +209,7 @@ impl Runtime {
         let last = self
             .inner
             .store
-            .history(id, 0, usize::MAX)
+            .full_history(id)
             .await
             .ok()
             .and_then(|events| events.last().map(|event| event.id));
@@ -232,6 +232,7 @@ impl Runtime {
         let written = self
             .inner
             .store
+            .leases()
             .append_fenced(id, fence, events, Some(end))
             .await;
         match written {

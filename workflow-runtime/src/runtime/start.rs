@@ -118,6 +118,9 @@ impl Runtime {
         self.inner
             .definitions_recorded
             .get_or_try_init(|| async {
+                let Some(definitions) = self.inner.store.definitions() else {
+                    return Ok(());
+                };
                 let now = self.inner.clock.now();
                 for registered in self.inner.workflows.values() {
                     let definition = StoredDefinition {
@@ -126,10 +129,7 @@ impl Runtime {
                         definition: registered.definition.clone(),
                         registered_at: now,
                     };
-                    match self.inner.store.save_definition(definition).await {
-                        Ok(()) | Err(StoreError::Unsupported(_)) => {}
-                        Err(error) => return Err(RuntimeError::Store(error)),
-                    }
+                    definitions.save_definition(definition).await?;
                 }
                 Ok(())
             })

@@ -10,7 +10,7 @@ use std::sync::PoisonError;
 use std::time::Duration;
 
 use super::{Runtime, RuntimeError};
-use crate::store::{RequestKind, StoreError};
+use crate::store::RequestKind;
 use crate::workflow::Workflow;
 
 /// How often a runtime that is not a worker looks for requests.
@@ -98,15 +98,12 @@ impl Runtime {
     /// Carries out the pending stop and redrive requests for this runtime's workflows, and
     /// records how each went.
     async fn carry_out_requests(&self) {
+        let Some(store) = self.inner.store.requests() else {
+            return;
+        };
         let workflows = self.workflow_names();
-        let requests = match self
-            .inner
-            .store
-            .take_requests(&workflows, REQUESTS_AT_ONCE)
-            .await
-        {
+        let requests = match store.take_requests(&workflows, REQUESTS_AT_ONCE).await {
             Ok(requests) => requests,
-            Err(StoreError::Unsupported(_)) => return,
             Err(error) => {
                 tracing::warn!(%error, "taking requests failed");
                 return;
@@ -124,7 +121,7 @@ impl Runtime {
                     .map(drop),
             };
             let outcome = outcome.map_err(|error| error.to_string());
-            if let Err(error) = self.inner.store.finish_request(request.id, outcome).await {
+            if let Err(error) = store.finish_request(request.id, outcome).await {
                 tracing::warn!(%error, request = request.id, "recording a request's outcome failed");
             }
         }

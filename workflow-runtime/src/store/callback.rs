@@ -1,4 +1,5 @@
-//! Callbacks in a store: a task attempt waiting for the outside world to complete its token.
+//! The callbacks capability: a task attempt waiting for the outside world to complete its
+//! token. See [`Callbacks`].
 //!
 //! Only a hash of each token is stored. A callback is `Pending` until it is completed
 //! (`Succeeded` or `Failed`, by whoever holds the token) or `Expired` (by its execution, when
@@ -11,7 +12,37 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+use super::StoreFuture;
 use crate::execution::ExecutionId;
+
+/// Callbacks of task attempts, found through [`Store::callbacks`](super::Store::callbacks).
+///
+/// Every store has them: the engine keeps a callback task's token here before the step can
+/// hand it out, and waits here for its completion, which may come from another process (the
+/// runtime's `send_task_*` methods change it). They belong with the executions: a purge
+/// deletes the callbacks no longer pending with them.
+pub trait Callbacks: Send + Sync {
+    /// Creates a pending callback, durably (before its token is handed out).
+    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()>;
+
+    /// Applies `change` to the callback with this token hash if it is pending, durably and
+    /// atomically (of two concurrent changes, one applies first and the other sees its result).
+    fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate>;
+
+    /// The callback with this token hash.
+    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>>;
+
+    /// The callback of an execution's attempt, by its TaskScheduled event id.
+    fn callback_of(
+        &self,
+        execution: &ExecutionId,
+        event_id: u64,
+    ) -> StoreFuture<Option<CallbackRecord>>;
+}
 
 /// A callback to create, before the step that hands out its token runs.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,10 +1,72 @@
-//! Who runs an execution: the lease its owner holds, the token its writes carry, and what a
-//! claim takes over. See [`Store::claim`](super::Store::claim).
+//! The leases capability: who runs an execution, the lease its owner holds, the token its
+//! writes carry, and what a claim takes over. See [`Leases`].
 
 use std::fmt;
 use std::time::SystemTime;
 
+use super::{ExecutionEnd, StoreError, StoreFuture};
 use crate::execution::ExecutionId;
+use crate::history::Event;
+
+/// Leases on running executions: which worker runs each, found through
+/// [`Store::leases`](super::Store::leases).
+///
+/// Every store has them. A durable execution runs only under its lease, and every write of
+/// the run is fenced by it ([`append_fenced`](Self::append_fenced)): so two runtimes sharing
+/// a store never advance the same execution, and one that lost an execution can write nothing
+/// more to it. A store that could not check a fence could not run durable executions safely,
+/// so there is no store without leases (a store in one process checks them as cheaply).
+pub trait Leases: Send + Sync {
+    /// Gives `request.worker` the leases of up to `request.limit` running executions that no
+    /// live owner holds (see [`ClaimRequest`]), until `request.until`, each with a new token;
+    /// two workers claiming at once never get the same execution.
+    fn claim(&self, request: ClaimRequest) -> StoreFuture<Vec<Claim>>;
+
+    /// Extends `worker`'s leases of `executions` (those it is running) to `until`; those of
+    /// them it still holds. A lease not renewed runs out, and the execution can be claimed.
+    fn renew(
+        &self,
+        worker: &str,
+        executions: Vec<ExecutionId>,
+        until: SystemTime,
+    ) -> StoreFuture<Vec<ExecutionId>>;
+
+    /// Like [`Store::append`](super::Store::append), only if `fence` still holds the
+    /// execution's lease (its worker and token are the stored ones), checked in the same
+    /// transaction; otherwise [`StoreError::LeaseLost`] and nothing is written.
+    fn append_fenced(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()>;
+
+    /// Gives up the lease `fence` holds on `execution` until `wake_at`: no worker claims it
+    /// before then (it waits on a timer), any may after. [`StoreError::LeaseLost`] if the
+    /// lease is no longer held.
+    fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()>;
+
+    /// The owners of running executions of `workflows` (who holds their leases).
+    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>>;
+
+    /// Makes `owner`'s presence known to other processes for as long as the returned
+    /// [`Presence`] is kept, where the store can (a lock the operating system releases when
+    /// the process ends, however it ends): see [`liveness`](Self::liveness). By default
+    /// nothing is made known, and leases alone say who is alive.
+    fn announce(&self, owner: &str) -> Result<Presence, StoreError> {
+        let _ = owner;
+        Ok(Presence::default())
+    }
+
+    /// Whether `owner` is known to be alive or gone, where the store can tell (its presence,
+    /// [`announce`](Self::announce)d in another process); a lease that runs out says it
+    /// otherwise. [`Liveness::Unknown`] by default.
+    fn liveness(&self, owner: &str) -> Liveness {
+        let _ = owner;
+        Liveness::Unknown
+    }
+}
 
 /// Who may advance an execution: a worker, with a token that each new claim increments, until
 /// a time.
@@ -27,7 +89,7 @@ pub struct Fence {
     pub token: i64,
 }
 
-/// Which executions [`Store::claim`] takes: running ones of `workflows`, except `skip`, that
+/// Which executions [`Leases::claim`] takes: running ones of `workflows`, except `skip`, that
 /// are free — without an owner and not parked (or parked until before `now`, or at all with
 /// `early`), or whose owner's lease ended before `now`, or whose owner is `gone`; only those
 /// in `only`, when it is given; oldest first. An owner known to be alive still loses what it
@@ -107,7 +169,7 @@ pub enum Liveness {
     Unknown,
 }
 
-/// An owner's presence, made known by [`Store::announce`] while this is kept.
+/// An owner's presence, made known by [`Leases::announce`] while this is kept.
 #[derive(Default)]
 pub struct Presence {
     held: Option<Box<dyn std::any::Any + Send + Sync>>,

@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::encoding::{not_redrivable, not_running, status_text, stored_overlap};
 use super::{
-    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Claim, ClaimRequest, Created,
-    ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, Liveness, NewCallback, NewExecution,
-    Store, StoreError, StoreFuture, StoredDefinition,
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Callbacks, Claim, ClaimRequest,
+    Created, Definitions, ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, Leases, Liveness,
+    NewCallback, NewExecution, Store, StoreError, StoreFuture, StoredDefinition,
 };
-use super::{ExecutionRequest, RequestKind, RequestStatus};
+use super::{ExecutionRequest, RequestKind, RequestStatus, Requests};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
@@ -242,10 +242,6 @@ impl Store for MemoryStore {
         })))
     }
 
-    fn purge(&self, ended_before: std::time::SystemTime) -> StoreFuture<usize> {
-        self.purge_batch(ended_before, usize::MAX)
-    }
-
     fn purge_batch(&self, ended_before: std::time::SystemTime, limit: usize) -> StoreFuture<usize> {
         ready(Ok(self.with(|data| {
             let expired: Vec<ExecutionId> = data
@@ -290,59 +286,24 @@ impl Store for MemoryStore {
         })))
     }
 
-    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
-        ready(self.with(|data| {
-            if data.callbacks.contains_key(&callback.token_hash) {
-                return Err(StoreError::Database(
-                    "a callback with this token exists already".into(),
-                ));
-            }
-            data.callbacks
-                .insert(callback.token_hash.clone(), CallbackRecord::new(callback));
-            Ok(())
-        }))
+    fn leases(&self) -> &dyn Leases {
+        self
     }
 
-    fn change_callback(
-        &self,
-        token_hash: &str,
-        change: CallbackChange,
-    ) -> StoreFuture<CallbackUpdate> {
-        ready(Ok(self.with(|data| {
-            match data.callbacks.get_mut(token_hash) {
-                Some(callback) => callback.apply(&change),
-                None => CallbackUpdate::Unknown,
-            }
-        })))
+    fn callbacks(&self) -> &dyn Callbacks {
+        self
     }
 
-    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
-        ready(Ok(self.with(|data| data.callbacks.get(token_hash).cloned())))
+    fn requests(&self) -> Option<&dyn Requests> {
+        Some(self)
     }
 
-    fn callback_of(
-        &self,
-        execution: &ExecutionId,
-        event_id: u64,
-    ) -> StoreFuture<Option<CallbackRecord>> {
-        ready(Ok(self.with(|data| {
-            data.callbacks
-                .values()
-                .find(|callback| &callback.execution == execution && callback.event_id == event_id)
-                .cloned()
-        })))
+    fn definitions(&self) -> Option<&dyn Definitions> {
+        Some(self)
     }
+}
 
-    fn append_fenced(
-        &self,
-        execution: &ExecutionId,
-        fence: &Fence,
-        events: Vec<Event>,
-        end: Option<ExecutionEnd>,
-    ) -> StoreFuture<()> {
-        ready(self.with(|data| data.append(execution, Some(fence), events, end)))
-    }
-
+impl Leases for MemoryStore {
     fn claim(&self, request: ClaimRequest) -> StoreFuture<Vec<Claim>> {
         ready(Ok(self.with(|data| {
             let mut free: Vec<&ExecutionRecord> = data
@@ -383,6 +344,63 @@ impl Store for MemoryStore {
         })))
     }
 
+    fn renew(
+        &self,
+        worker: &str,
+        executions: Vec<ExecutionId>,
+        until: std::time::SystemTime,
+    ) -> StoreFuture<Vec<ExecutionId>> {
+        ready(Ok(self.with(|data| {
+            let running: Vec<ExecutionId> = executions
+                .into_iter()
+                .filter(|id| {
+                    data.records
+                        .get(id)
+                        .is_some_and(|record| record.status == ExecutionStatus::Running)
+                })
+                .collect();
+            running
+                .into_iter()
+                .filter(|id| match data.leases.get_mut(id) {
+                    Some((Some(owner), _, ends)) if owner == worker => {
+                        *ends = Some(until);
+                        true
+                    }
+                    _ => false,
+                })
+                .collect()
+        })))
+    }
+
+    fn append_fenced(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        events: Vec<Event>,
+        end: Option<ExecutionEnd>,
+    ) -> StoreFuture<()> {
+        ready(self.with(|data| data.append(execution, Some(fence), events, end)))
+    }
+
+    fn park(
+        &self,
+        execution: &ExecutionId,
+        fence: &Fence,
+        wake_at: std::time::SystemTime,
+    ) -> StoreFuture<()> {
+        ready(self.with(|data| match data.leases.get_mut(execution) {
+            Some(lease)
+                if lease.0.as_deref() == Some(fence.worker.as_str()) && lease.1 == fence.token =>
+            {
+                *lease = (None, lease.1, Some(wake_at));
+                Ok(())
+            }
+            _ => Err(StoreError::LeaseLost {
+                execution: execution.to_string(),
+            }),
+        }))
+    }
+
     fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
         ready(Ok(self.with(|data| {
             let mut owners: Vec<String> = data
@@ -405,7 +423,54 @@ impl Store for MemoryStore {
     fn liveness(&self, _owner: &str) -> Liveness {
         Liveness::Gone
     }
+}
 
+impl Callbacks for MemoryStore {
+    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
+        ready(self.with(|data| {
+            if data.callbacks.contains_key(&callback.token_hash) {
+                return Err(StoreError::failed(
+                    "a callback with this token exists already",
+                ));
+            }
+            data.callbacks
+                .insert(callback.token_hash.clone(), CallbackRecord::new(callback));
+            Ok(())
+        }))
+    }
+
+    fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate> {
+        ready(Ok(self.with(|data| {
+            match data.callbacks.get_mut(token_hash) {
+                Some(callback) => callback.apply(&change),
+                None => CallbackUpdate::Unknown,
+            }
+        })))
+    }
+
+    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
+        ready(Ok(self.with(|data| data.callbacks.get(token_hash).cloned())))
+    }
+
+    fn callback_of(
+        &self,
+        execution: &ExecutionId,
+        event_id: u64,
+    ) -> StoreFuture<Option<CallbackRecord>> {
+        ready(Ok(self.with(|data| {
+            data.callbacks
+                .values()
+                .find(|callback| &callback.execution == execution && callback.event_id == event_id)
+                .cloned()
+        })))
+    }
+}
+
+impl Requests for MemoryStore {
     fn request(
         &self,
         execution: &ExecutionId,
@@ -468,7 +533,9 @@ impl Store for MemoryStore {
                 .cloned()
         })))
     }
+}
 
+impl Definitions for MemoryStore {
     fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
         self.with(|data| {
             let key = (definition.workflow.clone(), definition.fingerprint.clone());
@@ -477,7 +544,7 @@ impl Store for MemoryStore {
         ready(Ok(()))
     }
 
-    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
+    fn latest_definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
         ready(Ok(self.with(|data| {
             let mut latest: HashMap<&str, &StoredDefinition> = HashMap::new();
             for definition in data.definitions.values() {
@@ -499,52 +566,5 @@ impl Store for MemoryStore {
     ) -> StoreFuture<Option<StoredDefinition>> {
         let key = (workflow.to_owned(), fingerprint.to_owned());
         ready(Ok(self.with(|data| data.definitions.get(&key).cloned())))
-    }
-
-    fn park(
-        &self,
-        execution: &ExecutionId,
-        fence: &Fence,
-        wake_at: std::time::SystemTime,
-    ) -> StoreFuture<()> {
-        ready(self.with(|data| match data.leases.get_mut(execution) {
-            Some(lease)
-                if lease.0.as_deref() == Some(fence.worker.as_str()) && lease.1 == fence.token =>
-            {
-                *lease = (None, lease.1, Some(wake_at));
-                Ok(())
-            }
-            _ => Err(StoreError::LeaseLost {
-                execution: execution.to_string(),
-            }),
-        }))
-    }
-
-    fn renew(
-        &self,
-        worker: &str,
-        executions: Vec<ExecutionId>,
-        until: std::time::SystemTime,
-    ) -> StoreFuture<Vec<ExecutionId>> {
-        ready(Ok(self.with(|data| {
-            let running: Vec<ExecutionId> = executions
-                .into_iter()
-                .filter(|id| {
-                    data.records
-                        .get(id)
-                        .is_some_and(|record| record.status == ExecutionStatus::Running)
-                })
-                .collect();
-            running
-                .into_iter()
-                .filter(|id| match data.leases.get_mut(id) {
-                    Some((Some(owner), _, ends)) if owner == worker => {
-                        *ends = Some(until);
-                        true
-                    }
-                    _ => false,
-                })
-                .collect()
-        })))
     }
 }

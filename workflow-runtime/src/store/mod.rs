@@ -4,12 +4,43 @@
 //! name, input, status, result, times) and its history of events. The engine appends events
 //! and awaits their commit before acting on them, so after a crash the history says exactly
 //! what was done. [`MemoryStore`] keeps everything in memory (tests); [`SqliteStore`] in one
-//! SQLite file, committing the writes of concurrent executions together.
+//! SQLite file, and `PostgresStore` (feature `postgres`) in a database that several processes
+//! share, both committing the writes of concurrent executions together. [`open`] opens the
+//! one a URL names.
+//!
+//! # Capabilities
+//!
+//! [`Store`] is what every store does: create, append to, reopen, read, list and purge
+//! executions. The rest is grouped by concern into capabilities, each a trait of its own,
+//! which a store hands out through an accessor on [`Store`] (as a database driver may or may
+//! not offer migrations beside its connections):
+//!
+//! | capability | accessor | who needs it | every store has it |
+//! |---|---|---|---|
+//! | [`Leases`]: claim, renew, park, fenced appends, owners' liveness | [`Store::leases`] | every durable run | yes |
+//! | [`Callbacks`]: tokens of callback tasks and their completion | [`Store::callbacks`] | callback tasks, `Runtime::send_task_*` | yes |
+//! | [`Requests`]: stop and redrive asked by tools, carried out by runtimes | [`Store::requests`] | `Runtime::serve`, the `workflow` command | no (`Option`) |
+//! | [`Definitions`]: the workflows' definitions as runtimes registered them | [`Store::definitions`] | tools that draw workflows | no (`Option`) |
+//!
+//! Leases and callbacks are required: the engine cannot run without them (every write of a
+//! durable run is fenced by its lease, and a callback task's token must be stored before it
+//! is handed out), and a store that only pretended to have them would be wrong quietly —
+//! an append that ignored its fence would let two runtimes advance one execution. So their
+//! accessors return the capability itself, and a store implements both traits. Requests and
+//! definitions serve tools that work without the workflows' code: a store may leave them out
+//! (its accessor returns `None`, the default), and then a runtime has no requests to carry
+//! out and records no definitions, and the tools say the store keeps none. The memory,
+//! SQLite and PostgreSQL stores have all four.
+//!
+//! Writes keep the order of the calls that made them across capabilities: a claim, then an
+//! append under the new lease, apply in that order.
 //!
 //! [`Runtime::start`]: crate::Runtime::start
 
 mod callback;
+mod definition;
 pub(crate) mod encoding;
+mod error;
 mod lease;
 mod memory;
 #[cfg(feature = "postgres")]
@@ -27,24 +58,37 @@ use serde_json::Value;
 
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
-use workflow_core::Definition;
 
-pub use callback::{CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback};
-pub use lease::{Claim, ClaimRequest, Fence, Lease, Liveness, Presence};
+pub use callback::{
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Callbacks, NewCallback,
+};
+pub use definition::{Definitions, StoredDefinition};
+pub use error::{ErrorSource, StoreError};
+pub use lease::{Claim, ClaimRequest, Fence, Lease, Leases, Liveness, Presence};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, PostgresStoreBuilder};
-pub use request::{ExecutionRequest, RequestKind, RequestStatus};
+pub use request::{ExecutionRequest, RequestKind, RequestStatus, Requests};
 pub use sqlite::SqliteStore;
 
 /// A store operation in progress.
 pub type StoreFuture<T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'static>>;
 
-/// A durable home for executions and their histories.
+/// How many events [`Store::full_history`] reads at a time.
+const HISTORY_PAGE: usize = 1000;
+
+/// A durable home for executions and their histories: the operations every store has.
 ///
 /// Writes are ordered: the store applies them in the order the methods were *called* (not
 /// the order their futures are polled), so an implementation must take the request when the
-/// method is called. A write's future completes once the write is durable.
+/// method is called; this holds across its capabilities too (a claim, then an append under
+/// the new lease). A write's future completes once the write is durable.
+///
+/// What else a store can do it offers as capabilities, each a trait of its own, found through
+/// the accessors at the end: [`leases`](Self::leases) and [`callbacks`](Self::callbacks),
+/// which every store has, and [`requests`](Self::requests) and
+/// [`definitions`](Self::definitions), which a store may lack (see the [module
+/// docs](self#capabilities)).
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Creates an execution, unless one of the same workflow and name exists: then returns it.
     fn create(&self, execution: NewExecution) -> StoreFuture<Created>;
@@ -55,6 +99,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// is [`StoreError::Conflict`]. An append whose events are all stored already, as they are
     /// (an earlier try of the same write committed, but its answer was lost), succeeds
     /// without writing, so a write whose outcome is unknown can be tried again safely.
+    ///
+    /// This append holds no lease: the runtime appends with [`Leases::append_fenced`].
     fn append(
         &self,
         execution: &ExecutionId,
@@ -74,183 +120,61 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn history(&self, execution: &ExecutionId, after: u64, limit: usize)
         -> StoreFuture<Vec<Event>>;
 
+    /// An execution's whole history, oldest first, read a page at a time with
+    /// [`history`](Self::history) (so that no one read holds a long history at once).
+    fn full_history<'a>(
+        &'a self,
+        execution: &'a ExecutionId,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Event>, StoreError>> + Send + 'a>> {
+        Box::pin(async move {
+            let mut events: Vec<Event> = Vec::new();
+            loop {
+                let after = events.last().map_or(0, |event| event.id);
+                let page = self.history(execution, after, HISTORY_PAGE).await?;
+                let last_page = page.len() < HISTORY_PAGE;
+                events.extend(page);
+                if last_page {
+                    return Ok(events);
+                }
+            }
+        })
+    }
+
     /// Executions matching `filter`, newest first.
     fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>>;
 
     /// Deletes executions that ended before `ended_before`, with their histories, and
     /// callbacks no longer pending created before it; how many executions. Running executions
-    /// and pending callbacks are never deleted.
-    fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize>;
+    /// and pending callbacks are never deleted. In one go: see
+    /// [`purge_batch`](Self::purge_batch) for a long purge.
+    fn purge(&self, ended_before: SystemTime) -> StoreFuture<usize> {
+        self.purge_batch(ended_before, usize::MAX)
+    }
 
     /// Like [`purge`](Self::purge), deleting at most `limit` executions: a long purge in
     /// short transactions, with progress between them. How many it deleted (fewer than
     /// `limit`: nothing is left to purge).
-    fn purge_batch(&self, ended_before: SystemTime, limit: usize) -> StoreFuture<usize> {
-        let _ = limit;
-        self.purge(ended_before)
+    fn purge_batch(&self, ended_before: SystemTime, limit: usize) -> StoreFuture<usize>;
+
+    /// Its leases: who runs which execution, and the fence on their writes. Every store has
+    /// them: every durable run holds its execution's lease.
+    fn leases(&self) -> &dyn Leases;
+
+    /// Its callbacks: task attempts waiting for a token. Every store has them: callback
+    /// tasks, and the runtime's `send_task_*` methods, need them.
+    fn callbacks(&self) -> &dyn Callbacks;
+
+    /// Its requests to stop or redrive executions, if it keeps them (`None` by default): tools
+    /// without the workflows' code leave them, runtimes carry them out.
+    fn requests(&self) -> Option<&dyn Requests> {
+        None
     }
 
-    /// Creates a pending callback, durably (before its token is handed out).
-    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()>;
-
-    /// Applies `change` to the callback with this token hash if it is pending, durably and
-    /// atomically (of two concurrent changes, one applies first and the other sees its result).
-    fn change_callback(
-        &self,
-        token_hash: &str,
-        change: CallbackChange,
-    ) -> StoreFuture<CallbackUpdate>;
-
-    /// The callback with this token hash.
-    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>>;
-
-    /// The callback of an execution's attempt, by its TaskScheduled event id.
-    fn callback_of(
-        &self,
-        execution: &ExecutionId,
-        event_id: u64,
-    ) -> StoreFuture<Option<CallbackRecord>>;
-
-    /// Like [`append`](Self::append), only if `fence` still holds the execution's lease (its
-    /// worker and token are the stored ones); otherwise [`StoreError::LeaseLost`] and nothing
-    /// is written. Stores without leases append regardless.
-    fn append_fenced(
-        &self,
-        execution: &ExecutionId,
-        fence: &Fence,
-        events: Vec<Event>,
-        end: Option<ExecutionEnd>,
-    ) -> StoreFuture<()> {
-        let _ = fence;
-        self.append(execution, events, end)
+    /// Its record of the workflows' definitions, if it keeps one (`None` by default), for
+    /// tools that draw workflows without their code.
+    fn definitions(&self) -> Option<&dyn Definitions> {
+        None
     }
-
-    /// Gives `request.worker` the leases of up to `request.limit` running executions that no
-    /// live owner holds (see [`ClaimRequest`]), until `request.until`, each with a new token;
-    /// two workers claiming at once never get the same execution.
-    fn claim(&self, request: ClaimRequest) -> StoreFuture<Vec<Claim>> {
-        let _ = request;
-        Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
-    }
-
-    /// The owners of running executions of `workflows` (who holds their leases).
-    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
-        let _ = workflows;
-        Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
-    }
-
-    /// Makes `owner`'s presence known to other processes for as long as the returned
-    /// [`Presence`] is kept, where the store can (a lock the operating system releases when
-    /// the process ends, however it ends): see [`liveness`](Self::liveness).
-    fn announce(&self, owner: &str) -> Result<Presence, StoreError> {
-        let _ = owner;
-        Ok(Presence::default())
-    }
-
-    /// Whether `owner` is known to be alive or gone, where the store can tell (its presence,
-    /// [`announce`](Self::announce)d in another process); a lease that runs out says it
-    /// otherwise.
-    fn liveness(&self, owner: &str) -> Liveness {
-        let _ = owner;
-        Liveness::Unknown
-    }
-
-    /// Gives up the lease `fence` holds on `execution` until `wake_at`: no worker claims it
-    /// before then (it waits on a timer), any may after. [`StoreError::LeaseLost`] if the
-    /// lease is no longer held.
-    fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {
-        let _ = (execution, fence, wake_at);
-        Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
-    }
-
-    /// Records a workflow's definition as a runtime registered it (again: only its time
-    /// changes), so that tools can render the workflow without its code.
-    fn save_definition(&self, definition: StoredDefinition) -> StoreFuture<()> {
-        let _ = definition;
-        Box::pin(std::future::ready(Err(StoreError::Unsupported(
-            "recorded definitions",
-        ))))
-    }
-
-    /// The latest recorded definition of every workflow, by workflow name.
-    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
-        Box::pin(std::future::ready(Err(StoreError::Unsupported(
-            "recorded definitions",
-        ))))
-    }
-
-    /// The recorded definition of `workflow` with this fingerprint (the one an execution
-    /// started with).
-    fn definition(
-        &self,
-        workflow: &str,
-        fingerprint: &str,
-    ) -> StoreFuture<Option<StoredDefinition>> {
-        let _ = (workflow, fingerprint);
-        Box::pin(std::future::ready(Err(StoreError::Unsupported(
-            "recorded definitions",
-        ))))
-    }
-
-    /// Leaves a request for a runtime that has `workflow` to carry out; its id.
-    fn request(
-        &self,
-        execution: &ExecutionId,
-        workflow: &str,
-        kind: RequestKind,
-        at: SystemTime,
-    ) -> StoreFuture<i64> {
-        let _ = (execution, workflow, kind, at);
-        Box::pin(std::future::ready(Err(StoreError::Unsupported("requests"))))
-    }
-
-    /// Takes up to `limit` pending requests for these workflows, oldest first: no other
-    /// runtime gets them.
-    fn take_requests(
-        &self,
-        workflows: &[String],
-        limit: usize,
-    ) -> StoreFuture<Vec<ExecutionRequest>> {
-        let _ = (workflows, limit);
-        Box::pin(std::future::ready(Err(StoreError::Unsupported("requests"))))
-    }
-
-    /// Records how a taken request ended: carried out, or why not.
-    fn finish_request(&self, id: i64, outcome: Result<(), String>) -> StoreFuture<()> {
-        let _ = (id, outcome);
-        Box::pin(std::future::ready(Err(StoreError::Unsupported("requests"))))
-    }
-
-    /// A request, by its id.
-    fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
-        let _ = id;
-        Box::pin(std::future::ready(Err(StoreError::Unsupported("requests"))))
-    }
-
-    /// Extends `worker`'s leases of `executions` (those it is running) to `until`; those of
-    /// them it still holds. A lease not renewed runs out, and the execution can be claimed.
-    fn renew(
-        &self,
-        worker: &str,
-        executions: Vec<ExecutionId>,
-        until: SystemTime,
-    ) -> StoreFuture<Vec<ExecutionId>> {
-        let _ = (worker, executions, until);
-        Box::pin(std::future::ready(Err(StoreError::Unsupported("leases"))))
-    }
-}
-
-/// A workflow's definition as recorded in a store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredDefinition {
-    /// The workflow's name.
-    pub workflow: String,
-    /// The definition's fingerprint (executions record the one they started with).
-    pub fingerprint: String,
-    /// The definition.
-    pub definition: Definition,
-    /// When a runtime last registered it.
-    pub registered_at: SystemTime,
 }
 
 /// A new execution, as [`Store::create`] receives it.
@@ -403,87 +327,6 @@ impl ExecutionFilter {
     }
 }
 
-/// A store could not do what was asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The database failed.
-    #[error("the store failed: {0}")]
-    Database(String),
-    /// The store cannot be reached or cannot write for now (a database restarting, a lost
-    /// connection, a full disk, a read-only file, a lock held too long): the same call may
-    /// succeed later. The runtime retries its own writes with backoff; running executions
-    /// pause meanwhile, they do not fail.
-    #[error("the store is unavailable: {reason}")]
-    Unavailable {
-        /// What failed.
-        reason: String,
-    },
-    /// Stored data could not be read back.
-    #[error("stored data of execution `{execution}` is unreadable: {reason}")]
-    Corrupt {
-        /// The execution the data belongs to.
-        execution: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A recorded definition could not be read back.
-    #[error("the recorded definition of workflow `{workflow}` is unreadable: {reason}")]
-    CorruptDefinition {
-        /// The workflow.
-        workflow: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The store was written by an incompatible version.
-    #[error("the store's schema is version {found}, this build reads version {expected}")]
-    Schema {
-        /// The version found.
-        found: i64,
-        /// The version this build reads.
-        expected: i64,
-    },
-    /// The store has shut down.
-    #[error("the store has shut down")]
-    Closed,
-    /// The execution's lease is held by another worker now: this one must not advance it.
-    #[error("execution `{execution}` is now leased to another worker; this worker lost its lease")]
-    LeaseLost {
-        /// The execution.
-        execution: String,
-    },
-    /// A write found the execution other than it expected and did nothing: it had ended
-    /// (or was reopened, or never existed), or its history had grown by someone else's
-    /// events. Every write that changes an execution is conditional on its state, in the
-    /// same transaction.
-    #[error("execution `{execution}` was not changed: {reason}")]
-    Conflict {
-        /// The execution.
-        execution: String,
-        /// What the write found.
-        reason: String,
-    },
-    /// The store cannot do this.
-    #[error("this store does not support {0}")]
-    Unsupported(&'static str),
-    /// A store URL that names no store this build can open.
-    #[error("`{url}` names no store: {reason}")]
-    InvalidUrl {
-        /// The URL (without its password).
-        url: String,
-        /// Why.
-        reason: String,
-    },
-}
-
-impl StoreError {
-    /// Whether the same call may succeed later, the store having recovered
-    /// ([`StoreError::Unavailable`]).
-    pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Unavailable { .. })
-    }
-}
-
 /// Opens the store `url` names:
 ///
 /// - `sqlite://path/to/file.db`, or a plain path: a [`SqliteStore`] (the default: no server);
@@ -536,4 +379,77 @@ pub async fn open_read_only(url: &str) -> Result<std::sync::Arc<dyn Store>, Stor
         return open(url).await;
     }
     Ok(std::sync::Arc::new(SqliteStore::open_read_only(path)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::EventType;
+
+    fn events(ids: std::ops::RangeInclusive<u64>) -> Vec<Event> {
+        ids.map(|id| {
+            Event::new(
+                id,
+                id - 1,
+                SystemTime::UNIX_EPOCH,
+                EventType::PassStateEntered,
+            )
+        })
+        .collect()
+    }
+
+    async fn started(store: &MemoryStore, id: &ExecutionId) {
+        let created = store
+            .create(NewExecution {
+                id: id.clone(),
+                name: id.to_string(),
+                workflow: "W".to_owned(),
+                input: Value::Null,
+                fingerprint: String::new(),
+                started_at: SystemTime::UNIX_EPOCH,
+                events: events(1..=1),
+                lease: None,
+            })
+            .await
+            .expect("created");
+        assert_eq!(created, Created::New);
+    }
+
+    #[tokio::test]
+    async fn the_full_history_is_read_a_page_at_a_time_to_its_end() {
+        let store = MemoryStore::new();
+        for (name, last) in [("short", 1), ("one-page", 1000), ("pages", 2 * 1000 + 1)] {
+            let id = ExecutionId::from(name);
+            started(&store, &id).await;
+            if last > 1 {
+                store
+                    .append(&id, events(2..=last), None)
+                    .await
+                    .expect("appended");
+            }
+            let history = store.full_history(&id).await.expect("read");
+            let ids: Vec<u64> = history.iter().map(|event| event.id).collect();
+            assert_eq!(ids, (1..=last).collect::<Vec<_>>(), "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fenced_append_is_refused_without_the_lease() {
+        let store = MemoryStore::new();
+        let id = ExecutionId::from("e");
+        started(&store, &id).await;
+        let stale = Fence {
+            worker: "nobody".to_owned(),
+            token: 1,
+        };
+        let refused = store
+            .leases()
+            .append_fenced(&id, &stale, events(2..=2), None)
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::LeaseLost { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(store.full_history(&id).await.expect("read").len(), 1);
+    }
 }

@@ -1,7 +1,8 @@
 //! Group commit, for the SQL stores: writes are queued, and whoever queues a write while no
 //! commit is under way starts one on tokio's blocking pool. It takes every write waiting at
-//! that moment, commits them in one transaction (each in a savepoint of its own, so one
-//! failing write fails alone), answers each, and goes on while writes keep arriving.
+//! that moment, hands them to the store's [`Committer`], which commits them in one transaction
+//! and makes one failing write fail alone (each store its own way: see `Committer::commit` of
+//! the SQLite and PostgreSQL stores), answers each, and goes on while writes keep arriving.
 //! Concurrent executions therefore share commits: throughput is not bounded by one commit per
 //! transition. (Committing on the blocking pool also tells a paused tokio clock that work is
 //! under way, so virtual time does not jump ahead while a write is pending.)
@@ -88,7 +89,10 @@ impl EncodedEvents {
         };
         for event in events {
             let text = serde_json::to_string(event).map_err(|error| {
-                StoreError::Database(format!("event {} does not serialise: {error}", event.id))
+                StoreError::database(
+                    format!("event {} does not serialise: {error}", event.id),
+                    error,
+                )
             })?;
             encoded.ids.push(event.id as i64);
             encoded.texts.push(text);
@@ -222,8 +226,8 @@ impl Shared {
     }
 }
 
-/// The typed writes, each answered with what the `Store` method returns: what both SQL
-/// stores' methods do.
+/// The typed writes, each answered with what the store's trait method returns: what both
+/// SQL stores' methods do.
 impl WriteQueue {
     pub(crate) fn create(&self, execution: NewExecution) -> StoreFuture<Created> {
         then(
@@ -384,10 +388,11 @@ fn then<T: Send + 'static>(future: StoreFuture<Written>, read: fn(Written) -> T)
     Box::pin(async move { future.await.map(read) })
 }
 
-/// The `Store` methods that are one queued write each, for a store whose queue is
-/// `self.inner.writes`: both SQL stores take them as they are.
+/// The trait methods that are one queued write each, for a store whose queue is
+/// `self.inner.writes`: both SQL stores take them as they are. One arm per trait: `Store`,
+/// `Leases`, `Callbacks`, `Requests`, `Definitions` (the reads are each store's own).
 macro_rules! queued_writes {
-    () => {
+    (Store) => {
         fn create(
             &self,
             execution: $crate::store::NewExecution,
@@ -402,18 +407,6 @@ macro_rules! queued_writes {
             end: Option<$crate::store::ExecutionEnd>,
         ) -> $crate::store::StoreFuture<()> {
             self.inner.writes.append(execution, events, end, None)
-        }
-
-        fn append_fenced(
-            &self,
-            execution: &$crate::execution::ExecutionId,
-            fence: &$crate::store::Fence,
-            events: Vec<$crate::history::Event>,
-            end: Option<$crate::store::ExecutionEnd>,
-        ) -> $crate::store::StoreFuture<()> {
-            self.inner
-                .writes
-                .append(execution, events, end, Some(fence))
         }
 
         fn reopen(
@@ -435,22 +428,8 @@ macro_rules! queued_writes {
         ) -> $crate::store::StoreFuture<usize> {
             self.inner.writes.purge(ended_before, Some(limit))
         }
-
-        fn create_callback(
-            &self,
-            callback: $crate::store::NewCallback,
-        ) -> $crate::store::StoreFuture<()> {
-            self.inner.writes.create_callback(callback)
-        }
-
-        fn change_callback(
-            &self,
-            token_hash: &str,
-            change: $crate::store::CallbackChange,
-        ) -> $crate::store::StoreFuture<$crate::store::CallbackUpdate> {
-            self.inner.writes.change_callback(token_hash, change)
-        }
-
+    };
+    (Leases) => {
         fn claim(
             &self,
             request: $crate::store::ClaimRequest,
@@ -467,6 +446,18 @@ macro_rules! queued_writes {
             self.inner.writes.renew(worker, executions, until)
         }
 
+        fn append_fenced(
+            &self,
+            execution: &$crate::execution::ExecutionId,
+            fence: &$crate::store::Fence,
+            events: Vec<$crate::history::Event>,
+            end: Option<$crate::store::ExecutionEnd>,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner
+                .writes
+                .append(execution, events, end, Some(fence))
+        }
+
         fn park(
             &self,
             execution: &$crate::execution::ExecutionId,
@@ -475,14 +466,24 @@ macro_rules! queued_writes {
         ) -> $crate::store::StoreFuture<()> {
             self.inner.writes.park(execution, fence, wake_at)
         }
-
-        fn save_definition(
+    };
+    (Callbacks) => {
+        fn create_callback(
             &self,
-            definition: $crate::store::StoredDefinition,
+            callback: $crate::store::NewCallback,
         ) -> $crate::store::StoreFuture<()> {
-            self.inner.writes.save_definition(definition)
+            self.inner.writes.create_callback(callback)
         }
 
+        fn change_callback(
+            &self,
+            token_hash: &str,
+            change: $crate::store::CallbackChange,
+        ) -> $crate::store::StoreFuture<$crate::store::CallbackUpdate> {
+            self.inner.writes.change_callback(token_hash, change)
+        }
+    };
+    (Requests) => {
         fn request(
             &self,
             execution: &$crate::execution::ExecutionId,
@@ -507,6 +508,14 @@ macro_rules! queued_writes {
             outcome: Result<(), String>,
         ) -> $crate::store::StoreFuture<()> {
             self.inner.writes.finish_request(id, outcome)
+        }
+    };
+    (Definitions) => {
+        fn save_definition(
+            &self,
+            definition: $crate::store::StoredDefinition,
+        ) -> $crate::store::StoreFuture<()> {
+            self.inner.writes.save_definition(definition)
         }
     };
 }

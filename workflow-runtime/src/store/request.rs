@@ -1,10 +1,43 @@
-//! Requests to stop or redrive an execution, left in a store by tools (the `workflow` command,
-//! the console) that do not have the workflow's code, and carried out by a runtime that has it
-//! ([`Runtime::serve`](crate::Runtime::serve)). A request is taken by one runtime only.
+//! The requests capability: requests to stop or redrive an execution, left in a store by
+//! tools (the `workflow` command, the console) that do not have the workflow's code, and
+//! carried out by a runtime that has it ([`Runtime::serve`](crate::Runtime::serve)). A request
+//! is taken by one runtime only. See [`Requests`].
 
 use std::time::SystemTime;
 
+use super::StoreFuture;
 use crate::execution::ExecutionId;
+
+/// Requests to stop or redrive executions, found through
+/// [`Store::requests`](super::Store::requests).
+///
+/// Optional: a runtime on a store without it has no requests to carry out (it stops and
+/// redrives executions when its own methods are called), and the tools that leave requests
+/// say the store takes none.
+pub trait Requests: Send + Sync {
+    /// Leaves a request for a runtime that has `workflow` to carry out; its id.
+    fn request(
+        &self,
+        execution: &ExecutionId,
+        workflow: &str,
+        kind: RequestKind,
+        at: SystemTime,
+    ) -> StoreFuture<i64>;
+
+    /// Takes up to `limit` pending requests for these workflows, oldest first: no other
+    /// runtime gets them.
+    fn take_requests(
+        &self,
+        workflows: &[String],
+        limit: usize,
+    ) -> StoreFuture<Vec<ExecutionRequest>>;
+
+    /// Records how a taken request ended: carried out, or why not.
+    fn finish_request(&self, id: i64, outcome: Result<(), String>) -> StoreFuture<()>;
+
+    /// A request, by its id.
+    fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>>;
+}
 
 /// What is asked of an execution.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,9 +3,8 @@
 
 use tokio_postgres::Transaction;
 
-use super::{
-    callback, database, read_request, record, REQUEST_COLUMNS, SELECT_CALLBACK, SELECT_EXECUTION,
-};
+use super::capabilities::{callback, read_request, REQUEST_COLUMNS, SELECT_CALLBACK};
+use super::{database, record, SELECT_EXECUTION};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::store::encoding::{
     check_same_events, definition_text, nanos, not_redrivable, not_running, redrivable,

@@ -284,9 +284,7 @@ async fn commit_pipelined(writer: &mut Object, batch: &[Write]) -> Option<Attemp
     }
     let outcomes = outcomes
         .into_iter()
-        .map(|outcome| {
-            outcome.unwrap_or_else(|| Err(StoreError::Database("a write was skipped".into())))
-        })
+        .map(|outcome| outcome.unwrap_or_else(|| Err(StoreError::failed("a write was skipped"))))
         .collect();
     Some(after_commit(transaction.commit().await, txid, outcomes))
 }

@@ -247,7 +247,7 @@ impl Connections {
                     format!("no connection within {attempt:?}")
                 }
                 Err(PoolError::Closed) => return Err(StoreError::Closed),
-                Err(error) => return Err(StoreError::Database(error.to_string())),
+                Err(error) => return Err(StoreError::database(error.to_string(), error)),
             };
             // A runtime shutting down ends its connections and refuses new ones: no use
             // waiting (and its shutdown would wait for this thread).

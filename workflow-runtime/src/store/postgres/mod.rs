@@ -1,12 +1,16 @@
-//! The PostgreSQL store (feature `postgres`): the same tables as the SQLite store, in one
-//! database that several worker processes can share.
+//! The PostgreSQL store (feature `postgres`): in one database that several worker processes
+//! can share, the tables of the SQLite store prefixed `workflow_` (`schema.rs`), but for the
+//! history: SQLite keeps each append's events as one row of `history`, PostgreSQL each event
+//! as a row of `workflow_events`.
 //!
-//! Writes go through the same group-commit queue as SQLite's (one transaction per batch, a
-//! savepoint per write) on one connection; reads use others. The connections come from pools
-//! (`connections.rs`) that drop a connection once it fails and open new ones, so a restarted
-//! server is reconnected to. Queries run on tokio's blocking pool, driving the query there,
-//! so a paused tokio clock (virtual time in tests) sees the work in flight and does not jump
-//! ahead of a pending query.
+//! Writes go through the same group-commit queue as SQLite's, one transaction per batch, on
+//! one connection (`commit.rs`): the batch's appends are pipelined as one statement each and
+//! its other writes applied each in a savepoint; a batch without appends, or one whose append
+//! fails, is applied write by write, each in a savepoint, so that a bad write fails alone.
+//! Reads use other connections. The connections come from pools (`connections.rs`) that drop
+//! a connection once it fails and open new ones, so a restarted server is reconnected to.
+//! Queries run on tokio's blocking pool, driving the query there, so a paused tokio clock
+//! (virtual time in tests) sees the work in flight and does not jump ahead of a pending query.
 //!
 //! A batch whose connection breaks is never half applied: before its COMMIT was sent nothing
 //! of it is durable, and it is applied again on a new connection; if the connection broke
@@ -15,6 +19,7 @@
 //! applied twice.
 
 mod apply;
+mod capabilities;
 mod commit;
 mod connections;
 mod schema;
@@ -30,21 +35,17 @@ use tokio_postgres::{Config, NoTls, Row, Statement};
 
 use self::commit::PostgresCommitter;
 use self::connections::{discard, failure, Backoff, Connections, Failure};
-use super::encoding::{
-    nanos, status_text, unknown_status_condition, CallbackColumns, DefinitionColumns,
-    ExecutionColumns,
-};
+use super::encoding::{nanos, status_text, unknown_status_condition, ExecutionColumns};
 use super::queue::{queued_writes, WriteQueue};
 use super::{
-    CallbackRecord, ExecutionFilter, ExecutionRecord, Store, StoreError, StoreFuture,
-    StoredDefinition,
+    Callbacks, Definitions, ExecutionFilter, ExecutionRecord, Leases, Requests, Store, StoreError,
+    StoreFuture,
 };
-use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
-/// An error's message with its causes: a database error's own message (the client's error
-/// alone says only "db error").
+/// An error's message followed by those of its sources (a database client's error alone
+/// often says only "db error").
 pub(super) fn describe(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
@@ -56,15 +57,15 @@ pub(super) fn describe(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// A store error saying what failed, with its causes: [`StoreError::Unavailable`] if the
-/// database is away or out of resources (the same call may succeed later), otherwise
-/// [`StoreError::Database`].
-pub(super) fn database(error: impl std::error::Error + 'static) -> StoreError {
+/// A store error saying what failed, with its causes, and keeping `error` as its source:
+/// [`StoreError::Unavailable`] if the database is away or out of resources (the same call may
+/// succeed later), otherwise [`StoreError::Database`].
+pub(super) fn database(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     let message = describe(&error);
     let client = (&error as &dyn std::error::Error).downcast_ref::<tokio_postgres::Error>();
     match client.map(failure) {
         Some(Failure::Broken | Failure::Transient) => StoreError::Unavailable { reason: message },
-        _ => StoreError::Database(message),
+        _ => StoreError::database(message, error),
     }
 }
 
@@ -233,7 +234,7 @@ impl PostgresStoreBuilder {
         let mut config: Config = self
             .url
             .parse()
-            .map_err(|error| StoreError::Database(format!("`{target}`: {error}")))?;
+            .map_err(|error| StoreError::database(format!("`{target}`: {error}"), error))?;
         if let Some(schema) = &self.schema {
             let valid = schema.len() <= 63
                 && schema.starts_with(|c: char| c.is_ascii_lowercase())
@@ -241,7 +242,7 @@ impl PostgresStoreBuilder {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid {
-                return Err(StoreError::Database(format!(
+                return Err(StoreError::failed(format!(
                     "`{schema}` cannot name a schema: use lowercase letters, digits and `_`, starting with a letter"
                 )));
             }
@@ -253,13 +254,16 @@ impl PostgresStoreBuilder {
             config.options(&options);
         }
         if self.connections < 2 {
-            return Err(StoreError::Database(format!(
+            return Err(StoreError::failed(format!(
                 "a PostgreSQL store needs 2 connections at least (one commits, the others read), not {}",
                 self.connections
             )));
         }
-        let handle = Handle::try_current().map_err(|_| {
-            StoreError::Database("a PostgreSQL store must be opened within a tokio runtime".into())
+        let handle = Handle::try_current().map_err(|error| {
+            StoreError::database(
+                "a PostgreSQL store must be opened within a tokio runtime",
+                error,
+            )
         })?;
         let connections = Connections::new(
             pool(&config, 1)?,
@@ -310,7 +314,7 @@ fn pool(config: &Config, size: usize) -> Result<Pool, StoreError> {
         .max_size(size)
         .runtime(Runtime::Tokio1)
         .build()
-        .map_err(|error| StoreError::Database(format!("no pool of connections: {error}")))
+        .map_err(|error| StoreError::database(format!("no pool of connections: {error}"), error))
 }
 
 /// `url` without its password.
@@ -371,37 +375,6 @@ where
 
 const SELECT_EXECUTION: &str = "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint FROM workflow_executions";
 
-const SELECT_CALLBACK: &str = "SELECT token_hash, execution_id, workflow, state, event_id, status, output, error, cause, heartbeat_at, created_at FROM workflow_callbacks";
-
-const REQUEST_COLUMNS: &str =
-    "id, execution_id, workflow, kind, error, cause, requested_at, status, outcome";
-
-fn read_request(row: &Row) -> Result<ExecutionRequest, StoreError> {
-    let kind: String = row.try_get(3).map_err(database)?;
-    let status: String = row.try_get(7).map_err(database)?;
-    Ok(ExecutionRequest {
-        id: row.try_get(0).map_err(database)?,
-        execution: ExecutionId::from(row.try_get::<_, &str>(1).map_err(database)?),
-        workflow: row.try_get(2).map_err(database)?,
-        kind: RequestKind::from_columns(
-            &kind,
-            row.try_get(4).map_err(database)?,
-            row.try_get(5).map_err(database)?,
-        ),
-        requested_at: super::encoding::time(row.try_get(6).map_err(database)?),
-        status: RequestStatus::from_columns(&status, row.try_get(8).map_err(database)?),
-    })
-}
-
-fn definition_columns(row: &Row) -> Result<DefinitionColumns, StoreError> {
-    Ok(DefinitionColumns {
-        workflow: row.try_get(0).map_err(database)?,
-        fingerprint: row.try_get(1).map_err(database)?,
-        definition: row.try_get(2).map_err(database)?,
-        registered_at: row.try_get(3).map_err(database)?,
-    })
-}
-
 fn record(row: &Row) -> Result<ExecutionRecord, StoreError> {
     let columns = ExecutionColumns {
         id: row.try_get(0).map_err(database)?,
@@ -419,100 +392,8 @@ fn record(row: &Row) -> Result<ExecutionRecord, StoreError> {
     Ok(columns.into_record())
 }
 
-fn callback(row: &Row) -> Result<CallbackRecord, StoreError> {
-    let columns = CallbackColumns {
-        token_hash: row.try_get(0).map_err(database)?,
-        execution: row.try_get(1).map_err(database)?,
-        workflow: row.try_get(2).map_err(database)?,
-        state: row.try_get(3).map_err(database)?,
-        event_id: row.try_get(4).map_err(database)?,
-        status: row.try_get(5).map_err(database)?,
-        output: row.try_get(6).map_err(database)?,
-        error: row.try_get(7).map_err(database)?,
-        cause: row.try_get(8).map_err(database)?,
-        heartbeat_at: row.try_get(9).map_err(database)?,
-        created_at: row.try_get(10).map_err(database)?,
-    };
-    columns.into_record()
-}
-
 impl Store for PostgresStore {
-    queued_writes!();
-
-    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
-        let workflows = workflows.to_vec();
-        self.read(move |reader| {
-            let workflows = workflows.clone();
-            async move {
-                let rows = reader
-                    .query(
-                        "SELECT DISTINCT owner FROM workflow_executions
-                         WHERE status = $1 AND owner IS NOT NULL AND workflow = ANY($2)",
-                        &[&status_text(ExecutionStatus::Running), &workflows],
-                    )
-                    .await
-                    .map_err(database)?;
-                rows.iter()
-                    .map(|row| row.try_get(0).map_err(database))
-                    .collect()
-            }
-        })
-    }
-
-    fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
-        self.read(move |reader| async move {
-            let statement = prepared(
-                &reader,
-                &format!("SELECT {REQUEST_COLUMNS} FROM workflow_requests WHERE id = $1"),
-            )
-            .await?;
-            let row = reader
-                .query_opt(&statement, &[&id])
-                .await
-                .map_err(database)?;
-            row.as_ref().map(read_request).transpose()
-        })
-    }
-
-    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
-        self.read(move |reader| async move {
-            let rows = reader
-                .query(
-                    "SELECT workflow, fingerprint, definition, registered_at FROM workflow_definitions AS d
-                     WHERE registered_at = (SELECT MAX(registered_at) FROM workflow_definitions WHERE workflow = d.workflow)
-                     ORDER BY workflow",
-                    &[],
-                )
-                .await
-                .map_err(database)?;
-            rows.iter().map(|row| definition_columns(row)?.into_definition()).collect()
-        })
-    }
-
-    fn definition(
-        &self,
-        workflow: &str,
-        fingerprint: &str,
-    ) -> StoreFuture<Option<StoredDefinition>> {
-        let (workflow, fingerprint) = (workflow.to_owned(), fingerprint.to_owned());
-        self.read(move |reader| {
-            let (workflow, fingerprint) = (workflow.clone(), fingerprint.clone());
-            async move {
-                let statement = prepared(
-                &reader,
-                "SELECT workflow, fingerprint, definition, registered_at FROM workflow_definitions
-                 WHERE workflow = $1 AND fingerprint = $2",
-            )
-            .await?;
-                let row = reader
-                    .query_opt(&statement, &[&workflow, &fingerprint])
-                    .await
-                    .map_err(database)?;
-                row.map(|row| definition_columns(&row)?.into_definition())
-                    .transpose()
-            }
-        })
-    }
+    queued_writes!(Store);
 
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
         let id = execution.to_string();
@@ -609,42 +490,19 @@ impl Store for PostgresStore {
         })
     }
 
-    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
-        let hash = token_hash.to_owned();
-        self.read(move |reader| {
-            let hash = hash.clone();
-            async move {
-                let statement =
-                    prepared(&reader, &format!("{SELECT_CALLBACK} WHERE token_hash = $1")).await?;
-                let row = reader
-                    .query_opt(&statement, &[&hash])
-                    .await
-                    .map_err(database)?;
-                row.as_ref().map(callback).transpose()
-            }
-        })
+    fn leases(&self) -> &dyn Leases {
+        self
     }
 
-    fn callback_of(
-        &self,
-        execution: &ExecutionId,
-        event_id: u64,
-    ) -> StoreFuture<Option<CallbackRecord>> {
-        let id = execution.to_string();
-        self.read(move |reader| {
-            let id = id.clone();
-            async move {
-                let statement = prepared(
-                    &reader,
-                    &format!("{SELECT_CALLBACK} WHERE execution_id = $1 AND event_id = $2"),
-                )
-                .await?;
-                let row = reader
-                    .query_opt(&statement, &[&id, &(event_id as i64)])
-                    .await
-                    .map_err(database)?;
-                row.as_ref().map(callback).transpose()
-            }
-        })
+    fn callbacks(&self) -> &dyn Callbacks {
+        self
+    }
+
+    fn requests(&self) -> Option<&dyn Requests> {
+        Some(self)
+    }
+
+    fn definitions(&self) -> Option<&dyn Definitions> {
+        Some(self)
     }
 }

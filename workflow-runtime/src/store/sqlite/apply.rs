@@ -4,7 +4,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::{callbacks, database, read_record, read_request, SELECT_EXECUTION};
+use super::capabilities::read_request;
+use super::{callbacks, database, read_record, SELECT_EXECUTION};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::store::encoding::{
     check_same_events, definition_text, nanos, not_redrivable, not_running, redrivable,

@@ -6,12 +6,12 @@ use rusqlite::ErrorCode;
 
 use crate::store::StoreError;
 
-/// An error of the SQLite store, as a [`StoreError`].
+/// An error of the SQLite store, as a [`StoreError`] that keeps it as its source.
 pub(crate) trait Failure {
     fn store_error(self) -> StoreError;
 }
 
-impl Failure for &rusqlite::Error {
+impl Failure for rusqlite::Error {
     fn store_error(self) -> StoreError {
         let passing = matches!(
             self.sqlite_error_code(),
@@ -31,14 +31,8 @@ impl Failure for &rusqlite::Error {
                 reason: self.to_string(),
             }
         } else {
-            StoreError::Database(self.to_string())
+            StoreError::database(self.to_string(), self)
         }
-    }
-}
-
-impl Failure for rusqlite::Error {
-    fn store_error(self) -> StoreError {
-        (&self).store_error()
     }
 }
 
@@ -52,13 +46,13 @@ impl Failure for std::io::Error {
 
 impl Failure for serde_json::Error {
     fn store_error(self) -> StoreError {
-        StoreError::Database(self.to_string())
+        StoreError::database(self.to_string(), self)
     }
 }
 
 impl Failure for tokio::task::JoinError {
     fn store_error(self) -> StoreError {
-        StoreError::Database(self.to_string())
+        StoreError::database(self.to_string(), self)
     }
 }
 
@@ -77,6 +71,14 @@ mod tests {
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
             None,
         );
-        assert!(!constraint.store_error().is_transient());
+        let error = constraint.store_error();
+        assert!(!error.is_transient());
+        // The SQLite error stays reachable beneath the store's.
+        let source = std::error::Error::source(&error).expect("a source");
+        let sqlite = source.downcast_ref::<rusqlite::Error>().expect("SQLite's");
+        assert_eq!(
+            sqlite.sqlite_error_code(),
+            Some(ErrorCode::ConstraintViolation)
+        );
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! Writes are queued. Whoever queues a write while no commit is under way starts one, on
 //! tokio's blocking pool: it takes every request waiting at that moment, commits them in one
-//! transaction (should one fail, the batch is applied again write by write, each in a
-//! savepoint, so that it fails alone), answers each, and goes on while requests keep arriving. Concurrent executions therefore share fsyncs:
-//! throughput is not bounded by one commit per transition. (Running commits on the blocking
-//! pool also tells a paused tokio clock that work is under way, so virtual time does not jump
-//! ahead while a write is pending.) Reads use a second connection. What each write does, and
-//! the conditions it checks in its transaction, is in `apply.rs`.
+//! transaction without a savepoint per write (should one fail, the transaction is rolled back
+//! and the batch applied again write by write, each in a savepoint, so that it fails alone),
+//! answers each, and goes on while requests keep arriving. Concurrent executions therefore
+//! share fsyncs: throughput is not bounded by one commit per transition. (Running commits on
+//! the blocking pool also tells a paused tokio clock that work is under way, so virtual time
+//! does not jump ahead while a write is pending.) Reads use a second connection. What each
+//! write does, and the conditions it checks in its transaction, is in `apply.rs`; what the
+//! store offers beyond the core trait, in `capabilities.rs`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,26 +18,24 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 mod apply;
 mod callbacks;
+mod capabilities;
 mod failure;
 mod presence;
 mod read_only;
 mod schema;
 
-use apply::{apply, json_text};
+use apply::apply;
 use failure::Failure;
 use schema::{configure, migrate};
 
 use super::queue::{queued_writes, Committer, Write, WriteQueue, Written};
 use super::{
-    CallbackRecord, ExecutionFilter, ExecutionRecord, Liveness, Presence, Store, StoreError,
-    StoreFuture, StoredDefinition,
+    Callbacks, Definitions, ExecutionFilter, ExecutionRecord, Leases, Requests, Store, StoreError,
+    StoreFuture,
 };
-use super::{ExecutionRequest, RequestKind, RequestStatus};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
-use crate::store::encoding::{
-    nanos, status_text, unknown_status_condition, DefinitionColumns, ExecutionColumns,
-};
+use crate::store::encoding::{nanos, status_text, unknown_status_condition, ExecutionColumns};
 
 /// Executions and histories in one SQLite file.
 ///
@@ -139,9 +139,7 @@ impl Committer for SqliteCommitter {
             Ok(outcomes) => outcomes,
             Err(Together::WriteFailed) => self.commit_one_by_one(batch),
             // Nothing of the batch is durable: every write fails.
-            Err(Together::CommitFailed(error)) => {
-                batch.iter().map(|_| Err(database(&error))).collect()
-            }
+            Err(Together::CommitFailed(error)) => every(batch.len(), database(error)),
         }
     }
 }
@@ -183,7 +181,7 @@ impl SqliteCommitter {
     fn commit_one_by_one(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
         let mut transaction = match self.begin() {
             Ok(transaction) => transaction,
-            Err(error) => return batch.iter().map(|_| Err(database(&error))).collect(),
+            Err(error) => return every(batch.len(), database(error)),
         };
         let mut outcomes = Vec::with_capacity(batch.len());
         for write in batch {
@@ -202,31 +200,14 @@ impl SqliteCommitter {
         }
         match transaction.commit() {
             Ok(()) => outcomes,
-            Err(error) => outcomes.iter().map(|_| Err(database(&error))).collect(),
+            Err(error) => every(outcomes.len(), database(error)),
         }
     }
 }
 
-fn read_request(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRequest> {
-    let kind: String = row.get(3)?;
-    let status: String = row.get(7)?;
-    Ok(ExecutionRequest {
-        id: row.get(0)?,
-        execution: ExecutionId::from(row.get::<_, String>(1)?.as_str()),
-        workflow: row.get(2)?,
-        kind: RequestKind::from_columns(&kind, row.get(4)?, row.get(5)?),
-        requested_at: crate::store::encoding::time(row.get(6)?),
-        status: RequestStatus::from_columns(&status, row.get(8)?),
-    })
-}
-
-fn definition_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<DefinitionColumns> {
-    Ok(DefinitionColumns {
-        workflow: row.get(0)?,
-        fingerprint: row.get(1)?,
-        definition: row.get(2)?,
-        registered_at: row.get(3)?,
-    })
+/// `error` for each of `count` writes (a batch that did not commit).
+fn every(count: usize, error: StoreError) -> Vec<Result<Written, StoreError>> {
+    (0..count).map(|_| Err(error.clone())).collect()
 }
 
 const SELECT_EXECUTION: &str =
@@ -261,85 +242,7 @@ fn text(row: &rusqlite::Row<'_>, index: usize) -> Option<String> {
 }
 
 impl Store for SqliteStore {
-    queued_writes!();
-
-    fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {
-        let workflows = json_text(workflows);
-        self.read(move |connection| {
-            let mut query = connection
-                .prepare_cached(
-                    "SELECT DISTINCT owner FROM executions
-                     WHERE status = ?1 AND owner IS NOT NULL
-                       AND workflow IN (SELECT value FROM json_each(?2))",
-                )
-                .map_err(database)?;
-            let rows = query
-                .query_map(
-                    params![status_text(ExecutionStatus::Running), workflows?],
-                    |row| row.get::<_, String>(0),
-                )
-                .map_err(database)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(database)
-        })
-    }
-
-    fn announce(&self, owner: &str) -> Result<Presence, StoreError> {
-        presence::announce(&self.inner.path, owner)
-    }
-
-    fn liveness(&self, owner: &str) -> Liveness {
-        presence::liveness(&self.inner.path, owner)
-    }
-
-    fn request_of(&self, id: i64) -> StoreFuture<Option<ExecutionRequest>> {
-        self.read(move |connection| {
-            connection
-                .query_row(
-                    "SELECT id, execution_id, workflow, kind, error, cause, requested_at, status, outcome
-                     FROM requests WHERE id = ?1",
-                    [id],
-                    read_request,
-                )
-                .optional()
-                .map_err(database)
-        })
-    }
-
-    fn definitions(&self) -> StoreFuture<Vec<StoredDefinition>> {
-        self.read(move |connection| {
-            let mut query = connection
-                .prepare_cached(
-                    "SELECT workflow, fingerprint, definition, registered_at FROM definitions AS d
-                     WHERE registered_at = (SELECT MAX(registered_at) FROM definitions WHERE workflow = d.workflow)
-                     ORDER BY workflow",
-                )
-                .map_err(database)?;
-            let rows = query.query_map([], definition_columns).map_err(database)?;
-            rows.map(|row| row.map_err(database)?.into_definition())
-                .collect()
-        })
-    }
-
-    fn definition(
-        &self,
-        workflow: &str,
-        fingerprint: &str,
-    ) -> StoreFuture<Option<StoredDefinition>> {
-        let (workflow, fingerprint) = (workflow.to_owned(), fingerprint.to_owned());
-        self.read(move |connection| {
-            connection
-                .query_row(
-                    "SELECT workflow, fingerprint, definition, registered_at FROM definitions
-                     WHERE workflow = ?1 AND fingerprint = ?2",
-                    params![workflow, fingerprint],
-                    definition_columns,
-                )
-                .optional()
-                .map_err(database)?
-                .map(DefinitionColumns::into_definition)
-                .transpose()
-        })
-    }
+    queued_writes!(Store);
 
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
         let id = execution.to_string();
@@ -389,28 +292,6 @@ impl Store for SqliteStore {
         })
     }
 
-    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
-        let token_hash = token_hash.to_owned();
-        self.read(move |connection| {
-            callbacks::read(connection, "WHERE token_hash = ?1", params![token_hash])
-        })
-    }
-
-    fn callback_of(
-        &self,
-        execution: &ExecutionId,
-        event_id: u64,
-    ) -> StoreFuture<Option<CallbackRecord>> {
-        let execution = execution.clone();
-        self.read(move |connection| {
-            callbacks::read(
-                connection,
-                "WHERE execution_id = ?1 AND event_id = ?2",
-                params![execution.as_str(), event_id as i64],
-            )
-        })
-    }
-
     fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
         self.read(move |connection| {
             let mut sql = format!("{SELECT_EXECUTION} WHERE 1 = 1");
@@ -451,5 +332,21 @@ impl Store for SqliteStore {
                 .map_err(database)?;
             rows.map(|row| row.map_err(database)).collect()
         })
+    }
+
+    fn leases(&self) -> &dyn Leases {
+        self
+    }
+
+    fn callbacks(&self) -> &dyn Callbacks {
+        self
+    }
+
+    fn requests(&self) -> Option<&dyn Requests> {
+        Some(self)
+    }
+
+    fn definitions(&self) -> Option<&dyn Definitions> {
+        Some(self)
     }
 }

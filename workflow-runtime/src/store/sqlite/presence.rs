@@ -128,7 +128,8 @@ mod tests {
 
     #[test]
     fn a_held_lock_says_alive_and_a_released_one_gone() -> Result<(), StoreError> {
-        let dir = tempfile::tempdir().map_err(|error| StoreError::Database(error.to_string()))?;
+        let dir =
+            tempfile::tempdir().map_err(|error| StoreError::database(error.to_string(), error))?;
         let database = dir.path().join("executions.db");
         assert_eq!(liveness(&database, "never-ran"), Liveness::Gone);
         let presence = announce(&database, "worker/1")?;

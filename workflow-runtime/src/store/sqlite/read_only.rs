@@ -146,9 +146,12 @@ fn explain(path: &Path, error: rusqlite::Error) -> StoreError {
                 BUSY_TIMEOUT.as_secs()
             ),
         },
-        _ if cannot_open(&error) => StoreError::Database(format!(
-            "`{url}` cannot be read: {error} (reading a store needs its `-shm` file, which SQLite creates beside it: make the directory writable, or let the writer close so that its `-wal` file goes)"
-        )),
+        _ if cannot_open(&error) => StoreError::database(
+            format!(
+                "`{url}` cannot be read: {error} (reading a store needs its `-shm` file, which SQLite creates beside it: make the directory writable, or let the writer close so that its `-wal` file goes)"
+            ),
+            error,
+        ),
         _ => database(error),
     }
 }
@@ -169,7 +172,7 @@ impl Committer for Refused {
 mod tests {
     use super::*;
     use crate::execution::ExecutionId;
-    use crate::store::{ExecutionFilter, RequestKind, Store};
+    use crate::store::{ExecutionFilter, RequestKind, Requests, Store};
 
     fn files_in(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
