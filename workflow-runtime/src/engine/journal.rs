@@ -72,8 +72,15 @@ impl Journal {
 pub(crate) struct Parking {
     /// Waits longer than this park.
     pub(crate) after: Duration,
-    /// The runtime's alarms.
-    pub(crate) alarms: Arc<crate::runtime::Alarms>,
+    /// Where a parked execution asks to be woken: its runtime's alarms.
+    pub(crate) alarms: Arc<dyn Alarms>,
+}
+
+/// Wakes parked executions when they are due: the runtime's scheduler implements it, so the
+/// engine parks without knowing the runtime.
+pub(crate) trait Alarms: Send + Sync + std::fmt::Debug {
+    /// Wakes `execution` at `at` (instead of when an earlier alarm said).
+    fn set(&self, at: SystemTime, execution: ExecutionId);
 }
 
 /// Why a run of an execution ended without ending the execution.

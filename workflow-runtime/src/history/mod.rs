@@ -164,6 +164,37 @@ impl Event {
             heartbeat_timeout: false,
         }
     }
+
+    /// The first event of an execution: ExecutionStarted with its input.
+    pub(crate) fn execution_started(input: serde_json::Value, at: SystemTime) -> Self {
+        let mut started = Event::new(1, 0, at, EventType::ExecutionStarted);
+        started.input = Some(input);
+        started
+    }
+
+    /// An event of the execution as a whole, following event `previous` (the last stored;
+    /// 0 for none): ExecutionAborted, ExecutionFailed, ExecutionRedriven...
+    pub(crate) fn following(previous: u64, at: SystemTime, kind: EventType) -> Self {
+        Event::new(previous + 1, previous, at, kind)
+    }
+
+    /// This event with an error name and cause.
+    pub(crate) fn with_failure(mut self, error: Option<String>, cause: Option<String>) -> Self {
+        self.error = error;
+        self.cause = cause;
+        self
+    }
+
+    /// The stored end of an Express execution whose events went to its log: this last event
+    /// of its run, as the event after ExecutionStarted, outside any state or branch.
+    pub(crate) fn as_express_end(&self) -> Self {
+        let mut end = self.clone();
+        end.id = 2;
+        end.previous_event_id = 1;
+        end.state = None;
+        end.branch = None;
+        end
+    }
 }
 
 /// The events of one execution, in order.

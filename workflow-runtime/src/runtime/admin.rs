@@ -3,13 +3,13 @@
 use std::sync::atomic::Ordering;
 use std::sync::PoisonError;
 
+use super::policy::Policy;
 use super::{ExecutionHandle, Runtime, RuntimeError};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
 use crate::names::failure_problem;
 use crate::step::Payload;
 use crate::store::{ExecutionEnd, StoreError};
-use workflow_core::Mode;
 
 /// How many times a stop is tried when the execution's history grows under it.
 const STOP_TRIES: usize = 20;
@@ -98,16 +98,9 @@ impl Runtime {
                 .last()
                 .map_or(0, |event| event.id);
             let now = self.inner.clock.now();
-            let mut aborted = Event::new(last + 1, last, now, EventType::ExecutionAborted);
-            aborted.error = error.map(str::to_owned);
-            aborted.cause = cause.map(str::to_owned);
-            let end = ExecutionEnd {
-                status: ExecutionStatus::Aborted,
-                output: None,
-                error: aborted.error.clone(),
-                cause: aborted.cause.clone(),
-                stopped_at: now,
-            };
+            let aborted = Event::following(last, now, EventType::ExecutionAborted)
+                .with_failure(error.map(str::to_owned), cause.map(str::to_owned));
+            let end = ExecutionEnd::of(&aborted, ExecutionStatus::Aborted);
             match self.inner.store.append(id, vec![aborted], Some(end)).await {
                 Ok(()) => return Ok(()),
                 Err(StoreError::Conflict { .. }) => {
@@ -154,8 +147,7 @@ impl Runtime {
                 .ok_or_else(|| RuntimeError::NotRegistered {
                     workflow: record.workflow.clone(),
                 })?;
-        if registered.definition.mode == Mode::Express {
-            // Express executions keep no per-state history to redrive from.
+        if !Policy::of(registered.definition).redrivable() {
             return Err(RuntimeError::NotRedrivable {
                 id: id.to_string(),
                 status: record.status,
@@ -164,7 +156,7 @@ impl Runtime {
         let events = self.full_history(id).await?;
         let last = events.last().map_or(0, |event| event.id);
         let now = self.inner.clock.now();
-        let redriven = Event::new(last + 1, last, now, EventType::ExecutionRedriven);
+        let redriven = Event::following(last, now, EventType::ExecutionRedriven);
         match self.inner.store.reopen(id, vec![redriven]).await {
             Ok(()) => {}
             // Redriven (or changed) by someone else since it was read.

@@ -28,6 +28,14 @@ struct Due {
     by_execution: HashMap<ExecutionId, SystemTime>,
 }
 
+impl crate::engine::journal::Alarms for Alarms {
+    /// An execution resumed early (by [`Runtime::recover`] or a redrive) parks again: its
+    /// new alarm replaces the earlier one.
+    fn set(&self, at: SystemTime, id: ExecutionId) {
+        Alarms::set(self, at, id);
+    }
+}
+
 impl Alarms {
     /// Wakes execution `id` at `at`, instead of when an earlier alarm said (an execution
     /// resumed early, by [`Runtime::recover`] or a redrive, parks again).

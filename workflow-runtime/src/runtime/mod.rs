@@ -6,6 +6,7 @@ mod builder;
 mod callbacks;
 mod errors;
 mod owner;
+mod policy;
 mod query;
 mod resume;
 mod running;
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::clock::Clock;
 use crate::engine::recorder::Recorder;
@@ -28,13 +29,12 @@ use crate::resources::Resources;
 use crate::store::Store;
 use crate::workflow::Workflow;
 use workflow_core::definition::Definition;
-use workflow_core::Mode;
 
-pub(crate) use alarms::Alarms;
 pub use builder::RuntimeBuilder;
 pub use callbacks::CallbackError;
 pub use errors::{BuildError, Problem, RuntimeError};
 pub use owner::Recovery;
+use policy::Policy;
 use running::Running;
 pub use start::ExecutionHandle;
 pub use worker::Worker;
@@ -144,25 +144,18 @@ impl Runtime {
     ) -> Result<Execution<W::Output>, RuntimeError> {
         self.registered::<W>()?;
         let definition = W::definition();
-        // Express executions count against the concurrency limit and log to the sink.
-        let express = definition.mode == Mode::Express;
-        let _permit = if express {
-            Some(self.express_permit().await?)
-        } else {
-            None
-        };
+        let policy = Policy::of(definition);
+        let _permit = policy.admit(self).await?;
         let clock = &self.inner.clock;
         let id = ExecutionId::random();
-        let mut shared = Shared::new(
+        let shared = Shared::new(
             id.clone(),
             definition,
             Arc::clone(&self.inner.resources),
             Arc::clone(clock),
             self.inner.limits,
         );
-        if express {
-            shared = self.logging(shared, W::name());
-        }
+        let shared = policy.observe(self, shared, W::name());
         let started_at = clock.now();
         let (result, status) =
             engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
@@ -190,14 +183,10 @@ impl Runtime {
     ) -> Result<Result<W::Output, ExecutionFailure>, RuntimeError> {
         self.registered::<W>()?;
         let definition = W::definition();
-        let express = definition.mode == Mode::Express;
-        let _permit = if express {
-            Some(self.express_permit().await?)
-        } else {
-            None
-        };
+        let policy = Policy::of(definition);
+        let _permit = policy.admit(self).await?;
         let clock = &self.inner.clock;
-        let mut shared = Shared::with_recorder(
+        let shared = Shared::with_recorder(
             ExecutionId::random(),
             definition,
             Arc::clone(&self.inner.resources),
@@ -206,46 +195,10 @@ impl Runtime {
             Recorder::lean(),
             self.inner.limits,
         );
-        if express {
-            shared = self.logging(shared, W::name());
-        }
+        let shared = policy.observe(self, shared, W::name());
         let (result, _) =
             engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
         Ok(result)
-    }
-
-    /// A permit to run one more Express execution: at once, after waiting for one to end, or
-    /// refused, as the runtime's backpressure setting says.
-    async fn express_permit(&self) -> Result<OwnedSemaphorePermit, RuntimeError> {
-        let express = &self.inner.express;
-        match express.when_full {
-            Backpressure::Wait => {
-                Arc::clone(&express.permits)
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| RuntimeError::Overloaded {
-                        limit: express.limit,
-                    })
-            }
-            Backpressure::Refuse => {
-                Arc::clone(&express.permits)
-                    .try_acquire_owned()
-                    .map_err(|_| RuntimeError::Overloaded {
-                        limit: express.limit,
-                    })
-            }
-        }
-    }
-
-    /// `shared` with its events also going to the Express log sink, if logging is on.
-    fn logging(&self, shared: Shared, workflow: &'static str) -> Shared {
-        match &self.inner.sink {
-            Some(sink) => {
-                let id = shared.id.clone();
-                shared.map_recorder(|recorder| recorder.logging_to(Arc::clone(sink), id, workflow))
-            }
-            None => shared,
-        }
     }
 
     /// The definitions of every registered workflow, in no particular order.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::policy::{Policy, Run};
 use super::running::RunEnd;
 use super::{Runtime, RuntimeError};
 use crate::engine::journal::{retrying, Halt, Halted, Journal, Parking};
@@ -15,7 +16,6 @@ use crate::history::{Event, EventType};
 use crate::step::States;
 use crate::store::{ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, StoreError};
 use crate::workflow::Workflow;
-use workflow_core::Mode;
 
 /// Resumes an unfinished execution of one registered workflow from its record and history.
 pub(super) type Resume =
@@ -82,21 +82,22 @@ impl Runtime {
         }
     }
 
-    /// Runs an execution of `W` in the background from its stored history.
-    pub(super) fn spawn<W: Workflow>(
-        &self,
-        id: ExecutionId,
-        started_at: std::time::SystemTime,
-        input: W::Input,
-        stored: Vec<Event>,
-        change: Option<String>,
-        fence: Fence,
-    ) {
+    /// Runs a Standard execution of `W` in the background from its stored history.
+    pub(super) fn spawn<W: Workflow>(&self, run: Run<W::Input>) {
+        let Run {
+            id,
+            input,
+            started_at,
+            stored,
+            change,
+            fence,
+            permit: _,
+        } = run;
         let parking = self.inner.lease.park_after.map(|after| {
             self.ensure_alarm_loop();
             Parking {
                 after,
-                alarms: Arc::clone(&self.inner.alarms),
+                alarms: Arc::clone(&self.inner.alarms) as Arc<dyn crate::engine::journal::Alarms>,
             }
         });
         let halt = Arc::new(Halt::default());
@@ -151,9 +152,9 @@ impl Runtime {
         self.run_in_background(id, async move {
             let _permit = match permit {
                 Some(permit) => permit,
-                None => match runtime.express_permit().await {
-                    Ok(permit) => permit,
-                    Err(_) => return RunEnd::Ended,
+                None => match Policy::Express.admit(&runtime).await {
+                    Ok(Some(permit)) => permit,
+                    Ok(None) | Err(_) => return RunEnd::Ended,
                 },
             };
             let shared = Shared::new(
@@ -163,23 +164,13 @@ impl Runtime {
                 Arc::clone(&runtime.inner.clock),
                 runtime.inner.limits,
             );
-            let shared = runtime.logging(shared, W::name());
+            let shared = Policy::Express.observe(&runtime, shared, W::name());
             let (_, status) = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
             let (history, _) = shared.into_parts();
             // The stored history holds the start and the end; the rest went to the log sink.
             let Some(last) = history.events().last() else { return RunEnd::Ended };
-            let mut end_event = last.clone();
-            end_event.id = 2;
-            end_event.previous_event_id = 1;
-            end_event.state = None;
-            end_event.branch = None;
-            let end = ExecutionEnd {
-                status,
-                output: last.output.clone(),
-                error: last.error.clone(),
-                cause: last.cause.clone(),
-                stopped_at: last.timestamp,
-            };
+            let end_event = last.as_express_end();
+            let end = ExecutionEnd::of(last, status);
             let clock = Arc::clone(&runtime.inner.clock);
             let saved = retrying(&clock, runtime.inner.patience, "saving an Express execution's end", || {
                 store.append(&execution, vec![end_event.clone()], Some(end.clone()))
@@ -213,22 +204,11 @@ impl Runtime {
             .await
             .ok()
             .and_then(|events| events.last().map(|event| event.id));
-        let events = match last {
-            Some(last) => {
-                let mut failed = Event::new(last + 1, last, now, EventType::ExecutionFailed);
-                failed.error = Some(States::Runtime.name().to_owned());
-                failed.cause = Some(cause.clone());
-                vec![failed]
-            }
-            None => Vec::new(),
-        };
-        let end = ExecutionEnd {
-            status: ExecutionStatus::Failed,
-            output: None,
-            error: Some(States::Runtime.name().to_owned()),
-            cause: Some(cause),
-            stopped_at: now,
-        };
+        let failed = Event::following(last.unwrap_or(0), now, EventType::ExecutionFailed)
+            .with_failure(Some(States::Runtime.name().to_owned()), Some(cause));
+        let end = ExecutionEnd::of(&failed, ExecutionStatus::Failed);
+        // A history that cannot be read gets no event: only the record ends.
+        let events = last.map(|_| failed).into_iter().collect();
         let written = self
             .inner
             .store
@@ -280,17 +260,22 @@ pub(super) fn resume<W: Workflow>(
             std::any::type_name::<W::Input>()
         ))
     })?;
-    if W::definition().mode == Mode::Express {
-        // At least once: an Express execution that did not finish runs again from its start.
-        runtime.spawn_express::<W>(record.id, input, None);
-    } else {
-        // A redriven execution's timeout counts from its latest redrive.
-        let started_at = events
-            .iter()
-            .rev()
-            .find(|event| event.kind == EventType::ExecutionRedriven)
-            .map_or(record.started_at, |redriven| redriven.timestamp);
-        runtime.spawn::<W>(record.id, started_at, input, events, change, fence);
-    }
+    // A redriven execution's timeout counts from its latest redrive.
+    let started_at = events
+        .iter()
+        .rev()
+        .find(|event| event.kind == EventType::ExecutionRedriven)
+        .map_or(record.started_at, |redriven| redriven.timestamp);
+    let run = Run {
+        id: record.id,
+        input,
+        started_at,
+        stored: events,
+        change,
+        fence,
+        permit: None,
+    };
+    // At least once: an Express execution that did not finish runs again from its start.
+    Policy::of(W::definition()).run::<W>(runtime, run);
     Ok(())
 }

@@ -5,17 +5,17 @@ use std::marker::PhantomData;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::policy::{Policy, Run};
 use super::running::RunEnd;
 use super::{Runtime, RuntimeError};
 use crate::engine::journal::Halted;
 use crate::engine::payload::Measure;
 use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
-use crate::history::{Event, EventType};
+use crate::history::Event;
 use crate::names::name_problem;
 use crate::step::Payload;
 use crate::store::{Created, Fence, Lease, NewExecution, StoreError, StoredDefinition};
 use crate::workflow::Workflow;
-use workflow_core::Mode;
 
 /// A durable execution: its id, and its result once it ends.
 #[derive(Debug, Clone)]
@@ -155,16 +155,11 @@ impl Runtime {
         }
         let json = self.storable_input::<W>(&input)?;
         // An Express start that cannot be accepted waits or is refused before it is written.
-        let express = W::definition().mode == Mode::Express;
-        let permit = if express {
-            Some(self.express_permit().await?)
-        } else {
-            None
-        };
+        let policy = Policy::of(W::definition());
+        let permit = policy.admit(self).await?;
         let now = self.inner.clock.now();
         let id = ExecutionId::random();
-        let mut started = Event::new(1, 0, now, EventType::ExecutionStarted);
-        started.input = Some(json.clone());
+        let started = Event::execution_started(json.clone(), now);
         // This runtime holds the lease of what it runs from the start: no one else claims it.
         if run_here {
             self.keep_executions()?;
@@ -194,12 +189,17 @@ impl Runtime {
             .await?;
         match created {
             Created::New if !run_here => Ok(self.handle(id)),
-            Created::New if express => {
-                self.spawn_express::<W>(id.clone(), input, permit);
-                Ok(self.handle(id))
-            }
             Created::New => {
-                self.spawn::<W>(id.clone(), now, input, vec![started], None, fence);
+                let run = Run {
+                    id: id.clone(),
+                    input,
+                    started_at: now,
+                    stored: vec![started],
+                    change: None,
+                    fence,
+                    permit,
+                };
+                policy.run::<W>(self, run);
                 Ok(self.handle(id))
             }
             Created::Existing(existing)

@@ -225,6 +225,20 @@ pub struct ExecutionEnd {
     pub stopped_at: SystemTime,
 }
 
+impl ExecutionEnd {
+    /// The end `event` (the last of a history) writes, with `status`: its output, error,
+    /// cause and time.
+    pub(crate) fn of(event: &Event, status: ExecutionStatus) -> Self {
+        ExecutionEnd {
+            status,
+            output: event.output.clone(),
+            error: event.error.clone(),
+            cause: event.cause.clone(),
+            stopped_at: event.timestamp,
+        }
+    }
+}
+
 /// A stored execution.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
