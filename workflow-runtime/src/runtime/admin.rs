@@ -21,6 +21,7 @@ impl Runtime {
     pub fn shutdown(&self) {
         if let Some(worker) = self
             .inner
+            .scheduler
             .worker
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -30,6 +31,7 @@ impl Runtime {
         }
         if let Some(alarm_loop) = self
             .inner
+            .scheduler
             .alarm_loop
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -37,12 +39,16 @@ impl Runtime {
         {
             alarm_loop.abort();
         }
-        self.inner.alarms.clear();
-        self.inner.shut_down.store(true, Ordering::Relaxed);
+        self.inner.scheduler.alarms.clear();
+        self.inner
+            .scheduler
+            .shut_down
+            .store(true, Ordering::Relaxed);
         // Other runtimes take its executions over at once.
         self.give_up_ownership();
         let tasks: Vec<_> = self
             .inner
+            .scheduler
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -79,6 +85,7 @@ impl Runtime {
         // Its run in this process stops first, so that it records nothing more from here.
         let running = self
             .inner
+            .scheduler
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -88,7 +95,7 @@ impl Runtime {
             // The task's end closes the channel.
             while running.done.changed().await.is_ok() {}
         }
-        self.inner.alarms.remove(id);
+        self.inner.scheduler.alarms.remove(id);
         // Its owner (here, or another runtime) may append meanwhile: the abort then does not
         // follow the stored history, and is made again after the new events.
         for _ in 0..STOP_TRIES {

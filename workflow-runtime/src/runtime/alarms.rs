@@ -98,7 +98,7 @@ impl Runtime {
     /// How many executions this runtime has parked out of memory, waiting to be resumed (see
     /// [`RuntimeBuilder::park_after`](super::RuntimeBuilder::park_after)).
     pub fn parked(&self) -> usize {
-        self.inner.alarms.len()
+        self.inner.scheduler.alarms.len()
     }
 
     /// Starts the loop that resumes parked executions, unless it runs already. Must be called
@@ -106,6 +106,7 @@ impl Runtime {
     pub(super) fn ensure_alarm_loop(&self) {
         let mut running = self
             .inner
+            .scheduler
             .alarm_loop
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
@@ -114,7 +115,7 @@ impl Runtime {
         }
         // Weak: the loop must not keep a runtime its owner dropped alive.
         let inner = Arc::downgrade(&self.inner);
-        let alarms = Arc::clone(&self.inner.alarms);
+        let alarms = Arc::clone(&self.inner.scheduler.alarms);
         let clock = Arc::clone(&self.inner.clock);
         let task = tokio::spawn(async move {
             loop {
@@ -157,7 +158,7 @@ impl Runtime {
             // The store is unreachable for now: try again shortly rather than lose it.
             tracing::warn!(execution = %id, %error, "a parked execution could not be resumed; retrying");
             let retry = self.inner.clock.now() + std::time::Duration::from_secs(1);
-            self.inner.alarms.set(retry, id.clone());
+            self.inner.scheduler.alarms.set(retry, id.clone());
         }
     }
 }

@@ -3,14 +3,15 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::callbacks::CheckOutput;
 use super::errors::{BuildError, Problem};
 use super::owner::LeaseSettings;
 use super::resume::{resume, Resume};
-use super::{Backpressure, ExpressLimit, Inner, Registered, Runtime};
+use super::scheduler::Scheduler;
+use super::{Backpressure, Inner, Registered, Runtime};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::callback::CallbackHub;
 #[cfg(feature = "testing")]
@@ -22,7 +23,6 @@ use crate::resources::Resources;
 use crate::step::Step;
 use crate::store::{MemoryStore, Store};
 use crate::workflow::{StateRequirement, Workflow};
-use tokio::sync::Semaphore;
 use workflow_core::definition::Definition;
 
 /// Configures a [`Runtime`]: its workflows, resources and clock.
@@ -357,22 +357,10 @@ impl RuntimeBuilder {
                 limits: self.limits,
                 retention: self.retention,
                 sink,
-                express: ExpressLimit {
-                    limit: self.express_limit,
-                    permits: Arc::new(Semaphore::new(self.express_limit)),
-                    when_full: self.backpressure,
-                },
                 workflows,
-                running: Mutex::new(HashMap::new()),
-                runs: std::sync::atomic::AtomicU64::new(0),
-                shut_down: std::sync::atomic::AtomicBool::new(false),
                 patience: self.patience,
-                lease: self.lease,
-                presence: Mutex::new(None),
-                worker: Mutex::new(None),
-                alarms: Arc::default(),
-                alarm_loop: Mutex::new(None),
                 definitions_recorded: tokio::sync::OnceCell::new(),
+                scheduler: Scheduler::new(self.express_limit, self.backpressure, self.lease),
             }),
         })
     }

@@ -10,15 +10,14 @@ mod policy;
 mod query;
 mod resume;
 mod running;
+mod scheduler;
 mod start;
 mod worker;
 
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
-
-use tokio::sync::Semaphore;
+use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::engine::recorder::Recorder;
@@ -35,7 +34,7 @@ pub use callbacks::CallbackError;
 pub use errors::{BuildError, Problem, RuntimeError};
 pub use owner::Recovery;
 use policy::Policy;
-use running::Running;
+use scheduler::Scheduler;
 pub use start::ExecutionHandle;
 pub use worker::Worker;
 
@@ -78,35 +77,13 @@ struct Inner {
     retention: std::time::Duration,
     /// Where Express executions log, if anywhere.
     sink: Option<Arc<LogSink>>,
-    /// The concurrency limit of Express executions.
-    express: ExpressLimit,
     workflows: HashMap<TypeId, Registered>,
-    /// Durable executions running in this process: their task, and a signal when they end.
-    running: Mutex<HashMap<ExecutionId, Running>>,
-    /// Counts the runs started, to tell them apart.
-    runs: std::sync::atomic::AtomicU64,
-    /// Set by [`Runtime::shutdown`].
-    shut_down: std::sync::atomic::AtomicBool,
     /// How long a failing store write of a running execution is tried again.
     patience: std::time::Duration,
-    /// How this runtime owns executions: its name and leases.
-    lease: owner::LeaseSettings,
-    /// Its presence in the store, once it owns executions.
-    presence: Mutex<Option<crate::store::Presence>>,
-    /// Its worker loop, once [`Runtime::serve`] started it.
-    worker: Mutex<Option<tokio::task::AbortHandle>>,
-    /// Executions parked out of memory, and the loop that resumes them.
-    alarms: Arc<alarms::Alarms>,
-    alarm_loop: Mutex<Option<tokio::task::AbortHandle>>,
     /// Set once the registered definitions are recorded in the store.
     definitions_recorded: tokio::sync::OnceCell<()>,
-}
-
-/// How many Express executions may run at once, and what a start does when that many run.
-struct ExpressLimit {
-    limit: usize,
-    permits: Arc<Semaphore>,
-    when_full: Backpressure,
+    /// What runs here, and when: admission, running executions, alarms, leases and claims.
+    scheduler: Scheduler,
 }
 
 /// What starting an Express execution does when the concurrency limit is reached.

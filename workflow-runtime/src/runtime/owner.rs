@@ -88,7 +88,7 @@ pub struct Recovery {
 impl Runtime {
     /// This runtime's owner name: the worker name of its leases.
     pub fn owner_name(&self) -> &str {
-        &self.inner.lease.worker
+        &self.inner.scheduler.lease.worker
     }
 
     /// Registers this runtime as an owner (in this process, and with the store where it can
@@ -97,21 +97,22 @@ impl Runtime {
     pub(super) fn keep_executions(&self) -> Result<(), RuntimeError> {
         let mut presence = self
             .inner
+            .scheduler
             .presence
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if presence.is_some() || self.inner.shut_down.load(Ordering::Relaxed) {
+        if presence.is_some() || self.inner.scheduler.shut_down.load(Ordering::Relaxed) {
             return Ok(());
         }
         *presence = Some(
             self.inner
                 .store
                 .leases()
-                .announce(&self.inner.lease.worker)?,
+                .announce(&self.inner.scheduler.lease.worker)?,
         );
-        owners().insert(self.inner.lease.worker.clone(), true);
+        owners().insert(self.inner.scheduler.lease.worker.clone(), true);
         drop(presence);
-        let every = (self.inner.lease.duration / 3)
+        let every = (self.inner.scheduler.lease.duration / 3)
             .clamp(Duration::from_millis(10), Duration::from_secs(10));
         let inner = Arc::downgrade(&self.inner);
         let handle = tokio::runtime::Handle::try_current()
@@ -127,8 +128,9 @@ impl Runtime {
 
     /// Marks this runtime's ownership ended: other runtimes take its executions over at once.
     pub(super) fn give_up_ownership(&self) {
-        owners().insert(self.inner.lease.worker.clone(), false);
+        owners().insert(self.inner.scheduler.lease.worker.clone(), false);
         self.inner
+            .scheduler
             .presence
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -139,7 +141,7 @@ impl Runtime {
     async fn keep_round(&self) {
         self.renew_round().await;
         if let Err(error) = self.claim_round().await {
-            tracing::warn!(%error, owner = %self.inner.lease.worker, "claiming executions failed");
+            tracing::warn!(%error, owner = %self.inner.scheduler.lease.worker, "claiming executions failed");
         }
     }
 
@@ -155,14 +157,15 @@ impl Runtime {
         only: Option<Vec<ExecutionId>>,
         early: bool,
     ) -> Result<Recovery, RuntimeError> {
-        let settings = &self.inner.lease;
-        if self.inner.shut_down.load(Ordering::Relaxed) {
+        let settings = &self.inner.scheduler.lease;
+        if self.inner.scheduler.shut_down.load(Ordering::Relaxed) {
             return Ok(Recovery::default());
         }
         self.keep_executions()?;
         self.record_definitions().await?;
         let running: Vec<ExecutionId> = self
             .inner
+            .scheduler
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -212,7 +215,7 @@ impl Runtime {
         let listed = self.inner.store.leases().owners(workflows).await?;
         Ok(listed
             .into_iter()
-            .filter(|owner| *owner != self.inner.lease.worker)
+            .filter(|owner| *owner != self.inner.scheduler.lease.worker)
             .filter(|owner| {
                 let known = owners().get(owner).copied();
                 match known {
@@ -229,7 +232,7 @@ impl Runtime {
         claim: Claim,
     ) -> Result<(ExecutionId, Resumption), RuntimeError> {
         let fence = Fence {
-            worker: self.inner.lease.worker.clone(),
+            worker: self.inner.scheduler.lease.worker.clone(),
             token: claim.token,
         };
         let record = self.describe(&claim.id).await?;
@@ -243,10 +246,11 @@ impl Runtime {
 
     /// Renews the leases of what runs here; executions it no longer holds stop here at once.
     pub(super) async fn renew_round(&self) {
-        let settings = &self.inner.lease;
+        let settings = &self.inner.scheduler.lease;
         let until = self.inner.clock.now() + settings.duration;
         let running: Vec<ExecutionId> = self
             .inner
+            .scheduler
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -272,6 +276,7 @@ impl Runtime {
         let lost: Vec<tokio::task::AbortHandle> = {
             let mut running = self
                 .inner
+                .scheduler
                 .running
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
@@ -302,7 +307,7 @@ fn keep(inner: &Weak<Inner>, handle: &tokio::runtime::Handle, every: Duration) {
         let Some(inner) = inner.upgrade() else {
             return;
         };
-        if inner.shut_down.load(Ordering::Relaxed) {
+        if inner.scheduler.shut_down.load(Ordering::Relaxed) {
             return;
         }
         let runtime = Runtime { inner };
@@ -321,13 +326,14 @@ fn keep(inner: &Weak<Inner>, handle: &tokio::runtime::Handle, every: Duration) {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if self
+        let scheduler = &mut self.scheduler;
+        if scheduler
             .presence
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .is_some()
         {
-            owners().insert(self.lease.worker.clone(), false);
+            owners().insert(scheduler.lease.worker.clone(), false);
         }
     }
 }

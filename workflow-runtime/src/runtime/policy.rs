@@ -62,7 +62,7 @@ impl Policy {
         if self == Policy::Standard {
             return Ok(None);
         }
-        let express = &runtime.inner.express;
+        let express = &runtime.inner.scheduler.express;
         let permits = Arc::clone(&express.permits);
         let permit = match express.when_full {
             Backpressure::Wait => permits.acquire_owned().await.ok(),

@@ -93,11 +93,12 @@ impl Runtime {
             fence,
             permit: _,
         } = run;
-        let parking = self.inner.lease.park_after.map(|after| {
+        let parking = self.inner.scheduler.lease.park_after.map(|after| {
             self.ensure_alarm_loop();
             Parking {
                 after,
-                alarms: Arc::clone(&self.inner.alarms) as Arc<dyn crate::engine::journal::Alarms>,
+                alarms: Arc::clone(&self.inner.scheduler.alarms)
+                    as Arc<dyn crate::engine::journal::Alarms>,
             }
         });
         let halt = Arc::new(Halt::default());

@@ -44,6 +44,7 @@ impl Drop for Unregister {
     fn drop(&mut self) {
         let mut running = self
             .inner
+            .scheduler
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
@@ -54,14 +55,14 @@ impl Drop for Unregister {
             running.remove(&self.id);
         }
         drop(running);
-        let end = self
-            .end
-            .take()
-            .unwrap_or(if self.inner.shut_down.load(Ordering::Relaxed) {
-                RunEnd::ShutDown
-            } else {
-                RunEnd::Ended
-            });
+        let end =
+            self.end
+                .take()
+                .unwrap_or(if self.inner.scheduler.shut_down.load(Ordering::Relaxed) {
+                    RunEnd::ShutDown
+                } else {
+                    RunEnd::Ended
+                });
         self.done.send_replace(Some(end));
     }
 }
@@ -74,7 +75,7 @@ impl Runtime {
         work: impl std::future::Future<Output = RunEnd> + Send + 'static,
     ) {
         let (done, watching) = watch::channel(None);
-        let run = self.inner.runs.fetch_add(1, Ordering::Relaxed);
+        let run = self.inner.scheduler.runs.fetch_add(1, Ordering::Relaxed);
         let unregister = Unregister {
             inner: Arc::clone(&self.inner),
             id: id.clone(),
@@ -85,6 +86,7 @@ impl Runtime {
         // Under the lock, so the task cannot end before it is registered.
         let mut running = self
             .inner
+            .scheduler
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
@@ -107,6 +109,7 @@ impl Runtime {
     pub(super) async fn run_end(&self, id: &ExecutionId) -> Option<RunEnd> {
         let mut done = self
             .inner
+            .scheduler
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -118,6 +121,7 @@ impl Runtime {
 
     pub(super) fn is_running(&self, id: &ExecutionId) -> bool {
         self.inner
+            .scheduler
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

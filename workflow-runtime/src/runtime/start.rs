@@ -47,7 +47,13 @@ impl<O: Payload> ExecutionHandle<O> {
                 Some(RunEnd::ShutDown) => return Err(RuntimeError::ShutDown),
                 _ => {}
             }
-            if self.runtime.inner.shut_down.load(Ordering::Relaxed) {
+            if self
+                .runtime
+                .inner
+                .scheduler
+                .shut_down
+                .load(Ordering::Relaxed)
+            {
                 return Err(RuntimeError::ShutDown);
             }
             let record = self.runtime.describe(&self.id).await?;
@@ -165,12 +171,12 @@ impl Runtime {
             self.keep_executions()?;
         }
         let lease = run_here.then(|| Lease {
-            worker: self.inner.lease.worker.clone(),
+            worker: self.inner.scheduler.lease.worker.clone(),
             token: 1,
-            until: now + self.inner.lease.duration,
+            until: now + self.inner.scheduler.lease.duration,
         });
         let fence = Fence {
-            worker: self.inner.lease.worker.clone(),
+            worker: self.inner.scheduler.lease.worker.clone(),
             token: 1,
         };
         let created = self

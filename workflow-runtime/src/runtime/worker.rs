@@ -45,7 +45,7 @@ impl Runtime {
         self.keep_executions()?;
         let runtime = self.clone();
         let task = tokio::spawn(async move {
-            let settings = runtime.inner.lease.clone();
+            let settings = runtime.inner.scheduler.lease.clone();
             let clock = std::sync::Arc::clone(&runtime.inner.clock);
             let mut renewed_at = clock.now();
             loop {
@@ -71,6 +71,7 @@ impl Runtime {
         let abort = task.abort_handle();
         *self
             .inner
+            .scheduler
             .worker
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(abort.clone());
@@ -91,7 +92,7 @@ impl Runtime {
     ///
     /// [`owner_name`]: Self::owner_name
     pub fn worker_name(&self) -> Option<&str> {
-        let settings = &self.inner.lease;
+        let settings = &self.inner.scheduler.lease;
         settings.configured.then_some(settings.worker.as_str())
     }
 
