@@ -7,8 +7,10 @@ use syn::ItemFn;
 
 use super::parse::{Options, Signature};
 use crate::docs::doc_text;
+use crate::private;
 
 pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) -> TokenStream {
+    let p = private::path();
     let ident = &func.sig.ident;
     let vis = &func.vis;
     let name = options
@@ -28,10 +30,10 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
             quote!(::core::result::Result::Ok(returned)),
         ),
     };
-    let error = signature.error.as_ref().map_or_else(
-        || quote!(::workflow::__private::Infallible),
-        ToTokens::to_token_stream,
-    );
+    let error = signature
+        .error
+        .as_ref()
+        .map_or_else(|| quote!(#p::Infallible), ToTokens::to_token_stream);
     let millis = |duration: Option<crate::duration::DurationLit>| match duration {
         Some(duration) => {
             let millis = duration.millis;
@@ -62,7 +64,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
     let requirements = signature.extra.iter().map(|ty| {
         quote_spanned! {ty.span()=>
             if let ::core::option::Option::Some(requirement) =
-                <#ty as ::workflow::__private::StepArg>::requirement()
+                <#ty as #p::StepArg>::requirement()
             {
                 #out.push(requirement);
             }
@@ -70,7 +72,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
     });
     let extractions = signature.extra.iter().zip(&arg_names).map(|(ty, arg)| {
         quote_spanned! {ty.span()=>
-            let #arg = <#ty as ::workflow::__private::StepArg>::extract(#env)?;
+            let #arg = <#ty as #p::StepArg>::extract(#env)?;
         }
     });
     // Spanned at the function's name, so a future that is not `Send` is reported there.
@@ -78,7 +80,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
     let running = if signature.error.is_some() {
         call
     } else {
-        quote!(::workflow::__private::infallible(#call))
+        quote!(#p::infallible(#call))
     };
 
     quote! {
@@ -88,7 +90,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
         #[doc = #struct_doc]
         #vis struct #ident {}
 
-        impl ::workflow::__private::Step for #ident {
+        impl #p::Step for #ident {
             type Input = #payload;
             type Output = #output;
             type Error = #error;
@@ -96,7 +98,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
 
             const CALLBACK: bool = #callback;
 
-            const INFO: ::workflow::__private::StepInfo = ::workflow::__private::StepInfo::__new(
+            const INFO: #p::StepInfo = #p::StepInfo::__new(
                 #name,
                 ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#ident)),
                 #timeout,
@@ -104,31 +106,31 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
                 #doc,
             );
 
-            fn requirements(#out: &mut ::std::vec::Vec<::workflow::__private::Requirement>) {
+            fn requirements(#out: &mut ::std::vec::Vec<#p::Requirement>) {
                 let _ = &#out;
                 #(#requirements)*
             }
 
             fn into_output(
-                returned: <Self as ::workflow::__private::Step>::Returned,
+                returned: <Self as #p::Step>::Returned,
             ) -> ::core::result::Result<
-                <Self as ::workflow::__private::Step>::Output,
-                ::workflow::__private::Callback<<Self as ::workflow::__private::Step>::Output>,
+                <Self as #p::Step>::Output,
+                #p::Callback<<Self as #p::Step>::Output>,
             > {
                 #into_output
             }
 
             fn call(
-                #input: <Self as ::workflow::__private::Step>::Input,
-                #env: &::workflow::__private::StepEnv<'_>,
+                #input: <Self as #p::Step>::Input,
+                #env: &#p::StepEnv<'_>,
             ) -> ::core::result::Result<
                 impl ::core::future::Future<
                     Output = ::core::result::Result<
-                        <Self as ::workflow::__private::Step>::Returned,
-                        <Self as ::workflow::__private::Step>::Error,
+                        <Self as #p::Step>::Returned,
+                        <Self as #p::Step>::Error,
                     >,
                 > + ::core::marker::Send + 'static,
-                ::workflow::__private::ArgumentError,
+                #p::ArgumentError,
             > {
                 let _ = &#env;
                 #(#extractions)*

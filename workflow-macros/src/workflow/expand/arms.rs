@@ -5,7 +5,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::wiring::{find, respan, EdgeKey};
-use super::{private, step_alias, Expansion};
+use super::{step_alias, Expansion};
+use crate::private;
 use crate::workflow::parse::{FailText, StateBody, WaitFor};
 use crate::workflow::validate::{Edge, Target, TaskModel};
 
@@ -19,7 +20,7 @@ pub(super) fn start(x: &Expansion<'_, '_>, scope: usize) -> TokenStream {
 
 /// The `advance` arm of the state `index`.
 pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let decl = x.model.state(index);
     let variant = &decl.name;
     let next = || match x.model.states[index].next {
@@ -168,7 +169,7 @@ fn composite_arm(
     length: &TokenStream,
     run: TokenStream,
 ) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let variant = &x.model.state(index).name;
     let next = match x.model.states[index].next {
         Some(edge) => transition(x, EdgeKey::Next(index), edge, &quote!(value)),
@@ -211,7 +212,7 @@ fn caught_arms(
     caught: &TokenStream,
     exit: &TokenStream,
 ) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let catches = x.model.states[index]
         .task
         .as_ref()
@@ -259,7 +260,6 @@ fn rule_ident(x: &Expansion<'_, '_>, index: usize, rule: usize) -> syn::Ident {
 /// Choice rules and Wait selectors as functions over the state's typed input, spanned at the
 /// user's code so that a predicate over the wrong type is reported there.
 pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
-    let p = private();
     let mut selectors = TokenStream::new();
     for index in 0..x.model.states.len() {
         let Some(input) = x.types.input(index) else {
@@ -271,7 +271,7 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                     let ident = rule_ident(x, index, rule);
                     let predicate = &written.predicate;
                     let input = respan(input.clone(), predicate.span());
-                    let p = respan(p.clone(), predicate.span());
+                    let p = private::path_at(predicate.span());
                     selectors.extend(quote_spanned! {predicate.span()=>
                         #[allow(non_snake_case, dead_code)]
                         fn #ident(value: &#input) -> bool {
@@ -286,7 +286,7 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
             } => {
                 let ident = format_ident!("__until_{}", x.model.state(index).name);
                 let input = respan(input.clone(), selector.span());
-                let p = respan(p.clone(), selector.span());
+                let p = private::path_at(selector.span());
                 selectors.extend(quote_spanned! {selector.span()=>
                     #[allow(non_snake_case, dead_code)]
                     fn #ident(value: &#input) -> ::std::time::SystemTime {
@@ -300,7 +300,7 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
             } => {
                 let ident = wait_ident(x, index);
                 let input = respan(input.clone(), function.span());
-                let p = respan(p.clone(), function.span());
+                let p = private::path_at(function.span());
                 selectors.extend(quote_spanned! {function.span()=>
                     #[allow(non_snake_case, dead_code)]
                     fn #ident(value: &#input) -> ::core::time::Duration {
@@ -320,7 +320,7 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                     .and_then(FailText::computed)
                 {
                     Some(function) => {
-                        let p = respan(p.clone(), function.span());
+                        let p = private::path_at(function.span());
                         quote_spanned!(function.span()=> ::core::option::Option::Some(#p::fail_text(#function, value)))
                     }
                     None => quote!(::core::option::Option::None),
@@ -347,7 +347,6 @@ fn items_function(
     input: &TokenStream,
     items: &syn::Expr,
 ) -> TokenStream {
-    let p = private();
     let iteration = x.model.states[index]
         .branches
         .first()
@@ -359,7 +358,7 @@ fn items_function(
     let ident = format_ident!("__items_{}", x.model.state(index).name);
     let input = respan(input.clone(), items.span());
     let item = respan(item.clone(), items.span());
-    let p = respan(p, items.span());
+    let p = private::path_at(items.span());
     quote_spanned! {items.span()=>
         #[allow(non_snake_case, dead_code)]
         fn #ident(value: &#input) -> ::std::vec::Vec<#item> {
@@ -371,14 +370,14 @@ fn items_function(
 /// The function applying a task's or a Map state's settings functions to its input, each
 /// spanned at the user's function; nothing when no setting is computed.
 fn settings_function(x: &Expansion<'_, '_>, index: usize, input: &TokenStream) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let Some(task) = x.model.states[index].task.as_ref() else {
         return TokenStream::new();
     };
     let computed = task.computed;
     let apply = |function: Option<&syn::Expr>, helper: &str| match function {
         Some(function) => {
-            let p = respan(p.clone(), function.span());
+            let p = private::path_at(function.span());
             let helper = format_ident!("{}", helper, span = function.span());
             quote_spanned!(function.span()=> ::core::option::Option::Some(#p::#helper(#function, value)))
         }
@@ -414,7 +413,7 @@ fn settings_function(x: &Expansion<'_, '_>, index: usize, input: &TokenStream) -
 }
 
 fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let step = step_alias(x.model, index);
     let variant = &x.model.state(index).name;
     let next = match x.model.states[index].next {
@@ -464,7 +463,7 @@ fn transition(
     edge: Edge<'_>,
     value: &TokenStream,
 ) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let span = edge.written.span();
     let wired = match find(&x.wirings, key) {
         Some(wiring) => {

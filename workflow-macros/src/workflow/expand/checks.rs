@@ -3,7 +3,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
-use super::{private, step_alias, task_states, tidy};
+use super::{step_alias, task_states, tidy};
+use crate::private;
 use crate::workflow::validate::{ErrorModel, Mode, Model, TaskModel, EXPRESS_MAX_MILLIS};
 
 fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
@@ -14,7 +15,7 @@ fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m
 /// type, spanned at the error's path: naming a variant the type lacks, or another type's
 /// variant, is a compile error there.
 pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let mut checks = TokenStream::new();
     for index in 0..model.states.len() {
         let Some(task) = task_model(model, index) else {
@@ -92,7 +93,7 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
 /// compiler sees: handling `States.Timeout` needs a timeout, the heartbeat must be shorter than
 /// the timeout, and an Express task's timeout fits in five minutes.
 pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let mut checks = TokenStream::new();
     for (index, step) in task_states(model) {
         let decl = model.state(index);

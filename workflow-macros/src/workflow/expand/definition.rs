@@ -3,8 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 
-use super::{expr_text, option_function, option_str, option_u64, private, step_alias, tidy};
+use super::{expr_text, option_function, option_str, option_u64, step_alias, tidy};
 use crate::docs::doc_text;
+use crate::private;
 use crate::workflow::parse::{ErrorRef, FailText, StateBody, WaitFor};
 use crate::workflow::validate::{ErrorModel, Mode, Model, Target, TaskModel};
 
@@ -14,7 +15,7 @@ fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m
 
 /// The expression building the workflow's `Definition`.
 pub(super) fn definition(model: &Model<'_>) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let ast = model.ast;
     let name = ast.name.to_string();
     let input = &ast.input;
@@ -158,7 +159,7 @@ fn index_of(target: Target) -> usize {
 /// The error type whose names `retry`/`catch` clauses of state `index` use: the step's
 /// error for a task; for a Parallel or Map state, the type each clause names.
 fn error_type(model: &Model<'_>, index: usize, written: &ErrorRef) -> TokenStream {
-    let p = private();
+    let p = private::path();
     match model.state(index).body {
         StateBody::Task { .. } => {
             let step = step_alias(model, index);
@@ -170,7 +171,7 @@ fn error_type(model: &Model<'_>, index: usize, written: &ErrorRef) -> TokenStrea
 
 /// `(retriers, catchers)` of a task, parallel or map state, as vectors.
 fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
-    let p = private();
+    let p = private::path();
     let Some(task) = task_model(model, index) else {
         return (
             quote!(::std::vec::Vec::new()),
@@ -243,7 +244,7 @@ fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
 
 /// The `TaskOptions` expression of task state `index`.
 fn task_options(model: &Model<'_>, index: usize) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let Some(task) = task_model(model, index) else {
         return quote!(::core::default::Default::default());
     };

@@ -23,12 +23,8 @@ use super::parse::{StateBody, WorkflowAst};
 use super::types::Types;
 use super::validate::Model;
 use crate::diagnostics::Errors;
+use crate::private;
 use wiring::Wiring;
-
-/// The path generated code uses to reach the runtime.
-fn private() -> TokenStream {
-    quote!(::workflow::__private)
-}
 
 /// A model with what expansion derives from it.
 struct Expansion<'m, 'a> {
@@ -92,7 +88,7 @@ pub(super) fn parse_failure(ast: &WorkflowAst, errors: &Errors) -> TokenStream {
 
 fn full(x: &Expansion<'_, '_>) -> TokenStream {
     let ast = x.model.ast;
-    let p = private();
+    let p = private::path();
     let name = &ast.name;
     let vis = &ast.vis;
     let attrs = &ast.attrs;
@@ -188,7 +184,7 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
 
 /// The machine of a scope: the enum of its states and its `Machine` implementation.
 fn machine_code(x: &Expansion<'_, '_>, scope: usize) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let vis = &x.model.ast.vis;
     let machine = x.machine(scope);
     let (input, output) = if scope == 0 {
@@ -287,7 +283,7 @@ fn fallback(
     expansion: Option<&Expansion<'_, '_>>,
     errors: &Errors,
 ) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let name = &ast.name;
     let vis = &ast.vis;
     let attrs = &ast.attrs;
@@ -379,7 +375,7 @@ fn associated_types(ast: &WorkflowAst) -> (TokenStream, TokenStream) {
 /// `impl Step` for the workflow type, so that a task of another workflow can run it as a child
 /// execution: `Child: task OtherWorkflow -> Next;`.
 fn as_step(ast: &WorkflowAst) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let name = &ast.name;
     let name_text = name.to_string();
     let doc = option_str(crate::docs::doc_text(&ast.attrs));
