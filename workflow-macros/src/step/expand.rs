@@ -3,13 +3,88 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::ItemFn;
+use syn::{ItemFn, Type};
 
 use super::parse::{Options, Signature};
+use crate::diagnostics::Errors;
 use crate::docs::doc_text;
 use crate::private;
 
+/// The function, its step type and the type's `Step` implementation.
 pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) -> TokenStream {
+    step_type(func, options, signature, Calls::Function)
+}
+
+/// What `#[step]` emits when it found mistakes: the errors; the function unchanged, so its
+/// own uses (and IDEs) keep working; and, when the signature's types can be read, the step
+/// type with a `Step` implementation that never runs, so that a `workflow!` naming the step
+/// reports nothing more than the mistake itself.
+pub(super) fn fallback(
+    func: &ItemFn,
+    options: &Options,
+    signature: &Signature,
+    errors: &Errors,
+) -> TokenStream {
+    let mut tokens = errors.to_compile_errors();
+    match fallback_signature(func, signature) {
+        Some(signature) => {
+            // A heartbeat not shorter than the timeout is one of the errors; leaving it out
+            // keeps the workflows that run the step from reporting it again.
+            let mut options = options.clone();
+            if let (Some(timeout), Some(heartbeat)) = (options.timeout, options.heartbeat) {
+                if heartbeat.millis >= timeout.millis {
+                    options.heartbeat = None;
+                }
+            }
+            tokens.extend(step_type(func, &options, &signature, Calls::Nothing));
+        }
+        None => tokens.extend(func.to_token_stream()),
+    }
+    tokens
+}
+
+/// The signature with types a `Step` implementation can name, if it has them: a payload
+/// taken by reference (`&Order`) is the type referred to. A generic function, an `impl Trait`
+/// type, a `Result` without its error type or a borrowed `str` has none, and neither has a
+/// method (in an `impl` block, where no type can be declared).
+fn fallback_signature(func: &ItemFn, signature: &Signature) -> Option<Signature> {
+    if !func.sig.generics.params.is_empty() || func.sig.receiver().is_some() {
+        return None;
+    }
+    let mut signature = signature.clone();
+    if let Type::Reference(reference) = &signature.payload {
+        match &*reference.elem {
+            Type::Path(path) if !path.path.is_ident("str") => {
+                signature.payload = (*reference.elem).clone();
+            }
+            _ => return None,
+        }
+    }
+    signature.extra.clear();
+    let types = [Some(&signature.payload), Some(&signature.output)]
+        .into_iter()
+        .chain([signature.error.as_ref(), signature.callback.as_ref()]);
+    let unnamed = types.flatten().any(|ty| match ty {
+        Type::ImplTrait(_) | Type::Infer(_) => true,
+        // A `Result` the signature could not split: it lacks its error type.
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "Result"),
+        _ => false,
+    });
+    (!unnamed).then_some(signature)
+}
+
+/// Whether the `Step` implementation calls the function or, in the fallback, nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Calls {
+    Function,
+    Nothing,
+}
+
+fn step_type(func: &ItemFn, options: &Options, signature: &Signature, calls: Calls) -> TokenStream {
     let p = private::path();
     let ident = &func.sig.ident;
     let vis = &func.vis;
@@ -82,6 +157,29 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
     } else {
         quote!(#p::infallible(#call))
     };
+    let (requirements, body) = match calls {
+        Calls::Function => (
+            quote!(#(#requirements)*),
+            quote! {
+                let _ = &#env;
+                #(#extractions)*
+                ::core::result::Result::Ok(#running)
+            },
+        ),
+        // A future that never completes: the fallback's step never runs, it only names types.
+        Calls::Nothing => (
+            TokenStream::new(),
+            quote! {
+                let _ = (&#input, &#env);
+                ::core::result::Result::Ok(::core::future::pending::<
+                    ::core::result::Result<
+                        <Self as #p::Step>::Returned,
+                        <Self as #p::Step>::Error,
+                    >,
+                >())
+            },
+        ),
+    };
 
     quote! {
         #func
@@ -108,7 +206,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
 
             fn requirements(#out: &mut ::std::vec::Vec<#p::Requirement>) {
                 let _ = &#out;
-                #(#requirements)*
+                #requirements
             }
 
             fn into_output(
@@ -132,9 +230,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
                 > + ::core::marker::Send + 'static,
                 #p::ArgumentError,
             > {
-                let _ = &#env;
-                #(#extractions)*
-                ::core::result::Result::Ok(#running)
+                #body
             }
         }
     }
