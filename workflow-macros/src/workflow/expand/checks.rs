@@ -5,7 +5,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 
 use super::{step_alias, task_states, tidy};
 use crate::private;
-use crate::workflow::validate::{ErrorModel, Mode, Model, TaskModel, EXPRESS_MAX_MILLIS};
+use crate::workflow::validate::{max_millis, ErrorModel, Mode, Model, TaskModel};
 
 fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
     model.states[index].task.as_ref()
@@ -184,12 +184,13 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
         }
         if model.mode == Mode::Express && task.timeout.is_none() && task.computed.timeout.is_none()
         {
+            let express_max = max_millis(Mode::Express);
             let message = format!(
                 "state `{state}`: the timeout of step `{step_text}` is longer than an Express workflow may run (5 minutes)"
             );
             checks.extend(quote_spanned! {span=>
                 const _: () = ::core::assert!(
-                    #p::timeout_within(<#step as #p::Step>::INFO, #EXPRESS_MAX_MILLIS),
+                    #p::timeout_within(<#step as #p::Step>::INFO, #express_max),
                     #message
                 );
             });

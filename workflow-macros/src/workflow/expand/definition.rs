@@ -1,13 +1,13 @@
 //! The runtime `Definition` of a workflow, and the documentation of the generated type.
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::{format_ident, quote, ToTokens};
 
 use super::{expr_text, option_function, option_str, option_u64, step_alias, tidy};
 use crate::docs::doc_text;
 use crate::private;
 use crate::workflow::parse::{ErrorRef, FailText, StateBody, WaitFor};
-use crate::workflow::validate::{ErrorModel, Mode, Model, Target, TaskModel};
+use crate::workflow::validate::{ErrorModel, Model, Target, TaskModel};
 
 fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
     model.states[index].task.as_ref()
@@ -20,10 +20,8 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
     let name = ast.name.to_string();
     let input = &ast.input;
     let output = &ast.output;
-    let mode = match model.mode {
-        Mode::Standard => quote!(#p::Mode::Standard),
-        Mode::Express => quote!(#p::Mode::Express),
-    };
+    let mode = format_ident!("{}", model.mode.name());
+    let mode = quote!(#p::Mode::#mode);
     let comment = option_str(doc_text(&ast.attrs));
     let timeout = option_u64(model.timeout.map(|timeout| timeout.millis));
     let start = match model.start.map(|edge| edge.target) {
@@ -279,10 +277,7 @@ fn scope_tuple(model: &Model<'_>, scope: usize) -> TokenStream {
 /// The paragraph appended to the workflow type's docs: mode, types and states.
 pub(super) fn generated_doc(model: &Model<'_>) -> String {
     let ast = model.ast;
-    let mode = match model.mode {
-        Mode::Standard => "Standard",
-        Mode::Express => "Express",
-    };
+    let mode = model.mode.name();
     let mut doc = format!(
         "\n\nA **{mode}** workflow from `{}` to `{}`, declared with `workflow!`.\n\n# States\n",
         tidy(&ast.input.to_token_stream().to_string()),

@@ -5,12 +5,12 @@
 use quote::ToTokens;
 use workflow_core::build::{self, MapOptions, TaskOptions, Wait};
 use workflow_core::retry::{Catcher, Jitter, Retrier};
-use workflow_core::{render, Definition, Mode as CoreMode};
+use workflow_core::{render, Definition};
 
 use super::{expr_text, tidy};
 use crate::docs::doc_text;
 use crate::workflow::parse::{FailText, StateBody, WaitFor};
-use crate::workflow::validate::{ErrorModel, Mode, Model, Target};
+use crate::workflow::validate::{ErrorModel, Model, Target};
 
 /// The Markdown section holding the diagram.
 pub(super) fn diagram_doc(model: &Model<'_>) -> String {
@@ -32,10 +32,7 @@ fn target_index(target: Option<Target>) -> Option<usize> {
 /// The definition as far as the declaration tells it.
 fn sketch(model: &Model<'_>) -> Definition {
     let ast = model.ast;
-    let mode = match model.mode {
-        Mode::Standard => CoreMode::Standard,
-        Mode::Express => CoreMode::Express,
-    };
+    let mode = model.mode;
     let comment = doc_text(&ast.attrs);
     let states = model
         .states
