@@ -1,9 +1,9 @@
 //! Checks of `retry`/`catch` errors and of timeouts that only rustc can make.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned};
 
-use super::{step_alias, task_states, tidy};
+use super::{step_alias, task_states, type_text};
 use crate::private;
 use crate::workflow::validate::{max_millis, ErrorModel, Mode, Model, TaskModel};
 
@@ -69,7 +69,7 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                         model
                             .state(index)
                             .step()
-                            .map(|path| tidy(&path.to_token_stream().to_string()))
+                            .map(type_text)
                             .unwrap_or_default(),
                         name.value(),
                     );
@@ -98,10 +98,7 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
     for (index, step) in task_states(model) {
         let decl = model.state(index);
         let state = decl.name.to_string();
-        let step_text = decl
-            .step()
-            .map(|path| tidy(&path.to_token_stream().to_string()))
-            .unwrap_or_default();
+        let step_text = decl.step().map(type_text).unwrap_or_default();
         if model.mode == Mode::Express {
             let message = format!(
                 "state `{state}`: `{step_text}` is a callback step (it returns `Callback<...>`); waiting for the outside world needs a Standard workflow"

@@ -1,9 +1,9 @@
 //! The runtime `Definition` of a workflow, and the documentation of the generated type.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote};
 
-use super::{expr_text, option_function, option_str, option_u64, step_alias, tidy};
+use super::{expr_text, option_function, option_str, option_u64, step_alias, type_text};
 use crate::docs::doc_text;
 use crate::private;
 use crate::workflow::parse::{ErrorRef, FailText, StateBody, WaitFor};
@@ -280,8 +280,8 @@ pub(super) fn generated_doc(model: &Model<'_>) -> String {
     let mode = model.mode.name();
     let mut doc = format!(
         "\n\nA **{mode}** workflow from `{}` to `{}`, declared with `workflow!`.\n\n# States\n",
-        tidy(&ast.input.to_token_stream().to_string()),
-        tidy(&ast.output.to_token_stream().to_string()),
+        type_text(&ast.input),
+        type_text(&ast.output),
     );
     if !model.scopes.is_empty() {
         scope_doc(model, 0, 0, &mut doc);
@@ -303,10 +303,7 @@ fn scope_doc(model: &Model<'_>, scope: usize, depth: usize, doc: &mut String) {
         };
         let mut body = match &decl.body {
             StateBody::Task { step, next, .. } => {
-                format!(
-                    "task `{}` → `{next}`",
-                    tidy(&step.to_token_stream().to_string())
-                )
+                format!("task `{}` → `{next}`", type_text(step))
             }
             StateBody::Choice { rules, default, .. } => {
                 let mut text = String::from("choice");
