@@ -35,9 +35,38 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
         for (number, error) in lists.flatten().enumerate() {
             let ident = format_ident!("__error_{}_{}", model.state(index).name, number);
             let check = match error {
+                // A task's step: the type the clause names (inferred from the variant's
+                // pattern first) must be the step's error type, checked by a bound whose
+                // message names the step and the type it raises.
+                ErrorModel::Variant(written) if step_error.is_some() => {
+                    let path = written.path();
+                    let step =
+                        syn::Ident::new(&step_alias(model, index).to_string(), written.span());
+                    let p = private::path_at(written.span());
+                    quote_spanned! {written.span()=>
+                        #[allow(non_snake_case, dead_code)]
+                        fn #ident() {
+                            let clause = #p::clause(|error| ::core::matches!(error, #path { .. }));
+                            clause.raised_by::<#step>();
+                        }
+                    }
+                }
+                ErrorModel::AllOf(written) if step_error.is_some() => {
+                    let type_path = written.type_path();
+                    let step =
+                        syn::Ident::new(&step_alias(model, index).to_string(), written.span());
+                    let p = private::path_at(written.span());
+                    quote_spanned! {written.span()=>
+                        #[allow(non_snake_case, dead_code)]
+                        fn #ident() {
+                            let clause = #p::clause::<#type_path>(|_| true);
+                            clause.raised_by::<#step>();
+                        }
+                    }
+                }
                 ErrorModel::Variant(written) => {
                     let path = written.path();
-                    let error_type = step_error.clone().unwrap_or_else(|| written.error_type());
+                    let error_type = written.error_type();
                     quote_spanned! {written.span()=>
                         #[allow(non_snake_case, dead_code)]
                         fn #ident(error: &#error_type) -> bool {
@@ -47,10 +76,9 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                 }
                 ErrorModel::AllOf(written) => {
                     let type_path = written.type_path();
-                    let error_type = step_error.clone().unwrap_or_else(|| written.type_path());
                     quote_spanned! {written.span()=>
                         #[allow(non_snake_case, dead_code)]
-                        fn #ident(error: &#error_type) -> &#type_path {
+                        fn #ident(error: &#type_path) -> &#type_path {
                             error
                         }
                     }
