@@ -5,6 +5,7 @@
 
 pub mod definition;
 mod mode;
+pub mod names;
 pub mod render;
 pub mod retry;
 #[doc(hidden)]

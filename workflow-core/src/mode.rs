@@ -15,6 +15,9 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode.
+    pub const ALL: [Mode; 2] = [Mode::Standard, Mode::Express];
+
     /// The longest an execution of this mode may run.
     pub const fn max_duration(self) -> Duration {
         match self {

@@ -1,7 +1,7 @@
 //! Procedural macros of the [`workflow`](https://docs.rs/workflow) crate.
 //!
 //! Use them through `workflow` (`use workflow::prelude::*;`), which documents them: the code
-//! they generate refers to `::workflow::__private`.
+//! they generate refers to `::workflow::__private_v0_1` (see `private.rs`).
 //!
 //! Every macro runs in three stages, each in its own module: *parse* (tokens to a typed view
 //! that keeps the user's spans), *validate* (every check, errors accumulated, not stopping at
@@ -11,6 +11,7 @@ mod diagnostics;
 mod docs;
 mod duration;
 mod names;
+mod private;
 mod step;
 mod step_error;
 mod test;

@@ -1,30 +1,20 @@
 //! Rules for names, shared by steps, states and workflows, and "did you mean" suggestions.
 
-/// Step Functions' limit on state, workflow and execution names.
-pub(crate) const MAX_NAME_LEN: usize = 80;
+use workflow_core::names::{NameProblem, MAX_NAME_LEN};
 
-/// Why `name` cannot name a step, state or workflow, if it cannot.
+/// Why `name` cannot name a step, state or workflow, if it cannot (`workflow_core`'s rules,
+/// the runtime's too), said of the name itself.
 pub(crate) fn name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("a name cannot be empty".to_owned());
-    }
-    let length = name.chars().count();
-    if length > MAX_NAME_LEN {
-        return Some(format!(
-            "`{name}` is {length} characters long; names have at most {MAX_NAME_LEN}"
-        ));
-    }
-    // The characters Step Functions rejects in names.
-    if let Some(bad) = name
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(*c))
-    {
-        return Some(format!(
+    workflow_core::names::name_problem(name).map(|problem| match problem {
+        NameProblem::Empty => problem.to_string(),
+        NameProblem::TooLong { length } => {
+            format!("`{name}` is {length} characters long; names have at most {MAX_NAME_LEN}")
+        }
+        NameProblem::Forbidden(c) => format!(
             "`{name}` contains `{}`, which names cannot contain",
-            bad.escape_default()
-        ));
-    }
-    None
+            c.escape_default()
+        ),
+    })
 }
 
 /// The candidate closest to `wanted`, if one is close enough to be a likely typo.

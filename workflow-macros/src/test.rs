@@ -49,8 +49,9 @@ pub(crate) fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
         block,
     } = function;
     sig.asyncness = None;
+    let p = crate::private::path_at(sig.ident.span());
     let runtime = quote_spanned! {sig.ident.span()=>
-        ::workflow::__private::paused_runtime::<()>()
+        #p::paused_runtime::<()>()
     };
     quote! {
         #[::core::prelude::v1::test]

@@ -18,9 +18,11 @@ pub mod store;
 pub mod testing;
 mod workflow;
 
+// Named after the release, as the macros of the same release spell it
+// (`workflow-macros/src/private.rs`): a mismatched pair fails to compile.
 #[doc(hidden)]
 #[path = "private.rs"]
-pub mod __private;
+pub mod __private_v0_1;
 
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use execution::{ChildExecution, Execution, ExecutionFailure, ExecutionId, ExecutionStatus};

@@ -1,47 +1,9 @@
 //! Rules for execution names, as Step Functions has them.
 
-/// The longest an execution name may be.
-pub(crate) const MAX_NAME_LEN: usize = 80;
-
-/// Why `name` cannot name an execution, if it cannot.
+/// Why `name` cannot name an execution, if it cannot: `workflow_core`'s rules, the same the
+/// macros apply to state and workflow names.
 pub(crate) fn name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("a name cannot be empty".to_owned());
-    }
-    let length = name.chars().count();
-    if length > MAX_NAME_LEN {
-        return Some(format!(
-            "it is {length} characters long; names have at most {MAX_NAME_LEN}"
-        ));
-    }
-    // Whitespace, brackets, wildcards, special and control characters are refused, and so
-    // are the invisible ones that make a name read as another (bidirectional overrides,
-    // zero-width characters, the byte-order mark).
-    name.chars()
-        .find(|c| {
-            c.is_whitespace()
-                || c.is_control()
-                || is_invisible(*c)
-                || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(*c)
-        })
-        .map(|bad| {
-            format!(
-                "it contains `{}`, which names cannot contain",
-                bad.escape_default()
-            )
-        })
-}
-
-/// Characters that change how text around them reads, or show nothing at all.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}' // zero-width space, joiners, direction marks
-        | '\u{202A}'..='\u{202E}' // bidirectional embeddings and overrides
-        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-        | '\u{2066}'..='\u{2069}' // bidirectional isolates
-        | '\u{FEFF}' // byte-order mark
-        | '\u{061C}' // Arabic letter mark
-    )
+    workflow_core::names::name_problem(name).map(|problem| problem.to_string())
 }
 
 /// The longest error name a callback failure or a stop may carry, as in Step Functions.
@@ -64,34 +26,6 @@ pub(crate) fn failure_problem(error: &str, cause: &str) -> Option<String> {
         ))
     } else {
         None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_follow_step_functions_rules() {
-        assert_eq!(name_problem("order-1001_retry.2"), None);
-        assert!(name_problem("").is_some());
-        assert!(name_problem(&"x".repeat(81)).is_some());
-        assert_eq!(name_problem(&"x".repeat(80)), None);
-        assert_eq!(name_problem("commande-été-1"), None);
-        for bad in [
-            "has space",
-            "tab\there",
-            "a*b",
-            "a[1]",
-            "a/b",
-            "nul\0",
-            "order\u{202E}gpj.exe",
-            "zero\u{200B}width",
-            "\u{FEFF}bom",
-            "isolate\u{2066}d",
-        ] {
-            assert!(name_problem(bad).is_some(), "{bad:?}");
-        }
     }
 }
 

@@ -213,6 +213,34 @@ pub fn child_requirements<W: Workflow>(out: &mut Vec<Requirement>) {
     }
 }
 
+/// The error type a `retry`/`catch` clause names, inferred from the pattern `check` matches.
+pub struct Clause<W>(std::marker::PhantomData<fn(&W)>);
+
+/// The clause of `check`, a match of its variant.
+pub fn clause<W>(check: impl Fn(&W) -> bool) -> Clause<W> {
+    let _ = check;
+    Clause(std::marker::PhantomData)
+}
+
+impl<W> Clause<W> {
+    /// Checks that step `S` raises `W`, the error type the clause names.
+    pub fn raised_by<S: Step>(self)
+    where
+        S::Error: ErrorOf<S, W>,
+    {
+    }
+}
+
+/// `Self`, the error type step `S` raises, is `W`, the one a `retry`/`catch` clause names.
+#[diagnostic::on_unimplemented(
+    message = "step `{S}` raises `{Self}`, not `{W}`",
+    label = "a `{W}` is not an error of step `{S}`",
+    note = "a step raises the error type of the `Result` it returns; a step returning no `Result` raises `Infallible`: it cannot fail, and no `retry` or `catch` can handle its errors"
+)]
+pub trait ErrorOf<S, W> {}
+
+impl<S, E> ErrorOf<S, E> for E {}
+
 /// Whether `names` holds `name` (for compile-time checks of error names).
 pub const fn names_contain(names: &[&str], name: &str) -> bool {
     let mut index = 0;

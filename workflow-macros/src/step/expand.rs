@@ -3,12 +3,89 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::ItemFn;
+use syn::{ItemFn, Type};
 
 use super::parse::{Options, Signature};
+use crate::diagnostics::Errors;
 use crate::docs::doc_text;
+use crate::private;
 
+/// The function, its step type and the type's `Step` implementation.
 pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) -> TokenStream {
+    step_type(func, options, signature, Calls::Function)
+}
+
+/// What `#[step]` emits when it found mistakes: the errors; the function unchanged, so its
+/// own uses (and IDEs) keep working; and, when the signature's types can be read, the step
+/// type with a `Step` implementation that never runs, so that a `workflow!` naming the step
+/// reports nothing more than the mistake itself.
+pub(super) fn fallback(
+    func: &ItemFn,
+    options: &Options,
+    signature: &Signature,
+    errors: &Errors,
+) -> TokenStream {
+    let mut tokens = errors.to_compile_errors();
+    match fallback_signature(func, signature) {
+        Some(signature) => {
+            // A heartbeat not shorter than the timeout is one of the errors; leaving it out
+            // keeps the workflows that run the step from reporting it again.
+            let mut options = options.clone();
+            if let (Some(timeout), Some(heartbeat)) = (options.timeout, options.heartbeat) {
+                if heartbeat.millis >= timeout.millis {
+                    options.heartbeat = None;
+                }
+            }
+            tokens.extend(step_type(func, &options, &signature, Calls::Nothing));
+        }
+        None => tokens.extend(func.to_token_stream()),
+    }
+    tokens
+}
+
+/// The signature with types a `Step` implementation can name, if it has them: a payload
+/// taken by reference (`&Order`) is the type referred to. A generic function, an `impl Trait`
+/// type, a `Result` without its error type or a borrowed `str` has none, and neither has a
+/// method (in an `impl` block, where no type can be declared).
+fn fallback_signature(func: &ItemFn, signature: &Signature) -> Option<Signature> {
+    if !func.sig.generics.params.is_empty() || func.sig.receiver().is_some() {
+        return None;
+    }
+    let mut signature = signature.clone();
+    if let Type::Reference(reference) = &signature.payload {
+        match &*reference.elem {
+            Type::Path(path) if !path.path.is_ident("str") => {
+                signature.payload = (*reference.elem).clone();
+            }
+            _ => return None,
+        }
+    }
+    signature.extra.clear();
+    let types = [Some(&signature.payload), Some(&signature.output)]
+        .into_iter()
+        .chain([signature.error.as_ref(), signature.callback.as_ref()]);
+    let unnamed = types.flatten().any(|ty| match ty {
+        Type::ImplTrait(_) | Type::Infer(_) => true,
+        // A `Result` the signature could not split: it lacks its error type.
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "Result"),
+        _ => false,
+    });
+    (!unnamed).then_some(signature)
+}
+
+/// Whether the `Step` implementation calls the function or, in the fallback, nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Calls {
+    Function,
+    Nothing,
+}
+
+fn step_type(func: &ItemFn, options: &Options, signature: &Signature, calls: Calls) -> TokenStream {
+    let p = private::path();
     let ident = &func.sig.ident;
     let vis = &func.vis;
     let name = options
@@ -28,10 +105,10 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
             quote!(::core::result::Result::Ok(returned)),
         ),
     };
-    let error = signature.error.as_ref().map_or_else(
-        || quote!(::workflow::__private::Infallible),
-        ToTokens::to_token_stream,
-    );
+    let error = signature
+        .error
+        .as_ref()
+        .map_or_else(|| quote!(#p::Infallible), ToTokens::to_token_stream);
     let millis = |duration: Option<crate::duration::DurationLit>| match duration {
         Some(duration) => {
             let millis = duration.millis;
@@ -62,7 +139,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
     let requirements = signature.extra.iter().map(|ty| {
         quote_spanned! {ty.span()=>
             if let ::core::option::Option::Some(requirement) =
-                <#ty as ::workflow::__private::StepArg>::requirement()
+                <#ty as #p::StepArg>::requirement()
             {
                 #out.push(requirement);
             }
@@ -70,7 +147,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
     });
     let extractions = signature.extra.iter().zip(&arg_names).map(|(ty, arg)| {
         quote_spanned! {ty.span()=>
-            let #arg = <#ty as ::workflow::__private::StepArg>::extract(#env)?;
+            let #arg = <#ty as #p::StepArg>::extract(#env)?;
         }
     });
     // Spanned at the function's name, so a future that is not `Send` is reported there.
@@ -78,7 +155,30 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
     let running = if signature.error.is_some() {
         call
     } else {
-        quote!(::workflow::__private::infallible(#call))
+        quote!(#p::infallible(#call))
+    };
+    let (requirements, body) = match calls {
+        Calls::Function => (
+            quote!(#(#requirements)*),
+            quote! {
+                let _ = &#env;
+                #(#extractions)*
+                ::core::result::Result::Ok(#running)
+            },
+        ),
+        // A future that never completes: the fallback's step never runs, it only names types.
+        Calls::Nothing => (
+            TokenStream::new(),
+            quote! {
+                let _ = (&#input, &#env);
+                ::core::result::Result::Ok(::core::future::pending::<
+                    ::core::result::Result<
+                        <Self as #p::Step>::Returned,
+                        <Self as #p::Step>::Error,
+                    >,
+                >())
+            },
+        ),
     };
 
     quote! {
@@ -88,7 +188,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
         #[doc = #struct_doc]
         #vis struct #ident {}
 
-        impl ::workflow::__private::Step for #ident {
+        impl #p::Step for #ident {
             type Input = #payload;
             type Output = #output;
             type Error = #error;
@@ -96,7 +196,7 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
 
             const CALLBACK: bool = #callback;
 
-            const INFO: ::workflow::__private::StepInfo = ::workflow::__private::StepInfo::__new(
+            const INFO: #p::StepInfo = #p::StepInfo::__new(
                 #name,
                 ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#ident)),
                 #timeout,
@@ -104,35 +204,33 @@ pub(super) fn expand(func: &ItemFn, options: &Options, signature: &Signature) ->
                 #doc,
             );
 
-            fn requirements(#out: &mut ::std::vec::Vec<::workflow::__private::Requirement>) {
+            fn requirements(#out: &mut ::std::vec::Vec<#p::Requirement>) {
                 let _ = &#out;
-                #(#requirements)*
+                #requirements
             }
 
             fn into_output(
-                returned: <Self as ::workflow::__private::Step>::Returned,
+                returned: <Self as #p::Step>::Returned,
             ) -> ::core::result::Result<
-                <Self as ::workflow::__private::Step>::Output,
-                ::workflow::__private::Callback<<Self as ::workflow::__private::Step>::Output>,
+                <Self as #p::Step>::Output,
+                #p::Callback<<Self as #p::Step>::Output>,
             > {
                 #into_output
             }
 
             fn call(
-                #input: <Self as ::workflow::__private::Step>::Input,
-                #env: &::workflow::__private::StepEnv<'_>,
+                #input: <Self as #p::Step>::Input,
+                #env: &#p::StepEnv<'_>,
             ) -> ::core::result::Result<
                 impl ::core::future::Future<
                     Output = ::core::result::Result<
-                        <Self as ::workflow::__private::Step>::Returned,
-                        <Self as ::workflow::__private::Step>::Error,
+                        <Self as #p::Step>::Returned,
+                        <Self as #p::Step>::Error,
                     >,
                 > + ::core::marker::Send + 'static,
-                ::workflow::__private::ArgumentError,
+                #p::ArgumentError,
             > {
-                let _ = &#env;
-                #(#extractions)*
-                ::core::result::Result::Ok(#running)
+                #body
             }
         }
     }

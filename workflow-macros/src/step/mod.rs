@@ -3,11 +3,12 @@
 mod expand;
 mod parse;
 
+use crate::diagnostics::Errors;
 use proc_macro2::TokenStream;
-use quote::ToTokens;
 
 /// Expands `#[step(...)]` on `item`. On error, the function is emitted unchanged beside the
-/// errors, so its own uses (and IDEs) keep working.
+/// errors and a step type that never runs (see [`expand::fallback`]), so that neither its own
+/// uses nor a workflow naming it report anything but the mistake.
 pub(crate) fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(func) => func,
@@ -21,16 +22,12 @@ pub(crate) fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
             return tokens;
         }
     };
-    let options = parse::options(attr);
-    let signature = parse::signature(&func);
-    match (options, signature) {
-        (Ok(options), Ok(signature)) => expand::expand(&func, &options, &signature),
-        (options, signature) => {
-            let mut tokens = func.to_token_stream();
-            for error in [options.err(), signature.err()].into_iter().flatten() {
-                tokens.extend(error.to_compile_error());
-            }
-            tokens
-        }
+    let mut errors = Errors::default();
+    let options = parse::options(attr, &mut errors);
+    let signature = parse::signature(&func, &mut errors);
+    if errors.is_empty() {
+        expand::expand(&func, &options, &signature)
+    } else {
+        expand::fallback(&func, &options, &signature, &errors)
     }
 }

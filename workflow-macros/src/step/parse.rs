@@ -9,7 +9,7 @@ use crate::duration::DurationLit;
 use crate::names;
 
 /// `#[step(name = "...", timeout = "...", heartbeat = "...")]`.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct Options {
     pub(super) name: Option<LitStr>,
     pub(super) timeout: Option<DurationLit>,
@@ -18,9 +18,9 @@ pub(super) struct Options {
 
 const KNOWN_OPTIONS: [&str; 3] = ["name", "timeout", "heartbeat"];
 
-pub(super) fn options(attr: TokenStream) -> syn::Result<Options> {
+/// The options as far as they read; what is wrong with them goes to `errors`.
+pub(super) fn options(attr: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::default();
-    let mut errors = Errors::default();
     let parser = syn::meta::parser(|meta| {
         let key = meta.path.to_token_stream().to_string();
         if !KNOWN_OPTIONS.contains(&key.as_str()) {
@@ -58,7 +58,7 @@ pub(super) fn options(attr: TokenStream) -> syn::Result<Options> {
                 errors.at(value.span(), format!("invalid step name: {problem}"));
             }
             if options.name.replace(value).is_some() {
-                duplicate(&mut errors);
+                duplicate(errors);
             }
             return Ok(());
         }
@@ -70,14 +70,16 @@ pub(super) fn options(attr: TokenStream) -> syn::Result<Options> {
                     &mut options.heartbeat
                 };
                 if slot.replace(duration).is_some() {
-                    duplicate(&mut errors);
+                    duplicate(errors);
                 }
             }
             Err(error) => errors.push(error),
         }
         Ok(())
     });
-    syn::parse::Parser::parse2(parser, attr)?;
+    if let Err(error) = syn::parse::Parser::parse2(parser, attr) {
+        errors.push(error);
+    }
     if let (Some(timeout), Some(heartbeat)) = (options.timeout, options.heartbeat) {
         if heartbeat.millis >= timeout.millis {
             errors.at(
@@ -86,10 +88,11 @@ pub(super) fn options(attr: TokenStream) -> syn::Result<Options> {
             );
         }
     }
-    errors.finish(options)
+    options
 }
 
 /// What `#[step]` needs to know of the function.
+#[derive(Clone)]
 pub(super) struct Signature {
     /// The payload's type (the first argument).
     pub(super) payload: Type,
@@ -104,9 +107,10 @@ pub(super) struct Signature {
     pub(super) callback: Option<Type>,
 }
 
-pub(super) fn signature(func: &ItemFn) -> syn::Result<Signature> {
+/// The signature as far as it reads (a missing payload reads as `()`, as the error suggests);
+/// what is wrong with it goes to `errors`.
+pub(super) fn signature(func: &ItemFn, errors: &mut Errors) -> Signature {
     let sig = &func.sig;
-    let mut errors = Errors::default();
     if sig.asyncness.is_none() {
         errors.at_tokens(sig.fn_token, "a step must be an `async fn`");
     }
@@ -136,7 +140,7 @@ pub(super) fn signature(func: &ItemFn) -> syn::Result<Signature> {
                 "a step cannot take `self`; make it a free function and pass what it needs as a resource (`Res<T>`)",
             ),
             FnArg::Typed(typed) => {
-                check_argument_type(&typed.ty, arg_types.is_empty(), &mut errors);
+                check_argument_type(&typed.ty, arg_types.is_empty(), errors);
                 arg_types.push((*typed.ty).clone());
             }
         }
@@ -149,7 +153,7 @@ pub(super) fn signature(func: &ItemFn) -> syn::Result<Signature> {
             "a step takes its payload (the state's input) as its first argument; use `_: ()` if it needs none",
         );
     }
-    let (output, error) = output_types(&sig.output, &mut errors);
+    let (output, error) = output_types(&sig.output, errors);
     let (output, callback) = match callback_output(&output) {
         Some(inner) => (inner, Some(output)),
         None => (output, None),
@@ -167,20 +171,12 @@ pub(super) fn signature(func: &ItemFn) -> syn::Result<Signature> {
         ),
         _ => {}
     }
-    let signature = payload.map(|payload| Signature {
-        payload,
+    Signature {
+        payload: payload.unwrap_or_else(|| syn::parse_quote!(())),
         extra,
         output,
         error,
         callback,
-    });
-    match (errors.finish(()), signature) {
-        (Ok(()), Some(signature)) => Ok(signature),
-        (Err(error), _) => Err(error),
-        (Ok(()), None) => Err(syn::Error::new(
-            sig.ident.span(),
-            "a step needs a payload argument",
-        )),
     }
 }
 

@@ -3,9 +3,12 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::private;
+
 use super::parse::{Cases, ErrorType};
 
 pub(super) fn expand(error_type: &ErrorType) -> TokenStream {
+    let p = private::path();
     let ident = &error_type.ident;
     let (impl_generics, type_generics, where_clause) = error_type.generics.split_for_impl();
     // `retry`/`catch` clauses name a variant by its Rust name: each maps to exactly the
@@ -44,7 +47,7 @@ pub(super) fn expand(error_type: &ErrorType) -> TokenStream {
         }
     };
     quote! {
-        impl #impl_generics ::workflow::__private::StepError for #ident #type_generics #where_clause {
+        impl #impl_generics #p::StepError for #ident #type_generics #where_clause {
             const ERROR_NAMES: &'static [&'static str] = &[#(#names),*];
 
             fn error_name(&self) -> &'static str {

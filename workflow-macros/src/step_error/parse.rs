@@ -24,19 +24,20 @@ pub(super) struct Variant {
     pub(super) name: String,
 }
 
-pub(super) fn parse(input: &DeriveInput) -> syn::Result<ErrorType> {
-    let mut errors = Errors::default();
+/// The error type and its names as far as they read; what is wrong with them goes to
+/// `errors`.
+pub(super) fn parse(input: &DeriveInput, errors: &mut Errors) -> ErrorType {
     let type_name = input.ident.to_string();
     let cases = match &input.data {
         Data::Enum(data) => {
             let mut variants: Vec<Variant> = Vec::new();
             for variant in &data.variants {
                 let default = format!("{type_name}.{}", variant.ident);
-                let (name, span) = match custom_name(&variant.attrs, &mut errors) {
+                let (name, span) = match custom_name(&variant.attrs, errors) {
                     Some(custom) => (custom.value(), custom.span()),
                     None => (default, variant.ident.span()),
                 };
-                check_name(&name, span, &mut errors);
+                check_name(&name, span, errors);
                 if variants.iter().any(|other| other.name == name) {
                     errors.at(
                         span,
@@ -51,11 +52,11 @@ pub(super) fn parse(input: &DeriveInput) -> syn::Result<ErrorType> {
             Cases::Enum(variants)
         }
         Data::Struct(_) => {
-            let (name, span) = match custom_name(&input.attrs, &mut errors) {
+            let (name, span) = match custom_name(&input.attrs, errors) {
                 Some(custom) => (custom.value(), custom.span()),
                 None => (type_name, input.ident.span()),
             };
-            check_name(&name, span, &mut errors);
+            check_name(&name, span, errors);
             Cases::Struct(name)
         }
         Data::Union(data) => {
@@ -72,11 +73,11 @@ pub(super) fn parse(input: &DeriveInput) -> syn::Result<ErrorType> {
             "on an enum, `#[step_error(name = \"...\")]` goes on the variants, each of which has its own name",
         );
     }
-    errors.finish(ErrorType {
+    ErrorType {
         ident: input.ident.clone(),
         generics: input.generics.clone(),
         cases,
-    })
+    }
 }
 
 fn find_attr(attrs: &[Attribute]) -> Option<&Attribute> {

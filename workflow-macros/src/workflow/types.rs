@@ -20,6 +20,7 @@ use syn::{Expr, ExprClosure, Pat, ReturnType, Type};
 use super::parse::{StateBody, WaitFor};
 use super::validate::{Model, Target};
 use crate::diagnostics::Errors;
+use crate::private;
 
 /// The input and output type of every state and scope of a model.
 pub(super) struct Types {
@@ -65,7 +66,7 @@ impl Types {
         aliases: &dyn Fn(usize) -> TokenStream,
         errors: &mut Errors,
     ) -> Types {
-        let p = quote!(::workflow::__private);
+        let p = private::path();
         let count = model.states.len();
         let scopes = model.scopes.len();
         let mut types = Types {
@@ -159,7 +160,7 @@ impl Types {
 
     /// One round of propagation; whether anything changed.
     fn round(&mut self, model: &Model<'_>) -> bool {
-        let p = quote!(::workflow::__private);
+        let p = private::path();
         let mut changed = false;
         for (scope, members) in model.scopes.iter().enumerate() {
             if let Some(Target::State(start)) = members.start.map(|edge| edge.target) {

@@ -5,45 +5,47 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::wiring::{find, respan, EdgeKey};
-use super::{private, step_alias, Expansion};
+use super::{step_alias, Expansion};
+use crate::private;
 use crate::workflow::parse::{FailText, StateBody, WaitFor};
 use crate::workflow::validate::{Edge, Target, TaskModel};
 
 /// The body of `Machine::start` of a scope: the start transition of its input.
-pub(super) fn start(x: &Expansion<'_, '_>, scope: usize) -> TokenStream {
-    match x.model.scopes[scope].start {
-        Some(edge) => transition(x, EdgeKey::Start(scope), edge, &quote!(input)),
+pub(super) fn start(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
+    match expansion.model.scopes[scope].start {
+        Some(edge) => transition(expansion, EdgeKey::Start(scope), edge, &quote!(input)),
         None => quote!(::core::unreachable!()),
     }
 }
 
 /// The `advance` arm of the state `index`.
-pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
-    let p = private();
-    let decl = x.model.state(index);
+pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
+    let p = private::path();
+    let decl = expansion.model.state(index);
     let variant = &decl.name;
-    let next = || match x.model.states[index].next {
-        Some(edge) => transition(x, EdgeKey::Next(index), edge, &quote!(value)),
+    let next = || match expansion.model.states[index].next {
+        Some(edge) => transition(expansion, EdgeKey::Next(index), edge, &quote!(value)),
         None => quote!(::core::unreachable!()),
     };
     match &decl.body {
-        StateBody::Task { .. } => task_arm(x, index),
+        StateBody::Task { .. } => task_arm(expansion, index),
         StateBody::Choice { rules, .. } => {
             let tests = (0..rules.len()).map(|rule| {
-                let test = rule_ident(x, index, rule);
+                let test = rule_ident(expansion, index, rule);
                 quote!(if #test(&input) { ::core::option::Option::Some(#rule) } else)
             });
-            let choice = x.model.states[index].choice.as_ref();
+            let choice = expansion.model.states[index].choice.as_ref();
             let rule_arms = choice
                 .into_iter()
                 .flat_map(|choice| choice.rules.iter())
                 .enumerate()
                 .map(|(rule, edge)| {
-                    let target = transition(x, EdgeKey::Rule(index, rule), *edge, &quote!(value));
+                    let target =
+                        transition(expansion, EdgeKey::Rule(index, rule), *edge, &quote!(value));
                     quote!(::core::option::Option::Some(#rule) => #target,)
                 });
             let default = match choice.and_then(|choice| choice.default) {
-                Some(edge) => transition(x, EdgeKey::Default(index), edge, &quote!(value)),
+                Some(edge) => transition(expansion, EdgeKey::Default(index), edge, &quote!(value)),
                 // `enter_choice` has failed the state already; the same failure again.
                 None => quote!(#p::Advance::Failed(#p::no_choice_matched(cx, #p::StateId(#index)))),
             };
@@ -68,7 +70,7 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
                     quote!(::core::option::Option::Some(#p::Wake::At(#selector(&input))))
                 }
                 WaitFor::DurationFrom(_) => {
-                    let function = wait_ident(x, index);
+                    let function = wait_ident(expansion, index);
                     quote!(::core::option::Option::Some(#p::Wake::After(#function(&input))))
                 }
                 WaitFor::Duration(_) => quote!(::core::option::Option::None),
@@ -102,8 +104,8 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
         } => {
             let copy = quote_spanned!(keyword.span()=> <_ as ::core::clone::Clone>::clone);
             let runs = (0..branches.len()).map(|number| {
-                let scope = x.model.states[index].branches[number];
-                let machine = x.machine(scope);
+                let scope = expansion.model.states[index].branches[number];
+                let machine = expansion.machine(scope);
                 quote!(#p::run_branch::<#machine>(&lanes[#number], #copy(input)))
             });
             let lanes = (0..branches.len()).map(|number| quote!(attempts.branch(#number)));
@@ -112,17 +114,17 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
                 let lanes = [#(#lanes),*];
                 let result = #p::try_join!(#(#runs),*);
             };
-            composite_arm(x, index, &TokenStream::new(), &quote!(None), run)
+            composite_arm(expansion, index, &TokenStream::new(), &quote!(None), run)
         }
         StateBody::Map { keyword, .. } => {
-            let scope = x.model.states[index]
+            let scope = expansion.model.states[index]
                 .branches
                 .first()
                 .copied()
                 .unwrap_or_default();
-            let machine = x.machine(scope);
+            let machine = expansion.machine(scope);
             let items = format_ident!("__items_{}", decl.name);
-            let tolerant = x.model.states[index]
+            let tolerant = expansion.model.states[index]
                 .task
                 .as_ref()
                 .is_some_and(TaskModel::tolerates);
@@ -136,12 +138,12 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
             let run = quote! {
                 let result = #mapping;
             };
-            let computes_limits = x.model.states[index]
+            let computes_limits = expansion.model.states[index]
                 .task
                 .as_ref()
                 .is_some_and(|task| task.computed.any_map_limit());
             let limits = if computes_limits {
-                let function = settings_ident(x, index);
+                let function = settings_ident(expansion, index);
                 quote!(#function(attempts.input()))
             } else {
                 quote!(#p::ComputedMapLimits::AS_DEFINED)
@@ -151,7 +153,7 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
                 let items = #items(attempts.input());
                 let limits = #limits;
             };
-            composite_arm(x, index, &prepare, &quote!(Some(items.len())), run)
+            composite_arm(expansion, index, &prepare, &quote!(Some(items.len())), run)
         }
         // Not variants: they end the execution where they are reached.
         StateBody::Succeed | StateBody::Fail { .. } => TokenStream::new(),
@@ -162,19 +164,24 @@ pub(super) fn arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
 /// attempt's `result` in scope. Each attempt runs `prepare`, then starts with `length` (an
 /// `Option` variant: a Map state's number of items).
 fn composite_arm(
-    x: &Expansion<'_, '_>,
+    expansion: &Expansion<'_, '_>,
     index: usize,
     prepare: &TokenStream,
     length: &TokenStream,
     run: TokenStream,
 ) -> TokenStream {
-    let p = private();
-    let variant = &x.model.state(index).name;
-    let next = match x.model.states[index].next {
-        Some(edge) => transition(x, EdgeKey::Next(index), edge, &quote!(value)),
+    let p = private::path();
+    let variant = &expansion.model.state(index).name;
+    let next = match expansion.model.states[index].next {
+        Some(edge) => transition(expansion, EdgeKey::Next(index), edge, &quote!(value)),
         None => quote!(::core::unreachable!()),
     };
-    let caught_arms = caught_arms(x, index, &quote!(#p::Settled::Caught), &quote!(break));
+    let caught_arms = caught_arms(
+        expansion,
+        index,
+        &quote!(#p::Settled::Caught),
+        &quote!(break),
+    );
     quote! {
         Self::#variant(input) => {
             let mut attempts = match #p::Attempts::enter(cx, #p::StateId(#index), input) {
@@ -206,13 +213,13 @@ fn composite_arm(
 /// any index so the match is exhaustive. Without catchers, one arm for the case that cannot
 /// happen (a state with retriers only).
 fn caught_arms(
-    x: &Expansion<'_, '_>,
+    expansion: &Expansion<'_, '_>,
     index: usize,
     caught: &TokenStream,
     exit: &TokenStream,
 ) -> TokenStream {
-    let p = private();
-    let catches = x.model.states[index]
+    let p = private::path();
+    let catches = expansion.model.states[index]
         .task
         .as_ref()
         .map(|task| task.catches.as_slice())
@@ -222,7 +229,7 @@ fn caught_arms(
     }
     let arms = catches.iter().enumerate().map(|(catcher, catch)| {
         let target = transition(
-            x,
+            expansion,
             EdgeKey::Catch(index, catcher),
             catch.edge,
             &quote!(value),
@@ -238,40 +245,39 @@ fn caught_arms(
 }
 
 /// The function working out a Wait state's duration from its input.
-fn wait_ident(x: &Expansion<'_, '_>, index: usize) -> syn::Ident {
-    format_ident!("__wait_{}", x.model.state(index).name)
+fn wait_ident(expansion: &Expansion<'_, '_>, index: usize) -> syn::Ident {
+    format_ident!("__wait_{}", expansion.model.state(index).name)
 }
 
 /// The function working out a task's timers or a Map state's limits from its input.
-fn settings_ident(x: &Expansion<'_, '_>, index: usize) -> syn::Ident {
-    format_ident!("__settings_{}", x.model.state(index).name)
+fn settings_ident(expansion: &Expansion<'_, '_>, index: usize) -> syn::Ident {
+    format_ident!("__settings_{}", expansion.model.state(index).name)
 }
 
 /// The function working out a Fail state's error name and cause from its input.
-pub(super) fn fail_ident(x: &Expansion<'_, '_>, index: usize) -> syn::Ident {
-    format_ident!("__fail_{}", x.model.state(index).name)
+pub(super) fn fail_ident(expansion: &Expansion<'_, '_>, index: usize) -> syn::Ident {
+    format_ident!("__fail_{}", expansion.model.state(index).name)
 }
 
-fn rule_ident(x: &Expansion<'_, '_>, index: usize, rule: usize) -> syn::Ident {
-    format_ident!("__rule_{}_{}", x.model.state(index).name, rule)
+fn rule_ident(expansion: &Expansion<'_, '_>, index: usize, rule: usize) -> syn::Ident {
+    format_ident!("__rule_{}_{}", expansion.model.state(index).name, rule)
 }
 
 /// Choice rules and Wait selectors as functions over the state's typed input, spanned at the
 /// user's code so that a predicate over the wrong type is reported there.
-pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
-    let p = private();
+pub(super) fn selectors(expansion: &Expansion<'_, '_>) -> TokenStream {
     let mut selectors = TokenStream::new();
-    for index in 0..x.model.states.len() {
-        let Some(input) = x.types.input(index) else {
+    for index in 0..expansion.model.states.len() {
+        let Some(input) = expansion.types.input(index) else {
             continue;
         };
-        match &x.model.state(index).body {
+        match &expansion.model.state(index).body {
             StateBody::Choice { rules, .. } => {
                 for (rule, written) in rules.iter().enumerate() {
-                    let ident = rule_ident(x, index, rule);
+                    let ident = rule_ident(expansion, index, rule);
                     let predicate = &written.predicate;
                     let input = respan(input.clone(), predicate.span());
-                    let p = respan(p.clone(), predicate.span());
+                    let p = private::path_at(predicate.span());
                     selectors.extend(quote_spanned! {predicate.span()=>
                         #[allow(non_snake_case, dead_code)]
                         fn #ident(value: &#input) -> bool {
@@ -284,9 +290,9 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                 wait: WaitFor::Until(selector),
                 ..
             } => {
-                let ident = format_ident!("__until_{}", x.model.state(index).name);
+                let ident = format_ident!("__until_{}", expansion.model.state(index).name);
                 let input = respan(input.clone(), selector.span());
-                let p = respan(p.clone(), selector.span());
+                let p = private::path_at(selector.span());
                 selectors.extend(quote_spanned! {selector.span()=>
                     #[allow(non_snake_case, dead_code)]
                     fn #ident(value: &#input) -> ::std::time::SystemTime {
@@ -298,9 +304,9 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                 wait: WaitFor::DurationFrom(function),
                 ..
             } => {
-                let ident = wait_ident(x, index);
+                let ident = wait_ident(expansion, index);
                 let input = respan(input.clone(), function.span());
-                let p = respan(p.clone(), function.span());
+                let p = private::path_at(function.span());
                 selectors.extend(quote_spanned! {function.span()=>
                     #[allow(non_snake_case, dead_code)]
                     fn #ident(value: &#input) -> ::core::time::Duration {
@@ -309,24 +315,24 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
                 });
             }
             StateBody::Task { .. } | StateBody::Map { .. } => {
-                selectors.extend(settings_function(x, index, input));
-                if let StateBody::Map { items, .. } = &x.model.state(index).body {
-                    selectors.extend(items_function(x, index, input, items));
+                selectors.extend(settings_function(expansion, index, input));
+                if let StateBody::Map { items, .. } = &expansion.model.state(index).body {
+                    selectors.extend(items_function(expansion, index, input, items));
                 }
             }
-            StateBody::Fail { error, cause } if !x.model.state(index).takes_anything() => {
+            StateBody::Fail { error, cause } if !expansion.model.state(index).takes_anything() => {
                 let part = |part: &Option<FailText>| match part
                     .as_ref()
                     .and_then(FailText::computed)
                 {
                     Some(function) => {
-                        let p = respan(p.clone(), function.span());
+                        let p = private::path_at(function.span());
                         quote_spanned!(function.span()=> ::core::option::Option::Some(#p::fail_text(#function, value)))
                     }
                     None => quote!(::core::option::Option::None),
                 };
                 let (error, cause) = (part(error), part(cause));
-                let ident = fail_ident(x, index);
+                let ident = fail_ident(expansion, index);
                 selectors.extend(quote! {
                     #[allow(non_snake_case, dead_code)]
                     fn #ident(value: &#input) -> (::core::option::Option<::std::string::String>, ::core::option::Option<::std::string::String>) {
@@ -342,24 +348,23 @@ pub(super) fn selectors(x: &Expansion<'_, '_>) -> TokenStream {
 
 /// A Map state's function selecting its items.
 fn items_function(
-    x: &Expansion<'_, '_>,
+    expansion: &Expansion<'_, '_>,
     index: usize,
     input: &TokenStream,
     items: &syn::Expr,
 ) -> TokenStream {
-    let p = private();
-    let iteration = x.model.states[index]
+    let iteration = expansion.model.states[index]
         .branches
         .first()
         .copied()
         .unwrap_or_default();
-    let Some(item) = x.types.scope_input(iteration) else {
+    let Some(item) = expansion.types.scope_input(iteration) else {
         return TokenStream::new();
     };
-    let ident = format_ident!("__items_{}", x.model.state(index).name);
+    let ident = format_ident!("__items_{}", expansion.model.state(index).name);
     let input = respan(input.clone(), items.span());
     let item = respan(item.clone(), items.span());
-    let p = respan(p, items.span());
+    let p = private::path_at(items.span());
     quote_spanned! {items.span()=>
         #[allow(non_snake_case, dead_code)]
         fn #ident(value: &#input) -> ::std::vec::Vec<#item> {
@@ -370,21 +375,25 @@ fn items_function(
 
 /// The function applying a task's or a Map state's settings functions to its input, each
 /// spanned at the user's function; nothing when no setting is computed.
-fn settings_function(x: &Expansion<'_, '_>, index: usize, input: &TokenStream) -> TokenStream {
-    let p = private();
-    let Some(task) = x.model.states[index].task.as_ref() else {
+fn settings_function(
+    expansion: &Expansion<'_, '_>,
+    index: usize,
+    input: &TokenStream,
+) -> TokenStream {
+    let p = private::path();
+    let Some(task) = expansion.model.states[index].task.as_ref() else {
         return TokenStream::new();
     };
     let computed = task.computed;
     let apply = |function: Option<&syn::Expr>, helper: &str| match function {
         Some(function) => {
-            let p = respan(p.clone(), function.span());
+            let p = private::path_at(function.span());
             let helper = format_ident!("{}", helper, span = function.span());
             quote_spanned!(function.span()=> ::core::option::Option::Some(#p::#helper(#function, value)))
         }
         None => quote!(::core::option::Option::None),
     };
-    let (ty, fields) = match &x.model.state(index).body {
+    let (ty, fields) = match &expansion.model.state(index).body {
         StateBody::Task { .. } if computed.any_timer() => {
             let timeout = apply(computed.timeout, "duration_from");
             let heartbeat = apply(computed.heartbeat, "duration_from");
@@ -404,7 +413,7 @@ fn settings_function(x: &Expansion<'_, '_>, index: usize, input: &TokenStream) -
         }
         _ => return TokenStream::new(),
     };
-    let ident = settings_ident(x, index);
+    let ident = settings_ident(expansion, index);
     quote! {
         #[allow(non_snake_case, dead_code)]
         fn #ident(value: &#input) -> #p::#ty {
@@ -413,17 +422,17 @@ fn settings_function(x: &Expansion<'_, '_>, index: usize, input: &TokenStream) -
     }
 }
 
-fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
-    let p = private();
-    let step = step_alias(x.model, index);
-    let variant = &x.model.state(index).name;
-    let next = match x.model.states[index].next {
-        Some(edge) => transition(x, EdgeKey::Next(index), edge, &quote!(value)),
+fn task_arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
+    let p = private::path();
+    let step = step_alias(expansion.model, index);
+    let variant = &expansion.model.state(index).name;
+    let next = match expansion.model.states[index].next {
+        Some(edge) => transition(expansion, EdgeKey::Next(index), edge, &quote!(value)),
         None => quote!(::core::unreachable!()),
     };
-    let task = x.model.states[index].task.as_ref();
+    let task = expansion.model.states[index].task.as_ref();
     let timers = if task.is_some_and(|task| task.computed.any_timer()) {
-        let function = settings_ident(x, index);
+        let function = settings_ident(expansion, index);
         quote!(#function(&input))
     } else {
         quote!(#p::ComputedTimers::AS_DEFINED)
@@ -437,7 +446,7 @@ fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
         };
     };
     let caught_arms = caught_arms(
-        x,
+        expansion,
         index,
         &quote!(#p::TaskOutcome::Caught),
         &TokenStream::new(),
@@ -459,14 +468,14 @@ fn task_arm(x: &Expansion<'_, '_>, index: usize) -> TokenStream {
 /// the value goes through it; without one (a type only rustc knows), the construction itself
 /// is spanned at the target, so a mismatch is still reported at the arrow.
 fn transition(
-    x: &Expansion<'_, '_>,
+    expansion: &Expansion<'_, '_>,
     key: EdgeKey,
     edge: Edge<'_>,
     value: &TokenStream,
 ) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let span = edge.written.span();
-    let wired = match find(&x.wirings, key) {
+    let wired = match find(&expansion.wirings, key) {
         Some(wiring) => {
             let ident = &wiring.ident;
             quote!(#ident(#value))
@@ -475,7 +484,7 @@ fn transition(
     };
     match edge.target {
         Target::State(index) => {
-            let decl = x.model.state(index);
+            let decl = expansion.model.state(index);
             match &decl.body {
                 StateBody::Succeed => {
                     quote_spanned!(span=> #p::enter_succeed(cx, #p::StateId(#index), #wired))
@@ -484,7 +493,7 @@ fn transition(
                     quote!(#p::enter_fail(cx, #p::StateId(#index), &#value))
                 }
                 StateBody::Fail { .. } => {
-                    let computes = fail_ident(x, index);
+                    let computes = fail_ident(expansion, index);
                     quote_spanned!(span=> #p::enter_fail_with(cx, #p::StateId(#index), &#wired, #computes))
                 }
                 _ => {

@@ -1,10 +1,11 @@
 //! Checks of `retry`/`catch` errors and of timeouts that only rustc can make.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned};
 
-use super::{private, step_alias, task_states, tidy};
-use crate::workflow::validate::{ErrorModel, Mode, Model, TaskModel, EXPRESS_MAX_MILLIS};
+use super::{step_alias, task_states, type_text};
+use crate::private;
+use crate::workflow::validate::{max_millis, ErrorModel, Mode, Model, TaskModel};
 
 fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
     model.states[index].task.as_ref()
@@ -14,7 +15,7 @@ fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m
 /// type, spanned at the error's path: naming a variant the type lacks, or another type's
 /// variant, is a compile error there.
 pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let mut checks = TokenStream::new();
     for index in 0..model.states.len() {
         let Some(task) = task_model(model, index) else {
@@ -34,9 +35,38 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
         for (number, error) in lists.flatten().enumerate() {
             let ident = format_ident!("__error_{}_{}", model.state(index).name, number);
             let check = match error {
+                // A task's step: the type the clause names (inferred from the variant's
+                // pattern first) must be the step's error type, checked by a bound whose
+                // message names the step and the type it raises.
+                ErrorModel::Variant(written) if step_error.is_some() => {
+                    let path = written.path();
+                    let step =
+                        syn::Ident::new(&step_alias(model, index).to_string(), written.span());
+                    let p = private::path_at(written.span());
+                    quote_spanned! {written.span()=>
+                        #[allow(non_snake_case, dead_code)]
+                        fn #ident() {
+                            let clause = #p::clause(|error| ::core::matches!(error, #path { .. }));
+                            clause.raised_by::<#step>();
+                        }
+                    }
+                }
+                ErrorModel::AllOf(written) if step_error.is_some() => {
+                    let type_path = written.type_path();
+                    let step =
+                        syn::Ident::new(&step_alias(model, index).to_string(), written.span());
+                    let p = private::path_at(written.span());
+                    quote_spanned! {written.span()=>
+                        #[allow(non_snake_case, dead_code)]
+                        fn #ident() {
+                            let clause = #p::clause::<#type_path>(|_| true);
+                            clause.raised_by::<#step>();
+                        }
+                    }
+                }
                 ErrorModel::Variant(written) => {
                     let path = written.path();
-                    let error_type = step_error.clone().unwrap_or_else(|| written.error_type());
+                    let error_type = written.error_type();
                     quote_spanned! {written.span()=>
                         #[allow(non_snake_case, dead_code)]
                         fn #ident(error: &#error_type) -> bool {
@@ -46,10 +76,9 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                 }
                 ErrorModel::AllOf(written) => {
                     let type_path = written.type_path();
-                    let error_type = step_error.clone().unwrap_or_else(|| written.type_path());
                     quote_spanned! {written.span()=>
                         #[allow(non_snake_case, dead_code)]
-                        fn #ident(error: &#error_type) -> &#type_path {
+                        fn #ident(error: &#type_path) -> &#type_path {
                             error
                         }
                     }
@@ -68,7 +97,7 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                         model
                             .state(index)
                             .step()
-                            .map(|path| tidy(&path.to_token_stream().to_string()))
+                            .map(type_text)
                             .unwrap_or_default(),
                         name.value(),
                     );
@@ -92,15 +121,12 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
 /// compiler sees: handling `States.Timeout` needs a timeout, the heartbeat must be shorter than
 /// the timeout, and an Express task's timeout fits in five minutes.
 pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let mut checks = TokenStream::new();
     for (index, step) in task_states(model) {
         let decl = model.state(index);
         let state = decl.name.to_string();
-        let step_text = decl
-            .step()
-            .map(|path| tidy(&path.to_token_stream().to_string()))
-            .unwrap_or_default();
+        let step_text = decl.step().map(type_text).unwrap_or_default();
         if model.mode == Mode::Express {
             let message = format!(
                 "state `{state}`: `{step_text}` is a callback step (it returns `Callback<...>`); waiting for the outside world needs a Standard workflow"
@@ -183,12 +209,13 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
         }
         if model.mode == Mode::Express && task.timeout.is_none() && task.computed.timeout.is_none()
         {
+            let express_max = max_millis(Mode::Express);
             let message = format!(
                 "state `{state}`: the timeout of step `{step_text}` is longer than an Express workflow may run (5 minutes)"
             );
             checks.extend(quote_spanned! {span=>
                 const _: () = ::core::assert!(
-                    #p::timeout_within(<#step as #p::Step>::INFO, #EXPRESS_MAX_MILLIS),
+                    #p::timeout_within(<#step as #p::Step>::INFO, #express_max),
                     #message
                 );
             });

@@ -1,12 +1,13 @@
 //! The runtime `Definition` of a workflow, and the documentation of the generated type.
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::{format_ident, quote};
 
-use super::{expr_text, option_function, option_str, option_u64, private, step_alias, tidy};
+use super::{expr_text, option_function, option_str, option_u64, step_alias, type_text};
 use crate::docs::doc_text;
+use crate::private;
 use crate::workflow::parse::{ErrorRef, FailText, StateBody, WaitFor};
-use crate::workflow::validate::{ErrorModel, Mode, Model, Target, TaskModel};
+use crate::workflow::validate::{ErrorModel, Model, Target, TaskModel};
 
 fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
     model.states[index].task.as_ref()
@@ -14,15 +15,13 @@ fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m
 
 /// The expression building the workflow's `Definition`.
 pub(super) fn definition(model: &Model<'_>) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let ast = model.ast;
     let name = ast.name.to_string();
     let input = &ast.input;
     let output = &ast.output;
-    let mode = match model.mode {
-        Mode::Standard => quote!(#p::Mode::Standard),
-        Mode::Express => quote!(#p::Mode::Express),
-    };
+    let mode = format_ident!("{}", model.mode.name());
+    let mode = quote!(#p::Mode::#mode);
     let comment = option_str(doc_text(&ast.attrs));
     let timeout = option_u64(model.timeout.map(|timeout| timeout.millis));
     let start = match model.start.map(|edge| edge.target) {
@@ -158,7 +157,7 @@ fn index_of(target: Target) -> usize {
 /// The error type whose names `retry`/`catch` clauses of state `index` use: the step's
 /// error for a task; for a Parallel or Map state, the type each clause names.
 fn error_type(model: &Model<'_>, index: usize, written: &ErrorRef) -> TokenStream {
-    let p = private();
+    let p = private::path();
     match model.state(index).body {
         StateBody::Task { .. } => {
             let step = step_alias(model, index);
@@ -170,7 +169,7 @@ fn error_type(model: &Model<'_>, index: usize, written: &ErrorRef) -> TokenStrea
 
 /// `(retriers, catchers)` of a task, parallel or map state, as vectors.
 fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
-    let p = private();
+    let p = private::path();
     let Some(task) = task_model(model, index) else {
         return (
             quote!(::std::vec::Vec::new()),
@@ -243,7 +242,7 @@ fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
 
 /// The `TaskOptions` expression of task state `index`.
 fn task_options(model: &Model<'_>, index: usize) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let Some(task) = task_model(model, index) else {
         return quote!(::core::default::Default::default());
     };
@@ -278,14 +277,11 @@ fn scope_tuple(model: &Model<'_>, scope: usize) -> TokenStream {
 /// The paragraph appended to the workflow type's docs: mode, types and states.
 pub(super) fn generated_doc(model: &Model<'_>) -> String {
     let ast = model.ast;
-    let mode = match model.mode {
-        Mode::Standard => "Standard",
-        Mode::Express => "Express",
-    };
+    let mode = model.mode.name();
     let mut doc = format!(
         "\n\nA **{mode}** workflow from `{}` to `{}`, declared with `workflow!`.\n\n# States\n",
-        tidy(&ast.input.to_token_stream().to_string()),
-        tidy(&ast.output.to_token_stream().to_string()),
+        type_text(&ast.input),
+        type_text(&ast.output),
     );
     if !model.scopes.is_empty() {
         scope_doc(model, 0, 0, &mut doc);
@@ -307,10 +303,7 @@ fn scope_doc(model: &Model<'_>, scope: usize, depth: usize, doc: &mut String) {
         };
         let mut body = match &decl.body {
             StateBody::Task { step, next, .. } => {
-                format!(
-                    "task `{}` → `{next}`",
-                    tidy(&step.to_token_stream().to_string())
-                )
+                format!("task `{}` → `{next}`", type_text(step))
             }
             StateBody::Choice { rules, default, .. } => {
                 let mut text = String::from("choice");

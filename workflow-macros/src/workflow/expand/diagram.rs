@@ -2,15 +2,14 @@
 //! alone (what rustc resolves later, such as a step's own timeout or an error type's custom
 //! names, is not known here), drawn as inline SVG. No script, no network: it shows offline.
 
-use quote::ToTokens;
 use workflow_core::build::{self, MapOptions, TaskOptions, Wait};
 use workflow_core::retry::{Catcher, Jitter, Retrier};
-use workflow_core::{render, Definition, Mode as CoreMode};
+use workflow_core::{render, Definition};
 
-use super::{expr_text, tidy};
+use super::{expr_text, type_text};
 use crate::docs::doc_text;
 use crate::workflow::parse::{FailText, StateBody, WaitFor};
-use crate::workflow::validate::{ErrorModel, Mode, Model, Target};
+use crate::workflow::validate::{ErrorModel, Model, Target};
 
 /// The Markdown section holding the diagram.
 pub(super) fn diagram_doc(model: &Model<'_>) -> String {
@@ -32,10 +31,7 @@ fn target_index(target: Option<Target>) -> Option<usize> {
 /// The definition as far as the declaration tells it.
 fn sketch(model: &Model<'_>) -> Definition {
     let ast = model.ast;
-    let mode = match model.mode {
-        Mode::Standard => CoreMode::Standard,
-        Mode::Express => CoreMode::Express,
-    };
+    let mode = model.mode;
     let comment = doc_text(&ast.attrs);
     let states = model
         .states
@@ -54,7 +50,7 @@ fn sketch(model: &Model<'_>) -> Definition {
                         .last()
                         .map(|segment| segment.ident.to_string())
                         .unwrap_or_default();
-                    let function = tidy(&step.to_token_stream().to_string());
+                    let function = type_text(step);
                     let step = build::step_definition(
                         &step_name,
                         &function,
@@ -174,8 +170,8 @@ fn sketch(model: &Model<'_>) -> Definition {
         mode,
         comment.as_deref(),
         model.timeout.map(|timeout| timeout.millis),
-        &tidy(&ast.input.to_token_stream().to_string()),
-        &tidy(&ast.output.to_token_stream().to_string()),
+        &type_text(&ast.input),
+        &type_text(&ast.output),
         start,
         states,
     )

@@ -23,12 +23,8 @@ use super::parse::{StateBody, WorkflowAst};
 use super::types::Types;
 use super::validate::Model;
 use crate::diagnostics::Errors;
+use crate::private;
 use wiring::Wiring;
-
-/// The path generated code uses to reach the runtime.
-fn private() -> TokenStream {
-    quote!(::workflow::__private)
-}
 
 /// A model with what expansion derives from it.
 struct Expansion<'m, 'a> {
@@ -90,42 +86,43 @@ pub(super) fn parse_failure(ast: &WorkflowAst, errors: &Errors) -> TokenStream {
     fallback(ast, None, errors)
 }
 
-fn full(x: &Expansion<'_, '_>) -> TokenStream {
-    let ast = x.model.ast;
-    let p = private();
+fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
+    let ast = expansion.model.ast;
+    let p = private::path();
     let name = &ast.name;
     let vis = &ast.vis;
     let attrs = &ast.attrs;
-    let machine = x.machine(0);
-    let generated_doc = definition::generated_doc(x.model) + &diagram::diagram_doc(x.model);
+    let machine = expansion.machine(0);
+    let generated_doc =
+        definition::generated_doc(expansion.model) + &diagram::diagram_doc(expansion.model);
     let (input_assoc, output_assoc) = associated_types(ast);
-    let checks = checks(x);
-    let machines = (0..x.model.scopes.len()).map(|scope| machine_code(x, scope));
-    let definition = definition::definition(x.model);
+    let checks = checks(expansion);
+    let machines = (0..expansion.model.scopes.len()).map(|scope| machine_code(expansion, scope));
+    let definition = definition::definition(expansion.model);
     let as_step = as_step(ast);
-    let test_arms = (0..x.model.scopes.len()).filter_map(|scope| {
-        let states: Vec<usize> = x.variant_states(scope).collect();
+    let test_arms = (0..expansion.model.scopes.len()).filter_map(|scope| {
+        let states: Vec<usize> = expansion.variant_states(scope).collect();
         if states.is_empty() {
             return None;
         }
-        let machine = x.machine(scope);
+        let machine = expansion.machine(scope);
         Some(quote!(#(#states)|* => #p::test_state_in::<#machine>(state, input, cx),))
     });
-    let test_fail_arms = (0..x.model.states.len()).filter_map(|index| {
-        if !matches!(x.model.state(index).body, StateBody::Fail { .. })
-            || x.model.state(index).takes_anything()
+    let test_fail_arms = (0..expansion.model.states.len()).filter_map(|index| {
+        if !matches!(expansion.model.state(index).body, StateBody::Fail { .. })
+            || expansion.model.state(index).takes_anything()
         {
             return None;
         }
-        let input = x.types.input(index)?;
-        let computes = arms::fail_ident(x, index);
+        let input = expansion.types.input(index)?;
+        let computes = arms::fail_ident(expansion, index);
         Some(quote!(#index => #p::test_fail_in::<#input>(state, input, cx, #computes),))
     });
-    let check_arms = task_states(x.model).map(|(index, step)| {
+    let check_arms = task_states(expansion.model).map(|(index, step)| {
         quote!(#index => ::core::option::Option::Some(#p::check_output::<<#step as #p::Step>::Output>(output)),)
     });
-    let requirements = task_states(x.model).map(|(index, step)| {
-        let state_name = x.model.state(index).name.to_string();
+    let requirements = task_states(expansion.model).map(|(index, step)| {
+        let state_name = expansion.model.state(index).name.to_string();
         quote!(#p::task_requirements::<#step>(#state_name, out);)
     });
 
@@ -187,40 +184,42 @@ fn full(x: &Expansion<'_, '_>) -> TokenStream {
 }
 
 /// The machine of a scope: the enum of its states and its `Machine` implementation.
-fn machine_code(x: &Expansion<'_, '_>, scope: usize) -> TokenStream {
-    let p = private();
-    let vis = &x.model.ast.vis;
-    let machine = x.machine(scope);
+fn machine_code(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
+    let p = private::path();
+    let vis = &expansion.model.ast.vis;
+    let machine = expansion.machine(scope);
     let (input, output) = if scope == 0 {
         (
-            x.model.ast.input.to_token_stream(),
-            x.model.ast.output.to_token_stream(),
+            expansion.model.ast.input.to_token_stream(),
+            expansion.model.ast.output.to_token_stream(),
         )
     } else {
         // Known: an unknown type is an error, and then this is not emitted.
         let known = |ty: Option<&TokenStream>| ty.cloned().unwrap_or_else(|| quote!(()));
         (
-            known(x.types.scope_input(scope)),
-            known(x.types.scope_output(scope)),
+            known(expansion.types.scope_input(scope)),
+            known(expansion.types.scope_output(scope)),
         )
     };
-    let variants = x.variant_states(scope).map(|index| {
-        let variant = &x.model.state(index).name;
-        let ty = x.types.input(index);
+    let variants = expansion.variant_states(scope).map(|index| {
+        let variant = &expansion.model.state(index).name;
+        let ty = expansion.types.input(index);
         quote!(#variant(#ty))
     });
-    let start = arms::start(x, scope);
-    let arms = x.variant_states(scope).map(|index| arms::arm(x, index));
-    let state_arms = x.variant_states(scope).map(|index| {
-        let variant = &x.model.state(index).name;
+    let start = arms::start(expansion, scope);
+    let arms = expansion
+        .variant_states(scope)
+        .map(|index| arms::arm(expansion, index));
+    let state_arms = expansion.variant_states(scope).map(|index| {
+        let variant = &expansion.model.state(index).name;
         quote!(Self::#variant(_) => #p::StateId(#index),)
     });
-    let enter_arms = x.variant_states(scope).map(|index| {
-        let variant = &x.model.state(index).name;
+    let enter_arms = expansion.variant_states(scope).map(|index| {
+        let variant = &expansion.model.state(index).name;
         quote!(#index => ::core::option::Option::Some(#p::json_from_value(input).map(Self::#variant)),)
     });
-    let json_arms = x.variant_states(scope).map(|index| {
-        let variant = &x.model.state(index).name;
+    let json_arms = expansion.variant_states(scope).map(|index| {
+        let variant = &expansion.model.state(index).name;
         quote!(Self::#variant(ref input) => #p::json_to_value(input),)
     });
     quote! {
@@ -287,7 +286,7 @@ fn fallback(
     expansion: Option<&Expansion<'_, '_>>,
     errors: &Errors,
 ) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let name = &ast.name;
     let vis = &ast.vis;
     let attrs = &ast.attrs;
@@ -350,12 +349,12 @@ fn fallback(
 /// too: step aliases, wiring functions, error-type checks, the selectors of Choice, Wait and
 /// Map states, and constant assertions on step timeouts. All are free functions of the
 /// expansion's block, so every machine in it can call them.
-fn checks(x: &Expansion<'_, '_>) -> TokenStream {
-    let aliases = step_aliases(x.model);
-    let wiring_fns = x.wirings.iter().map(Wiring::function);
-    let error_checks = checks::error_checks(x.model);
-    let selectors = arms::selectors(x);
-    let timing_checks = checks::timing_checks(x.model);
+fn checks(expansion: &Expansion<'_, '_>) -> TokenStream {
+    let aliases = step_aliases(expansion.model);
+    let wiring_fns = expansion.wirings.iter().map(Wiring::function);
+    let error_checks = checks::error_checks(expansion.model);
+    let selectors = arms::selectors(expansion);
+    let timing_checks = checks::timing_checks(expansion.model);
     quote! {
         #aliases
         #timing_checks
@@ -379,7 +378,7 @@ fn associated_types(ast: &WorkflowAst) -> (TokenStream, TokenStream) {
 /// `impl Step` for the workflow type, so that a task of another workflow can run it as a child
 /// execution: `Child: task OtherWorkflow -> Next;`.
 fn as_step(ast: &WorkflowAst) -> TokenStream {
-    let p = private();
+    let p = private::path();
     let name = &ast.name;
     let name_text = name.to_string();
     let doc = option_str(crate::docs::doc_text(&ast.attrs));
@@ -501,22 +500,21 @@ fn option_u64(value: Option<u64>) -> TokenStream {
     }
 }
 
-/// Token text without the spaces `to_string` puts around `::`, `<`, `>`, `.`, `&` and
-/// parentheses.
-fn tidy(text: &str) -> String {
-    text.replace(" :: ", "::")
-        .replace(":: ", "::")
-        .replace(" : ", ": ")
-        .replace(" < ", "<")
-        .replace(" <", "<")
-        .replace("< ", "<")
-        .replace(" >", ">")
-        .replace(" ,", ",")
-        .replace(" . ", ".")
-        .replace("& ", "&")
-        .replace(" (", "(")
-        .replace("( ", "(")
-        .replace(" )", ")")
+/// A type (or a path, such as a step's) as text for documentation and messages, formatted as
+/// rustfmt would: `Vec<Line>`, `checkout::charge`. Multi-line text is joined into one line.
+fn type_text(ty: &impl quote::ToTokens) -> String {
+    let file: syn::File = syn::parse_quote!(type __T = #ty;);
+    let formatted = prettyplease::unparse(&file);
+    let joined = formatted
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    joined
+        .strip_prefix("type __T = ")
+        .and_then(|text| text.strip_suffix(';'))
+        .unwrap_or(&joined)
+        .to_owned()
 }
 
 /// An expression as text for documentation and definitions, formatted as rustfmt would:
@@ -533,4 +531,32 @@ fn expr_text(expr: &syn::Expr) -> String {
         .map(|line| line.trim())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{expr_text, type_text};
+
+    #[test]
+    fn types_and_paths_read_as_written() {
+        let cases: [(syn::Type, &str); 5] = [
+            (syn::parse_quote!(Order), "Order"),
+            (syn::parse_quote!(checkout::charge), "checkout::charge"),
+            (syn::parse_quote!(Vec<Line>), "Vec<Line>"),
+            (syn::parse_quote!((u64, String)), "(u64, String)"),
+            (
+                syn::parse_quote!(Option<&'static str>),
+                "Option<&'static str>",
+            ),
+        ];
+        for (ty, text) in cases {
+            assert_eq!(type_text(&ty), text);
+        }
+    }
+
+    #[test]
+    fn expressions_read_as_rustfmt_writes_them() {
+        let expr: syn::Expr = syn::parse_quote!(|order: &Order| order.total > 100);
+        assert_eq!(expr_text(&expr), "|order: &Order| order.total > 100");
+    }
 }

@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-use super::private;
+use crate::private;
 use crate::workflow::types::Types;
 use crate::workflow::validate::{Edge, Model, Target};
 
@@ -57,7 +57,7 @@ impl Wiring {
             }
             // A catch target takes `Caught<I>`, or the error alone in AWS's shape.
             (None, EdgeKey::Catch(..)) => {
-                let p = respan(private(), *span);
+                let p = private::path_at(*span);
                 quote_spanned!(*span=> #p::FromCaught::from_caught(value))
             }
             (None, _) => quote_spanned!(*span=> value),
@@ -114,7 +114,7 @@ fn target_type(
 
 /// One wiring per transition whose both ends have known types.
 pub(super) fn wirings(model: &Model<'_>, types: &Types) -> Vec<Wiring> {
-    let p = private();
+    let p = private::path();
     let mut wirings = Vec::new();
     let mut add =
         |key: EdgeKey, scope: usize, edge: Edge<'_>, from: Option<TokenStream>, label: String| {

@@ -38,6 +38,7 @@ impl Parse for StateBody {
                     }
                     options.push(input.parse()?);
                 }
+                missing_comma(input)?;
                 Ok(StateBody::Task {
                     step,
                     next,
@@ -207,7 +208,32 @@ fn parse_options(input: ParseStream<'_>) -> syn::Result<Vec<TaskOption>> {
         }
         options.push(input.parse()?);
     }
+    missing_comma(input)?;
     Ok(options)
+}
+
+/// The words that start a state's option.
+const OPTION_WORDS: [&str; 6] = [
+    "retry",
+    "catch",
+    "timeout",
+    "heartbeat",
+    "max_concurrency",
+    "tolerate",
+];
+
+/// An option after the transition or another option without the comma between them: said
+/// so, rather than left to the `;` the state's end expects.
+fn missing_comma(input: ParseStream<'_>) -> syn::Result<()> {
+    match input.cursor().ident() {
+        Some((word, _)) if OPTION_WORDS.contains(&word.to_string().as_str()) => {
+            Err(syn::Error::new(
+                word.span(),
+                format!("expected `,` before `{word}`: a state's options are separated by commas"),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A Map state's `selector { body } -> ...`: the selector is everything before the brace group

@@ -20,31 +20,22 @@ use crate::duration::DurationLit;
 use crate::names;
 use options::{options_model, Kind};
 
-/// The workflow mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Mode {
-    Standard,
-    Express,
+/// The workflow mode, and with it the longest an execution may run: `workflow_core` holds
+/// both, for the macros and the runtime alike.
+pub(super) use workflow_core::Mode;
+
+/// The longest an execution of `mode` may run, in milliseconds.
+pub(super) fn max_millis(mode: Mode) -> u64 {
+    u64::try_from(mode.max_duration().as_millis()).unwrap_or(u64::MAX)
 }
 
-impl Mode {
-    fn max_millis(self) -> u64 {
-        match self {
-            Mode::Standard => 365 * 24 * 3_600_000,
-            Mode::Express => 5 * 60_000,
-        }
-    }
-
-    fn limit_text(self) -> &'static str {
-        match self {
-            Mode::Standard => "a Standard workflow runs for at most a year",
-            Mode::Express => "an Express workflow runs for at most 5 minutes",
-        }
+/// The limit of `mode`, as an error message says it.
+pub(super) fn limit_text(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Standard => "a Standard workflow runs for at most a year",
+        Mode::Express => "an Express workflow runs for at most 5 minutes",
     }
 }
-
-/// The longest an Express execution may run, in milliseconds.
-pub(super) const EXPRESS_MAX_MILLIS: u64 = 5 * 60_000;
 
 /// A checked workflow: its scopes and states with transitions resolved to indices.
 pub(super) struct Model<'a> {
@@ -263,12 +254,12 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
                 "the workflow's `timeout` is given more than once",
             );
         }
-        if duration.millis > mode.max_millis() {
+        if duration.millis > max_millis(mode) {
             errors.at(
                 duration.span,
                 format!(
                     "this timeout is longer than the mode allows: {}",
-                    mode.limit_text()
+                    limit_text(mode)
                 ),
             );
         }
@@ -513,12 +504,12 @@ fn resolve_scope<'a>(model: &mut Model<'a>, scope: usize, items: &'a [Item], err
             }
             StateBody::Wait { wait, next: target } => {
                 if let WaitFor::Duration(duration) = wait {
-                    if mode == Mode::Express && duration.millis > EXPRESS_MAX_MILLIS {
+                    if mode == Mode::Express && duration.millis > max_millis(Mode::Express) {
                         errors.at(
                             duration.span,
                             format!(
                                 "this wait is longer than the mode allows: {}",
-                                Mode::Express.limit_text()
+                                limit_text(Mode::Express)
                             ),
                         );
                     }
@@ -565,20 +556,18 @@ fn model_name(model: &Model<'_>, index: usize) -> String {
 }
 
 fn check_mode(mode: &Ident, errors: &mut Errors) -> Mode {
-    match mode.to_string().as_str() {
-        "Standard" => Mode::Standard,
-        "Express" => Mode::Express,
-        other => {
-            errors.at(
-                mode.span(),
-                format!(
-                    "unknown workflow mode `{other}`: the modes are `Standard` and `Express`{}",
-                    names::did_you_mean(other, ["Standard", "Express"])
-                ),
-            );
-            Mode::Standard
-        }
+    let written = mode.to_string();
+    if let Some(known) = Mode::ALL.into_iter().find(|known| known.name() == written) {
+        return known;
     }
+    errors.at(
+        mode.span(),
+        format!(
+            "unknown workflow mode `{written}`: the modes are `Standard` and `Express`{}",
+            names::did_you_mean(&written, Mode::ALL.map(Mode::name))
+        ),
+    );
+    Mode::Standard
 }
 
 fn check_name(name: &Ident, what: &str, errors: &mut Errors) {

@@ -3,7 +3,7 @@
 
 use syn::{Ident, Lit};
 
-use super::{CatchModel, Edge, ErrorModel, Mode, RetryModel, TaskModel, EXPRESS_MAX_MILLIS};
+use super::{limit_text, max_millis, CatchModel, Edge, ErrorModel, Mode, RetryModel, TaskModel};
 use crate::diagnostics::Errors;
 use crate::names;
 use crate::workflow::parse::{ErrorItem, RetryParam, RetryValue, Setting, TaskOption};
@@ -197,12 +197,12 @@ pub(super) fn options_model<'a>(
                         format!("`{keyword}` is given more than once"),
                     );
                 }
-                if mode == Mode::Express && duration.millis > EXPRESS_MAX_MILLIS {
+                if mode == Mode::Express && duration.millis > max_millis(Mode::Express) {
                     errors.at(
                         duration.span,
                         format!(
                             "this {keyword} is longer than the mode allows: {}",
-                            Mode::Express.limit_text()
+                            limit_text(Mode::Express)
                         ),
                     );
                 }
