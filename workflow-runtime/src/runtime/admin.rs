@@ -1,4 +1,5 @@
-//! Acting on executions from outside: stop, redrive, purge, and shutting the runtime down.
+//! Administering executions: recover them after a restart, stop, redrive and purge them, and
+//! shut the runtime down.
 
 use std::sync::atomic::Ordering;
 use std::sync::PoisonError;
@@ -9,12 +10,39 @@ use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
 use crate::names::failure_problem;
 use crate::step::Payload;
-use crate::store::{ExecutionEnd, StoreError};
+use crate::store::{ExecutionEnd, ExecutionFilter, StoreError};
 
 /// How many times a stop is tried when the execution's history grows under it.
 const STOP_TRIES: usize = 20;
 
 impl Runtime {
+    /// Takes over every unfinished durable execution of the registered workflows whose owner
+    /// is gone (after a restart: a runtime whose process ended, one that shut down, or one
+    /// whose lease ran out) and resumes it here, as this runtime's keeper does by itself every
+    /// few seconds; executions a live runtime runs are left to it. Each replays its history:
+    /// finished tasks are not run again, a task that had started without a recorded outcome
+    /// fails with `States.TaskFailed`, and timers fire when they were due.
+    ///
+    /// An execution whose stored data cannot be read is reported in
+    /// [`Recovery::unreadable`](super::Recovery::unreadable); the others resume regardless.
+    pub async fn recover(&self) -> Result<super::Recovery, RuntimeError> {
+        // Parked ones too: they park again here, and this runtime wakes them when due.
+        let mut recovery = self.claim(None, true).await?;
+        // Those whose status does not read are never claimed: they are reported all the same.
+        let unknown = self
+            .inner
+            .store
+            .list(ExecutionFilter::all().status(ExecutionStatus::Unknown))
+            .await?;
+        recovery.unreadable.extend(
+            unknown
+                .into_iter()
+                .filter(|record| record.workflow.is_empty() || self.has_workflow(&record.workflow))
+                .map(|record| (record.id, record.unreadable.unwrap_or_default())),
+        );
+        Ok(recovery)
+    }
+
     /// Stops every durable execution running in this process at once, as a crash would: no
     /// further event is recorded, and [`recover`](Self::recover) (here or in another runtime on
     /// the same store) resumes them from what the store holds.

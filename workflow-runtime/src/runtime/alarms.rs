@@ -95,12 +95,6 @@ impl Alarms {
 }
 
 impl Runtime {
-    /// How many executions this runtime has parked out of memory, waiting to be resumed (see
-    /// [`RuntimeBuilder::park_after`](super::RuntimeBuilder::park_after)).
-    pub fn parked(&self) -> usize {
-        self.inner.scheduler.alarms.len()
-    }
-
     /// Starts the loop that resumes parked executions, unless it runs already. Must be called
     /// within a tokio runtime.
     pub(super) fn ensure_alarm_loop(&self) {

@@ -20,9 +20,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::engine::recorder::Recorder;
-use crate::engine::{self, ExecutionContext, Limits, Shared};
-use crate::execution::{Execution, ExecutionFailure, ExecutionId};
+use crate::engine::{Limits, Shared};
+use crate::execution::ExecutionId;
 use crate::logging::LogSink;
 use crate::resources::Resources;
 use crate::store::Store;
@@ -33,12 +32,17 @@ pub use builder::RuntimeBuilder;
 pub use callbacks::CallbackError;
 pub use errors::{BuildError, Problem, RuntimeError};
 pub use owner::Recovery;
-use policy::Policy;
 use scheduler::Scheduler;
 pub use start::ExecutionHandle;
 pub use worker::Worker;
 
 /// Runs workflows. Cheap to clone; clones share everything.
+///
+/// Its methods, by concern: running executions (`execute`, `call`, `start`, `start_named`,
+/// `submit`, `handle`), administering them (`stop`, `redrive`, `recover`, `purge`,
+/// `purge_expired`, `serve`, `shutdown`), completing callbacks (`send_task_success`,
+/// `send_task_failure`, `send_task_heartbeat`) and reading (`describe`, `list`, `history`,
+/// `definitions`, `parked`, `owner_name`, `worker_name`).
 ///
 /// ```
 /// use workflow::prelude::*;
@@ -108,82 +112,6 @@ impl Runtime {
     /// Starts configuring a runtime.
     pub fn builder() -> RuntimeBuilder {
         RuntimeBuilder::default()
-    }
-
-    /// Runs an execution of `W` to its end in the calling task, in memory, and returns its
-    /// result with its full history.
-    ///
-    /// A failing execution is an `Ok(Execution)` whose [`result`](Execution::result) is the
-    /// failure; `Err` means the execution could not be run at all.
-    pub async fn execute<W: Workflow>(
-        &self,
-        input: W::Input,
-    ) -> Result<Execution<W::Output>, RuntimeError> {
-        self.registered::<W>()?;
-        let definition = W::definition();
-        let policy = Policy::of(definition);
-        let _permit = policy.admit(self).await?;
-        let clock = &self.inner.clock;
-        let id = ExecutionId::random();
-        let shared = Shared::new(
-            id.clone(),
-            definition,
-            Arc::clone(&self.inner.resources),
-            Arc::clone(clock),
-            self.inner.limits,
-        );
-        let shared = policy.observe(self, shared, W::name());
-        let started_at = clock.now();
-        let (result, status) =
-            engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
-        let stopped_at = clock.now();
-        let (history, children) = shared.into_parts();
-        Ok(Execution {
-            id,
-            workflow: definition.name.as_str(),
-            status,
-            started_at,
-            stopped_at,
-            result,
-            history,
-            children,
-        })
-    }
-
-    /// Runs an execution of `W` in the calling task and returns only its result: no history is
-    /// kept, which makes this the fastest way to run a workflow (an Express workflow called
-    /// for a request/response, typically). Payload limits and timeouts apply; Express
-    /// executions count against the concurrency limit and log to the sink as usual.
-    pub async fn call<W: Workflow>(
-        &self,
-        input: W::Input,
-    ) -> Result<Result<W::Output, ExecutionFailure>, RuntimeError> {
-        self.registered::<W>()?;
-        let definition = W::definition();
-        let policy = Policy::of(definition);
-        let _permit = policy.admit(self).await?;
-        let clock = &self.inner.clock;
-        let shared = Shared::with_recorder(
-            ExecutionId::random(),
-            definition,
-            Arc::clone(&self.inner.resources),
-            Arc::clone(clock),
-            clock.now(),
-            Recorder::lean(),
-            self.inner.limits,
-        );
-        let shared = policy.observe(self, shared, W::name());
-        let (result, _) =
-            engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
-        Ok(result)
-    }
-
-    /// The definitions of every registered workflow, in no particular order.
-    pub fn definitions(&self) -> impl Iterator<Item = &'static Definition> + '_ {
-        self.inner
-            .workflows
-            .values()
-            .map(|registered| registered.definition)
     }
 
     /// The names of the registered workflows.

@@ -86,11 +86,6 @@ pub struct Recovery {
 }
 
 impl Runtime {
-    /// This runtime's owner name: the worker name of its leases.
-    pub fn owner_name(&self) -> &str {
-        &self.inner.scheduler.lease.worker
-    }
-
     /// Registers this runtime as an owner (in this process, and with the store where it can
     /// say so to other processes) and starts its keeper, once. Must be called within a tokio
     /// runtime.

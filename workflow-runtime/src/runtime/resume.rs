@@ -14,7 +14,7 @@ use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
 use crate::step::States;
-use crate::store::{ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, StoreError};
+use crate::store::{ExecutionEnd, ExecutionRecord, Fence, StoreError};
 use crate::workflow::Workflow;
 
 /// Resumes an unfinished execution of one registered workflow from its record and history.
@@ -22,33 +22,6 @@ pub(super) type Resume =
     fn(&Runtime, ExecutionRecord, Vec<Event>, Fence) -> Result<(), RuntimeError>;
 
 impl Runtime {
-    /// Takes over every unfinished durable execution of the registered workflows whose owner
-    /// is gone (after a restart: a runtime whose process ended, one that shut down, or one
-    /// whose lease ran out) and resumes it here, as this runtime's keeper does by itself every
-    /// few seconds; executions a live runtime runs are left to it. Each replays its history:
-    /// finished tasks are not run again, a task that had started without a recorded outcome
-    /// fails with `States.TaskFailed`, and timers fire when they were due.
-    ///
-    /// An execution whose stored data cannot be read is reported in
-    /// [`Recovery::unreadable`](super::Recovery::unreadable); the others resume regardless.
-    pub async fn recover(&self) -> Result<super::Recovery, RuntimeError> {
-        // Parked ones too: they park again here, and this runtime wakes them when due.
-        let mut recovery = self.claim(None, true).await?;
-        // Those whose status does not read are never claimed: they are reported all the same.
-        let unknown = self
-            .inner
-            .store
-            .list(ExecutionFilter::all().status(ExecutionStatus::Unknown))
-            .await?;
-        recovery.unreadable.extend(
-            unknown
-                .into_iter()
-                .filter(|record| record.workflow.is_empty() || self.has_workflow(&record.workflow))
-                .map(|record| (record.id, record.unreadable.unwrap_or_default())),
-        );
-        Ok(recovery)
-    }
-
     /// Runs a stored execution here from its history, under `fence` (the lease this runtime
     /// holds on it). One of a workflow this runtime does not know stays as it is; one whose
     /// stored data does not read stays as it is too; one whose data reads but no longer fits

@@ -1,8 +1,18 @@
-//! Starting durable executions: created in the store (idempotently, by name), run here in the
-//! background under this runtime's lease, and awaited by handle.
+//! Running executions, every way, in one place:
+//!
+//! | method | runs | history | use it for |
+//! |---|---|---|---|
+//! | [`execute`](Runtime::execute) | in the calling task, in memory | all of it, returned | tests, short in-process work |
+//! | [`call`](Runtime::call) | in the calling task, in memory | none (the fastest) | an Express workflow behind a request |
+//! | [`start`](Runtime::start) / [`start_named`](Runtime::start_named) | here, in the background, durably | stored | Standard workflows: survives restarts |
+//! | [`submit`](Runtime::submit) | by whichever worker claims it | stored | several workers sharing a store |
+//!
+//! A durable execution is created in the store (idempotently, by name), runs under the lease
+//! of the runtime that holds it, and is awaited through its [`ExecutionHandle`].
 
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::policy::{Policy, Run};
@@ -10,7 +20,9 @@ use super::running::RunEnd;
 use super::{Runtime, RuntimeError};
 use crate::engine::journal::Halted;
 use crate::engine::payload::Measure;
-use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
+use crate::engine::recorder::Recorder;
+use crate::engine::{self, ExecutionContext, Shared};
+use crate::execution::{Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::Event;
 use crate::names::name_problem;
 use crate::step::Payload;
@@ -93,6 +105,84 @@ impl<O: Payload> ExecutionHandle<O> {
 }
 
 impl Runtime {
+    /// Creates a durable execution of `W` named `name` for whichever worker claims it first,
+    /// without running it here.
+    pub async fn submit<W: Workflow>(
+        &self,
+        name: &str,
+        input: W::Input,
+    ) -> Result<super::ExecutionHandle<W::Output>, RuntimeError> {
+        self.create::<W>(name, input, false).await
+    }
+
+    /// Runs an execution of `W` to its end in the calling task, in memory, and returns its
+    /// result with its full history.
+    ///
+    /// A failing execution is an `Ok(Execution)` whose [`result`](Execution::result) is the
+    /// failure; `Err` means the execution could not be run at all.
+    pub async fn execute<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> Result<Execution<W::Output>, RuntimeError> {
+        self.registered::<W>()?;
+        let definition = W::definition();
+        let policy = Policy::of(definition);
+        let _permit = policy.admit(self).await?;
+        let clock = &self.inner.clock;
+        let id = ExecutionId::random();
+        let shared = Shared::new(
+            id.clone(),
+            definition,
+            Arc::clone(&self.inner.resources),
+            Arc::clone(clock),
+            self.inner.limits,
+        );
+        let shared = policy.observe(self, shared, W::name());
+        let started_at = clock.now();
+        let (result, status) =
+            engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+        let stopped_at = clock.now();
+        let (history, children) = shared.into_parts();
+        Ok(Execution {
+            id,
+            workflow: definition.name.as_str(),
+            status,
+            started_at,
+            stopped_at,
+            result,
+            history,
+            children,
+        })
+    }
+
+    /// Runs an execution of `W` in the calling task and returns only its result: no history is
+    /// kept, which makes this the fastest way to run a workflow (an Express workflow called
+    /// for a request/response, typically). Payload limits and timeouts apply; Express
+    /// executions count against the concurrency limit and log to the sink as usual.
+    pub async fn call<W: Workflow>(
+        &self,
+        input: W::Input,
+    ) -> Result<Result<W::Output, ExecutionFailure>, RuntimeError> {
+        self.registered::<W>()?;
+        let definition = W::definition();
+        let policy = Policy::of(definition);
+        let _permit = policy.admit(self).await?;
+        let clock = &self.inner.clock;
+        let shared = Shared::with_recorder(
+            ExecutionId::random(),
+            definition,
+            Arc::clone(&self.inner.resources),
+            Arc::clone(clock),
+            clock.now(),
+            Recorder::lean(),
+            self.inner.limits,
+        );
+        let shared = policy.observe(self, shared, W::name());
+        let (result, _) =
+            engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+        Ok(result)
+    }
+
     /// Starts a durable execution of `W` with a generated name; it runs in the background and
     /// every event is in the store before the engine acts on it.
     pub async fn start<W: Workflow>(

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use super::{Runtime, RuntimeError};
 use crate::store::RequestKind;
-use crate::workflow::Workflow;
 
 /// How often a runtime that is not a worker looks for requests.
 const REQUESTS_POLL: Duration = Duration::from_secs(1);
@@ -76,24 +75,6 @@ impl Runtime {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(abort.clone());
         Ok(Worker { task: abort })
-    }
-
-    /// Creates a durable execution of `W` named `name` for whichever worker claims it first,
-    /// without running it here.
-    pub async fn submit<W: Workflow>(
-        &self,
-        name: &str,
-        input: W::Input,
-    ) -> Result<super::ExecutionHandle<W::Output>, RuntimeError> {
-        self.create::<W>(name, input, false).await
-    }
-
-    /// This worker's name (when it is configured as one; see also [`owner_name`]).
-    ///
-    /// [`owner_name`]: Self::owner_name
-    pub fn worker_name(&self) -> Option<&str> {
-        let settings = &self.inner.scheduler.lease;
-        settings.configured.then_some(settings.worker.as_str())
     }
 
     /// Carries out the pending stop and redrive requests for this runtime's workflows, and
