@@ -63,6 +63,30 @@ impl Journal {
             .leases()
             .append_fenced(&self.execution, &self.fence, events, end)
     }
+
+    /// Parks the execution until `wake_at` if its runtime parks executions and the wait is
+    /// longer than it parks after: gives its lease up until then, sets an alarm, and halts
+    /// this run. Whether it parked. Not parked if the lease is gone or the store failed: the
+    /// wait goes on here, and the next write says what happened.
+    pub(crate) async fn park(&self, wake_at: SystemTime, now: SystemTime) -> bool {
+        let Some(parking) = &self.parking else {
+            return false;
+        };
+        if wake_at.duration_since(now).unwrap_or_default() <= parking.after {
+            return false;
+        }
+        let parked = self
+            .store
+            .leases()
+            .park(&self.execution, &self.fence, wake_at)
+            .await
+            .is_ok();
+        if parked {
+            parking.alarms.set(wake_at, self.execution.clone());
+            self.halt.halt(Halted::Parked);
+        }
+        parked
+    }
 }
 
 /// How an execution leaves memory during a long wait: it gives its lease up until the wait

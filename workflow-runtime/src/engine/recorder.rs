@@ -21,7 +21,6 @@ use crate::step::States;
 use crate::store::ExecutionEnd;
 
 use super::cancelled::{closings, Closing, SubLanes};
-use super::journal::Halted;
 pub(crate) use super::journal::Journal;
 
 /// An event as recorded: new, or found in the stored history.
@@ -348,28 +347,10 @@ impl Recorder {
     /// lease, or sets an alarm with its runtime. Whether it parked (then nothing more may
     /// happen in this run of the execution). Everything recorded is durable already.
     pub(crate) async fn park(&self, wake_at: SystemTime, now: SystemTime) -> bool {
-        let Some(journal) = &self.journal else {
-            return false;
-        };
-        let Some(parking) = &journal.parking else {
-            return false;
-        };
-        if wake_at.duration_since(now).unwrap_or_default() <= parking.after {
-            return false;
+        match &self.journal {
+            Some(journal) => journal.park(wake_at, now).await,
+            None => false,
         }
-        // Not parked if the lease is gone or the store failed: the wait goes on here, and the
-        // next write says what happened.
-        let parked = journal
-            .store
-            .leases()
-            .park(&journal.execution, &journal.fence, wake_at)
-            .await
-            .is_ok();
-        if parked {
-            parking.alarms.set(wake_at, journal.execution.clone());
-            journal.halt.halt(Halted::Parked);
-        }
-        parked
     }
 
     /// Where its events are made durable, for a durable execution.
