@@ -1,8 +1,8 @@
 //! The SQL store, written once: what each write does ([`apply`]), what each read reads
 //! ([`read`]), and every statement ([`Statements`]), over a connection or transaction of
-//! either database ([`Sql`]) and its [`Dialect`]. SQLite (`super::sqlite`) brings a
-//! connection, a dialect, a schema and the way it commits a batch; group commit itself is
-//! `super::queue`'s. (PostgreSQL still has its own `apply`, until it moves onto this code.)
+//! either database ([`Sql`]) and its [`Dialect`]. SQLite (`super::sqlite`) and PostgreSQL
+//! (`super::postgres`) each bring a connection, a dialect, a schema and the way they commit a
+//! batch; group commit itself is `super::queue`'s, for both.
 //!
 //! # What differs between the databases
 //!
@@ -18,10 +18,10 @@
 //!   keep JSON as `TEXT` (the stored text is what a retried append is compared with, and
 //!   what tools read). SQLite returns what it was given, even bytes where text was written
 //!   (a damaged file); [`Row::text_if_any`] reads those as the records' reader expects.
-//! - **The schema's shape**: the same tables and columns, but for histories, a row per append
-//!   in SQLite (a JSON array of the events `first_id..=last_id`) and a row per event in
-//!   PostgreSQL (until it takes SQLite's shape). Each database keeps its own schema version
-//!   and migrations (`schema.rs` of each).
+//! - **The schema's shape is the same**: the same tables and columns, and histories kept a
+//!   row per append (a JSON array of the events `first_id..=last_id`), so a history is read
+//!   and extended by the same statements. Each database keeps its own schema version and
+//!   migrations (`schema.rs` of each), which bring older files and databases to this shape.
 //! - **How statements run**: rusqlite is synchronous, on the thread that commits (a blocking
 //!   thread of tokio's); tokio-postgres is asynchronous, on connections from pools. The
 //!   shared code is `async` over [`Sql`]; SQLite's futures never wait, and [`now`] drives
