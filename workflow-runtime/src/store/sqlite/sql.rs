@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::OnceLock;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::Connection;
+use rusqlite::{Connection, ParamsFromIter};
 
 use super::database;
 use crate::store::sql::{Cell, Dialect, Row, Sql, Statements, Value};
@@ -58,21 +58,22 @@ impl rusqlite::ToSql for Value<'_> {
 }
 
 impl SqliteSql<'_> {
+    /// Runs `run` on `sql`, prepared once per connection, with `parameters`.
     fn run<T>(
         &self,
         sql: &str,
         parameters: &[Value<'_>],
         run: impl FnOnce(
             &mut rusqlite::CachedStatement<'_>,
-            &[&dyn rusqlite::ToSql],
+            ParamsFromIter<std::slice::Iter<'_, Value<'_>>>,
         ) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        let parameters: Vec<&dyn rusqlite::ToSql> = parameters
-            .iter()
-            .map(|value| value as &dyn rusqlite::ToSql)
-            .collect();
         let mut statement = self.0.prepare_cached(sql).map_err(database)?;
-        run(&mut statement, &parameters).map_err(database)
+        run(
+            &mut statement,
+            rusqlite::params_from_iter(parameters.iter()),
+        )
+        .map_err(database)
     }
 }
 
