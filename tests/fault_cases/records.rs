@@ -224,7 +224,7 @@ async fn a_corrupted_postgres_row_among_good_ones_is_reported_not_contagious() {
             let statement = match what {
                 "status" => format!("UPDATE {schema}.workflow_executions SET status = 'Runnning' WHERE id = $1"),
                 "input" => format!("UPDATE {schema}.workflow_executions SET input = '{{\"weight\": 1.0, ' WHERE id = $1"),
-                _ => format!("UPDATE {schema}.workflow_events SET event = '{{\"id\": 1, oops' WHERE execution_id = $1 AND id = 1"),
+                _ => format!("UPDATE {schema}.workflow_history SET events = '[{{\"id\": 1, oops' WHERE execution_id = $1 AND first_id = 1"),
             };
             client.execute(&statement, &[&id]).await.expect(&statement);
         },

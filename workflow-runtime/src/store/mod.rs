@@ -47,6 +47,7 @@ mod memory;
 mod postgres;
 mod queue;
 mod request;
+mod sql;
 mod sqlite;
 
 use std::fmt;

@@ -72,8 +72,8 @@ pub(crate) enum Write {
     },
 }
 
-/// Events ready for a SQL store: their ids and JSON texts side by side (as PostgreSQL's
-/// `UNNEST` takes them). Appends are encoded where they are made, on the executions' threads,
+/// Events ready for a SQL store: their ids and JSON texts side by side, stored as one JSON
+/// array ([`json_array_from`](Self::json_array_from)). Appends are encoded where they are made, on the executions' threads,
 /// so that the one thread committing for every execution spends its time writing.
 #[derive(Debug, Default)]
 pub(crate) struct EncodedEvents {

@@ -4,15 +4,15 @@
 
 use std::time::Instant;
 
-use deadpool_postgres::Object;
+use deadpool_postgres::{Object, Transaction};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Transaction};
 
-use super::apply::apply;
 use super::connections::{discard, failure, Backoff, Connections, Failure};
+use super::sql::PostgresSql;
 use super::{database, describe};
 use crate::store::encoding::{nanos, status_text};
 use crate::store::queue::{Committer, Write, Written};
+use crate::store::sql::apply;
 use crate::store::StoreError;
 
 /// Commits the batches of the write queue.
@@ -184,22 +184,23 @@ const TXID: &str = "SELECT txid_current()";
 /// One append as one statement: lock the execution's row if it is running (and its lease is
 /// held, when fenced) and the events follow the last stored one, insert the events and record
 /// the end only then, and say whether it was so. When it was not, the write is applied again
-/// on its own by [`apply`], which tells why (or finds it was applied already).
+/// on its own by the shared [`apply`], which tells why (or finds it was applied already).
+/// The shared code's checks and changes, in one round trip: the statement differs from theirs
+/// only in doing them at once.
 const APPEND: &str = "WITH held AS (
         SELECT id FROM workflow_executions
         WHERE id = $1 AND status = 'Running'
           AND ($2::TEXT IS NULL OR (owner = $2 AND lease_token = $3))
-          AND (SELECT COALESCE(MAX(id), 0) + 1 FROM workflow_events WHERE execution_id = $1)
-              = ($4::BIGINT[])[1]
+          AND COALESCE((SELECT last_id FROM workflow_history WHERE execution_id = $1
+                        ORDER BY first_id DESC LIMIT 1), 0) + 1 = $4::BIGINT
         FOR UPDATE
     ), inserted AS (
-        INSERT INTO workflow_events (execution_id, id, event)
-        SELECT $1, e.id, e.event FROM UNNEST($4::BIGINT[], $5::TEXT[]) AS e(id, event)
-        WHERE EXISTS (SELECT 1 FROM held)
+        INSERT INTO workflow_history (execution_id, first_id, last_id, events)
+        SELECT $1, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM held)
     ), ended AS (
         UPDATE workflow_executions
-        SET status = $6, output = $7, error = $8, cause = $9, stopped_at = $10
-        WHERE id = $1 AND $6::TEXT IS NOT NULL AND EXISTS (SELECT 1 FROM held)
+        SET status = $7, output = $8, error = $9, cause = $10, stopped_at = $11
+        WHERE id = $1 AND $7::TEXT IS NOT NULL AND EXISTS (SELECT 1 FROM held)
     )
     SELECT EXISTS (SELECT 1 FROM held)";
 
@@ -236,17 +237,17 @@ async fn commit_pipelined(writer: &mut Object, batch: &[Write]) -> Option<Attemp
         .iter()
         .filter_map(|(_, write)| AppendRow::of(write))
         .collect();
-    let client: &mut Client = writer;
-    let mut transaction = match client.transaction().await {
+    let mut transaction = match writer.transaction().await {
         Ok(transaction) => transaction,
         Err(error) => return lost(error),
     };
     let queries = rows.iter().map(|row| {
-        let parameters: [&(dyn ToSql + Sync); 10] = [
+        let parameters: [&(dyn ToSql + Sync); 11] = [
             &row.execution,
             &row.worker,
             &row.token,
-            &row.ids,
+            &row.first,
+            &row.last,
             &row.events,
             &row.status,
             &row.output,
@@ -291,11 +292,13 @@ async fn commit_pipelined(writer: &mut Object, batch: &[Write]) -> Option<Attemp
 
 /// The parameters of [`APPEND`] for one write.
 struct AppendRow<'a> {
-    execution: String,
-    worker: Option<String>,
+    execution: &'a str,
+    worker: Option<&'a str>,
     token: i64,
-    ids: &'a [i64],
-    events: &'a [String],
+    first: Option<i64>,
+    last: Option<i64>,
+    /// The events, as one JSON array.
+    events: String,
     status: Option<&'static str>,
     output: Option<String>,
     error: Option<String>,
@@ -316,11 +319,12 @@ impl<'a> AppendRow<'a> {
             return None;
         };
         Some(AppendRow {
-            execution: execution.as_str().to_owned(),
-            worker: fence.as_ref().map(|fence| fence.worker.clone()),
+            execution: execution.as_str(),
+            worker: fence.as_ref().map(|fence| fence.worker.as_str()),
             token: fence.as_ref().map_or(0, |fence| fence.token),
-            ids: &events.ids,
-            events: &events.texts,
+            first: events.ids.first().copied(),
+            last: events.ids.last().copied(),
+            events: events.json_array_from(0),
             status: end.as_ref().map(|end| status_text(end.status)),
             output: end
                 .as_ref()
@@ -338,8 +342,7 @@ async fn commit(writer: &mut Object, batch: &[Write]) -> Attempt {
         Ok(txid) => txid,
         Err(error) => return before_commit(error, batch),
     };
-    let client: &mut Client = writer;
-    let mut transaction = match client.transaction().await {
+    let mut transaction = match writer.transaction().await {
         Ok(transaction) => transaction,
         Err(error) => return before_commit(error, batch),
     };
@@ -364,7 +367,7 @@ async fn apply_in_savepoint(
     write: &Write,
 ) -> Result<Written, StoreError> {
     let savepoint = transaction.savepoint("write").await.map_err(database)?;
-    let outcome = apply(&savepoint, write).await;
+    let outcome = apply(&PostgresSql(&savepoint), write).await;
     let finished = match &outcome {
         Ok(_) => savepoint.commit().await,
         Err(_) => savepoint.rollback().await,
@@ -376,7 +379,7 @@ async fn apply_in_savepoint(
 mod tests {
     use std::time::Duration;
 
-    use tokio_postgres::{Config, NoTls};
+    use tokio_postgres::{Client, Config, NoTls};
 
     use super::super::PostgresStore;
     use super::*;

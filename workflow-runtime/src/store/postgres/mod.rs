@@ -1,7 +1,7 @@
 //! The PostgreSQL store (feature `postgres`): in one database that several worker processes
-//! can share, the tables of the SQLite store prefixed `workflow_` (`schema.rs`), but for the
-//! history: SQLite keeps each append's events as one row of `history`, PostgreSQL each event
-//! as a row of `workflow_events`.
+//! can share, the tables of the SQLite store prefixed `workflow_` (`schema.rs`), of the same
+//! shape. What each write does and what each read reads is the shared SQL code's
+//! (`store::sql`), run on these connections in PostgreSQL's dialect (`sql.rs`).
 //!
 //! Writes go through the same group-commit queue as SQLite's, one transaction per batch, on
 //! one connection (`commit.rs`): the batch's appends are pipelined as one statement each and
@@ -18,11 +18,11 @@
 //! connection whether it committed (`txid_status`), so its writes are neither lost nor
 //! applied twice.
 
-mod apply;
 mod capabilities;
 mod commit;
 mod connections;
 mod schema;
+mod sql;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,18 +30,18 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio::runtime::Handle;
-use tokio_postgres::types::ToSql;
-use tokio_postgres::{Config, NoTls, Row, Statement};
+use tokio_postgres::{Config, NoTls};
 
 use self::commit::PostgresCommitter;
 use self::connections::{discard, failure, Backoff, Connections, Failure};
-use super::encoding::{nanos, status_text, unknown_status_condition, ExecutionColumns};
+use self::sql::PostgresSql;
 use super::queue::{queued_writes, WriteQueue};
+use super::sql::read;
 use super::{
     Callbacks, Definitions, ExecutionFilter, ExecutionRecord, Leases, Requests, Store, StoreError,
     StoreFuture,
 };
-use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::execution::ExecutionId;
 use crate::history::Event;
 
 /// An error's message followed by those of its sources (a database client's error alone
@@ -192,7 +192,7 @@ impl PostgresStore {
     fn read<T, F>(&self, read: impl Fn(Reader) -> F + Send + 'static) -> StoreFuture<T>
     where
         T: Send + 'static,
-        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+        F: Future<Output = Result<T, StoreError>>,
     {
         let connections = self.inner.connections.clone();
         Box::pin(async move {
@@ -332,11 +332,6 @@ fn redacted(url: &str) -> String {
 /// A reading connection, as a read's future holds it.
 type Reader = Arc<Object>;
 
-/// `sql` prepared on `reader`, once per connection: a read is then one round trip, not two.
-async fn prepared(reader: &Object, sql: &str) -> Result<Statement, StoreError> {
-    reader.prepare_cached(sql).await.map_err(database)
-}
-
 /// Runs `read` until it is served: again on a new connection (the one it had dropped) while
 /// the database is unavailable, until the wait runs out.
 fn read_until_served<T, F>(
@@ -373,25 +368,6 @@ where
     }
 }
 
-const SELECT_EXECUTION: &str = "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint FROM workflow_executions";
-
-fn record(row: &Row) -> Result<ExecutionRecord, StoreError> {
-    let columns = ExecutionColumns {
-        id: row.try_get(0).map_err(database)?,
-        name: row.try_get(1).ok(),
-        workflow: row.try_get(2).ok(),
-        status: row.try_get(3).ok(),
-        input: row.try_get(4).ok(),
-        output: row.try_get(5).ok().flatten(),
-        error: row.try_get(6).ok().flatten(),
-        cause: row.try_get(7).ok().flatten(),
-        started_at: row.try_get(8).ok(),
-        stopped_at: row.try_get(9).ok().flatten(),
-        fingerprint: row.try_get(10).ok(),
-    };
-    Ok(columns.into_record())
-}
-
 impl Store for PostgresStore {
     queued_writes!(Store);
 
@@ -399,15 +375,7 @@ impl Store for PostgresStore {
         let id = execution.to_string();
         self.read(move |reader| {
             let id = id.clone();
-            async move {
-                let statement =
-                    prepared(&reader, &format!("{SELECT_EXECUTION} WHERE id = $1")).await?;
-                let row = reader
-                    .query_opt(&statement, &[&id])
-                    .await
-                    .map_err(database)?;
-                row.as_ref().map(record).transpose()
-            }
+            async move { read::execution(&PostgresSql(&*reader), &id).await }
         })
     }
 
@@ -420,73 +388,14 @@ impl Store for PostgresStore {
         let id = execution.to_string();
         self.read(move |reader| {
             let id = id.clone();
-            async move {
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let statement = prepared(
-                &reader,
-                "SELECT event FROM workflow_events WHERE execution_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-            )
-            .await?;
-            let rows = reader
-                .query(&statement, &[&id, &(after as i64), &limit])
-                .await
-                .map_err(database)?;
-            rows.iter()
-                .map(|row| {
-                    let text: String = row.try_get(0).map_err(database)?;
-                    serde_json::from_str(&text).map_err(|error| StoreError::Corrupt {
-                        execution: id.clone(),
-                        reason: format!("an event does not parse: {error}"),
-                    })
-                })
-                .collect()
-            }
+            async move { read::history(&PostgresSql(&*reader), &id, after, limit).await }
         })
     }
 
     fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
         self.read(move |reader| {
             let filter = filter.clone();
-            async move {
-                let mut sql = format!("{SELECT_EXECUTION} WHERE TRUE");
-                let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
-                let mut condition =
-                    |sql: &mut String, clause: &str, value: Box<dyn ToSql + Sync + Send>| {
-                        values.push(value);
-                        sql.push_str(&format!(" AND {clause} ${}", values.len()));
-                    };
-                if let Some(workflow) = filter.workflow.clone() {
-                    condition(&mut sql, "workflow =", Box::new(workflow));
-                }
-                if let Some(name) = filter.name.clone() {
-                    condition(&mut sql, "name =", Box::new(name));
-                }
-                match filter.status {
-                    // Whatever a store never writes: an unreadable status.
-                    Some(ExecutionStatus::Unknown) => sql.push_str(&unknown_status_condition()),
-                    Some(status) => {
-                        condition(&mut sql, "status =", Box::new(status_text(status)));
-                    }
-                    None => {}
-                }
-                if let Some(after) = filter.started_after {
-                    condition(&mut sql, "started_at >=", Box::new(nanos(after)));
-                }
-                if let Some(before) = filter.started_before {
-                    condition(&mut sql, "started_at <", Box::new(nanos(before)));
-                }
-                sql.push_str(" ORDER BY started_at DESC, id");
-                if let Some(limit) = filter.limit {
-                    values.push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
-                    sql.push_str(&format!(" LIMIT ${}", values.len()));
-                }
-                let parameters: Vec<&(dyn ToSql + Sync)> = values
-                    .iter()
-                    .map(|value| &**value as &(dyn ToSql + Sync))
-                    .collect();
-                let rows = reader.query(&sql, &parameters).await.map_err(database)?;
-                rows.iter().map(record).collect()
-            }
+            async move { read::list(&PostgresSql(&*reader), &filter).await }
         })
     }
 

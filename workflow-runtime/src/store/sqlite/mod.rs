@@ -8,34 +8,34 @@
 //! share fsyncs: throughput is not bounded by one commit per transition. (Running commits on
 //! the blocking pool also tells a paused tokio clock that work is under way, so virtual time
 //! does not jump ahead while a write is pending.) Reads use a second connection. What each
-//! write does, and the conditions it checks in its transaction, is in `apply.rs`; what the
-//! store offers beyond the core trait, in `capabilities.rs`.
+//! write does, and what each read reads, is the shared SQL code's (`store::sql`), run on
+//! these connections in SQLite's dialect (`sql.rs`); what the store offers beyond the core
+//! trait is in `capabilities.rs`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 
-mod apply;
-mod callbacks;
 mod capabilities;
 mod failure;
 mod presence;
 mod read_only;
 mod schema;
+mod sql;
 
-use apply::apply;
 use failure::Failure;
 use schema::{configure, migrate};
+use sql::SqliteSql;
 
 use super::queue::{queued_writes, Committer, Write, WriteQueue, Written};
+use super::sql::{apply, now, read};
 use super::{
     Callbacks, Definitions, ExecutionFilter, ExecutionRecord, Leases, Requests, Store, StoreError,
     StoreFuture,
 };
-use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::execution::ExecutionId;
 use crate::history::Event;
-use crate::store::encoding::{nanos, status_text, unknown_status_condition, ExecutionColumns};
 
 /// Executions and histories in one SQLite file.
 ///
@@ -116,12 +116,14 @@ impl SqliteStore {
     /// Runs `read` on the reading connection, off the async threads.
     fn read<T: Send + 'static>(
         &self,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        read: impl FnOnce(&SqliteSql<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> StoreFuture<T> {
         let reader = Arc::clone(&self.inner.reader);
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
-                read(&reader.lock().unwrap_or_else(PoisonError::into_inner))
+                read(&SqliteSql(
+                    &reader.lock().unwrap_or_else(PoisonError::into_inner),
+                ))
             })
             .await
             .map_err(database)?
@@ -168,7 +170,7 @@ impl SqliteCommitter {
         let transaction = self.begin().map_err(Together::CommitFailed)?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for write in batch {
-            match apply(&transaction, write) {
+            match now(apply(&SqliteSql(&transaction), write)) {
                 Ok(written) => outcomes.push(Ok(written)),
                 // Dropping the transaction rolls it back.
                 Err(_) => return Err(Together::WriteFailed),
@@ -187,7 +189,7 @@ impl SqliteCommitter {
         for write in batch {
             let outcome = match transaction.savepoint() {
                 Ok(mut savepoint) => {
-                    let outcome = apply(&savepoint, write);
+                    let outcome = now(apply(&SqliteSql(&savepoint), write));
                     let finished = match &outcome {
                         Ok(_) => savepoint.commit(),
                         Err(_) => savepoint.rollback(),
@@ -210,52 +212,12 @@ fn every(count: usize, error: StoreError) -> Vec<Result<Written, StoreError>> {
     (0..count).map(|_| Err(error.clone())).collect()
 }
 
-const SELECT_EXECUTION: &str =
-    "SELECT id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint FROM executions";
-
-/// A row of `executions`: a record, marked as unreadable where its data does not read.
-fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRecord> {
-    let columns = ExecutionColumns {
-        id: row.get(0)?,
-        name: text(row, 1),
-        workflow: text(row, 2),
-        status: text(row, 3),
-        input: text(row, 4),
-        output: text(row, 5),
-        error: text(row, 6),
-        cause: text(row, 7),
-        started_at: row.get(8).ok(),
-        stopped_at: row.get(9).ok().flatten(),
-        fingerprint: text(row, 10),
-    };
-    Ok(columns.into_record())
-}
-
-/// A column as text, if it is text (or UTF-8 bytes).
-fn text(row: &rusqlite::Row<'_>, index: usize) -> Option<String> {
-    match row.get_ref(index).ok()? {
-        rusqlite::types::ValueRef::Text(bytes) | rusqlite::types::ValueRef::Blob(bytes) => {
-            String::from_utf8(bytes.to_vec()).ok()
-        }
-        _ => None,
-    }
-}
-
 impl Store for SqliteStore {
     queued_writes!(Store);
 
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
         let id = execution.to_string();
-        self.read(move |connection| {
-            connection
-                .query_row(
-                    &format!("{SELECT_EXECUTION} WHERE id = ?1"),
-                    [id],
-                    read_record,
-                )
-                .optional()
-                .map_err(database)
-        })
+        self.read(move |sql| now(read::execution(sql, &id)))
     }
 
     fn history(
@@ -265,73 +227,11 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> StoreFuture<Vec<Event>> {
         let id = execution.to_string();
-        self.read(move |connection| {
-            let mut query = connection
-                .prepare_cached(
-                    "SELECT events FROM history WHERE execution_id = ?1 AND last_id > ?2 ORDER BY first_id",
-                )
-                .map_err(database)?;
-            let mut rows = query
-                .query(params![id, i64::try_from(after).unwrap_or(i64::MAX)])
-                .map_err(database)?;
-            let mut found = Vec::new();
-            while found.len() < limit {
-                let Some(row) = rows.next().map_err(database)? else {
-                    break;
-                };
-                let text: String = row.get(0).map_err(database)?;
-                let events: Vec<Event> =
-                    serde_json::from_str(&text).map_err(|error| StoreError::Corrupt {
-                        execution: id.clone(),
-                        reason: format!("an event does not parse: {error}"),
-                    })?;
-                let wanted = events.into_iter().filter(|event| event.id > after);
-                found.extend(wanted.take(limit - found.len()));
-            }
-            Ok(found)
-        })
+        self.read(move |sql| now(read::history(sql, &id, after, limit)))
     }
 
     fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
-        self.read(move |connection| {
-            let mut sql = format!("{SELECT_EXECUTION} WHERE 1 = 1");
-            let mut values: Vec<rusqlite::types::Value> = Vec::new();
-            if let Some(workflow) = &filter.workflow {
-                sql.push_str(" AND workflow = ?");
-                values.push(workflow.clone().into());
-            }
-            if let Some(name) = &filter.name {
-                sql.push_str(" AND name = ?");
-                values.push(name.clone().into());
-            }
-            match filter.status {
-                // Whatever a store never writes: an unreadable status.
-                Some(ExecutionStatus::Unknown) => sql.push_str(&unknown_status_condition()),
-                Some(status) => {
-                    sql.push_str(" AND status = ?");
-                    values.push(status_text(status).to_owned().into());
-                }
-                None => {}
-            }
-            if let Some(after) = filter.started_after {
-                sql.push_str(" AND started_at >= ?");
-                values.push(nanos(after).into());
-            }
-            if let Some(before) = filter.started_before {
-                sql.push_str(" AND started_at < ?");
-                values.push(nanos(before).into());
-            }
-            sql.push_str(" ORDER BY started_at DESC, id");
-            if let Some(limit) = filter.limit {
-                sql.push_str(" LIMIT ?");
-                values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-            }
-            let mut query = connection.prepare(&sql).map_err(database)?;
-            let rows = query
-                .query_map(rusqlite::params_from_iter(values), read_record)
-                .map_err(database)?;
-            rows.map(|row| row.map_err(database)).collect()
-        })
+        self.read(move |sql| now(read::list(sql, &filter)))
     }
 
     fn leases(&self) -> &dyn Leases {

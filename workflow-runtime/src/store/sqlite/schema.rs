@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{callbacks, database};
+use super::database;
 use crate::store::StoreError;
 
 /// The schema this build reads and writes. Version 2 added `executions.fingerprint`, version 3
@@ -26,6 +26,22 @@ const HISTORY: &str = "CREATE TABLE IF NOT EXISTS history (
          events TEXT NOT NULL
      );
      CREATE UNIQUE INDEX IF NOT EXISTS history_by_execution ON history (execution_id, first_id);";
+
+/// The callbacks, created with the rest of the schema (version 3).
+const CALLBACKS: &str = "CREATE TABLE IF NOT EXISTS callbacks (
+         token_hash TEXT PRIMARY KEY,
+         execution_id TEXT NOT NULL,
+         workflow TEXT NOT NULL,
+         state TEXT NOT NULL,
+         event_id INTEGER NOT NULL,
+         status TEXT NOT NULL,
+         output TEXT,
+         error TEXT,
+         cause TEXT,
+         heartbeat_at INTEGER,
+         created_at INTEGER NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS callbacks_by_attempt ON callbacks (execution_id, event_id);";
 
 /// Moves the rows of a version 6 (or older) `events` table into `history`, one row each.
 const EVENTS_TO_HISTORY: &str = "INSERT INTO history (execution_id, first_id, last_id, events)
@@ -97,9 +113,7 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
         )
         .map_err(database)?;
     connection.execute_batch(HISTORY).map_err(database)?;
-    connection
-        .execute_batch(callbacks::SCHEMA)
-        .map_err(database)?;
+    connection.execute_batch(CALLBACKS).map_err(database)?;
     // Version 5: definitions as runtimes registered them; version 6: requests.
     connection
         .execute_batch(
