@@ -292,6 +292,26 @@ pub fn paused_runtime<T: TestingEnabled>() -> tokio::runtime::Runtime {
     builder.build().expect("a test needs a tokio runtime")
 }
 
+/// Names `T` where a payload is needed, so that a type that is not one is reported there.
+pub fn payload<T: Payload>() {}
+
+/// A task state's input, step `S`'s, read from JSON. Its `Payload` bound is the one `Step`
+/// declares: a payload type that is not one is reported once, at the step's signature.
+pub fn step_input_from_json<S: Step>(input: JsonValue) -> Result<S::Input, JsonError> {
+    serde_json::from_value(input)
+}
+
+/// A task state's input, step `S`'s, as JSON (see [`step_input_from_json`]).
+pub fn step_input_to_json<S: Step>(input: &S::Input) -> Result<JsonValue, JsonError> {
+    serde_json::to_value(input)
+}
+
+/// Whether `output` reads as step `S`'s output (a callback step's); see
+/// [`step_input_from_json`] for its bound.
+pub fn check_step_output<S: Step>(output: &JsonValue) -> Result<(), String> {
+    check_output::<S::Output>(output)
+}
+
 /// Whether `output` reads as `T` (a callback step's output type).
 pub fn check_output<T: Payload>(output: &JsonValue) -> Result<(), String> {
     T::deserialize(output)
