@@ -164,6 +164,32 @@ pub fn holds<T: ?Sized>(predicate: impl FnOnce(&T) -> bool, value: &T) -> bool {
     predicate(value)
 }
 
+/// Applies a Choice rule's predicate whose parameter is annotated `&P`, on the state's input
+/// `I`: they are one type.
+pub fn choice_holds<P: ?Sized, I: ?Sized + ChoiceInput<P>>(
+    predicate: impl FnOnce(&P) -> bool,
+    value: &I,
+) -> bool {
+    predicate(value.as_param())
+}
+
+/// `Self`, what a Choice state receives, is `P`, the type its predicate's parameter names.
+#[diagnostic::on_unimplemented(
+    message = "this Choice state receives `{Self}`, not `{P}`",
+    label = "the predicate takes `&{P}`; the state receives `{Self}`",
+    note = "a Choice state receives the output of the state leading into it; its predicates take a reference to it: `|value: &{Self}| ...`"
+)]
+pub trait ChoiceInput<P: ?Sized> {
+    /// The input, as the predicate's parameter.
+    fn as_param(&self) -> &P;
+}
+
+impl<T: ?Sized> ChoiceInput<T> for T {
+    fn as_param(&self) -> &T {
+        self
+    }
+}
+
 /// Applies a Wait state's `until` selector.
 pub fn wake_time<T: ?Sized, W: Into<std::time::SystemTime>>(
     selector: impl FnOnce(&T) -> W,
