@@ -164,6 +164,32 @@ pub fn holds<T: ?Sized>(predicate: impl FnOnce(&T) -> bool, value: &T) -> bool {
     predicate(value)
 }
 
+/// Applies a Choice rule's predicate whose parameter is annotated `&P`, on the state's input
+/// `I`: they are one type.
+pub fn choice_holds<P: ?Sized, I: ?Sized + ChoiceInput<P>>(
+    predicate: impl FnOnce(&P) -> bool,
+    value: &I,
+) -> bool {
+    predicate(value.as_param())
+}
+
+/// `Self`, what a Choice state receives, is `P`, the type its predicate's parameter names.
+#[diagnostic::on_unimplemented(
+    message = "this Choice state receives `{Self}`, not `{P}`",
+    label = "the predicate takes `&{P}`; the state receives `{Self}`",
+    note = "a Choice state receives the output of the state leading into it; its predicates take a reference to it: `|value: &{Self}| ...`"
+)]
+pub trait ChoiceInput<P: ?Sized> {
+    /// The input, as the predicate's parameter.
+    fn as_param(&self) -> &P;
+}
+
+impl<T: ?Sized> ChoiceInput<T> for T {
+    fn as_param(&self) -> &T {
+        self
+    }
+}
+
 /// Applies a Wait state's `until` selector.
 pub fn wake_time<T: ?Sized, W: Into<std::time::SystemTime>>(
     selector: impl FnOnce(&T) -> W,
@@ -290,6 +316,26 @@ pub fn paused_runtime<T: TestingEnabled>() -> tokio::runtime::Runtime {
     #[cfg(feature = "testing")]
     builder.start_paused(true);
     builder.build().expect("a test needs a tokio runtime")
+}
+
+/// Names `T` where a payload is needed, so that a type that is not one is reported there.
+pub fn payload<T: Payload>() {}
+
+/// A task state's input, step `S`'s, read from JSON. Its `Payload` bound is the one `Step`
+/// declares: a payload type that is not one is reported once, at the step's signature.
+pub fn step_input_from_json<S: Step>(input: JsonValue) -> Result<S::Input, JsonError> {
+    serde_json::from_value(input)
+}
+
+/// A task state's input, step `S`'s, as JSON (see [`step_input_from_json`]).
+pub fn step_input_to_json<S: Step>(input: &S::Input) -> Result<JsonValue, JsonError> {
+    serde_json::to_value(input)
+}
+
+/// Whether `output` reads as step `S`'s output (a callback step's); see
+/// [`step_input_from_json`] for its bound.
+pub fn check_step_output<S: Step>(output: &JsonValue) -> Result<(), String> {
+    check_output::<S::Output>(output)
 }
 
 /// Whether `output` reads as `T` (a callback step's output type).

@@ -95,11 +95,10 @@ impl Types {
                     types.input[index] = Some(quote!(<#step as #p::Step>::Input));
                     types.output[index] = Some(quote!(<#step as #p::Step>::Output));
                 }
-                StateBody::Choice { rules, .. } => {
-                    types.input[index] = rules
-                        .iter()
-                        .find_map(|rule| referenced_param(&rule.predicate));
-                }
+                // A Choice state's predicates do not set its input: what flows into it does,
+                // and a predicate over another type is reported at its parameter. Only when
+                // nothing flows in does an annotation give the type (see below).
+                StateBody::Choice { .. } => {}
                 StateBody::Wait {
                     wait: WaitFor::Until(function) | WaitFor::DurationFrom(function),
                     ..
@@ -152,10 +151,33 @@ impl Types {
                 _ => {}
             }
         }
-        // Propagate until nothing changes; every round fixes at least one type or ends.
-        while types.round(model) {}
+        // Propagate until nothing changes; every round fixes at least one type or ends. Then
+        // the first Choice state still without an input takes its predicates' annotated type,
+        // and propagation goes on from there.
+        loop {
+            while types.round(model) {}
+            if !types.annotated_choice(model) {
+                break;
+            }
+        }
         types.report(model, errors);
         types
+    }
+
+    /// Gives the first Choice state whose input is unknown the type its predicates annotate
+    /// (`|order: &Order| ...`); whether there was one.
+    fn annotated_choice(&mut self, model: &Model<'_>) -> bool {
+        for index in 0..model.states.len() {
+            if let StateBody::Choice { rules, .. } = &model.state(index).body {
+                let annotated = rules
+                    .iter()
+                    .find_map(|rule| referenced_param(&rule.predicate));
+                if fill(&mut self.input[index], annotated) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// One round of propagation; whether anything changed.
@@ -356,6 +378,14 @@ fn first_param(closure: &ExprClosure) -> Option<&Type> {
 }
 
 /// `T` from a closure whose first parameter is annotated `&T`.
+pub(super) fn referenced_type(expr: &Expr) -> Option<&Type> {
+    match closure(expr).and_then(first_param)? {
+        Type::Reference(reference) => Some(&reference.elem),
+        _ => None,
+    }
+}
+
+/// `T` from a closure whose first parameter is annotated `&T`, as tokens.
 fn referenced_param(expr: &Expr) -> Option<TokenStream> {
     match closure(expr).and_then(first_param)? {
         Type::Reference(reference) => Some(reference.elem.to_token_stream()),

@@ -31,6 +31,11 @@ use crate::execution::ExecutionId;
 ///     ["PaymentError.Declined", "PaymentError.GatewayTimeout"]
 /// );
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a step error: it does not derive `StepError`",
+    label = "a step's error type must derive `StepError`, which names its cases for `retry` and `catch`",
+    note = "to raise an error of another crate, wrap it in one of your own: `#[derive(Debug, thiserror::Error, StepError)] enum MyError {{ #[error(transparent)] Failed(#[from] {Self}) }}`; `?` then converts it"
+)]
 pub trait StepError: fmt::Display + fmt::Debug + Send + Sync + 'static {
     /// Every name a value of this type can have, in declaration order.
     const ERROR_NAMES: &'static [&'static str];

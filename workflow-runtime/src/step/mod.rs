@@ -27,6 +27,11 @@ pub use never::Never;
 ///
 /// Payloads are moved between states as typed values; they are serialised (as JSON) only when
 /// the history records them or a durable store checkpoints them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a payload: it must derive `Serialize` and `Deserialize`",
+    label = "a state's input or output is recorded as JSON",
+    note = "derive both for it: `#[derive(serde::Serialize, serde::Deserialize)]`"
+)]
 pub trait Payload: Serialize + DeserializeOwned + Send + 'static {}
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> Payload for T {}

@@ -1,13 +1,14 @@
 //! The machine's code: entering the start state, and one `advance` arm per state kind.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 use super::wiring::{find, respan, EdgeKey};
 use super::{step_alias, Expansion};
 use crate::private;
 use crate::workflow::parse::{FailText, StateBody, WaitFor};
+use crate::workflow::types::referenced_type;
 use crate::workflow::validate::{Edge, Target, TaskModel};
 
 /// The body of `Machine::start` of a scope: the start transition of its input.
@@ -277,11 +278,24 @@ pub(super) fn selectors(expansion: &Expansion<'_, '_>) -> TokenStream {
                     let ident = rule_ident(expansion, index, rule);
                     let predicate = &written.predicate;
                     let input = respan(input.clone(), predicate.span());
-                    let p = private::path_at(predicate.span());
+                    // A closure's annotated parameter is checked against what the state
+                    // receives, at the annotation: a predicate over another type is one error
+                    // there, saying what the state receives.
+                    let holds = match referenced_type(predicate) {
+                        Some(param) => {
+                            let p = private::path_at(param.span());
+                            let param = respan(param.to_token_stream(), param.span());
+                            quote_spanned!(param.span()=> #p::choice_holds::<#param, _>)
+                        }
+                        None => {
+                            let p = private::path_at(predicate.span());
+                            quote_spanned!(predicate.span()=> #p::holds)
+                        }
+                    };
                     selectors.extend(quote_spanned! {predicate.span()=>
                         #[allow(non_snake_case, dead_code)]
                         fn #ident(value: &#input) -> bool {
-                            #p::holds(#predicate, value)
+                            #holds(#predicate, value)
                         }
                     });
                 }

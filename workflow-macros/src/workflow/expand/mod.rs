@@ -97,6 +97,8 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
         definition::generated_doc(expansion.model) + &diagram::diagram_doc(expansion.model);
     let (input_assoc, output_assoc) = associated_types(ast);
     let checks = checks(expansion);
+    let payload_checks = payload_checks(ast);
+    let bounds = payload_bounds(ast);
     let machines = (0..expansion.model.scopes.len()).map(|scope| machine_code(expansion, scope));
     let definition = definition::definition(expansion.model);
     let as_step = as_step(ast);
@@ -119,7 +121,7 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
         Some(quote!(#index => #p::test_fail_in::<#input>(state, input, cx, #computes),))
     });
     let check_arms = task_states(expansion.model).map(|(index, step)| {
-        quote!(#index => ::core::option::Option::Some(#p::check_output::<<#step as #p::Step>::Output>(output)),)
+        quote!(#index => ::core::option::Option::Some(#p::check_step_output::<#step>(output)),)
     });
     let requirements = task_states(expansion.model).map(|(index, step)| {
         let state_name = expansion.model.state(index).name.to_string();
@@ -131,12 +133,14 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
         #[doc = #generated_doc]
         #vis struct #name;
 
+        #payload_checks
+
         const _: () = {
             #checks
             #(#machines)*
             #as_step
 
-            impl #p::Workflow for #name {
+            impl #p::Workflow for #name #bounds {
                 #input_assoc
                 #output_assoc
                 type Machine = #machine;
@@ -201,6 +205,12 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
             known(expansion.types.scope_output(scope)),
         )
     };
+    // The workflow's own machine is a machine when the workflow's types are payloads.
+    let bounds = if scope == 0 {
+        payload_bounds(expansion.model.ast)
+    } else {
+        TokenStream::new()
+    };
     let variants = expansion.variant_states(scope).map(|index| {
         let variant = &expansion.model.state(index).name;
         let ty = expansion.types.input(index);
@@ -214,13 +224,30 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
         let variant = &expansion.model.state(index).name;
         quote!(Self::#variant(_) => #p::StateId(#index),)
     });
+    // A task state's input is its step's: read and written through the step, whose `Payload`
+    // bounds hold whenever its signature's do, so that a type that is no payload is reported
+    // once, at the step, and not again at every workflow running it.
     let enter_arms = expansion.variant_states(scope).map(|index| {
         let variant = &expansion.model.state(index).name;
-        quote!(#index => ::core::option::Option::Some(#p::json_from_value(input).map(Self::#variant)),)
+        let read = match expansion.model.state(index).step() {
+            Some(_) => {
+                let step = step_alias(expansion.model, index);
+                quote!(#p::step_input_from_json::<#step>)
+            }
+            None => quote!(#p::json_from_value),
+        };
+        quote!(#index => ::core::option::Option::Some(#read(input).map(Self::#variant)),)
     });
     let json_arms = expansion.variant_states(scope).map(|index| {
         let variant = &expansion.model.state(index).name;
-        quote!(Self::#variant(ref input) => #p::json_to_value(input),)
+        let write = match expansion.model.state(index).step() {
+            Some(_) => {
+                let step = step_alias(expansion.model, index);
+                quote!(#p::step_input_to_json::<#step>)
+            }
+            None => quote!(#p::json_to_value),
+        };
+        quote!(Self::#variant(ref input) => #write(input),)
     });
     quote! {
         #[allow(non_camel_case_types)]
@@ -229,7 +256,7 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
             #(#variants,)*
         }
 
-        impl #p::Machine for #machine {
+        impl #p::Machine for #machine #bounds {
             type Input = #input;
             type Output = #output;
 
@@ -295,6 +322,8 @@ fn fallback(
     let machine = machine_ident(name);
     let (input_assoc, output_assoc) = associated_types(ast);
     let checks = expansion.map(checks).unwrap_or_default();
+    let payload_checks = payload_checks(ast);
+    let bounds = payload_bounds(ast);
     let as_step = as_step(ast);
     let errors = errors.to_compile_errors();
     quote! {
@@ -303,6 +332,8 @@ fn fallback(
         #(#attrs)*
         #vis struct #name;
 
+        #payload_checks
+
         const _: () = {
             #checks
             #as_step
@@ -310,7 +341,7 @@ fn fallback(
             #[doc(hidden)]
             #vis enum #machine {}
 
-            impl #p::Workflow for #name {
+            impl #p::Workflow for #name #bounds {
                 #input_assoc
                 #output_assoc
                 type Machine = #machine;
@@ -322,7 +353,7 @@ fn fallback(
                 fn requirements(_: &mut ::std::vec::Vec<#p::StateRequirement>) {}
             }
 
-            impl #p::Machine for #machine {
+            impl #p::Machine for #machine #bounds {
                 type Input = #input;
                 type Output = #output;
 
@@ -375,6 +406,29 @@ fn associated_types(ast: &WorkflowAst) -> (TokenStream, TokenStream) {
     )
 }
 
+/// The where-clause of the impls naming the workflow's input and output types: that both are
+/// payloads. Written under a binder (`for<'__payload>`) so that rustc takes it as a condition
+/// of the impl rather than checking it there; [`payload_checks`] reports a type that is not a
+/// payload, once, at the type, instead of once per impl and per serde trait.
+fn payload_bounds(ast: &WorkflowAst) -> TokenStream {
+    let p = private::path();
+    let (input, output) = (&ast.input, &ast.output);
+    quote! {
+        where
+            for<'__payload> #input: #p::Payload,
+            for<'__payload> #output: #p::Payload,
+    }
+}
+
+/// That the workflow's input and output types are payloads, checked at the user's tokens.
+fn payload_checks(ast: &WorkflowAst) -> TokenStream {
+    let checks = [&ast.input, &ast.output].into_iter().map(|ty| {
+        let p = private::path_at(ty.span());
+        quote_spanned!(ty.span()=> const _: fn() = #p::payload::<#ty>;)
+    });
+    quote!(#(#checks)*)
+}
+
 /// `impl Step` for the workflow type, so that a task of another workflow can run it as a child
 /// execution: `Child: task OtherWorkflow -> Next;`.
 fn as_step(ast: &WorkflowAst) -> TokenStream {
@@ -388,8 +442,9 @@ fn as_step(ast: &WorkflowAst) -> TokenStream {
     let input_assoc = quote_spanned!(input.span()=> type Input = <Self as #p::Workflow>::Input;);
     let output_assoc =
         quote_spanned!(output.span()=> type Output = <Self as #p::Workflow>::Output;);
+    let bounds = payload_bounds(ast);
     quote! {
-        impl #p::Step for #name {
+        impl #p::Step for #name #bounds {
             #input_assoc
             #output_assoc
             type Error = #p::ChildFailure;

@@ -1,0 +1,17 @@
+#[path = "../fixtures/checkout.rs"]
+mod checkout;
+
+use checkout::*;
+use workflow::prelude::*;
+
+workflow! {
+    Checkout: Standard<Order, Receipt> {
+        start Charge;
+        Charge: task charge -> end,
+            retry PaymentError::GatewayTimeout
+            catch PaymentError::Declined -> Hold;
+        Hold: task hold -> end;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+#[path = "../fixtures/checkout.rs"]
+mod checkout;
+
+use checkout::*;
+use workflow::prelude::*;
+
+workflow! {
+    Checkout: Standard<Order, Receipt> {
+        Validate: task validate -> Charge;
+        Charge: task charge -> end;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+#[path = "../fixtures/checkout.rs"]
+mod checkout;
+
+use checkout::*;
+use workflow::prelude::*;
+
+workflow! {
+    Checkout: Standard<Order, Receipt> {
+        start Charge;
+        Charge: task charge -> end, retry PaymentError::GatewayTimeout { interval: 3x };
+    }
+}
+
+fn main() {}
