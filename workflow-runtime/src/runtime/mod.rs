@@ -20,8 +20,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::engine::{Limits, Shared};
-use crate::execution::ExecutionId;
+use crate::engine::Limits;
 use crate::logging::LogSink;
 use crate::resources::Resources;
 use crate::store::Store;
@@ -136,10 +135,10 @@ impl Runtime {
 
     /// A fresh in-memory execution of `W` that has not started, for testing one state.
     #[cfg(feature = "testing")]
-    pub(crate) fn test_shared<W: Workflow>(&self) -> Result<Shared, RuntimeError> {
+    pub(crate) fn test_shared<W: Workflow>(&self) -> Result<crate::engine::Shared, RuntimeError> {
         self.registered::<W>()?;
-        Ok(Shared::new(
-            ExecutionId::random(),
+        Ok(crate::engine::Shared::new(
+            crate::execution::ExecutionId::random(),
             W::definition(),
             Arc::clone(&self.inner.resources),
             Arc::clone(&self.inner.clock),
