@@ -38,28 +38,23 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                 // A task's step: the type the clause names (inferred from the variant's
                 // pattern first) must be the step's error type, checked by a bound whose
                 // message names the step and the type it raises.
-                ErrorModel::Variant(written) if step_error.is_some() => {
-                    let path = written.path();
+                ErrorModel::Variant(written) | ErrorModel::AllOf(written)
+                    if step_error.is_some() =>
+                {
+                    let p = private::path_at(written.span());
+                    let clause = if matches!(error, ErrorModel::Variant(_)) {
+                        let path = written.path();
+                        quote_spanned!(written.span()=> #p::clause(|error| ::core::matches!(error, #path { .. })))
+                    } else {
+                        let type_path = written.type_path();
+                        quote_spanned!(written.span()=> #p::clause::<#type_path>(|_| true))
+                    };
                     let step =
                         syn::Ident::new(&step_alias(model, index).to_string(), written.span());
-                    let p = private::path_at(written.span());
                     quote_spanned! {written.span()=>
                         #[allow(non_snake_case, dead_code)]
                         fn #ident() {
-                            let clause = #p::clause(|error| ::core::matches!(error, #path { .. }));
-                            clause.raised_by::<#step>();
-                        }
-                    }
-                }
-                ErrorModel::AllOf(written) if step_error.is_some() => {
-                    let type_path = written.type_path();
-                    let step =
-                        syn::Ident::new(&step_alias(model, index).to_string(), written.span());
-                    let p = private::path_at(written.span());
-                    quote_spanned! {written.span()=>
-                        #[allow(non_snake_case, dead_code)]
-                        fn #ident() {
-                            let clause = #p::clause::<#type_path>(|_| true);
+                            let clause = #clause;
                             clause.raised_by::<#step>();
                         }
                     }
