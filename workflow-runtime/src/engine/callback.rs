@@ -14,23 +14,24 @@ use crate::execution::ExecutionFailure;
 use crate::history::EventType;
 use crate::step::{Heartbeat, States, Step, TaskToken};
 use crate::store::{
-    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, NewCallback, Store, StoreError,
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Callbacks, NewCallback,
+    StoreError,
 };
 use workflow_core::definition::StateId;
 
-/// The callbacks of a runtime: its store, and the attempts of this process waiting on one.
-#[derive(Debug)]
+/// The callbacks of a runtime: where they are kept (its store's callbacks, handed in by the
+/// runtime), and the attempts of this process waiting on one.
 pub(crate) struct CallbackHub {
-    pub(crate) store: Arc<dyn Store>,
+    callbacks: Arc<dyn Callbacks>,
     /// How often a waiting attempt asks the store (completions from other processes).
     poll: Duration,
     waiting: Mutex<HashMap<String, Arc<Notify>>>,
 }
 
 impl CallbackHub {
-    pub(crate) fn new(store: Arc<dyn Store>, poll: Duration) -> Self {
+    pub(crate) fn new(callbacks: Arc<dyn Callbacks>, poll: Duration) -> Self {
         CallbackHub {
-            store,
+            callbacks,
             poll,
             waiting: Mutex::new(HashMap::new()),
         }
@@ -52,6 +53,14 @@ impl CallbackHub {
     fn forget(&self, token_hash: &str) {
         let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         waiting.remove(token_hash);
+    }
+}
+
+impl std::fmt::Debug for CallbackHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackHub")
+            .field("poll", &self.poll)
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,14 +104,13 @@ pub(crate) async fn create(
         Some(journal) => {
             journal
                 .durably("creating a callback", || {
-                    hub.store.callbacks().create_callback(callback.clone())
+                    hub.callbacks.create_callback(callback.clone())
                 })
                 .await;
             Ok(())
         }
         None => hub
-            .store
-            .callbacks()
+            .callbacks
             .create_callback(callback)
             .await
             .map_err(|error| store_failure(state_name, &error)),
@@ -117,8 +125,7 @@ pub(crate) async fn resumable(
 ) -> Result<Option<CallbackRecord>, ExecutionFailure> {
     let state_name = cx.state_name(state);
     let hub = hub(cx, state_name)?;
-    hub.store
-        .callbacks()
+    hub.callbacks
         .callback_of(&cx.shared.id, scheduled)
         .await
         .map_err(|error| store_failure(state_name, &error))
@@ -139,7 +146,7 @@ pub(crate) async fn wait<S: Step>(
     let notify = hub.notifier(token_hash);
     let mut last_heartbeat = None;
     let outcome = loop {
-        let record = match hub.store.callbacks().callback(token_hash).await {
+        let record = match hub.callbacks.callback(token_hash).await {
             Ok(Some(record)) => record,
             Ok(None) => {
                 break Err(ExecutionFailure::predefined(
@@ -216,19 +223,12 @@ pub(crate) async fn settle<S: Step>(
     let state_name = cx.state_name(state);
     let hub = hub(cx, state_name).ok()?;
     match hub
-        .store
-        .callbacks()
+        .callbacks
         .change_callback(token_hash, CallbackChange::Expire)
         .await
     {
         Ok(CallbackUpdate::NotPending(CallbackStatus::Succeeded | CallbackStatus::Failed)) => {
-            let record = hub
-                .store
-                .callbacks()
-                .callback(token_hash)
-                .await
-                .ok()
-                .flatten()?;
+            let record = hub.callbacks.callback(token_hash).await.ok().flatten()?;
             completed::<S>(state_name, &record)
         }
         _ => None,
@@ -242,8 +242,7 @@ pub(crate) async fn expire(cx: &ExecutionContext<'_>, token_hash: &str) {
         // Nothing to add when the store cannot do it: the attempt's failure is recorded, and
         // a completion of the token would find no attempt waiting.
         let _ = hub
-            .store
-            .callbacks()
+            .callbacks
             .change_callback(token_hash, CallbackChange::Expire)
             .await;
     }

@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::execution::ExecutionId;
 use crate::history::Event;
-use crate::store::{ExecutionEnd, Fence, Store, StoreError, StoreFuture};
+use crate::store::{ExecutionEnd, StoreError, StoreFuture};
 
 /// How long the runtime tries a failing store write again, by default, before it gives up on
 /// the run (the execution stays as recorded, and is resumed when the store works again).
@@ -27,13 +27,24 @@ pub(crate) const DEFAULT_PATIENCE: Duration = Duration::from_secs(5 * 60);
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Where an execution's events are made durable.
+/// What the engine needs of durable storage for one run of an execution: appending its
+/// events, and giving it up during a long wait. The runtime implements it over its store,
+/// under the lease the run holds; the engine sees nothing else of the store.
+pub(crate) trait EventLog: Send + Sync + std::fmt::Debug {
+    /// Appends `events` (and the end), if this run still holds the execution.
+    fn append(&self, events: Vec<Event>, end: Option<ExecutionEnd>) -> StoreFuture<()>;
+
+    /// Gives the execution up until `wake_at`, if this run still holds it: another run
+    /// resumes it then.
+    fn park(&self, wake_at: SystemTime) -> StoreFuture<()>;
+}
+
+/// Where an execution's events are made durable, and what a run does while that fails.
 #[derive(Debug, Clone)]
 pub(crate) struct Journal {
-    pub(crate) store: Arc<dyn Store>,
+    /// Where this run's writes go.
+    pub(crate) log: Arc<dyn EventLog>,
     pub(crate) execution: ExecutionId,
-    /// The lease the appends must still hold: every run holds its execution's lease.
-    pub(crate) fence: Fence,
     /// When the execution may leave memory while it waits.
     pub(crate) parking: Option<Parking>,
     /// How long failing writes are tried again, on this clock.
@@ -57,11 +68,9 @@ impl Journal {
         }
     }
 
-    /// Appends events (and the end) under the journal's fence.
+    /// Appends events (and the end), if this run still holds the execution.
     pub(crate) fn append(&self, events: Vec<Event>, end: Option<ExecutionEnd>) -> StoreFuture<()> {
-        self.store
-            .leases()
-            .append_fenced(&self.execution, &self.fence, events, end)
+        self.log.append(events, end)
     }
 
     /// Parks the execution until `wake_at` if its runtime parks executions and the wait is
@@ -75,12 +84,7 @@ impl Journal {
         if wake_at.duration_since(now).unwrap_or_default() <= parking.after {
             return false;
         }
-        let parked = self
-            .store
-            .leases()
-            .park(&self.execution, &self.fence, wake_at)
-            .await
-            .is_ok();
+        let parked = self.log.park(wake_at).await.is_ok();
         if parked {
             parking.alarms.set(wake_at, self.execution.clone());
             self.halt.halt(Halted::Parked);

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::callbacks::CheckOutput;
+use super::callbacks::{CheckOutput, StoreCallbacks};
 use super::errors::{BuildError, Problem};
 use super::owner::LeaseSettings;
 use super::resume::{resume, Resume};
@@ -346,7 +346,7 @@ impl RuntimeBuilder {
             resources.mocks = self.mocks.map(Arc::new);
         }
         resources.callbacks = Some(Arc::new(CallbackHub::new(
-            Arc::clone(&self.store),
+            Arc::new(StoreCallbacks(Arc::clone(&self.store))),
             self.callback_poll,
         )));
         Ok(Runtime {

@@ -3,15 +3,51 @@
 //! heartbeats. Any process with the same store can complete a token; the waiting execution
 //! notices at once in this process, within the poll interval in another.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
 
 use super::Runtime;
 use crate::engine::payload::Measure;
+use crate::execution::ExecutionId;
 use crate::names::failure_problem;
 use crate::step::TaskToken;
-use crate::store::{CallbackChange, CallbackStatus, CallbackUpdate, StoreError};
+use crate::store::{
+    CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Callbacks, NewCallback, Store,
+    StoreError, StoreFuture,
+};
 use workflow_core::definition::StateId;
+
+/// The callbacks of a runtime's store, as the engine keeps and waits for them: the engine is
+/// handed this, not the store.
+pub(super) struct StoreCallbacks(pub(super) Arc<dyn Store>);
+
+impl Callbacks for StoreCallbacks {
+    fn create_callback(&self, callback: NewCallback) -> StoreFuture<()> {
+        self.0.callbacks().create_callback(callback)
+    }
+
+    fn change_callback(
+        &self,
+        token_hash: &str,
+        change: CallbackChange,
+    ) -> StoreFuture<CallbackUpdate> {
+        self.0.callbacks().change_callback(token_hash, change)
+    }
+
+    fn callback(&self, token_hash: &str) -> StoreFuture<Option<CallbackRecord>> {
+        self.0.callbacks().callback(token_hash)
+    }
+
+    fn callback_of(
+        &self,
+        execution: &ExecutionId,
+        event_id: u64,
+    ) -> StoreFuture<Option<CallbackRecord>> {
+        self.0.callbacks().callback_of(execution, event_id)
+    }
+}
 
 /// [`Workflow::check_task_output`](crate::Workflow::check_task_output) of a registered workflow.
 pub(super) type CheckOutput = fn(StateId, &Value) -> Option<Result<(), String>>;

@@ -5,6 +5,7 @@ mod alarms;
 mod builder;
 mod callbacks;
 mod errors;
+mod event_log;
 mod owner;
 mod policy;
 mod query;

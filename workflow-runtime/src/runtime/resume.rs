@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::event_log::FencedLog;
 use super::policy::{Policy, Run};
 use super::running::RunEnd;
 use super::{Runtime, RuntimeError};
@@ -76,9 +77,12 @@ impl Runtime {
         });
         let halt = Arc::new(Halt::default());
         let journal = Journal {
-            store: Arc::clone(&self.inner.store),
+            log: Arc::new(FencedLog {
+                store: Arc::clone(&self.inner.store),
+                execution: id.clone(),
+                fence,
+            }),
             execution: id.clone(),
-            fence,
             parking,
             patience: self.inner.patience,
             clock: Arc::clone(&self.inner.clock),
