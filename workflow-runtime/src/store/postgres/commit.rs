@@ -429,6 +429,35 @@ mod tests {
             .expect("a txid")
     }
 
+    /// A call waiting for a connection when the store's runtime shuts down (a blocking
+    /// thread finishing its work while the process ends) is told the store is closed; the
+    /// pool's timer, whose driver is gone, makes nothing panic.
+    #[test]
+    fn a_call_waiting_for_a_connection_when_the_runtime_shuts_down_is_refused_as_closed() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let Some((store, _client)) = runtime.block_on(server(Duration::from_secs(30))) else {
+            return;
+        };
+        let connections = store.inner.connections.clone();
+        // The only committing connection is taken: the next call waits for it.
+        let taken = connections
+            .writer(connections.deadline())
+            .expect("the writer");
+        let waiting = std::thread::spawn({
+            let connections = connections.clone();
+            move || connections.writer(connections.deadline()).map(|_| ())
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        let asked = waiting.join();
+        drop(taken);
+        assert!(matches!(asked, Ok(Err(StoreError::Closed))), "{asked:?}");
+    }
+
     /// A commit in doubt is resolved by the transaction's id: committed, rolled back, or (its
     /// session still open past the wait) not known, which is a transient error.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -236,7 +236,18 @@ impl Connections {
                 create: Some(attempt),
                 recycle: Some(attempt),
             };
-            let reason = match self.shared.handle.block_on(pool.timeout_get(&timeouts)) {
+            // Waited for as a task of the store's runtime: the pool's timers need its time
+            // driver, and once the runtime shuts down the task is cancelled (and reported as
+            // the store closing) where a timer made on this thread would panic.
+            let handle = &self.shared.handle;
+            let getting = {
+                let pool = pool.clone();
+                handle.spawn(async move { pool.timeout_get(&timeouts).await })
+            };
+            let Ok(got) = handle.block_on(getting) else {
+                return Err(StoreError::Closed);
+            };
+            let reason = match got {
                 Ok(connection) => return Ok(connection),
                 Err(PoolError::Backend(error)) => match failure(&error) {
                     Failure::Broken | Failure::Transient => describe(&error),
