@@ -45,7 +45,6 @@ mod lease;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
-mod queue;
 mod request;
 mod sql;
 mod sqlite;
@@ -68,9 +67,10 @@ pub use error::{ErrorSource, StoreError};
 pub use lease::{Claim, ClaimRequest, Fence, Lease, Leases, Liveness, Presence};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use postgres::{PostgresStore, PostgresStoreBuilder};
+pub use postgres::{Postgres, PostgresStore, PostgresStoreBuilder};
 pub use request::{ExecutionRequest, RequestKind, RequestStatus, Requests};
-pub use sqlite::SqliteStore;
+pub use sql::SqlStore;
+pub use sqlite::{Sqlite, SqliteStore};
 
 /// A store operation in progress.
 pub type StoreFuture<T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'static>>;

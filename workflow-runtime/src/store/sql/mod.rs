@@ -34,13 +34,18 @@
 
 mod apply;
 mod dialect;
-pub(crate) mod read;
+mod queue;
+mod read;
+mod store;
 mod value;
 
 use std::future::Future;
 
 pub(crate) use apply::apply;
 pub(crate) use dialect::{Dialect, Statements};
+pub(crate) use queue::{Committer, Write, Written};
+pub(crate) use store::Driver;
+pub use store::SqlStore;
 pub(crate) use value::{Cell, Row, Value};
 
 use super::StoreError;
