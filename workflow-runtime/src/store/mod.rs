@@ -5,8 +5,9 @@
 //! and awaits their commit before acting on them, so after a crash the history says exactly
 //! what was done. [`MemoryStore`] keeps everything in memory (tests); [`SqliteStore`] in one
 //! SQLite file, and `PostgresStore` (feature `postgres`) in a database that several processes
-//! share, both committing the writes of concurrent executions together. [`open`] opens the
-//! one a URL names.
+//! share. Those two are one store, [`SqlStore`], over each database's driver ([`Sqlite`],
+//! `Postgres`): the same tables, statements and behaviour, the writes of concurrent
+//! executions committed together. [`open`] opens the one a URL names.
 //!
 //! # Capabilities
 //!
