@@ -1,5 +1,5 @@
-//! The SQLite store's connections: one commits, one reads, both to the same file, both set up
-//! alike; the writing one's busy timeout lets processes sharing the file take turns.
+//! The SQLite store's connections: one commits, one reads, both to the same file and set up
+//! alike; their busy timeout lets processes sharing the file take turns at its write lock.
 
 use std::path::Path;
 use std::time::Duration;
