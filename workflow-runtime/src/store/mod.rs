@@ -5,8 +5,9 @@
 //! and awaits their commit before acting on them, so after a crash the history says exactly
 //! what was done. [`MemoryStore`] keeps everything in memory (tests); [`SqliteStore`] in one
 //! SQLite file, and `PostgresStore` (feature `postgres`) in a database that several processes
-//! share, both committing the writes of concurrent executions together. [`open`] opens the
-//! one a URL names.
+//! share. Those two are one store, [`SqlStore`], over each database's driver ([`Sqlite`],
+//! `Postgres`): the same tables, statements and behaviour, the writes of concurrent
+//! executions committed together. [`open`] opens the one a URL names.
 //!
 //! # Capabilities
 //!
@@ -45,7 +46,6 @@ mod lease;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
-mod queue;
 mod request;
 mod sql;
 mod sqlite;
@@ -68,9 +68,10 @@ pub use error::{ErrorSource, StoreError};
 pub use lease::{Claim, ClaimRequest, Fence, Lease, Leases, Liveness, Presence};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use postgres::{PostgresStore, PostgresStoreBuilder};
+pub use postgres::{Postgres, PostgresStore, PostgresStoreBuilder};
 pub use request::{ExecutionRequest, RequestKind, RequestStatus, Requests};
-pub use sqlite::SqliteStore;
+pub use sql::SqlStore;
+pub use sqlite::{Sqlite, SqliteStore};
 
 /// A store operation in progress.
 pub type StoreFuture<T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'static>>;

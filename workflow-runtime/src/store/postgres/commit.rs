@@ -7,12 +7,11 @@ use std::time::Instant;
 use deadpool_postgres::{Object, Transaction};
 use tokio_postgres::types::ToSql;
 
-use super::connections::{discard, failure, Backoff, Connections, Failure};
+use super::connections::{discard, Backoff, Connections};
+use super::error::{database, describe, failure, Failure};
 use super::sql::PostgresSql;
-use super::{database, describe};
 use crate::store::encoding::{nanos, status_text};
-use crate::store::queue::{Committer, Write, Written};
-use crate::store::sql::apply;
+use crate::store::sql::{apply, Committer, Write, Written};
 use crate::store::StoreError;
 
 /// Commits the batches of the write queue.
@@ -408,7 +407,7 @@ mod tests {
 
     /// Whether `txid` committed, as a commit whose connection broke asks it.
     async fn ask(store: &PostgresStore, txid: i64) -> Result<bool, StoreError> {
-        let connections = store.inner.connections.clone();
+        let connections = store.driver().connections.clone();
         tokio::task::spawn_blocking(move || {
             committed(
                 &connections,

@@ -1,11 +1,12 @@
-//! The PostgreSQL store (feature `postgres`): in one database that several worker processes
-//! can share, the tables of the SQLite store prefixed `workflow_` (`schema.rs`), of the same
-//! shape. What each write does and what each read reads is the shared SQL code's
-//! (`store::sql`), run on these connections in PostgreSQL's dialect (`sql.rs`).
+//! The PostgreSQL driver of the SQL store (feature `postgres`): in one database that several
+//! worker processes can share, the tables of the SQLite store prefixed `workflow_`
+//! (`schema.rs`), of the same shape. What each write does and what each read reads is the
+//! shared SQL code's (`store::sql`), run on these connections in PostgreSQL's dialect
+//! (`sql.rs`); what a PostgreSQL error means to the store is `error.rs`'s.
 //!
-//! Writes go through the same group-commit queue as SQLite's, one transaction per batch, on
-//! one connection (`commit.rs`): the batch's appends are pipelined as one statement each and
-//! its other writes applied each in a savepoint; a batch without appends, or one whose append
+//! Writes go through the store's group-commit queue, one transaction per batch, on one
+//! connection (`commit.rs`): the batch's appends are pipelined as one statement each and its
+//! other writes applied each in a savepoint; a batch without appends, or one whose append
 //! fails, is applied write by write, each in a savepoint, so that a bad write fails alone.
 //! Reads use other connections. The connections come from pools (`connections.rs`) that drop
 //! a connection once it fails and open new ones, so a restarted server is reconnected to.
@@ -18,14 +19,12 @@
 //! connection whether it committed (`txid_status`), so its writes are neither lost nor
 //! applied twice.
 
-mod capabilities;
 mod commit;
 mod connections;
+mod error;
 mod schema;
 mod sql;
 
-use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
@@ -33,41 +32,11 @@ use tokio::runtime::Handle;
 use tokio_postgres::{Config, NoTls};
 
 use self::commit::PostgresCommitter;
-use self::connections::{discard, failure, Backoff, Connections, Failure};
+use self::connections::{discard, Backoff, Connections};
+use self::error::database;
 use self::sql::PostgresSql;
-use super::queue::{queued_writes, WriteQueue};
-use super::sql::read;
-use super::{
-    Callbacks, Definitions, ExecutionFilter, ExecutionRecord, Leases, Requests, Store, StoreError,
-    StoreFuture,
-};
-use crate::execution::ExecutionId;
-use crate::history::Event;
-
-/// An error's message followed by those of its sources (a database client's error alone
-/// often says only "db error").
-pub(super) fn describe(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
-/// A store error saying what failed, with its causes, and keeping `error` as its source:
-/// [`StoreError::Unavailable`] if the database is away or out of resources (the same call may
-/// succeed later), otherwise [`StoreError::Database`].
-pub(super) fn database(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    let message = describe(&error);
-    let client = (&error as &dyn std::error::Error).downcast_ref::<tokio_postgres::Error>();
-    match client.map(failure) {
-        Some(Failure::Broken | Failure::Transient) => StoreError::Unavailable { reason: message },
-        _ => StoreError::database(message, error),
-    }
-}
+use super::sql::{Driver, SqlStore};
+use super::{StoreError, StoreFuture};
 
 /// How long a call waits for the database by default.
 const DEFAULT_WAIT: Duration = Duration::from_secs(10);
@@ -75,7 +44,8 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 /// How many connections a store opens at most by default.
 const DEFAULT_CONNECTIONS: usize = 8;
 
-/// Executions and histories in a PostgreSQL database, shared by every worker that connects.
+/// Executions and histories in a PostgreSQL database, shared by every worker that connects:
+/// the [`SqlStore`] over [`Postgres`].
 ///
 /// ```no_run
 /// # async fn open() -> Result<(), workflow::store::StoreError> {
@@ -108,24 +78,15 @@ const DEFAULT_CONNECTIONS: usize = 8;
 /// A query already sent on a connection that silently stops answering (a network partition
 /// rather than a restart) waits for the operating system to notice; the URL's
 /// `keepalives_idle` or `tcp_user_timeout` parameters shorten that.
-#[derive(Clone)]
-pub struct PostgresStore {
-    inner: Arc<Inner>,
-}
+pub type PostgresStore = SqlStore<Postgres>;
 
-struct Inner {
+/// PostgreSQL under a [`SqlStore`]: where it connects, and its pools of connections (one
+/// commits the store's writes, the others serve reads). A [`PostgresStore`] is opened with
+/// [`PostgresStore::connect`] or [`PostgresStore::builder`].
+pub struct Postgres {
     /// Where it connects, for `Debug` (never the password).
     target: String,
-    writes: WriteQueue,
     connections: Connections,
-}
-
-impl std::fmt::Debug for PostgresStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore")
-            .field("target", &self.inner.target)
-            .finish()
-    }
 }
 
 /// How to open a [`PostgresStore`]: the URL, and optionally a schema, how long calls wait for
@@ -161,7 +122,7 @@ impl std::fmt::Debug for PostgresStoreBuilder {
     }
 }
 
-impl PostgresStore {
+impl SqlStore<Postgres> {
     /// Connects to the database at `url` (`postgres://user@host:port/database`) and brings its
     /// schema up to date, with the default options of [`builder`](Self::builder). Must be
     /// called within a tokio runtime.
@@ -185,21 +146,6 @@ impl PostgresStore {
             wait: DEFAULT_WAIT,
             connections: DEFAULT_CONNECTIONS,
         }
-    }
-
-    /// Runs a read on a reading connection, driven on the blocking pool; again on a new
-    /// connection if the one it had broke, until the wait for the database runs out.
-    fn read<T, F>(&self, read: impl Fn(Reader) -> F + Send + 'static) -> StoreFuture<T>
-    where
-        T: Send + 'static,
-        F: Future<Output = Result<T, StoreError>>,
-    {
-        let connections = self.inner.connections.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || read_until_served(&connections, read))
-                .await
-                .map_err(database)?
-        })
     }
 }
 
@@ -288,15 +234,16 @@ impl PostgresStoreBuilder {
         })
         .await
         .map_err(database)??;
-        Ok(PostgresStore {
-            inner: Arc::new(Inner {
+        let committer = PostgresCommitter {
+            connections: connections.clone(),
+        };
+        Ok(SqlStore::new(
+            Postgres {
                 target,
-                writes: WriteQueue::new(PostgresCommitter {
-                    connections: connections.clone(),
-                }),
                 connections,
-            }),
-        })
+            },
+            committer,
+        ))
     }
 }
 
@@ -329,18 +276,37 @@ fn redacted(url: &str) -> String {
     }
 }
 
-/// A reading connection, as a read's future holds it.
-type Reader = Arc<Object>;
+impl Driver for Postgres {
+    const STORE: &'static str = "PostgresStore";
+
+    type Reader<'c> = PostgresSql<'c, Object>;
+
+    /// Runs `read` on a reading connection, driven on the blocking pool; again on a new
+    /// connection if the one it had broke, until the wait for the database runs out.
+    fn read<T, R>(&self, read: R) -> StoreFuture<T>
+    where
+        T: Send + 'static,
+        R: for<'c> AsyncFn(&PostgresSql<'c, Object>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let connections = self.connections.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || read_until_served(&connections, read))
+                .await
+                .map_err(database)?
+        })
+    }
+
+    fn location(&self) -> (&'static str, &dyn std::fmt::Debug) {
+        ("target", &self.target)
+    }
+}
 
 /// Runs `read` until it is served: again on a new connection (the one it had dropped) while
 /// the database is unavailable, until the wait runs out.
-fn read_until_served<T, F>(
+fn read_until_served<T>(
     connections: &Connections,
-    read: impl Fn(Reader) -> F,
-) -> Result<T, StoreError>
-where
-    F: Future<Output = Result<T, StoreError>>,
-{
+    read: impl AsyncFn(&PostgresSql<'_, Object>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
     let deadline = connections.deadline();
     let mut backoff = Backoff::until(deadline);
     // A connection from the pool may have broken while idle (a server restarted since): that
@@ -348,16 +314,13 @@ where
     // once on a new connection, whatever the wait.
     let mut fresh_try = true;
     loop {
-        let reader = Arc::new(connections.reader(deadline)?);
-        let outcome = connections.handle().block_on(read(Arc::clone(&reader)));
+        let reader = connections.reader(deadline)?;
+        let outcome = connections.handle().block_on(read(&PostgresSql(&reader)));
         let Err(StoreError::Unavailable { reason }) = outcome else {
             connections.served();
             return outcome;
         };
-        // The read's future is gone: this is the last reference.
-        if let Ok(reader) = Arc::try_unwrap(reader) {
-            discard(reader);
-        }
+        discard(reader);
         if std::mem::take(&mut fresh_try) {
             continue;
         }
@@ -365,53 +328,5 @@ where
         if !backoff.pause() {
             return Err(connections.gave_up(reason));
         }
-    }
-}
-
-impl Store for PostgresStore {
-    queued_writes!(Store);
-
-    fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
-        let id = execution.to_string();
-        self.read(move |reader| {
-            let id = id.clone();
-            async move { read::execution(&PostgresSql(&*reader), &id).await }
-        })
-    }
-
-    fn history(
-        &self,
-        execution: &ExecutionId,
-        after: u64,
-        limit: usize,
-    ) -> StoreFuture<Vec<Event>> {
-        let id = execution.to_string();
-        self.read(move |reader| {
-            let id = id.clone();
-            async move { read::history(&PostgresSql(&*reader), &id, after, limit).await }
-        })
-    }
-
-    fn list(&self, filter: ExecutionFilter) -> StoreFuture<Vec<ExecutionRecord>> {
-        self.read(move |reader| {
-            let filter = filter.clone();
-            async move { read::list(&PostgresSql(&*reader), &filter).await }
-        })
-    }
-
-    fn leases(&self) -> &dyn Leases {
-        self
-    }
-
-    fn callbacks(&self) -> &dyn Callbacks {
-        self
-    }
-
-    fn requests(&self) -> Option<&dyn Requests> {
-        Some(self)
-    }
-
-    fn definitions(&self) -> Option<&dyn Definitions> {
-        Some(self)
     }
 }

@@ -3,7 +3,7 @@
 
 use tokio_postgres::Client;
 
-use super::database;
+use super::error::database;
 use crate::store::StoreError;
 
 /// The schema this build reads and writes. Version 2 added the leases of executions,

@@ -8,13 +8,13 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Statement;
 
-use super::database;
+use super::error::database;
+use super::Postgres;
 use crate::store::sql::{Cell, Dialect, Row, Sql, Statements, Value};
 use crate::store::StoreError;
 
-/// PostgreSQL's dialect.
-pub(super) struct Postgres;
-
+/// PostgreSQL's dialect: `$N` parameters, lists as `TEXT[]`, row locks (`FOR UPDATE`, and
+/// `SKIP LOCKED` for claims: several processes write at once), tables prefixed `workflow_`.
 impl Dialect for Postgres {
     const TABLE_PREFIX: &'static str = "workflow_";
     const LOCK: &'static str = " FOR UPDATE";
@@ -39,7 +39,7 @@ impl Dialect for Postgres {
 }
 
 /// A connection or transaction, for the shared code.
-pub(super) struct PostgresSql<'a, C>(pub(super) &'a C);
+pub(crate) struct PostgresSql<'a, C>(pub(super) &'a C);
 
 impl<C: GenericClient> PostgresSql<'_, C> {
     async fn prepared(&self, sql: &str) -> Result<Statement, StoreError> {

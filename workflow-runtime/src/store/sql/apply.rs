@@ -6,6 +6,7 @@
 
 use serde_json::Value as Json;
 
+use super::queue::{EncodedEvents, Write, Written};
 use super::read::{self, limit, record};
 use super::{Sql, Value};
 use crate::execution::{ExecutionId, ExecutionStatus};
@@ -13,7 +14,6 @@ use crate::store::encoding::{
     check_same_events, definition_text, nanos, not_redrivable, not_running, redrivable,
     status_text, stored_overlap,
 };
-use crate::store::queue::{EncodedEvents, Write, Written};
 use crate::store::{
     CallbackChange, CallbackUpdate, Claim, Created, ExecutionEnd, Fence, NewCallback, NewExecution,
     RequestStatus, StoreError,

@@ -1,8 +1,19 @@
-//! The SQL store, written once: what each write does ([`apply`]), what each read reads
-//! ([`read`]), and every statement ([`Statements`]), over a connection or transaction of
-//! either database ([`Sql`]) and its [`Dialect`]. SQLite (`super::sqlite`) and PostgreSQL
-//! (`super::postgres`) each bring a connection, a dialect, a schema and the way they commit a
-//! batch; group commit itself is `super::queue`'s, for both.
+//! The SQL store, written once: [`SqlStore`] implements [`Store`](super::Store) and every
+//! capability over a [`Driver`] (`store.rs`); what each write does ([`apply`]), what each
+//! read reads (`read.rs`), and every statement ([`Statements`]), over a connection or
+//! transaction of either database ([`Sql`]) and its [`Dialect`]; group commit (`queue.rs`),
+//! which turns the store's writes into batches for the driver's [`Committer`].
+//!
+//! A driver is one database: SQLite (`super::sqlite`) and PostgreSQL (`super::postgres`),
+//! each a folder of the same files for the same roles: `mod.rs` (the driver type, its
+//! [`Driver`] implementation, and how a store is opened), `connections.rs`, `commit.rs` (its
+//! [`Committer`]), `sql.rs` (its [`Dialect`], and its connections as [`Sql`]), `schema.rs`
+//! (tables and migrations), `error.rs` (what its errors mean to the runtime).
+//! `SqliteStore` and `PostgresStore` are [`SqlStore`] over those drivers.
+//!
+//! A store operation is therefore written once for both databases, and no driver changes:
+//! its method on [`SqlStore`] (`store.rs`); a write's [`Write`] variant (`queue.rs`) and what
+//! it does (`apply.rs`), or a read's function (`read.rs`); its statements (`dialect.rs`).
 //!
 //! # What differs between the databases
 //!
@@ -26,7 +37,7 @@
 //!   thread of tokio's); tokio-postgres is asynchronous, on connections from pools. The
 //!   shared code is `async` over [`Sql`]; SQLite's futures never wait, and [`now`] drives
 //!   them to their end in one poll.
-//! - **How a batch commits** (each store's `Committer`): SQLite applies the batch in one
+//! - **How a batch commits** (each driver's [`Committer`]): SQLite applies the batch in one
 //!   transaction and, if a write fails, again write by write in savepoints; PostgreSQL
 //!   pipelines the batch's appends, one statement each (`postgres/commit.rs`: a round trip
 //!   for all of them rather than several per append), applies the other writes each in a
@@ -34,13 +45,18 @@
 
 mod apply;
 mod dialect;
-pub(crate) mod read;
+mod queue;
+mod read;
+mod store;
 mod value;
 
 use std::future::Future;
 
 pub(crate) use apply::apply;
 pub(crate) use dialect::{Dialect, Statements};
+pub(crate) use queue::{Committer, Write, Written};
+pub(crate) use store::Driver;
+pub use store::SqlStore;
 pub(crate) use value::{Cell, Row, Value};
 
 use super::StoreError;

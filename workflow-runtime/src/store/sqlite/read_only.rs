@@ -8,14 +8,14 @@
 //! beside, like an archived copy).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 
+use super::error::database;
 use super::schema::SCHEMA_VERSION;
-use super::{database, Inner, SqliteStore};
-use crate::store::queue::{Committer, Write, WriteQueue, Written};
+use super::{Sqlite, SqliteStore};
+use crate::store::sql::{Committer, SqlStore, Write, Written};
 use crate::store::StoreError;
 
 /// How long a read waits on a lock. Readers of a WAL database wait only on brief ones (a
@@ -53,13 +53,10 @@ pub(super) fn open(path: &Path) -> Result<SqliteStore, StoreError> {
             ))
         }
     }
-    Ok(SqliteStore {
-        inner: Arc::new(Inner {
-            path: path.to_owned(),
-            writes: WriteQueue::new(Refused),
-            reader: Arc::new(Mutex::new(connection)),
-        }),
-    })
+    Ok(SqlStore::new(
+        Sqlite::new(path.to_owned(), connection),
+        Refused,
+    ))
 }
 
 /// A read-only connection to `path` (as immutable: without locks or a `-shm` file), and the

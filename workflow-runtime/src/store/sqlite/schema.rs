@@ -1,10 +1,8 @@
-//! The schema: connection settings, the tables, and migrations from older versions.
-
-use std::time::Duration;
+//! The schema: the tables, and migrations from older versions.
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::database;
+use super::error::database;
 use crate::store::StoreError;
 
 /// The schema this build reads and writes. Version 2 added `executions.fingerprint`, version 3
@@ -52,25 +50,6 @@ const EVENTS_TO_HISTORY: &str = "INSERT INTO history (execution_id, first_id, la
 const LEASES: &str = "ALTER TABLE executions ADD COLUMN owner TEXT;
      ALTER TABLE executions ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE executions ADD COLUMN lease_until INTEGER;";
-
-/// Durable commits (WAL, `synchronous = FULL`). A 64 MiB page cache keeps the histories of
-/// thousands of running executions in memory (the default 2 MiB made a busy store read its
-/// own pages back from the file); checkpoints every 10,000 pages (40 MiB of WAL) rather than
-/// 1,000, so a page written by many commits is copied into the database once, not each time.
-pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {
-    connection
-        .execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -65536;
-             PRAGMA wal_autocheckpoint = 10000;",
-        )
-        .map_err(database)?;
-    connection
-        .busy_timeout(Duration::from_secs(30))
-        .map_err(database)
-}
 
 /// Creates or upgrades the tables, in one immediate transaction so that processes opening the
 /// same file together do not race (the second waits, then finds the work done).

@@ -8,13 +8,13 @@ use std::sync::OnceLock;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ParamsFromIter};
 
-use super::database;
+use super::error::database;
+use super::Sqlite;
 use crate::store::sql::{Cell, Dialect, Row, Sql, Statements, Value};
 use crate::store::StoreError;
 
-/// SQLite's dialect.
-pub(super) struct Sqlite;
-
+/// SQLite's dialect: `?N` parameters, lists as JSON texts read with `json_each`, no row locks
+/// (the writer holds the file's lock for its whole transaction), no table prefix.
 impl Dialect for Sqlite {
     const TABLE_PREFIX: &'static str = "";
     const LOCK: &'static str = "";
@@ -39,7 +39,7 @@ impl Dialect for Sqlite {
 }
 
 /// A connection, for the shared code.
-pub(super) struct SqliteSql<'a>(pub(super) &'a Connection);
+pub(crate) struct SqliteSql<'a>(pub(super) &'a Connection);
 
 impl rusqlite::ToSql for Value<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {

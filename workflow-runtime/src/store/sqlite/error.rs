@@ -7,8 +7,13 @@ use rusqlite::ErrorCode;
 use crate::store::StoreError;
 
 /// An error of the SQLite store, as a [`StoreError`] that keeps it as its source.
-pub(crate) trait Failure {
+pub(super) trait Failure {
     fn store_error(self) -> StoreError;
+}
+
+/// `error` as a [`StoreError`], for `map_err`.
+pub(super) fn database(error: impl Failure) -> StoreError {
+    error.store_error()
 }
 
 impl Failure for rusqlite::Error {

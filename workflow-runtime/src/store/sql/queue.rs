@@ -1,0 +1,228 @@
+//! Group commit, for the SQL store: writes are queued, and whoever queues a write while no
+//! commit is under way starts one on tokio's blocking pool. It takes every write waiting at
+//! that moment, hands them to the database's [`Committer`], which commits them in one
+//! transaction and makes one failing write fail alone (each database its own way: see the
+//! `commit.rs` of the SQLite and PostgreSQL drivers), answers each, and goes on while writes
+//! keep arriving.
+//! Concurrent executions therefore share commits: throughput is not bounded by one commit per
+//! transition. (Committing on the blocking pool also tells a paused tokio clock that work is
+//! under way, so virtual time does not jump ahead while a write is pending.)
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use tokio::sync::oneshot;
+
+use crate::execution::ExecutionId;
+use crate::history::Event;
+use crate::store::{
+    CallbackChange, CallbackUpdate, Claim, ClaimRequest, Created, ExecutionEnd, ExecutionRequest,
+    Fence, NewCallback, NewExecution, RequestKind, StoreError, StoreFuture, StoredDefinition,
+};
+
+/// The most writes committed in one transaction.
+const MAX_BATCH: usize = 4096;
+
+/// A write to a store.
+#[derive(Debug)]
+pub(crate) enum Write {
+    Create(NewExecution),
+    Append {
+        execution: ExecutionId,
+        events: EncodedEvents,
+        end: Option<ExecutionEnd>,
+        fence: Option<Fence>,
+    },
+    Reopen {
+        execution: ExecutionId,
+        events: EncodedEvents,
+    },
+    Purge {
+        before: SystemTime,
+        /// At most this many executions (all when `None`).
+        limit: Option<usize>,
+    },
+    CreateCallback(NewCallback),
+    ChangeCallback(String, CallbackChange),
+    Claim(ClaimRequest),
+    Renew {
+        worker: String,
+        executions: Vec<ExecutionId>,
+        until: SystemTime,
+    },
+    Park {
+        execution: ExecutionId,
+        fence: Fence,
+        wake_at: SystemTime,
+    },
+    SaveDefinition(StoredDefinition),
+    Request {
+        execution: ExecutionId,
+        workflow: String,
+        kind: RequestKind,
+        at: SystemTime,
+    },
+    TakeRequests {
+        workflows: Vec<String>,
+        limit: usize,
+    },
+    FinishRequest {
+        id: i64,
+        outcome: Result<(), String>,
+    },
+}
+
+/// Events ready for the SQL store: their ids and JSON texts side by side, stored as one JSON
+/// array ([`json_array_from`](Self::json_array_from)). Appends are encoded where they are
+/// made, on the executions' threads, so that the one thread committing for every execution
+/// spends its time writing.
+#[derive(Debug, Default)]
+pub(crate) struct EncodedEvents {
+    pub(crate) ids: Vec<i64>,
+    pub(crate) texts: Vec<String>,
+}
+
+impl EncodedEvents {
+    pub(crate) fn encode(events: &[Event]) -> Result<Self, StoreError> {
+        let mut encoded = EncodedEvents {
+            ids: Vec::with_capacity(events.len()),
+            texts: Vec::with_capacity(events.len()),
+        };
+        for event in events {
+            let text = serde_json::to_string(event).map_err(|error| {
+                StoreError::database(
+                    format!("event {} does not serialise: {error}", event.id),
+                    error,
+                )
+            })?;
+            encoded.ids.push(event.id as i64);
+            encoded.texts.push(text);
+        }
+        Ok(encoded)
+    }
+
+    /// The events from index `skip` on, as one JSON array.
+    pub(crate) fn json_array_from(&self, skip: usize) -> String {
+        let texts = self.texts.get(skip..).unwrap_or_default();
+        let length = texts.iter().map(|text| text.len() + 1).sum::<usize>() + 1;
+        let mut array = String::with_capacity(length);
+        array.push('[');
+        for (index, text) in texts.iter().enumerate() {
+            if index > 0 {
+                array.push(',');
+            }
+            array.push_str(text);
+        }
+        array.push(']');
+        array
+    }
+}
+
+/// What a write did.
+#[derive(Debug)]
+pub(crate) enum Written {
+    Done,
+    Created(Created),
+    Purged(usize),
+    Callback(CallbackUpdate),
+    Claimed(Vec<Claim>),
+    Renewed(Vec<ExecutionId>),
+    Requested(i64),
+    Requests(Vec<ExecutionRequest>),
+}
+
+/// A database connection that commits batches of writes.
+pub(crate) trait Committer: Send + 'static {
+    /// Applies `batch` in one transaction; each write's outcome, every one an error if the
+    /// transaction does not commit.
+    fn commit(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>>;
+}
+
+/// The queue of writes of one store, and its committing connection.
+#[derive(Clone)]
+pub(crate) struct WriteQueue {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    committer: Mutex<Box<dyn Committer>>,
+    queue: Mutex<Queue>,
+}
+
+#[derive(Default)]
+struct Queue {
+    writes: Vec<(Write, oneshot::Sender<Result<Written, StoreError>>)>,
+    /// Whether a commit is under way (it will take what is queued).
+    committing: bool,
+}
+
+impl WriteQueue {
+    pub(crate) fn new(committer: impl Committer) -> Self {
+        WriteQueue {
+            shared: Arc::new(Shared {
+                committer: Mutex::new(Box::new(committer)),
+                queue: Mutex::new(Queue::default()),
+            }),
+        }
+    }
+
+    /// Queues `write` (in call order) and returns its outcome once it is durable. Must be
+    /// called within a tokio runtime.
+    pub(crate) fn write(&self, write: Write) -> StoreFuture<Written> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.send(write, reply);
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    fn send(
+        &self,
+        write: Write,
+        reply: oneshot::Sender<Result<Written, StoreError>>,
+    ) -> Result<(), StoreError> {
+        let mut queue = self
+            .shared
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        queue.writes.push((write, reply));
+        if !queue.committing {
+            queue.committing = true;
+            let shared = Arc::clone(&self.shared);
+            let handle = tokio::runtime::Handle::try_current().map_err(|_| StoreError::Closed)?;
+            drop(handle.spawn_blocking(move || shared.drain()));
+        }
+        Ok(())
+    }
+}
+
+impl Shared {
+    /// Commits what is queued, batch after batch, until the queue is empty.
+    fn drain(&self) {
+        loop {
+            let batch = {
+                let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                if queue.writes.is_empty() {
+                    // Decided under the queue's lock: a write queued after this starts the
+                    // next commit itself.
+                    queue.committing = false;
+                    return;
+                }
+                let take = queue.writes.len().min(MAX_BATCH);
+                queue.writes.drain(..take).collect::<Vec<_>>()
+            };
+            let (writes, replies): (Vec<Write>, Vec<_>) = batch.into_iter().unzip();
+            let outcomes = self
+                .committer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .commit(&writes);
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // A caller that stopped waiting is no error of the store's.
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+}
