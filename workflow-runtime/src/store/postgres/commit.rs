@@ -441,7 +441,7 @@ mod tests {
         let Some((store, _client)) = runtime.block_on(server(Duration::from_secs(30))) else {
             return;
         };
-        let connections = store.inner.connections.clone();
+        let connections = store.driver().connections.clone();
         // The only committing connection is taken: the next call waits for it.
         let taken = connections
             .writer(connections.deadline())
