@@ -7,12 +7,13 @@ use syn::spanned::Spanned;
 use super::wiring::{find, respan, EdgeKey};
 use super::{step_alias, Expansion};
 use crate::private;
+use crate::workflow::index::{ScopeIndex, StateIndex};
 use crate::workflow::parse::{FailText, StateBody, WaitFor};
 use crate::workflow::types::referenced_type;
 use crate::workflow::validate::{Edge, Target, TaskModel};
 
 /// The body of `Machine::start` of a scope: the start transition of its input.
-pub(super) fn start(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
+pub(super) fn start(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream {
     match expansion.model.scopes[scope].start {
         Some(edge) => transition(expansion, EdgeKey::Start(scope), edge, &quote!(input)),
         None => quote!(::core::unreachable!()),
@@ -20,7 +21,7 @@ pub(super) fn start(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream 
 }
 
 /// The `advance` arm of the state `index`.
-pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
+pub(super) fn arm(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
     let p = private::path();
     let decl = expansion.model.state(index);
     let variant = &decl.name;
@@ -118,11 +119,9 @@ pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
             composite_arm(expansion, index, &TokenStream::new(), &quote!(None), run)
         }
         StateBody::Map { keyword, .. } => {
-            let scope = expansion.model.states[index]
-                .branches
-                .first()
-                .copied()
-                .unwrap_or_default();
+            let Some(scope) = expansion.model.states[index].iteration() else {
+                return TokenStream::new();
+            };
             let machine = expansion.machine(scope);
             let items = format_ident!("__items_{}", decl.name);
             let tolerant = expansion.model.states[index]
@@ -166,7 +165,7 @@ pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
 /// `Option` variant: a Map state's number of items).
 fn composite_arm(
     expansion: &Expansion<'_, '_>,
-    index: usize,
+    index: StateIndex,
     prepare: &TokenStream,
     length: &TokenStream,
     run: TokenStream,
@@ -215,7 +214,7 @@ fn composite_arm(
 /// happen (a state with retriers only).
 fn caught_arms(
     expansion: &Expansion<'_, '_>,
-    index: usize,
+    index: StateIndex,
     caught: &TokenStream,
     exit: &TokenStream,
 ) -> TokenStream {
@@ -246,21 +245,21 @@ fn caught_arms(
 }
 
 /// The function working out a Wait state's duration from its input.
-fn wait_ident(expansion: &Expansion<'_, '_>, index: usize) -> syn::Ident {
+fn wait_ident(expansion: &Expansion<'_, '_>, index: StateIndex) -> syn::Ident {
     format_ident!("__wait_{}", expansion.model.state(index).name)
 }
 
 /// The function working out a task's timers or a Map state's limits from its input.
-fn settings_ident(expansion: &Expansion<'_, '_>, index: usize) -> syn::Ident {
+fn settings_ident(expansion: &Expansion<'_, '_>, index: StateIndex) -> syn::Ident {
     format_ident!("__settings_{}", expansion.model.state(index).name)
 }
 
 /// The function working out a Fail state's error name and cause from its input.
-pub(super) fn fail_ident(expansion: &Expansion<'_, '_>, index: usize) -> syn::Ident {
+pub(super) fn fail_ident(expansion: &Expansion<'_, '_>, index: StateIndex) -> syn::Ident {
     format_ident!("__fail_{}", expansion.model.state(index).name)
 }
 
-fn rule_ident(expansion: &Expansion<'_, '_>, index: usize, rule: usize) -> syn::Ident {
+fn rule_ident(expansion: &Expansion<'_, '_>, index: StateIndex, rule: usize) -> syn::Ident {
     format_ident!("__rule_{}_{}", expansion.model.state(index).name, rule)
 }
 
@@ -268,7 +267,7 @@ fn rule_ident(expansion: &Expansion<'_, '_>, index: usize, rule: usize) -> syn::
 /// user's code so that a predicate over the wrong type is reported there.
 pub(super) fn selectors(expansion: &Expansion<'_, '_>) -> TokenStream {
     let mut selectors = TokenStream::new();
-    for index in 0..expansion.model.states.len() {
+    for index in expansion.model.states.indices() {
         let Some(input) = expansion.types.input(index) else {
             continue;
         };
@@ -363,16 +362,14 @@ pub(super) fn selectors(expansion: &Expansion<'_, '_>) -> TokenStream {
 /// A Map state's function selecting its items.
 fn items_function(
     expansion: &Expansion<'_, '_>,
-    index: usize,
+    index: StateIndex,
     input: &TokenStream,
     items: &syn::Expr,
 ) -> TokenStream {
-    let iteration = expansion.model.states[index]
-        .branches
-        .first()
-        .copied()
-        .unwrap_or_default();
-    let Some(item) = expansion.types.scope_input(iteration) else {
+    let Some(item) = expansion.model.states[index]
+        .iteration()
+        .and_then(|iteration| expansion.types.scope_input(iteration))
+    else {
         return TokenStream::new();
     };
     let ident = format_ident!("__items_{}", expansion.model.state(index).name);
@@ -391,7 +388,7 @@ fn items_function(
 /// spanned at the user's function; nothing when no setting is computed.
 fn settings_function(
     expansion: &Expansion<'_, '_>,
-    index: usize,
+    index: StateIndex,
     input: &TokenStream,
 ) -> TokenStream {
     let p = private::path();
@@ -436,7 +433,7 @@ fn settings_function(
     }
 }
 
-fn task_arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
+fn task_arm(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
     let p = private::path();
     let step = step_alias(expansion.model, index);
     let variant = &expansion.model.state(index).name;

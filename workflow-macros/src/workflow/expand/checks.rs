@@ -5,9 +5,10 @@ use quote::{format_ident, quote, quote_spanned};
 
 use super::{step_alias, task_states, type_text};
 use crate::private;
+use crate::workflow::index::StateIndex;
 use crate::workflow::validate::{max_millis, ErrorModel, Mode, Model, TaskModel};
 
-fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
+fn task_model<'m>(model: &'m Model<'_>, index: StateIndex) -> Option<&'m TaskModel<'m>> {
     model.states[index].task.as_ref()
 }
 
@@ -17,7 +18,7 @@ fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m
 pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
     let p = private::path();
     let mut checks = TokenStream::new();
-    for index in 0..model.states.len() {
+    for index in model.states.indices() {
         let Some(task) = task_model(model, index) else {
             continue;
         };

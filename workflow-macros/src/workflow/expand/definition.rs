@@ -6,10 +6,11 @@ use quote::{format_ident, quote};
 use super::{expr_text, option_function, option_str, option_u64, step_alias, type_text};
 use crate::docs::doc_text;
 use crate::private;
+use crate::workflow::index::{Idx, ScopeIndex, StateIndex};
 use crate::workflow::parse::{ErrorRef, FailText, StateBody, WaitFor};
 use crate::workflow::validate::{ErrorModel, Model, Target, TaskModel};
 
-fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
+fn task_model<'m>(model: &'m Model<'_>, index: StateIndex) -> Option<&'m TaskModel<'m>> {
     model.states[index].task.as_ref()
 }
 
@@ -25,10 +26,10 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
     let comment = option_str(doc_text(&ast.attrs));
     let timeout = option_u64(model.timeout.map(|timeout| timeout.millis));
     let start = match model.start.map(|edge| edge.target) {
-        Some(Target::State(index)) => index,
+        Some(Target::State(index)) => index.raw(),
         _ => 0,
     };
-    let states = model.states.iter().enumerate().map(|(index, state)| {
+    let states = model.states.iter_enumerated().map(|(index, state)| {
         let decl = state.decl;
         let state_name = decl.name.to_string();
         let comment = option_str(doc_text(&decl.attrs));
@@ -89,7 +90,7 @@ pub(super) fn definition(model: &Model<'_>) -> TokenStream {
             }
             StateBody::Map { items, .. } => {
                 let items = expr_text(items);
-                let iteration = scope_tuple(model, state.branches.first().copied().unwrap_or_default());
+                let iteration = scope_tuple(model, state.iteration().unwrap_or(ScopeIndex::TOP));
                 let next = next_of(state.next.map(|edge| edge.target));
                 let (retry, catch) = policies(model, index);
                 let task = task_model(model, index);
@@ -149,14 +150,14 @@ fn next_of(target: Option<Target>) -> TokenStream {
 /// only happens in code that is not compiled).
 fn index_of(target: Target) -> usize {
     match target {
-        Target::State(index) => index,
+        Target::State(index) => index.raw(),
         _ => 0,
     }
 }
 
 /// The error type whose names `retry`/`catch` clauses of state `index` use: the step's
 /// error for a task; for a Parallel or Map state, the type each clause names.
-fn error_type(model: &Model<'_>, index: usize, written: &ErrorRef) -> TokenStream {
+fn error_type(model: &Model<'_>, index: StateIndex, written: &ErrorRef) -> TokenStream {
     let p = private::path();
     match model.state(index).body {
         StateBody::Task { .. } => {
@@ -168,7 +169,7 @@ fn error_type(model: &Model<'_>, index: usize, written: &ErrorRef) -> TokenStrea
 }
 
 /// `(retriers, catchers)` of a task, parallel or map state, as vectors.
-fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
+fn policies(model: &Model<'_>, index: StateIndex) -> (TokenStream, TokenStream) {
     let p = private::path();
     let Some(task) = task_model(model, index) else {
         return (
@@ -241,7 +242,7 @@ fn policies(model: &Model<'_>, index: usize) -> (TokenStream, TokenStream) {
 }
 
 /// The `TaskOptions` expression of task state `index`.
-fn task_options(model: &Model<'_>, index: usize) -> TokenStream {
+fn task_options(model: &Model<'_>, index: StateIndex) -> TokenStream {
     let p = private::path();
     let Some(task) = task_model(model, index) else {
         return quote!(::core::default::Default::default());
@@ -264,7 +265,7 @@ fn task_options(model: &Model<'_>, index: usize) -> TokenStream {
 }
 
 /// `(start, states)` of a scope.
-fn scope_tuple(model: &Model<'_>, scope: usize) -> TokenStream {
+fn scope_tuple(model: &Model<'_>, scope: ScopeIndex) -> TokenStream {
     let start = index_of(
         model.scopes[scope]
             .start
@@ -284,13 +285,13 @@ pub(super) fn generated_doc(model: &Model<'_>) -> String {
         type_text(&ast.output),
     );
     if !model.scopes.is_empty() {
-        scope_doc(model, 0, 0, &mut doc);
+        scope_doc(model, ScopeIndex::TOP, 0, &mut doc);
     }
     doc
 }
 
 /// The bullet list of a scope's states, branches indented below their state.
-fn scope_doc(model: &Model<'_>, scope: usize, depth: usize, doc: &mut String) {
+fn scope_doc(model: &Model<'_>, scope: ScopeIndex, depth: usize, doc: &mut String) {
     let indent = "  ".repeat(depth);
     let start = model.scopes[scope].start.map(|edge| edge.target);
     for &index in &model.scopes[scope].states {

@@ -8,6 +8,7 @@ use workflow_core::{render, Definition};
 
 use super::{expr_text, type_text};
 use crate::docs::doc_text;
+use crate::workflow::index::{Idx, ScopeIndex, StateIndex};
 use crate::workflow::parse::{FailText, StateBody, WaitFor};
 use crate::workflow::validate::{ErrorModel, Model, Target};
 
@@ -23,7 +24,7 @@ pub(super) fn diagram_doc(model: &Model<'_>) -> String {
 
 fn target_index(target: Option<Target>) -> Option<usize> {
     match target {
-        Some(Target::State(index)) => Some(index),
+        Some(Target::State(index)) => Some(index.raw()),
         _ => None,
     }
 }
@@ -35,8 +36,7 @@ fn sketch(model: &Model<'_>) -> Definition {
     let comment = doc_text(&ast.attrs);
     let states = model
         .states
-        .iter()
-        .enumerate()
+        .iter_enumerated()
         .map(|(index, state)| {
             let decl = state.decl;
             let name = decl.name.to_string();
@@ -128,8 +128,7 @@ fn sketch(model: &Model<'_>) -> Definition {
                     build::parallel_state(&name, comment, branches, next, retry, catch)
                 }
                 StateBody::Map { items, .. } => {
-                    let iteration =
-                        scope_of(model, state.branches.first().copied().unwrap_or_default());
+                    let iteration = scope_of(model, state.iteration().unwrap_or(ScopeIndex::TOP));
                     let (retry, catch) = policies(model, index);
                     let task = state.task.as_ref();
                     let options = MapOptions {
@@ -178,14 +177,15 @@ fn sketch(model: &Model<'_>) -> Definition {
 }
 
 /// `(start, states)` of a scope.
-fn scope_of(model: &Model<'_>, scope: usize) -> (usize, Vec<usize>) {
+fn scope_of(model: &Model<'_>, scope: ScopeIndex) -> (usize, Vec<usize>) {
     let start = target_index(model.scopes[scope].start.map(|edge| edge.target)).unwrap_or(0);
-    (start, model.scopes[scope].states.clone())
+    let states = model.scopes[scope].states.iter().map(|index| index.raw());
+    (start, states.collect())
 }
 
 /// The retriers and catchers of state `index`, with error names as the runtime spells them
 /// by default (`Type.Variant`; `Type.*` for every variant).
-fn policies(model: &Model<'_>, index: usize) -> (Vec<Retrier>, Vec<Catcher>) {
+fn policies(model: &Model<'_>, index: StateIndex) -> (Vec<Retrier>, Vec<Catcher>) {
     let Some(task) = model.states[index].task.as_ref() else {
         return (Vec::new(), Vec::new());
     };

@@ -19,6 +19,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::Ident;
 
+use super::index::{ScopeIndex, StateIndex};
 use super::parse::{StateBody, WorkflowAst};
 use super::types::Types;
 use super::validate::Model;
@@ -49,12 +50,12 @@ impl<'m, 'a> Expansion<'m, 'a> {
     }
 
     /// The machine type of a scope.
-    fn machine(&self, scope: usize) -> Ident {
+    fn machine(&self, scope: ScopeIndex) -> Ident {
         scope_machine(self.model, scope)
     }
 
     /// The states of a scope that are variants of its machine: all but Succeed and Fail.
-    fn variant_states(&self, scope: usize) -> impl Iterator<Item = usize> + '_ {
+    fn variant_states(&self, scope: ScopeIndex) -> impl Iterator<Item = StateIndex> + '_ {
         self.model.scopes[scope]
             .states
             .iter()
@@ -92,25 +93,29 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
     let name = &ast.name;
     let vis = &ast.vis;
     let attrs = &ast.attrs;
-    let machine = expansion.machine(0);
+    let machine = expansion.machine(ScopeIndex::TOP);
     let generated_doc =
         definition::generated_doc(expansion.model) + &diagram::diagram_doc(expansion.model);
     let (input_assoc, output_assoc) = associated_types(ast);
     let checks = checks(expansion);
     let payload_checks = payload_checks(ast);
     let bounds = payload_bounds(ast);
-    let machines = (0..expansion.model.scopes.len()).map(|scope| machine_code(expansion, scope));
+    let machines = expansion
+        .model
+        .scopes
+        .indices()
+        .map(|scope| machine_code(expansion, scope));
     let definition = definition::definition(expansion.model);
     let as_step = as_step(ast);
-    let test_arms = (0..expansion.model.scopes.len()).filter_map(|scope| {
-        let states: Vec<usize> = expansion.variant_states(scope).collect();
+    let test_arms = expansion.model.scopes.indices().filter_map(|scope| {
+        let states: Vec<StateIndex> = expansion.variant_states(scope).collect();
         if states.is_empty() {
             return None;
         }
         let machine = expansion.machine(scope);
         Some(quote!(#(#states)|* => #p::test_state_in::<#machine>(state, input, cx),))
     });
-    let test_fail_arms = (0..expansion.model.states.len()).filter_map(|index| {
+    let test_fail_arms = expansion.model.states.indices().filter_map(|index| {
         if !matches!(expansion.model.state(index).body, StateBody::Fail { .. })
             || expansion.model.state(index).takes_anything()
         {
@@ -188,11 +193,11 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
 }
 
 /// The machine of a scope: the enum of its states and its `Machine` implementation.
-fn machine_code(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
+fn machine_code(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream {
     let p = private::path();
     let vis = &expansion.model.ast.vis;
     let machine = expansion.machine(scope);
-    let (input, output) = if scope == 0 {
+    let (input, output) = if scope == ScopeIndex::TOP {
         (
             expansion.model.ast.input.to_token_stream(),
             expansion.model.ast.output.to_token_stream(),
@@ -206,7 +211,7 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
         )
     };
     // The workflow's own machine is a machine when the workflow's types are payloads.
-    let bounds = if scope == 0 {
+    let bounds = if scope == ScopeIndex::TOP {
         payload_bounds(expansion.model.ast)
     } else {
         TokenStream::new()
@@ -493,7 +498,7 @@ fn machine_ident(name: &Ident) -> Ident {
 }
 
 /// The machine of scope 0 is the workflow's; each branch's is named after its state.
-fn scope_machine(model: &Model<'_>, scope: usize) -> Ident {
+fn scope_machine(model: &Model<'_>, scope: ScopeIndex) -> Ident {
     match model.scopes[scope].owner {
         Some((owner, number)) => format_ident!(
             "__{}Machine_{}_{}",
@@ -506,8 +511,8 @@ fn scope_machine(model: &Model<'_>, scope: usize) -> Ident {
 }
 
 /// The task states, each with the alias naming its step type.
-fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (usize, Ident)> + 'm {
-    (0..model.states.len()).filter_map(|index| {
+fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (StateIndex, Ident)> + 'm {
+    model.states.indices().filter_map(|index| {
         model
             .state(index)
             .step()
@@ -517,12 +522,12 @@ fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (usize, Ident)>
 
 /// The alias through which generated code names a task state's step type. Naming the step
 /// once means a path that is not a step is reported once, at the user's token.
-fn step_alias(model: &Model<'_>, index: usize) -> Ident {
+fn step_alias(model: &Model<'_>, index: StateIndex) -> Ident {
     format_ident!("__step_{}", model.state(index).name)
 }
 
 fn step_aliases(model: &Model<'_>) -> TokenStream {
-    let aliases = (0..model.states.len()).filter_map(|index| {
+    let aliases = model.states.indices().filter_map(|index| {
         let step = model.state(index).step()?;
         let alias = step_alias(model, index);
         Some(quote_spanned! {step.span()=>

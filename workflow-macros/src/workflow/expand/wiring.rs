@@ -5,6 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
 use crate::private;
+use crate::workflow::index::{Idx, ScopeIndex, StateIndex};
 use crate::workflow::types::Types;
 use crate::workflow::validate::{Edge, Model, Target};
 
@@ -12,15 +13,15 @@ use crate::workflow::validate::{Edge, Model, Target};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum EdgeKey {
     /// From a scope's input to its start state.
-    Start(usize),
-    /// From a state (by index) to its next state.
-    Next(usize),
-    /// From a task state to the target of its catcher (by index).
-    Catch(usize, usize),
-    /// From a Choice state to the target of its rule (by index).
-    Rule(usize, usize),
+    Start(ScopeIndex),
+    /// From a state to its next state.
+    Next(StateIndex),
+    /// From a task state to the target of its catcher (by position).
+    Catch(StateIndex, usize),
+    /// From a Choice state to the target of its rule (by position).
+    Rule(StateIndex, usize),
     /// From a Choice state to its default.
-    Default(usize),
+    Default(StateIndex),
 }
 
 /// A type check of one transition: `fn ident(value: from) -> to { value }`.
@@ -101,7 +102,7 @@ pub(super) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 fn target_type(
     model: &Model<'_>,
     types: &Types,
-    scope: usize,
+    scope: ScopeIndex,
     target: Target,
 ) -> Option<TokenStream> {
     match target {
@@ -116,24 +117,27 @@ fn target_type(
 pub(super) fn wirings(model: &Model<'_>, types: &Types) -> Vec<Wiring> {
     let p = private::path();
     let mut wirings = Vec::new();
-    let mut add =
-        |key: EdgeKey, scope: usize, edge: Edge<'_>, from: Option<TokenStream>, label: String| {
-            if let (Some(from), Some(to)) = (from, target_type(model, types, scope, edge.target)) {
-                let absurd = match key {
-                    EdgeKey::Next(index) => types.uninhabited(index),
-                    _ => None,
-                };
-                wirings.push(Wiring {
-                    key,
-                    span: edge.written.span(),
-                    ident: format_ident!("__wire_{}", label),
-                    from,
-                    to,
-                    absurd,
-                });
-            }
-        };
-    for (scope, members) in model.scopes.iter().enumerate() {
+    let mut add = |key: EdgeKey,
+                   scope: ScopeIndex,
+                   edge: Edge<'_>,
+                   from: Option<TokenStream>,
+                   label: String| {
+        if let (Some(from), Some(to)) = (from, target_type(model, types, scope, edge.target)) {
+            let absurd = match key {
+                EdgeKey::Next(index) => types.uninhabited(index),
+                _ => None,
+            };
+            wirings.push(Wiring {
+                key,
+                span: edge.written.span(),
+                ident: format_ident!("__wire_{}", label),
+                from,
+                to,
+                absurd,
+            });
+        }
+    };
+    for (scope, members) in model.scopes.iter_enumerated() {
         if let Some(edge) = members.start {
             let input = types.scope_input(scope).cloned();
             add(
@@ -141,11 +145,11 @@ pub(super) fn wirings(model: &Model<'_>, types: &Types) -> Vec<Wiring> {
                 scope,
                 edge,
                 input,
-                format!("start{scope}"),
+                format!("start{}", scope.raw()),
             );
         }
     }
-    for (index, state) in model.states.iter().enumerate() {
+    for (index, state) in model.states.iter_enumerated() {
         let name = &state.decl.name;
         let scope = state.scope;
         let output = types.output(index).cloned();
