@@ -22,15 +22,10 @@ pub use serde_json::{
     from_value as json_from_value, to_value as json_to_value, Error as JsonError,
     Value as JsonValue,
 };
-use workflow_core::build;
-pub use workflow_core::build::{
-    catcher, choice_state, fail_state, map_state, parallel_state, pass_state, retrier,
-    succeed_state, unchecked_catcher, unchecked_retrier, wait_state, workflow_error_names,
-    FailText, MapOptions, TaskOptions, Wait,
-};
-pub use workflow_core::definition::{Definition, State, StateId};
-pub use workflow_core::retry::{Catcher, Jitter, Retrier};
-pub use workflow_core::Mode;
+pub use workflow_core::build::workflow_error_names;
+pub use workflow_core::definition::{Definition, StateId};
+pub use workflow_core::embed::Handler;
+use workflow_core::{build, definition::StepDefinition, embed};
 
 /// Turns the future of a step that cannot fail into one that returns `Ok`.
 pub async fn infallible<F: Future>(future: F) -> Result<F::Output, Infallible> {
@@ -50,13 +45,59 @@ pub fn all_error_names<E: StepError>() -> Vec<String> {
         .collect()
 }
 
-/// A Task state running step `S`; `next` is `None` for `-> end`.
-pub fn task_state<S: Step>(
-    name: &str,
-    comment: Option<&str>,
-    next: Option<usize>,
-    options: TaskOptions,
-) -> State {
+/// A workflow's definition as `workflow!` embeds it: the value it built from the declaration
+/// (as JSON, with its fractions beside it), and what only the types tell.
+pub struct EmbeddedDefinition<'a> {
+    /// The definition as the declaration tells it.
+    pub json: &'a str,
+    /// Its fractions, exactly (see `workflow_core::embed::fractions`).
+    pub fractions: &'a [f64],
+    /// The step of every task state.
+    pub steps: &'a [TaskStep],
+    /// The error names that `retry`/`catch` clauses give as Rust paths.
+    pub error_names: &'a [ErrorNamesAt],
+}
+
+/// The step a task state runs.
+pub struct TaskStep {
+    /// The task state.
+    pub state: usize,
+    /// What its step's type tells of it: `step_definition::<S>`.
+    pub step: fn() -> StepDefinition,
+}
+
+/// The error name at `position` in a retrier or catcher, written as a Rust path: the names
+/// its error type gives it replace the one the declaration spells.
+pub struct ErrorNamesAt {
+    /// The state of the retrier or catcher.
+    pub state: usize,
+    /// The retrier or catcher.
+    pub handler: Handler,
+    /// The position of the error name in its list.
+    pub position: usize,
+    /// The names it stands for.
+    pub names: ErrorNames,
+}
+
+/// The names a `retry`/`catch` clause's Rust path stands for.
+pub enum ErrorNames {
+    /// `Type::Variant`: `variant_error_name::<Type>` and the variant.
+    Variant(fn(&str) -> String, &'static str),
+    /// `Type::*`: `all_error_names::<Type>`.
+    All(fn() -> Vec<String>),
+}
+
+impl ErrorNames {
+    fn resolve(&self) -> Vec<String> {
+        match *self {
+            ErrorNames::Variant(name_of, variant) => vec![name_of(variant)],
+            ErrorNames::All(names) => names(),
+        }
+    }
+}
+
+/// What step `S`'s type tells of it, for the task states running it.
+pub fn step_definition<S: Step>() -> StepDefinition {
     let mut requirements = Vec::new();
     S::requirements(&mut requirements);
     let info = S::INFO;
@@ -77,28 +118,44 @@ pub fn task_state<S: Step>(
             .collect(),
     );
     step.callback = S::CALLBACK;
-    build::task_state(name, comment, step, next, options)
+    step
 }
 
-/// Builds a workflow's [`Definition`], naming its input and output types.
-pub fn definition<I, O>(
-    name: &str,
-    mode: Mode,
-    comment: Option<&str>,
-    timeout_ms: Option<u64>,
-    start_at: usize,
-    states: Vec<State>,
-) -> Definition {
-    build::definition(
-        name,
-        mode,
-        comment,
-        timeout_ms,
-        type_name::<I>(),
-        type_name::<O>(),
-        start_at,
-        states,
-    )
+/// The definition of a workflow from input `I` to output `O`: the embedded one, completed.
+///
+/// # Panics
+///
+/// If the JSON is not a definition, which only a `workflow!` of another release could write
+/// (and `__private_v0_1` is named after the release so that such a pair does not compile).
+#[allow(clippy::expect_used)] // The macros of this release wrote the JSON.
+pub fn embedded_definition<I, O>(embedded: EmbeddedDefinition<'_>) -> Definition {
+    let mut definition =
+        embed::decode(embedded.json).expect("`workflow!` embeds a definition that decodes");
+    for (slot, &fraction) in embed::fractions(&mut definition)
+        .into_iter()
+        .zip(embedded.fractions)
+    {
+        *slot = fraction;
+    }
+    definition.input_type = type_name::<I>().to_owned();
+    definition.output_type = type_name::<O>().to_owned();
+    for task in embedded.steps {
+        embed::set_step(&mut definition, task.state, (task.step)());
+    }
+    // The last first: a clause's `Type::*` becomes several names, which would move the
+    // positions of those after it.
+    let mut error_names: Vec<&ErrorNamesAt> = embedded.error_names.iter().collect();
+    error_names.sort_by_key(|at| std::cmp::Reverse((at.state, at.handler, at.position)));
+    for at in error_names {
+        embed::replace_error_name(
+            &mut definition,
+            at.state,
+            at.handler,
+            at.position,
+            at.names.resolve(),
+        );
+    }
+    definition
 }
 
 /// Adds the resources step `S` needs, for the state `state`, to `out`.

@@ -11,7 +11,8 @@
 mod arms;
 mod checks;
 mod definition;
-mod diagram;
+mod text;
+mod type_doc;
 mod wiring;
 
 use proc_macro2::TokenStream;
@@ -25,6 +26,7 @@ use super::types::Types;
 use super::validate::Model;
 use crate::diagnostics::Errors;
 use crate::private;
+use text::{expr_text, type_text};
 use wiring::Wiring;
 
 /// A model with what expansion derives from it.
@@ -94,8 +96,9 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
     let vis = &ast.vis;
     let attrs = &ast.attrs;
     let machine = expansion.machine(ScopeIndex::TOP);
-    let generated_doc =
-        definition::generated_doc(expansion.model) + &diagram::diagram_doc(expansion.model);
+    // One definition, built here: drawn into the docs, then embedded.
+    let definition = definition::definition(expansion.model);
+    let generated_doc = type_doc::states_doc(expansion.model) + &type_doc::diagram_doc(&definition);
     let (input_assoc, output_assoc) = associated_types(ast);
     let checks = checks(expansion);
     let payload_checks = payload_checks(ast);
@@ -105,7 +108,7 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
         .scopes
         .indices()
         .map(|scope| machine_code(expansion, scope));
-    let definition = definition::definition(expansion.model);
+    let definition = definition::embedded(expansion.model, &definition);
     let as_step = as_step(ast);
     let test_arms = expansion.model.scopes.indices().filter_map(|scope| {
         let states: Vec<StateIndex> = expansion.variant_states(scope).collect();
@@ -542,81 +545,5 @@ fn option_str(text: Option<String>) -> TokenStream {
     match text {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
-    }
-}
-
-/// `Some(String::from(text of function))`, or `None`.
-fn option_function(function: Option<&syn::Expr>) -> TokenStream {
-    match function.map(expr_text) {
-        Some(text) => quote!(::core::option::Option::Some(::std::string::String::from(#text))),
-        None => quote!(::core::option::Option::None),
-    }
-}
-
-fn option_u64(value: Option<u64>) -> TokenStream {
-    match value {
-        Some(value) => quote!(::core::option::Option::Some(#value)),
-        None => quote!(::core::option::Option::None),
-    }
-}
-
-/// A type (or a path, such as a step's) as text for documentation and messages, formatted as
-/// rustfmt would: `Vec<Line>`, `checkout::charge`. Multi-line text is joined into one line.
-fn type_text(ty: &impl quote::ToTokens) -> String {
-    let file: syn::File = syn::parse_quote!(type __T = #ty;);
-    let formatted = prettyplease::unparse(&file);
-    let joined = formatted
-        .lines()
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ");
-    joined
-        .strip_prefix("type __T = ")
-        .and_then(|text| text.strip_suffix(';'))
-        .unwrap_or(&joined)
-        .to_owned()
-}
-
-/// An expression as text for documentation and definitions, formatted as rustfmt would:
-/// `|order: &Order| order.total > 100`. Multi-line code is joined into one line.
-fn expr_text(expr: &syn::Expr) -> String {
-    let file: syn::File = syn::parse_quote!(fn __f() { #expr });
-    let formatted = prettyplease::unparse(&file);
-    let lines: Vec<&str> = formatted.lines().collect();
-    // The first and last lines are the wrapping function's.
-    let body = lines
-        .get(1..lines.len().saturating_sub(1))
-        .unwrap_or_default();
-    body.iter()
-        .map(|line| line.trim())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{expr_text, type_text};
-
-    #[test]
-    fn types_and_paths_read_as_written() {
-        let cases: [(syn::Type, &str); 5] = [
-            (syn::parse_quote!(Order), "Order"),
-            (syn::parse_quote!(checkout::charge), "checkout::charge"),
-            (syn::parse_quote!(Vec<Line>), "Vec<Line>"),
-            (syn::parse_quote!((u64, String)), "(u64, String)"),
-            (
-                syn::parse_quote!(Option<&'static str>),
-                "Option<&'static str>",
-            ),
-        ];
-        for (ty, text) in cases {
-            assert_eq!(type_text(&ty), text);
-        }
-    }
-
-    #[test]
-    fn expressions_read_as_rustfmt_writes_them() {
-        let expr: syn::Expr = syn::parse_quote!(|order: &Order| order.total > 100);
-        assert_eq!(expr_text(&expr), "|order: &Order| order.total > 100");
     }
 }
