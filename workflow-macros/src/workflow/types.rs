@@ -1,12 +1,14 @@
 //! Type flow: the Rust type of every state's input and output, as type expressions.
 //!
-//! A task's types come from its step (`<step as Step>::Input`). A Choice, Wait or Pass state
-//! passes data through, so its input type is taken from an annotation where the user wrote
-//! one (`|order: &Order| ...`) and otherwise from a state that leads into it; rustc then
-//! checks every other transition into it against that type. The same goes for the input and
-//! output of each Parallel branch and Map iteration (a *scope*): a Parallel state's output is
-//! the tuple of its branches' outputs, a Map state's the `Vec` of its iteration's. A type that
-//! cannot be worked out either way is reported.
+//! A task's types come from its step (`<step as Step>::Input`), a Pass state's from its
+//! function's annotations (`pass |order: Order| -> Receipt { ... }`). Any other state takes
+//! what flows into it: its input type is that of a state that leads into it, and rustc checks
+//! every other transition into it, and every function over its input (`|order: &Order| ...`),
+//! against that type; only when nothing flows in does such a function's annotation give it.
+//! Choice, Wait and Pass states pass data through. The same goes for the input and output of
+//! each Parallel branch and Map iteration (a *scope*): a Parallel state's output is the tuple
+//! of its branches' outputs, a Map state's the `Vec` of its iteration's. A type that cannot be
+//! worked out either way is reported.
 //!
 //! A branch or iteration that never succeeds (no `-> end`, no Succeed state: it only reaches
 //! Fail states) outputs `Never`, the type without values; a Parallel state with such a branch
@@ -98,30 +100,11 @@ impl Types {
                     types.input[index] = Some(quote!(<#step as #p::Step>::Input));
                     types.output[index] = Some(quote!(<#step as #p::Step>::Output));
                 }
-                // A Choice state's predicates do not set its input: what flows into it does,
-                // and a predicate over another type is reported at its parameter. Only when
-                // nothing flows in does an annotation give the type (see below).
-                StateBody::Choice { .. } => {}
-                StateBody::Wait {
-                    wait: WaitFor::Until(function) | WaitFor::DurationFrom(function),
-                    ..
-                } => types.input[index] = referenced_param(function),
+                // The functions over a Choice, Wait, Map or Fail state's input do not set it:
+                // what flows into the state does, and a function over another type is reported
+                // at its parameter. Only when nothing flows in does an annotation give the type
+                // (see below).
                 StateBody::Map { items, .. } => {
-                    let computed = model.states[index]
-                        .task
-                        .as_ref()
-                        .map(|task| task.computed)
-                        .unwrap_or_default();
-                    types.input[index] = referenced_param(items).or_else(|| {
-                        [
-                            computed.max_concurrency,
-                            computed.tolerated_count,
-                            computed.tolerated_percentage,
-                        ]
-                        .into_iter()
-                        .flatten()
-                        .find_map(referenced_param)
-                    });
                     if let Some(iteration) = model.states[index].iteration() {
                         types.scope_input[iteration] = returned_item(items);
                     }
@@ -145,21 +128,15 @@ impl Types {
                             ReturnType::Default => None,
                         });
                 }
-                StateBody::Fail { .. } => {
-                    types.input[index] = model
-                        .state(index)
-                        .fail_functions()
-                        .find_map(referenced_param);
-                }
                 _ => {}
             }
         }
         // Propagate until nothing changes; every round fixes at least one type or ends. Then
-        // the first Choice state still without an input takes its predicates' annotated type,
+        // the first state still without an input takes the type a function over it annotates,
         // and propagation goes on from there.
         loop {
             while types.round(model) {}
-            if !types.annotated_choice(model) {
+            if !types.annotated_input(model) {
                 break;
             }
         }
@@ -167,20 +144,12 @@ impl Types {
         types
     }
 
-    /// Gives the first Choice state whose input is unknown the type its predicates annotate
-    /// (`|order: &Order| ...`); whether there was one.
-    fn annotated_choice(&mut self, model: &Model<'_>) -> bool {
-        for index in model.states.indices() {
-            if let StateBody::Choice { rules, .. } = &model.state(index).body {
-                let annotated = rules
-                    .iter()
-                    .find_map(|rule| referenced_param(&rule.predicate));
-                if fill(&mut self.input[index], annotated) {
-                    return true;
-                }
-            }
-        }
-        false
+    /// Gives the first state whose input is unknown the type a function over its input
+    /// annotates (`|order: &Order| ...`); whether there was one.
+    fn annotated_input(&mut self, model: &Model<'_>) -> bool {
+        model.states.indices().any(|index| {
+            self.input[index].is_none() && fill(&mut self.input[index], annotated(model, index))
+        })
     }
 
     /// One round of propagation; whether anything changed.
@@ -195,7 +164,12 @@ impl Types {
                     model,
                     start,
                 );
-                if self.scope_input[scope].is_none() && !takes_anything(model, start) {
+                // A Map iteration takes what its start takes, unless its selector says; a
+                // Parallel branch takes its state's input, which its start is checked against.
+                let parallel = members.owner.is_some_and(|(owner, _)| {
+                    matches!(model.state(owner).body, StateBody::Parallel { .. })
+                });
+                if !parallel && !takes_anything(model, start) {
                     changed |= fill(&mut self.scope_input[scope], self.input[start].clone());
                 }
             }
@@ -356,6 +330,40 @@ fn never_succeeds(model: &Model<'_>, scope: ScopeIndex) -> bool {
                     .edges(index)
                     .all(|edge| !matches!(edge.target, Target::End))
         })
+}
+
+/// The type the functions over a state's input annotate, the first that does: a Choice
+/// state's predicates, a Wait state's function, a Map state's selector and settings, a Fail
+/// state's functions.
+fn annotated(model: &Model<'_>, index: StateIndex) -> Option<TokenStream> {
+    let state = &model.states[index];
+    match &state.decl.body {
+        StateBody::Choice { rules, .. } => rules
+            .iter()
+            .find_map(|rule| referenced_param(&rule.predicate)),
+        StateBody::Wait {
+            wait: WaitFor::Until(function) | WaitFor::DurationFrom(function),
+            ..
+        } => referenced_param(function),
+        StateBody::Map { items, .. } => {
+            let computed = state
+                .task
+                .as_ref()
+                .map(|task| task.computed)
+                .unwrap_or_default();
+            [
+                Some(items),
+                computed.max_concurrency,
+                computed.tolerated_count,
+                computed.tolerated_percentage,
+            ]
+            .into_iter()
+            .flatten()
+            .find_map(referenced_param)
+        }
+        StateBody::Fail { .. } => state.decl.fail_functions().find_map(referenced_param),
+        _ => None,
+    }
 }
 
 fn takes_anything(model: &Model<'_>, index: StateIndex) -> bool {

@@ -4,13 +4,16 @@
 //! pass), holding that state's typed input; Succeed and Fail states end the execution where
 //! they are reached. Every transition passes its value through a tiny *wiring function* whose
 //! parameter is the source's output type and whose return type is the target's input type,
-//! spanned at the transition's target: rustc then reports a type mismatch right at the arrow
-//! the user wrote. Errors named in `retry`/`catch` and Choice predicates are checked the same
-//! way, by functions spanned at the user's tokens.
+//! spanned at the transition's target, which hands it on through a trait of the runtime that a
+//! type meets by being the target's: a mismatch is one error, right at the arrow the user
+//! wrote, saying what the workflow expects there (`wiring.rs`). Errors named in `retry`/`catch`
+//! and the functions over a state's input are checked the same way, by functions spanned at
+//! the user's tokens (`checks.rs`, `inputs.rs`).
 
 mod arms;
 mod checks;
 mod definition;
+mod inputs;
 mod text;
 mod type_doc;
 mod wiring;
@@ -125,7 +128,7 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
             return None;
         }
         let input = expansion.types.input(index)?;
-        let computes = arms::fail_ident(expansion, index);
+        let computes = inputs::fail_ident(expansion, index);
         Some(quote!(#index => #p::test_fail_in::<#input>(state, input, cx, #computes),))
     });
     let check_arms = task_states(expansion.model).map(|(index, step)| {
@@ -385,21 +388,25 @@ fn fallback(
 }
 
 /// Everything rustc checks for us, needed by the full expansion and emitted by the fallback
-/// too: step aliases, wiring functions, error-type checks, the selectors of Choice, Wait and
-/// Map states, and constant assertions on step timeouts. All are free functions of the
-/// expansion's block, so every machine in it can call them.
+/// too: step aliases, wiring functions, error-type checks, the functions over states' inputs,
+/// and constant assertions on steps' settings. All are items of the expansion's block, so
+/// every machine in it can call them.
 fn checks(expansion: &Expansion<'_, '_>) -> TokenStream {
     let aliases = step_aliases(expansion.model);
-    let wiring_fns = expansion.wirings.iter().map(Wiring::function);
+    let workflow = &expansion.model.ast.name;
+    let wiring_fns = expansion
+        .wirings
+        .iter()
+        .map(|wiring| wiring.function(workflow));
     let error_checks = checks::error_checks(expansion.model);
-    let selectors = arms::selectors(expansion);
+    let input_functions = inputs::functions(expansion);
     let timing_checks = checks::timing_checks(expansion.model);
     quote! {
         #aliases
         #timing_checks
         #(#wiring_fns)*
         #error_checks
-        #selectors
+        #input_functions
     }
 }
 
