@@ -359,31 +359,23 @@ pub fn task_state(
     next: Option<usize>,
     options: TaskOptions,
 ) -> State {
-    state(
-        name,
-        comment,
-        StateKind::Task(Box::new(TaskState {
-            // A setting worked out from the input takes the place of the step's own.
-            timeout: match options.timeout_function {
-                Some(_) => None,
-                None => options
-                    .timeout_ms
-                    .map(Duration::from_millis)
-                    .or(step.timeout),
-            },
-            heartbeat: match options.heartbeat_function {
-                Some(_) => None,
-                None => options
-                    .heartbeat_ms
-                    .map(Duration::from_millis)
-                    .or(step.heartbeat),
-            },
-            timeout_function: options.timeout_function,
-            heartbeat_function: options.heartbeat_function,
-            step,
-            next: next_of(next),
-            retry: options.retry,
-            catch: options.catch,
-        })),
-    )
+    // A setting worked out from the input takes the place of the state's and the step's own.
+    let timeout = options
+        .timeout_ms
+        .filter(|_| options.timeout_function.is_none());
+    let heartbeat = options
+        .heartbeat_ms
+        .filter(|_| options.heartbeat_function.is_none());
+    let mut task = TaskState {
+        timeout: timeout.map(Duration::from_millis),
+        heartbeat: heartbeat.map(Duration::from_millis),
+        timeout_function: options.timeout_function,
+        heartbeat_function: options.heartbeat_function,
+        step,
+        next: next_of(next),
+        retry: options.retry,
+        catch: options.catch,
+    };
+    crate::embed::fall_back_on_step_timers(&mut task);
+    state(name, comment, StateKind::Task(Box::new(task)))
 }

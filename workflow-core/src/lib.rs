@@ -14,6 +14,8 @@ mod states;
 
 #[doc(hidden)]
 pub mod build;
+#[doc(hidden)]
+pub mod embed;
 
 pub use definition::Definition;
 pub use mode::Mode;

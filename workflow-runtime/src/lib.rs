@@ -21,7 +21,7 @@ mod workflow;
 // Named after the release, as the macros of the same release spell it
 // (`workflow-macros/src/private.rs`): a mismatched pair fails to compile.
 #[doc(hidden)]
-#[path = "private.rs"]
+#[path = "private/mod.rs"]
 pub mod __private_v0_1;
 
 pub use clock::{Clock, SystemClock, VirtualClock};

@@ -1,6 +1,7 @@
 //! `workflow!`: a named, typed state machine over steps.
 
 mod expand;
+mod index;
 mod parse;
 mod types;
 mod validate;

@@ -1,12 +1,14 @@
 //! Type flow: the Rust type of every state's input and output, as type expressions.
 //!
-//! A task's types come from its step (`<step as Step>::Input`). A Choice, Wait or Pass state
-//! passes data through, so its input type is taken from an annotation where the user wrote
-//! one (`|order: &Order| ...`) and otherwise from a state that leads into it; rustc then
-//! checks every other transition into it against that type. The same goes for the input and
-//! output of each Parallel branch and Map iteration (a *scope*): a Parallel state's output is
-//! the tuple of its branches' outputs, a Map state's the `Vec` of its iteration's. A type that
-//! cannot be worked out either way is reported.
+//! A task's types come from its step (`<step as Step>::Input`), a Pass state's from its
+//! function's annotations (`pass |order: Order| -> Receipt { ... }`). Any other state takes
+//! what flows into it: its input type is that of a state that leads into it, and rustc checks
+//! every other transition into it, and every function over its input (`|order: &Order| ...`),
+//! against that type; only when nothing flows in does such a function's annotation give it.
+//! Choice, Wait and Pass states pass data through. The same goes for the input and output of
+//! each Parallel branch and Map iteration (a *scope*): a Parallel state's output is the tuple
+//! of its branches' outputs, a Map state's the `Vec` of its iteration's. A type that cannot be
+//! worked out either way is reported.
 //!
 //! A branch or iteration that never succeeds (no `-> end`, no Succeed state: it only reaches
 //! Fail states) outputs `Never`, the type without values; a Parallel state with such a branch
@@ -17,6 +19,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{Expr, ExprClosure, Pat, ReturnType, Type};
 
+use super::index::{IndexVec, ScopeIndex, StateIndex};
 use super::parse::{StateBody, WaitFor};
 use super::validate::{Model, Target};
 use crate::diagnostics::Errors;
@@ -24,102 +27,85 @@ use crate::private;
 
 /// The input and output type of every state and scope of a model.
 pub(super) struct Types {
-    input: Vec<Option<TokenStream>>,
-    output: Vec<Option<TokenStream>>,
-    scope_input: Vec<Option<TokenStream>>,
-    scope_output: Vec<Option<TokenStream>>,
+    input: IndexVec<StateIndex, Option<TokenStream>>,
+    output: IndexVec<StateIndex, Option<TokenStream>>,
+    scope_input: IndexVec<ScopeIndex, Option<TokenStream>>,
+    scope_output: IndexVec<ScopeIndex, Option<TokenStream>>,
     /// Per Parallel state, the position in its output tuple of a branch that never succeeds.
-    uninhabited: Vec<Option<usize>>,
+    uninhabited: IndexVec<StateIndex, Option<usize>>,
 }
 
 impl Types {
     /// The type a state receives; `None` for a Fail state that works nothing out from its input
     /// (it accepts anything).
-    pub(super) fn input(&self, index: usize) -> Option<&TokenStream> {
+    pub(super) fn input(&self, index: StateIndex) -> Option<&TokenStream> {
         self.input[index].as_ref()
     }
 
     /// The type a state hands on; `None` when only rustc knows it (a Pass state's function
     /// without a return type annotation).
-    pub(super) fn output(&self, index: usize) -> Option<&TokenStream> {
+    pub(super) fn output(&self, index: StateIndex) -> Option<&TokenStream> {
         self.output[index].as_ref()
     }
 
     /// What a scope starts with: the workflow's input, a branch's input, a Map item.
-    pub(super) fn scope_input(&self, scope: usize) -> Option<&TokenStream> {
+    pub(super) fn scope_input(&self, scope: ScopeIndex) -> Option<&TokenStream> {
         self.scope_input[scope].as_ref()
     }
 
     /// What a scope ends with.
-    pub(super) fn scope_output(&self, scope: usize) -> Option<&TokenStream> {
+    pub(super) fn scope_output(&self, scope: ScopeIndex) -> Option<&TokenStream> {
         self.scope_output[scope].as_ref()
     }
 
     /// For a Parallel state with a branch that never succeeds, that branch's position in the
     /// output tuple: the state never succeeds and its output has no values.
-    pub(super) fn uninhabited(&self, index: usize) -> Option<usize> {
+    pub(super) fn uninhabited(&self, index: StateIndex) -> Option<usize> {
         self.uninhabited[index]
     }
 
     pub(super) fn infer(
         model: &Model<'_>,
-        aliases: &dyn Fn(usize) -> TokenStream,
+        aliases: &dyn Fn(StateIndex) -> TokenStream,
         errors: &mut Errors,
     ) -> Types {
         let p = private::path();
         let count = model.states.len();
         let scopes = model.scopes.len();
         let mut types = Types {
-            input: vec![None; count],
-            output: vec![None; count],
-            scope_input: vec![None; scopes],
-            scope_output: vec![None; scopes],
-            uninhabited: vec![None; count],
+            input: IndexVec::filled(None, count),
+            output: IndexVec::filled(None, count),
+            scope_input: IndexVec::filled(None, scopes),
+            scope_output: IndexVec::filled(None, scopes),
+            uninhabited: IndexVec::filled(None, count),
         };
         if scopes > 0 {
-            types.scope_input[0] = Some(model.ast.input.to_token_stream());
-            types.scope_output[0] = Some(model.ast.output.to_token_stream());
+            types.scope_input[ScopeIndex::TOP] = Some(model.ast.input.to_token_stream());
+            types.scope_output[ScopeIndex::TOP] = Some(model.ast.output.to_token_stream());
         }
-        let never: Vec<bool> = (0..scopes)
-            .map(|scope| scope > 0 && never_succeeds(model, scope))
+        let never: IndexVec<ScopeIndex, bool> = model
+            .scopes
+            .indices()
+            .map(|scope| scope != ScopeIndex::TOP && never_succeeds(model, scope))
             .collect();
-        for (scope, &never) in never.iter().enumerate() {
+        for (scope, &never) in never.iter_enumerated() {
             if never {
                 types.scope_output[scope] = Some(quote!(#p::Never));
             }
         }
-        for index in 0..count {
+        for index in model.states.indices() {
             match &model.state(index).body {
                 StateBody::Task { .. } => {
                     let step = aliases(index);
                     types.input[index] = Some(quote!(<#step as #p::Step>::Input));
                     types.output[index] = Some(quote!(<#step as #p::Step>::Output));
                 }
-                // A Choice state's predicates do not set its input: what flows into it does,
-                // and a predicate over another type is reported at its parameter. Only when
-                // nothing flows in does an annotation give the type (see below).
-                StateBody::Choice { .. } => {}
-                StateBody::Wait {
-                    wait: WaitFor::Until(function) | WaitFor::DurationFrom(function),
-                    ..
-                } => types.input[index] = referenced_param(function),
+                // The functions over a Choice, Wait, Map or Fail state's input do not set it:
+                // what flows into the state does, and a function over another type is reported
+                // at its parameter. Only when nothing flows in does an annotation give the type
+                // (see below).
                 StateBody::Map { items, .. } => {
-                    let computed = model.states[index]
-                        .task
-                        .as_ref()
-                        .map(|task| task.computed)
-                        .unwrap_or_default();
-                    types.input[index] = referenced_param(items).or_else(|| {
-                        [
-                            computed.max_concurrency,
-                            computed.tolerated_count,
-                            computed.tolerated_percentage,
-                        ]
-                        .into_iter()
-                        .flatten()
-                        .find_map(referenced_param)
-                    });
-                    if let Some(&iteration) = model.states[index].branches.first() {
+                    if let Some(iteration) = model.states[index].iteration() {
                         types.scope_input[iteration] = returned_item(items);
                     }
                 }
@@ -142,21 +128,15 @@ impl Types {
                             ReturnType::Default => None,
                         });
                 }
-                StateBody::Fail { .. } => {
-                    types.input[index] = model
-                        .state(index)
-                        .fail_functions()
-                        .find_map(referenced_param);
-                }
                 _ => {}
             }
         }
         // Propagate until nothing changes; every round fixes at least one type or ends. Then
-        // the first Choice state still without an input takes its predicates' annotated type,
+        // the first state still without an input takes the type a function over it annotates,
         // and propagation goes on from there.
         loop {
             while types.round(model) {}
-            if !types.annotated_choice(model) {
+            if !types.annotated_input(model) {
                 break;
             }
         }
@@ -164,27 +144,19 @@ impl Types {
         types
     }
 
-    /// Gives the first Choice state whose input is unknown the type its predicates annotate
-    /// (`|order: &Order| ...`); whether there was one.
-    fn annotated_choice(&mut self, model: &Model<'_>) -> bool {
-        for index in 0..model.states.len() {
-            if let StateBody::Choice { rules, .. } = &model.state(index).body {
-                let annotated = rules
-                    .iter()
-                    .find_map(|rule| referenced_param(&rule.predicate));
-                if fill(&mut self.input[index], annotated) {
-                    return true;
-                }
-            }
-        }
-        false
+    /// Gives the first state whose input is unknown the type a function over its input
+    /// annotates (`|order: &Order| ...`); whether there was one.
+    fn annotated_input(&mut self, model: &Model<'_>) -> bool {
+        model.states.indices().any(|index| {
+            self.input[index].is_none() && fill(&mut self.input[index], annotated(model, index))
+        })
     }
 
     /// One round of propagation; whether anything changed.
     fn round(&mut self, model: &Model<'_>) -> bool {
         let p = private::path();
         let mut changed = false;
-        for (scope, members) in model.scopes.iter().enumerate() {
+        for (scope, members) in model.scopes.iter_enumerated() {
             if let Some(Target::State(start)) = members.start.map(|edge| edge.target) {
                 changed |= set(
                     &mut self.input[start],
@@ -192,13 +164,17 @@ impl Types {
                     model,
                     start,
                 );
-                if self.scope_input[scope].is_none() && !takes_anything(model, start) {
+                // A Map iteration takes what its start takes, unless its selector says; a
+                // Parallel branch takes its state's input, which its start is checked against.
+                let parallel = members.owner.is_some_and(|(owner, _)| {
+                    matches!(model.state(owner).body, StateBody::Parallel { .. })
+                });
+                if !parallel && !takes_anything(model, start) {
                     changed |= fill(&mut self.scope_input[scope], self.input[start].clone());
                 }
             }
         }
-        for index in 0..model.states.len() {
-            let state = &model.states[index];
+        for (index, state) in model.states.iter_enumerated() {
             let scope = state.scope;
             match &state.decl.body {
                 StateBody::Choice { .. }
@@ -226,7 +202,7 @@ impl Types {
                     }
                 }
                 StateBody::Map { .. } => {
-                    let iteration = state.branches.first().copied();
+                    let iteration = state.iteration();
                     let item = iteration.and_then(|scope| self.scope_input[scope].clone());
                     let out = iteration.and_then(|scope| self.scope_output[scope].clone());
                     let tolerant = state.task.as_ref().is_some_and(|task| task.tolerates());
@@ -243,8 +219,7 @@ impl Types {
             }
         }
         // Then along transitions, so that a state's own derivations above come first.
-        for index in 0..model.states.len() {
-            let state = &model.states[index];
+        for (index, state) in model.states.iter_enumerated() {
             let scope = state.scope;
             let output = self.output[index].clone();
             let plain = state.next.iter().chain(
@@ -276,8 +251,7 @@ impl Types {
 
     /// Errors for every type that could not be worked out.
     fn report(&self, model: &Model<'_>, errors: &mut Errors) {
-        for index in 0..model.states.len() {
-            let state = &model.states[index];
+        for (index, state) in model.states.iter_enumerated() {
             let decl = state.decl;
             let hint = match &decl.body {
                 StateBody::Choice { .. } => "annotate a rule's parameter: `|input: &Type| condition => State`",
@@ -332,7 +306,7 @@ fn set(
     slot: &mut Option<TokenStream>,
     value: Option<TokenStream>,
     model: &Model<'_>,
-    target: usize,
+    target: StateIndex,
 ) -> bool {
     !takes_anything(model, target) && fill(slot, value)
 }
@@ -348,7 +322,7 @@ fn fill(slot: &mut Option<TokenStream>, value: Option<TokenStream>) -> bool {
 
 /// Whether a branch or iteration can never succeed: none of its states is a Succeed state or
 /// goes to `end`, so every path through it fails.
-fn never_succeeds(model: &Model<'_>, scope: usize) -> bool {
+fn never_succeeds(model: &Model<'_>, scope: ScopeIndex) -> bool {
     model.scopes[scope].start.is_some()
         && model.scopes[scope].states.iter().all(|&index| {
             !matches!(model.state(index).body, StateBody::Succeed)
@@ -358,7 +332,41 @@ fn never_succeeds(model: &Model<'_>, scope: usize) -> bool {
         })
 }
 
-fn takes_anything(model: &Model<'_>, index: usize) -> bool {
+/// The type the functions over a state's input annotate, the first that does: a Choice
+/// state's predicates, a Wait state's function, a Map state's selector and settings, a Fail
+/// state's functions.
+fn annotated(model: &Model<'_>, index: StateIndex) -> Option<TokenStream> {
+    let state = &model.states[index];
+    match &state.decl.body {
+        StateBody::Choice { rules, .. } => rules
+            .iter()
+            .find_map(|rule| referenced_param(&rule.predicate)),
+        StateBody::Wait {
+            wait: WaitFor::Until(function) | WaitFor::DurationFrom(function),
+            ..
+        } => referenced_param(function),
+        StateBody::Map { items, .. } => {
+            let computed = state
+                .task
+                .as_ref()
+                .map(|task| task.computed)
+                .unwrap_or_default();
+            [
+                Some(items),
+                computed.max_concurrency,
+                computed.tolerated_count,
+                computed.tolerated_percentage,
+            ]
+            .into_iter()
+            .flatten()
+            .find_map(referenced_param)
+        }
+        StateBody::Fail { .. } => state.decl.fail_functions().find_map(referenced_param),
+        _ => None,
+    }
+}
+
+fn takes_anything(model: &Model<'_>, index: StateIndex) -> bool {
     model.state(index).takes_anything()
 }
 

@@ -1,18 +1,18 @@
 //! The machine's code: entering the start state, and one `advance` arm per state kind.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::wiring::{find, respan, EdgeKey};
-use super::{step_alias, Expansion};
+use super::{inputs, step_alias, Expansion};
 use crate::private;
-use crate::workflow::parse::{FailText, StateBody, WaitFor};
-use crate::workflow::types::referenced_type;
+use crate::workflow::index::{ScopeIndex, StateIndex};
+use crate::workflow::parse::{StateBody, WaitFor};
 use crate::workflow::validate::{Edge, Target, TaskModel};
 
 /// The body of `Machine::start` of a scope: the start transition of its input.
-pub(super) fn start(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
+pub(super) fn start(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream {
     match expansion.model.scopes[scope].start {
         Some(edge) => transition(expansion, EdgeKey::Start(scope), edge, &quote!(input)),
         None => quote!(::core::unreachable!()),
@@ -20,7 +20,7 @@ pub(super) fn start(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream 
 }
 
 /// The `advance` arm of the state `index`.
-pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
+pub(super) fn arm(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
     let p = private::path();
     let decl = expansion.model.state(index);
     let variant = &decl.name;
@@ -32,7 +32,7 @@ pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
         StateBody::Task { .. } => task_arm(expansion, index),
         StateBody::Choice { rules, .. } => {
             let tests = (0..rules.len()).map(|rule| {
-                let test = rule_ident(expansion, index, rule);
+                let test = inputs::rule_ident(expansion, index, rule);
                 quote!(if #test(&input) { ::core::option::Option::Some(#rule) } else)
             });
             let choice = expansion.model.states[index].choice.as_ref();
@@ -67,11 +67,11 @@ pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
         StateBody::Wait { wait, .. } => {
             let wake = match wait {
                 WaitFor::Until(_) => {
-                    let selector = format_ident!("__until_{}", decl.name);
+                    let selector = inputs::until_ident(expansion, index);
                     quote!(::core::option::Option::Some(#p::Wake::At(#selector(&input))))
                 }
                 WaitFor::DurationFrom(_) => {
-                    let function = wait_ident(expansion, index);
+                    let function = inputs::wait_ident(expansion, index);
                     quote!(::core::option::Option::Some(#p::Wake::After(#function(&input))))
                 }
                 WaitFor::Duration(_) => quote!(::core::option::Option::None),
@@ -118,13 +118,11 @@ pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
             composite_arm(expansion, index, &TokenStream::new(), &quote!(None), run)
         }
         StateBody::Map { keyword, .. } => {
-            let scope = expansion.model.states[index]
-                .branches
-                .first()
-                .copied()
-                .unwrap_or_default();
+            let Some(scope) = expansion.model.states[index].iteration() else {
+                return TokenStream::new();
+            };
             let machine = expansion.machine(scope);
-            let items = format_ident!("__items_{}", decl.name);
+            let items = inputs::select_items(expansion, index, &quote!(attempts.input()));
             let tolerant = expansion.model.states[index]
                 .task
                 .as_ref()
@@ -144,14 +142,14 @@ pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
                 .as_ref()
                 .is_some_and(|task| task.computed.any_map_limit());
             let limits = if computes_limits {
-                let function = settings_ident(expansion, index);
+                let function = inputs::settings_ident(expansion, index);
                 quote!(#function(attempts.input()))
             } else {
                 quote!(#p::ComputedMapLimits::AS_DEFINED)
             };
             // The items first: the attempt's start records how many there are.
             let prepare = quote! {
-                let items = #items(attempts.input());
+                let items = #items;
                 let limits = #limits;
             };
             composite_arm(expansion, index, &prepare, &quote!(Some(items.len())), run)
@@ -166,7 +164,7 @@ pub(super) fn arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
 /// `Option` variant: a Map state's number of items).
 fn composite_arm(
     expansion: &Expansion<'_, '_>,
-    index: usize,
+    index: StateIndex,
     prepare: &TokenStream,
     length: &TokenStream,
     run: TokenStream,
@@ -215,7 +213,7 @@ fn composite_arm(
 /// happen (a state with retriers only).
 fn caught_arms(
     expansion: &Expansion<'_, '_>,
-    index: usize,
+    index: StateIndex,
     caught: &TokenStream,
     exit: &TokenStream,
 ) -> TokenStream {
@@ -245,198 +243,7 @@ fn caught_arms(
     quote!(#(#arms)*)
 }
 
-/// The function working out a Wait state's duration from its input.
-fn wait_ident(expansion: &Expansion<'_, '_>, index: usize) -> syn::Ident {
-    format_ident!("__wait_{}", expansion.model.state(index).name)
-}
-
-/// The function working out a task's timers or a Map state's limits from its input.
-fn settings_ident(expansion: &Expansion<'_, '_>, index: usize) -> syn::Ident {
-    format_ident!("__settings_{}", expansion.model.state(index).name)
-}
-
-/// The function working out a Fail state's error name and cause from its input.
-pub(super) fn fail_ident(expansion: &Expansion<'_, '_>, index: usize) -> syn::Ident {
-    format_ident!("__fail_{}", expansion.model.state(index).name)
-}
-
-fn rule_ident(expansion: &Expansion<'_, '_>, index: usize, rule: usize) -> syn::Ident {
-    format_ident!("__rule_{}_{}", expansion.model.state(index).name, rule)
-}
-
-/// Choice rules and Wait selectors as functions over the state's typed input, spanned at the
-/// user's code so that a predicate over the wrong type is reported there.
-pub(super) fn selectors(expansion: &Expansion<'_, '_>) -> TokenStream {
-    let mut selectors = TokenStream::new();
-    for index in 0..expansion.model.states.len() {
-        let Some(input) = expansion.types.input(index) else {
-            continue;
-        };
-        match &expansion.model.state(index).body {
-            StateBody::Choice { rules, .. } => {
-                for (rule, written) in rules.iter().enumerate() {
-                    let ident = rule_ident(expansion, index, rule);
-                    let predicate = &written.predicate;
-                    let input = respan(input.clone(), predicate.span());
-                    // A closure's annotated parameter is checked against what the state
-                    // receives, at the annotation: a predicate over another type is one error
-                    // there, saying what the state receives.
-                    let holds = match referenced_type(predicate) {
-                        Some(param) => {
-                            let p = private::path_at(param.span());
-                            let param = respan(param.to_token_stream(), param.span());
-                            quote_spanned!(param.span()=> #p::choice_holds::<#param, _>)
-                        }
-                        None => {
-                            let p = private::path_at(predicate.span());
-                            quote_spanned!(predicate.span()=> #p::holds)
-                        }
-                    };
-                    selectors.extend(quote_spanned! {predicate.span()=>
-                        #[allow(non_snake_case, dead_code)]
-                        fn #ident(value: &#input) -> bool {
-                            #holds(#predicate, value)
-                        }
-                    });
-                }
-            }
-            StateBody::Wait {
-                wait: WaitFor::Until(selector),
-                ..
-            } => {
-                let ident = format_ident!("__until_{}", expansion.model.state(index).name);
-                let input = respan(input.clone(), selector.span());
-                let p = private::path_at(selector.span());
-                selectors.extend(quote_spanned! {selector.span()=>
-                    #[allow(non_snake_case, dead_code)]
-                    fn #ident(value: &#input) -> ::std::time::SystemTime {
-                        #p::wake_time(#selector, value)
-                    }
-                });
-            }
-            StateBody::Wait {
-                wait: WaitFor::DurationFrom(function),
-                ..
-            } => {
-                let ident = wait_ident(expansion, index);
-                let input = respan(input.clone(), function.span());
-                let p = private::path_at(function.span());
-                selectors.extend(quote_spanned! {function.span()=>
-                    #[allow(non_snake_case, dead_code)]
-                    fn #ident(value: &#input) -> ::core::time::Duration {
-                        #p::duration_from(#function, value)
-                    }
-                });
-            }
-            StateBody::Task { .. } | StateBody::Map { .. } => {
-                selectors.extend(settings_function(expansion, index, input));
-                if let StateBody::Map { items, .. } = &expansion.model.state(index).body {
-                    selectors.extend(items_function(expansion, index, input, items));
-                }
-            }
-            StateBody::Fail { error, cause } if !expansion.model.state(index).takes_anything() => {
-                let part = |part: &Option<FailText>| match part
-                    .as_ref()
-                    .and_then(FailText::computed)
-                {
-                    Some(function) => {
-                        let p = private::path_at(function.span());
-                        quote_spanned!(function.span()=> ::core::option::Option::Some(#p::fail_text(#function, value)))
-                    }
-                    None => quote!(::core::option::Option::None),
-                };
-                let (error, cause) = (part(error), part(cause));
-                let ident = fail_ident(expansion, index);
-                selectors.extend(quote! {
-                    #[allow(non_snake_case, dead_code)]
-                    fn #ident(value: &#input) -> (::core::option::Option<::std::string::String>, ::core::option::Option<::std::string::String>) {
-                        (#error, #cause)
-                    }
-                });
-            }
-            _ => {}
-        }
-    }
-    selectors
-}
-
-/// A Map state's function selecting its items.
-fn items_function(
-    expansion: &Expansion<'_, '_>,
-    index: usize,
-    input: &TokenStream,
-    items: &syn::Expr,
-) -> TokenStream {
-    let iteration = expansion.model.states[index]
-        .branches
-        .first()
-        .copied()
-        .unwrap_or_default();
-    let Some(item) = expansion.types.scope_input(iteration) else {
-        return TokenStream::new();
-    };
-    let ident = format_ident!("__items_{}", expansion.model.state(index).name);
-    let input = respan(input.clone(), items.span());
-    let item = respan(item.clone(), items.span());
-    let p = private::path_at(items.span());
-    quote_spanned! {items.span()=>
-        #[allow(non_snake_case, dead_code)]
-        fn #ident(value: &#input) -> ::std::vec::Vec<#item> {
-            #p::select_items(#items, value)
-        }
-    }
-}
-
-/// The function applying a task's or a Map state's settings functions to its input, each
-/// spanned at the user's function; nothing when no setting is computed.
-fn settings_function(
-    expansion: &Expansion<'_, '_>,
-    index: usize,
-    input: &TokenStream,
-) -> TokenStream {
-    let p = private::path();
-    let Some(task) = expansion.model.states[index].task.as_ref() else {
-        return TokenStream::new();
-    };
-    let computed = task.computed;
-    let apply = |function: Option<&syn::Expr>, helper: &str| match function {
-        Some(function) => {
-            let p = private::path_at(function.span());
-            let helper = format_ident!("{}", helper, span = function.span());
-            quote_spanned!(function.span()=> ::core::option::Option::Some(#p::#helper(#function, value)))
-        }
-        None => quote!(::core::option::Option::None),
-    };
-    let (ty, fields) = match &expansion.model.state(index).body {
-        StateBody::Task { .. } if computed.any_timer() => {
-            let timeout = apply(computed.timeout, "duration_from");
-            let heartbeat = apply(computed.heartbeat, "duration_from");
-            (
-                quote!(ComputedTimers),
-                quote!(timeout: #timeout, heartbeat: #heartbeat),
-            )
-        }
-        StateBody::Map { .. } if computed.any_map_limit() => {
-            let max_concurrency = apply(computed.max_concurrency, "count_from");
-            let count = apply(computed.tolerated_count, "count_from");
-            let percentage = apply(computed.tolerated_percentage, "percentage_from");
-            (
-                quote!(ComputedMapLimits),
-                quote!(max_concurrency: #max_concurrency, tolerated_count: #count, tolerated_percentage: #percentage),
-            )
-        }
-        _ => return TokenStream::new(),
-    };
-    let ident = settings_ident(expansion, index);
-    quote! {
-        #[allow(non_snake_case, dead_code)]
-        fn #ident(value: &#input) -> #p::#ty {
-            #p::#ty { #fields }
-        }
-    }
-}
-
-fn task_arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
+fn task_arm(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
     let p = private::path();
     let step = step_alias(expansion.model, index);
     let variant = &expansion.model.state(index).name;
@@ -446,7 +253,7 @@ fn task_arm(expansion: &Expansion<'_, '_>, index: usize) -> TokenStream {
     };
     let task = expansion.model.states[index].task.as_ref();
     let timers = if task.is_some_and(|task| task.computed.any_timer()) {
-        let function = settings_ident(expansion, index);
+        let function = inputs::settings_ident(expansion, index);
         quote!(#function(&input))
     } else {
         quote!(#p::ComputedTimers::AS_DEFINED)
@@ -490,10 +297,7 @@ fn transition(
     let p = private::path();
     let span = edge.written.span();
     let wired = match find(&expansion.wirings, key) {
-        Some(wiring) => {
-            let ident = &wiring.ident;
-            quote!(#ident(#value))
-        }
+        Some(wiring) => wiring.call(value),
         None => respan(value.clone(), span),
     };
     match edge.target {
@@ -507,7 +311,7 @@ fn transition(
                     quote!(#p::enter_fail(cx, #p::StateId(#index), &#value))
                 }
                 StateBody::Fail { .. } => {
-                    let computes = fail_ident(expansion, index);
+                    let computes = inputs::fail_ident(expansion, index);
                     quote_spanned!(span=> #p::enter_fail_with(cx, #p::StateId(#index), &#wired, #computes))
                 }
                 _ => {

@@ -1,13 +1,21 @@
 //! Checks of `retry`/`catch` errors and of timeouts that only rustc can make.
+//!
+//! A check of a value only known as a constant (a step's error names, its own timeout) is a
+//! constant assertion, named for what must hold: rustc reports its message, and "evaluation of
+//! `_::Charge_has_a_timeout` failed here" on the user's token.
 
-use proc_macro2::TokenStream;
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 
 use super::{step_alias, task_states, type_text};
 use crate::private;
+use crate::workflow::index::StateIndex;
 use crate::workflow::validate::{max_millis, ErrorModel, Mode, Model, TaskModel};
 
-fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m>> {
+fn task_model<'m>(model: &'m Model<'_>, index: StateIndex) -> Option<&'m TaskModel<'m>> {
     model.states[index].task.as_ref()
 }
 
@@ -17,7 +25,8 @@ fn task_model<'m>(model: &'m Model<'_>, index: usize) -> Option<&'m TaskModel<'m
 pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
     let p = private::path();
     let mut checks = TokenStream::new();
-    for index in 0..model.states.len() {
+    let mut names = HashSet::new();
+    for index in model.states.indices() {
         let Some(task) = task_model(model, index) else {
             continue;
         };
@@ -96,13 +105,20 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
                             .unwrap_or_default(),
                         name.value(),
                     );
-                    quote_spanned! {name.span()=>
-                        const _: () = ::core::assert!(
+                    let holds = format!(
+                        "{}_can_raise_{}",
+                        state_name(model, index),
+                        identifier_text(&name.value())
+                    );
+                    assertion(
+                        name.span(),
+                        &unique(holds, &mut names),
+                        quote_spanned! {name.span()=>
                             <#step as #p::Step>::CHILD_WORKFLOW
-                                || #p::names_contain(<#error_type as #p::StepError>::ERROR_NAMES, #name),
-                            #message
-                        );
-                    }
+                                || #p::names_contain(<#error_type as #p::StepError>::ERROR_NAMES, #name)
+                        },
+                        &message,
+                    )
                 }
                 ErrorModel::Predefined { .. } | ErrorModel::Unchecked(_) => continue,
             };
@@ -110,6 +126,40 @@ pub(super) fn error_checks(model: &Model<'_>) -> TokenStream {
         }
     }
     checks
+}
+
+/// A constant assertion named `name`, that `condition` holds, at `span`.
+fn assertion(span: Span, name: &str, condition: TokenStream, message: &str) -> TokenStream {
+    let name = syn::Ident::new(name, span);
+    quote_spanned! {span=>
+        #[allow(non_upper_case_globals, dead_code)]
+        const #name: () = ::core::assert!(#condition, #message);
+    }
+}
+
+/// The name of state `index` as it reads in an identifier.
+fn state_name(model: &Model<'_>, index: StateIndex) -> String {
+    model.state(index).name.unraw().to_string()
+}
+
+/// `text` as it reads in an identifier: every character that cannot be in one as `_`.
+fn identifier_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// `name`, or `name_2`, `name_3`... if `taken` has it; now taken.
+fn unique(name: String, taken: &mut HashSet<String>) -> String {
+    let unique = (1..)
+        .map(|count| match count {
+            1 => name.clone(),
+            count => format!("{name}_{count}"),
+        })
+        .find(|candidate| !taken.contains(candidate))
+        .unwrap_or(name);
+    taken.insert(unique.clone());
+    unique
 }
 
 /// Constant assertions about timeouts that depend on `#[step(...)]` options, which only the
@@ -129,9 +179,12 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
             let span = decl
                 .step()
                 .map_or_else(|| decl.name.span(), syn::spanned::Spanned::span);
-            checks.extend(quote_spanned! {span=>
-                const _: () = ::core::assert!(!<#step as #p::Step>::CALLBACK, #message);
-            });
+            checks.extend(assertion(
+                span,
+                &format!("{}_waits_for_no_callback", state_name(model, index)),
+                quote!(!<#step as #p::Step>::CALLBACK),
+                &message,
+            ));
         }
         let Some(task) = task_model(model, index) else {
             continue;
@@ -151,6 +204,9 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
             .map(|retry| &retry.errors)
             .chain(task.catches.iter().map(|catch| &catch.errors))
             .flatten();
+        // Once per timer, at the first clause handling its timeout: one missing timer is one
+        // mistake.
+        let mut checked = HashSet::new();
         for error in handled {
             let ErrorModel::Predefined { name, written } = error else {
                 continue;
@@ -165,7 +221,7 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
                 true => task.computed.heartbeat,
                 false => task.computed.timeout,
             };
-            if computed.is_some() {
+            if computed.is_some() || !checked.insert(setting) {
                 continue;
             }
             let message = format!(
@@ -181,12 +237,12 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
             } else {
                 quote!(timeout)
             };
-            checks.extend(quote_spanned! {written.span()=>
-                const _: () = ::core::assert!(
-                    #p::has_duration(#state_value, <#step as #p::Step>::INFO.#getter()),
-                    #message
-                );
-            });
+            checks.extend(assertion(
+                written.span(),
+                &format!("{}_has_a_{setting}", state_name(model, index)),
+                quote!(#p::has_duration(#state_value, <#step as #p::Step>::INFO.#getter())),
+                &message,
+            ));
         }
         let span = decl.name.span();
         // Both set on the state: validation already compared them; one worked out from the
@@ -195,12 +251,15 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
             let message = format!(
                 "state `{state}`: the heartbeat interval of step `{step_text}` must be shorter than its timeout"
             );
-            checks.extend(quote_spanned! {span=>
-                const _: () = ::core::assert!(
-                    #p::heartbeat_below_timeout(#timeout, #heartbeat, <#step as #p::Step>::INFO),
-                    #message
-                );
-            });
+            checks.extend(assertion(
+                span,
+                &format!(
+                    "{}_heartbeat_is_shorter_than_its_timeout",
+                    state_name(model, index)
+                ),
+                quote!(#p::heartbeat_below_timeout(#timeout, #heartbeat, <#step as #p::Step>::INFO)),
+                &message,
+            ));
         }
         if model.mode == Mode::Express && task.timeout.is_none() && task.computed.timeout.is_none()
         {
@@ -208,12 +267,15 @@ pub(super) fn timing_checks(model: &Model<'_>) -> TokenStream {
             let message = format!(
                 "state `{state}`: the timeout of step `{step_text}` is longer than an Express workflow may run (5 minutes)"
             );
-            checks.extend(quote_spanned! {span=>
-                const _: () = ::core::assert!(
-                    #p::timeout_within(<#step as #p::Step>::INFO, #express_max),
-                    #message
-                );
-            });
+            checks.extend(assertion(
+                span,
+                &format!(
+                    "{}_timeout_fits_in_an_Express_workflow",
+                    state_name(model, index)
+                ),
+                quote!(#p::timeout_within(<#step as #p::Step>::INFO, #express_max)),
+                &message,
+            ));
         }
     }
     checks

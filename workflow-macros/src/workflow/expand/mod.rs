@@ -4,14 +4,18 @@
 //! pass), holding that state's typed input; Succeed and Fail states end the execution where
 //! they are reached. Every transition passes its value through a tiny *wiring function* whose
 //! parameter is the source's output type and whose return type is the target's input type,
-//! spanned at the transition's target: rustc then reports a type mismatch right at the arrow
-//! the user wrote. Errors named in `retry`/`catch` and Choice predicates are checked the same
-//! way, by functions spanned at the user's tokens.
+//! spanned at the transition's target, which hands it on through a trait of the runtime that a
+//! type meets by being the target's: a mismatch is one error, right at the arrow the user
+//! wrote, saying what the workflow expects there (`wiring.rs`). Errors named in `retry`/`catch`
+//! and the functions over a state's input are checked the same way, by functions spanned at
+//! the user's tokens (`checks.rs`, `inputs.rs`).
 
 mod arms;
 mod checks;
 mod definition;
-mod diagram;
+mod inputs;
+mod text;
+mod type_doc;
 mod wiring;
 
 use proc_macro2::TokenStream;
@@ -19,11 +23,13 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::Ident;
 
+use super::index::{ScopeIndex, StateIndex};
 use super::parse::{StateBody, WorkflowAst};
 use super::types::Types;
 use super::validate::Model;
 use crate::diagnostics::Errors;
 use crate::private;
+use text::{expr_text, type_text};
 use wiring::Wiring;
 
 /// A model with what expansion derives from it.
@@ -49,12 +55,12 @@ impl<'m, 'a> Expansion<'m, 'a> {
     }
 
     /// The machine type of a scope.
-    fn machine(&self, scope: usize) -> Ident {
+    fn machine(&self, scope: ScopeIndex) -> Ident {
         scope_machine(self.model, scope)
     }
 
     /// The states of a scope that are variants of its machine: all but Succeed and Fail.
-    fn variant_states(&self, scope: usize) -> impl Iterator<Item = usize> + '_ {
+    fn variant_states(&self, scope: ScopeIndex) -> impl Iterator<Item = StateIndex> + '_ {
         self.model.scopes[scope]
             .states
             .iter()
@@ -92,32 +98,37 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
     let name = &ast.name;
     let vis = &ast.vis;
     let attrs = &ast.attrs;
-    let machine = expansion.machine(0);
-    let generated_doc =
-        definition::generated_doc(expansion.model) + &diagram::diagram_doc(expansion.model);
+    let machine = expansion.machine(ScopeIndex::TOP);
+    // One definition, built here: drawn into the docs, then embedded.
+    let definition = definition::definition(expansion.model);
+    let generated_doc = type_doc::states_doc(expansion.model) + &type_doc::diagram_doc(&definition);
     let (input_assoc, output_assoc) = associated_types(ast);
     let checks = checks(expansion);
     let payload_checks = payload_checks(ast);
     let bounds = payload_bounds(ast);
-    let machines = (0..expansion.model.scopes.len()).map(|scope| machine_code(expansion, scope));
-    let definition = definition::definition(expansion.model);
+    let machines = expansion
+        .model
+        .scopes
+        .indices()
+        .map(|scope| machine_code(expansion, scope));
+    let definition = definition::embedded(expansion.model, &definition);
     let as_step = as_step(ast);
-    let test_arms = (0..expansion.model.scopes.len()).filter_map(|scope| {
-        let states: Vec<usize> = expansion.variant_states(scope).collect();
+    let test_arms = expansion.model.scopes.indices().filter_map(|scope| {
+        let states: Vec<StateIndex> = expansion.variant_states(scope).collect();
         if states.is_empty() {
             return None;
         }
         let machine = expansion.machine(scope);
         Some(quote!(#(#states)|* => #p::test_state_in::<#machine>(state, input, cx),))
     });
-    let test_fail_arms = (0..expansion.model.states.len()).filter_map(|index| {
+    let test_fail_arms = expansion.model.states.indices().filter_map(|index| {
         if !matches!(expansion.model.state(index).body, StateBody::Fail { .. })
             || expansion.model.state(index).takes_anything()
         {
             return None;
         }
         let input = expansion.types.input(index)?;
-        let computes = arms::fail_ident(expansion, index);
+        let computes = inputs::fail_ident(expansion, index);
         Some(quote!(#index => #p::test_fail_in::<#input>(state, input, cx, #computes),))
     });
     let check_arms = task_states(expansion.model).map(|(index, step)| {
@@ -188,11 +199,11 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
 }
 
 /// The machine of a scope: the enum of its states and its `Machine` implementation.
-fn machine_code(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
+fn machine_code(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream {
     let p = private::path();
     let vis = &expansion.model.ast.vis;
     let machine = expansion.machine(scope);
-    let (input, output) = if scope == 0 {
+    let (input, output) = if scope == ScopeIndex::TOP {
         (
             expansion.model.ast.input.to_token_stream(),
             expansion.model.ast.output.to_token_stream(),
@@ -206,7 +217,7 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: usize) -> TokenStream {
         )
     };
     // The workflow's own machine is a machine when the workflow's types are payloads.
-    let bounds = if scope == 0 {
+    let bounds = if scope == ScopeIndex::TOP {
         payload_bounds(expansion.model.ast)
     } else {
         TokenStream::new()
@@ -377,21 +388,25 @@ fn fallback(
 }
 
 /// Everything rustc checks for us, needed by the full expansion and emitted by the fallback
-/// too: step aliases, wiring functions, error-type checks, the selectors of Choice, Wait and
-/// Map states, and constant assertions on step timeouts. All are free functions of the
-/// expansion's block, so every machine in it can call them.
+/// too: step aliases, wiring functions, error-type checks, the functions over states' inputs,
+/// and constant assertions on steps' settings. All are items of the expansion's block, so
+/// every machine in it can call them.
 fn checks(expansion: &Expansion<'_, '_>) -> TokenStream {
     let aliases = step_aliases(expansion.model);
-    let wiring_fns = expansion.wirings.iter().map(Wiring::function);
+    let workflow = &expansion.model.ast.name;
+    let wiring_fns = expansion
+        .wirings
+        .iter()
+        .map(|wiring| wiring.function(workflow));
     let error_checks = checks::error_checks(expansion.model);
-    let selectors = arms::selectors(expansion);
+    let input_functions = inputs::functions(expansion);
     let timing_checks = checks::timing_checks(expansion.model);
     quote! {
         #aliases
         #timing_checks
         #(#wiring_fns)*
         #error_checks
-        #selectors
+        #input_functions
     }
 }
 
@@ -493,7 +508,7 @@ fn machine_ident(name: &Ident) -> Ident {
 }
 
 /// The machine of scope 0 is the workflow's; each branch's is named after its state.
-fn scope_machine(model: &Model<'_>, scope: usize) -> Ident {
+fn scope_machine(model: &Model<'_>, scope: ScopeIndex) -> Ident {
     match model.scopes[scope].owner {
         Some((owner, number)) => format_ident!(
             "__{}Machine_{}_{}",
@@ -506,8 +521,8 @@ fn scope_machine(model: &Model<'_>, scope: usize) -> Ident {
 }
 
 /// The task states, each with the alias naming its step type.
-fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (usize, Ident)> + 'm {
-    (0..model.states.len()).filter_map(|index| {
+fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (StateIndex, Ident)> + 'm {
+    model.states.indices().filter_map(|index| {
         model
             .state(index)
             .step()
@@ -517,12 +532,12 @@ fn task_states<'m>(model: &'m Model<'_>) -> impl Iterator<Item = (usize, Ident)>
 
 /// The alias through which generated code names a task state's step type. Naming the step
 /// once means a path that is not a step is reported once, at the user's token.
-fn step_alias(model: &Model<'_>, index: usize) -> Ident {
+fn step_alias(model: &Model<'_>, index: StateIndex) -> Ident {
     format_ident!("__step_{}", model.state(index).name)
 }
 
 fn step_aliases(model: &Model<'_>) -> TokenStream {
-    let aliases = (0..model.states.len()).filter_map(|index| {
+    let aliases = model.states.indices().filter_map(|index| {
         let step = model.state(index).step()?;
         let alias = step_alias(model, index);
         Some(quote_spanned! {step.span()=>
@@ -537,81 +552,5 @@ fn option_str(text: Option<String>) -> TokenStream {
     match text {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
-    }
-}
-
-/// `Some(String::from(text of function))`, or `None`.
-fn option_function(function: Option<&syn::Expr>) -> TokenStream {
-    match function.map(expr_text) {
-        Some(text) => quote!(::core::option::Option::Some(::std::string::String::from(#text))),
-        None => quote!(::core::option::Option::None),
-    }
-}
-
-fn option_u64(value: Option<u64>) -> TokenStream {
-    match value {
-        Some(value) => quote!(::core::option::Option::Some(#value)),
-        None => quote!(::core::option::Option::None),
-    }
-}
-
-/// A type (or a path, such as a step's) as text for documentation and messages, formatted as
-/// rustfmt would: `Vec<Line>`, `checkout::charge`. Multi-line text is joined into one line.
-fn type_text(ty: &impl quote::ToTokens) -> String {
-    let file: syn::File = syn::parse_quote!(type __T = #ty;);
-    let formatted = prettyplease::unparse(&file);
-    let joined = formatted
-        .lines()
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ");
-    joined
-        .strip_prefix("type __T = ")
-        .and_then(|text| text.strip_suffix(';'))
-        .unwrap_or(&joined)
-        .to_owned()
-}
-
-/// An expression as text for documentation and definitions, formatted as rustfmt would:
-/// `|order: &Order| order.total > 100`. Multi-line code is joined into one line.
-fn expr_text(expr: &syn::Expr) -> String {
-    let file: syn::File = syn::parse_quote!(fn __f() { #expr });
-    let formatted = prettyplease::unparse(&file);
-    let lines: Vec<&str> = formatted.lines().collect();
-    // The first and last lines are the wrapping function's.
-    let body = lines
-        .get(1..lines.len().saturating_sub(1))
-        .unwrap_or_default();
-    body.iter()
-        .map(|line| line.trim())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{expr_text, type_text};
-
-    #[test]
-    fn types_and_paths_read_as_written() {
-        let cases: [(syn::Type, &str); 5] = [
-            (syn::parse_quote!(Order), "Order"),
-            (syn::parse_quote!(checkout::charge), "checkout::charge"),
-            (syn::parse_quote!(Vec<Line>), "Vec<Line>"),
-            (syn::parse_quote!((u64, String)), "(u64, String)"),
-            (
-                syn::parse_quote!(Option<&'static str>),
-                "Option<&'static str>",
-            ),
-        ];
-        for (ty, text) in cases {
-            assert_eq!(type_text(&ty), text);
-        }
-    }
-
-    #[test]
-    fn expressions_read_as_rustfmt_writes_them() {
-        let expr: syn::Expr = syn::parse_quote!(|order: &Order| order.total > 100);
-        assert_eq!(expr_text(&expr), "|order: &Order| order.total > 100");
     }
 }

@@ -5,10 +5,11 @@ use std::collections::VecDeque;
 
 use super::{Model, Target};
 use crate::diagnostics::Errors;
+use crate::workflow::index::{IndexVec, ScopeIndex, StateIndex};
 use crate::workflow::parse::StateBody;
 
 /// Unreachable states, and states from which no end can be reached.
-pub(super) fn check_scope(model: &Model<'_>, scope: usize, errors: &mut Errors) {
+pub(super) fn check_scope(model: &Model<'_>, scope: ScopeIndex, errors: &mut Errors) {
     let Some(start) = model.scopes[scope].start else {
         return;
     };
@@ -23,8 +24,8 @@ pub(super) fn check_scope(model: &Model<'_>, scope: usize, errors: &mut Errors) 
         Target::End => Ok(None),
         Target::Unknown { likely: None } => Err(()),
     };
-    let mut successors: Vec<Vec<usize>> = vec![Vec::new(); count];
-    let mut ends = vec![false; count];
+    let mut successors: IndexVec<StateIndex, Vec<StateIndex>> = IndexVec::filled(Vec::new(), count);
+    let mut ends = IndexVec::filled(false, count);
     for &index in members {
         let decl = model.state(index);
         ends[index] = matches!(decl.body, StateBody::Succeed | StateBody::Fail { .. });
@@ -40,7 +41,7 @@ pub(super) fn check_scope(model: &Model<'_>, scope: usize, errors: &mut Errors) 
         return;
     };
 
-    let mut reachable = vec![false; count];
+    let mut reachable = IndexVec::filled(false, count);
     let mut queue = VecDeque::from([start]);
     reachable[start] = true;
     while let Some(index) = queue.pop_front() {
@@ -51,14 +52,15 @@ pub(super) fn check_scope(model: &Model<'_>, scope: usize, errors: &mut Errors) 
         }
     }
 
-    let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); count];
-    for (index, nexts) in successors.iter().enumerate() {
+    let mut predecessors: IndexVec<StateIndex, Vec<StateIndex>> =
+        IndexVec::filled(Vec::new(), count);
+    for (index, nexts) in successors.iter_enumerated() {
         for &next in nexts {
             predecessors[next].push(index);
         }
     }
     let mut finishes = ends.clone();
-    let mut queue: VecDeque<usize> = members
+    let mut queue: VecDeque<StateIndex> = members
         .iter()
         .copied()
         .filter(|&index| ends[index])

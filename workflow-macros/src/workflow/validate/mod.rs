@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use proc_macro2::Span;
 use syn::Ident;
 
+use super::index::{IndexVec, ScopeIndex, StateIndex};
 use super::parse::{Branch, FailText, Item, StateBody, StateDecl, WaitFor, WorkflowAst, END};
 use crate::diagnostics::Errors;
 use crate::duration::DurationLit;
@@ -43,26 +44,26 @@ pub(super) struct Model<'a> {
     pub(super) mode: Mode,
     /// `timeout ...;` of the whole workflow.
     pub(super) timeout: Option<DurationLit>,
-    /// The start transition of the top level (scope 0).
+    /// The start transition of the top level.
     pub(super) start: Option<Edge<'a>>,
-    /// Scope 0 is the top level; the others are Parallel branches and Map iterations.
-    pub(super) scopes: Vec<ScopeModel<'a>>,
+    /// The top level first ([`ScopeIndex::TOP`]); then Parallel branches and Map iterations.
+    pub(super) scopes: IndexVec<ScopeIndex, ScopeModel<'a>>,
     /// Every state of every scope; a second declaration of a name is left out.
-    pub(super) states: Vec<StateModel<'a>>,
+    pub(super) states: IndexVec<StateIndex, StateModel<'a>>,
 }
 
 /// The top level, or the body of a Parallel branch or a Map iteration.
 pub(super) struct ScopeModel<'a> {
     pub(super) start: Option<Edge<'a>>,
     /// Its states, in declaration order.
-    pub(super) states: Vec<usize>,
+    pub(super) states: Vec<StateIndex>,
     /// The Parallel or Map state it belongs to, with the branch's number.
-    pub(super) owner: Option<(usize, usize)>,
+    pub(super) owner: Option<(StateIndex, usize)>,
 }
 
 pub(super) struct StateModel<'a> {
     pub(super) decl: &'a StateDecl,
-    pub(super) scope: usize,
+    pub(super) scope: ScopeIndex,
     /// Where a task, wait, pass, parallel or map state goes next.
     pub(super) next: Option<Edge<'a>>,
     /// The options of a task, parallel or map state.
@@ -70,7 +71,17 @@ pub(super) struct StateModel<'a> {
     /// A Choice state's rules, in order, and its default.
     pub(super) choice: Option<ChoiceModel<'a>>,
     /// The scopes of a Parallel state's branches, or of a Map state's iteration.
-    pub(super) branches: Vec<usize>,
+    pub(super) branches: Vec<ScopeIndex>,
+}
+
+impl StateModel<'_> {
+    /// The scope of a Map state's iteration (validation gives every Map state one).
+    pub(super) fn iteration(&self) -> Option<ScopeIndex> {
+        match self.decl.body {
+            StateBody::Map { .. } => self.branches.first().copied(),
+            _ => None,
+        }
+    }
 }
 
 /// A Choice state's targets.
@@ -179,24 +190,24 @@ pub(super) struct Edge<'a> {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Target {
-    State(usize),
+    State(StateIndex),
     /// The end of the scope: of the execution at the top level, of the branch inside one.
     End,
     /// A name that is not a state of the scope; reported already.
     Unknown {
         /// The state the name probably meant, for graph checks.
-        likely: Option<usize>,
+        likely: Option<StateIndex>,
     },
 }
 
 impl<'a> Model<'a> {
-    pub(super) fn state(&self, index: usize) -> &'a StateDecl {
+    pub(super) fn state(&self, index: StateIndex) -> &'a StateDecl {
         self.states[index].decl
     }
 
     /// Every transition out of a state (next, catches, choice rules, default), unresolved ones
     /// included.
-    pub(super) fn edges(&self, index: usize) -> impl Iterator<Item = Edge<'a>> + '_ {
+    pub(super) fn edges(&self, index: StateIndex) -> impl Iterator<Item = Edge<'a>> + '_ {
         let state = &self.states[index];
         let catches = state
             .task
@@ -218,11 +229,11 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
         mode,
         timeout: None,
         start: None,
-        scopes: Vec::new(),
-        states: Vec::new(),
+        scopes: IndexVec::new(),
+        states: IndexVec::new(),
     };
-    let mut names: HashMap<String, usize> = HashMap::new();
-    let mut bodies: Vec<&'a [Item]> = Vec::new();
+    let mut names: HashMap<String, StateIndex> = HashMap::new();
+    let mut bodies: IndexVec<ScopeIndex, &'a [Item]> = IndexVec::new();
     collect(
         &mut model,
         &mut bodies,
@@ -231,7 +242,7 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
         None,
         errors,
     );
-    for (scope, items) in bodies.iter().enumerate() {
+    for (scope, items) in bodies.iter_enumerated() {
         resolve_scope(&mut model, scope, items, errors);
     }
     model.start = model.scopes.first().and_then(|scope| scope.start);
@@ -264,7 +275,7 @@ pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'
             );
         }
     }
-    for scope in 0..model.scopes.len() {
+    for scope in model.scopes.indices() {
         graph::check_scope(&model, scope, errors);
     }
     model
@@ -277,14 +288,13 @@ fn has_start(items: &[Item]) -> bool {
 /// Adds a scope for `items` and its states (and, depth first, their branches' scopes).
 fn collect<'a>(
     model: &mut Model<'a>,
-    bodies: &mut Vec<&'a [Item]>,
-    names: &mut HashMap<String, usize>,
+    bodies: &mut IndexVec<ScopeIndex, &'a [Item]>,
+    names: &mut HashMap<String, StateIndex>,
     items: &'a [Item],
-    owner: Option<(usize, usize)>,
+    owner: Option<(StateIndex, usize)>,
     errors: &mut Errors,
-) -> usize {
-    let scope = model.scopes.len();
-    model.scopes.push(ScopeModel {
+) -> ScopeIndex {
+    let scope = model.scopes.push(ScopeModel {
         start: None,
         states: Vec::new(),
         owner,
@@ -327,10 +337,7 @@ fn collect<'a>(
                 errors.at(error.span(), "a Fail state's error name cannot be empty");
             }
         }
-        let index = model.states.len();
-        names.insert(name, index);
-        model.scopes[scope].states.push(index);
-        model.states.push(StateModel {
+        let index = model.states.push(StateModel {
             decl,
             scope,
             next: None,
@@ -338,6 +345,8 @@ fn collect<'a>(
             choice: None,
             branches: Vec::new(),
         });
+        names.insert(name, index);
+        model.scopes[scope].states.push(index);
         let branches: &'a [Branch] = match &decl.body {
             StateBody::Parallel {
                 keyword, branches, ..
@@ -375,16 +384,20 @@ fn collect<'a>(
 }
 
 /// Resolves the start and transitions of one scope against its own states.
-fn resolve_scope<'a>(model: &mut Model<'a>, scope: usize, items: &'a [Item], errors: &mut Errors) {
-    let local: HashMap<String, usize> = model.scopes[scope]
+fn resolve_scope<'a>(
+    model: &mut Model<'a>,
+    scope: ScopeIndex,
+    items: &'a [Item],
+    errors: &mut Errors,
+) {
+    let local: HashMap<String, StateIndex> = model.scopes[scope]
         .states
         .iter()
         .map(|&index| (model.states[index].decl.name.to_string(), index))
         .collect();
-    let elsewhere: HashMap<String, usize> = model
+    let elsewhere: HashMap<String, StateIndex> = model
         .states
-        .iter()
-        .enumerate()
+        .iter_enumerated()
         .filter(|(_, state)| state.scope != scope)
         .map(|(index, state)| (state.decl.name.to_string(), index))
         .collect();
@@ -420,7 +433,7 @@ fn resolve_scope<'a>(model: &mut Model<'a>, scope: usize, items: &'a [Item], err
                 Some(close) => format!("; did you mean `{close}`?"),
                 None if names.is_empty() => String::new(),
                 None => {
-                    let mut sorted: Vec<&usize> = local.values().collect();
+                    let mut sorted: Vec<&StateIndex> = local.values().collect();
                     sorted.sort();
                     let listed: Vec<String> = sorted
                         .iter()
@@ -551,7 +564,7 @@ fn resolve_scope<'a>(model: &mut Model<'a>, scope: usize, items: &'a [Item], err
     }
 }
 
-fn model_name(model: &Model<'_>, index: usize) -> String {
+fn model_name(model: &Model<'_>, index: StateIndex) -> String {
     model.states[index].decl.name.to_string()
 }
 
