@@ -142,6 +142,27 @@ fn resumed(child: Child) -> usize {
         .unwrap_or_else(|| panic!("no count in {text:?}"))
 }
 
+/// Waits until the first task of every execution has started, as the ledger says: on a busy
+/// machine the starting process takes longer than its waves would.
+async fn every_execution_started(ledger: &Path) {
+    let began = Instant::now();
+    loop {
+        let started = std::fs::read_to_string(ledger)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.ends_with(" First"))
+            .count();
+        if started >= EXECUTIONS as usize {
+            return;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(60),
+            "only {started} executions started in a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The ledger: which processes ran each task of each execution.
 fn runs(ledger: &Path) -> HashMap<(String, String), Vec<u32>> {
     let mut runs: HashMap<(String, String), Vec<u32>> = HashMap::new();
@@ -194,8 +215,8 @@ async fn two_processes_recovering_one_file_share_it_without_corrupting_a_history
     let dir = tempfile::tempdir().unwrap();
     let (store, ledger) = (dir.path().join("shifts.db"), dir.path().join("ledger.txt"));
     let mut first = process("start", &store, &ledger);
-    // Once every execution has started (in waves over a second), in every shift.
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    // Once every execution has started (in waves over a second): they are in every shift.
+    every_execution_started(&ledger).await;
     let killed = first.id();
     first.kill().unwrap(); // SIGKILL, mid-task
     first.wait().unwrap();
@@ -223,7 +244,7 @@ async fn a_rolling_restart_leaves_the_old_process_alone_and_takes_over_when_it_g
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The new process starts while the old one runs: it resumes nothing of the old one's.
     let new = process("recover", &store, &ledger);
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    every_execution_started(&ledger).await;
     let killed = old.id();
     let killed_at = Instant::now();
     old.kill().unwrap(); // The old one goes (as abruptly as it can).
