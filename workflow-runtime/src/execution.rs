@@ -11,33 +11,94 @@ use crate::history::History;
 use crate::step::{States, StepError};
 
 /// The id of an execution, unique across runtimes (a random UUID unless given a name).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ExecutionId(Arc<str>);
+///
+/// Compared, hashed, ordered and serialized as its text.
+#[derive(Clone)]
+pub struct ExecutionId(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// An id given as text (a name, or one read back from a store).
+    Text(Arc<str>),
+    /// A fresh random id, a UUID written out in place: no allocation, and a copy is a copy
+    /// of bytes (most synchronous Express executions never look at their id).
+    Uuid([u8; uuid::fmt::Hyphenated::LENGTH]),
+}
 
 impl ExecutionId {
     /// A fresh random id: a version 4 UUID.
     pub fn random() -> Self {
         // 122 random bits from a fast generator: ids must not collide, they need not be secret.
         let uuid = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
-        ExecutionId(uuid.to_string().into())
+        let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+        uuid.hyphenated().encode_lower(&mut text);
+        ExecutionId(Repr::Uuid(text))
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Text(text) => text,
+            // Written by `encode_lower`: ASCII, so this never finds it wrong.
+            Repr::Uuid(text) => std::str::from_utf8(text).unwrap_or_default(),
+        }
+    }
+}
+
+impl PartialEq for ExecutionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ExecutionId {}
+
+impl std::hash::Hash for ExecutionId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for ExecutionId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ExecutionId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl fmt::Debug for ExecutionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ExecutionId").field(&self.as_str()).finish()
     }
 }
 
 impl fmt::Display for ExecutionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ExecutionId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExecutionId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(ExecutionId(Repr::Text(text.into())))
     }
 }
 
 impl From<&str> for ExecutionId {
     fn from(id: &str) -> Self {
-        ExecutionId(id.into())
+        ExecutionId(Repr::Text(id.into()))
     }
 }
 
@@ -253,5 +314,45 @@ impl<O> Execution<O> {
     /// The result and the history.
     pub fn into_parts(self) -> (Result<O, ExecutionFailure>, History) {
         (self.result, self.history)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::ExecutionId;
+
+    #[test]
+    fn a_random_id_is_a_version_4_uuid_equal_to_its_text() {
+        let id = ExecutionId::random();
+        let copy = id.clone();
+        let text = id.as_str().to_owned();
+        let parsed = uuid::Uuid::parse_str(&text).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(
+            copy.as_str(),
+            text,
+            "a copy made before writes the same text"
+        );
+        assert_eq!(id, copy);
+        assert_eq!(id, ExecutionId::from(text.as_str()));
+        assert_eq!(ExecutionId::from(text.as_str()), copy);
+        assert_ne!(id, ExecutionId::random());
+        let set: HashSet<ExecutionId> = [id.clone(), ExecutionId::from(text.as_str()), copy]
+            .into_iter()
+            .collect();
+        assert_eq!(set.len(), 1, "equal ids hash alike, however they were made");
+        assert_eq!(format!("{id:?}"), format!("ExecutionId({text:?})"));
+    }
+
+    #[test]
+    fn an_id_is_serialized_as_its_text_and_read_back_equal() {
+        let id = ExecutionId::random();
+        let json = serde_json::to_string(&id).expect("serializes");
+        assert_eq!(json, format!("\"{id}\""));
+        let back: ExecutionId = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, id);
+        assert_eq!(back.as_str(), id.as_str());
     }
 }

@@ -16,6 +16,7 @@ pub mod step;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod type_map;
 mod workflow;
 
 // Named after the release, as the macros of the same release spell it

@@ -1,19 +1,19 @@
 //! Shared resources registered on a runtime and handed to steps as [`Res<T>`](crate::Res).
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use crate::engine::callback::CallbackHub;
 #[cfg(feature = "testing")]
 use crate::engine::doubles::Mocks;
+use crate::type_map::TypeMap;
 
 /// A type map from a resource's type to one shared value of it.
 #[derive(Default)]
 pub(crate) struct Resources {
     // Each value is an `Arc<T>` behind `dyn Any`, so unsized `T` (trait objects) work too.
-    values: HashMap<TypeId, (Box<dyn Any + Send + Sync>, &'static str)>,
+    values: TypeMap<(Box<dyn Any + Send + Sync>, &'static str)>,
     /// Steps replaced in tests; only with the `testing` feature.
     #[cfg(feature = "testing")]
     pub(crate) mocks: Option<Arc<Mocks>>,

@@ -19,7 +19,7 @@ pub type ChildRun<O> = Pin<Box<dyn Future<Output = Result<O, ChildFailure>> + Se
 pub fn run_child<W: Workflow>(env: &StepEnv<'_>, input: W::Input) -> ChildRun<W::Output> {
     let resources = Arc::clone(&env.shared.resources);
     let clock = Arc::clone(&env.shared.clock);
-    let siblings = Arc::clone(&env.shared.children);
+    let siblings = env.shared.children();
     let limits = env.shared.limits;
     let parent_state = env.state;
     let attempt = env.attempt;

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -56,8 +56,11 @@ pub(crate) struct Shared {
     /// of one state says otherwise.
     pub(crate) retries_done: u32,
     /// The child executions started by this execution's tasks.
-    pub(crate) children: Arc<Mutex<Vec<ChildExecution>>>,
+    children: OnceLock<Children>,
 }
+
+/// The child executions of an execution, shared with the tasks that start them.
+pub(crate) type Children = Arc<Mutex<Vec<ChildExecution>>>;
 
 impl Shared {
     /// An execution recorded in memory only.
@@ -96,7 +99,7 @@ impl Shared {
             recorder,
             limits,
             retries_done: 0,
-            children: Arc::new(Mutex::new(Vec::new())),
+            children: OnceLock::new(),
         }
     }
 
@@ -108,10 +111,17 @@ impl Shared {
         }
     }
 
+    /// Where the child executions of this execution are listed as they end: made when the
+    /// first starts (most executions start none).
+    pub(crate) fn children(&self) -> Children {
+        Arc::clone(self.children.get_or_init(Children::default))
+    }
+
     /// The recorded history and the child executions.
     pub(crate) fn into_parts(self) -> (History, Vec<ChildExecution>) {
-        let children =
-            std::mem::take(&mut *self.children.lock().unwrap_or_else(PoisonError::into_inner));
+        let children = self.children.get().map_or_else(Vec::new, |children| {
+            std::mem::take(&mut *children.lock().unwrap_or_else(PoisonError::into_inner))
+        });
         (History::from_events(self.recorder.into_events()), children)
     }
 }

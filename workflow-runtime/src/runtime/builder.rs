@@ -22,6 +22,7 @@ use crate::resources::Resources;
 #[cfg(feature = "testing")]
 use crate::step::Step;
 use crate::store::{MemoryStore, Store};
+use crate::type_map::TypeMap;
 use crate::workflow::{StateRequirement, Workflow};
 use workflow_core::definition::Definition;
 
@@ -271,7 +272,7 @@ impl RuntimeBuilder {
     /// the runtime lacks; the error lists every such problem.
     pub fn build(self) -> Result<Runtime, BuildError> {
         let mut problems = Vec::new();
-        let mut workflows: HashMap<TypeId, Registered> = HashMap::new();
+        let mut workflows: TypeMap<Registered> = TypeMap::default();
         let mut names: HashMap<&str, TypeId> = HashMap::new();
         for registration in &self.workflows {
             let name = registration.definition.name.as_str();

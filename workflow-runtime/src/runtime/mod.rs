@@ -16,7 +16,6 @@ mod start;
 mod worker;
 
 use std::any::TypeId;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -25,6 +24,7 @@ use crate::engine::Limits;
 use crate::logging::LogSink;
 use crate::resources::Resources;
 use crate::store::Store;
+use crate::type_map::TypeMap;
 use crate::workflow::Workflow;
 use workflow_core::definition::Definition;
 
@@ -81,7 +81,7 @@ struct Inner {
     retention: std::time::Duration,
     /// Where Express executions log, if anywhere.
     sink: Option<Arc<LogSink>>,
-    workflows: HashMap<TypeId, Registered>,
+    workflows: TypeMap<Registered>,
     /// How long a failing store write of a running execution is tried again.
     patience: std::time::Duration,
     /// Set once the registered definitions are recorded in the store.
