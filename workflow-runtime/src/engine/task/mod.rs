@@ -61,8 +61,11 @@ pub async fn run_task<S: Step>(
         return run_bare::<S>(cx, state, input).await;
     }
     // Boxed: recording, timers, callbacks and replay make a large future, which every state's
-    // future (and every bare task's) would otherwise carry and move.
-    Box::pin(run_recorded::<S>(cx, state, timers, input)).await
+    // future (and every bare task's) would otherwise carry and move. Boxed in a statement of
+    // its own: a temporary of the statement that awaits lives across the await, and its
+    // space would be kept in this future all the same.
+    let recorded = Box::pin(run_recorded::<S>(cx, state, timers, input));
+    recorded.await
 }
 
 /// Whether a task needs none of what recording, timers, callbacks and mocks take: the
