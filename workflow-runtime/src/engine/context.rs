@@ -203,11 +203,14 @@ impl<'s> ExecutionContext<'s> {
 
     /// Makes everything recorded so far durable before the engine acts on it.
     pub(crate) async fn flush(&self) -> Result<(), ExecutionFailure> {
-        if self.shared.recorder.is_lean() {
-            return Ok(());
+        // Without a write to make (no journal, or halted), no future to make either.
+        if let Some(done) = self.shared.recorder.settled() {
+            return done;
         }
         // Boxed: the durable path's future is large, and every state's future would carry it.
-        Box::pin(self.shared.recorder.flush(None)).await
+        // In a statement of its own, or the unboxed future's space stays in this one.
+        let flushing = Box::pin(self.shared.recorder.flush(None));
+        flushing.await
     }
 
     /// The next stored event of this lane that replay has not reached (when resuming).
@@ -286,12 +289,10 @@ impl<'s> ExecutionContext<'s> {
             kind,
             state_name,
             timestamp,
-            |id, previous| {
-                let mut event = Event::new(id, previous, timestamp, kind);
+            |event| {
                 event.state = state_name.map(Cow::Borrowed);
                 event.branch = self.branch.as_deref().map(str::to_owned);
-                fill(&mut event);
-                event
+                fill(event);
             },
         )
     }

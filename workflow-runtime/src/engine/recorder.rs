@@ -29,8 +29,10 @@ pub(crate) struct Recorded {
     /// When the event happened (the stored time, for a replayed event); `None` when nothing
     /// was recorded (a lean execution), and the engine takes the clock's time.
     pub(crate) timestamp: Option<SystemTime>,
-    /// The stored event, when it was replayed rather than recorded.
-    pub(crate) replayed: Option<Event>,
+    /// The stored event, when it was replayed rather than recorded. Boxed: a `Recorded` is
+    /// returned for every event, and an `Event` inline made each of them a copy of some 250
+    /// bytes, for what only a resuming execution reads.
+    pub(crate) replayed: Option<Box<Event>>,
 }
 
 impl Recorded {
@@ -177,16 +179,24 @@ impl Recorder {
         kind: EventType,
         state: Option<&str>,
         timestamp: SystemTime,
-        make: impl FnOnce(u64, u64) -> Event,
+        fill: impl FnOnce(&mut Event),
     ) -> Recorded {
         let mut guard = self.lock();
-        let lane = guard.replay.get_mut(&branch.map(str::to_owned));
-        if let Some(stored) = lane.and_then(VecDeque::pop_front) {
+        // Nothing to replay (a new execution, or one past its stored history): no lookup, whose
+        // key costs an allocation and a hash for every event.
+        let stored = match guard.replay.is_empty() {
+            true => None,
+            false => guard
+                .replay
+                .get_mut(&branch.map(str::to_owned))
+                .and_then(VecDeque::pop_front),
+        };
+        if let Some(stored) = stored {
             if stored.kind == kind && stored.state.as_deref() == state {
                 last.store(stored.id, Ordering::Relaxed);
                 return Recorded {
                     timestamp: Some(stored.timestamp),
-                    replayed: Some(stored),
+                    replayed: Some(Box::new(stored)),
                 };
             }
             let change = guard.change.clone();
@@ -214,9 +224,15 @@ impl Recorder {
         if guard.halted.is_none() {
             let id = guard.events.len() as u64 + 1;
             let previous = last.swap(id, Ordering::Relaxed);
-            let event = make(id, previous);
-            self.log(&event);
-            guard.events.push(event);
+            // Made where it is kept, then filled in: an event is large, and each move of it
+            // was a copy.
+            guard
+                .events
+                .push(Event::new(id, previous, timestamp, kind));
+            if let Some(event) = guard.events.last_mut() {
+                fill(event);
+                self.log(event);
+            }
         }
         Recorded {
             timestamp: Some(timestamp),
@@ -249,11 +265,9 @@ impl Recorder {
                 kind,
                 Some(&state),
                 at,
-                |id, previous| {
-                    let mut event = Event::new(id, previous, at, kind);
+                |event| {
                     event.state = Some(state.clone());
                     event.branch = Some(lane.clone());
-                    event
                 },
             );
             last = Some((lane, follows));
@@ -290,6 +304,18 @@ impl Recorder {
     /// for it. Without a journal this does nothing. Fails with `States.Runtime` if replay has
     /// diverged; the execution must not act then. While the store fails, this waits (trying
     /// again); if the write cannot be made, the run halts here (see [`Journal::durably`]).
+    /// What [`flush`](Self::flush) without an end comes to when it has nothing to write (an
+    /// execution without a journal, or halted): `None` when it must write.
+    pub(crate) fn settled(&self) -> Option<Result<(), ExecutionFailure>> {
+        if self.lean {
+            return Some(Ok(()));
+        }
+        if let Some(halted) = &self.lock().halted {
+            return Some(Err(halted.clone()));
+        }
+        self.journal.is_none().then_some(Ok(()))
+    }
+
     pub(crate) async fn flush(&self, end: Option<ExecutionEnd>) -> Result<(), ExecutionFailure> {
         if self.lean {
             return Ok(());
