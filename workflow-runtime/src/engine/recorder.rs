@@ -226,9 +226,7 @@ impl Recorder {
             let previous = last.swap(id, Ordering::Relaxed);
             // Made where it is kept, then filled in: an event is large, and each move of it
             // was a copy.
-            guard
-                .events
-                .push(Event::new(id, previous, timestamp, kind));
+            guard.events.push(Event::new(id, previous, timestamp, kind));
             if let Some(event) = guard.events.last_mut() {
                 fill(event);
                 self.log(event);
@@ -259,17 +257,10 @@ impl Recorder {
             let Closing {
                 lane, kind, state, ..
             } = closing;
-            self.record(
-                Some(&lane),
-                &follows,
-                kind,
-                Some(&state),
-                at,
-                |event| {
-                    event.state = Some(state.clone());
-                    event.branch = Some(lane.clone());
-                },
-            );
+            self.record(Some(&lane), &follows, kind, Some(&state), at, |event| {
+                event.state = Some(state.clone());
+                event.branch = Some(lane.clone());
+            });
             last = Some((lane, follows));
         }
     }
