@@ -308,15 +308,13 @@ impl Recorder {
     }
 
     pub(crate) async fn flush(&self, end: Option<ExecutionEnd>) -> Result<(), ExecutionFailure> {
-        if self.lean {
-            return Ok(());
-        }
-        if let Some(halted) = &self.lock().halted {
-            if end.is_none() {
-                return Err(halted.clone());
+        if end.is_none() {
+            if let Some(done) = self.settled() {
+                return done;
             }
         }
-        let Some(journal) = &self.journal else {
+        // With an end, a halted execution still writes it (see `finish`).
+        let (false, Some(journal)) = (self.lean, &self.journal) else {
             return Ok(());
         };
         let _turn = self.turn.lock().await;
