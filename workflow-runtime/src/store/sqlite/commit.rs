@@ -1,20 +1,29 @@
 //! The commit path: a batch of writes in one transaction on the writing connection, without
 //! a savepoint per write; if a write fails, the batch again write by write, each in its
-//! savepoint, so that the bad write fails alone.
+//! savepoint, so that the bad write fails alone. Each transaction first has the WAL's file
+//! written ahead of the commit (`wal.rs`).
+
+use std::path::Path;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::error::database;
 use super::sql::SqliteSql;
+use super::wal::WalFile;
 use crate::store::sql::{apply, now, Committer, Write, Written};
 use crate::store::StoreError;
 
 /// Commits the batches of the write queue on the writing connection.
-pub(super) struct SqliteCommitter(Connection);
+pub(super) struct SqliteCommitter {
+    writer: Connection,
+    wal: WalFile,
+}
 
 impl SqliteCommitter {
-    pub(super) fn new(writer: Connection) -> Self {
-        SqliteCommitter(writer)
+    /// The committer of the database at `path`, on its connection `writer`.
+    pub(super) fn new(writer: Connection, path: &Path) -> Self {
+        let wal = WalFile::open(&writer, path);
+        SqliteCommitter { writer, wal }
     }
 }
 
@@ -41,20 +50,22 @@ enum Together {
     CommitFailed(rusqlite::Error),
 }
 
-impl SqliteCommitter {
-    fn begin(&mut self) -> rusqlite::Result<Transaction<'_>> {
-        // Immediate: take the write lock first (waiting for it under the busy timeout), so a
-        // transaction that reads before writing never fails on a snapshot another process
-        // made stale.
-        self.0
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-    }
+/// Begins a transaction on `writer` and writes the WAL's file ahead of what it will commit.
+fn begin<'c>(writer: &'c mut Connection, wal: &mut WalFile) -> rusqlite::Result<Transaction<'c>> {
+    // Immediate: take the write lock first (waiting for it under the busy timeout), so a
+    // transaction that reads before writing never fails on a snapshot another process made
+    // stale. Writing ahead needs that lock too.
+    let transaction = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    wal.write_ahead();
+    Ok(transaction)
+}
 
+impl SqliteCommitter {
     fn commit_together(
         &mut self,
         batch: &[Write],
     ) -> Result<Vec<Result<Written, StoreError>>, Together> {
-        let transaction = self.begin().map_err(Together::CommitFailed)?;
+        let transaction = begin(&mut self.writer, &mut self.wal).map_err(Together::CommitFailed)?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for write in batch {
             match now(apply(&SqliteSql(&transaction), write)) {
@@ -64,11 +75,12 @@ impl SqliteCommitter {
             }
         }
         transaction.commit().map_err(Together::CommitFailed)?;
+        self.wal.committed();
         Ok(outcomes)
     }
 
     fn commit_one_by_one(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
-        let mut transaction = match self.begin() {
+        let mut transaction = match begin(&mut self.writer, &mut self.wal) {
             Ok(transaction) => transaction,
             Err(error) => return every(batch.len(), database(error)),
         };
@@ -88,7 +100,10 @@ impl SqliteCommitter {
             outcomes.push(outcome);
         }
         match transaction.commit() {
-            Ok(()) => outcomes,
+            Ok(()) => {
+                self.wal.committed();
+                outcomes
+            }
             Err(error) => every(outcomes.len(), database(error)),
         }
     }

@@ -19,7 +19,8 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
 /// Durable commits (WAL, `synchronous = FULL`). A 64 MiB page cache keeps the histories of
 /// thousands of running executions in memory (the default 2 MiB made a busy store read its
 /// own pages back from the file); checkpoints every 10,000 pages (40 MiB of WAL) rather than
-/// 1,000, so a page written by many commits is copied into the database once, not each time.
+/// 1,000, so a page written by many commits is copied into the database once, not each time
+/// (on the committing connection its WAL hook does, `wal.rs`, at the same count).
 fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection
         .execute_batch(

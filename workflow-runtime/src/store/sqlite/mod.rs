@@ -23,6 +23,7 @@ mod presence;
 mod read_only;
 mod schema;
 mod sql;
+mod wal;
 
 use commit::SqliteCommitter;
 use error::database;
@@ -62,10 +63,8 @@ impl SqlStore<Sqlite> {
         let writer = connections::open(&path)?;
         schema::migrate(&writer)?;
         let reader = connections::open(&path)?;
-        Ok(SqlStore::new(
-            Sqlite::new(path, reader),
-            SqliteCommitter::new(writer),
-        ))
+        let committer = SqliteCommitter::new(writer, &path);
+        Ok(SqlStore::new(Sqlite::new(path, reader), committer))
     }
 
     /// Opens the store in the existing file at `path` for reading only, for tools that look at
