@@ -32,8 +32,9 @@ pub(crate) async fn apply(sql: &impl Sql, write: &Write) -> Result<Written, Stor
             end,
             fence,
         } => {
-            let locked = lock(sql, execution).await?;
-            if insert_events(sql, execution, events).await? == Inserted::AlreadyStored {
+            let (locked, stored_last) = lock_for_append(sql, execution).await?;
+            if insert_events(sql, execution, events, stored_last).await? == Inserted::AlreadyStored
+            {
                 // An earlier try of this write committed; its answer was lost.
                 return Ok(Written::Done);
             }
@@ -47,8 +48,9 @@ pub(crate) async fn apply(sql: &impl Sql, write: &Write) -> Result<Written, Stor
             Ok(Written::Done)
         }
         Write::Reopen { execution, events } => {
-            let locked = lock(sql, execution).await?;
-            if insert_events(sql, execution, events).await? == Inserted::AlreadyStored {
+            let (locked, stored_last) = lock_for_append(sql, execution).await?;
+            if insert_events(sql, execution, events, stored_last).await? == Inserted::AlreadyStored
+            {
                 // An earlier try of this write committed; its answer was lost.
                 return Ok(Written::Done);
             }
@@ -265,10 +267,12 @@ async fn create(sql: &impl Sql, execution: &NewExecution) -> Result<Created, Sto
             }),
         };
     }
+    // A new execution: nothing of its history is stored yet.
     insert_events(
         sql,
         &execution.id,
         &EncodedEvents::encode(&execution.events)?,
+        0,
     )
     .await?;
     Ok(Created::New)
@@ -319,6 +323,27 @@ async fn lock(sql: &impl Sql, execution: &ExecutionId) -> Result<Option<Locked>,
     .transpose()
 }
 
+/// The execution's [`Locked`] row (`None`: no such execution) and the last event id of its
+/// history (0: none).
+async fn lock_for_append(
+    sql: &impl Sql,
+    execution: &ExecutionId,
+) -> Result<(Option<Locked>, u64), StoreError> {
+    let Some(row) = sql
+        .query_first(&sql.statements().lock_for_append, &[execution.as_str().into()])
+        .await?
+    else {
+        return Ok((None, 0));
+    };
+    let locked = Locked {
+        status: row.text(0)?,
+        owner: row.optional_text(1)?,
+        token: row.integer(2)?,
+    };
+    let last = row.optional_integer(3)?.unwrap_or(0).max(0) as u64;
+    Ok((Some(locked), last))
+}
+
 /// Fails with [`StoreError::LeaseLost`] unless `fence` holds the lease of the execution and it
 /// is still running (one stopped by another runtime takes no more events from its worker).
 fn held(locked: Option<&Locked>, execution: &ExecutionId, fence: &Fence) -> Result<(), StoreError> {
@@ -365,19 +390,14 @@ async fn insert_events(
     sql: &impl Sql,
     execution: &ExecutionId,
     events: &EncodedEvents,
+    stored_last: u64,
 ) -> Result<Inserted, StoreError> {
     let (Some(&first), Some(&last)) = (events.ids.first(), events.ids.last()) else {
         return Ok(Inserted::Nothing);
     };
     let statements = sql.statements();
-    let stored_last = sql
-        .query_first(&statements.last_event, &[execution.as_str().into()])
-        .await?
-        .map(|row| row.integer(0))
-        .transpose()?
-        .unwrap_or(0);
     let (first, last) = (first.max(0) as u64, last.max(0) as u64);
-    let overlap = stored_overlap(execution.as_str(), first, last, stored_last.max(0) as u64)?;
+    let overlap = stored_overlap(execution.as_str(), first, last, stored_last)?;
     let skip = usize::try_from(overlap)
         .unwrap_or(usize::MAX)
         .min(events.ids.len());

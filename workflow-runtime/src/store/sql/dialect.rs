@@ -117,6 +117,11 @@ statements! {
          ON CONFLICT (workflow, name) DO NOTHING";
     /// An execution's status and lease, its row locked.
     lock = "SELECT status, owner, lease_token FROM {executions} WHERE id = $1{lock}";
+    /// An execution's status and lease, its row locked, and the last event id of its history
+    /// (`NULL`: none): one statement for the two reads of every append.
+    lock_for_append = "SELECT status, owner, lease_token,
+             (SELECT last_id FROM {history} WHERE execution_id = $1 ORDER BY first_id DESC LIMIT 1)
+         FROM {executions} WHERE id = $1{lock}";
     /// Ends an execution.
     end = "UPDATE {executions} SET status = $2, output = $3, error = $4, cause = $5, stopped_at = $6
          WHERE id = $1";
@@ -148,8 +153,6 @@ statements! {
              SELECT id FROM {executions} WHERE status <> $1 AND stopped_at < $2 LIMIT $3
          )";
 
-    /// The last event id of a history (no row: none).
-    last_event = "SELECT last_id FROM {history} WHERE execution_id = $1 ORDER BY first_id DESC LIMIT 1";
     /// The appends of a history holding events in `$2..=$3`.
     events_between = "SELECT events FROM {history}
          WHERE execution_id = $1 AND last_id >= $2 AND first_id <= $3 ORDER BY first_id";
