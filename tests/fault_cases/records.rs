@@ -187,7 +187,7 @@ async fn a_corrupted_sqlite_row_among_good_ones_is_reported_not_contagious() {
             let statement = match what {
                 "status" => "UPDATE executions SET status = 'Runnning' WHERE id = ?1",
                 "input" => "UPDATE executions SET input = '{\"weight\": 1.0, ' WHERE id = ?1",
-                _ => "UPDATE history SET events = '[{\"id\": 1, oops' WHERE execution_id = ?1",
+                _ => "UPDATE history SET events = '[{\"id\": 1, oops' WHERE execution_key = (SELECT key FROM executions WHERE id = ?1)",
             };
             let connection = rusqlite::Connection::open(&path).expect("opens");
             connection.execute(statement, [id]).expect(statement);
@@ -224,7 +224,7 @@ async fn a_corrupted_postgres_row_among_good_ones_is_reported_not_contagious() {
             let statement = match what {
                 "status" => format!("UPDATE {schema}.workflow_executions SET status = 'Runnning' WHERE id = $1"),
                 "input" => format!("UPDATE {schema}.workflow_executions SET input = '{{\"weight\": 1.0, ' WHERE id = $1"),
-                _ => format!("UPDATE {schema}.workflow_history SET events = '[{{\"id\": 1, oops' WHERE execution_id = $1 AND first_id = 1"),
+                _ => format!("UPDATE {schema}.workflow_history SET events = '[{{\"id\": 1, oops' WHERE execution_key = (SELECT key FROM {schema}.workflow_executions WHERE id = $1) AND first_id = 1"),
             };
             client.execute(&statement, &[&id]).await.expect(&statement);
         },

@@ -821,7 +821,7 @@ async fn an_unreadable_execution_is_shown_not_fatal() {
         .unwrap();
     connection
         .execute(
-            "UPDATE history SET events = '[oops' WHERE execution_id = (SELECT id FROM executions WHERE name = 'damaged')",
+            "UPDATE history SET events = '[oops' WHERE execution_key = (SELECT key FROM executions WHERE name = 'damaged')",
             [],
         )
         .unwrap();

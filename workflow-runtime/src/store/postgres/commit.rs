@@ -187,15 +187,15 @@ const TXID: &str = "SELECT txid_current()";
 /// The shared code's checks and changes, in one round trip: the statement differs from theirs
 /// only in doing them at once.
 const APPEND: &str = "WITH held AS (
-        SELECT id FROM workflow_executions
-        WHERE id = $1 AND status = 'Running'
-          AND ($2::TEXT IS NULL OR (owner = $2 AND lease_token = $3))
-          AND COALESCE((SELECT last_id FROM workflow_history WHERE execution_id = $1
-                        ORDER BY first_id DESC LIMIT 1), 0) + 1 = $4::BIGINT
+        SELECT e.key FROM workflow_executions e
+        WHERE e.id = $1 AND e.status = 'Running'
+          AND ($2::TEXT IS NULL OR (e.owner = $2 AND e.lease_token = $3))
+          AND COALESCE((SELECT h.last_id FROM workflow_history h WHERE h.execution_key = e.key
+                        ORDER BY h.first_id DESC LIMIT 1), 0) + 1 = $4::BIGINT
         FOR UPDATE
     ), inserted AS (
-        INSERT INTO workflow_history (execution_id, first_id, last_id, events)
-        SELECT $1, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM held)
+        INSERT INTO workflow_history (execution_key, first_id, last_id, events)
+        SELECT key, $4, $5, $6 FROM held
     ), ended AS (
         UPDATE workflow_executions
         SET status = $7, output = $8, error = $9, cause = $10, stopped_at = $11

@@ -330,7 +330,10 @@ async fn lock_for_append(
     execution: &ExecutionId,
 ) -> Result<(Option<Locked>, u64), StoreError> {
     let Some(row) = sql
-        .query_first(&sql.statements().lock_for_append, &[execution.as_str().into()])
+        .query_first(
+            &sql.statements().lock_for_append,
+            &[execution.as_str().into()],
+        )
         .await?
     else {
         return Ok((None, 0));
@@ -409,16 +412,20 @@ async fn insert_events(
             return Ok(Inserted::AlreadyStored);
         }
     }
-    sql.execute(
-        &statements.insert_events,
-        &[
-            execution.as_str().into(),
-            events.ids[skip].into(),
-            (last as i64).into(),
-            events.json_array_from(skip).into(),
-        ],
-    )
-    .await?;
+    let inserted = sql
+        .execute(
+            &statements.insert_events,
+            &[
+                execution.as_str().into(),
+                events.ids[skip].into(),
+                (last as i64).into(),
+                events.json_array_from(skip).into(),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(not_running(execution.as_str(), None));
+    }
     Ok(Inserted::Stored)
 }
 

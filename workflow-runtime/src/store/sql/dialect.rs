@@ -119,9 +119,9 @@ statements! {
     lock = "SELECT status, owner, lease_token FROM {executions} WHERE id = $1{lock}";
     /// An execution's status and lease, its row locked, and the last event id of its history
     /// (`NULL`: none): one statement for the two reads of every append.
-    lock_for_append = "SELECT status, owner, lease_token,
-             (SELECT last_id FROM {history} WHERE execution_id = $1 ORDER BY first_id DESC LIMIT 1)
-         FROM {executions} WHERE id = $1{lock}";
+    lock_for_append = "SELECT e.status, e.owner, e.lease_token,
+             (SELECT h.last_id FROM {history} h WHERE h.execution_key = e.key ORDER BY h.first_id DESC LIMIT 1)
+         FROM {executions} e WHERE e.id = $1{lock}";
     /// Ends an execution.
     end = "UPDATE {executions} SET status = $2, output = $3, error = $4, cause = $5, stopped_at = $6
          WHERE id = $1";
@@ -155,13 +155,16 @@ statements! {
 
     /// The appends of a history holding events in `$2..=$3`.
     events_between = "SELECT events FROM {history}
-         WHERE execution_id = $1 AND last_id >= $2 AND first_id <= $3 ORDER BY first_id";
+         WHERE execution_key = (SELECT key FROM {executions} WHERE id = $1)
+           AND last_id >= $2 AND first_id <= $3 ORDER BY first_id";
     /// The first `$3` appends of a history holding events after `$2`: at least `$3` of them.
     events_after = "SELECT events FROM {history}
-         WHERE execution_id = $1 AND last_id > $2 ORDER BY first_id LIMIT $3";
-    /// One append: events `$2..=$3`, a JSON array.
-    insert_events =
-        "INSERT INTO {history} (execution_id, first_id, last_id, events) VALUES ($1, $2, $3, $4)";
+         WHERE execution_key = (SELECT key FROM {executions} WHERE id = $1)
+           AND last_id > $2 ORDER BY first_id LIMIT $3";
+    /// One append: events `$2..=$3`, a JSON array, to the history of the execution `$1` (none
+    /// if there is no such execution).
+    insert_events = "INSERT INTO {history} (execution_key, first_id, last_id, events)
+         SELECT key, $2, $3, $4 FROM {executions} WHERE id = $1";
 
     /// Creates a pending callback.
     create_callback = "INSERT INTO {callbacks} (token_hash, execution_id, workflow, state, event_id, status, created_at)
