@@ -233,7 +233,7 @@ pub(crate) fn stored_overlap(
 pub(crate) fn check_same_events(
     execution: &str,
     stored: &[serde_json::Value],
-    ours: &[String],
+    ours: &[&str],
 ) -> Result<(), StoreError> {
     let same = stored.len() == ours.len()
         && stored.iter().zip(ours).all(|(stored, ours)| {

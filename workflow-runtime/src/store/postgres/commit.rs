@@ -297,7 +297,7 @@ struct AppendRow<'a> {
     first: Option<i64>,
     last: Option<i64>,
     /// The events, as one JSON array.
-    events: String,
+    events: std::borrow::Cow<'a, str>,
     status: Option<&'static str>,
     output: Option<String>,
     error: Option<String>,
@@ -321,8 +321,8 @@ impl<'a> AppendRow<'a> {
             execution: execution.as_str(),
             worker: fence.as_ref().map(|fence| fence.worker.as_str()),
             token: fence.as_ref().map_or(0, |fence| fence.token),
-            first: events.ids.first().copied(),
-            last: events.ids.last().copied(),
+            first: events.first_id(),
+            last: events.last_id(),
             events: events.json_array_from(0),
             status: end.as_ref().map(|end| status_text(end.status)),
             output: end

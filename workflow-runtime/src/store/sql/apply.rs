@@ -395,7 +395,7 @@ async fn insert_events(
     events: &EncodedEvents,
     stored_last: u64,
 ) -> Result<Inserted, StoreError> {
-    let (Some(&first), Some(&last)) = (events.ids.first(), events.ids.last()) else {
+    let (Some(first), Some(last)) = (events.first_id(), events.last_id()) else {
         return Ok(Inserted::Nothing);
     };
     let statements = sql.statements();
@@ -403,12 +403,12 @@ async fn insert_events(
     let overlap = stored_overlap(execution.as_str(), first, last, stored_last)?;
     let skip = usize::try_from(overlap)
         .unwrap_or(usize::MAX)
-        .min(events.ids.len());
+        .min(events.len());
     if skip > 0 {
         let stored =
             read::events_between(sql, execution.as_str(), first, first + overlap - 1).await?;
-        check_same_events(execution.as_str(), &stored, &events.texts[..skip])?;
-        if skip == events.ids.len() {
+        check_same_events(execution.as_str(), &stored, &events.texts(skip))?;
+        if skip == events.len() {
             return Ok(Inserted::AlreadyStored);
         }
     }
@@ -417,9 +417,9 @@ async fn insert_events(
             &statements.insert_events,
             &[
                 execution.as_str().into(),
-                events.ids[skip].into(),
+                events.id(skip).unwrap_or_default().into(),
                 (last as i64).into(),
-                events.json_array_from(skip).into(),
+                Value::Text(events.json_array_from(skip)),
             ],
         )
         .await?;

@@ -45,6 +45,7 @@
 
 mod apply;
 mod dialect;
+mod encoded;
 mod queue;
 mod read;
 mod store;

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::oneshot;
 
+pub(crate) use super::encoded::EncodedEvents;
+
 use crate::execution::ExecutionId;
-use crate::history::Event;
 use crate::store::{
     CallbackChange, CallbackUpdate, Claim, ClaimRequest, Created, ExecutionEnd, ExecutionRequest,
     Fence, NewCallback, NewExecution, RequestKind, StoreError, StoreFuture, StoredDefinition,
@@ -76,52 +77,6 @@ pub(crate) enum Write {
         id: i64,
         outcome: Result<(), String>,
     },
-}
-
-/// Events ready for the SQL store: their ids and JSON texts side by side, stored as one JSON
-/// array ([`json_array_from`](Self::json_array_from)). Appends are encoded where they are
-/// made, on the executions' threads, so that the one thread committing for every execution
-/// spends its time writing.
-#[derive(Debug, Default)]
-pub(crate) struct EncodedEvents {
-    pub(crate) ids: Vec<i64>,
-    pub(crate) texts: Vec<String>,
-}
-
-impl EncodedEvents {
-    pub(crate) fn encode(events: &[Event]) -> Result<Self, StoreError> {
-        let mut encoded = EncodedEvents {
-            ids: Vec::with_capacity(events.len()),
-            texts: Vec::with_capacity(events.len()),
-        };
-        for event in events {
-            let text = serde_json::to_string(event).map_err(|error| {
-                StoreError::database(
-                    format!("event {} does not serialise: {error}", event.id),
-                    error,
-                )
-            })?;
-            encoded.ids.push(event.id as i64);
-            encoded.texts.push(text);
-        }
-        Ok(encoded)
-    }
-
-    /// The events from index `skip` on, as one JSON array.
-    pub(crate) fn json_array_from(&self, skip: usize) -> String {
-        let texts = self.texts.get(skip..).unwrap_or_default();
-        let length = texts.iter().map(|text| text.len() + 1).sum::<usize>() + 1;
-        let mut array = String::with_capacity(length);
-        array.push('[');
-        for (index, text) in texts.iter().enumerate() {
-            if index > 0 {
-                array.push(',');
-            }
-            array.push_str(text);
-        }
-        array.push(']');
-        array
-    }
 }
 
 /// What a write did.
