@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use workflow::prelude::*;
 use workflow::store::{ExecutionEnd, StoreError};
-use workflow::{EventType, ExecutionStatus};
+use workflow::{EventType, ExecutionId, ExecutionStatus};
 
 mod support {
     pub(crate) mod stores;
@@ -86,6 +86,23 @@ async fn appends_follow_the_history_of_a_running_execution_on_every_store() {
         }
         let after = store.history(&id, 0, usize::MAX).await.expect(label);
         assert_eq!(after, stored, "{label}: nothing was written");
+
+        // An append to an execution that does not exist is refused, and leaves no history.
+        let nobody = ExecutionId::from("no-such-execution");
+        match store.append(&nobody, vec![stored[0].clone()], None).await {
+            Err(StoreError::Conflict { reason, .. }) => {
+                assert!(reason.contains("no such execution"), "{label}: {reason}");
+            }
+            other => panic!("{label}: an append to no execution: {other:?}"),
+        }
+        assert!(
+            store
+                .history(&nobody, 0, usize::MAX)
+                .await
+                .unwrap_or_default()
+                .is_empty(),
+            "{label}: nothing was written"
+        );
 
         let mut next = last.clone();
         next.id = last.id + 1;

@@ -398,11 +398,12 @@ pub async fn open_read_only(url: &str) -> Result<std::sync::Arc<dyn Store>, Stor
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::history::EventType;
 
-    fn events(ids: std::ops::RangeInclusive<u64>) -> Vec<Event> {
+    /// Events `ids`, each a `PassStateEntered` after the one before.
+    pub(crate) fn events(ids: std::ops::RangeInclusive<u64>) -> Vec<Event> {
         ids.map(|id| {
             Event::new(
                 id,

@@ -206,40 +206,44 @@ pub(super) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
     use tokio_postgres::{Config, NoTls};
 
     use super::super::PostgresStore;
     use super::*;
     use crate::execution::ExecutionId;
-    use crate::history::{Event, EventType};
+    use crate::history::Event;
+    use crate::store::tests::events;
     use crate::store::Store;
 
+    /// The test server's URL, a new schema's name (`prefix` and a random number) and a client
+    /// to build an old version's tables in it; `None` (the test is skipped) without a server.
+    async fn empty_schema(prefix: &str) -> Option<(String, String, Client)> {
+        let Ok(url) = std::env::var("WORKFLOW_TEST_POSTGRES_URL") else {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"postgres: skipped (set WORKFLOW_TEST_POSTGRES_URL to run these tests on PostgreSQL)\n",
+            );
+            return None;
+        };
+        let schema = format!("{prefix}_{}", fastrand::u32(..));
+        let config: Config = url.parse().expect("a URL");
+        let (client, connection) = config.connect(NoTls).await.expect("connects");
+        tokio::spawn(connection);
+        Some((url, schema, client))
+    }
+
     fn event(id: u64) -> Event {
-        Event::new(
-            id,
-            id - 1,
-            SystemTime::UNIX_EPOCH,
-            EventType::PassStateEntered,
-        )
+        let mut events = events(id..=id);
+        events.remove(0)
     }
 
     /// A version 4 database (a row per event in `workflow_events`) keeps its histories, as
     /// appends of one event each, and takes appends after them.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn version_four_events_move_into_history_one_row_each() {
-        let Ok(url) = std::env::var("WORKFLOW_TEST_POSTGRES_URL") else {
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr(),
-                b"postgres: skipped (set WORKFLOW_TEST_POSTGRES_URL to run these tests on PostgreSQL)\n",
-            );
+        let Some((url, schema, client)) = empty_schema("test_v4").await else {
             return;
         };
-        let schema = format!("test_v4_{}", fastrand::u32(..));
-        let config: Config = url.parse().expect("a URL");
-        let (client, connection) = config.connect(NoTls).await.expect("connects");
-        tokio::spawn(connection);
         let [one, two] = [event(1), event(2)].map(|event| {
             serde_json::to_string(&event)
                 .expect("serialises")
@@ -306,17 +310,9 @@ mod tests {
     /// execution.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn version_five_histories_are_keyed_by_their_executions_integer_keys() {
-        let Ok(url) = std::env::var("WORKFLOW_TEST_POSTGRES_URL") else {
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr(),
-                b"postgres: skipped (set WORKFLOW_TEST_POSTGRES_URL to run these tests on PostgreSQL)\n",
-            );
+        let Some((url, schema, client)) = empty_schema("test_v5").await else {
             return;
         };
-        let schema = format!("test_v5_{}", fastrand::u32(..));
-        let config: Config = url.parse().expect("a URL");
-        let (client, connection) = config.connect(NoTls).await.expect("connects");
-        tokio::spawn(connection);
         let history = |id: u64| {
             format!(
                 "[{}]",

@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 
 use super::queue::{EncodedEvents, Write, Written};
 use super::read::{self, limit, record};
+use super::value::Row;
 use super::{Sql, Value};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::store::encoding::{
@@ -308,19 +309,23 @@ struct Locked {
     token: i64,
 }
 
-/// The execution's [`Locked`] row; `None` if there is no such execution.
-async fn lock(sql: &impl Sql, execution: &ExecutionId) -> Result<Option<Locked>, StoreError> {
-    let row = sql
-        .query_first(&sql.statements().lock, &[execution.as_str().into()])
-        .await?;
-    row.map(|row| {
+impl Locked {
+    /// From the first three columns of `row`: status, owner, lease token.
+    fn from_row(row: &Row) -> Result<Self, StoreError> {
         Ok(Locked {
             status: row.text(0)?,
             owner: row.optional_text(1)?,
             token: row.integer(2)?,
         })
-    })
-    .transpose()
+    }
+}
+
+/// The execution's [`Locked`] row; `None` if there is no such execution.
+async fn lock(sql: &impl Sql, execution: &ExecutionId) -> Result<Option<Locked>, StoreError> {
+    let row = sql
+        .query_first(&sql.statements().lock, &[execution.as_str().into()])
+        .await?;
+    row.as_ref().map(Locked::from_row).transpose()
 }
 
 /// The execution's [`Locked`] row (`None`: no such execution) and the last event id of its
@@ -338,11 +343,7 @@ async fn lock_for_append(
     else {
         return Ok((None, 0));
     };
-    let locked = Locked {
-        status: row.text(0)?,
-        owner: row.optional_text(1)?,
-        token: row.integer(2)?,
-    };
+    let locked = Locked::from_row(&row)?;
     let last = row.optional_integer(3)?.unwrap_or(0).max(0) as u64;
     Ok((Some(locked), last))
 }
@@ -412,20 +413,18 @@ async fn insert_events(
             return Ok(Inserted::AlreadyStored);
         }
     }
-    let inserted = sql
-        .execute(
-            &statements.insert_events,
-            &[
-                execution.as_str().into(),
-                events.id(skip).unwrap_or_default().into(),
-                (last as i64).into(),
-                Value::Text(events.json_array_from(skip)),
-            ],
-        )
-        .await?;
-    if inserted == 0 {
-        return Err(not_running(execution.as_str(), None));
-    }
+    // Without such an execution nothing is inserted, and the caller's check of its row
+    // refuses the write.
+    sql.execute(
+        &statements.insert_events,
+        &[
+            execution.as_str().into(),
+            events.id(skip).unwrap_or_default().into(),
+            (last as i64).into(),
+            Value::Text(events.json_array_from(skip)),
+        ],
+    )
+    .await?;
     Ok(Inserted::Stored)
 }
 

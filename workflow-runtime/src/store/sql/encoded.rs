@@ -97,22 +97,8 @@ impl EncodedEvents {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
     use super::*;
-    use crate::history::EventType;
-
-    fn events(ids: std::ops::RangeInclusive<u64>) -> Vec<Event> {
-        ids.map(|id| {
-            Event::new(
-                id,
-                id - 1,
-                SystemTime::UNIX_EPOCH,
-                EventType::PassStateEntered,
-            )
-        })
-        .collect()
-    }
+    use crate::store::tests::events;
 
     #[test]
     fn the_array_and_its_parts_are_the_events_json() {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::error::database;
+use super::wal::CHECKPOINT_PAGES;
 use crate::store::StoreError;
 
 /// A connection to the file at `path` (created if needed), set up by [`configure`].
@@ -23,13 +24,13 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
 /// (on the committing connection its WAL hook does, `wal.rs`, at the same count).
 fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection
-        .execute_batch(
+        .execute_batch(&format!(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -65536;
-             PRAGMA wal_autocheckpoint = 10000;",
-        )
+             PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES};"
+        ))
         .map_err(database)?;
     connection
         .busy_timeout(Duration::from_secs(30))

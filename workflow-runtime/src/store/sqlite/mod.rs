@@ -86,6 +86,13 @@ impl SqlStore<Sqlite> {
     }
 }
 
+/// The file beside the database at `path` whose name adds `suffix` (SQLite's `-wal`, `-shm`).
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
 impl Sqlite {
     fn new(path: PathBuf, reader: Connection) -> Self {
         Sqlite {

@@ -14,7 +14,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 
 use super::error::database;
 use super::schema::SCHEMA_VERSION;
-use super::{Sqlite, SqliteStore};
+use super::{beside, Sqlite, SqliteStore};
 use crate::store::sql::{Committer, SqlStore, Write, Written};
 use crate::store::StoreError;
 
@@ -107,12 +107,6 @@ fn immutable_uri(path: &Path) -> rusqlite::Result<String> {
         })
         .collect();
     Ok(format!("file:{encoded}?immutable=1"))
-}
-
-fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    name.into()
 }
 
 /// SQLite's SQLITE_READONLY_DIRECTORY: a WAL database whose `-shm` file is missing and

@@ -28,6 +28,8 @@ use std::path::Path;
 use rusqlite::hooks::Wal;
 use rusqlite::Connection;
 
+use super::beside;
+
 /// Pages in the WAL after which a commit checkpoints it: 10,000 (40 MiB) rather than SQLite's
 /// 1,000, so that a page written by many commits is copied into the database once.
 pub(super) const CHECKPOINT_PAGES: u32 = 10_000;
@@ -85,9 +87,10 @@ impl WalFile {
         let page: u64 = writer
             .query_row("PRAGMA page_size", [], |row| row.get(0))
             .unwrap_or(4096);
-        let mut name = path.as_os_str().to_owned();
-        name.push("-wal");
-        let file = OpenOptions::new().write(true).open(name).ok();
+        let file = OpenOptions::new()
+            .write(true)
+            .open(beside(path, "-wal"))
+            .ok();
         let length = file
             .as_ref()
             .and_then(|file| file.metadata().ok())
@@ -156,6 +159,19 @@ fn zero_fill(file: &File, start: u64, end: u64) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// A new database `name` in WAL mode with a table `t`, its writer and its WAL file.
+    fn new_log(dir: &Path, name: &str) -> (Connection, WalFile) {
+        let path = dir.join(name);
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB);",
+            )
+            .unwrap();
+        let wal = WalFile::open(&writer, &path);
+        (writer, wal)
+    }
+
     /// Commits `rows` rows one transaction each, as the committer does.
     fn commit_rows(writer: &mut Connection, wal: &mut WalFile, rows: std::ops::Range<i64>) {
         for row in rows {
@@ -175,13 +191,7 @@ mod tests {
     fn the_log_is_written_ahead_and_a_crash_image_of_it_reads_back_every_commit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ahead.db");
-        let mut writer = Connection::open(&path).unwrap();
-        writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB);",
-            )
-            .unwrap();
-        let mut wal = WalFile::open(&writer, &path);
+        let (mut writer, mut wal) = new_log(dir.path(), "ahead.db");
         commit_rows(&mut writer, &mut wal, 0..500);
 
         let log = dir.path().join("ahead.db-wal");
@@ -213,14 +223,7 @@ mod tests {
     #[test]
     fn the_hook_checkpoints_and_the_restarted_log_overwrites_the_file_without_growing_it() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("restart.db");
-        let mut writer = Connection::open(&path).unwrap();
-        writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB);",
-            )
-            .unwrap();
-        let mut wal = WalFile::open(&writer, &path);
+        let (mut writer, mut wal) = new_log(dir.path(), "restart.db");
         // Each row fills a page of its own: past the checkpoint, the log starts again.
         commit_rows(&mut writer, &mut wal, 0..i64::from(CHECKPOINT_PAGES) + 100);
         let restarted = wal.frames;
