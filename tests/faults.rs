@@ -14,6 +14,10 @@ mod support {
     pub(crate) mod stores;
 }
 
+#[path = "fault_cases/faulty_store.rs"]
+mod faulty_store;
+#[path = "fault_cases/keeper.rs"]
+mod keeper;
 #[path = "fault_cases/outage.rs"]
 mod outage;
 #[path = "fault_cases/owners.rs"]

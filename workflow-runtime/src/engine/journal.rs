@@ -84,10 +84,15 @@ impl Journal {
         if wake_at.duration_since(now).unwrap_or_default() <= parking.after {
             return false;
         }
+        // The alarm comes first: once the lease is given up, this run may be stopped at any
+        // moment (a renewal under way no longer finds the lease), and the runtime must still
+        // know when to wake the execution.
+        parking.alarms.set(wake_at, self.execution.clone());
         let parked = self.log.park(wake_at).await.is_ok();
         if parked {
-            parking.alarms.set(wake_at, self.execution.clone());
             self.halt.halt(Halted::Parked);
+        } else {
+            parking.alarms.remove(&self.execution);
         }
         parked
     }
@@ -109,6 +114,8 @@ pub(crate) struct Parking {
 pub(crate) trait Alarms: Send + Sync + std::fmt::Debug {
     /// Wakes `execution` at `at` (instead of when an earlier alarm said).
     fn set(&self, at: SystemTime, execution: ExecutionId);
+    /// Forgets the alarm of `execution`, if it has one.
+    fn remove(&self, execution: &ExecutionId);
 }
 
 /// Why a run of an execution ended without ending the execution.

@@ -34,6 +34,10 @@ impl crate::engine::journal::Alarms for Alarms {
     fn set(&self, at: SystemTime, id: ExecutionId) {
         Alarms::set(self, at, id);
     }
+
+    fn remove(&self, id: &ExecutionId) {
+        Alarms::remove(self, id);
+    }
 }
 
 impl Alarms {

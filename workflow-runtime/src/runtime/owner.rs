@@ -240,26 +240,22 @@ impl Runtime {
     }
 
     /// Renews the leases of what runs here; executions it no longer holds stop here at once.
+    ///
+    /// Only the runs it asked about can be lost: an execution that started (or resumed)
+    /// while the renewal was under way was not in it, and its lease is new.
     pub(super) async fn renew_round(&self) {
         let settings = &self.inner.scheduler.lease;
         let until = self.inner.clock.now() + settings.duration;
-        let running: Vec<ExecutionId> = self
-            .inner
-            .scheduler
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .cloned()
-            .collect();
-        if running.is_empty() {
+        let asked = self.runs();
+        if asked.is_empty() {
             return;
         }
+        let ids = asked.iter().map(|(id, _)| id.clone()).collect();
         let held: HashSet<ExecutionId> = match self
             .inner
             .store
             .leases()
-            .renew(&settings.worker, running, until)
+            .renew(&settings.worker, ids, until)
             .await
         {
             Ok(held) => held.into_iter().collect(),
@@ -268,28 +264,9 @@ impl Runtime {
                 return;
             }
         };
-        let lost: Vec<tokio::task::AbortHandle> = {
-            let mut running = self
-                .inner
-                .scheduler
-                .running
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let lost: Vec<ExecutionId> = running
-                .keys()
-                .filter(|id| !held.contains(*id))
-                .cloned()
-                .collect();
-            lost.into_iter()
-                .filter_map(|id| {
-                    let execution = running.remove(&id)?;
-                    tracing::warn!(execution = %id, owner = %settings.worker, "lost the lease; it is someone else's now");
-                    Some(execution.task)
-                })
-                .collect()
-        };
-        for task in lost {
-            task.abort();
+        let lost = asked.into_iter().filter(|(id, _)| !held.contains(id));
+        for id in self.abort_runs(lost) {
+            tracing::warn!(execution = %id, owner = %settings.worker, "lost the lease; it is someone else's now");
         }
     }
 }

@@ -119,6 +119,50 @@ impl Runtime {
         end.clone()
     }
 
+    /// The runs of durable executions in this process: each execution with its run number.
+    pub(super) fn runs(&self) -> Vec<(ExecutionId, u64)> {
+        self.inner
+            .scheduler
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(id, running)| (id.clone(), running.run))
+            .collect()
+    }
+
+    /// Stops the runs `runs` (execution and run number) that are still running here, and
+    /// says which executions it stopped. A later run of the same execution is not touched.
+    pub(super) fn abort_runs(
+        &self,
+        runs: impl IntoIterator<Item = (ExecutionId, u64)>,
+    ) -> Vec<ExecutionId> {
+        let aborted: Vec<(ExecutionId, tokio::task::AbortHandle)> = {
+            let mut running = self
+                .inner
+                .scheduler
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut aborted = Vec::new();
+            for (id, run) in runs {
+                if running.get(&id).is_some_and(|entry| entry.run == run) {
+                    if let Some(entry) = running.remove(&id) {
+                        aborted.push((id, entry.task));
+                    }
+                }
+            }
+            aborted
+        };
+        aborted
+            .into_iter()
+            .map(|(id, task)| {
+                task.abort();
+                id
+            })
+            .collect()
+    }
+
     pub(super) fn is_running(&self, id: &ExecutionId) -> bool {
         self.inner
             .scheduler
