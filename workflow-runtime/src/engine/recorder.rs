@@ -57,6 +57,24 @@ struct State {
     change: Option<String>,
 }
 
+impl State {
+    /// The next stored event of lane `branch` to replay, if any. A lane replayed to its end
+    /// is dropped, and so is the map once every lane is: a long-running execution keeps no
+    /// memory for the replay it has done.
+    fn replay_next(&mut self, branch: Option<&str>) -> Option<Event> {
+        let key = branch.map(str::to_owned);
+        let lane = self.replay.get_mut(&key)?;
+        let next = lane.pop_front();
+        if lane.is_empty() {
+            self.replay.remove(&key);
+            if self.replay.is_empty() {
+                self.replay = HashMap::new();
+            }
+        }
+        next
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Recorder {
     state: Mutex<State>,
@@ -186,10 +204,7 @@ impl Recorder {
         // key costs an allocation and a hash for every event.
         let stored = match guard.replay.is_empty() {
             true => None,
-            false => guard
-                .replay
-                .get_mut(&branch.map(str::to_owned))
-                .and_then(VecDeque::pop_front),
+            false => guard.replay_next(branch),
         };
         if let Some(stored) = stored {
             if stored.kind == kind && stored.state.as_deref() == state {

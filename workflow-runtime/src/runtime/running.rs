@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
+use futures_util::FutureExt;
 use tokio::sync::watch;
 
 use super::{Inner, Runtime};
@@ -90,11 +91,13 @@ impl Runtime {
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let task = tokio::spawn(async move {
-            // Moved in whole: dropped with the task, however the task ends.
+        // `map` keeps `work` where the task put it (an async block would hold it twice: as
+        // captured, and moved into its await) and owns `unregister`, which is dropped with
+        // the task, however the task ends.
+        let task = tokio::spawn(work.map(move |end| {
             let mut unregister = unregister;
-            unregister.end = Some(work.await);
-        });
+            unregister.end = Some(end);
+        }));
         running.insert(
             id,
             Running {
