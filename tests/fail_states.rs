@@ -3,10 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use workflow::prelude::*;
+use workflow::store::Store;
 use workflow::testing::Harness;
 use workflow::{EventType, VirtualClock};
+
+mod support {
+    pub(crate) mod stores;
+}
+use support::stores::stores;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Order {
@@ -44,6 +52,33 @@ workflow! {
         CauseOnly: fail cause |order: &Order| format!("order {} needs a look", order.id);
         Bare: fail;
         Accept: succeed;
+    }
+}
+
+#[derive(Debug, Clone, Copy, thiserror::Error, StepError)]
+enum Refusal {
+    #[error("the order is too large")]
+    TooLarge,
+}
+
+#[step]
+async fn check(order: Order) -> Result<Order, Refusal> {
+    if order.amount > 100 {
+        return Err(Refusal::TooLarge);
+    }
+    Ok(order)
+}
+
+workflow! {
+    /// Refuses large orders in a Fail state, or in a failing task, quickly.
+    RefuseQuickly: Express<Order, Order> {
+        start Route;
+        Route: choice {
+            |order: &Order| order.amount > 1000 => TooLarge,
+            _ => Check,
+        };
+        TooLarge: fail "Order.TooLarge", cause reason;
+        Check: task check -> end;
     }
 }
 
@@ -196,4 +231,56 @@ async fn a_computed_fail_state_can_be_tested_on_its_own() {
         (failure.error(), failure.cause()),
         ("Order.TooBig", "order 7 costs 5000")
     );
+}
+
+/// A failed execution says the state it failed in, however it is run and read: `execute`,
+/// and `start` then `result` (read back from the store), of Standard and Express workflows,
+/// on every store; and the stored record says it too.
+#[tokio::test(start_paused = true)]
+async fn a_failed_execution_names_its_state_whichever_way_it_runs() {
+    for (label, store, _keep) in stores().await {
+        let runtime = Runtime::builder()
+            .store_arc(Arc::clone(&store) as Arc<dyn Store>)
+            .clock(VirtualClock::new())
+            .register::<Refuse>()
+            .register::<RefuseQuickly>()
+            .build()
+            .expect("builds");
+        let failures = [
+            (5000, "Computed", "Order.TooBig"),
+            (500, "Named", "Order.Refused"),
+        ];
+        for (amount, state, error) in failures {
+            let executed = runtime.execute::<Refuse>(order(amount)).await.expect(label);
+            let started = runtime.start::<Refuse>(order(amount)).await.expect(label);
+            let result = started.result().await.expect(label);
+            let failure = result.expect_err(label);
+            assert_eq!(Some(&failure), executed.failure(), "{label}: {amount}");
+            assert_eq!(failure.state(), Some(state), "{label}");
+            assert_eq!(failure.error(), error, "{label}");
+            let record = runtime.describe(started.id()).await.expect(label);
+            assert_eq!(record.failed_state.as_deref(), Some(state), "{label}");
+        }
+        let quick = [
+            (5000, "TooLarge", "Order.TooLarge"),
+            (500, "Check", "Refusal.TooLarge"),
+        ];
+        for (amount, state, error) in quick {
+            let executed = runtime
+                .execute::<RefuseQuickly>(order(amount))
+                .await
+                .expect(label);
+            let started = runtime
+                .start::<RefuseQuickly>(order(amount))
+                .await
+                .expect(label);
+            let failure = started.result().await.expect(label).expect_err(label);
+            assert_eq!(Some(&failure), executed.failure(), "{label}: {amount}");
+            assert_eq!(
+                (failure.state(), failure.error()),
+                (Some(state), error),
+                "{label}"
+            );
+        }
+    }
 }

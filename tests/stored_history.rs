@@ -122,6 +122,7 @@ async fn appends_follow_the_history_of_a_running_execution_on_every_store() {
             output: Some(serde_json::json!(42)),
             error: None,
             cause: None,
+            failed_state: None,
             stopped_at: succeeded.timestamp,
         };
         store
@@ -145,6 +146,7 @@ async fn appends_follow_the_history_of_a_running_execution_on_every_store() {
             output: None,
             error: None,
             cause: None,
+            failed_state: None,
             stopped_at: aborted.timestamp,
         };
         for end in [None, Some(abort)] {

@@ -87,6 +87,9 @@ pub(crate) async fn describe(
     if let Some(output) = &record.output {
         line("output", output.to_string());
     }
+    if let Some(state) = &record.failed_state {
+        line("failed in", state.clone());
+    }
     if let Some(error) = &record.error {
         line("error", error.clone());
     }

@@ -55,6 +55,7 @@ pub(crate) fn record_json(record: &ExecutionRecord) -> Value {
         "output": record.output,
         "error": record.error,
         "cause": record.cause,
+        "failed_state": record.failed_state,
         "fingerprint": record.fingerprint,
         "unreadable": record.unreadable,
     })

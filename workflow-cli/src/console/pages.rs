@@ -206,7 +206,10 @@ pub(super) async fn execution(
                 p.error { strong { "Its stored history does not read" } ": " (reason) }
             }
             @if let Some(error) = &record.error {
-                p.error { strong { (error) } @if let Some(cause) = &record.cause { ": " (cause) } }
+                p.error {
+                    @if let Some(state) = &record.failed_state { "In state " strong { (state) } ": " }
+                    strong { (error) } @if let Some(cause) = &record.cause { ": " (cause) }
+                }
             }
             @if let Some(action) = asked.asked.as_deref().filter(|a| *a == "stop" || *a == "redrive") {
                 p.meta { (action) " requested: a runtime serving workflow " (record.workflow) " carries it out." }

@@ -270,6 +270,7 @@ async fn finish<O: serde::Serialize>(
         output: None,
         error: None,
         cause: None,
+        failed_state: None,
         stopped_at: now,
     };
     let (result, status) = match result.and_then(|output| {
@@ -305,6 +306,7 @@ async fn finish<O: serde::Serialize>(
             };
             end.error = last.error.clone();
             end.cause = last.cause.clone();
+            end.failed_state = failure.state().map(str::to_owned);
             let status = end.status;
             (Err(failure), status)
         }

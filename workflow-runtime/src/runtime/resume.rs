@@ -152,12 +152,12 @@ impl Runtime {
                 runtime.inner.limits,
             );
             let shared = Policy::Express.observe(&runtime, shared, W::name());
-            let (_, status) = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            let (result, status) = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
             let (history, _) = shared.into_parts();
             // The stored history holds the start and the end; the rest went to the log sink.
             let Some(last) = history.events().last() else { return RunEnd::Ended };
             let end_event = last.as_express_end();
-            let end = ExecutionEnd::of(last, status);
+            let end = ExecutionEnd::of(last, status).in_state(result.as_ref().err());
             let clock = Arc::clone(&runtime.inner.clock);
             let saved = retrying(&clock, runtime.inner.patience, "saving an Express execution's end", || {
                 store.append(&execution, vec![end_event.clone()], Some(end.clone()))

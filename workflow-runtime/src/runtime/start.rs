@@ -94,7 +94,7 @@ impl<O: Payload> ExecutionHandle<O> {
                 }
                 _ => {
                     return Ok(Err(ExecutionFailure::new(
-                        None,
+                        record.failed_state.as_deref(),
                         record.error.unwrap_or_default(),
                         record.cause.unwrap_or_default(),
                     )))

@@ -76,6 +76,7 @@ impl Data {
             record.output = end.output;
             record.error = end.error;
             record.cause = end.cause;
+            record.failed_state = end.failed_state;
             record.stopped_at = Some(end.stopped_at);
         }
         self.histories
@@ -156,6 +157,7 @@ impl Store for MemoryStore {
                     output: None,
                     error: None,
                     cause: None,
+                    failed_state: None,
                     started_at: execution.started_at,
                     stopped_at: None,
                     unreadable: None,
@@ -203,6 +205,7 @@ impl Store for MemoryStore {
             record.output = None;
             record.error = None;
             record.cause = None;
+            record.failed_state = None;
             record.stopped_at = None;
             // Reopened without an owner: any worker may claim it.
             if let Some(lease) = data.leases.get_mut(execution) {

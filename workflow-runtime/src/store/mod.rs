@@ -57,7 +57,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use crate::execution::{ExecutionId, ExecutionStatus};
+use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
 pub use callback::{
@@ -223,21 +223,31 @@ pub struct ExecutionEnd {
     pub error: Option<String>,
     /// The cause, if it did not.
     pub cause: Option<String>,
+    /// The state it failed in, if it failed in one (not for a timeout, an abort, or a failure
+    /// of the execution as a whole).
+    pub failed_state: Option<String>,
     /// When it ended.
     pub stopped_at: SystemTime,
 }
 
 impl ExecutionEnd {
     /// The end `event` (the last of a history) writes, with `status`: its output, error,
-    /// cause and time.
+    /// cause and time. No failed state: see [`in_state`](Self::in_state).
     pub(crate) fn of(event: &Event, status: ExecutionStatus) -> Self {
         ExecutionEnd {
             status,
             output: event.output.clone(),
             error: event.error.clone(),
             cause: event.cause.clone(),
+            failed_state: None,
             stopped_at: event.timestamp,
         }
+    }
+
+    /// This end, failed in the state `failure` names (if it failed, in a state).
+    pub(crate) fn in_state(mut self, failure: Option<&ExecutionFailure>) -> Self {
+        self.failed_state = failure.and_then(ExecutionFailure::state).map(str::to_owned);
+        self
     }
 }
 
@@ -263,6 +273,8 @@ pub struct ExecutionRecord {
     pub error: Option<String>,
     /// The cause, once it failed.
     pub cause: Option<String>,
+    /// The state it failed in, once it failed in one.
+    pub failed_state: Option<String>,
     /// When it started.
     pub started_at: SystemTime,
     /// When it ended.

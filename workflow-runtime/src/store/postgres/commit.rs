@@ -198,7 +198,7 @@ const APPEND: &str = "WITH held AS (
         SELECT key, $4, $5, $6 FROM held
     ), ended AS (
         UPDATE workflow_executions
-        SET status = $7, output = $8, error = $9, cause = $10, stopped_at = $11
+        SET status = $7, output = $8, error = $9, cause = $10, stopped_at = $11, failed_state = $12
         WHERE id = $1 AND $7::TEXT IS NOT NULL AND EXISTS (SELECT 1 FROM held)
     )
     SELECT EXISTS (SELECT 1 FROM held)";
@@ -241,7 +241,7 @@ async fn commit_pipelined(writer: &mut Object, batch: &[Write]) -> Option<Attemp
         Err(error) => return lost(error),
     };
     let queries = rows.iter().map(|row| {
-        let parameters: [&(dyn ToSql + Sync); 11] = [
+        let parameters: [&(dyn ToSql + Sync); 12] = [
             &row.execution,
             &row.worker,
             &row.token,
@@ -253,6 +253,7 @@ async fn commit_pipelined(writer: &mut Object, batch: &[Write]) -> Option<Attemp
             &row.error,
             &row.cause,
             &row.stopped_at,
+            &row.failed_state,
         ];
         let statement = &statement;
         let transaction = &transaction;
@@ -303,6 +304,7 @@ struct AppendRow<'a> {
     error: Option<String>,
     cause: Option<String>,
     stopped_at: Option<i64>,
+    failed_state: Option<&'a str>,
 }
 
 impl<'a> AppendRow<'a> {
@@ -331,6 +333,7 @@ impl<'a> AppendRow<'a> {
             error: end.as_ref().and_then(|end| end.error.clone()),
             cause: end.as_ref().and_then(|end| end.cause.clone()),
             stopped_at: end.as_ref().map(|end| nanos(end.stopped_at)),
+            failed_state: end.as_ref().and_then(|end| end.failed_state.as_deref()),
         })
     }
 }

@@ -9,8 +9,9 @@ use crate::store::StoreError;
 /// The schema this build reads and writes. Version 2 added the leases of executions,
 /// version 3 the recorded definitions, version 4 the requests, version 5 `workflow_history`
 /// in place of `workflow_events`, version 6 an integer `key` for each execution that
-/// `workflow_history` refers to: the shape of the SQLite store's tables (its version 8).
-pub(super) const SCHEMA_VERSION: i64 = 6;
+/// `workflow_history` refers to, version 7 `workflow_executions.failed_state`: the shape of
+/// the SQLite store's tables (its version 9).
+pub(super) const SCHEMA_VERSION: i64 = 7;
 
 /// Version 6: each execution's integer key (numbered in existing rows by PostgreSQL), made
 /// before the tables are created so that a new `workflow_history` can refer to it.
@@ -33,8 +34,10 @@ const HISTORY_BY_KEY: &str = "
         REFERENCES workflow_executions (key) ON DELETE CASCADE;
 ";
 
-/// The lease columns, added by version 2 (and created with the table since).
-const LEASES: &str = "
+/// The columns added since the table was first created: the leases (version 2) and the state
+/// a failed execution failed in (version 7).
+const ADDED_COLUMNS: &str = "
+    ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS failed_state TEXT;
     ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS owner TEXT;
     ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS lease_token BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS lease_until BIGINT;
@@ -68,6 +71,7 @@ const TABLES: &str = "
         output TEXT,
         error TEXT,
         cause TEXT,
+        failed_state TEXT,
         started_at BIGINT NOT NULL,
         stopped_at BIGINT,
         UNIQUE (workflow, name)
@@ -150,7 +154,7 @@ pub(super) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
     };
     let upgrade = match found {
         Some(version) if version == SCHEMA_VERSION => false,
-        None | Some(1..=5) => true,
+        None | Some(1..=6) => true,
         Some(found) => {
             return Err(StoreError::Schema {
                 found,
@@ -180,7 +184,10 @@ pub(super) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
                 .map_err(database)?;
         }
         transaction.batch_execute(TABLES).await.map_err(database)?;
-        transaction.batch_execute(LEASES).await.map_err(database)?;
+        transaction
+            .batch_execute(ADDED_COLUMNS)
+            .await
+            .map_err(database)?;
         let has_events: bool = transaction
             .query_one("SELECT to_regclass('workflow_events') IS NOT NULL", &[])
             .await
@@ -214,6 +221,12 @@ mod tests {
     use crate::history::Event;
     use crate::store::tests::events;
     use crate::store::Store;
+
+    /// The lease columns as version 2 added them.
+    const LEASES_V2: &str = "
+        ALTER TABLE workflow_executions ADD COLUMN owner TEXT;
+        ALTER TABLE workflow_executions ADD COLUMN lease_token BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE workflow_executions ADD COLUMN lease_until BIGINT;";
 
     /// The test server's URL, a new schema's name (`prefix` and a random number) and a client
     /// to build an old version's tables in it; `None` (the test is skipped) without a server.
@@ -260,7 +273,7 @@ mod tests {
                      fingerprint TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
                      input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
                      started_at BIGINT NOT NULL, stopped_at BIGINT, UNIQUE (workflow, name));
-                 {LEASES}
+                 {LEASES_V2}
                  CREATE TABLE workflow_events (
                      execution_id TEXT NOT NULL REFERENCES workflow_executions (id) ON DELETE CASCADE,
                      id BIGINT NOT NULL, event TEXT NOT NULL, PRIMARY KEY (execution_id, id));
@@ -331,7 +344,7 @@ mod tests {
                      fingerprint TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
                      input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
                      started_at BIGINT NOT NULL, stopped_at BIGINT, UNIQUE (workflow, name));
-                 {LEASES}
+                 {LEASES_V2}
                  CREATE TABLE workflow_history (
                      execution_id TEXT NOT NULL REFERENCES workflow_executions (id) ON DELETE CASCADE,
                      first_id BIGINT NOT NULL, last_id BIGINT NOT NULL, events TEXT NOT NULL,
@@ -361,6 +374,27 @@ mod tests {
         );
         let other = ExecutionId::from("y");
         assert_eq!(ids(store.full_history(&other).await.expect("reads")), [1]);
+        // The state a failed execution failed in, added by version 7, is written and read.
+        let mut failed = event(2);
+        failed.kind = crate::history::EventType::ExecutionFailed;
+        let end = crate::store::ExecutionEnd {
+            status: crate::execution::ExecutionStatus::Failed,
+            output: None,
+            error: Some("E".to_owned()),
+            cause: Some("why".to_owned()),
+            failed_state: Some("Check".to_owned()),
+            stopped_at: failed.timestamp,
+        };
+        store
+            .append(&other, vec![failed], Some(end))
+            .await
+            .expect("ends");
+        let record = store
+            .execution(&other)
+            .await
+            .expect("reads")
+            .expect("exists");
+        assert_eq!(record.failed_state.as_deref(), Some("Check"));
         let version: i64 = client
             .query_one("SELECT value FROM workflow_meta", &[])
             .await
@@ -376,7 +410,7 @@ mod tests {
             .await
             .and_then(|row| row.try_get(0))
             .expect("counted");
-        assert_eq!(left, 1, "a history goes with its execution");
+        assert_eq!(left, 2, "a history goes with its execution (y's two rows stay)");
         client
             .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
             .await

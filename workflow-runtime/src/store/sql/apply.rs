@@ -294,6 +294,7 @@ async fn end(
             end.error.as_deref().into(),
             end.cause.as_deref().into(),
             nanos(end.stopped_at).into(),
+            end.failed_state.as_deref().into(),
         ],
     )
     .await?;

@@ -78,7 +78,7 @@ pub(crate) fn render<D: Dialect>(template: &str) -> String {
 
 /// The columns of an execution, as [`read_record`](super::read::record) reads them.
 pub(crate) const EXECUTION_COLUMNS: &str =
-    "id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint";
+    "id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint, failed_state";
 
 /// The columns of a callback, as [`read_callback`](super::read::callback) reads them.
 const CALLBACK_COLUMNS: &str = "token_hash, execution_id, workflow, state, event_id, status, output, error, cause, heartbeat_at, created_at";
@@ -123,10 +123,10 @@ statements! {
              (SELECT h.last_id FROM {history} h WHERE h.execution_key = e.key ORDER BY h.first_id DESC LIMIT 1)
          FROM {executions} e WHERE e.id = $1{lock}";
     /// Ends an execution.
-    end = "UPDATE {executions} SET status = $2, output = $3, error = $4, cause = $5, stopped_at = $6
+    end = "UPDATE {executions} SET status = $2, output = $3, error = $4, cause = $5, stopped_at = $6, failed_state = $7
          WHERE id = $1";
     /// Makes an ended execution running again, with no lease.
-    reopen = "UPDATE {executions} SET status = $2, output = NULL, error = NULL, cause = NULL, stopped_at = NULL, owner = NULL, lease_until = NULL
+    reopen = "UPDATE {executions} SET status = $2, output = NULL, error = NULL, cause = NULL, failed_state = NULL, stopped_at = NULL, owner = NULL, lease_until = NULL
          WHERE id = $1";
     /// Gives up a lease until a time.
     park = "UPDATE {executions} SET owner = NULL, lease_until = $2 WHERE id = $1";

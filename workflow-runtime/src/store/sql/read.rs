@@ -233,6 +233,7 @@ pub(crate) fn record(row: &Row) -> Result<ExecutionRecord, StoreError> {
         started_at: row.optional_integer(8).ok().flatten(),
         stopped_at: row.optional_integer(9).ok().flatten(),
         fingerprint: row.text_if_any(10),
+        failed_state: row.text_if_any(11),
     };
     Ok(columns.into_record())
 }

@@ -8,11 +8,13 @@ use crate::store::StoreError;
 /// The schema this build reads and writes. Version 2 added `executions.fingerprint`, version 3
 /// the `callbacks` table, version 4 the leases of executions (`owner`, `lease_token`,
 /// `lease_until`), version 5 `definitions`, version 6 `requests`, version 7 `history` in place
-/// of `events`, version 8 an integer `key` for each execution that `history` refers to.
-pub(super) const SCHEMA_VERSION: i64 = 8;
+/// of `events`, version 8 an integer `key` for each execution that `history` refers to,
+/// version 9 `executions.failed_state`.
+pub(super) const SCHEMA_VERSION: i64 = 9;
 
 /// The executions, as of version 8: an integer key for the histories to refer to (the text
-/// id stays unique, for everything else).
+/// id stays unique, for everything else); version 9 added the state a failed execution
+/// failed in.
 const EXECUTIONS: &str = "CREATE TABLE executions (
          key INTEGER PRIMARY KEY,
          id TEXT NOT NULL UNIQUE,
@@ -24,6 +26,7 @@ const EXECUTIONS: &str = "CREATE TABLE executions (
          output TEXT,
          error TEXT,
          cause TEXT,
+         failed_state TEXT,
          started_at INTEGER NOT NULL,
          stopped_at INTEGER,
          owner TEXT,
@@ -162,7 +165,7 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
         Some(version) if version == SCHEMA_VERSION => Ok(()),
         // Step by step from an older version (the callbacks and definitions tables were
         // created above).
-        Some(version @ 1..=7) => {
+        Some(version @ 1..=8) => {
             if version < 2 {
                 connection
                     .execute_batch(
@@ -174,6 +177,7 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
                 connection.execute_batch(LEASES).map_err(database)?;
             }
             rebuild_with_keys(connection)?;
+            add_failed_state(connection)?;
             connection
                 .execute(
                     "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
@@ -187,6 +191,24 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
             expected: SCHEMA_VERSION,
         }),
     }
+}
+
+/// Version 9: the state a failed execution failed in, unless the table has it (it was
+/// rebuilt as of this version from an older one).
+fn add_failed_state(connection: &Connection) -> Result<(), StoreError> {
+    let present: bool = connection
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('executions') WHERE name = 'failed_state')",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(database)?;
+    if present {
+        return Ok(());
+    }
+    connection
+        .execute_batch("ALTER TABLE executions ADD COLUMN failed_state TEXT;")
+        .map_err(database)
 }
 
 /// Version 8: the executions table again with an integer key (given in order of start), and
@@ -352,6 +374,32 @@ mod tests {
         // Opening again changes nothing.
         migrate(&two).unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(version(&two), SCHEMA_VERSION);
+    }
+
+    /// A version 8 database (integer keys, no failed state) gains the column, empty, and
+    /// keeps its rows.
+    #[test]
+    fn version_eight_gains_the_failed_state() {
+        let eight = Connection::open_in_memory().unwrap_or_else(|error| panic!("{error}"));
+        migrate(&eight).unwrap_or_else(|error| panic!("{error}"));
+        eight
+            .execute_batch(
+                "INSERT INTO executions (id, name, workflow, status, input, error, started_at)
+                     VALUES ('x', 'n', 'W', 'FAILED', '{}', 'E', 0);
+                 ALTER TABLE executions DROP COLUMN failed_state;
+                 UPDATE meta SET value = 8 WHERE key = 'schema_version';",
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        migrate(&eight).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(version(&eight), SCHEMA_VERSION);
+        let (error, state): (String, Option<String>) = eight
+            .query_row(
+                "SELECT error, failed_state FROM executions WHERE id = 'x'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!((error.as_str(), state), ("E", None));
     }
 
     #[test]
