@@ -410,7 +410,10 @@ mod tests {
             .await
             .and_then(|row| row.try_get(0))
             .expect("counted");
-        assert_eq!(left, 2, "a history goes with its execution (y's two rows stay)");
+        assert_eq!(
+            left, 2,
+            "a history goes with its execution (y's two rows stay)"
+        );
         client
             .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
             .await
