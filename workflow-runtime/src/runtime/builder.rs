@@ -321,6 +321,7 @@ impl RuntimeBuilder {
                 registration.type_id,
                 Registered {
                     definition: registration.definition,
+                    fingerprint: registration.definition.fingerprint(),
                     resume: registration.resume,
                     check_output: registration.check_output,
                 },

@@ -103,6 +103,9 @@ pub enum Backpressure {
 /// A registered workflow.
 struct Registered {
     definition: &'static Definition,
+    /// The definition's fingerprint, worked out once: every start records it and every
+    /// resumption compares it, and it costs a serialisation and a hash of the definition.
+    fingerprint: String,
     resume: resume::Resume,
     /// [`Workflow::check_task_output`] of the workflow.
     check_output: callbacks::CheckOutput,
@@ -119,6 +122,14 @@ impl Runtime {
         self.definitions()
             .map(|definition| definition.name.clone())
             .collect()
+    }
+
+    /// The fingerprint of registered workflow `W`'s definition.
+    fn fingerprint<W: Workflow>(&self) -> String {
+        self.inner.workflows.get(&TypeId::of::<W>()).map_or_else(
+            || W::definition().fingerprint(),
+            |registered| registered.fingerprint.clone(),
+        )
     }
 
     /// Whether a workflow of this name is registered here.

@@ -227,7 +227,7 @@ pub(super) fn resume<W: Workflow>(
     events: Vec<Event>,
     fence: Fence,
 ) -> Result<(), RuntimeError> {
-    let current = W::definition().fingerprint();
+    let current = runtime.fingerprint::<W>();
     let change = (!record.fingerprint.is_empty() && record.fingerprint != current).then(|| {
         tracing::warn!(
             execution = %record.id,

@@ -221,7 +221,7 @@ impl Runtime {
                 for registered in self.inner.workflows.values() {
                     let definition = StoredDefinition {
                         workflow: registered.definition.name.clone(),
-                        fingerprint: registered.definition.fingerprint(),
+                        fingerprint: registered.fingerprint.clone(),
                         definition: registered.definition.clone(),
                         registered_at: now,
                     };
@@ -277,7 +277,7 @@ impl Runtime {
                 name: name.to_owned(),
                 workflow: W::name().to_owned(),
                 input: json.clone(),
-                fingerprint: W::definition().fingerprint(),
+                fingerprint: self.fingerprint::<W>(),
                 started_at: now,
                 events: vec![started.clone()],
                 lease,
