@@ -1,6 +1,6 @@
 //! The commit path: a batch of writes in one transaction on a connection of the writing pool,
-//! its appends pipelined as one statement each; a batch whose connection breaks is applied
-//! again on a new one, or, if it broke during COMMIT, looked up by its transaction id.
+//! its appends as one statement; a batch whose connection breaks is applied again on a new
+//! one, or, if it broke during COMMIT, looked up by its transaction id.
 
 use std::time::Instant;
 
@@ -47,7 +47,7 @@ impl Committer for PostgresCommitter {
                 Err(error) => return every(batch, &error),
             };
             let attempt = connections.handle().block_on(async {
-                match commit_pipelined(&mut writer, batch).await {
+                match commit_appends_together(&mut writer, batch).await {
                     Some(attempt) => attempt,
                     None => commit(&mut writer, batch).await,
                 }
@@ -219,7 +219,7 @@ const APPEND: &str = "WITH input AS (
 /// write before making another that depends on it, so the order within a batch is free.
 /// `None` if an append failed or the batch has none: the transaction is rolled back and the
 /// caller applies the batch write by write, so one bad write fails alone.
-async fn commit_pipelined(writer: &mut Object, batch: &[Write]) -> Option<Attempt> {
+async fn commit_appends_together(writer: &mut Object, batch: &[Write]) -> Option<Attempt> {
     let (appends, others): (Vec<_>, Vec<_>) = batch
         .iter()
         .enumerate()

@@ -5,7 +5,7 @@
 //! (`sql.rs`); what a PostgreSQL error means to the store is `error.rs`'s.
 //!
 //! Writes go through the store's group-commit queue, one transaction per batch, on one
-//! connection (`commit.rs`): the batch's appends are pipelined as one statement each and its
+//! connection (`commit.rs`): the batch's appends are one statement (over arrays) and its
 //! other writes applied each in a savepoint; a batch without appends, or one whose append
 //! fails, is applied write by write, each in a savepoint, so that a bad write fails alone.
 //! Reads use other connections. The connections come from pools (`connections.rs`) that drop
