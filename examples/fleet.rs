@@ -14,7 +14,9 @@
 //! ```
 //!
 //! `work NAME --until-idle` stops once no execution is left running; without it a worker runs
-//! until Ctrl-C.
+//! until Ctrl-C, then shuts down gracefully (`Runtime::drain`): it starts and claims nothing
+//! more, lets its running tasks finish for up to 10 s, and gives the leases of the rest back,
+//! so that the other workers take them over at once rather than a lease later.
 
 use std::time::Duration;
 
@@ -146,8 +148,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
             }
-            worker.shutdown();
-            println!("[{argument}] stopped");
+            let drained = worker.drain(Duration::from_secs(10)).await;
+            println!(
+                "[{argument}] stopped: {} finished while draining, {} handed over",
+                drained.finished.len(),
+                drained.handed_over.len()
+            );
         }
         _ => return Err(usage()),
     }

@@ -30,7 +30,7 @@ pub use execution::{ChildExecution, Execution, ExecutionFailure, ExecutionId, Ex
 pub use history::{Event, EventType, History};
 pub use logging::{LogLevel, Logging};
 pub use runtime::{
-    Backpressure, BuildError, CallbackError, ExecutionHandle, Problem, Recovery, Runtime,
+    Backpressure, BuildError, CallbackError, Drained, ExecutionHandle, Problem, Recovery, Runtime,
     RuntimeBuilder, RuntimeError, Worker,
 };
 pub use step::{

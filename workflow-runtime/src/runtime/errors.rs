@@ -158,8 +158,9 @@ pub enum RuntimeError {
         /// Why.
         reason: String,
     },
-    /// The runtime has shut down ([`Runtime::shutdown`](super::Runtime::shutdown)): its
-    /// executions go on when a runtime on the same store recovers them.
+    /// The runtime has shut down ([`Runtime::shutdown`](super::Runtime::shutdown)), or is
+    /// draining before it does ([`Runtime::drain`](super::Runtime::drain)): it starts
+    /// nothing more, and its executions go on when a runtime on the same store recovers them.
     #[error("the runtime has shut down; its executions go on when a runtime on the same store recovers them")]
     ShutDown,
     /// The store failed.

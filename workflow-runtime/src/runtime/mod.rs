@@ -4,6 +4,7 @@ mod admin;
 mod alarms;
 mod builder;
 mod callbacks;
+mod drain;
 mod errors;
 mod event_log;
 mod owner;
@@ -30,6 +31,7 @@ use workflow_core::definition::Definition;
 
 pub use builder::RuntimeBuilder;
 pub use callbacks::CallbackError;
+pub use drain::Drained;
 pub use errors::{BuildError, Problem, RuntimeError};
 pub use owner::Recovery;
 use scheduler::Scheduler;

@@ -153,7 +153,7 @@ impl Runtime {
         early: bool,
     ) -> Result<Recovery, RuntimeError> {
         let settings = &self.inner.scheduler.lease;
-        if self.inner.scheduler.shut_down.load(Ordering::Relaxed) {
+        if self.accepting().is_err() {
             return Ok(Recovery::default());
         }
         self.keep_executions()?;

@@ -27,6 +27,8 @@ pub(super) struct Scheduler {
     pub(super) runs: AtomicU64,
     /// Set by [`Runtime::shutdown`](super::Runtime::shutdown).
     pub(super) shut_down: AtomicBool,
+    /// Set by [`Runtime::drain`](super::Runtime::drain): nothing more is started or claimed.
+    pub(super) draining: AtomicBool,
     /// How this runtime owns executions: its name and leases.
     pub(super) lease: LeaseSettings,
     /// Its presence in the store, once it owns executions.
@@ -49,6 +51,7 @@ impl Scheduler {
             running: Mutex::new(HashMap::new()),
             runs: AtomicU64::new(0),
             shut_down: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
             lease,
             presence: Mutex::new(None),
             worker: Mutex::new(None),

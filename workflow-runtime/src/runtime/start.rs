@@ -125,6 +125,7 @@ impl Runtime {
         input: W::Input,
     ) -> Result<Execution<W::Output>, RuntimeError> {
         self.registered::<W>()?;
+        self.accepting()?;
         let definition = W::definition();
         let policy = Policy::of(definition);
         let _permit = policy.admit(self).await?;
@@ -164,6 +165,7 @@ impl Runtime {
         input: W::Input,
     ) -> Result<Result<W::Output, ExecutionFailure>, RuntimeError> {
         self.registered::<W>()?;
+        self.accepting()?;
         let definition = W::definition();
         let policy = Policy::of(definition);
         let _permit = policy.admit(self).await?;
@@ -242,6 +244,7 @@ impl Runtime {
         run_here: bool,
     ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
         self.registered::<W>()?;
+        self.accepting()?;
         self.record_definitions().await?;
         if let Some(reason) = name_problem(name) {
             return Err(RuntimeError::InvalidName {
