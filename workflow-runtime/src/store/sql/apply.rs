@@ -33,8 +33,9 @@ pub(crate) async fn apply(sql: &impl Sql, write: &Write) -> Result<Written, Stor
             end,
             fence,
         } => {
-            let (locked, stored_last) = lock_for_append(sql, execution).await?;
-            if insert_events(sql, execution, events, stored_last).await? == Inserted::AlreadyStored
+            let (locked, stored_last, into) = lock_for_append(sql, execution).await?;
+            if insert_events(sql, execution, into, events, stored_last).await?
+                == Inserted::AlreadyStored
             {
                 // An earlier try of this write committed; its answer was lost.
                 return Ok(Written::Done);
@@ -49,8 +50,9 @@ pub(crate) async fn apply(sql: &impl Sql, write: &Write) -> Result<Written, Stor
             Ok(Written::Done)
         }
         Write::Reopen { execution, events } => {
-            let (locked, stored_last) = lock_for_append(sql, execution).await?;
-            if insert_events(sql, execution, events, stored_last).await? == Inserted::AlreadyStored
+            let (locked, stored_last, into) = lock_for_append(sql, execution).await?;
+            if insert_events(sql, execution, into, events, stored_last).await?
+                == Inserted::AlreadyStored
             {
                 // An earlier try of this write committed; its answer was lost.
                 return Ok(Written::Done);
@@ -272,6 +274,7 @@ async fn create(sql: &impl Sql, execution: &NewExecution) -> Result<Created, Sto
     insert_events(
         sql,
         &execution.id,
+        HistoryOf::Id,
         &EncodedEvents::encode(&execution.events)?,
         0,
     )
@@ -329,12 +332,12 @@ async fn lock(sql: &impl Sql, execution: &ExecutionId) -> Result<Option<Locked>,
     row.as_ref().map(Locked::from_row).transpose()
 }
 
-/// The execution's [`Locked`] row (`None`: no such execution) and the last event id of its
-/// history (0: none).
+/// The execution's [`Locked`] row (`None`: no such execution), the last event id of its
+/// history (0: none), and where new events go.
 async fn lock_for_append(
     sql: &impl Sql,
     execution: &ExecutionId,
-) -> Result<(Option<Locked>, u64), StoreError> {
+) -> Result<(Option<Locked>, u64, HistoryOf), StoreError> {
     let Some(row) = sql
         .query_first(
             &sql.statements().lock_for_append,
@@ -342,11 +345,11 @@ async fn lock_for_append(
         )
         .await?
     else {
-        return Ok((None, 0));
+        return Ok((None, 0, HistoryOf::Nowhere));
     };
     let locked = Locked::from_row(&row)?;
     let last = row.optional_integer(3)?.unwrap_or(0).max(0) as u64;
-    Ok((Some(locked), last))
+    Ok((Some(locked), last, HistoryOf::Key(row.integer(4)?)))
 }
 
 /// Fails with [`StoreError::LeaseLost`] unless `fence` holds the lease of the execution and it
@@ -394,6 +397,7 @@ enum Inserted {
 async fn insert_events(
     sql: &impl Sql,
     execution: &ExecutionId,
+    into: HistoryOf,
     events: &EncodedEvents,
     stored_last: u64,
 ) -> Result<Inserted, StoreError> {
@@ -416,10 +420,15 @@ async fn insert_events(
     }
     // Without such an execution nothing is inserted, and the caller's check of its row
     // refuses the write.
+    let (statement, execution) = match into {
+        HistoryOf::Id => (&statements.insert_events, execution.as_str().into()),
+        HistoryOf::Key(key) => (&statements.insert_keyed_events, key.into()),
+        HistoryOf::Nowhere => return Ok(Inserted::Nothing),
+    };
     sql.execute(
-        &statements.insert_events,
+        statement,
         &[
-            execution.as_str().into(),
+            execution,
             events.id(skip).unwrap_or_default().into(),
             (last as i64).into(),
             Value::Text(events.json_array_from(skip)),
@@ -427,6 +436,18 @@ async fn insert_events(
     )
     .await?;
     Ok(Inserted::Stored)
+}
+
+/// Whose history an append's events go to: found by key when the execution's row was
+/// locked, so that the insert does not look its id up again.
+#[derive(Debug, Clone, Copy)]
+enum HistoryOf {
+    /// The execution of this key.
+    Key(i64),
+    /// The execution of the append's id.
+    Id,
+    /// There is no such execution.
+    Nowhere,
 }
 
 /// Creates a pending callback.

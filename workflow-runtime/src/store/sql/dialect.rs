@@ -120,7 +120,8 @@ statements! {
     /// An execution's status and lease, its row locked, and the last event id of its history
     /// (`NULL`: none): one statement for the two reads of every append.
     lock_for_append = "SELECT e.status, e.owner, e.lease_token,
-             (SELECT h.last_id FROM {history} h WHERE h.execution_key = e.key ORDER BY h.first_id DESC LIMIT 1)
+             (SELECT h.last_id FROM {history} h WHERE h.execution_key = e.key ORDER BY h.first_id DESC LIMIT 1),
+             e.key
          FROM {executions} e WHERE e.id = $1{lock}";
     /// Ends an execution.
     end = "UPDATE {executions} SET status = $2, output = $3, error = $4, cause = $5, stopped_at = $6, failed_state = $7
@@ -165,6 +166,10 @@ statements! {
     /// if there is no such execution).
     insert_events = "INSERT INTO {history} (execution_key, first_id, last_id, events)
          SELECT key, $2, $3, $4 FROM {executions} WHERE id = $1";
+    /// Appends events to the history of the execution of key `$1` (found by
+    /// `lock_for_append`: not looked up by id a second time).
+    insert_keyed_events = "INSERT INTO {history} (execution_key, first_id, last_id, events)
+         VALUES ($1, $2, $3, $4)";
 
     /// Creates a pending callback.
     create_callback = "INSERT INTO {callbacks} (token_hash, execution_id, workflow, state, event_id, status, created_at)
