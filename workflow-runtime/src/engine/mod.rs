@@ -19,10 +19,13 @@ mod panic;
 pub(crate) mod payload;
 pub(crate) mod recorder;
 mod settings;
+mod spans;
 mod task;
 mod terminal;
 
 use std::future::Future;
+
+use tracing::Instrument;
 
 pub use child::{run_child, ChildRun};
 pub use composite::{run_map, run_map_tolerant, Attempts, Settled};
@@ -153,8 +156,13 @@ pub async fn run_machine<M: Machine>(
         loop {
             match step {
                 Advance::Next(machine) => {
-                    cx.entering(machine.state());
-                    step = machine.advance(cx).await;
+                    let state = machine.state();
+                    cx.entering(state);
+                    step = match spans::state(cx, state) {
+                        None => machine.advance(cx).await,
+                        // Boxed: the untraced path keeps the future it had without spans.
+                        Some(span) => Box::pin(machine.advance(cx).instrument(span)).await,
+                    };
                 }
                 Advance::Succeeded(output) => return Ok(output),
                 Advance::Failed(failure) => return Err(failure),
@@ -212,8 +220,12 @@ pub(crate) async fn drive_with_timeout<W: Workflow>(
             None => std::future::pending().await,
         }
     };
+    let span = spans::execution(cx);
     let mut drive = std::pin::pin!(drive::<W>(cx, input));
-    let guarded = std::future::poll_fn(|task| panic::poll_catching(drive.as_mut(), task));
+    let guarded = std::future::poll_fn(|task| {
+        let _in_span = span.as_ref().map(tracing::Span::enter);
+        panic::poll_catching(drive.as_mut(), task)
+    });
     let finished = tokio::select! {
         biased;
         result = guarded => {

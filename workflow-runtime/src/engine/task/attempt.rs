@@ -12,8 +12,11 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use tracing::Instrument;
+
 use crate::engine::callback;
 use crate::engine::settings::TaskTimers;
+use crate::engine::spans;
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
@@ -113,7 +116,15 @@ pub(super) async fn attempt<S: Step>(
         token_hash.as_deref(),
         heartbeat.as_ref(),
     );
-    let outcome = timers::timed::<S, _>(cx, state, timers, body, token_hash.as_deref()).await;
+    let token_hash = token_hash.as_deref();
+    let outcome = match spans::attempt(cx, state, S::INFO.name(), number) {
+        None => timers::timed::<S, _>(cx, state, timers, body, token_hash).await,
+        // Boxed: the untraced path keeps the future it had without spans.
+        Some(span) => {
+            Box::pin(timers::timed::<S, _>(cx, state, timers, body, token_hash).instrument(span))
+                .await
+        }
+    };
     if let (Some(hash), Err(_)) = (&token_hash, &outcome) {
         // The attempt ended without its callback: the token stops working.
         Box::pin(callback::expire(cx, hash)).await;

@@ -68,11 +68,16 @@ pub async fn run_task<S: Step>(
     recorded.await
 }
 
-/// Whether a task needs none of what recording, timers, callbacks and mocks take: the
-/// execution keeps no history (a synchronous Express `call`), the task has no timeout or
-/// heartbeat, its step hands out no token, and no test replaced a step.
+/// Whether a task needs none of what recording, timers, callbacks, mocks and tracing take:
+/// the execution keeps no history (a synchronous Express `call`), the task has no timeout or
+/// heartbeat, its step hands out no token, no test replaced a step, and no subscriber wants
+/// the attempt's span.
 fn is_bare<S: Step>(cx: &ExecutionContext<'_>, timers: &TaskTimers) -> bool {
-    cx.shared.recorder.is_lean() && !S::CALLBACK && timers.is_none() && !mocked(cx)
+    cx.shared.recorder.is_lean()
+        && !S::CALLBACK
+        && timers.is_none()
+        && !mocked(cx)
+        && !super::spans::wanted()
 }
 
 /// Whether a test replaced steps of this runtime.
