@@ -239,6 +239,16 @@ fn a_missing_resource_is_an_error_when_the_runtime_is_built() {
             .contains("add one with `RuntimeBuilder::resource`"),
         "{error}"
     );
+    // Returned with `?` from `main`, it prints as it reads.
+    assert_eq!(format!("{error:?}"), error.to_string());
+}
+
+/// Ids parse from any text (command-line arguments, query strings) and print as they were.
+#[test]
+fn an_execution_id_parses_and_prints_as_its_text() {
+    let id: ExecutionId = "A-1002".parse().expect("any text is an id");
+    assert_eq!(id.to_string(), "A-1002");
+    assert_eq!(id, ExecutionId::from("A-1002"));
 }
 
 #[tokio::test]

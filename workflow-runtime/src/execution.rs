@@ -102,6 +102,16 @@ impl From<&str> for ExecutionId {
     }
 }
 
+/// Any text is an id (one that names no execution is reported where it is looked up), so
+/// `"…".parse::<ExecutionId>()` never fails: for command-line arguments and query strings.
+impl std::str::FromStr for ExecutionId {
+    type Err = std::convert::Infallible;
+
+    fn from_str(id: &str) -> Result<Self, Self::Err> {
+        Ok(ExecutionId::from(id))
+    }
+}
+
 /// Where an execution is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]

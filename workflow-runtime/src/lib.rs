@@ -42,8 +42,9 @@ pub use workflow_core::{definition, render, retry, Definition, Mode};
 
 /// The names most workflows need: `use workflow::prelude::*;`.
 pub mod prelude {
+    pub use crate::store::SqliteStore;
     pub use crate::{
-        Callback, Caught, CaughtError, Execution, ExecutionFailure, Never, Res, Runtime, States,
-        StepContext, StepError, TaskToken, Workflow,
+        Callback, Caught, CaughtError, Execution, ExecutionFailure, ExecutionId, Never, Res,
+        Runtime, RuntimeError, States, StepContext, StepError, TaskToken, Workflow,
     };
 }

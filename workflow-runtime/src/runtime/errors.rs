@@ -4,10 +4,19 @@ use crate::execution::ExecutionStatus;
 use crate::store::StoreError;
 
 /// The runtime could not be built; lists every problem found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Its `Debug` reads as its `Display`: returned with `?` from `main`, it prints the list of
+/// problems rather than the structure that holds them (each is in [`problems`](Self::problems)).
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the runtime cannot be built:{}", list(problems))]
 pub struct BuildError {
     pub(super) problems: Vec<Problem>,
+}
+
+impl std::fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl BuildError {
