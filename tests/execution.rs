@@ -243,6 +243,31 @@ fn a_missing_resource_is_an_error_when_the_runtime_is_built() {
     assert_eq!(format!("{error:?}"), error.to_string());
 }
 
+/// An `Arc` added with `resource` is a resource of type `Arc<T>`: the error says so, and how
+/// to add it instead.
+#[test]
+fn a_resource_added_in_an_arc_of_its_own_is_pointed_out() {
+    let gateway: Arc<dyn Gateway> = Arc::new(Generous);
+    let error = Runtime::builder()
+        .resource(gateway)
+        .register::<Checkout>()
+        .build()
+        .expect_err("the gateway is in an Arc of its own");
+    assert_eq!(
+        error.problems(),
+        [Problem::ResourceInArc {
+            workflow: "Checkout".into(),
+            state: "Charge".into(),
+            step: "ChargeCard".into(),
+            resource: "dyn execution::Gateway".into(),
+        }]
+    );
+    assert!(
+        error.to_string().contains("`RuntimeBuilder::resource_arc`"),
+        "{error}"
+    );
+}
+
 /// Ids parse from any text (command-line arguments, query strings) and print as they were.
 #[test]
 fn an_execution_id_parses_and_prints_as_its_text() {

@@ -287,11 +287,26 @@ impl RuntimeBuilder {
                 }
             }
             for needed in &registration.requirements {
-                let problem = Problem::MissingResource {
-                    workflow: name.to_owned(),
-                    state: needed.state.to_owned(),
-                    step: needed.step.to_owned(),
-                    resource: needed.requirement.type_name().to_owned(),
+                let (workflow, state, step, resource) = (
+                    name.to_owned(),
+                    needed.state.to_owned(),
+                    needed.step.to_owned(),
+                    needed.requirement.type_name().to_owned(),
+                );
+                let problem = if self.resources.contains(needed.requirement.arc_type_id) {
+                    Problem::ResourceInArc {
+                        workflow,
+                        state,
+                        step,
+                        resource,
+                    }
+                } else {
+                    Problem::MissingResource {
+                        workflow,
+                        state,
+                        step,
+                        resource,
+                    }
                 };
                 // A step may take the same resource twice; report it once. A mocked step
                 // takes nothing.

@@ -62,6 +62,21 @@ pub enum Problem {
         /// The resource's type.
         resource: String,
     },
+    /// A step needs a resource that was added wrapped in an `Arc` of its own: with
+    /// `resource(Arc::new(value))` where `resource_arc(Arc::new(value))` was meant.
+    #[error(
+        "workflow `{workflow}`, state `{state}`: step `{step}` takes `Res<{resource}>`, but what was added is an `Arc<{resource}>` (a resource of that type); add the `Arc` with `RuntimeBuilder::resource_arc`, or the value itself with `RuntimeBuilder::resource`"
+    )]
+    ResourceInArc {
+        /// The workflow's name.
+        workflow: String,
+        /// The state whose step needs the resource.
+        state: String,
+        /// The step's name.
+        step: String,
+        /// The resource's type.
+        resource: String,
+    },
     /// A retrier or catcher names an error its state never raises.
     #[error(
         "workflow `{workflow}`, state `{state}`: retry or catch names `{error}`, which the state never raises (it raises {}); to name it anyway, write `unchecked \"{error}\"`",

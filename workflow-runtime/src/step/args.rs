@@ -61,6 +61,9 @@ impl Heartbeat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Requirement {
     pub(crate) type_id: TypeId,
+    /// The type of an `Arc<T>` added as a resource of its own (`resource(Arc::new(..))`),
+    /// which a `Res<T>` does not find: said in the error.
+    pub(crate) arc_type_id: TypeId,
     pub(crate) type_name: &'static str,
 }
 
@@ -69,6 +72,7 @@ impl Requirement {
     pub fn resource<T: ?Sized + 'static>() -> Self {
         Requirement {
             type_id: TypeId::of::<T>(),
+            arc_type_id: TypeId::of::<std::sync::Arc<T>>(),
             type_name: type_name::<T>(),
         }
     }
