@@ -243,6 +243,42 @@ fn a_missing_resource_is_an_error_when_the_runtime_is_built() {
     assert_eq!(format!("{error:?}"), error.to_string());
 }
 
+/// Settings below their least value are refused, each named, rather than raised silently.
+#[test]
+fn settings_below_their_least_are_refused() {
+    let error = Runtime::builder()
+        .park_after(std::time::Duration::from_millis(500))
+        .express_concurrency(0, workflow::Backpressure::Wait)
+        .history_limit(1)
+        .build()
+        .expect_err("refused");
+    let settings: Vec<_> = error
+        .problems()
+        .iter()
+        .map(|problem| match problem {
+            Problem::OutOfRange { setting, .. } => *setting,
+            other => panic!("{other}"),
+        })
+        .collect();
+    assert_eq!(
+        settings,
+        ["park_after", "express_concurrency", "history_limit"]
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("`RuntimeBuilder::park_after` was given 500ms, below its least, 1s"),
+        "{error}"
+    );
+    // At their least, they are taken.
+    Runtime::builder()
+        .park_after(std::time::Duration::from_secs(1))
+        .express_concurrency(1, workflow::Backpressure::Wait)
+        .history_limit(2)
+        .build()
+        .expect("builds");
+}
+
 /// An `Arc` added with `resource` is a resource of type `Arc<T>`: the error says so, and how
 /// to add it instead.
 #[test]

@@ -43,6 +43,8 @@ pub struct RuntimeBuilder {
     callback_poll: Duration,
     lease: LeaseSettings,
     patience: Duration,
+    /// Settings given below their least value, refused by [`build`](Self::build).
+    out_of_range: Vec<Problem>,
 }
 
 /// How many Express executions run at once by default.
@@ -80,11 +82,42 @@ impl Default for RuntimeBuilder {
             callback_poll: DEFAULT_CALLBACK_POLL,
             lease: LeaseSettings::new(),
             patience: crate::engine::journal::DEFAULT_PATIENCE,
+            out_of_range: Vec::new(),
         }
     }
 }
 
+/// A setting's value shown in an error: a duration as people write it, a count as it is.
+trait Shown: PartialOrd + Copy {
+    fn shown(self) -> String;
+}
+
+impl Shown for Duration {
+    fn shown(self) -> String {
+        humantime::format_duration(self).to_string()
+    }
+}
+
+impl Shown for usize {
+    fn shown(self) -> String {
+        self.to_string()
+    }
+}
+
 impl RuntimeBuilder {
+    /// `value`, which [`build`](Self::build) refuses if it is below `least` (rather than
+    /// silently raise it).
+    fn at_least<T: Shown>(&mut self, setting: &'static str, value: T, least: T) -> T {
+        if value < least {
+            self.out_of_range.push(Problem::OutOfRange {
+                setting,
+                value: value.shown(),
+                least: least.shown(),
+            });
+        }
+        value
+    }
+
     /// Registers workflow `W`; its steps' resources are checked by [`build`](Self::build).
     pub fn register<W: Workflow>(mut self) -> Self {
         let mut requirements = Vec::new();
@@ -115,7 +148,8 @@ impl RuntimeBuilder {
     /// How often a callback task waiting for its token asks the store whether another process
     /// completed it (1 s by default). Completions sent through this runtime wake it at once.
     pub fn callback_poll_interval(mut self, interval: Duration) -> Self {
-        self.callback_poll = interval.max(Duration::from_millis(1));
+        self.callback_poll =
+            self.at_least("callback_poll_interval", interval, Duration::from_millis(1));
         self
     }
 
@@ -131,7 +165,7 @@ impl RuntimeBuilder {
     /// [`ExecutionHandle::result`](crate::ExecutionHandle::result) follows a parked execution
     /// through the store, polling at most once a second.
     pub fn park_after(mut self, after: Duration) -> Self {
-        self.lease.park_after = Some(after.max(Duration::from_secs(1)));
+        self.lease.park_after = Some(self.at_least("park_after", after, Duration::from_secs(1)));
         self
     }
 
@@ -151,10 +185,11 @@ impl RuntimeBuilder {
     ///
     /// [`worker_name`]: Self::worker_name
     pub fn lease(mut self, duration: Duration) -> Self {
+        let duration = self.at_least("lease", duration, Duration::from_millis(10));
         let settings = &mut self.lease;
         settings.configured = true;
-        settings.duration = duration.max(Duration::from_millis(10));
-        settings.park_after = Some(settings.duration);
+        settings.duration = duration;
+        settings.park_after = Some(duration);
         self
     }
 
@@ -170,8 +205,8 @@ impl RuntimeBuilder {
     /// runs at once at most (10,000 by default).
     pub fn claim_every(mut self, poll: Duration, capacity: usize) -> Self {
         self = self.ensure_lease();
-        self.lease.poll = poll.max(Duration::from_millis(1));
-        self.lease.capacity = capacity.max(1);
+        self.lease.poll = self.at_least("claim_every (poll)", poll, Duration::from_millis(1));
+        self.lease.capacity = self.at_least("claim_every (capacity)", capacity, 1);
         self
     }
 
@@ -221,7 +256,7 @@ impl RuntimeBuilder {
     /// The most events one execution's history may hold (25,000 by default, as in Step
     /// Functions). An execution that would record more fails with `States.Runtime`.
     pub fn history_limit(mut self, events: usize) -> Self {
-        self.limits.history_events = events.max(2);
+        self.limits.history_events = self.at_least("history_limit", events, 2);
         self
     }
 
@@ -242,7 +277,7 @@ impl RuntimeBuilder {
     /// At most `limit` Express executions run at once (10,000 by default); a start beyond that
     /// waits or is refused, as `when_full` says.
     pub fn express_concurrency(mut self, limit: usize, when_full: Backpressure) -> Self {
-        self.express_limit = limit.max(1);
+        self.express_limit = self.at_least("express_concurrency", limit, 1);
         self.backpressure = when_full;
         self
     }
@@ -268,10 +303,13 @@ impl RuntimeBuilder {
 
     /// Checks the registrations and builds the runtime.
     ///
-    /// Fails if two registered workflows share a name or a workflow's steps need resources
-    /// the runtime lacks; the error lists every such problem.
-    pub fn build(self) -> Result<Runtime, BuildError> {
-        let mut problems = Vec::new();
+    /// Fails if two registered workflows share a name, a workflow's steps need resources the
+    /// runtime lacks, or a setting was given a value below its least (a lease under 10 ms, a
+    /// park threshold under a second, a poll interval under a millisecond, a capacity, an
+    /// Express concurrency or a history limit of zero, a history limit of one: they are
+    /// refused rather than raised silently); the error lists every such problem.
+    pub fn build(mut self) -> Result<Runtime, BuildError> {
+        let mut problems = std::mem::take(&mut self.out_of_range);
         let mut workflows: TypeMap<Registered> = TypeMap::default();
         let mut names: HashMap<&str, TypeId> = HashMap::new();
         for registration in &self.workflows {

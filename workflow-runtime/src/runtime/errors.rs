@@ -77,6 +77,16 @@ pub enum Problem {
         /// The resource's type.
         resource: String,
     },
+    /// A setting was given a value below its least.
+    #[error("`RuntimeBuilder::{setting}` was given {value}, below its least, {least}")]
+    OutOfRange {
+        /// The builder's method.
+        setting: &'static str,
+        /// The value given.
+        value: String,
+        /// The least value it takes.
+        least: String,
+    },
     /// A retrier or catcher names an error its state never raises.
     #[error(
         "workflow `{workflow}`, state `{state}`: retry or catch names `{error}`, which the state never raises (it raises {}); to name it anyway, write `unchecked \"{error}\"`",
