@@ -151,6 +151,39 @@ async fn a_started_execution_runs_in_the_background_and_its_history_is_stored() 
     }
 }
 
+/// An output read back as a type it does not fit is a payload error that says so, with the
+/// JSON error beneath it as its source.
+#[tokio::test]
+async fn an_output_read_as_another_type_keeps_the_json_error() {
+    let ledger = Arc::new(Ledger::default());
+    let runtime = runtime(
+        Arc::new(workflow::store::MemoryStore::new()),
+        ledger,
+        VirtualClock::new(),
+    );
+    let handle = runtime
+        .start::<Direct>(Job { id: 4, hold: false })
+        .await
+        .expect("starts");
+    assert_eq!(handle.result().await.expect("ends"), Ok(40));
+    let error = runtime
+        .handle::<String>(handle.id().clone())
+        .result()
+        .await
+        .expect_err("40 is no String");
+    assert!(
+        error
+            .to_string()
+            .contains("does not read as `alloc::string::String`"),
+        "{error}"
+    );
+    let source = std::error::Error::source(&error).expect("a source");
+    assert!(
+        source.downcast_ref::<serde_json::Error>().is_some(),
+        "{source:?}"
+    );
+}
+
 #[tokio::test]
 async fn starting_by_name_is_idempotent() {
     for (label, store, _dir) in stores().await {

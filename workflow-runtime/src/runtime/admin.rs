@@ -206,7 +206,10 @@ impl Runtime {
         // Reopened without an owner: this runtime claims it (unless another got it first).
         let recovery = self.claim(Some(vec![id.clone()]), false).await?;
         if let Some((_, reason)) = recovery.unreadable.into_iter().next() {
-            return Err(RuntimeError::Payload(reason));
+            return Err(RuntimeError::Payload {
+                message: reason,
+                source: None,
+            });
         }
         Ok(self.handle(id.clone()))
     }

@@ -1,7 +1,7 @@
 //! What can go wrong when building a runtime or asking it for something.
 
 use crate::execution::ExecutionStatus;
-use crate::store::StoreError;
+use crate::store::{ErrorSource, StoreError};
 
 /// The runtime could not be built; lists every problem found.
 ///
@@ -174,9 +174,17 @@ pub enum RuntimeError {
         /// The id asked for.
         id: String,
     },
-    /// The input or output could not be converted to or from JSON.
-    #[error("{0}")]
-    Payload(String),
+    /// The input or output could not be converted to or from JSON. The message says which
+    /// and why; [`source`](std::error::Error::source) is the `serde_json::Error`, where one
+    /// caused it.
+    #[error("{message}")]
+    Payload {
+        /// What could not be converted, and why.
+        message: String,
+        /// The error beneath, if one caused it.
+        #[source]
+        source: Option<ErrorSource>,
+    },
     /// An input refused before anything was stored, because what is stored must read back:
     /// larger than the payload limit, nested too deep, or not reading back as its type (a
     /// float that is NaN or infinite is stored as `null`, for one).

@@ -15,7 +15,7 @@ use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
 use crate::step::States;
-use crate::store::{ExecutionEnd, ExecutionRecord, Fence, StoreError};
+use crate::store::{ErrorSource, ExecutionEnd, ExecutionRecord, Fence, StoreError};
 use crate::workflow::Workflow;
 
 /// Resumes an unfinished execution of one registered workflow from its record and history.
@@ -241,12 +241,14 @@ pub(super) fn resume<W: Workflow>(
             record.workflow, record.fingerprint
         )
     });
-    let input: W::Input = serde_json::from_value(record.input).map_err(|error| {
-        RuntimeError::Payload(format!(
-            "its stored input does not read as `{}`: {error}",
-            std::any::type_name::<W::Input>()
-        ))
-    })?;
+    let input: W::Input =
+        serde_json::from_value(record.input).map_err(|error| RuntimeError::Payload {
+            message: format!(
+                "its stored input does not read as `{}`: {error}",
+                std::any::type_name::<W::Input>()
+            ),
+            source: Some(ErrorSource::new(error)),
+        })?;
     // A redriven execution's timeout counts from its latest redrive.
     let started_at = events
         .iter()

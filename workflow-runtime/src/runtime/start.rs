@@ -26,7 +26,9 @@ use crate::execution::{Execution, ExecutionFailure, ExecutionId, ExecutionStatus
 use crate::history::Event;
 use crate::names::name_problem;
 use crate::step::Payload;
-use crate::store::{Created, Fence, Lease, NewExecution, StoreError, StoredDefinition};
+use crate::store::{
+    Created, ErrorSource, Fence, Lease, NewExecution, StoreError, StoredDefinition,
+};
 use crate::workflow::Workflow;
 
 /// A durable execution: its id, and its result once it ends.
@@ -85,11 +87,14 @@ impl<O: Payload> ExecutionHandle<O> {
                 ExecutionStatus::Succeeded => {
                     let output = record.output.unwrap_or(serde_json::Value::Null);
                     return serde_json::from_value(output).map(Ok).map_err(|error| {
-                        RuntimeError::Payload(format!(
-                            "the output of execution `{}` does not read as `{}`: {error}",
-                            self.id,
-                            std::any::type_name::<O>()
-                        ))
+                        RuntimeError::Payload {
+                            message: format!(
+                                "the output of execution `{}` does not read as `{}`: {error}",
+                                self.id,
+                                std::any::type_name::<O>()
+                            ),
+                            source: Some(ErrorSource::new(error)),
+                        }
                     });
                 }
                 _ => {
