@@ -22,9 +22,10 @@ pub struct Drained {
     /// The executions that parked out of memory while draining: whichever runtime claims them
     /// when they are due resumes them.
     pub parked: Vec<ExecutionId>,
-    /// The executions still running at the deadline (or whose run halted on a failing
-    /// store): stopped here, their leases given back so that another runtime on the same
-    /// store resumes them at once, from what is recorded.
+    /// The executions still running at the deadline, or whose run halted without ending (its
+    /// store failing, or its lease lost to another runtime): stopped here, and the leases this
+    /// runtime still holds given back, so that another runtime on the same store resumes them
+    /// at once, from what is recorded.
     pub handed_over: Vec<ExecutionId>,
 }
 
@@ -76,7 +77,7 @@ impl Runtime {
                 () = &mut deadline => break,
             }
         }
-        // A run that halted without ending (its store failing) still holds its lease.
+        // A run that halted without ending may still hold its lease (its store failing).
         let mut halted = Vec::new();
         for (id, end) in ended {
             match end {

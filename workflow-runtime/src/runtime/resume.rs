@@ -108,13 +108,6 @@ impl Runtime {
             // Pinned where it is made: moved into `select!`, it would take its size twice in
             // this task, for as long as the execution runs.
             let run = std::pin::pin!(engine::drive_with_timeout::<W>(&root, input));
-            if std::env::var_os("SIZE_DEBUG").is_some() {
-                eprintln!(
-                    "run future: {} bytes; shared {} bytes",
-                    std::mem::size_of_val(&run),
-                    std::mem::size_of_val(&shared)
-                );
-            }
             // A run that halts (parked, lost, or its store failing) stops here; the execution
             // goes on from what is recorded.
             tokio::select! {
