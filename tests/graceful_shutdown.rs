@@ -100,15 +100,8 @@ async fn draining_lets_running_executions_finish_and_starts_nothing_new() {
 
         gate.0.send_replace(true);
         let drained = draining.await.expect("joins");
-        let mut finished = drained.finished.clone();
-        finished.sort();
-        let started = {
-            let mut started: Vec<_> = ids.iter().take(3).cloned().collect();
-            started.sort();
-            started
-        };
         assert!(
-            started.iter().all(|id| finished.contains(id)),
+            ids.iter().all(|id| drained.finished.contains(id)),
             "{label}: {drained:?}"
         );
         assert_eq!(drained.handed_over, [], "{label}");

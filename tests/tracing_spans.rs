@@ -113,12 +113,24 @@ workflow! {
     }
 }
 
+workflow! {
+    /// Notes in a branch of a Parallel state.
+    Branches: Express<u32, (u32, u32)> {
+        start Both;
+        Both: parallel {
+            branch { start Left; Left: task note -> end; }
+            branch { start Right; Right: pass -> end; }
+        } -> end;
+    }
+}
+
 fn runtime() -> Runtime {
     Runtime::builder()
         .clock(workflow::VirtualClock::new())
         .resource(Tries::default())
         .register::<Payment>()
         .register::<Quick>()
+        .register::<Branches>()
         .build()
         .expect("builds")
 }
@@ -178,4 +190,21 @@ async fn a_steps_events_carry_its_execution_state_and_attempt() {
         "{spans:?}"
     );
     assert!(spans[2].contains("workflow.task.attempt=1"), "{spans:?}");
+
+    // A branch's states nest in the Parallel state that runs them.
+    assert_eq!(runtime.call::<Branches>(5).await.expect("runs"), Ok((5, 5)));
+    let noted = seen.spans_of("noting");
+    let spans = noted.last().expect("noted in the branch");
+    assert_eq!(spans.len(), 4, "{spans:?}");
+    assert!(spans[0].contains("workflow.name=\"Branches\""), "{spans:?}");
+    assert!(
+        spans[1].contains("workflow.state.name=\"Both\"")
+            && spans[1].contains("workflow.state.kind=\"Parallel\""),
+        "{spans:?}"
+    );
+    assert!(
+        spans[2].contains("workflow.state.name=\"Left\""),
+        "{spans:?}"
+    );
+    assert!(spans[3].starts_with("workflow.task.attempt "), "{spans:?}");
 }
