@@ -40,6 +40,7 @@ impl Definition {
     /// The state with this id.
     ///
     /// Returns `None` only for an id from another definition.
+    #[inline]
     pub fn state(&self, id: StateId) -> Option<&State> {
         self.states.get(id.0)
     }
@@ -213,6 +214,7 @@ impl Definition {
     }
 
     /// The state's name, or `"?"` for an id from another definition.
+    #[inline]
     pub fn state_name(&self, id: StateId) -> &str {
         self.state(id).map_or("?", |state| state.name.as_str())
     }

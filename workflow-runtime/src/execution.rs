@@ -136,7 +136,12 @@ pub enum ExecutionStatus {
 /// When a step's own error ended the execution, the typed error is kept and can be recovered
 /// with [`downcast_ref`](Self::downcast_ref).
 #[derive(Clone)]
-pub struct ExecutionFailure {
+pub struct ExecutionFailure(Box<Failure>);
+
+/// What an [`ExecutionFailure`] holds, boxed: a failure is rare, while a `Result` carrying
+/// one is moved through every state of every execution (as small as its output this way).
+#[derive(Clone)]
+struct Failure {
     state: Option<String>,
     error: String,
     cause: String,
@@ -146,12 +151,12 @@ pub struct ExecutionFailure {
 impl ExecutionFailure {
     /// A failure with a name and cause, raised in `state` (if any).
     pub fn new(state: Option<&str>, error: impl Into<String>, cause: impl Into<String>) -> Self {
-        ExecutionFailure {
+        ExecutionFailure(Box::new(Failure {
             state: state.map(str::to_owned),
             error: error.into(),
             cause: cause.into(),
             typed: None,
-        }
+        }))
     }
 
     /// A failure with a predefined `States.*` name.
@@ -161,53 +166,53 @@ impl ExecutionFailure {
 
     /// The failure a step's own error causes, keeping the typed error.
     pub fn from_step_error<E: StepError>(state: &str, error: E) -> Self {
-        ExecutionFailure {
+        ExecutionFailure(Box::new(Failure {
             state: Some(state.to_owned()),
             error: error.error_name().to_owned(),
             cause: error.cause(),
             typed: Some(Arc::new(error)),
-        }
+        }))
     }
 
     /// The state the execution failed in; `None` when it failed before entering any state.
     pub fn state(&self) -> Option<&str> {
-        self.state.as_deref()
+        self.0.state.as_deref()
     }
 
     /// The error name, e.g. `PaymentError.Declined` or `States.Timeout`.
     pub fn error(&self) -> &str {
-        &self.error
+        &self.0.error
     }
 
     /// The human-readable cause.
     pub fn cause(&self) -> &str {
-        &self.cause
+        &self.0.cause
     }
 
     /// The step's typed error, if a step's own error of type `E` caused the failure.
     pub fn downcast_ref<E: StepError>(&self) -> Option<&E> {
-        self.typed.as_deref()?.downcast_ref()
+        self.0.typed.as_deref()?.downcast_ref()
     }
 }
 
 impl fmt::Debug for ExecutionFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ExecutionFailure")
-            .field("state", &self.state)
-            .field("error", &self.error)
-            .field("cause", &self.cause)
+            .field("state", &self.0.state)
+            .field("error", &self.0.error)
+            .field("cause", &self.0.cause)
             .finish_non_exhaustive()
     }
 }
 
 impl fmt::Display for ExecutionFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.state {
-            Some(state) => write!(f, "state `{state}` failed with {}", self.error)?,
-            None => write!(f, "execution failed with {}", self.error)?,
+        match &self.0.state {
+            Some(state) => write!(f, "state `{state}` failed with {}", self.0.error)?,
+            None => write!(f, "execution failed with {}", self.0.error)?,
         }
-        if !self.cause.is_empty() {
-            write!(f, ": {}", self.cause)?;
+        if !self.0.cause.is_empty() {
+            write!(f, ": {}", self.0.cause)?;
         }
         Ok(())
     }
@@ -218,7 +223,9 @@ impl std::error::Error for ExecutionFailure {}
 impl PartialEq for ExecutionFailure {
     /// Failures are equal when state, error name and cause are; the typed error is not compared.
     fn eq(&self, other: &Self) -> bool {
-        self.state == other.state && self.error == other.error && self.cause == other.cause
+        self.0.state == other.0.state
+            && self.0.error == other.0.error
+            && self.0.cause == other.0.cause
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::engine::cancelled::SubLanes;
-use crate::engine::payload::Measure;
+use crate::engine::payload;
 use crate::engine::recorder::{Recorded, Recorder};
 use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType, History};
@@ -55,6 +55,9 @@ pub(crate) struct Shared {
     /// Retries every retrier has used already when a state is entered: 0, except when a test
     /// of one state says otherwise.
     pub(crate) retries_done: u32,
+    /// Whether a subscriber wanted spans when the execution started: it runs in spans, or in
+    /// none at all (see [`spans`](super::spans)).
+    pub(crate) traced: bool,
     /// The child executions started by this execution's tasks.
     children: OnceLock<Children>,
 }
@@ -99,6 +102,7 @@ impl Shared {
             recorder,
             limits,
             retries_done: 0,
+            traced: super::spans::wanted(),
             children: OnceLock::new(),
         }
     }
@@ -166,6 +170,7 @@ impl<'s> ExecutionContext<'s> {
     }
 
     /// Notes that this lane is entering `state`.
+    #[inline]
     pub(crate) fn entering(&self, state: StateId) {
         self.current.store(state.0, Ordering::Relaxed);
     }
@@ -223,6 +228,7 @@ impl<'s> ExecutionContext<'s> {
         self.shared.recorder.peek(self.branch.as_deref())
     }
 
+    #[inline]
     pub(crate) fn definition(&self) -> &'static Definition {
         self.shared.definition
     }
@@ -232,11 +238,13 @@ impl<'s> ExecutionContext<'s> {
     }
 
     /// The name of a state of this execution's workflow.
+    #[inline]
     pub(crate) fn state_name(&self, state: StateId) -> &'static str {
         self.shared.definition.state_name(state)
     }
 
     /// What a step's arguments are built from.
+    #[inline]
     pub(crate) fn step_env<'a>(
         &'a self,
         state: StateId,
@@ -368,15 +376,29 @@ impl<'s> ExecutionContext<'s> {
     /// Fails with `States.DataLimitExceeded` if `value` is larger, as JSON, than the payload
     /// limit, or nests deeper than a store could read back (and with `States.Runtime` if it
     /// has no JSON form).
+    #[inline]
     pub(crate) fn check_size<T: Serialize + ?Sized>(
         &self,
         state: Option<StateId>,
         what: &str,
         value: &T,
     ) -> Result<(), ExecutionFailure> {
-        let measure =
-            Measure::of(value).map_err(|error| unserialisable(self.place(state, what), error))?;
-        if let Some(problem) = measure.problem(self.shared.limits.payload_bytes) {
+        if payload::surely_within(value, self.shared.limits.payload_bytes) {
+            return Ok(());
+        }
+        self.check_size_exactly(state, what, value)
+    }
+
+    #[inline(never)]
+    fn check_size_exactly<T: Serialize + ?Sized>(
+        &self,
+        state: Option<StateId>,
+        what: &str,
+        value: &T,
+    ) -> Result<(), ExecutionFailure> {
+        let problem = payload::measured_problem(value, self.shared.limits.payload_bytes)
+            .map_err(|error| unserialisable(self.place(state, what), error))?;
+        if let Some(problem) = problem {
             let (state, place) = self.place(state, what);
             return Err(ExecutionFailure::predefined(
                 state,

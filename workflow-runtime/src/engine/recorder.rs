@@ -152,6 +152,7 @@ impl Recorder {
     }
 
     /// Whether this recorder keeps nothing.
+    #[inline]
     pub(crate) fn is_lean(&self) -> bool {
         self.lean
     }

@@ -36,7 +36,20 @@ pub(crate) struct TaskTimers {
 impl TaskTimers {
     /// The definition's timers with the computed ones in their place; why not, when a
     /// computed value is out of range.
+    #[inline]
     pub(crate) fn of(task: &TaskState, computed: ComputedTimers) -> Result<Self, String> {
+        if computed.timeout.is_none() && computed.heartbeat.is_none() {
+            return Ok(TaskTimers {
+                timeout: task.timeout,
+                heartbeat: task.heartbeat,
+            });
+        }
+        Self::with_computed(task, computed)
+    }
+
+    /// [`of`](Self::of) when the input gives a timer: checked, as the definition's were
+    /// when the workflow compiled.
+    fn with_computed(task: &TaskState, computed: ComputedTimers) -> Result<Self, String> {
         for (setting, value) in [
             ("timeout", computed.timeout),
             ("heartbeat interval", computed.heartbeat),
@@ -51,10 +64,7 @@ impl TaskTimers {
             timeout: computed.timeout.or(task.timeout),
             heartbeat: computed.heartbeat.or(task.heartbeat),
         };
-        let computed_any = computed.timeout.is_some() || computed.heartbeat.is_some();
-        if let (true, Some(timeout), Some(heartbeat)) =
-            (computed_any, timers.timeout, timers.heartbeat)
-        {
+        if let (Some(timeout), Some(heartbeat)) = (timers.timeout, timers.heartbeat) {
             if heartbeat >= timeout {
                 return Err(format!(
                     "the heartbeat interval ({}) must be shorter than the timeout ({}); one of them is worked out from the state's input",

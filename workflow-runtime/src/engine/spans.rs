@@ -5,7 +5,7 @@
 //!
 //! Field names follow OpenTelemetry's style (lower-case, dot-separated, under a `workflow.`
 //! namespace, as its semantic conventions have none for workflows). When no subscriber wants
-//! spans at `INFO`, the engine makes none and wraps nothing (a relaxed load per state, and a
+//! spans at `INFO` as an execution starts, the engine makes none for it and wraps nothing (a
 //! synchronous `call`'s tasks stay on their bare path): `express_overhead` measures no
 //! difference beyond its noise.
 
@@ -16,7 +16,7 @@ use super::ExecutionContext;
 
 /// The span of the execution `cx` runs (`None` when unwanted: see [`wanted`]).
 pub(super) fn execution(cx: &ExecutionContext<'_>) -> Option<Span> {
-    if !wanted() {
+    if !cx.shared.traced {
         return None;
     }
     let definition = cx.definition();
@@ -29,7 +29,16 @@ pub(super) fn execution(cx: &ExecutionContext<'_>) -> Option<Span> {
 }
 
 /// The span of `state`, while the execution is in it.
+#[inline]
 pub(super) fn state(cx: &ExecutionContext<'_>, state: StateId) -> Option<Span> {
+    if !cx.shared.traced {
+        return None;
+    }
+    state_span(cx, state)
+}
+
+#[cold]
+fn state_span(cx: &ExecutionContext<'_>, state: StateId) -> Option<Span> {
     if !wanted() {
         return None;
     }
@@ -50,7 +59,7 @@ pub(super) fn attempt(
     step: &str,
     number: u32,
 ) -> Option<Span> {
-    if !wanted() {
+    if !cx.shared.traced || !wanted() {
         return None;
     }
     Some(tracing::info_span!(
@@ -62,7 +71,7 @@ pub(super) fn attempt(
 }
 
 /// Whether anyone listens to spans of their level: when no subscriber does (or none at
-/// `INFO`), the engine makes none and wraps nothing, at the cost of one relaxed load.
-pub(super) fn wanted() -> bool {
+/// `INFO`) as an execution starts, the engine makes none for it and wraps nothing.
+pub(crate) fn wanted() -> bool {
     tracing::level_filters::LevelFilter::current() >= tracing::Level::INFO
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Runtime;
-use crate::engine::payload::Measure;
+use crate::engine::payload;
 use crate::execution::ExecutionId;
 use crate::names::failure_problem;
 use crate::step::TaskToken;
@@ -125,8 +125,9 @@ impl Runtime {
             state: record.state.clone(),
             reason,
         };
-        let measure = Measure::of(output).map_err(|error| wrong(error.to_string()))?;
-        if let Some(problem) = measure.problem(self.inner.limits.payload_bytes) {
+        let problem = payload::problem(output, self.inner.limits.payload_bytes)
+            .map_err(|error| wrong(error.to_string()))?;
+        if let Some(problem) = problem {
             return Err(wrong(format!("the output {problem}")));
         }
         let output = serde_json::to_value(output).map_err(|error| wrong(error.to_string()))?;

@@ -19,7 +19,7 @@ use super::policy::{Policy, Run};
 use super::running::RunEnd;
 use super::{Runtime, RuntimeError};
 use crate::engine::journal::Halted;
-use crate::engine::payload::Measure;
+use crate::engine::payload;
 use crate::engine::recorder::Recorder;
 use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
@@ -330,9 +330,9 @@ impl Runtime {
         input: &W::Input,
     ) -> Result<serde_json::Value, RuntimeError> {
         let refuse = |reason: String| RuntimeError::InvalidInput { reason };
-        let measure =
-            Measure::of(input).map_err(|error| refuse(format!("it has no JSON form: {error}")))?;
-        if let Some(problem) = measure.problem(self.inner.limits.payload_bytes) {
+        let problem = payload::problem(input, self.inner.limits.payload_bytes)
+            .map_err(|error| refuse(format!("it has no JSON form: {error}")))?;
+        if let Some(problem) = problem {
             return Err(refuse(format!("it {problem}")));
         }
         let json = serde_json::to_value(input)

@@ -72,12 +72,13 @@ pub async fn run_task<S: Step>(
 /// the execution keeps no history (a synchronous Express `call`), the task has no timeout or
 /// heartbeat, its step hands out no token, no test replaced a step, and no subscriber wants
 /// the attempt's span.
+#[inline]
 fn is_bare<S: Step>(cx: &ExecutionContext<'_>, timers: &TaskTimers) -> bool {
     cx.shared.recorder.is_lean()
         && !S::CALLBACK
         && timers.is_none()
         && !mocked(cx)
-        && !super::spans::wanted()
+        && !cx.shared.traced
 }
 
 /// Whether a test replaced steps of this runtime.
@@ -288,23 +289,26 @@ pub(crate) async fn wait_until(cx: &ExecutionContext<'_>, deadline: SystemTime) 
 }
 
 /// The Task state `state` of the execution's definition.
+#[inline]
 fn task_state(
     cx: &ExecutionContext<'_>,
     state: StateId,
 ) -> Result<&'static TaskState, ExecutionFailure> {
-    let definition = cx.definition();
-    match definition.state(state).map(|state| &state.kind) {
+    match cx.definition().state(state).map(|state| &state.kind) {
         Some(StateKind::Task(task)) => Ok(task),
-        // Generated code only runs tasks for Task states; say so plainly if that ever breaks.
-        _ => Err(ExecutionFailure::predefined(
-            Some(definition.state_name(state)),
-            States::Runtime,
-            format!(
-                "state `{}` was run as a Task state but is not one",
-                definition.state_name(state)
-            ),
-        )),
+        _ => Err(not_a_task(cx, state)),
     }
+}
+
+/// Generated code only runs tasks for Task states; says so plainly if that ever breaks.
+#[cold]
+fn not_a_task(cx: &ExecutionContext<'_>, state: StateId) -> ExecutionFailure {
+    let name = cx.state_name(state);
+    ExecutionFailure::predefined(
+        Some(name),
+        States::Runtime,
+        format!("state `{name}` was run as a Task state but is not one"),
+    )
 }
 
 /// TaskFailed or TaskTimedOut for a failed attempt, with the delay if it will be retried.

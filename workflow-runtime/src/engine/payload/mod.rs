@@ -4,8 +4,37 @@
 
 use serde::Serialize;
 
+mod bound;
+
 /// The deepest a payload may nest (arrays and objects within each other).
 pub(crate) const MAX_DEPTH: usize = 100;
+
+/// Why `value` cannot be a payload of at most `limit` bytes of JSON, if it cannot; an error if
+/// it has no JSON form. Measured exactly only when its [bound](bound) is not enough.
+pub(crate) fn problem<T: Serialize + ?Sized>(
+    value: &T,
+    limit: usize,
+) -> Result<Option<String>, serde_json::Error> {
+    if surely_within(value, limit) {
+        return Ok(None);
+    }
+    measured_problem(value, limit)
+}
+
+/// Whether `value`'s JSON is surely within `limit` bytes and [`MAX_DEPTH`] levels, by its
+/// bound alone; `false` means "measure it".
+#[inline]
+pub(crate) fn surely_within<T: Serialize + ?Sized>(value: &T, limit: usize) -> bool {
+    bound::surely_within(value, limit)
+}
+
+/// [`problem`], from the exact measure.
+pub(crate) fn measured_problem<T: Serialize + ?Sized>(
+    value: &T,
+    limit: usize,
+) -> Result<Option<String>, serde_json::Error> {
+    Ok(Measure::of(value)?.problem(limit))
+}
 
 /// The size and nesting of a value's JSON, measured as it is written, without keeping it.
 #[derive(Debug, Default)]
@@ -114,36 +143,4 @@ impl serde_json::ser::Formatter for &mut Nesting {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn measures_bytes_and_depth_outside_strings() {
-        let value = json!({"a": [1, [2, {"b": "[[[{\"}"}]], "c": "\\"});
-        let measure = Measure::of(&value).expect("serialises");
-        assert_eq!(
-            measure.bytes,
-            serde_json::to_string(&value).expect("text").len()
-        );
-        assert_eq!(measure.depth, 4);
-        assert_eq!(Measure::of(&json!(3)).expect("serialises").depth, 0);
-    }
-
-    #[test]
-    fn too_deep_and_too_large_are_problems() {
-        let mut deep = json!(0);
-        for _ in 0..MAX_DEPTH + 1 {
-            deep = json!([deep]);
-        }
-        let measure = Measure::of(&deep).expect("serialises");
-        assert!(measure
-            .problem(usize::MAX)
-            .is_some_and(|why| why.contains("101 levels")));
-        assert!(Measure::of(&"xxxx")
-            .expect("serialises")
-            .problem(3)
-            .is_some());
-        assert_eq!(Measure::of(&"xx").expect("serialises").problem(4), None);
-    }
-}
+mod tests;
