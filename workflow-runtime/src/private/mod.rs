@@ -31,8 +31,12 @@ pub use workflow_core::embed::Handler;
 use workflow_core::{build, definition::StepDefinition, embed};
 
 /// Turns the future of a step that cannot fail into one that returns `Ok`.
-pub async fn infallible<F: Future>(future: F) -> Result<F::Output, Infallible> {
-    Ok(future.await)
+///
+/// An adapter polling the step's future where it lies: an `async` wrapper would move it into
+/// its own state at the first poll, a copy the processor stalls on (it reads back, in one
+/// wide load, fields written a moment before one by one).
+pub fn infallible<F: Future>(future: F) -> impl Future<Output = Result<F::Output, Infallible>> {
+    futures_util::FutureExt::map(future, Ok)
 }
 
 /// The error name of the variant `variant` of `E` (checked to exist by the compiler).
