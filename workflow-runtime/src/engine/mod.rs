@@ -54,10 +54,16 @@ pub trait Machine: Sized + Send + 'static {
     /// Enters the start state with the input.
     fn start(input: Self::Input, cx: &ExecutionContext<'_>) -> Advance<Self, Self::Output>;
 
-    /// Runs the current state and returns where the machine goes next.
+    /// Runs the current state and returns where the machine goes next; unless `once`, goes on
+    /// through the states that follow (noting each as it enters it, see [`entering`]) until
+    /// the machine ends or fails.
+    ///
+    /// One future runs every state: a future per state, made, moved and dropped at each
+    /// transition, was most of what a transition cost.
     fn advance<'c>(
         self,
         cx: &'c ExecutionContext<'_>,
+        once: bool,
     ) -> impl Future<Output = Advance<Self, Self::Output>> + Send + 'c;
 
     /// The state the machine is in.
@@ -116,7 +122,7 @@ pub fn test_state_in<'c, M: Machine>(
         }
     };
     Some(Box::pin(async move {
-        match machine.advance(cx).await {
+        match machine.advance(cx, true).await {
             Advance::Next(next) => match next.input_json() {
                 Ok(input) => StateOutcome::Next {
                     state: cx.state_name(next.state()).to_owned(),
@@ -141,6 +147,12 @@ pub fn test_state_in<'c, M: Machine>(
     }))
 }
 
+/// Notes that the lane `cx` enters `machine`'s state (for generated code, between states).
+#[inline]
+pub fn entering<M: Machine>(cx: &ExecutionContext<'_>, machine: &M) {
+    cx.entering(machine.state());
+}
+
 /// Runs machine `M` from its input to its end in the lane `cx`.
 ///
 /// A panic in the workflow's own code (a Choice rule, a Pass function, a Map selector...)
@@ -159,9 +171,11 @@ pub async fn run_machine<M: Machine>(
                     let state = machine.state();
                     cx.entering(state);
                     step = match spans::state(cx, state) {
-                        None => machine.advance(cx).await,
-                        // Boxed: the untraced path keeps the future it had without spans.
-                        Some(span) => Box::pin(machine.advance(cx).instrument(span)).await,
+                        // Through every state in one future.
+                        None => machine.advance(cx, false).await,
+                        // A state at a time, each in its span; boxed, so that the untraced
+                        // path keeps the future it had without spans.
+                        Some(span) => Box::pin(machine.advance(cx, true).instrument(span)).await,
                     };
                 }
                 Advance::Succeeded(output) => return Ok(output),

@@ -228,9 +228,10 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream
         quote!(#variant(#ty))
     });
     let start = arms::start(expansion, scope);
-    let arms = expansion
+    let arms: Vec<_> = expansion
         .variant_states(scope)
-        .map(|index| arms::arm(expansion, index));
+        .map(|index| arms::arm(expansion, index))
+        .collect();
     let state_arms = expansion.variant_states(scope).map(|index| {
         let variant = &expansion.model.state(index).name;
         quote!(Self::#variant(_) => #p::StateId(#index),)
@@ -260,6 +261,30 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream
         };
         quote!(Self::#variant(ref input) => #write(input),)
     });
+    // A scope whose states all end it (Succeed, Fail) has no variant: nothing to run, and a
+    // loop after the empty match would be unreachable code.
+    let advance_body = if arms.is_empty() {
+        quote!(async move { let _ = (&cx, once); match self {} })
+    } else {
+        quote! {
+            async move {
+                let _ = &cx;
+                let mut machine = self;
+                loop {
+                    let advanced = match machine {
+                        #(#arms)*
+                    };
+                    match advanced {
+                        #p::Advance::Next(next) if !once => {
+                            #p::entering(cx, &next);
+                            machine = next;
+                        }
+                        advanced => return advanced,
+                    }
+                }
+            }
+        }
+    };
     quote! {
         #[allow(non_camel_case_types)]
         #[doc(hidden)]
@@ -279,13 +304,9 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream
             fn advance<'c>(
                 self,
                 cx: &'c #p::ExecutionContext<'_>,
+                once: bool,
             ) -> impl ::core::future::Future<Output = #p::Advance<Self, #output>> + ::core::marker::Send + 'c {
-                async move {
-                    let _ = &cx;
-                    match self {
-                        #(#arms)*
-                    }
-                }
+                #advance_body
             }
 
             fn state(&self) -> #p::StateId {
@@ -375,6 +396,7 @@ fn fallback(
                 fn advance<'c>(
                     self,
                     _: &'c #p::ExecutionContext<'_>,
+                    _: bool,
                 ) -> impl ::core::future::Future<Output = #p::Advance<Self, #output>> + ::core::marker::Send + 'c {
                     async move { match self {} }
                 }
