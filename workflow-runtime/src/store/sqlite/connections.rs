@@ -22,7 +22,7 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
 /// pages back from the file; 64 MiB ran 10,000 executions no faster, and kept 70 MiB more
 /// resident beside 100,000 parked ones). Checkpoints every 10,000 pages (40 MiB of WAL)
 /// rather than 1,000, so a page written by many commits is copied into the database once, not
-/// each time (on the committing connection its WAL hook does, `wal.rs`, at the same count).
+/// each time; on the committing connection too, whose log `wal.rs` writes ahead.
 fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection
         .execute_batch(&format!(

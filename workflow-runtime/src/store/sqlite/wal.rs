@@ -16,16 +16,19 @@
 //! `BEGIN IMMEDIATE` transaction) and only past the file's current end, so no writer of
 //! another process can be writing there at the same time.
 //!
-//! Where SQLite's next frame goes comes from its WAL hook (the frames in the log after each
-//! commit); the hook also checkpoints at [`CHECKPOINT_PAGES`], as `wal_autocheckpoint`, which
-//! installing a hook replaces, did.
+//! Where SQLite's next frame goes comes from the wal-index (the `-shm` file SQLite maps and
+//! shares between connections): its header's `mxFrame`, the frames in the log, read after
+//! each commit. The log is checkpointed at [`CHECKPOINT_PAGES`] by SQLite's own automatic
+//! checkpoint, set on every connection (`wal_autocheckpoint`).
+//!
+//! Reading the wal-index rather than installing a WAL hook keeps the store buildable on every
+//! `rusqlite` from 0.32 on (0.32 has no safe WAL hook), so that it resolves beside sqlx 0.8,
+//! which pins the `libsqlite3-sys` of rusqlite 0.32.
 
-use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use rusqlite::hooks::Wal;
 use rusqlite::Connection;
 
 use super::beside;
@@ -46,21 +49,25 @@ const MIN_AHEAD: u64 = 1 << 20;
 /// Zeros written at a time.
 static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
-thread_local! {
-    /// The frames in the WAL after the last commit on this thread, as SQLite's hook told.
-    static FRAMES: Cell<Option<u32>> = const { Cell::new(None) };
-}
+/// The wal-index header (<https://sqlite.org/walformat.html>): two copies of 48 bytes, which
+/// agree unless a writer is between updating them.
+const INDEX_HEADER: usize = 48;
+/// In the header: `isInit`, 1 once the header is written.
+const INDEX_IS_INIT: usize = 12;
+/// In the header: `mxFrame`, the frames in the log, a `u32` in the machine's byte order.
+const INDEX_FRAMES: usize = 16;
 
-/// What SQLite's WAL hook does after each commit of the writing connection.
-fn after_commit(wal: &Wal, frames: std::ffi::c_int) -> rusqlite::Result<()> {
-    let frames = u32::try_from(frames).unwrap_or(0);
-    FRAMES.with(|cell| cell.set(Some(frames)));
-    if frames >= CHECKPOINT_PAGES {
-        // As SQLite's own automatic checkpoint: passive, and a checkpoint that cannot run
-        // now (a reader in the way) is not the commit's failure.
-        let _ = wal.checkpoint();
+/// The frames in the log, as the wal-index `shm` says; `None` when it cannot say (not yet
+/// written, or caught between its two copies' updates).
+fn frames_in_log(shm: &File) -> Option<u32> {
+    let mut header = [0; 2 * INDEX_HEADER];
+    shm.read_exact_at(&mut header, 0).ok()?;
+    let (first, second) = header.split_at(INDEX_HEADER);
+    if first != second || first[INDEX_IS_INIT] != 1 {
+        return None;
     }
-    Ok(())
+    let frames = first.get(INDEX_FRAMES..INDEX_FRAMES + 4)?;
+    Some(u32::from_ne_bytes(frames.try_into().ok()?))
 }
 
 /// The writing connection's WAL file, written ahead of SQLite's frames.
@@ -76,14 +83,16 @@ pub(super) struct WalFile {
     ahead: u64,
     /// Frames in the log after the last commit.
     frames: u32,
+    /// The wal-index, which says how many frames the log has (`None`: not opened yet).
+    shm: Option<File>,
+    /// Where the database is.
+    path: std::path::PathBuf,
 }
 
 impl WalFile {
-    /// Installs the WAL hook on `writer`, the connection to the database at `path` that
-    /// commits, and opens its WAL file. Without a WAL file (a database not in WAL mode), it
-    /// does nothing.
+    /// The WAL file of the database at `path`, committed to by the connection `writer`.
+    /// Without a WAL file (a database not in WAL mode), it does nothing.
     pub(super) fn open(writer: &Connection, path: &Path) -> Self {
-        writer.wal_hook(Some(after_commit));
         let page: u64 = writer
             .query_row("PRAGMA page_size", [], |row| row.get(0))
             .unwrap_or(4096);
@@ -101,6 +110,8 @@ impl WalFile {
             length,
             ahead: MIN_AHEAD,
             frames: 0,
+            shm: None,
+            path: path.to_owned(),
         }
     }
 
@@ -131,9 +142,15 @@ impl WalFile {
         }
     }
 
-    /// Takes note of where SQLite's commit on this thread left the log.
+    /// Takes note of where the last commit left the log.
     pub(super) fn committed(&mut self) {
-        if let Some(frames) = FRAMES.with(Cell::take) {
+        if self.file.is_none() {
+            return;
+        }
+        if self.shm.is_none() {
+            self.shm = File::open(beside(&self.path, "-shm")).ok();
+        }
+        if let Some(frames) = self.shm.as_ref().and_then(frames_in_log) {
             // A restarted log counts from zero again.
             let added = u64::from(frames.saturating_sub(self.frames)) * self.frame;
             self.ahead = self.ahead.max(2 * added);
@@ -164,9 +181,10 @@ mod tests {
         let path = dir.join(name);
         let writer = Connection::open(&path).unwrap();
         writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB);",
-            )
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES};
+                 CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB);"
+            ))
             .unwrap();
         let wal = WalFile::open(&writer, &path);
         (writer, wal)
@@ -221,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn the_hook_checkpoints_and_the_restarted_log_overwrites_the_file_without_growing_it() {
+    fn the_log_checkpoints_and_the_restarted_log_overwrites_the_file_without_growing_it() {
         let dir = tempfile::tempdir().unwrap();
         let (mut writer, mut wal) = new_log(dir.path(), "restart.db");
         // Each row fills a page of its own: past the checkpoint, the log starts again.
