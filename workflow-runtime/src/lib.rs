@@ -42,6 +42,7 @@ pub use workflow_core::{definition, render, retry, Definition, Mode};
 
 /// The names most workflows need: `use workflow::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "sqlite")]
     pub use crate::store::SqliteStore;
     pub use crate::{
         Callback, Caught, CaughtError, Execution, ExecutionFailure, ExecutionId, Never, Res,

@@ -40,6 +40,8 @@
 
 mod callback;
 mod definition;
+// Much of it is the SQL stores' alone, unused in a build with neither.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) mod encoding;
 mod error;
 mod lease;
@@ -47,7 +49,9 @@ mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod request;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 use std::fmt;
@@ -68,9 +72,11 @@ pub use error::{ErrorSource, StoreError};
 pub use lease::{Claim, ClaimRequest, Fence, Lease, Leases, Liveness, Presence};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use postgres::{Postgres, PostgresStore, PostgresStoreBuilder};
+pub use postgres::{Postgres, PostgresConfig, PostgresStore, PostgresStoreBuilder};
 pub use request::{ExecutionRequest, RequestKind, RequestStatus, Requests};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sql::SqlStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::{Sqlite, SqliteStore};
 
 /// A store operation in progress.
@@ -393,7 +399,20 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
             reason: "use sqlite://path, postgres://user@host/database or memory://".to_owned(),
         });
     }
-    Ok(std::sync::Arc::new(SqliteStore::open(path)?))
+    #[cfg(feature = "sqlite")]
+    return Ok(std::sync::Arc::new(SqliteStore::open(path)?));
+    #[cfg(not(feature = "sqlite"))]
+    return Err(no_sqlite(url));
+}
+
+/// The error of a SQLite URL in a build without the SQLite store.
+#[cfg(not(feature = "sqlite"))]
+fn no_sqlite(url: &str) -> StoreError {
+    StoreError::InvalidUrl {
+        url: url.to_owned(),
+        reason: "this build has no SQLite store: enable the `sqlite` feature of `workflow` (on by default)"
+            .to_owned(),
+    }
 }
 
 /// Like [`open`], for tools that only read the store: a SQLite file is opened with
@@ -406,7 +425,10 @@ pub async fn open_read_only(url: &str) -> Result<std::sync::Arc<dyn Store>, Stor
     if path.is_empty() || path.contains("://") {
         return open(url).await;
     }
-    Ok(std::sync::Arc::new(SqliteStore::open_read_only(path)?))
+    #[cfg(feature = "sqlite")]
+    return Ok(std::sync::Arc::new(SqliteStore::open_read_only(path)?));
+    #[cfg(not(feature = "sqlite"))]
+    return Err(no_sqlite(url));
 }
 
 #[cfg(test)]

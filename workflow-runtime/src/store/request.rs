@@ -84,6 +84,7 @@ pub enum RequestStatus {
 }
 
 impl RequestKind {
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn text(&self) -> &'static str {
         match self {
             RequestKind::Stop { .. } => "stop",
@@ -91,6 +92,7 @@ impl RequestKind {
         }
     }
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     /// The error and cause columns: set for a stop only.
     pub(crate) fn error_and_cause(&self) -> (Option<&str>, Option<&str>) {
         match self {
@@ -99,6 +101,7 @@ impl RequestKind {
         }
     }
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn from_columns(kind: &str, error: Option<String>, cause: Option<String>) -> Self {
         match kind {
             "stop" => RequestKind::Stop { error, cause },
@@ -118,6 +121,7 @@ impl RequestStatus {
         }
     }
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     /// The status and outcome columns of a finished request.
     pub(crate) fn finished_columns(outcome: &Result<(), String>) -> (&'static str, Option<&str>) {
         match outcome {
@@ -126,6 +130,7 @@ impl RequestStatus {
         }
     }
 
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn from_columns(status: &str, outcome: Option<String>) -> Self {
         match status {
             "pending" => RequestStatus::Pending,

@@ -264,7 +264,10 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream
     // A scope whose states all end it (Succeed, Fail) has no variant: nothing to run, and a
     // loop after the empty match would be unreachable code.
     let advance_body = if arms.is_empty() {
-        quote!(async move { let _ = (&cx, once); match self {} })
+        quote!(async move {
+            let _ = (&cx, once);
+            match self {}
+        })
     } else {
         quote! {
             async move {

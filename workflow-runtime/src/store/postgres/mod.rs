@@ -31,6 +31,11 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio::runtime::Handle;
 use tokio_postgres::{Config, NoTls};
 
+/// Connection settings of a PostgreSQL store, for
+/// [`PostgresStore::builder_with_config`](SqlStore::builder_with_config): tokio-postgres's
+/// [`Config`], so an application need not depend on it to name them.
+pub use tokio_postgres::Config as PostgresConfig;
+
 use self::commit::PostgresCommitter;
 use self::connections::{discard, Backoff, Connections};
 use self::error::database;
@@ -105,16 +110,43 @@ pub struct Postgres {
 #[derive(Clone)]
 #[must_use]
 pub struct PostgresStoreBuilder {
-    url: String,
+    settings: Settings,
     schema: Option<String>,
     wait: Duration,
     connections: usize,
 }
 
+/// Where the database is: a URL, or connection settings the application made.
+#[derive(Clone)]
+enum Settings {
+    Url(String),
+    Config(Box<Config>),
+}
+
+impl Settings {
+    /// The settings, and how messages name the database (without a password).
+    fn parse(&self) -> Result<(Config, String), StoreError> {
+        match self {
+            Settings::Url(url) => {
+                let target = redacted(url);
+                let config = url
+                    .parse()
+                    .map_err(|error| StoreError::database(format!("`{target}`: {error}"), error))?;
+                Ok((config, target))
+            }
+            Settings::Config(config) => Ok(((**config).clone(), described(config))),
+        }
+    }
+}
+
 impl std::fmt::Debug for PostgresStoreBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let target = match &self.settings {
+            Settings::Url(url) => redacted(url),
+            Settings::Config(config) => described(config),
+        };
         f.debug_struct("PostgresStoreBuilder")
-            .field("url", &redacted(&self.url))
+            .field("target", &target)
             .field("schema", &self.schema)
             .field("wait", &self.wait)
             .field("connections", &self.connections)
@@ -140,8 +172,37 @@ impl SqlStore<Postgres> {
     /// A store at `url` with options: calls wait up to 10 s for an unavailable database, and
     /// at most 8 connections are open (one commits, the others read).
     pub fn builder(url: &str) -> PostgresStoreBuilder {
+        Self::builder_with_settings(Settings::Url(url.to_owned()))
+    }
+
+    /// A store with the application's own connection settings (host, user, password from a
+    /// secret store, options...), as a [`PostgresConfig`]; the options of
+    /// [`builder`](Self::builder) apply.
+    ///
+    /// The store opens its own connections from them rather than borrow from a pool of the
+    /// application's: one connection commits every write on a thread of its own and is
+    /// replaced, with the reads' connections, when the database restarts or fails over, which
+    /// a shared pool would not promise. Connections are made without TLS.
+    ///
+    /// ```no_run
+    /// # async fn open(password: &str) -> Result<(), workflow::store::StoreError> {
+    /// use workflow::store::{PostgresConfig, PostgresStore};
+    /// let mut settings = PostgresConfig::new();
+    /// settings
+    ///     .host("db.internal")
+    ///     .user("app")
+    ///     .password(password)
+    ///     .dbname("workflows");
+    /// let store = PostgresStore::builder_with_config(settings).connect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder_with_config(config: PostgresConfig) -> PostgresStoreBuilder {
+        Self::builder_with_settings(Settings::Config(Box::new(config)))
+    }
+
+    fn builder_with_settings(settings: Settings) -> PostgresStoreBuilder {
         PostgresStoreBuilder {
-            url: url.to_owned(),
+            settings,
             schema: None,
             wait: DEFAULT_WAIT,
             connections: DEFAULT_CONNECTIONS,
@@ -176,11 +237,7 @@ impl PostgresStoreBuilder {
     /// Connects (waiting for the database as a call does) and brings the schema up to date.
     /// Must be called within a tokio runtime.
     pub async fn connect(self) -> Result<PostgresStore, StoreError> {
-        let target = redacted(&self.url);
-        let mut config: Config = self
-            .url
-            .parse()
-            .map_err(|error| StoreError::database(format!("`{target}`: {error}"), error))?;
+        let (mut config, target) = self.settings.parse()?;
         if let Some(schema) = &self.schema {
             let valid = schema.len() <= 63
                 && schema.starts_with(|c: char| c.is_ascii_lowercase())
@@ -265,6 +322,24 @@ fn pool(config: &Config, size: usize) -> Result<Pool, StoreError> {
 }
 
 /// `url` without its password.
+/// How messages name the database of `config`: `user@host:port/database`, no password.
+fn described(config: &Config) -> String {
+    let user = config.get_user().unwrap_or_default();
+    let host = config
+        .get_hosts()
+        .first()
+        .map_or_else(String::new, |host| match host {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        });
+    let port = config
+        .get_ports()
+        .first()
+        .map_or_else(String::new, |port| format!(":{port}"));
+    let database = config.get_dbname().unwrap_or_default();
+    format!("postgres://{user}@{host}{port}/{database}")
+}
+
 fn redacted(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {

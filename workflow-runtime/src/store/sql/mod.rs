@@ -105,6 +105,7 @@ pub(crate) trait Sql {
 
 /// The outcome of `future`, which must not wait (it runs statements on a synchronous
 /// connection): polled once.
+#[cfg(feature = "sqlite")]
 pub(crate) fn now<T>(future: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
     let future = std::pin::pin!(future);
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());

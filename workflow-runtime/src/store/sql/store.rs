@@ -85,6 +85,7 @@ impl<D> SqlStore<D> {
     }
 
     /// Its database's driver.
+    #[cfg(any(feature = "sqlite", test))]
     pub(crate) fn driver(&self) -> &D {
         &self.driver
     }
