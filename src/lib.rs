@@ -80,6 +80,19 @@
 //! | `Name: fail "Error", cause "Why";` | end with an error name and optional cause, either given, computed from the input (`fail \|o: &Order\| o.code.clone()`) or left out |
 //!
 //! Doc comments on the workflow and on states become the definition's comments.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `sqlite` | on | [`store::SqliteStore`] and `sqlite://` URLs: durable executions in one file |
+//! | `postgres` | off | `store::PostgresStore` and `postgres://` URLs, for several workers |
+//! | `metrics` | off | the runtime's metrics through the [`metrics`](https://docs.rs/metrics) facade: executions started and ended, state durations, retries, the group commit's queue |
+//! | `testing` | off | `workflow::testing` and `#[workflow::test]`, for `[dev-dependencies]` |
+//!
+//! `sqlite` takes any `rusqlite` from 0.32 to 0.37, so that the crate resolves beside
+//! `sqlx` 0.8's SQLite driver (both link one SQLite). With default features off and
+//! `postgres` on, no SQLite is built.
 
 pub use workflow_macros::{step, test, workflow, StepError};
 pub use workflow_runtime::*;

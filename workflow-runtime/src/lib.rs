@@ -9,6 +9,7 @@ mod engine;
 mod execution;
 pub mod history;
 mod logging;
+mod metrics;
 mod names;
 mod resources;
 mod runtime;

@@ -141,6 +141,9 @@ pub struct ExecutionContext<'s> {
     /// The state this lane is in (`usize::MAX` before its first), to say where a panic in the
     /// workflow's own code happened.
     current: AtomicUsize,
+    /// The state this lane is in and since when, unless it is replayed: for its duration.
+    #[cfg(feature = "metrics")]
+    timing: Mutex<Option<(StateId, SystemTime)>>,
 }
 
 impl<'s> ExecutionContext<'s> {
@@ -151,6 +154,8 @@ impl<'s> ExecutionContext<'s> {
             branch: None,
             last_event: AtomicU64::new(0),
             current: AtomicUsize::new(usize::MAX),
+            #[cfg(feature = "metrics")]
+            timing: Mutex::new(None),
         }
     }
 
@@ -166,6 +171,8 @@ impl<'s> ExecutionContext<'s> {
             branch: Some(branch.into()),
             last_event: AtomicU64::new(self.last_event.load(Ordering::Relaxed)),
             current: AtomicUsize::new(usize::MAX),
+            #[cfg(feature = "metrics")]
+            timing: Mutex::new(None),
         }
     }
 
@@ -173,6 +180,43 @@ impl<'s> ExecutionContext<'s> {
     #[inline]
     pub(crate) fn entering(&self, state: StateId) {
         self.current.store(state.0, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        self.time_state(Some(state));
+    }
+
+    /// Notes that this lane has left its last state (its machine ended).
+    #[inline]
+    pub(crate) fn left_state(&self) {
+        #[cfg(feature = "metrics")]
+        self.time_state(None);
+    }
+
+    /// Measures the state this lane leaves, and starts timing `next`, unless it is replayed
+    /// (on resumption, its events are read back: it did not run now).
+    #[cfg(feature = "metrics")]
+    fn time_state(&self, next: Option<StateId>) {
+        let now = self.shared.clock.now();
+        let replayed = self.shared.recorder.replays(self.branch.as_deref());
+        let timing = next.filter(|_| !replayed).map(|state| (state, now));
+        let left = std::mem::replace(
+            &mut *self
+                .timing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            timing,
+        );
+        if let Some((state, since)) = left {
+            let definition = self.definition();
+            let kind = definition
+                .state(state)
+                .map_or("?", |state| state.kind.name());
+            crate::metrics::state_ran(
+                definition.name.as_str(),
+                definition.state_name(state),
+                kind,
+                now.duration_since(since).unwrap_or_default(),
+            );
+        }
     }
 
     /// The state this lane is in, if it has entered one.

@@ -184,9 +184,11 @@ pub async fn run_machine<M: Machine>(
         }
     };
     let mut run = std::pin::pin!(run);
-    std::future::poll_fn(|task| panic::poll_catching(run.as_mut(), task))
+    let ended = std::future::poll_fn(|task| panic::poll_catching(run.as_mut(), task))
         .await
-        .unwrap_or_else(|message| Err(logic_panicked(cx, cx.current_state(), &message)))
+        .unwrap_or_else(|message| Err(logic_panicked(cx, cx.current_state(), &message)));
+    cx.left_state();
+    ended
 }
 
 /// The workflow's own code panicked, in `state` (or entering the machine).
@@ -274,7 +276,14 @@ pub(crate) async fn drive_with_timeout<W: Workflow>(
             )
         }
     };
-    finish(cx, result, status, kind).await
+    let ended = finish(cx, result, status, kind).await;
+    let definition = cx.definition();
+    crate::metrics::execution_ended(
+        definition.name.as_str(),
+        definition.mode,
+        crate::store::encoding::status_text(ended.1),
+    );
+    ended
 }
 
 /// Records the last event and the execution's end. An output that cannot be serialised fails
@@ -349,6 +358,12 @@ async fn drive<W: Workflow>(
     cx: &ExecutionContext<'_>,
     input: W::Input,
 ) -> Result<W::Output, ExecutionFailure> {
-    cx.record_payload(EventType::ExecutionStarted, None, Some(&input), None::<&()>)?;
+    let started =
+        cx.record_payload(EventType::ExecutionStarted, None, Some(&input), None::<&()>)?;
+    // A durable execution's first event was recorded as it was created (and counted then).
+    if started.replayed.is_none() {
+        let definition = cx.definition();
+        crate::metrics::execution_started(definition.name.as_str(), definition.mode);
+    }
     run_machine::<W::Machine>(cx, input).await
 }

@@ -302,6 +302,15 @@ impl Recorder {
             .and_then(|lane| lane.front().cloned())
     }
 
+    /// Whether stored events wait to be replayed in lane `branch`.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn replays(&self, branch: Option<&str>) -> bool {
+        self.lock()
+            .replay
+            .get(&branch.map(str::to_owned))
+            .is_some_and(|lane| !lane.is_empty())
+    }
+
     /// The id of the last event of the whole history.
     pub(crate) fn latest(&self) -> u64 {
         self.lock().events.last().map_or(0, |event| event.id)

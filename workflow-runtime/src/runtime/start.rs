@@ -291,6 +291,11 @@ impl Runtime {
                 lease,
             })
             .await?;
+        if let Created::New = created {
+            // Started here, recorded with its first event: the engine replays that event.
+            let definition = W::definition();
+            crate::metrics::execution_started(definition.name.as_str(), definition.mode);
+        }
         match created {
             Created::New if !run_here => Ok(self.handle(id)),
             Created::New => {

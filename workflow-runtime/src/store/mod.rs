@@ -410,8 +410,9 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
 fn no_sqlite(url: &str) -> StoreError {
     StoreError::InvalidUrl {
         url: url.to_owned(),
-        reason: "SQLite is not in this build; enable the `sqlite` feature of `workflow` (on by default)"
-            .to_owned(),
+        reason:
+            "SQLite is not in this build; enable the `sqlite` feature of `workflow` (on by default)"
+                .to_owned(),
     }
 }
 

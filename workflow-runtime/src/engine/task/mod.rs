@@ -323,12 +323,17 @@ fn record_failed_attempt(
     } else {
         EventType::TaskFailed
     };
-    cx.record(kind, Some(state), |event| {
+    let recorded = cx.record(kind, Some(state), |event| {
         event.error = Some(failed.failure.error().to_owned());
         event.cause = Some(failed.failure.cause().to_owned());
         event.retry_in = retry_in;
         event.heartbeat_timeout = failed.heartbeat;
-    })
+    });
+    if retry_in.is_some() && recorded.replayed.is_none() {
+        let workflow = cx.definition().name.as_str();
+        crate::metrics::retried(workflow, cx.state_name(state), failed.failure.error());
+    }
+    recorded
 }
 
 /// TaskSucceeded and TaskStateExited. They become durable with the next commit the execution

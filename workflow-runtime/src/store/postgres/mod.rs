@@ -300,6 +300,7 @@ impl PostgresStoreBuilder {
                 connections,
             },
             committer,
+            Postgres::STORE,
         ))
     }
 }

@@ -106,6 +106,8 @@ pub(crate) struct WriteQueue {
 }
 
 struct Shared {
+    /// The store's name, for its metrics.
+    store: &'static str,
     committer: Mutex<Box<dyn Committer>>,
     queue: Mutex<Queue>,
 }
@@ -121,9 +123,10 @@ struct Queue {
 }
 
 impl WriteQueue {
-    pub(crate) fn new(committer: impl Committer) -> Self {
+    pub(crate) fn new(committer: impl Committer, store: &'static str) -> Self {
         WriteQueue {
             shared: Arc::new(Shared {
+                store,
                 committer: Mutex::new(Box::new(committer)),
                 queue: Mutex::new(Queue::default()),
             }),
@@ -186,6 +189,9 @@ impl Shared {
     fn take_batch(&self) -> Option<Vec<Queued>> {
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let take = queue.writes.len().min(MAX_BATCH);
+        if take > 0 {
+            crate::metrics::commit_queue(self.store, queue.writes.len(), take);
+        }
         (take > 0).then(|| queue.writes.drain(..take).collect())
     }
 

@@ -76,11 +76,12 @@ impl<D: Driver> fmt::Debug for SqlStore<D> {
 }
 
 impl<D> SqlStore<D> {
-    /// The store over `driver`, its writes committed by `committer`.
-    pub(crate) fn new(driver: D, committer: impl Committer) -> Self {
+    /// The store over `driver`, its writes committed by `committer`; `name` is the store's
+    /// type, as its metrics name it.
+    pub(crate) fn new(driver: D, committer: impl Committer, name: &'static str) -> Self {
         SqlStore {
             driver: Arc::new(driver),
-            writes: WriteQueue::new(committer),
+            writes: WriteQueue::new(committer, name),
         }
     }
 

@@ -64,7 +64,11 @@ impl SqlStore<Sqlite> {
         schema::migrate(&writer)?;
         let reader = connections::open(&path)?;
         let committer = SqliteCommitter::new(writer, &path);
-        Ok(SqlStore::new(Sqlite::new(path, reader), committer))
+        Ok(SqlStore::new(
+            Sqlite::new(path, reader),
+            committer,
+            Sqlite::STORE,
+        ))
     }
 
     /// Opens the store in the existing file at `path` for reading only, for tools that look at

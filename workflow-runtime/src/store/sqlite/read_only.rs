@@ -56,6 +56,7 @@ pub(super) fn open(path: &Path) -> Result<SqliteStore, StoreError> {
     Ok(SqlStore::new(
         Sqlite::new(path.to_owned(), connection),
         Refused,
+        <Sqlite as crate::store::sql::Driver>::STORE,
     ))
 }
 
