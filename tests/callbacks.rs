@@ -398,7 +398,7 @@ async fn a_restart_while_waiting_waits_again_and_a_completion_then_resumes_it() 
             .expect(label);
         after.recover().await.expect(label);
         let output = after
-            .handle::<String>(handle.id().clone())
+            .handle::<Approval>(handle.id().clone())
             .result()
             .await
             .expect(label);
@@ -443,7 +443,7 @@ async fn a_restarted_execution_waits_for_a_completion_from_elsewhere() {
         .await
         .unwrap();
     let output = after
-        .handle::<String>(handle.id().clone())
+        .handle::<Approval>(handle.id().clone())
         .result()
         .await
         .unwrap();

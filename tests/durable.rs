@@ -166,8 +166,9 @@ async fn an_output_read_as_another_type_keeps_the_json_error() {
         .await
         .expect("starts");
     assert_eq!(handle.result().await.expect("ends"), Ok(40));
+    // Read as the workflow of that name whose output changed to `String`.
     let error = runtime
-        .handle::<String>(handle.id().clone())
+        .handle::<v2::Direct>(handle.id().clone())
         .result()
         .await
         .expect_err("40 is no String");
@@ -257,7 +258,7 @@ async fn a_task_whose_worker_was_lost_is_not_run_again_without_a_retrier() {
             "{label}"
         );
         let failure = after
-            .handle::<u32>(handle.id().clone())
+            .handle::<Direct>(handle.id().clone())
             .result()
             .await
             .expect(label)
@@ -344,7 +345,7 @@ async fn timers_survive_a_restart_and_finished_tasks_are_not_rerun() {
         let after = runtime(store, Arc::clone(&ledger), clock);
         after.recover().await.expect(label);
         let output = after
-            .handle::<u32>(handle.id().clone())
+            .handle::<Pipeline>(handle.id().clone())
             .result()
             .await
             .expect(label);
@@ -395,6 +396,19 @@ mod v2 {
         job.id
     }
 
+    #[step]
+    async fn named(job: Job) -> String {
+        job.id.to_string()
+    }
+
+    workflow! {
+        /// The same name as the first `Direct`, another output type (a changed workflow).
+        pub(super) Direct: Standard<Job, String> {
+            start Name;
+            Name: task named -> end;
+        }
+    }
+
     workflow! {
         /// The same name as the first `Pipeline`, different states.
         pub(super) Pipeline: Standard<Job, u32> {
@@ -425,7 +439,7 @@ async fn an_execution_of_a_changed_workflow_fails_clearly_instead_of_misbehaving
             .expect("builds");
         after.recover().await.expect("recovers");
         let failure = after
-            .handle::<u32>(handle.id().clone())
+            .handle::<v2::Pipeline>(handle.id().clone())
             .result()
             .await
             .expect("reads")

@@ -261,7 +261,7 @@ async fn parked_executions_are_recovered_by_a_new_runtime_after_a_shutdown() {
             1,
             "{label}: parked again, until the same time"
         );
-        let output = after.handle::<u32>(handle.id().clone()).result().await;
+        let output = after.handle::<Hourly>(handle.id().clone()).result().await;
         assert_eq!(output.expect(label), Ok(50), "{label}");
         assert_eq!(ledger.prepared.load(Ordering::SeqCst), 1, "{label}");
         assert_eq!(ledger.finished.load(Ordering::SeqCst), 1, "{label}");
@@ -278,7 +278,7 @@ async fn a_redriven_execution_that_parks_again_is_counted_once() {
         tokio::time::sleep(Duration::from_secs(60)).await;
         runtime.stop(handle.id(), None, None).await.expect(label);
         for _ in 0..2 {
-            let redriven = runtime.redrive::<u32>(handle.id()).await.expect(label);
+            let redriven = runtime.redrive::<Hourly>(handle.id()).await.expect(label);
             tokio::time::sleep(Duration::from_secs(60)).await;
             assert_eq!(runtime.parked(), 1, "{label}: parked once");
             runtime.stop(redriven.id(), None, None).await.expect(label);

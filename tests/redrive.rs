@@ -115,15 +115,26 @@ async fn a_failed_execution_is_redriven_from_the_state_that_failed() {
         assert_eq!(failure.error(), "WorkError.Down", "{label}");
 
         let succeeded_early = runtime
-            .redrive::<u32>(&workflow::ExecutionId::random())
+            .redrive::<Sequence>(&workflow::ExecutionId::random())
             .await;
         assert!(
             matches!(succeeded_early, Err(RuntimeError::NoSuchExecution { .. })),
             "{label}"
         );
 
+        // Named as another workflow, it is left as it is.
+        let misnamed = runtime.redrive::<Split>(handle.id()).await;
+        assert!(
+            matches!(
+                &misnamed,
+                Err(RuntimeError::OtherWorkflow { expected, actual, .. })
+                    if expected == "Split" && actual == "Sequence"
+            ),
+            "{label}: {misnamed:?}"
+        );
+
         service.up.store(true, Ordering::SeqCst);
-        let redriven = runtime.redrive::<u32>(handle.id()).await.expect(label);
+        let redriven = runtime.redrive::<Sequence>(handle.id()).await.expect(label);
         assert_eq!(redriven.id(), handle.id(), "{label}: the same execution");
         assert_eq!(redriven.result().await.expect(label), Ok(101), "{label}");
         assert_eq!(
@@ -163,7 +174,7 @@ async fn a_failed_execution_is_redriven_from_the_state_that_failed() {
             ExecutionStatus::Succeeded
         );
 
-        let again = runtime.redrive::<u32>(handle.id()).await;
+        let again = runtime.redrive::<Sequence>(handle.id()).await;
         assert!(
             matches!(again, Err(RuntimeError::NotRedrivable { .. })),
             "{label}: {again:?}"
@@ -190,7 +201,10 @@ async fn only_the_failed_branch_of_a_parallel_state_runs_again() {
     );
 
     service.up.store(true, Ordering::SeqCst);
-    let redriven = runtime.redrive::<u32>(handle.id()).await.expect("redrives");
+    let redriven = runtime
+        .redrive::<Split>(handle.id())
+        .await
+        .expect("redrives");
     assert_eq!(redriven.result().await.expect("reads"), Ok(3 + 6));
     assert_eq!(
         service.left.load(Ordering::SeqCst),

@@ -110,7 +110,7 @@ async fn a_serving_runtime_carries_out_stop_and_redrive_requests() {
             RequestStatus::Done,
             "{label}"
         );
-        let handle = runtime.handle::<u32>(flaky.id().clone());
+        let handle = runtime.handle::<Flaky>(flaky.id().clone());
         assert_eq!(handle.result().await.unwrap().unwrap(), 5, "{label}");
 
         // A request that cannot be carried out says why.

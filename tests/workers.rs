@@ -217,7 +217,7 @@ async fn a_worker_that_stops_renewing_loses_its_executions_and_cannot_write_to_t
             .await
             .unwrap();
         // Followed from another runtime: `first` would wait for its own (doomed) run.
-        let handle = client.handle::<u32>(started.id().clone());
+        let handle = client.handle::<Once>(started.id().clone());
         wait_until("the task started", || ledger.runs_of(7).len() == 1).await;
         // `first` holds the lease with token 1 but never serves, so it never renews: to the
         // others it is as good as dead, though its step is still running.

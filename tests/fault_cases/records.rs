@@ -160,7 +160,11 @@ async fn one_bad_record_is_not_contagious(
     bad.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     assert_eq!(reported, bad, "{label}: {recovery:?}");
     for id in &ids[3..] {
-        let output = after.handle::<f64>(id.clone()).result().await.expect(label);
+        let output = after
+            .handle::<Scale>(id.clone())
+            .result()
+            .await
+            .expect(label);
         assert!(output.is_ok(), "{label}: {output:?}");
     }
     println!(

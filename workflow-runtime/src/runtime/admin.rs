@@ -9,8 +9,8 @@ use super::{ExecutionHandle, Runtime, RuntimeError};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
 use crate::names::failure_problem;
-use crate::step::Payload;
-use crate::store::{ExecutionEnd, ExecutionFilter, StoreError};
+use crate::store::{ExecutionEnd, ExecutionFilter, ExecutionRecord, StoreError};
+use crate::workflow::Workflow;
 
 /// How many times a stop is tried when the execution's history grows under it.
 const STOP_TRIES: usize = 20;
@@ -163,11 +163,37 @@ impl Runtime {
     /// that had finished are not run again (inside a Parallel or Map state, only the branches
     /// and iterations that had not finished run again); retriers count afresh, and the
     /// execution's timeout counts from the redrive. Returns a handle to await the new end.
-    pub async fn redrive<O: Payload>(
+    ///
+    /// The execution must be of `W` ([`RuntimeError::OtherWorkflow`] otherwise).
+    pub async fn redrive<W: Workflow>(
         &self,
         id: &ExecutionId,
-    ) -> Result<ExecutionHandle<O>, RuntimeError> {
+    ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
         let record = self.describe(id).await?;
+        if record.workflow != W::name() {
+            return Err(RuntimeError::OtherWorkflow {
+                id: id.to_string(),
+                expected: W::name().to_owned(),
+                actual: record.workflow,
+            });
+        }
+        self.redrive_record(id, record).await?;
+        Ok(self.handle_of(id.clone()))
+    }
+
+    /// Redrives the execution `id`, of whichever workflow (a request from the CLI or the
+    /// console names no type).
+    pub(crate) async fn redrive_any(&self, id: &ExecutionId) -> Result<(), RuntimeError> {
+        let record = self.describe(id).await?;
+        self.redrive_record(id, record).await
+    }
+
+    /// [`redrive`](Self::redrive) of the execution `id`, read as `record`.
+    async fn redrive_record(
+        &self,
+        id: &ExecutionId,
+        record: ExecutionRecord,
+    ) -> Result<(), RuntimeError> {
         if matches!(
             record.status,
             ExecutionStatus::Running | ExecutionStatus::Succeeded
@@ -211,7 +237,7 @@ impl Runtime {
                 source: None,
             });
         }
-        Ok(self.handle(id.clone()))
+        Ok(())
     }
 
     /// Deletes the executions that ended before `ended_before`, with their histories, and

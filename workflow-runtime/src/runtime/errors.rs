@@ -152,6 +152,16 @@ pub enum RuntimeError {
         /// How it ended.
         status: ExecutionStatus,
     },
+    /// The execution is of another workflow than the one named.
+    #[error("execution `{id}` is of workflow `{actual}`, not `{expected}`")]
+    OtherWorkflow {
+        /// Its id.
+        id: String,
+        /// The workflow named by the caller.
+        expected: String,
+        /// The execution's own workflow.
+        actual: String,
+    },
     /// Only a failed, timed-out or stopped execution can be redriven.
     #[error("execution `{id}` cannot be redriven: it is {status:?}; only failed, timed-out or stopped executions can")]
     NotRedrivable {

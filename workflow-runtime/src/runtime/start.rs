@@ -297,7 +297,7 @@ impl Runtime {
             crate::metrics::execution_started(definition.name.as_str(), definition.mode);
         }
         match created {
-            Created::New if !run_here => Ok(self.handle(id)),
+            Created::New if !run_here => Ok(self.handle_of(id)),
             Created::New => {
                 let run = Run {
                     id: id.clone(),
@@ -309,12 +309,12 @@ impl Runtime {
                     permit,
                 };
                 policy.run::<W>(self, run);
-                Ok(self.handle(id))
+                Ok(self.handle_of(id))
             }
             Created::Existing(existing)
                 if existing.status == ExecutionStatus::Running && existing.input == json =>
             {
-                Ok(self.handle(existing.id))
+                Ok(self.handle_of(existing.id))
             }
             Created::Existing(existing) => Err(RuntimeError::ExecutionAlreadyExists {
                 workflow: W::name().to_owned(),
@@ -351,8 +351,15 @@ impl Runtime {
         Ok(json)
     }
 
-    /// A handle to the execution `id`, to await its result.
-    pub fn handle<O>(&self, id: ExecutionId) -> ExecutionHandle<O> {
+    /// A handle to the execution `id` of workflow `W`, to await its result (typed as `W`'s
+    /// output). An execution of another workflow is found out when its result is read: its
+    /// output does not read as `W::Output`, or its workflow is named in the error.
+    pub fn handle<W: Workflow>(&self, id: ExecutionId) -> ExecutionHandle<W::Output> {
+        self.handle_of(id)
+    }
+
+    /// A handle typed by the output alone, for the runtime's own use.
+    pub(crate) fn handle_of<O>(&self, id: ExecutionId) -> ExecutionHandle<O> {
         ExecutionHandle {
             id,
             runtime: self.clone(),

@@ -97,10 +97,7 @@ impl Runtime {
                     self.stop(&request.execution, error.as_deref(), cause.as_deref())
                         .await
                 }
-                RequestKind::Redrive => self
-                    .redrive::<serde_json::Value>(&request.execution)
-                    .await
-                    .map(drop),
+                RequestKind::Redrive => self.redrive_any(&request.execution).await,
             };
             let outcome = outcome.map_err(|error| error.to_string());
             if let Err(error) = store.finish_request(request.id, outcome).await {
