@@ -364,3 +364,28 @@ async fn a_fail_state_ends_the_execution_with_its_error_and_cause() {
     );
     assert!(execution.history().len() >= 8);
 }
+
+/// A status reads the same in JSON, in `Display` and in the CLI; JSON of earlier releases
+/// still reads.
+#[test]
+fn statuses_are_written_one_way() {
+    for (status, name) in [
+        (ExecutionStatus::Running, "running"),
+        (ExecutionStatus::Succeeded, "succeeded"),
+        (ExecutionStatus::Failed, "failed"),
+        (ExecutionStatus::TimedOut, "timed-out"),
+        (ExecutionStatus::Aborted, "aborted"),
+        (ExecutionStatus::Unknown, "unknown"),
+    ] {
+        assert_eq!(serde_json::to_value(status).unwrap(), json!(name));
+        assert_eq!(status.to_string(), name);
+        assert_eq!(
+            serde_json::from_value::<ExecutionStatus>(json!(name)).unwrap(),
+            status
+        );
+    }
+    assert_eq!(
+        serde_json::from_value::<ExecutionStatus>(json!("TimedOut")).unwrap(),
+        ExecutionStatus::TimedOut
+    );
+}

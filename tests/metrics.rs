@@ -117,7 +117,7 @@ async fn executions_states_retries_and_commits_are_measured() {
         counter(&snapshot, "workflow_executions_started_total", &standard),
         1
     );
-    let succeeded = [("workflow", "Metered"), ("status", "Succeeded")];
+    let succeeded = [("workflow", "Metered"), ("status", "succeeded")];
     assert_eq!(
         counter(&snapshot, "workflow_executions_ended_total", &succeeded),
         1
@@ -125,7 +125,7 @@ async fn executions_states_retries_and_commits_are_measured() {
     let express = [
         ("workflow", "Quick"),
         ("mode", "Express"),
-        ("status", "Succeeded"),
+        ("status", "succeeded"),
     ];
     assert_eq!(
         counter(&snapshot, "workflow_executions_ended_total", &express),

@@ -21,16 +21,9 @@ pub(crate) fn time(at: SystemTime) -> String {
 /// 10000-01-01T00:00:00Z, in seconds since 1970: RFC 3339 has four-digit years.
 const LAST_RFC3339_SECOND: u64 = 253_402_300_800;
 
-/// A status as people and scripts write it.
-pub(crate) fn status(status: ExecutionStatus) -> &'static str {
-    match status {
-        ExecutionStatus::Running => "running",
-        ExecutionStatus::Succeeded => "succeeded",
-        ExecutionStatus::Failed => "failed",
-        ExecutionStatus::TimedOut => "timed-out",
-        ExecutionStatus::Aborted => "aborted",
-        _ => "unknown",
-    }
+/// A status as people and scripts write it: the runtime's own spelling.
+pub(crate) const fn status(status: ExecutionStatus) -> &'static str {
+    status.name()
 }
 
 /// A record's status as shown: `unreadable` when its stored data does not read.

@@ -113,22 +113,55 @@ impl std::str::FromStr for ExecutionId {
 }
 
 /// Where an execution is in its life.
+///
+/// Written the same everywhere people and scripts read it: in JSON (serde), in `Display`,
+/// in the CLI and the console, as metric labels: `running`, `succeeded`, `failed`,
+/// `timed-out`, `aborted`, `unknown`. JSON written by earlier releases (`"Succeeded"`)
+/// reads too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum ExecutionStatus {
     /// Still running (or waiting).
+    #[serde(alias = "Running")]
     Running,
     /// Ended with an output.
+    #[serde(alias = "Succeeded")]
     Succeeded,
     /// Ended with an error.
+    #[serde(alias = "Failed")]
     Failed,
     /// Ran longer than the workflow's timeout.
+    #[serde(alias = "TimedOut")]
     TimedOut,
     /// Stopped from outside.
+    #[serde(alias = "Aborted")]
     Aborted,
     /// Its stored status cannot be read (see
     /// [`ExecutionRecord::unreadable`](crate::store::ExecutionRecord::unreadable)).
+    #[serde(alias = "Unknown")]
     Unknown,
+}
+
+impl ExecutionStatus {
+    /// The status as written everywhere: `running`, `succeeded`, `failed`, `timed-out`,
+    /// `aborted` or `unknown` (its serde name).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ExecutionStatus::Running => "running",
+            ExecutionStatus::Succeeded => "succeeded",
+            ExecutionStatus::Failed => "failed",
+            ExecutionStatus::TimedOut => "timed-out",
+            ExecutionStatus::Aborted => "aborted",
+            ExecutionStatus::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Why an execution failed: the state it failed in, the error name and the cause.

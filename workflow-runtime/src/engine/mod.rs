@@ -278,11 +278,7 @@ pub(crate) async fn drive_with_timeout<W: Workflow>(
     };
     let ended = finish(cx, result, status, kind).await;
     let definition = cx.definition();
-    crate::metrics::execution_ended(
-        definition.name.as_str(),
-        definition.mode,
-        crate::store::encoding::status_text(ended.1),
-    );
+    crate::metrics::execution_ended(definition.name.as_str(), definition.mode, ended.1.name());
     ended
 }
 
