@@ -289,49 +289,28 @@ impl<'a> Compound<'a> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = Unbounded;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unbounded> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unbounded> {
-        Compound::end(self)
-    }
+/// The compounds whose elements come one by one: arrays, and the fields of tuples.
+macro_rules! elements {
+    ($($compound:ident :: $method:ident),*) => {$(
+        impl ser::$compound for Compound<'_> {
+            type Ok = ();
+            type Error = Unbounded;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unbounded> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), Unbounded> {
+                Compound::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Unbounded;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unbounded> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unbounded> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Unbounded;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unbounded> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unbounded> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Unbounded;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unbounded> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unbounded> {
-        Compound::end(self)
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -349,35 +328,27 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Unbounded;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Unbounded> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<(), Unbounded> {
-        Compound::end(self)
-    }
+/// The compounds whose elements are named fields: structs and struct variants.
+macro_rules! fields {
+    ($($compound:ident),*) => {$(
+        impl ser::$compound for Compound<'_> {
+            type Ok = ();
+            type Error = Unbounded;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Unbounded> {
+                self.field(key, value)
+            }
+            fn end(self) -> Result<(), Unbounded> {
+                Compound::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Unbounded;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Unbounded> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<(), Unbounded> {
-        Compound::end(self)
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
 /// A map key: bounded only when serde_json surely writes it as a string (a string, a char,
 /// an integer in quotes, a unit variant's name); any other key is measured, so that serde_json
