@@ -40,11 +40,22 @@ pub use worker::Worker;
 
 /// Runs workflows. Cheap to clone; clones share everything.
 ///
-/// Its methods, by concern: running executions (`execute`, `call`, `start`, `start_named`,
-/// `submit`, `handle`), administering them (`stop`, `redrive`, `recover`, `purge`,
-/// `purge_expired`, `serve`, `shutdown`), completing callbacks (`send_task_success`,
-/// `send_task_failure`, `send_task_heartbeat`) and reading (`describe`, `list`, `history`,
-/// `definitions`, `parked`, `owner_name`, `worker_name`).
+/// Five methods run an execution; which to use:
+///
+/// | method | runs | returns | kept | use it for |
+/// |---|---|---|---|---|
+/// | `call::<W>(input)` | in the calling task | the result alone | nothing | a request/response, an Express workflow above all: the fastest |
+/// | `execute::<W>(input)` | in the calling task | the result and the whole history ([`Execution`](crate::Execution)) | in memory | tests, tools, a short run whose history you show |
+/// | `start::<W>(input)` | in the background, here | an [`ExecutionHandle`] to await | in the store | a durable execution (Standard), or an asynchronous Express one |
+/// | `start_named::<W>(name, input)` | as `start` | as `start` | in the store | the same, started once per name (an order's id): idempotent |
+/// | `submit::<W>(name, input)` | on whichever worker claims it | as `start` | in the store | a process that only hands work to workers sharing the store |
+///
+/// `handle::<W>(id)` awaits an execution started elsewhere (another process, an earlier run).
+///
+/// Its other methods, by concern: administering executions (`stop`, `redrive`, `recover`,
+/// `purge`, `purge_expired`, `serve`, `drain`, `shutdown`), completing callbacks
+/// (`send_task_success`, `send_task_failure`, `send_task_heartbeat`) and reading
+/// (`describe`, `list`, `history`, `definitions`, `parked`, `owner_name`, `worker_name`).
 ///
 /// ```
 /// use workflow::prelude::*;
