@@ -122,10 +122,17 @@ fn step_type(func: &ItemFn, options: &Options, signature: &Signature, calls: Cal
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
     };
+    // The function is what users read; the type beside it, which only `workflow!` names,
+    // is hidden from their docs, and the function says it is a step.
     let struct_doc = format!(
         "The step type of [`{ident}`](fn@{ident}): `workflow!` names it in task states (`task {ident}`).\n\n\
          Step name `{name}`."
     );
+    let func_doc = format!(
+        "\n\n*A workflow step* (`#[step]`), named `{name}`: `workflow!` runs it in task states (`task {ident}`)."
+    );
+    let mut func = func.clone();
+    func.attrs.push(syn::parse_quote!(#[doc = #func_doc]));
 
     // Local names at the macro's own site, so they cannot shadow a step named `input` or `env`.
     let input = syn::Ident::new("input", Span::mixed_site());
@@ -186,6 +193,7 @@ fn step_type(func: &ItemFn, options: &Options, signature: &Signature, calls: Cal
 
         #[allow(non_camel_case_types)]
         #[doc = #struct_doc]
+        #[doc(hidden)]
         #vis struct #ident {}
 
         impl #p::Step for #ident {
