@@ -201,7 +201,14 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
 /// The machine of a scope: the enum of its states and its `Machine` implementation.
 fn machine_code(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream {
     let p = private::path();
-    let vis = &expansion.model.ast.vis;
+    // Only the workflow's own machine is named by its public `Workflow` impl. A branch's or an
+    // iteration's, whose `Input` and `Output` name the steps, stays private: a public one
+    // would leak a private step of a public workflow (E0446).
+    let vis = if scope == ScopeIndex::TOP {
+        expansion.model.ast.vis.to_token_stream()
+    } else {
+        TokenStream::new()
+    };
     let machine = expansion.machine(scope);
     let (input, output) = if scope == ScopeIndex::TOP {
         (
