@@ -22,7 +22,7 @@ pub(super) struct SqliteCommitter {
 impl SqliteCommitter {
     /// The committer of the database at `path`, on its connection `writer`.
     pub(super) fn new(writer: Connection, path: &Path) -> Self {
-        let wal = WalFile::open(&writer, path);
+        let wal = WalFile::open(path);
         SqliteCommitter { writer, wal }
     }
 }
@@ -75,7 +75,6 @@ impl SqliteCommitter {
             }
         }
         transaction.commit().map_err(Together::CommitFailed)?;
-        self.wal.committed();
         Ok(outcomes)
     }
 
@@ -100,10 +99,7 @@ impl SqliteCommitter {
             outcomes.push(outcome);
         }
         match transaction.commit() {
-            Ok(()) => {
-                self.wal.committed();
-                outcomes
-            }
+            Ok(()) => outcomes,
             Err(error) => every(outcomes.len(), database(error)),
         }
     }

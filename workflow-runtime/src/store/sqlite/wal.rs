@@ -16,20 +16,18 @@
 //! `BEGIN IMMEDIATE` transaction) and only past the file's current end, so no writer of
 //! another process can be writing there at the same time.
 //!
-//! Where SQLite's next frame goes comes from the wal-index (the `-shm` file SQLite maps and
-//! shares between connections): its header's `mxFrame`, the frames in the log, read after
-//! each commit. The log is checkpointed at [`CHECKPOINT_PAGES`] by SQLite's own automatic
+//! Where SQLite's next frame goes is not asked: the committer keeps zeros ahead of the file's
+//! end, and when a commit has gone past them (the file grew beyond the zeros), it writes the
+//! next stretch before the next commit. One commit in a stretch may extend the file; the
+//! others overwrite. Asking would take a WAL hook, which only rusqlite 0.33 and later offer
+//! safely (the store builds on 0.32, so that it resolves beside sqlx 0.8), or reading the
+//! wal-index (`-shm`) through a descriptor of our own, whose closing would drop SQLite's POSIX
+//! locks on it. The log is checkpointed at [`CHECKPOINT_PAGES`] by SQLite's own automatic
 //! checkpoint, set on every connection (`wal_autocheckpoint`).
-//!
-//! Reading the wal-index rather than installing a WAL hook keeps the store buildable on every
-//! `rusqlite` from 0.32 on (0.32 has no safe WAL hook), so that it resolves beside sqlx 0.8,
-//! which pins the `libsqlite3-sys` of rusqlite 0.32.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-
-use rusqlite::Connection;
 
 use super::beside;
 
@@ -37,124 +35,64 @@ use super::beside;
 /// 1,000, so that a page written by many commits is copied into the database once.
 pub(super) const CHECKPOINT_PAGES: u32 = 10_000;
 
-/// The WAL's header, before its first frame.
-const HEADER: u64 = 32;
-
-/// A frame's header, before its page.
-const FRAME_HEADER: u64 = 24;
-
 /// The least written ahead of SQLite's position.
 const MIN_AHEAD: u64 = 1 << 20;
 
 /// Zeros written at a time.
 static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
-/// The wal-index header (<https://sqlite.org/walformat.html>): two copies of 48 bytes, which
-/// agree unless a writer is between updating them.
-const INDEX_HEADER: usize = 48;
-/// In the header: `isInit`, 1 once the header is written.
-const INDEX_IS_INIT: usize = 12;
-/// In the header: `mxFrame`, the frames in the log, a `u32` in the machine's byte order.
-const INDEX_FRAMES: usize = 16;
-
-/// The frames in the log, as the wal-index `shm` says; `None` when it cannot say (not yet
-/// written, or caught between its two copies' updates).
-fn frames_in_log(shm: &File) -> Option<u32> {
-    let mut header = [0; 2 * INDEX_HEADER];
-    shm.read_exact_at(&mut header, 0).ok()?;
-    let (first, second) = header.split_at(INDEX_HEADER);
-    if first != second || first[INDEX_IS_INIT] != 1 {
-        return None;
-    }
-    let frames = first.get(INDEX_FRAMES..INDEX_FRAMES + 4)?;
-    Some(u32::from_ne_bytes(frames.try_into().ok()?))
-}
-
-/// The writing connection's WAL file, written ahead of SQLite's frames.
+/// The writing connection's WAL file, kept written ahead of SQLite's frames.
 pub(super) struct WalFile {
     /// The file (opened beside SQLite's own handle), `None` once writing ahead failed.
     file: Option<File>,
-    /// Bytes of a frame: its header and one page.
-    frame: u64,
-    /// The file's length as last seen or made.
-    length: u64,
-    /// Bytes kept written past SQLite's position: at least [`MIN_AHEAD`], and twice the most
-    /// one commit has added.
+    /// Where the zeros written ahead end; `None` before any are written (or once the file
+    /// shrank: a truncated log).
+    filled: Option<u64>,
+    /// Zeros written at a time: at least [`MIN_AHEAD`], and twice the most one commit has
+    /// gone past them.
     ahead: u64,
-    /// Frames in the log after the last commit.
-    frames: u32,
-    /// The wal-index, which says how many frames the log has (`None`: not opened yet).
-    shm: Option<File>,
-    /// Where the database is.
-    path: std::path::PathBuf,
 }
 
 impl WalFile {
-    /// The WAL file of the database at `path`, committed to by the connection `writer`.
-    /// Without a WAL file (a database not in WAL mode), it does nothing.
-    pub(super) fn open(writer: &Connection, path: &Path) -> Self {
-        let page: u64 = writer
-            .query_row("PRAGMA page_size", [], |row| row.get(0))
-            .unwrap_or(4096);
+    /// The WAL file of the database at `path`. Without a WAL file (a database not in WAL
+    /// mode), it does nothing.
+    pub(super) fn open(path: &Path) -> Self {
         let file = OpenOptions::new()
             .write(true)
             .open(beside(path, "-wal"))
             .ok();
-        let length = file
-            .as_ref()
-            .and_then(|file| file.metadata().ok())
-            .map_or(0, |metadata| metadata.len());
         WalFile {
             file,
-            frame: FRAME_HEADER + page,
-            length,
+            filled: None,
             ahead: MIN_AHEAD,
-            frames: 0,
-            shm: None,
-            path: path.to_owned(),
         }
     }
 
-    /// Writes zeros past the file's end if SQLite's next commit could reach it. Call only
-    /// with the database's write lock held.
+    /// Writes the next stretch of zeros if the last commit went past those written before
+    /// (or none were). Call only with the database's write lock held.
     pub(super) fn write_ahead(&mut self) {
         let Some(file) = &self.file else { return };
-        let position = HEADER + u64::from(self.frames) * self.frame;
-        if position + self.ahead <= self.length {
-            return;
-        }
-        // SQLite may have made the file longer itself (a commit bigger than what was ahead).
         let Ok(length) = file.metadata().map(|metadata| metadata.len()) else {
             self.file = None;
             return;
         };
-        self.length = length;
-        if position + self.ahead <= length {
-            return;
+        match self.filled {
+            // SQLite's frames are still within the zeros (or the log restarted from its
+            // start, overwriting): nothing to do.
+            Some(filled) if length == filled => return,
+            // A commit went past the zeros: the next stretch is longer if it went far.
+            Some(filled) if length > filled => {
+                self.ahead = self.ahead.max(2 * (length - filled));
+            }
+            _ => {}
         }
-        let target = position + 2 * self.ahead;
+        let target = length + self.ahead;
         if zero_fill(file, length, target).is_ok() {
-            self.length = target;
+            self.filled = Some(target);
         } else {
             // Writing ahead only saves time: give it up, leaving the file as SQLite had it.
             let _ = file.set_len(length);
             self.file = None;
-        }
-    }
-
-    /// Takes note of where the last commit left the log.
-    pub(super) fn committed(&mut self) {
-        if self.file.is_none() {
-            return;
-        }
-        if self.shm.is_none() {
-            self.shm = File::open(beside(&self.path, "-shm")).ok();
-        }
-        if let Some(frames) = self.shm.as_ref().and_then(frames_in_log) {
-            // A restarted log counts from zero again.
-            let added = u64::from(frames.saturating_sub(self.frames)) * self.frame;
-            self.ahead = self.ahead.max(2 * added);
-            self.frames = frames;
         }
     }
 }
@@ -175,6 +113,13 @@ fn zero_fill(file: &File, start: u64, end: u64) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
+
+    /// The WAL's header, before its first frame.
+    const HEADER: u64 = 32;
+
+    /// A frame's header, before its page.
+    const FRAME_HEADER: u64 = 24;
 
     /// A new database `name` in WAL mode with a table `t`, its writer and its WAL file.
     fn new_log(dir: &Path, name: &str) -> (Connection, WalFile) {
@@ -186,7 +131,7 @@ mod tests {
                  CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB);"
             ))
             .unwrap();
-        let wal = WalFile::open(&writer, &path);
+        let wal = WalFile::open(&path);
         (writer, wal)
     }
 
@@ -201,7 +146,6 @@ mod tests {
                 .execute("INSERT INTO t VALUES (?1, zeroblob(3000))", [row])
                 .unwrap();
             transaction.commit().unwrap();
-            wal.committed();
         }
     }
 
@@ -212,18 +156,10 @@ mod tests {
         let (mut writer, mut wal) = new_log(dir.path(), "ahead.db");
         commit_rows(&mut writer, &mut wal, 0..500);
 
+        // As before the next commit.
+        wal.write_ahead();
         let log = dir.path().join("ahead.db-wal");
-        let written = HEADER + u64::from(wal.frames) * wal.frame;
         let length = std::fs::metadata(&log).unwrap().len();
-        assert!(
-            wal.frames > 500,
-            "every commit added frames: {}",
-            wal.frames
-        );
-        assert!(
-            length >= written + MIN_AHEAD,
-            "the file ({length} bytes) runs at least {MIN_AHEAD} bytes past the log's frames ({written} bytes)"
-        );
 
         // What a crash would leave: the database and its log as they are on disk now.
         let image = dir.path().join("image.db");
@@ -236,6 +172,22 @@ mod tests {
             })
             .unwrap();
         assert_eq!((count, last), (500, 499));
+
+        let frames = frames_in_log(&writer);
+        let written = HEADER + frames * (FRAME_HEADER + 4096);
+        assert!(frames > 500, "every commit added frames: {frames}");
+        assert!(
+            length > written && length >= MIN_AHEAD,
+            "the file ({length} bytes) runs past the log's frames ({written} bytes)"
+        );
+    }
+
+    /// The frames in the log, as SQLite reports them (with a passive checkpoint).
+    fn frames_in_log(writer: &Connection) -> u64 {
+        let frames: i64 = writer
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
+            .unwrap();
+        u64::try_from(frames).unwrap()
     }
 
     #[test]
@@ -244,16 +196,11 @@ mod tests {
         let (mut writer, mut wal) = new_log(dir.path(), "restart.db");
         // Each row fills a page of its own: past the checkpoint, the log starts again.
         commit_rows(&mut writer, &mut wal, 0..i64::from(CHECKPOINT_PAGES) + 100);
-        let restarted = wal.frames;
         let length = std::fs::metadata(dir.path().join("restart.db-wal"))
             .unwrap()
             .len();
         commit_rows(&mut writer, &mut wal, 20_000..20_100);
 
-        assert!(
-            restarted < CHECKPOINT_PAGES,
-            "the log restarted: {restarted} frames"
-        );
         assert_eq!(
             std::fs::metadata(dir.path().join("restart.db-wal"))
                 .unwrap()
@@ -265,5 +212,10 @@ mod tests {
             .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
             .unwrap();
         assert_eq!(count, i64::from(CHECKPOINT_PAGES) + 200);
+        let restarted = frames_in_log(&writer);
+        assert!(
+            restarted < u64::from(CHECKPOINT_PAGES),
+            "the log restarted: {restarted} frames"
+        );
     }
 }
