@@ -110,6 +110,9 @@ async fn executions_states_retries_and_commits_are_measured() {
     let handle = runtime.start::<Metered>(250).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), Ok(250));
     assert_eq!(runtime.call::<Quick>(7).await.unwrap(), Ok(7));
+    // An asynchronous Express start: accepted in the store, run from its start in memory.
+    let accepted = runtime.start::<Quick>(8).await.unwrap();
+    assert_eq!(accepted.result().await.unwrap(), Ok(8));
 
     let snapshot = snapshotter.snapshot().into_vec();
     let standard = [("workflow", "Metered"), ("mode", "Standard")];
@@ -122,6 +125,12 @@ async fn executions_states_retries_and_commits_are_measured() {
         counter(&snapshot, "workflow_executions_ended_total", &succeeded),
         1
     );
+    // Two Express executions (a call, an asynchronous start), each counted once.
+    let quick = [("workflow", "Quick"), ("mode", "Express")];
+    assert_eq!(
+        counter(&snapshot, "workflow_executions_started_total", &quick),
+        2
+    );
     let express = [
         ("workflow", "Quick"),
         ("mode", "Express"),
@@ -129,7 +138,7 @@ async fn executions_states_retries_and_commits_are_measured() {
     ];
     assert_eq!(
         counter(&snapshot, "workflow_executions_ended_total", &express),
-        1
+        2
     );
 
     let retried = [
@@ -149,9 +158,10 @@ async fn executions_states_retries_and_commits_are_measured() {
         ("Quick", "Ship"),
     ] {
         let labels = [("workflow", workflow), ("state", state), ("kind", "Task")];
+        let runs = if workflow == "Quick" { 2 } else { 1 };
         assert_eq!(
             samples(&snapshot, "workflow_state_duration_seconds", &labels),
-            1
+            runs
         );
     }
 

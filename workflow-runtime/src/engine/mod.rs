@@ -356,7 +356,7 @@ async fn drive<W: Workflow>(
 ) -> Result<W::Output, ExecutionFailure> {
     let started =
         cx.record_payload(EventType::ExecutionStarted, None, Some(&input), None::<&()>)?;
-    // A durable execution's first event was recorded as it was created (and counted then).
+    // A Standard execution's first event was stored as it was created (and counted then).
     if started.replayed.is_none() {
         let definition = cx.definition();
         crate::metrics::execution_started(definition.name.as_str(), definition.mode);

@@ -100,6 +100,13 @@ impl Policy {
         }
     }
 
+    /// Whether the engine records the start of an execution created in the store anew (an
+    /// Express one runs from its start in memory) rather than replaying the stored one
+    /// (Standard): where a new execution is counted as started, once.
+    pub(super) fn engine_records_start(self) -> bool {
+        self == Policy::Express
+    }
+
     /// Whether an ended execution can run again from where it failed: an Express one keeps
     /// no per-state history to redrive from.
     pub(super) fn redrivable(self) -> bool {

@@ -291,8 +291,8 @@ impl Runtime {
                 lease,
             })
             .await?;
-        if let Created::New = created {
-            // Started here, recorded with its first event: the engine replays that event.
+        if matches!(created, Created::New) && !policy.engine_records_start() {
+            // The engine replays this first event rather than record (and count) it.
             let definition = W::definition();
             crate::metrics::execution_started(definition.name.as_str(), definition.mode);
         }
