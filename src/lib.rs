@@ -58,28 +58,24 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Steps
+//! ## Where to read on
 //!
-//! `#[step]` goes on an `async fn` whose first argument is its *payload* (the state's input) and
-//! which returns `Result<Output, Error>` (with an error type deriving [`StepError`]) or a plain
-//! `Output` if it cannot fail. After the payload it may take a [`StepContext`] (execution id,
-//! state, attempt) and any number of [`Res<T>`] resources registered on the runtime. Options:
-//! `name = "..."` (defaults to the function's name), `timeout = "10s"`, `heartbeat = "2s"`.
-//! The function stays an ordinary function you can call in unit tests; the macro adds a step
-//! type of the same name that `workflow!` refers to.
+//! The macros' pages are the reference of the language:
 //!
-//! ## Workflows
+//! - [`#[step]`](macro@step): what a step takes (its payload, a [`StepContext`], resources as
+//!   [`Res<T>`], a [`TaskToken`] for callbacks) and returns, and its options;
+//! - [`workflow!`]: the declaration, all eight state kinds of the States Language (task,
+//!   choice, wait, pass, parallel, map, succeed, fail) with an example each, retriers and
+//!   catchers, timeouts and heartbeats, settings read from the input, how types flow from
+//!   state to state, and every mistake the compiler refuses;
+//! - [`derive(StepError)`](derive@StepError): how errors are named for `retry` and `catch`;
+//! - [`#[workflow::test]`](macro@test): tests on virtual time, with [`testing::Harness`]
+//!   (feature `testing`).
 //!
-//! `workflow!` declares a type, its mode (`Standard` or `Express`) with input and output types,
-//! a `start` state and the states:
-//!
-//! | state | meaning |
-//! |---|---|
-//! | `Name: task step -> Next;` | run `step` on the input, go to `Next` with its output (`-> end` ends the execution) |
-//! | `Name: succeed;` | end successfully; the input becomes the workflow's output |
-//! | `Name: fail "Error", cause "Why";` | end with an error name and optional cause, either given, computed from the input (`fail \|o: &Order\| o.code.clone()`) or left out |
-//!
-//! Doc comments on the workflow and on states become the definition's comments.
+//! [`Runtime`] runs workflows: its page says which of its run methods to use when (`call`,
+//! `execute`, `start`, `start_named`, `submit`) and how executions are stored, resumed,
+//! stopped and redriven. The README covers the failure model, the stores and the
+//! command-line tool and console.
 //!
 //! ## Features
 //!
