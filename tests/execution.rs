@@ -389,3 +389,44 @@ fn statuses_are_written_one_way() {
         ExecutionStatus::TimedOut
     );
 }
+
+/// A stored record and a failure serialise in the documented shape and read back equal.
+#[tokio::test(start_paused = true)]
+async fn records_and_failures_serialise_and_read_back() {
+    let runtime = runtime();
+    let handle = runtime
+        .start::<Checkout>(Order {
+            id: 4,
+            amount: 5_000,
+        })
+        .await
+        .expect("starts");
+    let failure = handle.result().await.expect("ends").expect_err("declined");
+    let record = runtime.describe(handle.id()).await.expect("stored");
+
+    let json = serde_json::to_value(&record).expect("serialises");
+    assert_eq!(json["id"], json!(handle.id().to_string()));
+    assert_eq!(json["workflow"], json!("Checkout"));
+    assert_eq!(json["status"], json!("failed"));
+    assert_eq!(json["error"], json!("PaymentError.Declined"));
+    assert_eq!(json["failed_state"], json!("Charge"));
+    assert_eq!(json["input"], json!({ "id": 4, "amount": 5_000 }));
+    let started = json["started_at"].as_str().expect("a time in text");
+    assert!(started.ends_with('Z') && started.contains('T'), "{started}");
+    assert!(json["stopped_at"].is_string());
+    let back: workflow::store::ExecutionRecord = serde_json::from_value(json).expect("reads back");
+    assert_eq!(back, record);
+
+    let json = serde_json::to_value(&failure).expect("serialises");
+    assert_eq!(
+        json,
+        json!({
+            "state": "Charge",
+            "error": "PaymentError.Declined",
+            "cause": "card declined for 5000",
+        })
+    );
+    let back: ExecutionFailure = serde_json::from_value(json).expect("reads back");
+    assert_eq!(back, failure);
+    assert!(back.downcast_ref::<PaymentError>().is_none());
+}

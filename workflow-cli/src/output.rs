@@ -35,23 +35,11 @@ pub(crate) fn shown_status(record: &ExecutionRecord) -> &'static str {
     }
 }
 
-/// An execution as JSON.
+/// An execution as JSON: the record's own serialised form, the one the runtime documents.
 pub(crate) fn record_json(record: &ExecutionRecord) -> Value {
-    json!({
-        "id": record.id.to_string(),
-        "name": record.name,
-        "workflow": record.workflow,
-        "status": status(record.status),
-        "started_at": time(record.started_at),
-        "stopped_at": record.stopped_at.map(time),
-        "input": record.input,
-        "output": record.output,
-        "error": record.error,
-        "cause": record.cause,
-        "failed_state": record.failed_state,
-        "fingerprint": record.fingerprint,
-        "unreadable": record.unreadable,
-    })
+    // A record holds only strings, JSON values, numbers and times, whose forms never fail;
+    // a failure would still show rather than panic.
+    serde_json::to_value(record).unwrap_or_else(|error| json!({ "error": error.to_string() }))
 }
 
 /// A recorded definition, in brief, as JSON.

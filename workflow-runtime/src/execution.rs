@@ -168,16 +168,21 @@ impl fmt::Display for ExecutionStatus {
 ///
 /// When a step's own error ended the execution, the typed error is kept and can be recovered
 /// with [`downcast_ref`](Self::downcast_ref).
-#[derive(Clone)]
+///
+/// It serialises as `{"state": ..., "error": ..., "cause": ...}`; the typed error is not
+/// serialised, so a failure read back has none.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ExecutionFailure(Box<Failure>);
 
 /// What an [`ExecutionFailure`] holds, boxed: a failure is rare, while a `Result` carrying
 /// one is moved through every state of every execution (as small as its output this way).
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Failure {
     state: Option<String>,
     error: String,
     cause: String,
+    #[serde(skip)]
     typed: Option<Arc<dyn Any + Send + Sync>>,
 }
 

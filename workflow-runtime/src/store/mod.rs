@@ -53,12 +53,14 @@ mod request;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod timestamp;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::SystemTime;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::execution::{ExecutionFailure, ExecutionId, ExecutionStatus};
@@ -258,7 +260,12 @@ impl ExecutionEnd {
 }
 
 /// A stored execution.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// It serialises as the command-line tool's and the console's JSON show it: fields in
+/// snake case, the status as [`ExecutionStatus::name`] spells it, times in RFC 3339 (UTC, to
+/// the millisecond; a time RFC 3339 cannot write, which only a damaged record holds, as signed
+/// seconds since 1970), and reads back the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ExecutionRecord {
     /// Its id.
@@ -282,8 +289,10 @@ pub struct ExecutionRecord {
     /// The state it failed in, once it failed in one.
     pub failed_state: Option<String>,
     /// When it started.
+    #[serde(with = "timestamp")]
     pub started_at: SystemTime,
     /// When it ended.
+    #[serde(with = "timestamp::optional")]
     pub stopped_at: Option<SystemTime>,
     /// What is wrong with its stored data, if some of it does not read (the fields that do
     /// are filled in, the others left empty, its status [`ExecutionStatus::Unknown`] if that
