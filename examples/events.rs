@@ -1,6 +1,10 @@
 //! A burst of events through an Express workflow: synchronously, for request/response (the
 //! caller awaits each result), and asynchronously, fire-and-forget (each start returns once
-//! the event is durably accepted; results go to the log sink). Prints the throughput of both.
+//! the event is durably accepted; results go to the log). Prints the throughput of both.
+//!
+//! Failures are logged as JSON lines, one file a day, the way an application routes the
+//! runtime's `workflow::express` events: `tracing-subscriber`'s JSON layer over a
+//! `tracing-appender` writer that writes from a thread of its own.
 //!
 //! ```text
 //! cargo run --release --example events
@@ -10,6 +14,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
 use workflow::prelude::*;
 use workflow::render;
 use workflow::store::SqliteStore;
@@ -103,10 +109,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join("workflow-events");
     std::fs::create_dir_all(&dir)?;
     let intake = dir.join(format!("intake-{}.db", std::process::id()));
-    let log = dir.join("events.jsonl");
+    // The log: `workflow-events/failures.jsonl.YYYY-MM-DD`, flushed when `_flush` drops.
+    let (log, _flush) =
+        tracing_appender::non_blocking(tracing_appender::rolling::daily(&dir, "failures.jsonl"));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_writer(log)
+                .with_filter(Targets::new().with_target("workflow::express", tracing::Level::INFO)),
+        )
+        .init();
     let runtime = Runtime::builder()
         .store(SqliteStore::open(&intake)?)
-        .express_logging(Logging::new(LogLevel::Error).json_lines(&log))
+        .express_logging(Logging::new(LogLevel::Error))
         .express_concurrency(1_000, Backpressure::Wait)
         .register::<ScoreEvent>()
         .build()?;
@@ -156,11 +173,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         asynchronous as f64 / accepted.as_secs_f64(),
         finished
     );
-    println!("failures are logged to {}", log.display());
+    println!(
+        "failures are logged to {}",
+        dir.join("failures.jsonl.<date>").display()
+    );
     drop(runtime);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", intake.display()));
     }
+    let _ = std::fs::remove_dir_all(format!("{}.owners", intake.display()));
     Ok(())
 }
 

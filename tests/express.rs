@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -97,25 +96,55 @@ async fn a_synchronous_start_returns_the_typed_output_or_the_typed_failure() {
     );
 }
 
-fn read_log(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
+/// The Express log as an application writes it to a JSON-lines file: `tracing-subscriber`'s
+/// JSON layer, filtered to the target `workflow::express`, here into memory.
+#[derive(Clone, Default)]
+struct JsonLines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for JsonLines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl JsonLines {
+    /// Captures the Express log of this thread until the guard drops.
+    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        use tracing_subscriber::filter::Targets;
+        use tracing_subscriber::prelude::*;
+        let lines = JsonLines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_writer(move || writer.clone())
+                .with_filter(Targets::new().with_target("workflow::express", tracing::Level::INFO)),
+        );
+        (lines, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn lines(&self) -> Vec<serde_json::Value> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
 }
 
 #[tokio::test]
 async fn an_asynchronous_execution_logs_its_events_and_stores_only_its_start_and_end() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("express.jsonl");
+    let (log, _capturing) = JsonLines::capture();
     let runtime = Runtime::builder()
         .store(SqliteStore::open(dir.path().join("intake.db")).unwrap())
-        .express_logging(
-            Logging::new(LogLevel::All)
-                .include_payloads(true)
-                .json_lines(&log),
-        )
+        .express_logging(Logging::new(LogLevel::All).include_payloads(true))
         .register::<Classify>()
         .build()
         .unwrap();
@@ -126,19 +155,39 @@ async fn an_asynchronous_execution_logs_its_events_and_stores_only_its_start_and
     let alert = handle.result().await.unwrap().unwrap();
     assert_eq!(alert.level, "normal");
 
-    let lines: Vec<serde_json::Value> = read_log(&log)
+    let lines: Vec<serde_json::Value> = log
+        .lines()
         .into_iter()
-        .filter(|line| line["execution_id"] == handle.id().as_str())
+        .filter(|line| line["workflow.execution.id"] == handle.id().as_str())
         .collect();
     let kinds: Vec<&str> = lines
         .iter()
-        .map(|line| line["type"].as_str().unwrap())
+        .map(|line| line["workflow.event.type"].as_str().unwrap())
         .collect();
     assert_eq!(kinds.first(), Some(&"ExecutionStarted"));
     assert_eq!(kinds.last(), Some(&"ExecutionSucceeded"));
     assert!(kinds.contains(&"TaskSucceeded"));
-    assert_eq!(lines.last().unwrap()["output"]["level"], "normal");
-    assert!(lines.iter().all(|line| line["workflow"] == "Classify"));
+    let started = lines
+        .iter()
+        .find(|line| line["workflow.event.type"] == "TaskStarted")
+        .unwrap();
+    assert_eq!(started["workflow.state.name"], "Check");
+    assert_eq!(started["workflow.task.attempt"], 1);
+    let ids: Vec<u64> = lines
+        .iter()
+        .map(|line| line["workflow.event.id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=ids.len() as u64).collect::<Vec<_>>(),
+        "every event, in order"
+    );
+    let output: serde_json::Value =
+        serde_json::from_str(lines.last().unwrap()["workflow.output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["level"], "normal");
+    assert!(lines.iter().all(|line| line["workflow.name"] == "Classify"
+        && line["target"] == "workflow::express"
+        && line["level"] == "INFO"));
 
     let stored = runtime.history(handle.id(), 0, 100).await.unwrap();
     let stored: Vec<EventType> = stored.iter().map(|event| event.kind).collect();
@@ -151,10 +200,9 @@ async fn an_asynchronous_execution_logs_its_events_and_stores_only_its_start_and
 
 #[tokio::test]
 async fn the_log_level_decides_what_is_logged() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("errors.jsonl");
+    let (log, _capturing) = JsonLines::capture();
     let runtime = Runtime::builder()
-        .express_logging(Logging::new(LogLevel::Error).json_lines(&log))
+        .express_logging(Logging::new(LogLevel::Error))
         .register::<Classify>()
         .build()
         .unwrap();
@@ -166,17 +214,21 @@ async fn the_log_level_decides_what_is_logged() {
         .execute::<Classify>(reading("broken", -500.0))
         .await
         .unwrap();
-    let lines = read_log(&log);
+    let lines = log.lines();
     let kinds: Vec<&str> = lines
         .iter()
-        .map(|line| line["type"].as_str().unwrap())
+        .map(|line| line["workflow.event.type"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["TaskFailed", "ExecutionFailed"]);
     assert!(
-        lines.iter().all(|line| line.get("input").is_none()),
+        lines
+            .iter()
+            .all(|line| line.get("workflow.input").is_none()),
         "payloads are off"
     );
-    assert_eq!(lines[1]["error"], "ReadingError.Impossible");
+    assert!(lines.iter().all(|line| line["level"] == "ERROR"));
+    assert_eq!(lines[1]["error.type"], "ReadingError.Impossible");
+    assert_eq!(lines[0]["workflow.state.name"], "Check");
 }
 
 /// Stalls for ten minutes.

@@ -17,6 +17,7 @@ pub mod step;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod timestamp;
 mod type_map;
 mod workflow;
 

@@ -1,12 +1,7 @@
-//! The log sink of Express executions: their events, as structured `tracing` events and, if
-//! switched on, as JSON lines in a file (the analogue of Step Functions' CloudWatch Logs).
-
-use std::fs::File;
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
-
-use serde::Serialize;
+//! The log of Express executions: their events, as structured `tracing` events (the
+//! analogue of Step Functions' CloudWatch Logs). Where they go is the application's choice,
+//! as for any `tracing` event: a JSON-lines file is `tracing-subscriber`'s JSON layer over a
+//! `tracing-appender` writer, filtered to the target `workflow::express` (see [`Logging`]).
 
 use crate::execution::ExecutionId;
 use crate::history::{Event, EventType};
@@ -48,24 +43,56 @@ impl LogLevel {
     }
 }
 
-/// How Express executions log: level, payloads, and an optional JSON-lines file.
+/// How Express executions log: which events, and whether with their payloads.
 ///
-/// ```
-/// use workflow::{LogLevel, Logging};
+/// Each logged event is a `tracing` event of target `workflow::express`, at level `ERROR` for
+/// failures and `INFO` otherwise, whose message is the event's type and whose fields are:
 ///
-/// let logging = Logging::new(LogLevel::All)
-///     .include_payloads(true)
-///     .json_lines(std::env::temp_dir().join("express.jsonl"));
+/// | field | value |
+/// |---|---|
+/// | `workflow.name` | the workflow |
+/// | `workflow.execution.id` | the execution |
+/// | `workflow.event.id`, `workflow.event.previous_id` | the event's place in the history |
+/// | `workflow.event.type` | e.g. `TaskFailed` |
+/// | `workflow.state.name` | the state, if any |
+/// | `workflow.task.attempt` | the attempt, for task events |
+/// | `error.type`, `workflow.error.cause` | the error name and cause, for failures |
+/// | `workflow.input`, `workflow.output` | the payloads as JSON text, with [`include_payloads`](Self::include_payloads) |
+///
+/// To write them as JSON lines to a file, as CloudWatch Logs would hold them, install
+/// `tracing-subscriber`'s JSON layer over a `tracing-appender` writer (`examples/events.rs`
+/// does):
+///
+/// ```no_run
+/// use tracing_subscriber::filter::Targets;
+/// use tracing_subscriber::prelude::*;
+/// use workflow::{LogLevel, Logging, Runtime};
+///
+/// let (file, _flush_on_drop) =
+///     tracing_appender::non_blocking(tracing_appender::rolling::daily("logs", "express.jsonl"));
+/// tracing_subscriber::registry()
+///     .with(
+///         tracing_subscriber::fmt::layer()
+///             .json()
+///             .flatten_event(true)
+///             .with_writer(file)
+///             .with_filter(Targets::new().with_target("workflow::express", tracing::Level::INFO)),
+///     )
+///     .init();
+///
+/// let runtime = Runtime::builder()
+///     .express_logging(Logging::new(LogLevel::All).include_payloads(true))
+///     // .register::<...>()
+///     .build();
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Logging {
     level: LogLevel,
     include_payloads: bool,
-    json_lines: Option<PathBuf>,
 }
 
 impl Logging {
-    /// Logging at `level`, through `tracing` only, without payloads.
+    /// Logging at `level`, without payloads.
     pub fn new(level: LogLevel) -> Self {
         Logging {
             level,
@@ -76,12 +103,6 @@ impl Logging {
     /// Whether events carry their input and output (`includeExecutionData`).
     pub fn include_payloads(mut self, include: bool) -> Self {
         self.include_payloads = include;
-        self
-    }
-
-    /// Also appends every logged event, as one JSON object per line, to the file at `path`.
-    pub fn json_lines(mut self, path: impl Into<PathBuf>) -> Self {
-        self.json_lines = Some(path.into());
         self
     }
 
@@ -96,42 +117,14 @@ impl Logging {
 pub(crate) struct LogSink {
     level: LogLevel,
     include_payloads: bool,
-    file: Option<Mutex<File>>,
-}
-
-/// One line of the JSON-lines log.
-#[derive(Serialize)]
-struct Line<'a> {
-    execution_id: &'a ExecutionId,
-    workflow: &'a str,
-    #[serde(flatten)]
-    event: &'a Event,
 }
 
 impl LogSink {
-    pub(crate) fn open(logging: &Logging) -> std::io::Result<Self> {
-        let file = match &logging.json_lines {
-            Some(path) => {
-                if let Some(parent) = path
-                    .parent()
-                    .filter(|parent| !parent.as_os_str().is_empty())
-                {
-                    std::fs::create_dir_all(parent)?;
-                }
-                Some(Mutex::new(
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)?,
-                ))
-            }
-            None => None,
-        };
-        Ok(LogSink {
+    pub(crate) fn new(logging: &Logging) -> Self {
+        LogSink {
             level: logging.level,
             include_payloads: logging.include_payloads,
-            file,
-        })
+        }
     }
 
     /// Whether events of `kind` are logged.
@@ -144,52 +137,45 @@ impl LogSink {
         if !self.wants(event.kind) {
             return;
         }
-        let stripped;
-        let event = if self.include_payloads || (event.input.is_none() && event.output.is_none()) {
-            event
-        } else {
-            let mut copy = event.clone();
-            copy.input = None;
-            copy.output = None;
-            stripped = copy;
-            &stripped
+        let payload = |value: &Option<serde_json::Value>| {
+            value
+                .as_ref()
+                .filter(|_| self.include_payloads)
+                .map(ToString::to_string)
         };
-        let failure = event.error.is_some();
-        if failure {
-            tracing::error!(
+        if event.error.is_some() {
+            tracing::event!(
                 target: "workflow::express",
-                execution = %execution,
-                workflow,
-                event = %event.kind,
-                state = event.state.as_deref(),
-                error = event.error.as_deref(),
-                cause = event.cause.as_deref(),
+                tracing::Level::ERROR,
+                workflow.name = workflow,
+                workflow.execution.id = execution.as_str(),
+                workflow.event.id = event.id,
+                workflow.event.previous_id = event.previous_event_id,
+                workflow.event.type = event.kind.name(),
+                workflow.state.name = event.state.as_deref(),
+                workflow.task.attempt = event.attempt,
+                error.type = event.error.as_deref(),
+                workflow.error.cause = event.cause.as_deref(),
+                workflow.input = payload(&event.input),
+                "{}",
+                event.kind,
             );
         } else {
-            tracing::info!(
+            tracing::event!(
                 target: "workflow::express",
-                execution = %execution,
-                workflow,
-                event = %event.kind,
-                state = event.state.as_deref(),
-                input = event.input.as_ref().map(|input| input.to_string()),
-                output = event.output.as_ref().map(|output| output.to_string()),
+                tracing::Level::INFO,
+                workflow.name = workflow,
+                workflow.execution.id = execution.as_str(),
+                workflow.event.id = event.id,
+                workflow.event.previous_id = event.previous_event_id,
+                workflow.event.type = event.kind.name(),
+                workflow.state.name = event.state.as_deref(),
+                workflow.task.attempt = event.attempt,
+                workflow.input = payload(&event.input),
+                workflow.output = payload(&event.output),
+                "{}",
+                event.kind,
             );
-        }
-        if let Some(file) = &self.file {
-            let line = Line {
-                execution_id: execution,
-                workflow,
-                event,
-            };
-            if let Ok(mut text) = serde_json::to_vec(&line) {
-                text.push(b'\n');
-                let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
-                // One write per line, so that lines from concurrent executions never interleave.
-                if let Err(error) = file.write_all(&text) {
-                    tracing::error!(target: "workflow::express", %error, "the JSON-lines log could not be written");
-                }
-            }
         }
     }
 }

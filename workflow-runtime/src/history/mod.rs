@@ -91,7 +91,7 @@ pub struct Event {
     /// The id of the event this one follows (0 for the first).
     pub previous_event_id: u64,
     /// When the event happened, by the runtime's clock.
-    #[serde(with = "rfc3339")]
+    #[serde(with = "crate::timestamp")]
     pub timestamp: SystemTime,
     /// What happened.
     #[serde(rename = "type")]
@@ -375,27 +375,6 @@ fn detail(event: &Event) -> String {
     }
 }
 
-/// Timestamps as RFC 3339 text, readable in stores and JSON output.
-mod rfc3339 {
-    use std::time::SystemTime;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        time: &SystemTime,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&humantime::format_rfc3339_nanos(*time))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<SystemTime, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        humantime::parse_rfc3339(&text).map_err(serde::de::Error::custom)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,9 +397,25 @@ mod tests {
         started.attempt = Some(2);
         let json = serde_json::to_value(&started).expect("serialises");
         assert_eq!(json["type"], "TaskFailed");
-        assert_eq!(json["timestamp"], "1970-01-01T00:00:01.500000000Z");
+        assert_eq!(json["timestamp"], "1970-01-01T00:00:01.500Z");
         let back: Event = serde_json::from_value(json).expect("deserialises");
         assert_eq!(back, started);
+    }
+
+    /// A damaged history may hold a time RFC 3339 cannot write; its JSON (the CLI's, the
+    /// console's) must still be written, not panic.
+    #[test]
+    fn an_event_at_a_time_rfc3339_cannot_write_serialises_and_reads_back() {
+        for at in [
+            SystemTime::UNIX_EPOCH - Duration::from_secs(1),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800),
+        ] {
+            let mut damaged = event(1, EventType::TaskFailed);
+            damaged.timestamp = at;
+            let json = serde_json::to_value(&damaged).expect("serialises");
+            let back: Event = serde_json::from_value(json).expect("deserialises");
+            assert_eq!(back, damaged);
+        }
     }
 
     #[test]

@@ -267,8 +267,9 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Where and how much Express executions log (nothing by default): structured `tracing`
-    /// events, and optionally a JSON-lines file.
+    /// How much Express executions log (nothing by default), as structured `tracing` events
+    /// of target `workflow::express` (see [`Logging`] for their fields and for writing them to
+    /// a JSON-lines file).
     pub fn express_logging(mut self, logging: Logging) -> Self {
         self.logging = logging;
         self
@@ -382,15 +383,7 @@ impl RuntimeBuilder {
         }
         let sink = match self.logging.level() {
             LogLevel::Off => None,
-            _ => match LogSink::open(&self.logging) {
-                Ok(sink) => Some(Arc::new(sink)),
-                Err(error) => {
-                    problems.push(Problem::LogFile {
-                        reason: error.to_string(),
-                    });
-                    None
-                }
-            },
+            _ => Some(Arc::new(LogSink::new(&self.logging))),
         };
         if !problems.is_empty() {
             return Err(BuildError { problems });

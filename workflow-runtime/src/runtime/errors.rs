@@ -102,12 +102,6 @@ pub enum Problem {
         /// What the state can raise.
         raised: Vec<String>,
     },
-    /// The Express log file cannot be opened.
-    #[error("the Express log file cannot be opened: {reason}")]
-    LogFile {
-        /// Why.
-        reason: String,
-    },
     /// Two different workflow types share a name.
     #[error("two different workflows are named `{workflow}`; workflow names must be unique in a runtime")]
     DuplicateName {

@@ -53,7 +53,6 @@ mod request;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
-mod timestamp;
 
 use std::fmt;
 use std::future::Future;
@@ -289,10 +288,10 @@ pub struct ExecutionRecord {
     /// The state it failed in, once it failed in one.
     pub failed_state: Option<String>,
     /// When it started.
-    #[serde(with = "timestamp")]
+    #[serde(with = "crate::timestamp")]
     pub started_at: SystemTime,
     /// When it ended.
-    #[serde(with = "timestamp::optional")]
+    #[serde(with = "crate::timestamp::optional")]
     pub stopped_at: Option<SystemTime>,
     /// What is wrong with its stored data, if some of it does not read (the fields that do
     /// are filled in, the others left empty, its status [`ExecutionStatus::Unknown`] if that

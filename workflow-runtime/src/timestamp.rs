@@ -1,4 +1,4 @@
-//! Times in serialised records: RFC 3339 in UTC (`2026-12-01T16:41:01.250Z`), what people and
+//! Times in serialised records and events: RFC 3339 in UTC (`2026-12-01T16:41:01.250Z`), what people and
 //! scripts read, rather than serde's default `{secs_since_epoch, nanos_since_epoch}`; with as
 //! many decimals as the time needs (none, 3, 6 or 9), so that it reads back exactly.
 //!
