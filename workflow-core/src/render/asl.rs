@@ -33,13 +33,16 @@ pub const DEFAULT_STATE_MACHINE: &str =
 /// Durations round up to whole seconds, as the States Language counts in seconds.
 ///
 /// ```
-/// # use workflow_core::render::Asl;
-/// # fn export(definition: &workflow_core::Definition) -> String {
-/// Asl::new()
+/// use workflow::render::Asl;
+/// # use workflow::prelude::*;
+/// # #[step] async fn charge(cents: u64) -> u64 { cents }
+/// # workflow! { Checkout: Express<u64, u64> { start Charge; Charge: task charge -> end; } }
+///
+/// let asl = Asl::new()
 ///     .resource("charge", "arn:aws:lambda:eu-west-1:123456789012:function:charge")
 ///     .default_resource("arn:aws:lambda:eu-west-1:123456789012:function:orders-{step}")
-///     .render(definition)
-/// # }
+///     .render(Checkout::definition());
+/// assert!(asl.contains("function:charge"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Asl {

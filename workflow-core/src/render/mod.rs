@@ -9,11 +9,14 @@
 //! errors they catch.
 //!
 //! ```
-//! use workflow_core::render::{self, Format};
-//! # fn draw(definition: &workflow_core::Definition) {
-//! let svg = render::svg(definition);
-//! let mermaid = render::render(definition, Format::Mermaid);
-//! # }
+//! use workflow::render::{self, Format};
+//! # use workflow::prelude::*;
+//! # #[step] async fn charge(cents: u64) -> u64 { cents }
+//! # workflow! { Checkout: Express<u64, u64> { start Charge; Charge: task charge -> end; } }
+//!
+//! let svg = render::svg(Checkout::definition());
+//! let mermaid = render::render(Checkout::definition(), Format::Mermaid);
+//! assert!(svg.starts_with("<svg") && mermaid.contains("Charge"));
 //! ```
 
 mod asl;
@@ -98,7 +101,7 @@ impl Format {
     /// arguments, so a program can print its workflow's picture instead of running it.
     ///
     /// ```
-    /// use workflow_core::render::Format;
+    /// use workflow::render::Format;
     ///
     /// let args = ["order", "--diagram", "svg"].map(String::from);
     /// assert_eq!(Format::from_args(args), Ok(Some(Format::Svg)));
@@ -169,10 +172,12 @@ impl FromStr for Format {
 /// instead of running when asked to.
 ///
 /// ```no_run
-/// # fn definition() -> &'static workflow_core::Definition { unimplemented!() }
+/// # use workflow::prelude::*;
+/// # #[step] async fn charge(cents: u64) -> u64 { cents }
+/// # workflow! { Checkout: Express<u64, u64> { start Charge; Charge: task charge -> end; } }
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // `--diagram mermaid|dot|svg|asl` prints the workflow's picture instead of running it.
-/// if workflow_core::render::print_if_requested(definition())? {
+/// if workflow::render::print_if_requested(Checkout::definition())? {
 ///     return Ok(());
 /// }
 /// // ... run the workflow
