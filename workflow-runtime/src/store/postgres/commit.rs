@@ -386,7 +386,8 @@ async fn apply_in_savepoint(
     write: &Write,
 ) -> Result<Written, StoreError> {
     let savepoint = transaction.savepoint("write").await.map_err(database)?;
-    let outcome = apply(&PostgresSql(&savepoint), write).await;
+    // Never `KnownRows`: other processes write the same rows at any time.
+    let outcome = apply(&PostgresSql(&savepoint), write, None).await;
     let finished = match &outcome {
         Ok(_) => savepoint.commit().await,
         Err(_) => savepoint.rollback().await,

@@ -6,6 +6,7 @@
 
 use serde_json::Value as Json;
 
+use super::known::{Known, KnownRows};
 use super::queue::{EncodedEvents, Write, Written};
 use super::read::{self, limit, record};
 use super::value::Row;
@@ -23,7 +24,15 @@ use crate::store::{
 /// Applies `write` in the transaction `sql`; what it did. A write that fails may have
 /// changed something before it failed: the caller rolls it back (its savepoint, or the
 /// whole transaction).
-pub(crate) async fn apply(sql: &impl Sql, write: &Write) -> Result<Written, StoreError> {
+///
+/// With `known`, an append takes its execution's row from there when it is known, instead of
+/// reading it, and keeps it up to date: only for a connection that is the only writer while
+/// it knows, which forgets all when that may no longer hold (see [`KnownRows`]).
+pub(crate) async fn apply(
+    sql: &impl Sql,
+    write: &Write,
+    known: Option<&mut KnownRows>,
+) -> Result<Written, StoreError> {
     let statements = sql.statements();
     match write {
         Write::Create(execution) => create(sql, execution).await.map(Written::Created),
@@ -32,23 +41,7 @@ pub(crate) async fn apply(sql: &impl Sql, write: &Write) -> Result<Written, Stor
             events,
             end,
             fence,
-        } => {
-            let (locked, stored_last, into) = lock_for_append(sql, execution).await?;
-            if insert_events(sql, execution, into, events, stored_last).await?
-                == Inserted::AlreadyStored
-            {
-                // An earlier try of this write committed; its answer was lost.
-                return Ok(Written::Done);
-            }
-            match fence {
-                Some(fence) => held(locked.as_ref(), execution, fence)?,
-                None => running(locked.as_ref(), execution)?,
-            }
-            if let Some(end) = end {
-                self::end(sql, execution, end).await?;
-            }
-            Ok(Written::Done)
-        }
+        } => append(sql, execution, events, end.as_ref(), fence.as_ref(), known).await,
         Write::Reopen { execution, events } => {
             let (locked, stored_last, into) = lock_for_append(sql, execution).await?;
             if insert_events(sql, execution, into, events, stored_last).await?
@@ -225,6 +218,71 @@ pub(crate) async fn apply(sql: &impl Sql, write: &Write) -> Result<Written, Stor
 }
 
 /// Execution ids, as a list parameter.
+/// Appends `events` to `execution`'s history, if it is running (under `fence`'s lease, when
+/// there is one); ends it with `end`, if given.
+async fn append(
+    sql: &impl Sql,
+    execution: &ExecutionId,
+    events: &EncodedEvents,
+    end: Option<&ExecutionEnd>,
+    fence: Option<&Fence>,
+    known: Option<&mut KnownRows>,
+) -> Result<Written, StoreError> {
+    let id = execution.as_str();
+    // The row as known, or as read (`read` is then `Some`, its `Locked` if it exists).
+    let known_row = known
+        .as_deref()
+        .and_then(|known| known.get(id))
+        .map(|row| (row.last_event, row.key));
+    let (read, stored_last, into) = match known_row {
+        Some((last, key)) => (None, last, HistoryOf::Key(key)),
+        None => {
+            let (locked, last, into) = lock_for_append(sql, execution).await?;
+            (Some(locked), last, into)
+        }
+    };
+    if insert_events(sql, execution, into, events, stored_last).await? == Inserted::AlreadyStored {
+        // An earlier try of this write committed; its answer was lost.
+        if let Some(known) = known {
+            known.forget(id);
+        }
+        return Ok(Written::Done);
+    }
+    let locked = match &read {
+        Some(locked) => locked.as_ref(),
+        None => known
+            .as_deref()
+            .and_then(|known| known.get(id))
+            .map(|known| &known.locked),
+    };
+    match fence {
+        Some(fence) => held(locked, execution, fence)?,
+        None => running(locked, execution)?,
+    }
+    if let Some(end) = end {
+        self::end(sql, execution, end).await?;
+    }
+    if let Some(known) = known {
+        let last_event = events
+            .last_id()
+            .map_or(stored_last, |last| last.max(0) as u64);
+        match (end, read, into) {
+            (Some(_), ..) => known.forget(id),
+            (None, None, _) => known.appended(id, last_event),
+            (None, Some(Some(locked)), HistoryOf::Key(key)) => known.learn(
+                id,
+                Known {
+                    locked,
+                    last_event,
+                    key,
+                },
+            ),
+            (None, Some(_), _) => known.forget(id),
+        }
+    }
+    Ok(Written::Done)
+}
+
 fn ids(ids: &[ExecutionId]) -> Value<'_> {
     Value::Texts(ids.iter().map(ExecutionId::as_str).collect())
 }
@@ -307,7 +365,8 @@ async fn end(
 /// An execution's status and lease, read with its row locked until the transaction ends:
 /// nothing changes the execution between a write's checks and its changes (in PostgreSQL; in
 /// SQLite the writer holds the file).
-struct Locked {
+#[derive(Debug)]
+pub(super) struct Locked {
     status: String,
     owner: Option<String>,
     token: i64,

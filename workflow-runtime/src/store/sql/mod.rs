@@ -46,6 +46,7 @@
 mod apply;
 mod dialect;
 mod encoded;
+mod known;
 mod queue;
 mod read;
 mod store;
@@ -55,6 +56,8 @@ use std::future::Future;
 
 pub(crate) use apply::apply;
 pub(crate) use dialect::{Dialect, Statements};
+#[cfg(feature = "sqlite")]
+pub(crate) use known::KnownRows;
 pub(crate) use queue::{Committer, Write, Written};
 pub(crate) use store::Driver;
 pub use store::SqlStore;

@@ -1,7 +1,8 @@
 //! The commit path: a batch of writes in one transaction on the writing connection, without
 //! a savepoint per write; if a write fails, the batch again write by write, each in its
 //! savepoint, so that the bad write fails alone. Each transaction first has the WAL's file
-//! written ahead of the commit (`wal.rs`).
+//! written ahead of the commit (`wal.rs`). Appends take their executions' rows from what the
+//! committer's own writes left ([`KnownRows`]) while no other connection has written.
 
 use std::path::Path;
 
@@ -10,20 +11,30 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use super::error::database;
 use super::sql::SqliteSql;
 use super::wal::WalFile;
-use crate::store::sql::{apply, now, Committer, Write, Written};
+use crate::store::sql::{apply, now, Committer, KnownRows, Write, Written};
 use crate::store::StoreError;
 
 /// Commits the batches of the write queue on the writing connection.
 pub(super) struct SqliteCommitter {
     writer: Connection,
     wal: WalFile,
+    /// The rows of running executions as this connection last wrote them.
+    known: KnownRows,
+    /// `PRAGMA data_version` when `known` was last valid: another connection's commit since
+    /// changes it.
+    data_version: Option<i64>,
 }
 
 impl SqliteCommitter {
     /// The committer of the database at `path`, on its connection `writer`.
     pub(super) fn new(writer: Connection, path: &Path) -> Self {
         let wal = WalFile::open(path);
-        SqliteCommitter { writer, wal }
+        SqliteCommitter {
+            writer,
+            wal,
+            known: KnownRows::default(),
+            data_version: None,
+        }
     }
 }
 
@@ -66,19 +77,41 @@ impl SqliteCommitter {
         batch: &[Write],
     ) -> Result<Vec<Result<Written, StoreError>>, Together> {
         let transaction = begin(&mut self.writer, &mut self.wal).map_err(Together::CommitFailed)?;
+        // Read under the write lock: no other connection commits until this transaction ends.
+        let version = data_version(&transaction).map_err(Together::CommitFailed)?;
+        if self.data_version != Some(version) {
+            self.known.clear();
+            self.data_version = Some(version);
+        }
         let mut outcomes = Vec::with_capacity(batch.len());
         for write in batch {
-            match now(apply(&SqliteSql(&transaction), write)) {
-                Ok(written) => outcomes.push(Ok(written)),
-                // Dropping the transaction rolls it back.
-                Err(_) => return Err(Together::WriteFailed),
+            match now(apply(
+                &SqliteSql(&transaction),
+                write,
+                Some(&mut self.known),
+            )) {
+                Ok(written) => {
+                    self.known.applied(write);
+                    outcomes.push(Ok(written));
+                }
+                // Dropping the transaction rolls it back, and what it taught goes with it.
+                Err(_) => {
+                    self.known.clear();
+                    return Err(Together::WriteFailed);
+                }
             }
         }
-        transaction.commit().map_err(Together::CommitFailed)?;
+        transaction.commit().map_err(|error| {
+            self.known.clear();
+            Together::CommitFailed(error)
+        })?;
         Ok(outcomes)
     }
 
+    /// Without [`KnownRows`]: rare, and a savepoint rolled back would have to undo what its
+    /// write taught.
     fn commit_one_by_one(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
+        self.known.clear();
         let mut transaction = match begin(&mut self.writer, &mut self.wal) {
             Ok(transaction) => transaction,
             Err(error) => return every(batch.len(), database(error)),
@@ -87,7 +120,7 @@ impl SqliteCommitter {
         for write in batch {
             let outcome = match transaction.savepoint() {
                 Ok(mut savepoint) => {
-                    let outcome = now(apply(&SqliteSql(&savepoint), write));
+                    let outcome = now(apply(&SqliteSql(&savepoint), write, None));
                     let finished = match &outcome {
                         Ok(_) => savepoint.commit(),
                         Err(_) => savepoint.rollback(),
@@ -103,6 +136,14 @@ impl SqliteCommitter {
             Err(error) => every(outcomes.len(), database(error)),
         }
     }
+}
+
+/// SQLite's count of the commits of other connections to the database, as `connection` sees
+/// it.
+fn data_version(connection: &Connection) -> rusqlite::Result<i64> {
+    connection
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |row| row.get(0))
 }
 
 /// `error` for each of `count` writes (a batch that did not commit).
