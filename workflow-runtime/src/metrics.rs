@@ -67,6 +67,8 @@ mod measured {
         .increment(1);
     }
 
+    // Only the SQL stores have a commit queue.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn commit_queue(store: &'static str, depth: usize, batch: usize) {
         #[allow(clippy::cast_precision_loss)] // Counts far below 2^52.
         let (depth, batch) = (depth as f64, batch as f64);
@@ -89,6 +91,8 @@ mod measured {
     pub(crate) fn retried(_: &'static str, _: &'static str, _: &str) {}
 
     #[inline]
+    // Only the SQL stores have a commit queue.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn commit_queue(_: &'static str, _: usize, _: usize) {}
 }
 
