@@ -109,7 +109,9 @@ struct Shared {
     /// The store's name, for its metrics.
     store: &'static str,
     committer: Mutex<Box<dyn Committer>>,
-    queue: Mutex<Queue>,
+    /// Shared apart from the committer, so that the committing thread can watch it without
+    /// keeping the store (and its connection) alive.
+    queue: Arc<Mutex<Queue>>,
 }
 
 /// A queued write and where its outcome goes.
@@ -128,7 +130,7 @@ impl WriteQueue {
             shared: Arc::new(Shared {
                 store,
                 committer: Mutex::new(Box::new(committer)),
-                queue: Mutex::new(Queue::default()),
+                queue: Arc::new(Mutex::new(Queue::default())),
             }),
         }
     }
@@ -167,20 +169,33 @@ impl WriteQueue {
 
 impl Shared {
     /// Commits what is queued, batch after batch, until the queue has stayed empty for
-    /// [`LINGER`]. While it waits it keeps no hold on the store, so that dropping the store's
-    /// last handle closes the database at once.
+    /// [`LINGER`]. The last batch's answers go out, and the wait for more happens, without a
+    /// hold on the store: a caller that drops the store's last handle on its answer closes
+    /// the database there and then, not later on this thread.
     fn drain(self: Arc<Self>) {
+        let queue = Arc::clone(&self.queue);
         let mut shared = self;
         loop {
-            if let Some(batch) = shared.take_batch() {
-                shared.commit(batch);
+            let Some(batch) = shared.take_batch() else {
+                let waiting = Arc::downgrade(&shared);
+                drop(shared);
+                match linger(&queue, &waiting) {
+                    Some(again) => shared = again,
+                    None => return,
+                }
                 continue;
-            }
-            let waiting = Arc::downgrade(&shared);
-            drop(shared);
-            match linger(&waiting) {
-                Some(again) => shared = again,
-                None => return,
+            };
+            let answers = shared.commit(batch);
+            if shared.queue_is_empty() {
+                let waiting = Arc::downgrade(&shared);
+                drop(shared);
+                answer(answers);
+                match linger(&queue, &waiting) {
+                    Some(again) => shared = again,
+                    None => return,
+                }
+            } else {
+                answer(answers);
             }
         }
     }
@@ -195,33 +210,50 @@ impl Shared {
         (take > 0).then(|| queue.writes.drain(..take).collect())
     }
 
-    /// Commits `batch` in one transaction and answers each of its writes.
-    fn commit(&self, batch: Vec<Queued>) {
+    fn queue_is_empty(&self) -> bool {
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .writes
+            .is_empty()
+    }
+
+    /// Commits `batch` in one transaction: each write's outcome, beside where it goes.
+    fn commit(&self, batch: Vec<Queued>) -> Answers {
         let (writes, replies): (Vec<Write>, Vec<_>) = batch.into_iter().unzip();
         let outcomes = self
             .committer
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .commit(&writes);
-        for (reply, outcome) in replies.into_iter().zip(outcomes) {
-            // A caller that stopped waiting is no error of the store's.
-            let _ = reply.send(outcome);
-        }
+        replies.into_iter().zip(outcomes).collect()
     }
 }
 
-/// Waits up to [`LINGER`] for a write to be queued in the store `waiting` for: the store,
-/// to commit it; `None` if the store was dropped, or if nothing came, in which case the queue
-/// is left for the next write to start a commit.
-fn linger(waiting: &Weak<Shared>) -> Option<Arc<Shared>> {
+/// The outcomes of a batch's writes, beside where each goes.
+type Answers = Vec<(
+    oneshot::Sender<Result<Written, StoreError>>,
+    Result<Written, StoreError>,
+)>;
+
+fn answer(answers: Answers) {
+    for (reply, outcome) in answers {
+        // A caller that stopped waiting is no error of the store's.
+        let _ = reply.send(outcome);
+    }
+}
+
+/// Waits up to [`LINGER`] for a write to be queued in `queue`: the store `waiting` for it, to
+/// commit it; `None` if the store was dropped (the writes left queued then fail as closed),
+/// or if nothing came, in which case the queue is left for the next write to start a commit.
+fn linger(queue: &Mutex<Queue>, waiting: &Weak<Shared>) -> Option<Arc<Shared>> {
     let began = Instant::now();
     loop {
-        let shared = waiting.upgrade()?;
         {
-            let mut queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
             if !queue.writes.is_empty() {
                 drop(queue);
-                return Some(shared);
+                return waiting.upgrade();
             }
             if began.elapsed() >= LINGER {
                 // Decided under the queue's lock: a write queued after this starts the next
@@ -230,7 +262,6 @@ fn linger(waiting: &Weak<Shared>) -> Option<Arc<Shared>> {
                 return None;
             }
         }
-        drop(shared);
         // Whatever else is ready to run on this core goes first.
         std::thread::yield_now();
     }

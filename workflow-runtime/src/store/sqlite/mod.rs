@@ -141,3 +141,37 @@ impl Driver for Sqlite {
         presence::liveness(&self.path, owner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execution::ExecutionId;
+    use crate::store::{RequestKind, Requests};
+
+    /// Dropping the store's last handle once its writes are answered closes the database
+    /// there and then (SQLite checkpoints and removes its log as the last connection
+    /// closes), not later on the committing thread: a program may copy or open the file
+    /// next.
+    #[tokio::test]
+    async fn dropping_the_store_after_its_answers_closes_the_database_at_once() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("store.db");
+        for round in 0..200 {
+            let store = SqliteStore::open(&path).expect("a store");
+            store
+                .request(
+                    &ExecutionId::from("e-1"),
+                    "W",
+                    RequestKind::Redrive,
+                    std::time::SystemTime::now(),
+                )
+                .await
+                .expect("a request");
+            drop(store);
+            assert!(
+                !beside(&path, "-wal").exists(),
+                "round {round}: the log is still there after the store was dropped"
+            );
+        }
+    }
+}
