@@ -1,6 +1,7 @@
 //! The runtime: registered workflows, shared resources, and running executions.
 
 mod admin;
+mod admission;
 mod alarms;
 mod builder;
 mod callbacks;

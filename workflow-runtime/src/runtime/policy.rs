@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::OwnedSemaphorePermit;
-
+use super::admission::{Admission, Admitted};
 use super::{Backpressure, Runtime, RuntimeError};
 use crate::engine::Shared;
 use crate::execution::ExecutionId;
@@ -28,8 +27,8 @@ pub(super) struct Run<I> {
     pub(super) change: Option<String>,
     /// The lease this runtime holds on it.
     pub(super) fence: Fence,
-    /// The concurrency permit an Express execution was admitted with, if it was.
-    pub(super) permit: Option<OwnedSemaphorePermit>,
+    /// The room an Express execution was admitted with, if it was.
+    pub(super) permit: Option<Admitted>,
 }
 
 /// How executions of one workflow run, by its mode.
@@ -55,22 +54,38 @@ impl Policy {
     /// Lets one more execution in: an Express execution takes a permit of the concurrency
     /// limit (waiting for one, or refused, as the backpressure setting says) that it holds
     /// while it runs; a Standard one needs none.
-    pub(super) async fn admit(
+    pub(super) async fn admit(self, runtime: &Runtime) -> Result<Option<Admitted>, RuntimeError> {
+        self.admit_to(
+            runtime,
+            Arc::clone(&runtime.inner.scheduler.express.admission),
+        )
+        .await
+    }
+
+    /// [`admit`](Self::admit), for an execution that runs in its caller, while it borrows
+    /// `runtime`.
+    pub(super) async fn admit_here(
         self,
         runtime: &Runtime,
-    ) -> Result<Option<OwnedSemaphorePermit>, RuntimeError> {
+    ) -> Result<Option<Admitted<&Admission>>, RuntimeError> {
+        self.admit_to(runtime, &*runtime.inner.scheduler.express.admission)
+            .await
+    }
+
+    async fn admit_to<A: AsRef<Admission>>(
+        self,
+        runtime: &Runtime,
+        admission: A,
+    ) -> Result<Option<Admitted<A>>, RuntimeError> {
         if self == Policy::Standard {
             return Ok(None);
         }
-        let express = &runtime.inner.scheduler.express;
-        let permits = Arc::clone(&express.permits);
-        let permit = match express.when_full {
-            Backpressure::Wait => permits.acquire_owned().await.ok(),
-            Backpressure::Refuse => permits.try_acquire_owned().ok(),
+        let limit = admission.as_ref().limit();
+        let admitted = match runtime.inner.scheduler.express.when_full {
+            Backpressure::Wait => Some(Admission::admit(admission).await),
+            Backpressure::Refuse => Admission::try_admit(admission),
         };
-        permit.map(Some).ok_or(RuntimeError::Overloaded {
-            limit: express.limit,
-        })
+        admitted.map(Some).ok_or(RuntimeError::Overloaded { limit })
     }
 
     /// `shared` with its events also going where the mode sends them: an Express

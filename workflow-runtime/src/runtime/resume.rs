@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::OwnedSemaphorePermit;
+use super::admission::Admitted;
 
 use super::event_log::FencedLog;
 use super::policy::{Policy, Run};
@@ -124,7 +124,7 @@ impl Runtime {
         &self,
         id: ExecutionId,
         input: W::Input,
-        permit: Option<OwnedSemaphorePermit>,
+        permit: Option<Admitted>,
     ) {
         let runtime = self.clone();
         let store = Arc::clone(&self.inner.store);

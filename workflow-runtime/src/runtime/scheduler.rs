@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::Semaphore;
-
+use super::admission::Admission;
 use super::alarms::Alarms;
 use super::owner::LeaseSettings;
 use super::running::Running;
@@ -44,8 +43,7 @@ impl Scheduler {
     pub(super) fn new(express_limit: usize, when_full: Backpressure, lease: LeaseSettings) -> Self {
         Scheduler {
             express: ExpressLimit {
-                limit: express_limit,
-                permits: Arc::new(Semaphore::new(express_limit)),
+                admission: Arc::new(Admission::new(express_limit)),
                 when_full,
             },
             running: Mutex::new(HashMap::new()),
@@ -63,7 +61,6 @@ impl Scheduler {
 
 /// How many Express executions may run at once, and what a start does when that many run.
 pub(super) struct ExpressLimit {
-    pub(super) limit: usize,
-    pub(super) permits: Arc<Semaphore>,
+    pub(super) admission: Arc<Admission>,
     pub(super) when_full: Backpressure,
 }

@@ -133,7 +133,7 @@ impl Runtime {
         self.accepting()?;
         let definition = W::definition();
         let policy = Policy::of(definition);
-        let _permit = policy.admit(self).await?;
+        let _admitted = policy.admit_here(self).await?;
         let clock = &self.inner.clock;
         let id = ExecutionId::random();
         let shared = Shared::new(
@@ -173,7 +173,7 @@ impl Runtime {
         self.accepting()?;
         let definition = W::definition();
         let policy = Policy::of(definition);
-        let _permit = policy.admit(self).await?;
+        let _admitted = policy.admit_here(self).await?;
         let clock = &self.inner.clock;
         let shared = Shared::with_recorder(
             ExecutionId::random(),
