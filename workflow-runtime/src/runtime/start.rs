@@ -196,7 +196,8 @@ impl Runtime {
         &self,
         input: W::Input,
     ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
-        self.start_named::<W>(&uuid::Uuid::new_v4().to_string(), input)
+        // A random UUID, as an id is: made without asking the operating system each time.
+        self.start_named::<W>(ExecutionId::random().as_str(), input)
             .await
     }
 
