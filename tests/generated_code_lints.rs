@@ -112,13 +112,30 @@ workflow! {
     }
 }
 
+/// Needs no input and gives nothing back.
+#[step]
+pub async fn tick((): ()) {
+    tokio::task::yield_now().await;
+}
+
+workflow! {
+    /// Payloads of type `()`, passed from state to state like any other.
+    Ticks: Express<(), ()> {
+        start First;
+        First: task tick -> Second;
+        Second: task tick -> end;
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_linted_workflows_run() {
     let runtime = Runtime::builder()
         .register::<Everything>()
         .register::<Quick>()
+        .register::<Ticks>()
         .build()
         .unwrap();
+    assert_eq!(runtime.call::<Ticks>(()).await.unwrap(), Ok(()));
     let done = runtime
         .execute::<Everything>(Order { id: 3, cents: 250 })
         .await

@@ -150,7 +150,7 @@ pub(super) fn signature(func: &ItemFn, errors: &mut Errors) -> Signature {
     if payload.is_none() && sig.receiver().is_none() {
         errors.at(
             sig.paren_token.span.join(),
-            "a step takes its payload (the state's input) as its first argument; use `_: ()` if it needs none",
+            "a step takes its payload (the state's input) as its first argument; use `(): ()` if it needs none",
         );
     }
     let (output, error) = output_types(&sig.output, errors);

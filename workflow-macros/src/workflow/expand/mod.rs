@@ -302,6 +302,8 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream
             #(#variants,)*
         }
 
+        // A payload may be `()`, which the transitions pass on like any other value.
+        #[allow(clippy::unit_arg)]
         impl #p::Machine for #machine #bounds {
             type Input = #input;
             type Output = #output;

@@ -118,7 +118,7 @@ impl Wiring {
             }
         };
         quote_spanned! {*span=>
-            #[allow(non_snake_case, non_upper_case_globals, dead_code, clippy::inline_always)]
+            #[allow(non_snake_case, non_upper_case_globals, dead_code, clippy::inline_always, clippy::unused_unit)]
             #[inline(always)]
             fn #ident<#(const #params: bool),*>(#value: #from) -> #to {
                 #body
