@@ -515,3 +515,35 @@ fn accepted_executions_run_at_least_once_across_crashes() {
     );
     assert_eq!(missing, 0, "every accepted execution ran at least once");
 }
+
+/// Its execution's id, as a step sees it.
+#[step]
+async fn own_id((): (), cx: StepContext) -> String {
+    cx.execution_id().to_string()
+}
+
+workflow! {
+    WhoAmI: Express<(), String> {
+        start Ask;
+        Ask: task own_id -> end;
+    }
+}
+
+/// `call` writes an execution's id out only when something asks for it: a step that does
+/// gets a random version 4 UUID, another one each call.
+#[tokio::test]
+async fn a_called_execution_has_its_own_random_id_when_a_step_asks() {
+    let runtime = Runtime::builder().register::<WhoAmI>().build().unwrap();
+    let first = runtime.call::<WhoAmI>(()).await.unwrap().unwrap();
+    let second = runtime.call::<WhoAmI>(()).await.unwrap().unwrap();
+    assert_ne!(first, second);
+    for id in [&first, &second] {
+        let parts: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(parts, [8, 4, 4, 4, 12], "{id}");
+        assert_eq!(&id[14..15], "4", "version 4: {id}");
+        assert!(
+            id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
+}

@@ -93,7 +93,7 @@ pub(crate) async fn create(
     let hub = hub(cx, state_name)?;
     let callback = NewCallback {
         token_hash: token.hash(),
-        execution: cx.shared.id.clone(),
+        execution: cx.shared.id().clone(),
         workflow: cx.definition().name.clone(),
         state: state_name.to_owned(),
         event_id: scheduled,
@@ -126,7 +126,7 @@ pub(crate) async fn resumable(
     let state_name = cx.state_name(state);
     let hub = hub(cx, state_name)?;
     hub.callbacks
-        .callback_of(&cx.shared.id, scheduled)
+        .callback_of(cx.shared.id(), scheduled)
         .await
         .map_err(|error| store_failure(state_name, &error))
 }

@@ -44,7 +44,7 @@ impl Default for Limits {
 /// What every lane of one execution shares.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) id: ExecutionId,
+    id: LazyId,
     pub(crate) definition: &'static Definition,
     pub(crate) resources: Arc<Resources>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -62,13 +62,42 @@ pub(crate) struct Shared {
     children: OnceLock<Children>,
 }
 
+/// An execution's id, made when first asked for: a fresh random id is written out as text
+/// only then, since most synchronous Express executions never look at theirs (writing it
+/// was about 20 ns of such an execution's ~150, `express_overhead`). Not in `ExecutionId`
+/// itself: a lazily written id would be a hash key with interior mutability to its users.
+#[derive(Debug)]
+pub(crate) struct LazyId {
+    random: [u8; 16],
+    id: OnceLock<ExecutionId>,
+}
+
+impl LazyId {
+    /// A fresh random id, not written out yet.
+    pub(crate) fn random() -> Self {
+        LazyId {
+            random: fastrand::u128(..).to_le_bytes(),
+            id: OnceLock::new(),
+        }
+    }
+}
+
+impl From<ExecutionId> for LazyId {
+    fn from(id: ExecutionId) -> Self {
+        LazyId {
+            random: [0; 16],
+            id: OnceLock::from(id),
+        }
+    }
+}
+
 /// The child executions of an execution, shared with the tasks that start them.
 pub(crate) type Children = Arc<Mutex<Vec<ChildExecution>>>;
 
 impl Shared {
     /// An execution recorded in memory only.
     pub(crate) fn new(
-        id: ExecutionId,
+        id: impl Into<LazyId>,
         definition: &'static Definition,
         resources: Arc<Resources>,
         clock: Arc<dyn Clock>,
@@ -85,7 +114,7 @@ impl Shared {
     }
 
     pub(crate) fn with_recorder(
-        id: ExecutionId,
+        id: impl Into<LazyId>,
         definition: &'static Definition,
         resources: Arc<Resources>,
         clock: Arc<dyn Clock>,
@@ -94,7 +123,7 @@ impl Shared {
         limits: Limits,
     ) -> Self {
         Shared {
-            id,
+            id: id.into(),
             definition,
             resources,
             clock,
@@ -107,12 +136,12 @@ impl Shared {
         }
     }
 
-    /// The same execution with its recorder changed by `change`.
-    pub(crate) fn map_recorder(self, change: impl FnOnce(Recorder) -> Recorder) -> Self {
-        Shared {
-            recorder: change(self.recorder),
-            ..self
-        }
+    /// The execution's id.
+    #[inline]
+    pub(crate) fn id(&self) -> &ExecutionId {
+        self.id
+            .id
+            .get_or_init(|| ExecutionId::from_random(self.id.random))
     }
 
     /// Where the child executions of this execution are listed as they end: made when the
@@ -389,8 +418,14 @@ impl<'s> ExecutionContext<'s> {
             .map(|value| self.to_json(state, "output", value))
             .transpose()?;
         Ok(self.record_at(at, kind, state, |event| {
-            event.input = input;
-            event.output = output;
+            // Into the fields a new event has empty: no old value to drop, which an
+            // assignment leaves to a call of the drop glue when it is not inlined.
+            if let Some(input) = input {
+                event.input.get_or_insert(input);
+            }
+            if let Some(output) = output {
+                event.output.get_or_insert(output);
+            }
         }))
     }
 

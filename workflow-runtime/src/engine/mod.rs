@@ -30,7 +30,7 @@ use tracing::Instrument;
 pub use child::{run_child, ChildRun};
 pub use composite::{run_map, run_map_tolerant, Attempts, Settled};
 pub use context::ExecutionContext;
-pub(crate) use context::{Limits, Shared};
+pub(crate) use context::{LazyId, Limits, Shared};
 pub use flow::{enter_choice, no_choice_matched, run_pass, run_wait};
 pub use settings::{ComputedMapLimits, ComputedTimers, Wake};
 pub use task::{run_task, run_task_with_policies, TaskOutcome};

@@ -158,18 +158,17 @@ impl Recorder {
     }
 
     /// Also logs every new event to `sink`.
-    pub(crate) fn logging_to(
-        mut self,
+    pub(crate) fn log_to(
+        &mut self,
         sink: Arc<LogSink>,
         execution: ExecutionId,
         workflow: &'static str,
-    ) -> Self {
+    ) {
         self.sink = Some(SinkTarget {
             sink,
             execution,
             workflow,
         });
-        self
     }
 
     fn log(&self, event: &Event) {

@@ -23,7 +23,7 @@ pub(super) fn execution(cx: &ExecutionContext<'_>) -> Option<Span> {
     Some(tracing::info_span!(
         "workflow.execution",
         workflow.name = definition.name.as_str(),
-        workflow.execution.id = cx.shared.id.as_str(),
+        workflow.execution.id = cx.shared.id().as_str(),
         workflow.mode = ?definition.mode,
     ))
 }

@@ -90,18 +90,10 @@ impl Policy {
 
     /// `shared` with its events also going where the mode sends them: an Express
     /// execution's to the log sink, if logging is on.
-    pub(super) fn observe(
-        self,
-        runtime: &Runtime,
-        shared: Shared,
-        workflow: &'static str,
-    ) -> Shared {
-        match (self, &runtime.inner.sink) {
-            (Policy::Express, Some(sink)) => {
-                let id = shared.id.clone();
-                shared.map_recorder(|recorder| recorder.logging_to(Arc::clone(sink), id, workflow))
-            }
-            _ => shared,
+    pub(super) fn observe(self, runtime: &Runtime, shared: &mut Shared, workflow: &'static str) {
+        if let (Policy::Express, Some(sink)) = (self, &runtime.inner.sink) {
+            let id = shared.id().clone();
+            shared.recorder.log_to(Arc::clone(sink), id, workflow);
         }
     }
 

@@ -137,14 +137,14 @@ impl Runtime {
                     Ok(None) | Err(_) => return RunEnd::Ended,
                 },
             };
-            let shared = Shared::new(
+            let mut shared = Shared::new(
                 execution.clone(),
                 W::definition(),
                 Arc::clone(&runtime.inner.resources),
                 Arc::clone(&runtime.inner.clock),
                 runtime.inner.limits,
             );
-            let shared = Policy::Express.observe(&runtime, shared, W::name());
+            Policy::Express.observe(&runtime, &mut shared, W::name());
             let (result, status) = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
             let (history, _) = shared.into_parts();
             // The stored history holds the start and the end; the rest went to the log sink.

@@ -21,7 +21,7 @@ use super::{Runtime, RuntimeError};
 use crate::engine::journal::Halted;
 use crate::engine::payload;
 use crate::engine::recorder::Recorder;
-use crate::engine::{self, ExecutionContext, Shared};
+use crate::engine::{self, ExecutionContext, LazyId, Shared};
 use crate::execution::{Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::Event;
 use crate::names::name_problem;
@@ -136,14 +136,14 @@ impl Runtime {
         let _admitted = policy.admit_here(self).await?;
         let clock = &self.inner.clock;
         let id = ExecutionId::random();
-        let shared = Shared::new(
+        let mut shared = Shared::new(
             id.clone(),
             definition,
             Arc::clone(&self.inner.resources),
             Arc::clone(clock),
             self.inner.limits,
         );
-        let shared = policy.observe(self, shared, W::name());
+        policy.observe(self, &mut shared, W::name());
         let started_at = clock.now();
         let (result, status) =
             engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
@@ -175,8 +175,8 @@ impl Runtime {
         let policy = Policy::of(definition);
         let _admitted = policy.admit_here(self).await?;
         let clock = &self.inner.clock;
-        let shared = Shared::with_recorder(
-            ExecutionId::random(),
+        let mut shared = Shared::with_recorder(
+            LazyId::random(),
             definition,
             Arc::clone(&self.inner.resources),
             Arc::clone(clock),
@@ -184,7 +184,7 @@ impl Runtime {
             Recorder::lean(),
             self.inner.limits,
         );
-        let shared = policy.observe(self, shared, W::name());
+        policy.observe(self, &mut shared, W::name());
         let (result, _) =
             engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
         Ok(result)

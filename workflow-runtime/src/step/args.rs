@@ -188,7 +188,7 @@ impl StepArg for StepContext {
 
     fn extract(env: &StepEnv<'_>) -> Result<Self, ArgumentError> {
         Ok(StepContext {
-            execution_id: env.shared.id.clone(),
+            execution_id: env.shared.id().clone(),
             workflow: env.shared.definition.name.as_str(),
             state: env.state,
             step: env.step,
