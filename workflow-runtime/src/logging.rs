@@ -143,39 +143,32 @@ impl LogSink {
                 .filter(|_| self.include_payloads)
                 .map(ToString::to_string)
         };
+        // One call per level: a tracing event's level is a constant where it is written.
+        macro_rules! express_event {
+            ($level:expr) => {
+                tracing::event!(
+                    target: "workflow::express",
+                    $level,
+                    workflow.name = workflow,
+                    workflow.execution.id = execution.as_str(),
+                    workflow.event.id = event.id,
+                    workflow.event.previous_id = event.previous_event_id,
+                    workflow.event.type = event.kind.name(),
+                    workflow.state.name = event.state.as_deref(),
+                    workflow.task.attempt = event.attempt,
+                    error.type = event.error.as_deref(),
+                    workflow.error.cause = event.cause.as_deref(),
+                    workflow.input = payload(&event.input),
+                    workflow.output = payload(&event.output),
+                    "{}",
+                    event.kind,
+                )
+            };
+        }
         if event.error.is_some() {
-            tracing::event!(
-                target: "workflow::express",
-                tracing::Level::ERROR,
-                workflow.name = workflow,
-                workflow.execution.id = execution.as_str(),
-                workflow.event.id = event.id,
-                workflow.event.previous_id = event.previous_event_id,
-                workflow.event.type = event.kind.name(),
-                workflow.state.name = event.state.as_deref(),
-                workflow.task.attempt = event.attempt,
-                error.type = event.error.as_deref(),
-                workflow.error.cause = event.cause.as_deref(),
-                workflow.input = payload(&event.input),
-                "{}",
-                event.kind,
-            );
+            express_event!(tracing::Level::ERROR);
         } else {
-            tracing::event!(
-                target: "workflow::express",
-                tracing::Level::INFO,
-                workflow.name = workflow,
-                workflow.execution.id = execution.as_str(),
-                workflow.event.id = event.id,
-                workflow.event.previous_id = event.previous_event_id,
-                workflow.event.type = event.kind.name(),
-                workflow.state.name = event.state.as_deref(),
-                workflow.task.attempt = event.attempt,
-                workflow.input = payload(&event.input),
-                workflow.output = payload(&event.output),
-                "{}",
-                event.kind,
-            );
+            express_event!(tracing::Level::INFO);
         }
     }
 }
