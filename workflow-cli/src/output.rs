@@ -4,7 +4,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use workflow_runtime::store::{ExecutionRecord, StoredDefinition};
-use workflow_runtime::ExecutionStatus;
 
 /// A time as RFC 3339, to the second, in UTC.
 pub(crate) fn time(at: SystemTime) -> String {
@@ -21,17 +20,12 @@ pub(crate) fn time(at: SystemTime) -> String {
 /// 10000-01-01T00:00:00Z, in seconds since 1970: RFC 3339 has four-digit years.
 const LAST_RFC3339_SECOND: u64 = 253_402_300_800;
 
-/// A status as people and scripts write it: the runtime's own spelling.
-pub(crate) const fn status(status: ExecutionStatus) -> &'static str {
-    status.name()
-}
-
 /// A record's status as shown: `unreadable` when its stored data does not read.
 pub(crate) fn shown_status(record: &ExecutionRecord) -> &'static str {
     if record.unreadable.is_some() {
         "unreadable"
     } else {
-        status(record.status)
+        record.status.name()
     }
 }
 

@@ -84,29 +84,34 @@ impl Visitor<'_> for TimeVisitor {
     fn visit_f64<E: de::Error>(self, seconds: f64) -> Result<SystemTime, E> {
         let magnitude = Duration::try_from_secs_f64(seconds.abs())
             .map_err(|_| E::custom(format!("{seconds} is not a time in seconds since 1970")))?;
-        let at = if seconds < 0.0 {
-            UNIX_EPOCH.checked_sub(magnitude)
-        } else {
-            UNIX_EPOCH.checked_add(magnitude)
-        };
-        at.ok_or_else(|| E::custom(format!("{seconds} seconds since 1970 is out of range")))
+        since_1970(seconds, seconds < 0.0, magnitude)
     }
 
     fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<SystemTime, E> {
-        let magnitude = Duration::from_secs(seconds.unsigned_abs());
-        let at = if seconds < 0 {
-            UNIX_EPOCH.checked_sub(magnitude)
-        } else {
-            UNIX_EPOCH.checked_add(magnitude)
-        };
-        at.ok_or_else(|| E::custom(format!("{seconds} seconds since 1970 is out of range")))
+        since_1970(
+            seconds,
+            seconds < 0,
+            Duration::from_secs(seconds.unsigned_abs()),
+        )
     }
 
     fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<SystemTime, E> {
-        UNIX_EPOCH
-            .checked_add(Duration::from_secs(seconds))
-            .ok_or_else(|| E::custom(format!("{seconds} seconds since 1970 is out of range")))
+        since_1970(seconds, false, Duration::from_secs(seconds))
     }
+}
+
+/// The time `magnitude` after 1970 (before, if `before`), read from `seconds`.
+fn since_1970<E: de::Error>(
+    seconds: impl std::fmt::Display,
+    before: bool,
+    magnitude: Duration,
+) -> Result<SystemTime, E> {
+    let at = if before {
+        UNIX_EPOCH.checked_sub(magnitude)
+    } else {
+        UNIX_EPOCH.checked_add(magnitude)
+    };
+    at.ok_or_else(|| E::custom(format!("{seconds} seconds since 1970 is out of range")))
 }
 
 #[cfg(test)]

@@ -304,10 +304,13 @@ impl Recorder {
     /// Whether stored events wait to be replayed in lane `branch`.
     #[cfg(feature = "metrics")]
     pub(crate) fn replays(&self, branch: Option<&str>) -> bool {
-        self.lock()
-            .replay
-            .get(&branch.map(str::to_owned))
-            .is_some_and(|lane| !lane.is_empty())
+        let guard = self.lock();
+        // Nothing to replay, the common case: no key made for the lookup.
+        !guard.replay.is_empty()
+            && guard
+                .replay
+                .get(&branch.map(str::to_owned))
+                .is_some_and(|lane| !lane.is_empty())
     }
 
     /// The id of the last event of the whole history.

@@ -88,8 +88,8 @@ impl Policy {
         admitted.map(Some).ok_or(RuntimeError::Overloaded { limit })
     }
 
-    /// `shared` with its events also going where the mode sends them: an Express
-    /// execution's to the log sink, if logging is on.
+    /// Sends `shared`'s events also where the mode sends them: an Express execution's to the
+    /// log sink, if logging is on.
     pub(super) fn observe(self, runtime: &Runtime, shared: &mut Shared, workflow: &'static str) {
         if let (Policy::Express, Some(sink)) = (self, &runtime.inner.sink) {
             let id = shared.id().clone();

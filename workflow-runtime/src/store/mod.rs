@@ -261,9 +261,9 @@ impl ExecutionEnd {
 /// A stored execution.
 ///
 /// It serialises as the command-line tool's and the console's JSON show it: fields in
-/// snake case, the status as [`ExecutionStatus::name`] spells it, times in RFC 3339 (UTC, to
-/// the millisecond; a time RFC 3339 cannot write, which only a damaged record holds, as signed
-/// seconds since 1970), and reads back the same.
+/// snake case, the status as [`ExecutionStatus::name`] spells it, times in RFC 3339 (UTC,
+/// with the decimals the time needs; a time RFC 3339 cannot write, which only a damaged record
+/// holds, as signed seconds since 1970), and reads back the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ExecutionRecord {

@@ -126,27 +126,29 @@ enum Settings {
 impl Settings {
     /// The settings, and how messages name the database (without a password).
     fn parse(&self) -> Result<(Config, String), StoreError> {
+        let target = self.target();
+        let config = match self {
+            Settings::Url(url) => url
+                .parse()
+                .map_err(|error| StoreError::database(format!("`{target}`: {error}"), error))?,
+            Settings::Config(config) => (**config).clone(),
+        };
+        Ok((config, target))
+    }
+
+    /// How messages name the database: without a password.
+    fn target(&self) -> String {
         match self {
-            Settings::Url(url) => {
-                let target = redacted(url);
-                let config = url
-                    .parse()
-                    .map_err(|error| StoreError::database(format!("`{target}`: {error}"), error))?;
-                Ok((config, target))
-            }
-            Settings::Config(config) => Ok(((**config).clone(), described(config))),
+            Settings::Url(url) => redacted(url),
+            Settings::Config(config) => described(config),
         }
     }
 }
 
 impl std::fmt::Debug for PostgresStoreBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let target = match &self.settings {
-            Settings::Url(url) => redacted(url),
-            Settings::Config(config) => described(config),
-        };
         f.debug_struct("PostgresStoreBuilder")
-            .field("target", &target)
+            .field("target", &self.settings.target())
             .field("schema", &self.schema)
             .field("wait", &self.wait)
             .field("connections", &self.connections)

@@ -176,26 +176,20 @@ impl Shared {
         let queue = Arc::clone(&self.queue);
         let mut shared = self;
         loop {
-            let Some(batch) = shared.take_batch() else {
-                let waiting = Arc::downgrade(&shared);
-                drop(shared);
-                match linger(&queue, &waiting) {
-                    Some(again) => shared = again,
-                    None => return,
-                }
-                continue;
+            let answers = match shared.take_batch() {
+                Some(batch) => shared.commit(batch),
+                None => Answers::new(),
             };
-            let answers = shared.commit(batch);
-            if shared.queue_is_empty() {
-                let waiting = Arc::downgrade(&shared);
-                drop(shared);
+            if !answers.is_empty() && !shared.queue_is_empty() {
                 answer(answers);
-                match linger(&queue, &waiting) {
-                    Some(again) => shared = again,
-                    None => return,
-                }
-            } else {
-                answer(answers);
+                continue;
+            }
+            let waiting = Arc::downgrade(&shared);
+            drop(shared);
+            answer(answers);
+            match linger(&queue, &waiting) {
+                Some(again) => shared = again,
+                None => return,
             }
         }
     }
