@@ -1,0 +1,47 @@
+//! What goes wrong in a state's data flow at run time, named as Step Functions names it.
+
+use std::fmt;
+
+/// An error of a state's data flow (a path that selects nothing, an intrinsic function given
+/// the wrong arguments...), with the error name Step Functions raises for it. Retriers and
+/// catchers match it by that name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataError {
+    /// The error's name: `States.Runtime`, `States.IntrinsicFailure`...
+    pub error: &'static str,
+    /// What happened, as Step Functions words it (without the state's name, which the runner
+    /// puts in front).
+    pub cause: String,
+}
+
+/// The error names of [`DataError`].
+pub(crate) mod names {
+    pub(crate) const RUNTIME: &str = "States.Runtime";
+    pub(crate) const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
+}
+
+impl DataError {
+    /// A `States.Runtime` error.
+    pub(crate) fn runtime(cause: impl Into<String>) -> Self {
+        DataError {
+            error: names::RUNTIME,
+            cause: cause.into(),
+        }
+    }
+
+    /// A `States.IntrinsicFailure` error.
+    pub(crate) fn intrinsic(cause: impl Into<String>) -> Self {
+        DataError {
+            error: names::INTRINSIC_FAILURE,
+            cause: cause.into(),
+        }
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error, self.cause)
+    }
+}
+
+impl std::error::Error for DataError {}

@@ -1,0 +1,7 @@
+//! Amazon States Language.
+mod error;
+pub mod path;
+pub use error::DataError;
+pub mod intrinsic;
+pub mod pointer;
+pub mod template;
