@@ -1,11 +1,10 @@
 //! What goes wrong in a state's data flow at run time, named as Step Functions names it.
 
-use std::fmt;
-
 /// An error of a state's data flow (a path that selects nothing, an intrinsic function given
 /// the wrong arguments...), with the error name Step Functions raises for it. Retriers and
 /// catchers match it by that name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}: {cause}")]
 pub struct DataError {
     /// The error's name: `States.Runtime`, `States.IntrinsicFailure`...
     pub error: &'static str,
@@ -37,11 +36,3 @@ impl DataError {
         }
     }
 }
-
-impl fmt::Display for DataError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.error, self.cause)
-    }
-}
-
-impl std::error::Error for DataError {}

@@ -89,7 +89,10 @@ impl Path {
                         .unwrap_or(rest.len());
                     match name_len {
                         0 => (Root::Input, rest),
-                        _ => (Root::Variable(rest[..name_len].to_owned()), &rest[name_len..]),
+                        _ => (
+                            Root::Variable(rest[..name_len].to_owned()),
+                            &rest[name_len..],
+                        ),
                     }
                 }
                 None => return Err(format!("'{source}' is not a path: a path begins with '$'")),
@@ -344,26 +347,45 @@ mod tests {
     fn queries_select_lists() {
         let input = json!({"items": [{"v": 1}, {"v": 2}, {"v": 3}]});
         assert_eq!(select("$.items[*].v", &input).unwrap(), json!([1, 2, 3]));
-        assert_eq!(select("$.items[1:]", &input).unwrap(), json!([{"v": 2}, {"v": 3}]));
+        assert_eq!(
+            select("$.items[1:]", &input).unwrap(),
+            json!([{"v": 2}, {"v": 3}])
+        );
         assert_eq!(select("$..v", &input).unwrap(), json!([1, 2, 3]));
-        assert_eq!(select("$.items[?(@.v > 1)].v", &input).unwrap(), json!([2, 3]));
+        assert_eq!(
+            select("$.items[?(@.v > 1)].v", &input).unwrap(),
+            json!([2, 3])
+        );
         assert_eq!(select("$.none[*]", &input).unwrap(), json!([]));
     }
 
     #[test]
     fn malformed_paths_are_refused_with_a_reason() {
-        assert!(Path::parse("items").unwrap_err().contains("begins with '$'"));
-        assert!(Path::parse("$.items[").unwrap_err().contains("not a valid JSONPath"));
+        assert!(Path::parse("items")
+            .unwrap_err()
+            .contains("begins with '$'"));
+        assert!(Path::parse("$.items[")
+            .unwrap_err()
+            .contains("not a valid JSONPath"));
     }
 
     #[test]
     fn writing_makes_missing_objects_and_replaces_the_root() {
         let mut target = json!({"keep": 1});
-        Path::parse("$.result.value").unwrap().write(&mut target, json!(2)).unwrap();
+        Path::parse("$.result.value")
+            .unwrap()
+            .write(&mut target, json!(2))
+            .unwrap();
         assert_eq!(target, json!({"keep": 1, "result": {"value": 2}}));
-        Path::parse("$").unwrap().write(&mut target, json!("all")).unwrap();
+        Path::parse("$")
+            .unwrap()
+            .write(&mut target, json!("all"))
+            .unwrap();
         assert_eq!(target, json!("all"));
-        let error = Path::parse("$.x").unwrap().write(&mut target, json!(1)).unwrap_err();
+        let error = Path::parse("$.x")
+            .unwrap()
+            .write(&mut target, json!(1))
+            .unwrap_err();
         assert!(error.cause.contains("the string \"all\""), "{error}");
     }
 }

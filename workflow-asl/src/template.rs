@@ -163,8 +163,14 @@ mod tests {
         let pointers: Vec<String> = problems.iter().map(|(at, _)| at.to_string()).collect();
         assert_eq!(
             pointers,
-            ["/Parameters/a.$", "/Parameters/b/c.$", "/Parameters/b/d~1e.$"]
+            [
+                "/Parameters/a.$",
+                "/Parameters/b/c.$",
+                "/Parameters/b/d~1e.$"
+            ]
         );
-        assert!(problems[1].1.contains("unknown intrinsic function 'States.Nope'"));
+        assert!(problems[1]
+            .1
+            .contains("unknown intrinsic function 'States.Nope'"));
     }
 }

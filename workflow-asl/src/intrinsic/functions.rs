@@ -93,13 +93,21 @@ pub(super) fn apply(function: Function, arguments: Vec<Value>) -> Result<Value, 
         Function::Hash => call.hash(),
         Function::JsonMerge => {
             if call.arguments[2] != Value::Bool(false) {
-                return Err(call.failure("only a shallow merge is supported: the third argument must be false"));
+                return Err(call.failure(
+                    "only a shallow merge is supported: the third argument must be false",
+                ));
             }
-            let (Value::Object(left), Value::Object(right)) = (&call.arguments[0], &call.arguments[1]) else {
+            let (Value::Object(left), Value::Object(right)) =
+                (&call.arguments[0], &call.arguments[1])
+            else {
                 return Err(call.failure("both values to merge must be JSON objects"));
             };
             let mut merged: Map<String, Value> = left.clone();
-            merged.extend(right.iter().map(|(key, value)| (key.clone(), value.clone())));
+            merged.extend(
+                right
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.clone())),
+            );
             Ok(Value::Object(merged))
         }
         Function::MathRandom => {
@@ -183,7 +191,12 @@ impl Call {
         let value = &self.arguments[index];
         value
             .as_i64()
-            .or_else(|| value.as_f64().filter(|f| f.abs() < 9.0e15).map(|f| f.trunc() as i64))
+            .or_else(|| {
+                value
+                    .as_f64()
+                    .filter(|f| f.abs() < 9.0e15)
+                    .map(|f| f.trunc() as i64)
+            })
             .ok_or_else(|| self.expected(index, "a number"))
     }
 

@@ -8,7 +8,10 @@ use super::{Argument, Function, Intrinsic};
 use crate::path::Path;
 
 pub(super) fn call(source: &str) -> Result<Intrinsic, String> {
-    let mut parser = Parser { text: source, at: 0 };
+    let mut parser = Parser {
+        text: source,
+        at: 0,
+    };
     parser.skip_spaces();
     let call = parser.call()?;
     parser.skip_spaces();
