@@ -2,7 +2,10 @@
 mod error;
 pub mod path;
 pub use error::DataError;
+mod choice;
 pub mod definition;
+pub mod flow;
 pub mod intrinsic;
 pub mod pointer;
 pub mod template;
+pub mod timestamp;
