@@ -3,6 +3,7 @@ mod error;
 pub mod path;
 pub use error::DataError;
 mod choice;
+mod convert;
 pub mod definition;
 pub mod flow;
 pub mod intrinsic;

@@ -1,5 +1,6 @@
 //! Against the ASL conformance cases (state machines AWS accepted and ran, with what AWS
-//! recorded): every definition reads and checks without a problem here, and the data flow of
+//! recorded): every definition reads and checks without a problem here (and converts to a
+//! definition the renderers draw), and the data flow of
 //! every one-Pass-state machine gives AWS's output.
 //!
 //! The cases' folder is `WORKFLOW_ASL_CASES`, by default `../shared/asl-conformance/cases`
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use workflow_asl::definition::{QueryLanguage, StateMachine};
+use workflow_core::{render, Mode};
 
 fn cases_folder() -> Option<PathBuf> {
     let folder = match std::env::var_os("WORKFLOW_ASL_CASES") {
@@ -54,9 +56,19 @@ fn every_definition_aws_ran_is_accepted() {
     let refused: Vec<String> = cases
         .iter()
         .filter_map(|(name, case)| {
-            StateMachine::from_json(&case["definition"])
-                .err()
-                .map(|error| format!("{name}: {error}"))
+            match StateMachine::from_json(&case["definition"]) {
+                Ok(machine) => {
+                    // It converts to a definition the renderers draw.
+                    let definition = machine.to_definition("Case", Mode::Standard);
+                    assert!(render::svg(&definition).starts_with("<svg"), "{name}");
+                    assert!(
+                        render::mermaid(&definition).starts_with("flowchart"),
+                        "{name}"
+                    );
+                    None
+                }
+                Err(error) => Some(format!("{name}: {error}")),
+            }
         })
         .collect();
     println!(

@@ -169,3 +169,20 @@ fn an_accepted_definition_reads_as_its_model() {
     };
     assert!(matches!(task.shaping.result_path, ResultPath::At(_)));
 }
+
+#[test]
+fn state_names_are_unique_across_branches() {
+    let found = problems(json!({
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {"Type": "Parallel", "Next": "Done", "Branches": [
+                {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+            ]},
+            "Done": {"Type": "Succeed"}
+        }
+    }));
+    assert_eq!(
+        found,
+        ["/States/Fan/Branches/0/States/Done: the state name \"Done\" is also used at /States/Done: names are unique across the machine"]
+    );
+}

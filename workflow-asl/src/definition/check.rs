@@ -11,6 +11,47 @@ use crate::pointer::Pointer;
 
 pub(super) fn machine(machine: &StateMachine, problems: &mut Problems) {
     graph(&machine.graph, &Pointer::root(), problems);
+    let mut seen = HashMap::new();
+    unique_names(&machine.graph, &Pointer::root(), &mut seen, problems);
+}
+
+/// State names are unique across the whole machine, branches and processors included: the
+/// history names states, not places.
+fn unique_names<'g>(
+    graph: &'g Graph,
+    at: &Pointer,
+    seen: &mut HashMap<&'g str, Pointer>,
+    problems: &mut Problems,
+) {
+    let states_at = at.field("States");
+    for state in &graph.states {
+        let here = states_at.field(&state.name);
+        match seen.get(state.name.as_str()) {
+            Some(first) => problems.add(
+                &here,
+                format!("the state name \"{}\" is also used at {first}: names are unique across the machine", state.name),
+            ),
+            None => {
+                seen.insert(&state.name, here.clone());
+            }
+        }
+        match &state.kind {
+            StateKind::Parallel(parallel) => {
+                for (i, branch) in parallel.branches.iter().enumerate() {
+                    unique_names(branch, &here.field("Branches").index(i), seen, problems);
+                }
+            }
+            StateKind::Map(map) => {
+                let processor = if map.written_as_iterator {
+                    "Iterator"
+                } else {
+                    "ItemProcessor"
+                };
+                unique_names(&map.processor, &here.field(processor), seen, problems);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A transition: from a state (`None` for `StartAt`) to a state's name, written at a pointer.
@@ -75,9 +116,10 @@ fn graph(graph: &Graph, at: &Pointer, problems: &mut Problems) {
                 }
             }
             StateKind::Map(map) => {
-                let processor = match state_has_iterator(map) {
-                    true => "Iterator",
-                    false => "ItemProcessor",
+                let processor = if map.written_as_iterator {
+                    "Iterator"
+                } else {
+                    "ItemProcessor"
                 };
                 self::graph(&map.processor, &here.field(processor), problems);
             }
@@ -126,9 +168,4 @@ fn graph(graph: &Graph, at: &Pointer, problems: &mut Problems) {
             );
         }
     }
-}
-
-/// Whether the Map's processor was written as `Iterator` (the older name), for pointers.
-fn state_has_iterator(map: &super::Map) -> bool {
-    map.written_as_iterator
 }

@@ -3,6 +3,7 @@
 //! every state reachable (`check.rs`).
 
 mod check;
+mod display;
 mod fields;
 mod problem;
 mod read;
@@ -18,6 +19,7 @@ use crate::template::Template;
 
 /// A parsed and checked state machine definition.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct StateMachine {
     /// The definition's `Comment`.
     pub comment: Option<String>,
@@ -60,6 +62,7 @@ impl StateMachine {
 
 /// States and the one to start with: the machine's, a Parallel branch's, a Map's processor.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Graph {
     /// `StartAt`.
     pub start_at: String,
@@ -86,6 +89,7 @@ pub enum QueryLanguage {
 
 /// One state.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct State {
     /// Its name, the key in `States`.
     pub name: String,
@@ -179,6 +183,7 @@ impl StateKind {
 
 /// How a state shapes its result: the fields shared by Task, Parallel and Map.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct ResultShaping {
     /// `Parameters` (JSONPath) — for a Map, its `ItemSelector`.
     pub parameters: Option<Template>,
@@ -207,6 +212,7 @@ pub enum Setting<T> {
 
 /// A Task state's fields.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Task {
     /// `Resource`: what runs the task.
     pub resource: String,
@@ -222,6 +228,7 @@ pub struct Task {
 
 /// A Pass state's fields.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Pass {
     /// `Result`: the state's result, instead of its input.
     pub result: Option<Value>,
@@ -233,6 +240,7 @@ pub struct Pass {
 
 /// A Choice state's fields.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Choice {
     /// `Choices`: the rules, tried in order.
     pub choices: Vec<ChoiceRule>,
@@ -242,6 +250,7 @@ pub struct Choice {
 
 /// One of a Choice state's rules.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ChoiceRule {
     /// What must hold.
     pub condition: Condition,
@@ -264,6 +273,7 @@ pub enum Wait {
 
 /// A Fail state's fields.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Fail {
     /// `Error` or `ErrorPath`.
     pub error: Option<Setting<String>>,
@@ -273,6 +283,7 @@ pub struct Fail {
 
 /// A Parallel state's fields.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Parallel {
     /// `Branches`, each run on the state's input.
     pub branches: Vec<Graph>,
@@ -282,6 +293,7 @@ pub struct Parallel {
 
 /// A Map state's fields.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Map {
     /// `ItemProcessor` (or the older `Iterator`): the states each item runs through.
     pub processor: Graph,
@@ -308,6 +320,7 @@ pub struct Map {
 
 /// A rule for retrying a failed state.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Retrier {
     /// `ErrorEquals`: the error names it retries.
     pub error_equals: Vec<String>,
@@ -325,6 +338,7 @@ pub struct Retrier {
 
 /// A rule for recovering from a failed state.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Catcher {
     /// `ErrorEquals`: the error names it catches.
     pub error_equals: Vec<String>,
