@@ -31,6 +31,7 @@ pub fn definition(
         start_at: StateId(start_at),
         states,
         timeout: timeout_ms.map(Duration::from_millis),
+        program: crate::program::Program::default(),
     }
 }
 

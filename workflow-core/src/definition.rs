@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::mode::Mode;
+use crate::program::Program;
 use crate::retry::{Catcher, Retrier};
 
 /// A workflow's states and wiring.
@@ -34,6 +35,10 @@ pub struct Definition {
     /// How long an execution may run (`TimeoutSeconds`); the mode's limit applies when unset.
     #[serde(default, with = "crate::serde_duration::option")]
     pub timeout: Option<Duration>,
+    /// What runs a workflow defined at run time (an ASL machine); empty for `workflow!`
+    /// workflows, and then left out of the serialised form (so their fingerprints stay).
+    #[serde(default, skip_serializing_if = "Program::is_empty")]
+    pub program: Program,
 }
 
 impl Definition {

@@ -6,6 +6,7 @@
 pub mod definition;
 mod mode;
 pub mod names;
+pub mod program;
 pub mod render;
 pub mod retry;
 #[doc(hidden)]

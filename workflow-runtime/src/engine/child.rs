@@ -28,7 +28,7 @@ pub fn run_child<W: Workflow>(env: &StepEnv<'_>, input: W::Input) -> ChildRun<W:
         let id = ExecutionId::random();
         let shared = Shared::new(id.clone(), W::definition(), resources, clock, limits);
         let (result, status) =
-            drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            drive_with_timeout::<W::Machine>(&ExecutionContext::root(&shared), input).await;
         let (history, children) = shared.into_parts();
         siblings
             .lock()

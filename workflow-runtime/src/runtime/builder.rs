@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::callbacks::{CheckOutput, StoreCallbacks};
 use super::errors::{BuildError, Problem};
 use super::owner::LeaseSettings;
+use super::registry::Registry;
 use super::resume::{resume, Resume};
 use super::scheduler::Scheduler;
 use super::{Backpressure, Inner, Registered, Runtime};
@@ -22,7 +23,6 @@ use crate::resources::Resources;
 #[cfg(feature = "testing")]
 use crate::step::Step;
 use crate::store::{MemoryStore, Store};
-use crate::type_map::TypeMap;
 use crate::workflow::{StateRequirement, Workflow};
 use workflow_core::definition::Definition;
 
@@ -58,7 +58,8 @@ const DEFAULT_CALLBACK_POLL: Duration = Duration::from_secs(1);
 const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 
 struct Registration {
-    type_id: TypeId,
+    /// The workflow's type, for a `workflow!` workflow.
+    type_id: Option<TypeId>,
     definition: &'static Definition,
     requirements: Vec<StateRequirement>,
     resume: Resume,
@@ -123,10 +124,10 @@ impl RuntimeBuilder {
         let mut requirements = Vec::new();
         W::requirements(&mut requirements);
         self.workflows.push(Registration {
-            type_id: TypeId::of::<W>(),
+            type_id: Some(TypeId::of::<W>()),
             definition: W::definition(),
             requirements,
-            resume: resume::<W>,
+            resume: resume::<W::Machine>,
             check_output: W::check_task_output,
         });
         self
@@ -311,17 +312,20 @@ impl RuntimeBuilder {
     /// refused rather than raised silently); the error lists every such problem.
     pub fn build(mut self) -> Result<Runtime, BuildError> {
         let mut problems = std::mem::take(&mut self.out_of_range);
-        let mut workflows: TypeMap<Registered> = TypeMap::default();
-        let mut names: HashMap<&str, TypeId> = HashMap::new();
+        let mut workflows = Registry::default();
+        let mut names: HashMap<&str, Option<TypeId>> = HashMap::new();
         for registration in &self.workflows {
             let name = registration.definition.name.as_str();
             match names.get(name) {
-                Some(type_id) if *type_id != registration.type_id => {
+                // The same workflow type registered twice is one registration.
+                Some(Some(type_id)) if Some(*type_id) == registration.type_id => continue,
+                Some(_) => {
                     problems.push(Problem::DuplicateName {
                         workflow: name.to_owned(),
                     });
+                    continue;
                 }
-                _ => {
+                None => {
                     names.insert(name, registration.type_id);
                 }
             }

@@ -11,6 +11,7 @@ mod event_log;
 mod owner;
 mod policy;
 mod query;
+mod registry;
 mod resume;
 mod running;
 mod scheduler;
@@ -26,7 +27,6 @@ use crate::engine::Limits;
 use crate::logging::LogSink;
 use crate::resources::Resources;
 use crate::store::Store;
-use crate::type_map::TypeMap;
 use crate::workflow::Workflow;
 use workflow_core::definition::Definition;
 
@@ -95,7 +95,7 @@ struct Inner {
     retention: std::time::Duration,
     /// Where Express executions log, if anywhere.
     sink: Option<Arc<LogSink>>,
-    workflows: TypeMap<Registered>,
+    workflows: registry::Registry,
     /// How long a failing store write of a running execution is tried again.
     patience: std::time::Duration,
     /// Set once the registered definitions are recorded in the store.
@@ -138,10 +138,10 @@ impl Runtime {
             .collect()
     }
 
-    /// The fingerprint of registered workflow `W`'s definition.
-    fn fingerprint<W: Workflow>(&self) -> String {
-        self.inner.workflows.get(&TypeId::of::<W>()).map_or_else(
-            || W::definition().fingerprint(),
+    /// The fingerprint of `definition`, worked out once for a registered workflow.
+    fn fingerprint_of(&self, definition: &Definition) -> String {
+        self.inner.workflows.named(&definition.name).map_or_else(
+            || definition.fingerprint(),
             |registered| registered.fingerprint.clone(),
         )
     }
@@ -153,10 +153,7 @@ impl Runtime {
 
     /// The registered workflow of this name.
     fn registered_named(&self, name: &str) -> Option<&Registered> {
-        self.inner
-            .workflows
-            .values()
-            .find(|registered| registered.definition.name == name)
+        self.inner.workflows.named(name)
     }
 
     /// A fresh in-memory execution of `W` that has not started, for testing one state.
@@ -173,7 +170,7 @@ impl Runtime {
     }
 
     fn registered<W: Workflow>(&self) -> Result<(), RuntimeError> {
-        if self.inner.workflows.contains_key(&TypeId::of::<W>()) {
+        if self.inner.workflows.of_type(TypeId::of::<W>()).is_some() {
             Ok(())
         } else {
             Err(RuntimeError::NotRegistered {

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use super::admission::{Admission, Admitted};
 use super::{Backpressure, Runtime, RuntimeError};
+use crate::engine::Machine;
 use crate::engine::Shared;
 use crate::execution::ExecutionId;
 use crate::history::Event;
 use crate::store::Fence;
-use crate::workflow::Workflow;
 use workflow_core::definition::Definition;
 use workflow_core::Mode;
 
@@ -97,13 +97,20 @@ impl Policy {
         }
     }
 
-    /// Runs an execution of `W` here, in the background: from its stored history under its
-    /// lease (Standard), or from its start, in memory, with `run.permit` or one it waits for
-    /// (Express).
-    pub(super) fn run<W: Workflow>(self, runtime: &Runtime, run: Run<W::Input>) {
+    /// Runs an execution of `definition` (machine `M`) here, in the background: from its
+    /// stored history under its lease (Standard), or from its start, in memory, with
+    /// `run.permit` or one it waits for (Express).
+    pub(super) fn run<M: Machine>(
+        self,
+        runtime: &Runtime,
+        definition: &'static Definition,
+        run: Run<M::Input>,
+    ) {
         match self {
-            Policy::Standard => runtime.spawn::<W>(run),
-            Policy::Express => runtime.spawn_express::<W>(run.id, run.input, run.permit),
+            Policy::Standard => runtime.spawn::<M>(definition, run),
+            Policy::Express => {
+                runtime.spawn_express::<M>(definition, run.id, run.input, run.permit);
+            }
         }
     }
 

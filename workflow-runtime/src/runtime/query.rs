@@ -27,11 +27,11 @@ impl Runtime {
         self.inner.scheduler.alarms.len()
     }
 
-    /// The definitions of every registered workflow, in no particular order.
+    /// The definitions of every registered workflow, in the order they were registered.
     pub fn definitions(&self) -> impl Iterator<Item = &'static Definition> + '_ {
         self.inner
             .workflows
-            .values()
+            .iter()
             .map(|registered| registered.definition)
     }
 

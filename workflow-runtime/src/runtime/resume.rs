@@ -11,16 +11,23 @@ use super::running::RunEnd;
 use super::{Runtime, RuntimeError};
 use crate::engine::journal::{retrying, Halt, Halted, Journal, Parking};
 use crate::engine::recorder::Recorder;
+use crate::engine::Machine;
 use crate::engine::{self, ExecutionContext, Shared};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::{Event, EventType};
 use crate::step::States;
 use crate::store::{ErrorSource, ExecutionEnd, ExecutionRecord, Fence, StoreError};
-use crate::workflow::Workflow;
+use workflow_core::definition::Definition;
 
-/// Resumes an unfinished execution of one registered workflow from its record and history.
-pub(super) type Resume =
-    fn(&Runtime, ExecutionRecord, Vec<Event>, Fence) -> Result<(), RuntimeError>;
+/// Resumes an unfinished execution of one registered workflow (its definition given) from its
+/// record and history.
+pub(super) type Resume = fn(
+    &Runtime,
+    &'static Definition,
+    ExecutionRecord,
+    Vec<Event>,
+    Fence,
+) -> Result<(), RuntimeError>;
 
 impl Runtime {
     /// Runs a stored execution here from its history, under `fence` (the lease this runtime
@@ -32,9 +39,9 @@ impl Runtime {
         record: ExecutionRecord,
         fence: Fence,
     ) -> Result<Resumption, RuntimeError> {
-        let Some(resume) = self
+        let Some((resume, definition)) = self
             .registered_named(&record.workflow)
-            .map(|registered| registered.resume)
+            .map(|registered| (registered.resume, registered.definition))
         else {
             return Ok(Resumption::NotHere);
         };
@@ -47,7 +54,7 @@ impl Runtime {
             }
             Err(error) => return Err(error),
         };
-        match resume(self, record, events, fence.clone()) {
+        match resume(self, definition, record, events, fence.clone()) {
             Ok(()) => Ok(Resumption::Resumed),
             Err(error) => {
                 self.fail_unreadable(&id, &error, &fence).await?;
@@ -56,8 +63,9 @@ impl Runtime {
         }
     }
 
-    /// Runs a Standard execution of `W` in the background from its stored history.
-    pub(super) fn spawn<W: Workflow>(&self, run: Run<W::Input>) {
+    /// Runs a Standard execution of `definition` (machine `M`) in the background from its
+    /// stored history.
+    pub(super) fn spawn<M: Machine>(&self, definition: &'static Definition, run: Run<M::Input>) {
         let Run {
             id,
             input,
@@ -90,7 +98,7 @@ impl Runtime {
         };
         let shared = Shared::with_recorder(
             id.clone(),
-            W::definition(),
+            definition,
             Arc::clone(&self.inner.resources),
             Arc::clone(&self.inner.clock),
             started_at,
@@ -107,7 +115,7 @@ impl Runtime {
             let root = ExecutionContext::root(&shared);
             // Pinned where it is made: moved into `select!`, it would take its size twice in
             // this task, for as long as the execution runs.
-            let run = std::pin::pin!(engine::drive_with_timeout::<W>(&root, input));
+            let run = std::pin::pin!(engine::drive_with_timeout::<M>(&root, input));
             // A run that halts (parked, lost, or its store failing) stops here; the execution
             // goes on from what is recorded.
             tokio::select! {
@@ -117,13 +125,15 @@ impl Runtime {
         });
     }
 
-    /// Runs an Express execution of `W` in the background, in memory, logging to the sink: only
-    /// its end is written to the store. After a crash it runs again from the start (at least
-    /// once). Without a `permit`, it waits for one. Its lease is renewed while it runs.
-    pub(super) fn spawn_express<W: Workflow>(
+    /// Runs an Express execution of `definition` (machine `M`) in the background, in memory,
+    /// logging to the sink: only its end is written to the store. After a crash it runs again
+    /// from the start (at least once). Without a `permit`, it waits for one. Its lease is
+    /// renewed while it runs.
+    pub(super) fn spawn_express<M: Machine>(
         &self,
+        definition: &'static Definition,
         id: ExecutionId,
-        input: W::Input,
+        input: M::Input,
         permit: Option<Admitted>,
     ) {
         let runtime = self.clone();
@@ -139,13 +149,13 @@ impl Runtime {
             };
             let mut shared = Shared::new(
                 execution.clone(),
-                W::definition(),
+                definition,
                 Arc::clone(&runtime.inner.resources),
                 Arc::clone(&runtime.inner.clock),
                 runtime.inner.limits,
             );
-            Policy::Express.observe(&runtime, &mut shared, W::name());
-            let (result, status) = engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            Policy::Express.observe(&runtime, &mut shared, definition.name.as_str());
+            let (result, status) = engine::drive_with_timeout::<M>(&ExecutionContext::root(&shared), input).await;
             let (history, _) = shared.into_parts();
             // The stored history holds the start and the end; the rest went to the log sink.
             let Some(last) = history.events().last() else { return RunEnd::Ended };
@@ -213,14 +223,15 @@ pub(super) enum Resumption {
     Unreadable(String),
 }
 
-/// Resumes an unfinished execution of `W`.
-pub(super) fn resume<W: Workflow>(
+/// Resumes an unfinished execution of `definition`, run by machine `M`.
+pub(super) fn resume<M: Machine>(
     runtime: &Runtime,
+    definition: &'static Definition,
     record: ExecutionRecord,
     events: Vec<Event>,
     fence: Fence,
 ) -> Result<(), RuntimeError> {
-    let current = runtime.fingerprint::<W>();
+    let current = runtime.fingerprint_of(definition);
     let change = (!record.fingerprint.is_empty() && record.fingerprint != current).then(|| {
         tracing::warn!(
             execution = %record.id,
@@ -234,11 +245,11 @@ pub(super) fn resume<W: Workflow>(
             record.workflow, record.fingerprint
         )
     });
-    let input: W::Input =
+    let input: M::Input =
         serde_json::from_value(record.input).map_err(|error| RuntimeError::Payload {
             message: format!(
                 "its stored input does not read as `{}`: {error}",
-                std::any::type_name::<W::Input>()
+                std::any::type_name::<M::Input>()
             ),
             source: Some(ErrorSource::new(error)),
         })?;
@@ -258,6 +269,6 @@ pub(super) fn resume<W: Workflow>(
         permit: None,
     };
     // At least once: an Express execution that did not finish runs again from its start.
-    Policy::of(W::definition()).run::<W>(runtime, run);
+    Policy::of(definition).run::<M>(runtime, definition, run);
     Ok(())
 }

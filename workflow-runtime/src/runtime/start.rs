@@ -21,7 +21,7 @@ use super::{Runtime, RuntimeError};
 use crate::engine::journal::Halted;
 use crate::engine::payload;
 use crate::engine::recorder::Recorder;
-use crate::engine::{self, ExecutionContext, LazyId, Shared};
+use crate::engine::{self, ExecutionContext, LazyId, Machine, Shared};
 use crate::execution::{Execution, ExecutionFailure, ExecutionId, ExecutionStatus};
 use crate::history::Event;
 use crate::names::name_problem;
@@ -30,6 +30,7 @@ use crate::store::{
     Created, ErrorSource, Fence, Lease, NewExecution, StoreError, StoredDefinition,
 };
 use crate::workflow::Workflow;
+use workflow_core::definition::Definition;
 
 /// A durable execution: its id, and its result once it ends.
 #[derive(Debug, Clone)]
@@ -117,7 +118,9 @@ impl Runtime {
         name: &str,
         input: W::Input,
     ) -> Result<super::ExecutionHandle<W::Output>, RuntimeError> {
-        self.create::<W>(name, input, false).await
+        self.registered::<W>()?;
+        self.create::<W::Machine>(W::definition(), name, input, false)
+            .await
     }
 
     /// Runs an execution of `W` to its end in the calling task, in memory, and returns its
@@ -130,8 +133,17 @@ impl Runtime {
         input: W::Input,
     ) -> Result<Execution<W::Output>, RuntimeError> {
         self.registered::<W>()?;
+        self.execute_machine::<W::Machine>(W::definition(), input)
+            .await
+    }
+
+    /// [`execute`](Self::execute) for the workflow of `definition`, run by machine `M`.
+    pub(super) async fn execute_machine<M: Machine>(
+        &self,
+        definition: &'static Definition,
+        input: M::Input,
+    ) -> Result<Execution<M::Output>, RuntimeError> {
         self.accepting()?;
-        let definition = W::definition();
         let policy = Policy::of(definition);
         let _admitted = policy.admit_here(self).await?;
         let clock = &self.inner.clock;
@@ -143,10 +155,10 @@ impl Runtime {
             Arc::clone(clock),
             self.inner.limits,
         );
-        policy.observe(self, &mut shared, W::name());
+        policy.observe(self, &mut shared, definition.name.as_str());
         let started_at = clock.now();
         let (result, status) =
-            engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            engine::drive_with_timeout::<M>(&ExecutionContext::root(&shared), input).await;
         let stopped_at = clock.now();
         let (history, children) = shared.into_parts();
         Ok(Execution {
@@ -186,7 +198,7 @@ impl Runtime {
         );
         policy.observe(self, &mut shared, W::name());
         let (result, _) =
-            engine::drive_with_timeout::<W>(&ExecutionContext::root(&shared), input).await;
+            engine::drive_with_timeout::<W::Machine>(&ExecutionContext::root(&shared), input).await;
         Ok(result)
     }
 
@@ -212,7 +224,9 @@ impl Runtime {
         name: &str,
         input: W::Input,
     ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
-        self.create::<W>(name, input, true).await
+        self.registered::<W>()?;
+        self.create::<W::Machine>(W::definition(), name, input, true)
+            .await
     }
 
     /// Records the registered workflows' definitions in the store, once per runtime (on its
@@ -226,7 +240,7 @@ impl Runtime {
                     return Ok(());
                 };
                 let now = self.inner.clock.now();
-                for registered in self.inner.workflows.values() {
+                for registered in self.inner.workflows.iter() {
                     let definition = StoredDefinition {
                         workflow: registered.definition.name.clone(),
                         fingerprint: registered.fingerprint.clone(),
@@ -243,13 +257,13 @@ impl Runtime {
 
     /// Creates an execution named `name`; with `run_here`, this process runs it (holding its
     /// lease when the runtime is a worker), otherwise whichever worker claims it does.
-    pub(super) async fn create<W: Workflow>(
+    pub(super) async fn create<M: Machine>(
         &self,
+        definition: &'static Definition,
         name: &str,
-        input: W::Input,
+        input: M::Input,
         run_here: bool,
-    ) -> Result<ExecutionHandle<W::Output>, RuntimeError> {
-        self.registered::<W>()?;
+    ) -> Result<ExecutionHandle<M::Output>, RuntimeError> {
         self.accepting()?;
         self.record_definitions().await?;
         if let Some(reason) = name_problem(name) {
@@ -258,9 +272,9 @@ impl Runtime {
                 reason,
             });
         }
-        let json = self.storable_input::<W>(&input)?;
+        let json = self.storable_input(&input)?;
         // An Express start that cannot be accepted waits or is refused before it is written.
-        let policy = Policy::of(W::definition());
+        let policy = Policy::of(definition);
         let permit = policy.admit(self).await?;
         let now = self.inner.clock.now();
         let id = ExecutionId::random();
@@ -284,9 +298,9 @@ impl Runtime {
             .create(NewExecution {
                 id: id.clone(),
                 name: name.to_owned(),
-                workflow: W::name().to_owned(),
+                workflow: definition.name.clone(),
                 input: json.clone(),
-                fingerprint: self.fingerprint::<W>(),
+                fingerprint: self.fingerprint_of(definition),
                 started_at: now,
                 events: vec![started.clone()],
                 lease,
@@ -294,7 +308,6 @@ impl Runtime {
             .await?;
         if matches!(created, Created::New) && !policy.engine_records_start() {
             // The engine replays this first event rather than record (and count) it.
-            let definition = W::definition();
             crate::metrics::execution_started(definition.name.as_str(), definition.mode);
         }
         match created {
@@ -309,7 +322,7 @@ impl Runtime {
                     fence,
                     permit,
                 };
-                policy.run::<W>(self, run);
+                policy.run::<M>(self, definition, run);
                 Ok(self.handle_of(id))
             }
             Created::Existing(existing)
@@ -318,7 +331,7 @@ impl Runtime {
                 Ok(self.handle_of(existing.id))
             }
             Created::Existing(existing) => Err(RuntimeError::ExecutionAlreadyExists {
-                workflow: W::name().to_owned(),
+                workflow: definition.name.clone(),
                 name: name.to_owned(),
                 reason: if existing.status == ExecutionStatus::Running {
                     "running, with a different input".to_owned()
@@ -330,11 +343,8 @@ impl Runtime {
     }
 
     /// The input as JSON, if it can be stored so that it reads back: within the payload limit
-    /// and nesting depth, and reading back as `W::Input`.
-    fn storable_input<W: Workflow>(
-        &self,
-        input: &W::Input,
-    ) -> Result<serde_json::Value, RuntimeError> {
+    /// and nesting depth, and reading back as an `I`.
+    fn storable_input<I: Payload>(&self, input: &I) -> Result<serde_json::Value, RuntimeError> {
         let refuse = |reason: String| RuntimeError::InvalidInput { reason };
         let problem = payload::problem(input, self.inner.limits.payload_bytes)
             .map_err(|error| refuse(format!("it has no JSON form: {error}")))?;
@@ -343,10 +353,10 @@ impl Runtime {
         }
         let json = serde_json::to_value(input)
             .map_err(|error| refuse(format!("it has no JSON form: {error}")))?;
-        serde_json::from_value::<W::Input>(json.clone()).map_err(|error| {
+        serde_json::from_value::<I>(json.clone()).map_err(|error| {
             refuse(format!(
                 "it would not read back as `{}` once stored as JSON ({error}); a float that is NaN or infinite, for one, is stored as null",
-                std::any::type_name::<W::Input>()
+                std::any::type_name::<I>()
             ))
         })?;
         Ok(json)

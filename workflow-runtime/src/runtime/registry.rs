@@ -1,0 +1,50 @@
+//! The workflows a runtime runs: by type for `workflow!` workflows (the fast path of every
+//! typed start), and by name for all, as stored executions name their workflow.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+
+use super::Registered;
+use crate::type_map::TypeMap;
+
+/// The registered workflows.
+#[derive(Default)]
+pub(super) struct Registry {
+    entries: Vec<Registered>,
+    by_type: TypeMap<usize>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Registry {
+    /// Adds a workflow, known by its type too when it has one. `false` if one of that name is
+    /// registered already (it is not added).
+    pub(super) fn insert(&mut self, type_id: Option<TypeId>, registered: Registered) -> bool {
+        let name = registered.definition.name.as_str();
+        if self.by_name.contains_key(name) {
+            return false;
+        }
+        let index = self.entries.len();
+        self.by_name.insert(name.to_owned(), index);
+        if let Some(type_id) = type_id {
+            self.by_type.insert(type_id, index);
+        }
+        self.entries.push(registered);
+        true
+    }
+
+    /// The workflow of type `type_id`.
+    #[inline]
+    pub(super) fn of_type(&self, type_id: TypeId) -> Option<&Registered> {
+        self.entries.get(*self.by_type.get(&type_id)?)
+    }
+
+    /// The workflow named `name`.
+    pub(super) fn named(&self, name: &str) -> Option<&Registered> {
+        self.entries.get(*self.by_name.get(name)?)
+    }
+
+    /// Every registered workflow, in the order of registration.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Registered> {
+        self.entries.iter()
+    }
+}
