@@ -13,6 +13,17 @@ pub fn parse(text: &str) -> Option<Timestamp> {
     text.parse().ok()
 }
 
+/// The instant `text` names as a [`SystemTime`](std::time::SystemTime), if it is a timestamp
+/// in the States Language's form.
+pub fn parse_system_time(text: &str) -> Option<std::time::SystemTime> {
+    let nanos = parse(text)?.as_nanosecond();
+    let magnitude = std::time::Duration::from_nanos(u64::try_from(nanos.unsigned_abs()).ok()?);
+    match nanos >= 0 {
+        true => std::time::UNIX_EPOCH.checked_add(magnitude),
+        false => std::time::UNIX_EPOCH.checked_sub(magnitude),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;

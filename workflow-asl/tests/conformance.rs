@@ -12,7 +12,9 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use workflow_asl::definition::{QueryLanguage, StateMachine};
+use workflow_asl::{AslWorkflow, Handlers, RegisterAsl, Response, TaskError};
 use workflow_core::{render, Mode};
+use workflow_runtime::{ExecutionStatus, Runtime, VirtualClock};
 
 fn cases_folder() -> Option<PathBuf> {
     let folder = match std::env::var_os("WORKFLOW_ASL_CASES") {
@@ -130,4 +132,125 @@ fn one_pass_state_machines_give_aws_output() {
     );
     assert!(compared > 0);
     assert!(differing.is_empty(), "differing:\n{}", differing.join("\n"));
+}
+
+/// A case's mocked task answers, by state.
+fn handlers(case: &Value) -> Handlers {
+    let mut handlers = Handlers::new();
+    for (state, answers) in case["mocks"].as_object().into_iter().flatten() {
+        let responses = answers
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|answer| match answer.get("Throw") {
+                Some(thrown) => Response::Throw(TaskError::new(
+                    thrown["Error"].as_str().unwrap_or_default(),
+                    thrown["Cause"].as_str().unwrap_or_default(),
+                )),
+                None => Response::Return(answer["Return"].clone()),
+            })
+            .collect();
+        handlers = handlers.respond("Case", state, responses);
+    }
+    handlers
+}
+
+/// How one case ran here against what AWS recorded: `None` if identical, else the first
+/// difference.
+async fn run_case(case: &Value) -> Option<String> {
+    let mode = match case["state_machine_type"].as_str() {
+        Some("EXPRESS") => Mode::Express,
+        _ => Mode::Standard,
+    };
+    let workflow = match AslWorkflow::from_json("Case", mode, &case["definition"]) {
+        Ok(workflow) => workflow,
+        Err(error) => return Some(format!("refused: {error}")),
+    };
+    let runtime = Runtime::builder()
+        .resource(handlers(case))
+        .clock(VirtualClock::new())
+        .register_asl(&workflow)
+        .build()
+        .unwrap();
+    let execution = match runtime.execute_json("Case", case["input"].clone()).await {
+        Ok(execution) => execution,
+        Err(error) => return Some(format!("not run: {error}")),
+    };
+    let expected = &case["expected"];
+    let status = match execution.status() {
+        ExecutionStatus::Succeeded => "SUCCEEDED",
+        ExecutionStatus::Failed => "FAILED",
+        ExecutionStatus::TimedOut => "TIMED_OUT",
+        _ => "OTHER",
+    };
+    if expected["status"] != status {
+        let why = execution
+            .failure()
+            .map(|failure| format!(" ({}: {})", failure.error(), failure.cause()))
+            .unwrap_or_default();
+        return Some(format!("status {status}{why}, AWS {}", expected["status"]));
+    }
+    match execution.result() {
+        Ok(output) if *output != expected["output"] => {
+            return Some(format!("output {output}, AWS {}", expected["output"]));
+        }
+        Err(failure) if expected["error"] != failure.error() => {
+            return Some(format!(
+                "error {}, AWS {}",
+                failure.error(),
+                expected["error"]
+            ));
+        }
+        Err(failure) if expected["cause"] != failure.cause() => {
+            return Some(format!(
+                "cause {:?}, AWS {}",
+                failure.cause(),
+                expected["cause"]
+            ));
+        }
+        _ => {}
+    }
+    let ours: Vec<String> = execution
+        .history()
+        .events()
+        .iter()
+        .map(|event| event.kind.name().to_owned())
+        .collect();
+    let theirs: Vec<String> = expected["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|event| event["type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    if ours != theirs {
+        let at = ours.iter().zip(&theirs).take_while(|(a, b)| a == b).count();
+        return Some(format!(
+            "events differ at {}: ours {:?}, AWS {:?}",
+            at + 1,
+            ours.get(at),
+            theirs.get(at)
+        ));
+    }
+    None
+}
+
+#[tokio::test(start_paused = true)]
+async fn cases_run_as_aws_recorded() {
+    let Some(cases) = cases("asl conformance") else {
+        return;
+    };
+    let mut differing = Vec::new();
+    for (name, case) in &cases {
+        if let Some(difference) = run_case(case).await {
+            differing.push(format!("{name}: {difference}"));
+        }
+    }
+    println!(
+        "asl conformance: {} of {} cases identical",
+        cases.len() - differing.len(),
+        cases.len()
+    );
+    for difference in &differing {
+        println!("  {difference}");
+    }
 }

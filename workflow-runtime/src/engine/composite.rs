@@ -114,6 +114,18 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
         state: StateId,
         input: I,
     ) -> Result<Self, ExecutionFailure> {
+        Self::enter_as(cx, state, None::<&()>, input)
+    }
+
+    /// Enters the Parallel or Map state `state` whose attempts work on `input`, recording
+    /// `entry` as what it was entered with (its raw input, for a workflow defined at run time
+    /// that selects its input once it is entered); `input` itself without an `entry`.
+    pub fn enter_as<E: Serialize + ?Sized>(
+        cx: &'c ExecutionContext<'s>,
+        state: StateId,
+        entry: Option<&E>,
+        input: I,
+    ) -> Result<Self, ExecutionFailure> {
         let (kind, retry, catch): (Kind, &'static [Retrier], &'static [Catcher]) =
             match cx.definition().state(state).map(|state| &state.kind) {
                 Some(StateKind::Parallel(parallel)) => {
@@ -122,7 +134,10 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
                 Some(StateKind::Map(map)) => (Kind::Map, &map.retry, &map.catch),
                 _ => return Err(not_a(cx, state, "Parallel or Map")),
             };
-        cx.record_payload(kind.entered(), Some(state), Some(&input), None::<&()>)?;
+        match entry {
+            Some(entry) => cx.record_payload(kind.entered(), Some(state), Some(entry), None::<&()>),
+            None => cx.record_payload(kind.entered(), Some(state), Some(&input), None::<&()>),
+        }?;
         Ok(Attempts {
             cx,
             state,

@@ -291,12 +291,12 @@ impl<'s> ExecutionContext<'s> {
         flushing.await
     }
 
-    /// The next stored event of this lane that replay has not reached (when resuming).
     /// The id of the last event recorded (or replayed) in this lane.
     pub(crate) fn last_event_id(&self) -> u64 {
         self.last_event.load(Ordering::Relaxed)
     }
 
+    /// The next stored event of this lane that replay has not reached (when resuming).
     pub(crate) fn replay_next(&self) -> Option<Event> {
         self.shared.recorder.peek(self.branch.as_deref())
     }
@@ -304,6 +304,38 @@ impl<'s> ExecutionContext<'s> {
     #[inline]
     pub(crate) fn definition(&self) -> &'static Definition {
         self.shared.definition
+    }
+
+    /// The definition of the workflow this execution runs: for a workflow defined at run
+    /// time, where its machine finds its program. Not a public API.
+    #[doc(hidden)]
+    pub fn workflow_definition(&self) -> &'static Definition {
+        self.shared.definition
+    }
+
+    /// The execution's id. Not a public API.
+    #[doc(hidden)]
+    pub fn execution_id(&self) -> &crate::execution::ExecutionId {
+        self.shared.id()
+    }
+
+    /// When the execution started (or was last redriven). Not a public API.
+    #[doc(hidden)]
+    pub fn execution_started_at(&self) -> std::time::SystemTime {
+        self.shared.started_at
+    }
+
+    /// The time by the execution's clock. Not a public API.
+    #[doc(hidden)]
+    pub fn now(&self) -> std::time::SystemTime {
+        self.shared.clock.now()
+    }
+
+    /// The id of the last event of this lane: right after a state is entered, its entry's.
+    /// Not a public API.
+    #[doc(hidden)]
+    pub fn latest_event_id(&self) -> u64 {
+        self.last_event_id()
     }
 
     pub(crate) fn clock(&self) -> &Arc<dyn Clock> {

@@ -9,6 +9,7 @@ pub(crate) mod callback;
 mod cancelled;
 mod child;
 mod composite;
+mod computed;
 mod context;
 pub(crate) mod counts;
 #[cfg(feature = "testing")]
@@ -29,11 +30,14 @@ use tracing::Instrument;
 
 pub use child::{run_child, ChildRun};
 pub use composite::{run_map, run_map_tolerant, Attempts, Settled};
+pub use computed::{
+    enter_choice_computed, enter_fail_computed, run_pass_computed, run_wait_computed,
+};
 pub use context::ExecutionContext;
 pub(crate) use context::{LazyId, Limits, Shared};
 pub use flow::{enter_choice, no_choice_matched, run_pass, run_wait};
 pub use settings::{ComputedMapLimits, ComputedTimers, Wake};
-pub use task::{run_task, run_task_with_policies, TaskOutcome};
+pub use task::{run_task, run_task_computed, run_task_with_policies, TaskOutcome};
 pub use terminal::{enter_fail, enter_fail_with, enter_succeed, test_fail_in};
 
 use crate::execution::{ExecutionFailure, ExecutionStatus};

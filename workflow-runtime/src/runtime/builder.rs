@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::callbacks::{CheckOutput, StoreCallbacks};
 use super::errors::{BuildError, Problem};
+use super::json::{execute_json, start_json, ExecuteJson, StartJson};
 use super::owner::LeaseSettings;
 use super::registry::Registry;
 use super::resume::{resume, Resume};
@@ -18,6 +19,7 @@ use crate::engine::callback::CallbackHub;
 #[cfg(feature = "testing")]
 use crate::engine::doubles::Mocks;
 use crate::engine::Limits;
+use crate::engine::Machine;
 use crate::logging::{LogLevel, LogSink, Logging};
 use crate::resources::Resources;
 #[cfg(feature = "testing")]
@@ -64,6 +66,8 @@ struct Registration {
     requirements: Vec<StateRequirement>,
     resume: Resume,
     check_output: CheckOutput,
+    execute_json: ExecuteJson,
+    start_json: StartJson,
 }
 
 impl Default for RuntimeBuilder {
@@ -129,6 +133,26 @@ impl RuntimeBuilder {
             requirements,
             resume: resume::<W::Machine>,
             check_output: W::check_task_output,
+            execute_json: execute_json::<W::Machine>,
+            start_json: start_json::<W::Machine>,
+        });
+        self
+    }
+
+    /// Registers a workflow defined at run time: `definition`, run by machine `M` (which finds
+    /// what it runs in the definition's [`program`](Definition::program)). The definition
+    /// lives as long as the process. Used by `workflow::asl`.
+    #[doc(hidden)]
+    pub fn register_machine<M: Machine>(mut self, definition: Definition) -> Self {
+        let definition: &'static Definition = Box::leak(Box::new(definition));
+        self.workflows.push(Registration {
+            type_id: None,
+            definition,
+            requirements: Vec::new(),
+            resume: resume::<M>,
+            check_output: |_, _| None,
+            execute_json: execute_json::<M>,
+            start_json: start_json::<M>,
         });
         self
     }
@@ -382,6 +406,8 @@ impl RuntimeBuilder {
                     fingerprint: registration.definition.fingerprint(),
                     resume: registration.resume,
                     check_output: registration.check_output,
+                    execute_json: registration.execute_json,
+                    start_json: registration.start_json,
                 },
             );
         }

@@ -8,6 +8,7 @@ mod callbacks;
 mod drain;
 mod errors;
 mod event_log;
+mod json;
 mod owner;
 mod policy;
 mod query;
@@ -123,6 +124,10 @@ struct Registered {
     resume: resume::Resume,
     /// [`Workflow::check_task_output`] of the workflow.
     check_output: callbacks::CheckOutput,
+    /// Runs it with its input as JSON.
+    execute_json: json::ExecuteJson,
+    /// Creates an execution of it with its input as JSON.
+    start_json: json::StartJson,
 }
 
 impl Runtime {

@@ -57,6 +57,15 @@ impl Heartbeat {
     }
 }
 
+impl StepEnv<'_> {
+    /// The definition of the workflow the step runs in: for a workflow defined at run time,
+    /// where its Task states say what runs them. Not a public API.
+    #[doc(hidden)]
+    pub fn workflow_definition(&self) -> &'static workflow_core::definition::Definition {
+        self.shared.definition
+    }
+}
+
 /// A resource a step needs from the runtime, reported by [`StepArg::requirement`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Requirement {

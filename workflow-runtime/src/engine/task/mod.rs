@@ -176,7 +176,7 @@ pub async fn run_task_with_policies<S: Step>(
         Ok(task) => task,
         Err(failure) => return TaskOutcome::Failed(failure),
     };
-    let mut at = match cx.record_payload(
+    let at = match cx.record_payload(
         EventType::TaskStateEntered,
         Some(state),
         Some(&input),
@@ -185,6 +185,52 @@ pub async fn run_task_with_policies<S: Step>(
         Ok(entered) => entered.new_time(),
         Err(failure) => return TaskOutcome::Failed(failure),
     };
+    run_attempts::<S>(cx, state, task, computed, input, copy, at).await
+}
+
+/// Runs a Task state whose step input is worked out once it is entered (a workflow defined
+/// at run time, which selects and shapes its JSON): records TaskStateEntered with `entry`
+/// (the state's raw input), then `prepare` gives the timers worked out from the input and the
+/// step's input, or fails the state (not retried, not caught: `States.Runtime`). Then as
+/// [`run_task_with_policies`].
+pub async fn run_task_computed<S: Step, E: serde::Serialize + ?Sized>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    entry: &E,
+    prepare: impl FnOnce() -> Result<(ComputedTimers, S::Input), ExecutionFailure>,
+    copy: fn(&S::Input) -> S::Input,
+) -> TaskOutcome<S::Output, S::Input> {
+    let task = match task_state(cx, state) {
+        Ok(task) => task,
+        Err(failure) => return TaskOutcome::Failed(failure),
+    };
+    let at = match cx.record_payload(
+        EventType::TaskStateEntered,
+        Some(state),
+        Some(entry),
+        None::<&()>,
+    ) {
+        Ok(entered) => entered.new_time(),
+        Err(failure) => return TaskOutcome::Failed(failure),
+    };
+    let (computed, input) = match prepare() {
+        Ok(prepared) => prepared,
+        Err(failure) => return TaskOutcome::Failed(failure),
+    };
+    run_attempts::<S>(cx, state, task, computed, input, copy, at).await
+}
+
+/// The attempts of a Task state entered at `at` (when that was recorded anew), retried and
+/// caught as its policies say.
+async fn run_attempts<S: Step>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    task: &'static TaskState,
+    computed: ComputedTimers,
+    input: S::Input,
+    copy: fn(&S::Input) -> S::Input,
+    mut at: Option<SystemTime>,
+) -> TaskOutcome<S::Output, S::Input> {
     // A computed timer out of range is a `States.Runtime` failure: never retried or caught.
     let timers = match usable_timers(cx, state, TaskTimers::of(task, computed)) {
         Ok(timers) => timers,

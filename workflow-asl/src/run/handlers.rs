@@ -1,0 +1,219 @@
+//! What runs an ASL machine's Task states: handlers registered by resource (a Lambda ARN, an
+//! activity, a service integration), or by state for tests and mocks.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use workflow_core::definition::{Definition, StateKind};
+use workflow_runtime::__private_v0_1::{
+    ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo,
+};
+use workflow_runtime::{Callback, Res, StepContext};
+
+/// How a task failed: its error name (what retriers and catchers match) and cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskError {
+    /// The error name, e.g. `Lambda.ServiceException` or `PaymentDeclined`.
+    pub error: String,
+    /// The human-readable cause.
+    pub cause: String,
+}
+
+impl TaskError {
+    /// A failure named `error`, with `cause`.
+    pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
+        TaskError {
+            error: error.into(),
+            cause: cause.into(),
+        }
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.cause)
+    }
+}
+
+impl std::error::Error for TaskError {}
+
+impl StepError for TaskError {
+    const ERROR_NAMES: &'static [&'static str] = &[];
+
+    fn error_name(&self) -> &str {
+        &self.error
+    }
+
+    fn cause(&self) -> String {
+        self.cause.clone()
+    }
+}
+
+/// One call of a task: its input, and where it runs.
+#[derive(Debug)]
+pub struct TaskCall {
+    /// The task's input: the state's input after `InputPath` and `Parameters`.
+    pub input: Value,
+    /// The execution, workflow, state and attempt.
+    pub context: StepContext,
+}
+
+type Handler = Arc<dyn Fn(TaskCall) -> BoxFuture<'static, Result<Value, TaskError>> + Send + Sync>;
+
+/// The handlers of ASL Task states, registered on the runtime as a resource
+/// (`RuntimeBuilder::resource(handlers)`).
+///
+/// A task runs the handler registered for its state (by workflow and state name), else the
+/// one registered for its `Resource`. A task with neither fails with `States.Runtime`.
+#[derive(Clone, Default)]
+pub struct Handlers {
+    by_resource: HashMap<String, Handler>,
+    by_state: HashMap<(String, String), Handler>,
+}
+
+impl fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut resources: Vec<&str> = self.by_resource.keys().map(String::as_str).collect();
+        resources.sort_unstable();
+        f.debug_struct("Handlers")
+            .field("resources", &resources)
+            .field("states", &self.by_state.len())
+            .finish()
+    }
+}
+
+impl Handlers {
+    /// No handlers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs tasks whose `Resource` is `resource` with `handler`.
+    #[must_use]
+    pub fn resource<F, Fut>(mut self, resource: &str, handler: F) -> Self
+    where
+        F: Fn(TaskCall) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, TaskError>> + Send + 'static,
+    {
+        self.by_resource.insert(
+            resource.to_owned(),
+            Arc::new(move |call| Box::pin(handler(call))),
+        );
+        self
+    }
+
+    /// Runs state `state` of workflow `workflow` with `handler`, whatever its resource.
+    #[must_use]
+    pub fn state<F, Fut>(mut self, workflow: &str, state: &str, handler: F) -> Self
+    where
+        F: Fn(TaskCall) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, TaskError>> + Send + 'static,
+    {
+        self.by_state.insert(
+            (workflow.to_owned(), state.to_owned()),
+            Arc::new(move |call| Box::pin(handler(call))),
+        );
+        self
+    }
+
+    /// Answers state `state` of workflow `workflow` with `responses`, one per call of the
+    /// state in an execution (the first call gets the first); past the last, the last again.
+    #[must_use]
+    pub fn respond(self, workflow: &str, state: &str, responses: Vec<Response>) -> Self {
+        let calls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        self.state(workflow, state, move |call: TaskCall| {
+            let execution = call.context.execution_id().as_str().to_owned();
+            let index = {
+                let mut calls = calls.lock().unwrap_or_else(PoisonError::into_inner);
+                let count = calls.entry(execution).or_insert(0);
+                *count += 1;
+                *count - 1
+            };
+            let response = responses
+                .get(index)
+                .or(responses.last())
+                .cloned()
+                .unwrap_or(Response::Return(Value::Null));
+            async move {
+                match response {
+                    Response::Return(value) => Ok(value),
+                    Response::Throw(error) => Err(error),
+                }
+            }
+        })
+    }
+
+    fn find(&self, workflow: &str, state: &str, resource: &str) -> Option<&Handler> {
+        self.by_state
+            .get(&(workflow.to_owned(), state.to_owned()))
+            .or_else(|| self.by_resource.get(resource))
+    }
+}
+
+/// A mocked task's answer: a result, or a failure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Response {
+    /// The task succeeds with this result.
+    Return(Value),
+    /// The task fails with this error.
+    Throw(TaskError),
+}
+
+/// The step of every ASL Task state: calls the state's handler.
+pub(crate) struct AslTask;
+
+impl Step for AslTask {
+    type Input = Value;
+    type Output = Value;
+    type Error = TaskError;
+    type Returned = Value;
+
+    const INFO: StepInfo = StepInfo::__new("asl", "workflow::asl::Handlers", None, None, None);
+
+    fn into_output(returned: Value) -> Result<Value, Callback<Value>> {
+        Ok(returned)
+    }
+
+    fn requirements(_out: &mut Vec<Requirement>) {}
+
+    fn call(
+        input: Value,
+        env: &StepEnv<'_>,
+    ) -> Result<impl Future<Output = Result<Value, TaskError>> + Send + 'static, ArgumentError>
+    {
+        let context = StepContext::extract(env)?;
+        let handlers = Res::<Handlers>::extract(env).ok();
+        let resource = task_resource(env.workflow_definition(), context.state());
+        let handler = handlers
+            .as_deref()
+            .and_then(|handlers| handlers.find(context.workflow(), context.state(), &resource))
+            .cloned();
+        Ok(async move {
+            match handler {
+                Some(handler) => handler(TaskCall { input, context }).await,
+                None => Err(TaskError::new(
+                    "States.Runtime",
+                    format!(
+                        "no handler runs state '{}' (resource '{resource}'): register one in `workflow::asl::Handlers`",
+                        context.state()
+                    ),
+                )),
+            }
+        })
+    }
+}
+
+/// The `Resource` of task state `state` (what runs it, as its definition's step function).
+fn task_resource(definition: &Definition, state: &str) -> String {
+    match definition
+        .state_by_name(state)
+        .map(|(_, state)| &state.kind)
+    {
+        Some(StateKind::Task(task)) => task.step.function.clone(),
+        _ => String::new(),
+    }
+}
