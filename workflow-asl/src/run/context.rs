@@ -26,6 +26,7 @@ impl Facts<'_> {
                 "Id": format!("{ARN_PREFIX}:execution:{}:{}", self.workflow, self.execution),
                 "Input": self.execution_input,
                 "Name": self.execution,
+                "RoleArn": format!("{ARN_PREFIX}:role/{}", self.workflow),
                 "StartTime": time(self.started_at),
                 "RedriveCount": 0,
             },
