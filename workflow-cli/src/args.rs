@@ -43,6 +43,54 @@ pub(crate) enum Command {
     Stop(StopArgs),
     /// Asks a runtime that has the workflow (and serves) to redrive a failed execution.
     Redrive(RequestArgs),
+    /// Amazon States Language files: check, draw or run one (no store needed).
+    #[command(subcommand)]
+    Asl(AslCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AslCommand {
+    /// Checks a definition; lists every problem, at its JSON pointer.
+    Validate(AslFile),
+    /// Draws a definition.
+    Diagram(AslDiagramArgs),
+    /// Runs a definition in memory and prints its history; exits 1 if the execution fails.
+    Run(AslRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AslFile {
+    /// The definition's file (JSON).
+    pub(crate) file: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AslDiagramArgs {
+    #[command(flatten)]
+    pub(crate) file: AslFile,
+    /// mermaid, dot, svg or asl.
+    #[arg(long, default_value = "svg", value_parser = parse_format)]
+    pub(crate) format: workflow_runtime::render::Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AslRunArgs {
+    #[command(flatten)]
+    pub(crate) file: AslFile,
+    /// The execution's input, as JSON.
+    #[arg(long, default_value = "{}")]
+    pub(crate) input: String,
+    /// Step Functions Local's mock configuration (MockConfigFile.json), which answers the
+    /// Task states.
+    #[arg(long, requires = "test_case")]
+    pub(crate) mock_config: Option<std::path::PathBuf>,
+    /// The test case of the mock configuration to run.
+    #[arg(long, requires = "mock_config")]
+    pub(crate) test_case: Option<String>,
+    /// The state machine of the mock configuration (by default the file's name without its
+    /// extensions, e.g. `order` for order.asl.json).
+    #[arg(long)]
+    pub(crate) state_machine: Option<String>,
 }
 
 #[derive(Debug, Args)]

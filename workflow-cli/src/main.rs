@@ -7,6 +7,7 @@
 //! ```
 
 mod args;
+mod asl;
 mod commands;
 mod console;
 mod output;
@@ -34,6 +35,8 @@ pub(crate) enum Failure {
     Json(serde_json::Error),
     /// The console allows no changes (it has no token).
     ReadOnly,
+    /// A definition is invalid, or an execution failed: the output says why.
+    Unsuccessful(String),
 }
 
 impl From<StoreError> for Failure {
@@ -61,6 +64,7 @@ impl std::fmt::Display for Failure {
             Failure::Store(error) => write!(f, "{error}"),
             Failure::NotFound(message) | Failure::Usage(message) => f.write_str(message),
             Failure::Json(error) => write!(f, "the output could not be written as JSON: {error}"),
+            Failure::Unsuccessful(text) => f.write_str(text),
             Failure::ReadOnly => f.write_str(
                 "the console is read-only: start it with a token (--token) to allow stop and redrive",
             ),
@@ -107,11 +111,16 @@ impl Command {
             Command::Serve(_) | Command::Purge(_) | Command::Stop(_) | Command::Redrive(_) => {
                 Access::Write
             }
+            // Handled before a store is opened.
+            Command::Asl(_) => Access::Read,
         }
     }
 }
 
 async fn run(cli: Cli) -> Result<String, Failure> {
+    if let Command::Asl(command) = cli.command {
+        return asl::run(command).await;
+    }
     let store = open(&cli.store, cli.command.access()).await?;
     match cli.command {
         Command::List(args) => commands::list(&store, args).await,
@@ -133,6 +142,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Redrive(args) => {
             commands::request(&store, args, workflow_runtime::store::RequestKind::Redrive).await
         }
+        Command::Asl(command) => asl::run(command).await,
     }
 }
 
@@ -155,6 +165,11 @@ fn main() -> ExitCode {
             // A closed pipe (`| head`) is not an error worth a message.
             let _ = stdout.write_all(text.as_bytes());
             ExitCode::SUCCESS
+        }
+        Err(Failure::Unsuccessful(text)) => {
+            // What went wrong is the command's output, on stdout like a success's.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::FAILURE
         }
         Err(failure) => {
             eprintln!("error: {failure}");

@@ -357,7 +357,7 @@ impl Run<'_, '_> {
         heartbeat: Option<&Setting<u64>>,
         raw: Value,
     ) -> Advance<AslMachine, Value> {
-        let outcome = run_task_computed::<AslTask, Value>(
+        let outcome = run_task_computed::<AslTask, Value, Value>(
             self.cx,
             self.id,
             &raw,
@@ -376,13 +376,11 @@ impl Run<'_, '_> {
                 Ok((timers, input))
             },
             Value::clone,
+            |result| self.finish(shaping, raw.clone(), result),
         )
         .await;
         match outcome {
-            TaskOutcome::Succeeded(result) => match self.finish(shaping, raw, result) {
-                Ok(output) => self.go_on(output),
-                Err(failure) => Advance::Failed(failure),
-            },
+            TaskOutcome::Succeeded(output) => self.go_on(output),
             TaskOutcome::Caught(index, caught) => {
                 self.caught(&shaping.catch, index, raw, &caught.error, &caught.cause)
             }

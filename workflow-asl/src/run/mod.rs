@@ -4,6 +4,7 @@
 mod context;
 mod handlers;
 mod machine;
+mod mock_config;
 mod program;
 
 use std::sync::Arc;

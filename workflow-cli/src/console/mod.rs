@@ -119,7 +119,7 @@ pub(crate) fn status_of(failure: &Failure) -> axum::http::StatusCode {
     use axum::http::StatusCode;
     match failure {
         Failure::NotFound(_) => StatusCode::NOT_FOUND,
-        Failure::Usage(_) => StatusCode::BAD_REQUEST,
+        Failure::Usage(_) | Failure::Unsuccessful(_) => StatusCode::BAD_REQUEST,
         Failure::ReadOnly => StatusCode::FORBIDDEN,
         Failure::Store(_) | Failure::Json(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -148,7 +148,7 @@ async fn run_recorded<S: Step>(
     )?;
     let timers = usable_timers(cx, state, timers)?;
     let failed = match attempt::<S>(cx, state, timers, input, 1, entered.new_time()).await {
-        Ok(output) => match exit(cx, state, output) {
+        Ok(output) => match exit(cx, state, output, Ok) {
             Ok(output) => return Ok(output),
             Err(Unusable::FailedAttempt(failed)) => failed,
             Err(Unusable::FailsState(failure)) => return Err(failure),
@@ -185,21 +185,24 @@ pub async fn run_task_with_policies<S: Step>(
         Ok(entered) => entered.new_time(),
         Err(failure) => return TaskOutcome::Failed(failure),
     };
-    run_attempts::<S>(cx, state, task, computed, input, copy, at).await
+    run_attempts::<S, _>(cx, state, task, computed, input, copy, at, Ok).await
 }
 
 /// Runs a Task state whose step input is worked out once it is entered (a workflow defined
 /// at run time, which selects and shapes its JSON): records TaskStateEntered with `entry`
 /// (the state's raw input), then `prepare` gives the timers worked out from the input and the
 /// step's input, or fails the state (not retried, not caught: `States.Runtime`). Then as
-/// [`run_task_with_policies`].
-pub async fn run_task_computed<S: Step, E: serde::Serialize + ?Sized>(
+/// [`run_task_with_policies`], except that `finish` makes the state's output of the step's
+/// (after TaskSucceeded, before TaskStateExited, which records it; its failure fails the
+/// state).
+pub async fn run_task_computed<S: Step, E: serde::Serialize + ?Sized, O: serde::Serialize>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     entry: &E,
     prepare: impl FnOnce() -> Result<(ComputedTimers, S::Input), ExecutionFailure>,
     copy: fn(&S::Input) -> S::Input,
-) -> TaskOutcome<S::Output, S::Input> {
+    finish: impl Fn(S::Output) -> Result<O, ExecutionFailure>,
+) -> TaskOutcome<O, S::Input> {
     let task = match task_state(cx, state) {
         Ok(task) => task,
         Err(failure) => return TaskOutcome::Failed(failure),
@@ -217,12 +220,13 @@ pub async fn run_task_computed<S: Step, E: serde::Serialize + ?Sized>(
         Ok(prepared) => prepared,
         Err(failure) => return TaskOutcome::Failed(failure),
     };
-    run_attempts::<S>(cx, state, task, computed, input, copy, at).await
+    run_attempts::<S, O>(cx, state, task, computed, input, copy, at, finish).await
 }
 
 /// The attempts of a Task state entered at `at` (when that was recorded anew), retried and
-/// caught as its policies say.
-async fn run_attempts<S: Step>(
+/// caught as its policies say; `finish` makes the state's output of a successful step's.
+#[allow(clippy::too_many_arguments)]
+async fn run_attempts<S: Step, O: serde::Serialize>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     task: &'static TaskState,
@@ -230,7 +234,8 @@ async fn run_attempts<S: Step>(
     input: S::Input,
     copy: fn(&S::Input) -> S::Input,
     mut at: Option<SystemTime>,
-) -> TaskOutcome<S::Output, S::Input> {
+    finish: impl Fn(S::Output) -> Result<O, ExecutionFailure>,
+) -> TaskOutcome<O, S::Input> {
     // A computed timer out of range is a `States.Runtime` failure: never retried or caught.
     let timers = match usable_timers(cx, state, TaskTimers::of(task, computed)) {
         Ok(timers) => timers,
@@ -251,7 +256,7 @@ async fn run_attempts<S: Step>(
         )
         .await
         {
-            Ok(output) => match exit(cx, state, output) {
+            Ok(output) => match exit(cx, state, output, &finish) {
                 Ok(output) => return TaskOutcome::Succeeded(output),
                 // An output over the size limit fails the attempt; retriers and catchers
                 // apply.
@@ -387,11 +392,12 @@ fn record_failed_attempt(
 /// commit of their own: only the engine's own transitions run in between, so a crash loses no
 /// more than it would between the step's return and a commit here, and an execution of n task
 /// states makes n + 1 commits instead of 2n + 1.
-fn exit<O: crate::step::Payload>(
+fn exit<O: crate::step::Payload, F: serde::Serialize>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     output: O,
-) -> Result<O, Unusable> {
+    finish: impl FnOnce(O) -> Result<F, ExecutionFailure>,
+) -> Result<F, Unusable> {
     // A replay reads the stored output back: it must read as what the step returned.
     let succeeded = cx
         .check_reads_back(Some(state), "output", &output)
@@ -420,6 +426,9 @@ fn exit<O: crate::step::Payload>(
             return Err(Unusable::FailsState(failure));
         }
     };
+    // What the state hands on, from the step's output (for a workflow defined at run time:
+    // its result selected and placed); failing here fails the state after TaskSucceeded.
+    let output = finish(output).map_err(Unusable::FailsState)?;
     cx.record_payload_at(
         succeeded.new_time(),
         EventType::TaskStateExited,
