@@ -1,4 +1,69 @@
-//! Amazon States Language.
+//! Amazon States Language: definitions read and checked, drawn, and run on this crate's
+//! runtime with Rust handlers or mocked responses, as `workflow::asl` (the `asl` feature).
+//!
+//! A team that has Step Functions state machines runs them here as they are: the same
+//! engine, stores, history, console and diagrams as a `workflow!` workflow, driven by the ASL
+//! JSON document.
+//!
+//! ```
+//! use serde_json::json;
+//! use workflow::asl::{AslWorkflow, Handlers, RegisterAsl, TaskCall, TaskError};
+//! use workflow::{Mode, Runtime};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let greeter = AslWorkflow::from_json(
+//!     "Greeter",
+//!     Mode::Express,
+//!     &json!({
+//!         "StartAt": "Greet",
+//!         "States": {
+//!             "Greet": {
+//!                 "Type": "Task",
+//!                 "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Greet",
+//!                 "Parameters": {"name.$": "$.who"},
+//!                 "ResultPath": "$.greeting",
+//!                 "End": true
+//!             }
+//!         }
+//!     }),
+//! )?;
+//! async fn greet(call: TaskCall) -> Result<serde_json::Value, TaskError> {
+//!     Ok(json!(format!("Hello, {}!", call.input["name"].as_str().unwrap_or("you"))))
+//! }
+//! let runtime = Runtime::builder()
+//!     .resource(Handlers::new().resource("arn:aws:lambda:us-east-1:123456789012:function:Greet", greet))
+//!     .register_asl(&greeter)
+//!     .build()?;
+//! let execution = runtime.execute_json("Greeter", json!({"who": "Ada"})).await?;
+//! assert_eq!(execution.output(), Some(&json!({"who": "Ada", "greeting": "Hello, Ada!"})));
+//! # Ok(()) }
+//! ```
+//!
+//! - **Reading** ([`definition::StateMachine`]): every state type and field of the JSONPath
+//!   language; an invalid definition is refused with every problem at its JSON pointer, as
+//!   `ValidateStateMachineDefinition` lists them:
+//!   `/States/Charge/Next: unknown state "Chrage"; did you mean "Charge"?`.
+//! - **Data flow** ([`flow`], [`path`], [`template`], [`intrinsic`]): `InputPath`,
+//!   `Parameters` with `.$` fields, the context object `$$`, the eighteen intrinsic functions,
+//!   `ResultSelector`, `ResultPath` (replace, discard with `null`, merge), `OutputPath`,
+//!   `ItemsPath` and `ItemSelector`. JSONPath queries are RFC 9535's, by `serde_json_path`.
+//! - **Running** ([`AslWorkflow`], [`RegisterAsl`]): Standard executions are durable on
+//!   every store and resume after a restart; Express ones run in memory. Retry, Catch,
+//!   timeouts and heartbeats are the engine's, as for any workflow. Executions start by name
+//!   with JSON (`Runtime::execute_json`, `start_json`, `submit_json`).
+//! - **Task states** run [`Handlers`]: async Rust functions by `Resource` (or by state), or
+//!   mocked responses, also from Step Functions Local's `MockConfigFile.json`
+//!   ([`Handlers::from_mock_config`]).
+//! - **Drawing**: [`definition::StateMachine::to_definition`] gives the runtime's
+//!   definition, which `workflow::render` draws.
+//!
+//! Not yet: JSONata (`QueryLanguage: JSONata`) and `Assign` variables, which fail the state
+//! that uses them with `States.Runtime`; the Lambda- and activity-specific history events
+//! (tasks record `Task*` events); `.waitForTaskToken` and `.sync` integrations; a distributed
+//! Map's child executions and item readers. The conformance runner
+//! (`tests/conformance.rs`) says how many AWS-recorded cases run identically.
+
 mod choice;
 mod convert;
 pub mod definition;
@@ -12,6 +77,4 @@ pub mod template;
 pub mod timestamp;
 
 pub use error::DataError;
-pub use run::{
-    AslInput, AslMachine, AslWorkflow, Handlers, RegisterAsl, Response, TaskCall, TaskError,
-};
+pub use run::{AslWorkflow, Handlers, RegisterAsl, Response, TaskCall, TaskError};

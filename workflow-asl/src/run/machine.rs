@@ -31,7 +31,7 @@ use crate::path::{Path, Scope};
 /// Only the JSON is serialised: the history records a branch's input as the JSON alone.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct AslInput {
+pub(crate) struct AslInput {
     value: Value,
     #[serde(skip)]
     start: Option<StateId>,
@@ -50,7 +50,7 @@ impl AslInput {
 }
 
 /// An ASL workflow's execution (or branch, or iteration) in one of its states.
-pub struct AslMachine {
+pub(crate) struct AslMachine {
     state: StateId,
     input: Value,
     execution_input: Arc<Value>,
@@ -389,10 +389,6 @@ impl Run<'_, '_> {
     }
 
     async fn parallel(self, parallel: &Parallel, raw: Value) -> Advance<AslMachine, Value> {
-        let effective = match self.effective(&parallel.shaping, &raw) {
-            Ok(effective) => effective,
-            Err(failure) => return Advance::Failed(failure),
-        };
         let starts: Vec<StateId> = match self
             .cx
             .workflow_definition()
@@ -404,8 +400,11 @@ impl Run<'_, '_> {
             }
             _ => Vec::new(),
         };
-        let mut attempts = match Attempts::enter_as(self.cx, self.id, Some(&raw), effective) {
-            Ok(attempts) => attempts,
+        // Entered with its raw input; what its branches take is worked out once entered.
+        let entered = Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null)
+            .and_then(|attempts| Ok((self.effective(&parallel.shaping, &raw)?, attempts)));
+        let (effective, mut attempts) = match entered {
+            Ok(entered) => entered,
             Err(failure) => return Advance::Failed(failure),
         };
         loop {
@@ -416,11 +415,8 @@ impl Run<'_, '_> {
                         .map(|index| attempts.branch(index))
                         .collect();
                     let branches = lanes.iter().zip(&starts).map(|(lane, start)| {
-                        let input = AslInput::branch(
-                            attempts.input().clone(),
-                            *start,
-                            &self.execution_input,
-                        );
+                        let input =
+                            AslInput::branch(effective.clone(), *start, &self.execution_input);
                         run_branch::<AslMachine>(lane, input)
                     });
                     futures_util::future::try_join_all(branches)
@@ -451,85 +447,44 @@ impl Run<'_, '_> {
     }
 
     async fn map(self, map: &Map, raw: Value) -> Advance<AslMachine, Value> {
-        let context = self.context(None);
-        let prepared = select(&self.state.input_path, raw.clone(), &context).and_then(|selected| {
-            let items = match &map.items_path {
-                Some(path) => path.select(&Scope::new(&selected, &context))?,
-                None => selected.clone(),
-            };
-            let Value::Array(items) = items else {
-                return Err(DataError::runtime(format!(
-                    "Map state input must be an array but was: {items}"
-                )));
-            };
-            let limits = ComputedMapLimits {
-                max_concurrency: count(map.max_concurrency.as_ref(), &selected, &context)?,
-                tolerated_count: count(map.tolerated_failure_count.as_ref(), &selected, &context)?,
-                tolerated_percentage: percentage(
-                    map.tolerated_failure_percentage.as_ref(),
-                    &selected,
-                    &context,
-                )?,
-            };
-            Ok((selected, items, limits))
-        });
-        let (selected, items, limits) = match prepared {
-            Ok(prepared) => prepared,
-            Err(error) => return Advance::Failed(self.failure(&error)),
-        };
-        let start = match self
-            .cx
-            .workflow_definition()
-            .state(self.id)
-            .map(|s| &s.kind)
-        {
-            Some(CoreKind::Map(core)) => core.iterator.start_at,
-            _ => return Advance::Failed(self.failure(&DataError::runtime("not a Map state"))),
-        };
-        let mut inputs = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            let context = self.context(Some((index, item)));
-            let value = match &map.shaping.parameters {
-                Some(selector) => match selector.evaluate(&Scope::new(&selected, &context)) {
-                    Ok(value) => value,
-                    Err(error) => return Advance::Failed(self.failure(&error)),
-                },
-                None => item.clone(),
-            };
-            inputs.push(AslInput::branch(value, start, &self.execution_input));
-        }
-        let tolerant =
-            map.tolerated_failure_count.is_some() || map.tolerated_failure_percentage.is_some();
-        let mut attempts = match Attempts::enter_as(self.cx, self.id, Some(&raw), inputs) {
-            Ok(attempts) => attempts,
+        // Entered with its raw input; its items and settings are worked out once entered.
+        let entered = Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null)
+            .and_then(|attempts| Ok((self.map_items(map, &raw)?, attempts)));
+        let ((inputs, limits), mut attempts) = match entered {
+            Ok(entered) => entered,
             Err(failure) => return Advance::Failed(failure),
         };
+        let tolerant =
+            map.tolerated_failure_count.is_some() || map.tolerated_failure_percentage.is_some();
         loop {
-            let length = attempts.input().len();
-            let result = match attempts.start(Some(length)) {
+            let result = match attempts.start(Some(inputs.len())) {
                 Some(failure) => Err(failure),
-                None => {
-                    let items = attempts.input().clone();
-                    if tolerant {
-                        run_map_tolerant::<AslMachine, _>(&attempts, items, limits, AslInput::clone)
-                            .await
-                            .map(|results| {
-                                Value::Array(
-                                    results
-                                        .into_iter()
-                                        .map(|result| match result {
-                                            Ok(output) => output,
-                                            Err(caught) => json!({"Error": caught.error, "Cause": caught.cause}),
-                                        })
-                                        .collect(),
-                                )
-                            })
-                    } else {
-                        run_map::<AslMachine, _>(&attempts, items, limits)
-                            .await
-                            .map(Value::Array)
-                    }
+                None if tolerant => {
+                    run_map_tolerant::<AslMachine, _>(
+                        &attempts,
+                        inputs.clone(),
+                        limits,
+                        AslInput::clone,
+                    )
+                    .await
+                    .map(|results| {
+                        // A tolerated failure is its error, in the place of its output.
+                        Value::Array(
+                            results
+                                .into_iter()
+                                .map(|result| match result {
+                                    Ok(output) => output,
+                                    Err(caught) => {
+                                        json!({"Error": caught.error, "Cause": caught.cause})
+                                    }
+                                })
+                                .collect(),
+                        )
+                    })
                 }
+                None => run_map::<AslMachine, _>(&attempts, inputs.clone(), limits)
+                    .await
+                    .map(Value::Array),
             };
             match attempts.settle(result).await {
                 Settled::Retry(again) => attempts = again,
@@ -551,6 +506,74 @@ impl Run<'_, '_> {
                 Settled::Failed(failure) => return Advance::Failed(failure),
             }
         }
+    }
+
+    /// A Map state's iterations' inputs (each item through `ItemSelector`, with
+    /// `$$.Map.Item`) and the limits read from its input.
+    fn map_items(
+        &self,
+        map: &Map,
+        raw: &Value,
+    ) -> Result<(Vec<AslInput>, ComputedMapLimits), ExecutionFailure> {
+        let fail = |error: DataError| self.failure(&error);
+        let context = self.context(None);
+        let selected = select(&self.state.input_path, raw.clone(), &context).map_err(fail)?;
+        let items = match &map.items_path {
+            Some(path) => path
+                .select(&Scope::new(&selected, &context))
+                .map_err(fail)?,
+            None => selected.clone(),
+        };
+        let Value::Array(items) = items else {
+            return Err(fail(DataError::runtime(format!(
+                "Map state input must be an array but was: {items}"
+            ))));
+        };
+        let limits = ComputedMapLimits {
+            max_concurrency: count(
+                map.max_concurrency.as_ref(),
+                "MaxConcurrencyPath",
+                &selected,
+                &context,
+            )
+            .map_err(fail)?,
+            tolerated_count: count(
+                map.tolerated_failure_count.as_ref(),
+                "ToleratedFailureCountPath",
+                &selected,
+                &context,
+            )
+            .map_err(fail)?,
+            tolerated_percentage: percentage(
+                map.tolerated_failure_percentage.as_ref(),
+                &selected,
+                &context,
+            )
+            .map_err(fail)?,
+        };
+        let start = match self
+            .cx
+            .workflow_definition()
+            .state(self.id)
+            .map(|s| &s.kind)
+        {
+            Some(CoreKind::Map(core)) => core.iterator.start_at,
+            _ => return Err(fail(DataError::runtime("not a Map state"))),
+        };
+        let mut inputs = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let value = match &map.shaping.parameters {
+                Some(selector) => {
+                    let context = self.context(Some((index, item)));
+                    selector
+                        .evaluate(&Scope::new(&selected, &context))
+                        .map_err(fail)?
+                }
+                None => item.clone(),
+            };
+            inputs.push(AslInput::branch(value, start, &self.execution_input));
+        }
+        Ok((inputs, limits))
     }
 }
 
@@ -612,7 +635,8 @@ fn fail_text(
             ))),
         },
         None => Err(DataError::runtime(format!(
-            "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
+            // Step Functions names the input so, not by its text.
+            "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '<json-input:1>'"
         ))),
     }
 }
@@ -635,9 +659,10 @@ fn seconds(
     }
 }
 
-/// A count setting read from the input, if it is one.
+/// A count setting read from the input (`field` names it), if it is one.
 fn count(
     setting: Option<&Setting<u64>>,
+    field: &str,
     input: &Value,
     context: &Value,
 ) -> Result<Option<u32>, DataError> {
@@ -650,7 +675,8 @@ fn count(
                 .map(Some)
                 .ok_or_else(|| {
                     DataError::runtime(format!(
-                        "The value of {path} must be a whole number, not {value}"
+                        "The {field} field refers to value \"{}\" which is not a valid integer: {path}",
+                        text_of(&value)
                     ))
                 })
         }
@@ -666,14 +692,27 @@ fn percentage(
     match setting {
         Some(Setting::Path(path)) => {
             let value = path.select(&Scope::new(input, context))?;
-            value
-                .as_f64()
-                .filter(|percentage| (0.0..=100.0).contains(percentage))
-                .map(Some)
-                .ok_or_else(|| {
-                    DataError::runtime("ToleratedFailurePercentage must be between 0 and 100.")
-                })
+            let percentage = value.as_f64().ok_or_else(|| {
+                DataError::runtime(format!(
+                    "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {path}",
+                    text_of(&value)
+                ))
+            })?;
+            if !(0.0..=100.0).contains(&percentage) {
+                return Err(DataError::runtime(
+                    "ToleratedFailurePercentage must be between 0 and 100.",
+                ));
+            }
+            Ok(Some(percentage))
         }
         _ => Ok(None),
+    }
+}
+
+/// A value as Step Functions quotes it in messages: a string's text, any other value's JSON.
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }

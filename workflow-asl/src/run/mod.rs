@@ -17,7 +17,7 @@ use workflow_core::Mode;
 use workflow_runtime::RuntimeBuilder;
 
 pub use handlers::{Handlers, Response, TaskCall, TaskError};
-pub use machine::{AslInput, AslMachine};
+use machine::AslMachine;
 
 use crate::definition::{DefinitionError, StateMachine};
 use program::Program;
