@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::definition::{Comparison, Condition, Kind, Operand, Relation, TypeTest};
 use crate::error::DataError;
-use crate::path::{Path, Scope};
+use crate::path::{JsonPath, Scope};
 use crate::timestamp;
 
 impl Condition {
@@ -46,7 +46,11 @@ impl Condition {
     }
 }
 
-fn compare(variable: &Path, comparison: &Comparison, scope: &Scope<'_>) -> Result<bool, DataError> {
+fn compare(
+    variable: &JsonPath,
+    comparison: &Comparison,
+    scope: &Scope<'_>,
+) -> Result<bool, DataError> {
     let value = variable.find(scope);
     if let Comparison::Is {
         test: TypeTest::Present,
@@ -88,7 +92,7 @@ fn compare(variable: &Path, comparison: &Comparison, scope: &Scope<'_>) -> Resul
     })
 }
 
-fn invalid_value(path: &Path) -> DataError {
+fn invalid_value(path: &JsonPath) -> DataError {
     DataError::runtime(format!(
         "Invalid path '{path}': The choice state's condition path references an invalid value."
     ))

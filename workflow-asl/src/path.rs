@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use serde_json::Value;
-use serde_json_path::JsonPath;
+use serde_json_path::JsonPath as Query;
 
 use crate::error::DataError;
 
@@ -59,27 +59,27 @@ enum Selector {
     /// Fields and indexes: exactly one node, or nothing.
     Reference(Vec<Step>),
     /// Anything else: a list of nodes.
-    Query(Box<JsonPath>),
+    Query(Box<Query>),
 }
 
 /// A parsed path, as written in `InputPath`, `OutputPath`, `ItemsPath`, a `.$` field, a
 /// Choice rule's `Variable`...
 #[derive(Debug, Clone)]
-pub struct Path {
+pub struct JsonPath {
     source: String,
     root: Root,
     selector: Selector,
 }
 
-impl PartialEq for Path {
+impl PartialEq for JsonPath {
     fn eq(&self, other: &Self) -> bool {
         self.source == other.source
     }
 }
 
-impl Path {
+impl JsonPath {
     /// Parses a path beginning with `$` or `$$`; the error says what is wrong with it.
-    pub fn parse(source: &str) -> Result<Path, String> {
+    pub fn parse(source: &str) -> Result<JsonPath, String> {
         let (root, rest) = match source.strip_prefix("$$") {
             Some(rest) => (Root::Context, rest),
             None => match source.strip_prefix('$') {
@@ -101,12 +101,12 @@ impl Path {
         let selector = match reference_steps(rest) {
             Some(steps) => Selector::Reference(steps),
             None => {
-                let query = JsonPath::parse(&format!("${rest}"))
+                let query = Query::parse(&format!("${rest}"))
                     .map_err(|error| format!("'{source}' is not a valid JSONPath: {error}"))?;
                 Selector::Query(Box::new(query))
             }
         };
-        Ok(Path {
+        Ok(JsonPath {
             source: source.to_owned(),
             root,
             selector,
@@ -219,7 +219,7 @@ impl Path {
     }
 }
 
-impl fmt::Display for Path {
+impl fmt::Display for JsonPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
     }
@@ -318,7 +318,7 @@ mod tests {
             context: &context,
             variables: variables.as_object(),
         };
-        Path::parse(path).unwrap().select(&scope)
+        JsonPath::parse(path).unwrap().select(&scope)
     }
 
     #[test]
@@ -330,7 +330,7 @@ mod tests {
         assert_eq!(select("$$.Execution.Id", &input).unwrap(), json!("e-1"));
         assert_eq!(select("$total.n", &input).unwrap(), json!(3));
         assert!(select("$missing", &input).is_err());
-        assert!(Path::parse("$.a.b").unwrap().is_reference());
+        assert!(JsonPath::parse("$.a.b").unwrap().is_reference());
     }
 
     #[test]
@@ -361,10 +361,10 @@ mod tests {
 
     #[test]
     fn malformed_paths_are_refused_with_a_reason() {
-        assert!(Path::parse("items")
+        assert!(JsonPath::parse("items")
             .unwrap_err()
             .contains("begins with '$'"));
-        assert!(Path::parse("$.items[")
+        assert!(JsonPath::parse("$.items[")
             .unwrap_err()
             .contains("not a valid JSONPath"));
     }
@@ -372,17 +372,17 @@ mod tests {
     #[test]
     fn writing_makes_missing_objects_and_replaces_the_root() {
         let mut target = json!({"keep": 1});
-        Path::parse("$.result.value")
+        JsonPath::parse("$.result.value")
             .unwrap()
             .write(&mut target, json!(2))
             .unwrap();
         assert_eq!(target, json!({"keep": 1, "result": {"value": 2}}));
-        Path::parse("$")
+        JsonPath::parse("$")
             .unwrap()
             .write(&mut target, json!("all"))
             .unwrap();
         assert_eq!(target, json!("all"));
-        let error = Path::parse("$.x")
+        let error = JsonPath::parse("$.x")
             .unwrap()
             .write(&mut target, json!(1))
             .unwrap_err();

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::error::DataError;
 use crate::intrinsic::Intrinsic;
-use crate::path::{Path, Scope};
+use crate::path::{JsonPath, Scope};
 use crate::pointer::Pointer;
 
 /// A parsed payload template.
@@ -19,7 +19,7 @@ enum Node {
     Literal(Value),
     Object(Vec<(String, Node)>),
     Array(Vec<Node>),
-    Path(Path),
+    Path(JsonPath),
     Call(Intrinsic),
 }
 
@@ -96,7 +96,7 @@ fn dynamic(value: &Value, at: &Pointer, problems: &mut Vec<TemplateProblem>) -> 
     };
     let parsed = match Intrinsic::looks_like(text) {
         true => Intrinsic::parse(text).map(Node::Call),
-        false => Path::parse(text).map(Node::Path),
+        false => JsonPath::parse(text).map(Node::Path),
     };
     parsed.unwrap_or_else(|why| {
         problems.push((at.clone(), why));

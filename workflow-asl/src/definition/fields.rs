@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use super::problem::{did_you_mean, Problem};
-use crate::path::Path;
+use crate::path::JsonPath;
 use crate::pointer::Pointer;
 use crate::template::Template;
 
@@ -144,11 +144,13 @@ impl<'v> Fields<'v> {
     }
 
     /// A path (`$...`); `None` also when the field holds JSON `null` (see [`Self::is_null`]).
-    pub(crate) fn path(&mut self, name: &'static str, problems: &mut Problems) -> Option<Path> {
+    pub(crate) fn path(&mut self, name: &'static str, problems: &mut Problems) -> Option<JsonPath> {
         let at = self.pointer(name);
         match self.raw(name)? {
             Value::Null => None,
-            Value::String(text) => Path::parse(text).map_err(|why| problems.add(&at, why)).ok(),
+            Value::String(text) => JsonPath::parse(text)
+                .map_err(|why| problems.add(&at, why))
+                .ok(),
             other => {
                 problems.add(
                     &at,

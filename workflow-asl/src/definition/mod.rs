@@ -14,7 +14,7 @@ use serde_json::Value;
 pub use problem::{DefinitionError, Problem};
 pub use rules::{Comparison, Condition, Kind, Operand, Relation, TypeTest};
 
-use crate::path::Path;
+use crate::path::JsonPath;
 use crate::template::Template;
 
 /// A parsed and checked state machine definition.
@@ -129,7 +129,7 @@ pub enum Selection {
     /// Nothing: the field is `null`, and the value is `{}`.
     Nothing,
     /// What the path selects.
-    At(Path),
+    At(JsonPath),
 }
 
 /// Where a state puts its result (`ResultPath`).
@@ -141,7 +141,7 @@ pub enum ResultPath {
     /// The result is dropped and the input goes on (`null`).
     Discard,
     /// The result is written into the input at the path.
-    At(Path),
+    At(JsonPath),
 }
 
 /// The kinds of state, with their own fields.
@@ -205,7 +205,7 @@ pub enum Setting<T> {
     /// Written in the definition.
     Fixed(T),
     /// `…Path`: read from the input.
-    Path(Path),
+    Path(JsonPath),
     /// A JSONata expression (`{% … %}`), evaluated for each run.
     Expression(String),
 }
@@ -302,7 +302,7 @@ pub struct Map {
     /// `ProcessorConfig.Mode` is `DISTRIBUTED`: items run as child executions.
     pub distributed: bool,
     /// `ItemsPath` (JSONPath).
-    pub items_path: Option<Path>,
+    pub items_path: Option<JsonPath>,
     /// `Items` (JSONata, or a literal list).
     pub items: Option<Value>,
     /// `ItemSelector` (or the older `Parameters`), and the rest of the shaping.

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::fields::{kind, Fields, Problems};
 use super::problem::did_you_mean;
 use super::{ChoiceRule, QueryLanguage};
-use crate::path::Path;
+use crate::path::JsonPath;
 use crate::pointer::Pointer;
 
 /// What a Choice rule tests.
@@ -21,7 +21,7 @@ pub enum Condition {
     /// `Variable` and one comparison operator.
     Compare {
         /// `Variable`: the value tested.
-        variable: Path,
+        variable: JsonPath,
         /// The operator and its operand.
         comparison: Comparison,
     },
@@ -86,7 +86,7 @@ pub enum Operand {
     /// Written in the rule.
     Value(Value),
     /// `…Path`: read from the input.
-    Path(Path),
+    Path(JsonPath),
 }
 
 /// The type tests: `IsNull`, `IsPresent`, `IsNumeric`, `IsString`, `IsBoolean`, `IsTimestamp`.
@@ -256,7 +256,7 @@ fn read_condition(
         );
         return None;
     };
-    let variable = match variable.as_str().map(Path::parse) {
+    let variable = match variable.as_str().map(JsonPath::parse) {
         Some(Ok(path)) => Some(path),
         Some(Err(why)) => {
             problems.add(&variable_at, why);
@@ -340,7 +340,7 @@ fn comparison(
         return None;
     };
     let operand = if by_path {
-        match value.as_str().map(Path::parse) {
+        match value.as_str().map(JsonPath::parse) {
             Some(Ok(path)) => Operand::Path(path),
             Some(Err(why)) => {
                 problems.add(at, why);

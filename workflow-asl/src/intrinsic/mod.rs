@@ -10,7 +10,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::error::DataError;
-use crate::path::{Path, Scope};
+use crate::path::{JsonPath, Scope};
 
 /// A parsed intrinsic function call.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +26,7 @@ enum Argument {
     /// A literal: a string in single quotes, a number, `true`, `false` or `null`.
     Literal(Value),
     /// A path into the input or the context object.
-    Path(Path),
+    Path(JsonPath),
     /// A nested call.
     Call(Intrinsic),
 }

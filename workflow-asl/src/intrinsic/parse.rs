@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Argument, Function, Intrinsic};
-use crate::path::Path;
+use crate::path::JsonPath;
 
 pub(super) fn call(source: &str) -> Result<Intrinsic, String> {
     let mut parser = Parser {
@@ -152,7 +152,7 @@ impl<'t> Parser<'t> {
                     self.bump();
                 }
                 let source = self.text[start..self.at].trim_end();
-                Path::parse(source).map(Argument::Path)
+                JsonPath::parse(source).map(Argument::Path)
             }
             Some(c) if c.is_ascii_alphabetic() && self.rest().starts_with("States.") => {
                 self.call().map(Argument::Call)

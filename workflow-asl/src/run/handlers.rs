@@ -41,15 +41,26 @@ impl fmt::Display for TaskError {
 
 impl std::error::Error for TaskError {}
 
-impl StepError for TaskError {
+/// A handler's failure as the engine takes a step's: a type of this module's own, so that
+/// compiler messages about `StepError` in users' crates do not list it among theirs.
+#[derive(Debug)]
+pub(crate) struct HandlerFailure(TaskError);
+
+impl fmt::Display for HandlerFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl StepError for HandlerFailure {
     const ERROR_NAMES: &'static [&'static str] = &[];
 
     fn error_name(&self) -> &str {
-        &self.error
+        &self.0.error
     }
 
     fn cause(&self) -> String {
-        self.cause.clone()
+        self.0.cause.clone()
     }
 }
 
@@ -169,7 +180,7 @@ pub(crate) struct AslTask;
 impl Step for AslTask {
     type Input = Value;
     type Output = Value;
-    type Error = TaskError;
+    type Error = HandlerFailure;
     type Returned = Value;
 
     const INFO: StepInfo = StepInfo::__new("asl", "workflow::asl::Handlers", None, None, None);
@@ -183,7 +194,7 @@ impl Step for AslTask {
     fn call(
         input: Value,
         env: &StepEnv<'_>,
-    ) -> Result<impl Future<Output = Result<Value, TaskError>> + Send + 'static, ArgumentError>
+    ) -> Result<impl Future<Output = Result<Value, HandlerFailure>> + Send + 'static, ArgumentError>
     {
         let context = StepContext::extract(env)?;
         let handlers = Res::<Handlers>::extract(env).ok();
@@ -193,7 +204,7 @@ impl Step for AslTask {
             .and_then(|handlers| handlers.find(context.workflow(), context.state(), &resource))
             .cloned();
         Ok(async move {
-            match handler {
+            let result = match handler {
                 Some(handler) => handler(TaskCall { input, context }).await,
                 None => Err(TaskError::new(
                     "States.Runtime",
@@ -202,7 +213,8 @@ impl Step for AslTask {
                         context.state()
                     ),
                 )),
-            }
+            };
+            result.map_err(HandlerFailure)
         })
     }
 }

@@ -24,7 +24,7 @@ use crate::definition::{
 };
 use crate::error::DataError;
 use crate::flow::{place, select, shape};
-use crate::path::{Path, Scope};
+use crate::path::{JsonPath, Scope};
 
 /// What an ASL machine starts with: its JSON input and, for a Parallel branch or a Map
 /// iteration, the state it starts in and the execution's input (for `$$.Execution.Input`).
@@ -622,7 +622,7 @@ fn wake(wait: &Wait, input: &Value, context: &Value) -> Result<Wake, DataError> 
 
 /// A Fail state's `ErrorPath` or `CausePath`: a string in the input.
 fn fail_text(
-    path: &Path,
+    path: &JsonPath,
     field: &str,
     input: &Value,
     context: &Value,
