@@ -5,9 +5,11 @@
 mod check;
 mod display;
 mod fields;
+mod kinds;
 mod problem;
 mod read;
 mod rules;
+mod shaping;
 
 use serde_json::Value;
 

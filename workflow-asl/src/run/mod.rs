@@ -1,11 +1,14 @@
 //! Running ASL machines on the runtime: Standard (durable) or Express, like any workflow, with
 //! Task states run by [`Handlers`].
 
+mod composite_states;
 mod context;
+mod flow_states;
 mod handlers;
 mod machine;
 mod mock_config;
 mod program;
+mod task_state;
 
 use std::sync::Arc;
 

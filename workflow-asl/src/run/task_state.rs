@@ -1,0 +1,72 @@
+//! Task states: the handler's call through the engine (retriers, catchers, timers), with the
+//! data flow before it (`InputPath`, `Parameters`, timers from the input) and after it.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use workflow_runtime::__private_v0_1::{run_task_computed, Advance, ComputedTimers, TaskOutcome};
+
+use super::handlers::AslTask;
+use super::machine::{AslMachine, Run};
+use crate::definition::{ResultShaping, Setting};
+use crate::error::DataError;
+use crate::flow::{select, shape};
+use crate::path::Scope;
+
+impl Run<'_, '_> {
+    pub(super) async fn task(
+        self,
+        shaping: &ResultShaping,
+        timeout: Option<&Setting<u64>>,
+        heartbeat: Option<&Setting<u64>>,
+        raw: Value,
+    ) -> Advance<AslMachine, Value> {
+        let outcome = run_task_computed::<AslTask, Value, Value>(
+            self.cx,
+            self.id,
+            &raw,
+            || {
+                let context = self.context(None);
+                let selected = select(&self.state.input_path, raw.clone(), &context)
+                    .map_err(|error| self.failure(&error))?;
+                let timers = ComputedTimers {
+                    timeout: seconds(timeout, &selected, &context)
+                        .map_err(|error| self.failure(&error))?,
+                    heartbeat: seconds(heartbeat, &selected, &context)
+                        .map_err(|error| self.failure(&error))?,
+                };
+                let input = shape(shaping.parameters.as_ref(), selected, &context)
+                    .map_err(|error| self.failure(&error))?;
+                Ok((timers, input))
+            },
+            Value::clone,
+            |result| self.finish(shaping, raw.clone(), result),
+        )
+        .await;
+        match outcome {
+            TaskOutcome::Succeeded(output) => self.go_on(output),
+            TaskOutcome::Caught(index, caught) => {
+                self.caught(&shaping.catch, index, raw, &caught.error, &caught.cause)
+            }
+            TaskOutcome::Failed(failure) => Advance::Failed(failure),
+        }
+    }
+}
+
+/// A duration setting read from the input, if it is one.
+fn seconds(
+    setting: Option<&Setting<u64>>,
+    input: &Value,
+    context: &Value,
+) -> Result<Option<Duration>, DataError> {
+    match setting {
+        Some(Setting::Path(path)) => {
+            let value = path.select(&Scope::new(input, context))?;
+            let seconds = value.as_u64().filter(|seconds| *seconds > 0).ok_or_else(|| {
+                DataError::runtime(format!("The value of {path} must be a positive whole number of seconds, not {value}"))
+            })?;
+            Ok(Some(Duration::from_secs(seconds)))
+        }
+        _ => Ok(None),
+    }
+}
