@@ -10,25 +10,53 @@ use crate::path::Scope;
 use crate::template::Template;
 
 /// What `InputPath` (or `OutputPath`) keeps of `value`: all of it, `{}` for `null`, or what
-/// the path selects.
-pub fn select(selection: &Selection, value: Value, context: &Value) -> Result<Value, DataError> {
+/// the path selects. `around` gives the context object and the variables (its input is not
+/// read: `value` is `$`).
+pub fn select(selection: &Selection, value: Value, around: &Scope<'_>) -> Result<Value, DataError> {
     match selection {
         Selection::Whole => Ok(value),
         Selection::Nothing => Ok(Value::Object(Map::new())),
-        Selection::At(path) => path.select(&Scope::new(&value, context)),
+        Selection::At(path) => path.select(&Scope {
+            input: &value,
+            ..*around
+        }),
     }
 }
 
-/// `template` applied to `value` (with `$$` the context object), or `value` unchanged
-/// without a template: `Parameters`, `ItemSelector`, `ResultSelector`.
+/// `template` applied to `value` as `$` (the context object and variables from `around`),
+/// or `value` unchanged without a template: `Parameters`, `ItemSelector`, `ResultSelector`.
 pub fn shape(
     template: Option<&Template>,
     value: Value,
-    context: &Value,
+    around: &Scope<'_>,
 ) -> Result<Value, DataError> {
     match template {
         None => Ok(value),
-        Some(template) => template.evaluate(&Scope::new(&value, context)),
+        Some(template) => template.evaluate(&Scope {
+            input: &value,
+            ..*around
+        }),
+    }
+}
+
+/// The variables an `Assign` sets, worked out with `value` as `$` (and the variables as they
+/// were before the state: all are assigned at once).
+pub fn assigned(
+    assign: Option<&Template>,
+    value: &Value,
+    around: &Scope<'_>,
+) -> Result<Option<Map<String, Value>>, DataError> {
+    let Some(assign) = assign else {
+        return Ok(None);
+    };
+    match assign.evaluate(&Scope {
+        input: value,
+        ..*around
+    })? {
+        Value::Object(variables) => Ok(Some(variables)),
+        other => Err(DataError::runtime(format!(
+            "Assign must give an object of variables, not {other}"
+        ))),
     }
 }
 
@@ -50,23 +78,41 @@ pub fn place(
     }
 }
 
+/// What a Pass state hands on: its output, and the variables it assigns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Passed {
+    /// The state's output.
+    pub output: Value,
+    /// The variables its `Assign` sets, if it has one.
+    pub assigned: Option<Map<String, Value>>,
+}
+
 impl State {
-    /// The output of this state, if it is a Pass state, for `input` (its raw input).
-    pub fn pass_output(&self, input: Value, context: &Value) -> Option<Result<Value, DataError>> {
+    /// The output of this state, if it is a Pass state, for `input` (its raw input), with
+    /// the variables its `Assign` sets.
+    pub fn pass_output(
+        &self,
+        input: Value,
+        around: &Scope<'_>,
+    ) -> Option<Result<Passed, DataError>> {
         let StateKind::Pass(pass) = &self.kind else {
             return None;
         };
-        Some(self.run_pass(pass, input, context))
+        Some(self.run_pass(pass, input, around))
     }
 
-    fn run_pass(&self, pass: &Pass, input: Value, context: &Value) -> Result<Value, DataError> {
-        let effective = select(&self.input_path, input.clone(), context)?;
+    fn run_pass(&self, pass: &Pass, input: Value, around: &Scope<'_>) -> Result<Passed, DataError> {
+        let effective = select(&self.input_path, input.clone(), around)?;
         let result = match &pass.result {
             Some(result) => result.clone(),
-            None => shape(pass.parameters.as_ref(), effective, context)?,
+            None => shape(pass.parameters.as_ref(), effective, around)?,
         };
+        let assigned = assigned(self.assign.as_ref(), &result, around)?;
         let placed = place(&pass.result_path, input, result)?;
-        select(&self.output_path, placed, context)
+        Ok(Passed {
+            output: select(&self.output_path, placed, around)?,
+            assigned,
+        })
     }
 }
 
@@ -75,6 +121,30 @@ mod tests {
     use super::*;
     use crate::definition::StateMachine;
     use serde_json::json;
+
+    fn nothing() -> Scope<'static> {
+        Scope::new(&Value::Null, &Value::Null)
+    }
+
+    #[test]
+    fn assign_reads_the_result_and_the_variables_as_they_were() {
+        let state = pass(json!({
+            "Result": {"n": 2},
+            "Assign": {"doubled.$": "States.MathAdd($.n, $.n)", "previous.$": "$total"},
+        }));
+        let variables = json!({"total": 40});
+        let around = Scope {
+            input: &Value::Null,
+            context: &Value::Null,
+            variables: variables.as_object(),
+        };
+        let passed = state.pass_output(json!({}), &around).unwrap().unwrap();
+        assert_eq!(passed.output, json!({"n": 2}));
+        assert_eq!(
+            Value::Object(passed.assigned.unwrap()),
+            json!({"doubled": 4, "previous": 40})
+        );
+    }
 
     fn pass(fields: Value) -> State {
         let mut state = fields;
@@ -93,14 +163,15 @@ mod tests {
             "ResultPath": "$.shaped",
             "OutputPath": "$.shaped",
         }));
-        let output = state
+        let context = json!({"Execution": {"Name": "e"}});
+        let passed = state
             .pass_output(
                 json!({"order": {"id": 7}}),
-                &json!({"Execution": {"Name": "e"}}),
+                &Scope::new(&Value::Null, &context),
             )
             .unwrap()
             .unwrap();
-        assert_eq!(output, json!({"id": 7, "by": "e"}));
+        assert_eq!(passed.output, json!({"id": 7, "by": "e"}));
     }
 
     #[test]
@@ -108,17 +179,19 @@ mod tests {
         let merged = pass(json!({"InputPath": "$.a", "Result": {"r": 1}, "ResultPath": "$.a.out"}));
         assert_eq!(
             merged
-                .pass_output(json!({"a": {"x": 0}, "b": 2}), &Value::Null)
+                .pass_output(json!({"a": {"x": 0}, "b": 2}), &nothing())
                 .unwrap()
-                .unwrap(),
+                .unwrap()
+                .output,
             json!({"a": {"x": 0, "out": {"r": 1}}, "b": 2})
         );
         let discarded = pass(json!({"Result": 1, "ResultPath": null, "OutputPath": null}));
         assert_eq!(
             discarded
-                .pass_output(json!({"a": 1}), &Value::Null)
+                .pass_output(json!({"a": 1}), &nothing())
                 .unwrap()
-                .unwrap(),
+                .unwrap()
+                .output,
             json!({})
         );
     }
@@ -127,7 +200,7 @@ mod tests {
     fn an_output_path_that_names_nothing_fails_the_state() {
         let state = pass(json!({"OutputPath": "$.NoSuchOutputPath"}));
         let error = state
-            .pass_output(json!({}), &Value::Null)
+            .pass_output(json!({}), &nothing())
             .unwrap()
             .unwrap_err();
         assert_eq!(

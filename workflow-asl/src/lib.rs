@@ -47,7 +47,9 @@
 //! - **Data flow** ([`flow`], [`path`], [`template`], [`intrinsic`]): `InputPath`,
 //!   `Parameters` with `.$` fields, the context object `$$`, the eighteen intrinsic functions,
 //!   `ResultSelector`, `ResultPath` (replace, discard with `null`, merge), `OutputPath`,
-//!   `ItemsPath` and `ItemSelector`. JSONPath queries are RFC 9535's, by `serde_json_path`.
+//!   `ItemsPath` and `ItemSelector`, and `Assign` variables (`$name`), which Parallel
+//!   branches and Map iterations read and do not change. JSONPath queries are RFC 9535's, by
+//!   `serde_json_path`.
 //! - **Running** ([`AslWorkflow`], [`RegisterAsl`]): Standard executions are durable on
 //!   every store and resume after a restart; Express ones run in memory. Retry, Catch,
 //!   timeouts and heartbeats are the engine's, as for any workflow. Executions start by name
@@ -58,8 +60,8 @@
 //! - **Drawing**: [`definition::StateMachine::to_definition`] gives the runtime's
 //!   definition, which `workflow::render` draws.
 //!
-//! Not yet: JSONata (`QueryLanguage: JSONata`) and `Assign` variables, which fail the state
-//! that uses them with `States.Runtime`; the Lambda- and activity-specific history events
+//! Not yet: JSONata (`QueryLanguage: JSONata`), which fails the state that uses it with
+//! `States.Runtime`; the Lambda- and activity-specific history events
 //! (tasks record `Task*` events); `.waitForTaskToken` and `.sync` integrations; a distributed
 //! Map's child executions and item readers. The conformance runner
 //! (`tests/conformance.rs`) says how many AWS-recorded cases run identically.

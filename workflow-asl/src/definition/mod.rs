@@ -108,7 +108,7 @@ pub struct State {
     /// `OutputPath` (JSONPath states).
     pub output_path: Selection,
     /// `Assign`: variables set when the state ends.
-    pub assign: Option<Value>,
+    pub assign: Option<Template>,
     /// `Output` (JSONata states).
     pub output: Option<Value>,
 }
@@ -258,8 +258,8 @@ pub struct ChoiceRule {
     pub condition: Condition,
     /// Where to go when it does.
     pub next: String,
-    /// `Assign` of the rule.
-    pub assign: Option<Value>,
+    /// `Assign` of the rule: variables set when it is taken.
+    pub assign: Option<Template>,
     /// `Output` of the rule (JSONata).
     pub output: Option<Value>,
 }
@@ -348,8 +348,8 @@ pub struct Catcher {
     pub next: String,
     /// `ResultPath`: where the error goes in the input.
     pub result_path: ResultPath,
-    /// `Assign`.
-    pub assign: Option<Value>,
+    /// `Assign`: variables set when it catches.
+    pub assign: Option<Template>,
     /// `Output` (JSONata).
     pub output: Option<Value>,
 }

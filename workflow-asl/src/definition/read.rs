@@ -122,7 +122,7 @@ fn state(
         ),
     };
     let assign = match terminal {
-        false => fields.raw("Assign").cloned(),
+        false => fields.template("Assign", problems),
         true => None,
     };
     let output = match (jsonpath, type_name.as_str()) {

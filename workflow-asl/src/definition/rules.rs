@@ -171,7 +171,7 @@ pub(super) fn choice_rule(
 ) -> Option<ChoiceRule> {
     let mut fields = Fields::of(value, at, "a choice rule", problems);
     let next = fields.required_string("Next", problems);
-    let assign = fields.raw("Assign").cloned();
+    let assign = fields.template("Assign", problems);
     let output = match language {
         QueryLanguage::Jsonata => fields.raw("Output").cloned(),
         QueryLanguage::JsonPath => None,

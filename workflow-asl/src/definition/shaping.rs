@@ -222,7 +222,7 @@ fn catcher(
         QueryLanguage::JsonPath => (result_path(&mut fields, problems), None),
         QueryLanguage::Jsonata => (ResultPath::Replace, fields.raw("Output").cloned()),
     };
-    let assign = fields.raw("Assign").cloned();
+    let assign = fields.template("Assign", problems);
     fields.raw("Comment");
     fields.finish("a catcher", problems);
     Some(Catcher {

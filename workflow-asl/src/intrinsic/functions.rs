@@ -123,7 +123,8 @@ pub(super) fn apply(function: Function, arguments: Vec<Value>) -> Result<Value, 
             Ok(Value::from(rng.i64(start..end)))
         }
         Function::MathAdd => {
-            let sum = call.integer(0)?.checked_add(call.integer(1)?);
+            // As on AWS, fractions are dropped: States.MathAdd(9, 4.3) is 13.
+            let sum = call.truncated(0)?.checked_add(call.truncated(1)?);
             sum.map(Value::from)
                 .ok_or_else(|| call.failure("the sum does not fit in an integer"))
         }

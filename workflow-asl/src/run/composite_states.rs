@@ -47,8 +47,7 @@ impl Run<'_, '_> {
                         .map(|index| attempts.branch(index))
                         .collect();
                     let branches = lanes.iter().zip(&starts).map(|(lane, start)| {
-                        let input =
-                            AslInput::branch(effective.clone(), *start, &self.execution_input);
+                        let input = AslInput::branch(effective.clone(), *start, &self);
                         run_branch::<AslMachine>(lane, input)
                     });
                     futures_util::future::try_join_all(branches)
@@ -60,7 +59,7 @@ impl Run<'_, '_> {
                 Settled::Retry(again) => attempts = again,
                 Settled::Succeeded(result) => {
                     return match self.finish(&parallel.shaping, raw, result) {
-                        Ok(output) => self.go_on(output),
+                        Ok((output, assigned)) => self.with_assigned(assigned).go_on(output),
                         Err(failure) => Advance::Failed(failure),
                     }
                 }
@@ -122,7 +121,7 @@ impl Run<'_, '_> {
                 Settled::Retry(again) => attempts = again,
                 Settled::Succeeded(result) => {
                     return match self.finish(&map.shaping, raw, result) {
-                        Ok(output) => self.go_on(output),
+                        Ok((output, assigned)) => self.with_assigned(assigned).go_on(output),
                         Err(failure) => Advance::Failed(failure),
                     }
                 }
@@ -149,10 +148,14 @@ impl Run<'_, '_> {
     ) -> Result<(Vec<AslInput>, ComputedMapLimits), ExecutionFailure> {
         let fail = |error: DataError| self.failure(&error);
         let context = self.context(None);
-        let selected = select(&self.state.input_path, raw.clone(), &context).map_err(fail)?;
+        let around = self.around(&context);
+        let selected = select(&self.state.input_path, raw.clone(), &around).map_err(fail)?;
         let items = match &map.items_path {
             Some(path) => path
-                .select(&Scope::new(&selected, &context))
+                .select(&Scope {
+                    input: &selected,
+                    ..around
+                })
                 .map_err(fail)?,
             None => selected.clone(),
         };
@@ -166,20 +169,20 @@ impl Run<'_, '_> {
                 map.max_concurrency.as_ref(),
                 "MaxConcurrencyPath",
                 &selected,
-                &context,
+                &around,
             )
             .map_err(fail)?,
             tolerated_count: count(
                 map.tolerated_failure_count.as_ref(),
                 "ToleratedFailureCountPath",
                 &selected,
-                &context,
+                &around,
             )
             .map_err(fail)?,
             tolerated_percentage: percentage(
                 map.tolerated_failure_percentage.as_ref(),
                 &selected,
-                &context,
+                &around,
             )
             .map_err(fail)?,
         };
@@ -197,13 +200,17 @@ impl Run<'_, '_> {
             let value = match &map.shaping.parameters {
                 Some(selector) => {
                     let context = self.context(Some((index, item)));
+                    let around = self.around(&context);
                     selector
-                        .evaluate(&Scope::new(&selected, &context))
+                        .evaluate(&Scope {
+                            input: &selected,
+                            ..around
+                        })
                         .map_err(fail)?
                 }
                 None => item.clone(),
             };
-            inputs.push(AslInput::branch(value, start, &self.execution_input));
+            inputs.push(AslInput::branch(value, start, self));
         }
         Ok((inputs, limits))
     }
@@ -214,13 +221,15 @@ fn count(
     setting: Option<&Setting<u64>>,
     field: &str,
     input: &Value,
-    context: &Value,
+    around: &Scope<'_>,
 ) -> Result<Option<u32>, DataError> {
     match setting {
         Some(Setting::Path(path)) => {
-            let value = path.select(&Scope::new(input, context))?;
+            let value = path.select(&Scope { input, ..*around })?;
+            // A number, or a string holding one (as a variable assigned "1" does).
             value
                 .as_u64()
+                .or_else(|| value.as_str().and_then(|text| text.trim().parse().ok()))
                 .and_then(|count| u32::try_from(count).ok())
                 .map(Some)
                 .ok_or_else(|| {
@@ -237,12 +246,15 @@ fn count(
 fn percentage(
     setting: Option<&Setting<f64>>,
     input: &Value,
-    context: &Value,
+    around: &Scope<'_>,
 ) -> Result<Option<f64>, DataError> {
     match setting {
         Some(Setting::Path(path)) => {
-            let value = path.select(&Scope::new(input, context))?;
-            let percentage = value.as_f64().ok_or_else(|| {
+            let value = path.select(&Scope { input, ..*around })?;
+            let percentage = value
+                .as_f64()
+                .or_else(|| value.as_str().and_then(|text| text.trim().parse().ok()))
+                .ok_or_else(|| {
                 DataError::runtime(format!(
                     "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {path}",
                     text_of(&value)

@@ -16,15 +16,19 @@ use crate::path::{JsonPath, Scope};
 
 impl Run<'_, '_> {
     pub(super) fn pass(self, raw: Value) -> Advance<AslMachine, Value> {
+        let mut assigned = None;
         let output = run_pass_computed(self.cx, self.id, &raw, || {
             let context = self.context(None);
-            self.state
-                .pass_output(raw.clone(), &context)
+            let passed = self
+                .state
+                .pass_output(raw.clone(), &self.around(&context))
                 .unwrap_or_else(|| Err(DataError::runtime("not a Pass state")))
-                .map_err(|error| self.failure(&error))
+                .map_err(|error| self.failure(&error))?;
+            assigned = passed.assigned;
+            Ok(passed.output)
         });
         match output {
-            Ok(output) => self.go_on(output),
+            Ok(output) => self.with_assigned(assigned).go_on(output),
             Err(failure) => Advance::Failed(failure),
         }
     }
@@ -33,11 +37,16 @@ impl Run<'_, '_> {
         let StateKind::Choice(choice) = &self.state.kind else {
             return Advance::Failed(self.failure(&DataError::runtime("not a Choice state")));
         };
+        let mut assigned = None;
         let decided = enter_choice_computed(self.cx, self.id, &raw, || {
             let context = self.context(None);
-            let effective = select(&self.state.input_path, raw.clone(), &context)
+            let around = self.around(&context);
+            let effective = select(&self.state.input_path, raw.clone(), &around)
                 .map_err(|error| self.failure(&error))?;
-            let scope = Scope::new(&effective, &context);
+            let scope = Scope {
+                input: &effective,
+                ..around
+            };
             let mut rule = None;
             for (index, candidate) in choice.choices.iter().enumerate() {
                 if candidate
@@ -49,41 +58,59 @@ impl Run<'_, '_> {
                     break;
                 }
             }
-            let output = select(&self.state.output_path, effective, &context)
+            // The rule taken assigns, or the state itself when it goes to its default.
+            let assign = match rule {
+                Some(index) => choice
+                    .choices
+                    .get(index)
+                    .and_then(|rule| rule.assign.as_ref()),
+                None => self.state.assign.as_ref(),
+            };
+            assigned = crate::flow::assigned(assign, &effective, &around)
+                .map_err(|error| self.failure(&error))?;
+            let output = select(&self.state.output_path, effective, &around)
                 .map_err(|error| self.failure(&error))?;
             Ok((rule, output))
         });
         match decided {
-            Ok((next, output)) => Advance::Next(AslMachine {
-                state: next,
-                input: output,
-                execution_input: self.execution_input,
-            }),
+            Ok((next, output)) => {
+                let run = self.with_assigned(assigned);
+                Advance::Next(AslMachine {
+                    state: next,
+                    input: output,
+                    execution_input: run.execution_input,
+                    variables: run.variables,
+                })
+            }
             Err(failure) => Advance::Failed(failure),
         }
     }
 
     pub(super) async fn wait(self, wait: &Wait, raw: Value) -> Advance<AslMachine, Value> {
+        let mut assigned = None;
         let waited = run_wait_computed(self.cx, self.id, &raw, || {
+            let fail = |error: DataError| self.failure(&error);
             let context = self.context(None);
-            let effective = select(&self.state.input_path, raw.clone(), &context)
-                .map_err(|error| self.failure(&error))?;
-            let wake = wake(wait, &effective, &context).map_err(|error| self.failure(&error))?;
-            let output = select(&self.state.output_path, effective, &context)
-                .map_err(|error| self.failure(&error))?;
+            let around = self.around(&context);
+            let effective = select(&self.state.input_path, raw.clone(), &around).map_err(fail)?;
+            let wake = wake(wait, &effective, &around).map_err(fail)?;
+            assigned = crate::flow::assigned(self.state.assign.as_ref(), &effective, &around)
+                .map_err(fail)?;
+            let output = select(&self.state.output_path, effective, &around).map_err(fail)?;
             Ok((wake, output))
         })
         .await;
         match waited {
-            Ok(output) => self.go_on(output),
+            Ok(output) => self.with_assigned(assigned).go_on(output),
             Err(failure) => Advance::Failed(failure),
         }
     }
 
     pub(super) fn succeed(self, raw: Value) -> Advance<AslMachine, Value> {
         let context = self.context(None);
-        let output = select(&self.state.input_path, raw, &context)
-            .and_then(|effective| select(&self.state.output_path, effective, &context));
+        let around = self.around(&context);
+        let output = select(&self.state.input_path, raw, &around)
+            .and_then(|effective| select(&self.state.output_path, effective, &around));
         match output {
             Ok(output) => enter_succeed(self.cx, self.id, output),
             Err(error) => Advance::Failed(self.failure(&error)),
@@ -93,8 +120,9 @@ impl Run<'_, '_> {
     pub(super) fn fail(self, fail: &Fail, raw: Value) -> Advance<AslMachine, Value> {
         enter_fail_computed(self.cx, self.id, &raw, || {
             let context = self.context(None);
+            let around = self.around(&context);
             let text = |setting: Option<&Setting<String>>, field: &str| match setting {
-                Some(Setting::Path(path)) => fail_text(path, field, &raw, &context)
+                Some(Setting::Path(path)) => fail_text(path, field, &raw, &around)
                     .map(Some)
                     .map_err(|error| self.failure(&error)),
                 _ => Ok(None),
@@ -108,12 +136,13 @@ impl Run<'_, '_> {
 }
 
 /// When a Wait state wakes.
-fn wake(wait: &Wait, input: &Value, context: &Value) -> Result<Wake, DataError> {
+fn wake(wait: &Wait, input: &Value, around: &Scope<'_>) -> Result<Wake, DataError> {
+    let scope = Scope { input, ..*around };
     match wait {
         Wait::Seconds(Setting::Fixed(seconds)) => Ok(Wake::After(Duration::from_secs(*seconds))),
         Wait::Seconds(Setting::Path(path)) => {
             let seconds = path
-                .find(&Scope::new(input, context))
+                .find(&scope)
                 .and_then(|value| value.as_u64())
                 .ok_or_else(|| {
                     DataError::runtime(format!(
@@ -130,7 +159,7 @@ fn wake(wait: &Wait, input: &Value, context: &Value) -> Result<Wake, DataError> 
                 ))
             }),
         Wait::Timestamp(Setting::Path(path)) => {
-            let value = path.find(&Scope::new(input, context)).ok_or_else(|| {
+            let value = path.find(&scope).ok_or_else(|| {
                 DataError::runtime(format!(
                     "The TimestampPath parameter does not reference an input value: {path}"
                 ))
@@ -155,9 +184,9 @@ fn fail_text(
     path: &JsonPath,
     field: &str,
     input: &Value,
-    context: &Value,
+    around: &Scope<'_>,
 ) -> Result<String, DataError> {
-    match path.find(&Scope::new(input, context)) {
+    match path.find(&Scope { input, ..*around }) {
         Some(value) => match value.as_str() {
             Some(text) => Ok(text.to_owned()),
             None => Err(DataError::runtime(format!(

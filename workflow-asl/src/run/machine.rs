@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use workflow_core::definition::StateId;
 use workflow_runtime::__private_v0_1::{entering, Advance, ExecutionContext, Machine};
 use workflow_runtime::ExecutionFailure;
@@ -15,7 +15,8 @@ use super::context::Facts;
 use super::program::Program;
 use crate::definition::{Catcher, ResultShaping, State, StateKind, Transition};
 use crate::error::DataError;
-use crate::flow::{place, select, shape};
+use crate::flow::{assigned, place, select, shape};
+use crate::path::Scope;
 
 /// What an ASL machine starts with: its JSON input and, for a Parallel branch or a Map
 /// iteration, the state it starts in and the execution's input (for `$$.Execution.Input`).
@@ -28,14 +29,22 @@ pub(crate) struct AslInput {
     start: Option<StateId>,
     #[serde(skip)]
     execution_input: Option<Arc<Value>>,
+    /// The variables of the scope the branch is in, which it reads but does not change.
+    #[serde(skip)]
+    variables: Option<Arc<Variables>>,
 }
 
+/// The variables `Assign` sets, by name.
+pub(super) type Variables = Map<String, Value>;
+
 impl AslInput {
-    pub(super) fn branch(value: Value, start: StateId, execution_input: &Arc<Value>) -> Self {
+    /// The input of a branch or iteration of `run`'s state, starting in `start`.
+    pub(super) fn branch(value: Value, start: StateId, run: &Run<'_, '_>) -> Self {
         AslInput {
             value,
             start: Some(start),
-            execution_input: Some(Arc::clone(execution_input)),
+            execution_input: Some(Arc::clone(&run.execution_input)),
+            variables: Some(Arc::clone(&run.variables)),
         }
     }
 }
@@ -45,6 +54,7 @@ pub(crate) struct AslMachine {
     pub(super) state: StateId,
     pub(super) input: Value,
     pub(super) execution_input: Arc<Value>,
+    pub(super) variables: Arc<Variables>,
 }
 
 impl Machine for AslMachine {
@@ -59,6 +69,7 @@ impl Machine for AslMachine {
             state: input.start.unwrap_or(cx.workflow_definition().start_at),
             input: input.value,
             execution_input,
+            variables: input.variables.unwrap_or_default(),
         })
     }
 
@@ -99,6 +110,7 @@ pub(super) struct Run<'c, 's> {
     pub(super) id: StateId,
     pub(super) state: &'static State,
     pub(super) execution_input: Arc<Value>,
+    pub(super) variables: Arc<Variables>,
 }
 
 impl AslMachine {
@@ -123,6 +135,7 @@ impl AslMachine {
             id: self.state,
             state,
             execution_input: self.execution_input,
+            variables: self.variables,
         };
         if state.query_language == crate::definition::QueryLanguage::Jsonata {
             return Advance::Failed(run.failure(&DataError::runtime(
@@ -180,6 +193,24 @@ impl Run<'_, '_> {
         .object(item)
     }
 
+    /// What paths read besides their input: the context object `context` and the variables.
+    pub(super) fn around<'v>(&'v self, context: &'v Value) -> Scope<'v> {
+        Scope {
+            input: &Value::Null,
+            context,
+            variables: Some(&self.variables),
+        }
+    }
+
+    /// This state with the variables `assigned` set, for the states after it.
+    #[must_use]
+    pub(super) fn with_assigned(mut self, assigned: Option<Variables>) -> Self {
+        if let Some(assigned) = assigned {
+            Arc::make_mut(&mut self.variables).extend(assigned);
+        }
+        self
+    }
+
     /// The machine in the next state with `input`, or the end with it as the output.
     pub(super) fn go_on(self, input: Value) -> Advance<AslMachine, Value> {
         match &self.state.transition {
@@ -194,6 +225,7 @@ impl Run<'_, '_> {
                 state,
                 input,
                 execution_input: self.execution_input,
+                variables: self.variables,
             }),
             None => Advance::Failed(self.failure(&DataError::runtime(format!(
                 "the next state '{name}' does not exist"
@@ -201,19 +233,22 @@ impl Run<'_, '_> {
         }
     }
 
-    /// A state's result placed and selected: `ResultSelector`, `ResultPath`, `OutputPath`.
+    /// A state's result shaped (`ResultSelector`), assigned from (`Assign`), placed
+    /// (`ResultPath`) and selected (`OutputPath`): its output, and the variables it sets.
     pub(super) fn finish(
         &self,
         shaping: &ResultShaping,
         raw: Value,
         result: Value,
-    ) -> Result<Value, ExecutionFailure> {
+    ) -> Result<(Value, Option<Variables>), ExecutionFailure> {
+        let fail = |error: DataError| self.failure(&error);
         let context = self.context(None);
-        let shaped = shape(shaping.result_selector.as_ref(), result, &context)
-            .map_err(|error| self.failure(&error))?;
-        let placed =
-            place(&shaping.result_path, raw, shaped).map_err(|error| self.failure(&error))?;
-        select(&self.state.output_path, placed, &context).map_err(|error| self.failure(&error))
+        let around = self.around(&context);
+        let shaped = shape(shaping.result_selector.as_ref(), result, &around).map_err(fail)?;
+        let assigned = assigned(self.state.assign.as_ref(), &shaped, &around).map_err(fail)?;
+        let placed = place(&shaping.result_path, raw, shaped).map_err(fail)?;
+        let output = select(&self.state.output_path, placed, &around).map_err(fail)?;
+        Ok((output, assigned))
     }
 
     /// The state's input after `InputPath` and `Parameters` (or a Map's `ItemSelector`
@@ -224,9 +259,10 @@ impl Run<'_, '_> {
         raw: &Value,
     ) -> Result<Value, ExecutionFailure> {
         let context = self.context(None);
-        let selected = select(&self.state.input_path, raw.clone(), &context)
+        let around = self.around(&context);
+        let selected = select(&self.state.input_path, raw.clone(), &around)
             .map_err(|error| self.failure(&error))?;
-        shape(shaping.parameters.as_ref(), selected, &context).map_err(|error| self.failure(&error))
+        shape(shaping.parameters.as_ref(), selected, &around).map_err(|error| self.failure(&error))
     }
 
     /// Where a catcher sends the execution, with the error placed in the state's raw input.
@@ -243,12 +279,16 @@ impl Run<'_, '_> {
         };
         let error_output = json!({"Error": error, "Cause": cause});
         let context = self.context(None);
-        let output = place(&catcher.result_path, raw, error_output)
-            .and_then(|placed| select(&self.state.output_path, placed, &context));
+        let around = self.around(&context);
+        let output =
+            assigned(catcher.assign.as_ref(), &error_output, &around).and_then(|assigned| {
+                let placed = place(&catcher.result_path, raw, error_output)?;
+                Ok((select(&self.state.output_path, placed, &around)?, assigned))
+            });
         match output {
-            Ok(output) => {
+            Ok((output, assigned)) => {
                 let next = catcher.next.clone();
-                self.go_to(&next, output)
+                self.with_assigned(assigned).go_to(&next, output)
             }
             Err(error) => Advance::Failed(self.failure(&error)),
         }

@@ -21,30 +21,34 @@ impl Run<'_, '_> {
         heartbeat: Option<&Setting<u64>>,
         raw: Value,
     ) -> Advance<AslMachine, Value> {
+        let mut assigned = None;
         let outcome = run_task_computed::<AslTask, Value, Value>(
             self.cx,
             self.id,
             &raw,
             || {
+                let fail = |error: DataError| self.failure(&error);
                 let context = self.context(None);
-                let selected = select(&self.state.input_path, raw.clone(), &context)
-                    .map_err(|error| self.failure(&error))?;
+                let around = self.around(&context);
+                let selected =
+                    select(&self.state.input_path, raw.clone(), &around).map_err(fail)?;
                 let timers = ComputedTimers {
-                    timeout: seconds(timeout, &selected, &context)
-                        .map_err(|error| self.failure(&error))?,
-                    heartbeat: seconds(heartbeat, &selected, &context)
-                        .map_err(|error| self.failure(&error))?,
+                    timeout: seconds(timeout, &selected, &around).map_err(fail)?,
+                    heartbeat: seconds(heartbeat, &selected, &around).map_err(fail)?,
                 };
-                let input = shape(shaping.parameters.as_ref(), selected, &context)
-                    .map_err(|error| self.failure(&error))?;
+                let input = shape(shaping.parameters.as_ref(), selected, &around).map_err(fail)?;
                 Ok((timers, input))
             },
             Value::clone,
-            |result| self.finish(shaping, raw.clone(), result),
+            |result| {
+                let (output, variables) = self.finish(shaping, raw.clone(), result)?;
+                assigned = variables;
+                Ok(output)
+            },
         )
         .await;
         match outcome {
-            TaskOutcome::Succeeded(output) => self.go_on(output),
+            TaskOutcome::Succeeded(output) => self.with_assigned(assigned).go_on(output),
             TaskOutcome::Caught(index, caught) => {
                 self.caught(&shaping.catch, index, raw, &caught.error, &caught.cause)
             }
@@ -57,11 +61,11 @@ impl Run<'_, '_> {
 fn seconds(
     setting: Option<&Setting<u64>>,
     input: &Value,
-    context: &Value,
+    around: &Scope<'_>,
 ) -> Result<Option<Duration>, DataError> {
     match setting {
         Some(Setting::Path(path)) => {
-            let value = path.select(&Scope::new(input, context))?;
+            let value = path.select(&Scope { input, ..*around })?;
             let seconds = value.as_u64().filter(|seconds| *seconds > 0).ok_or_else(|| {
                 DataError::runtime(format!("The value of {path} must be a positive whole number of seconds, not {value}"))
             })?;

@@ -201,7 +201,7 @@ pub async fn run_task_computed<S: Step, E: serde::Serialize + ?Sized, O: serde::
     entry: &E,
     prepare: impl FnOnce() -> Result<(ComputedTimers, S::Input), ExecutionFailure>,
     copy: fn(&S::Input) -> S::Input,
-    finish: impl Fn(S::Output) -> Result<O, ExecutionFailure>,
+    finish: impl FnMut(S::Output) -> Result<O, ExecutionFailure>,
 ) -> TaskOutcome<O, S::Input> {
     let task = match task_state(cx, state) {
         Ok(task) => task,
@@ -234,7 +234,7 @@ async fn run_attempts<S: Step, O: serde::Serialize>(
     input: S::Input,
     copy: fn(&S::Input) -> S::Input,
     mut at: Option<SystemTime>,
-    finish: impl Fn(S::Output) -> Result<O, ExecutionFailure>,
+    mut finish: impl FnMut(S::Output) -> Result<O, ExecutionFailure>,
 ) -> TaskOutcome<O, S::Input> {
     // A computed timer out of range is a `States.Runtime` failure: never retried or caught.
     let timers = match usable_timers(cx, state, TaskTimers::of(task, computed)) {
@@ -256,7 +256,7 @@ async fn run_attempts<S: Step, O: serde::Serialize>(
         )
         .await
         {
-            Ok(output) => match exit(cx, state, output, &finish) {
+            Ok(output) => match exit(cx, state, output, &mut finish) {
                 Ok(output) => return TaskOutcome::Succeeded(output),
                 // An output over the size limit fails the attempt; retriers and catchers
                 // apply.
