@@ -134,9 +134,8 @@ mod tests {
         }));
         let variables = json!({"total": 40});
         let around = Scope {
-            input: &Value::Null,
-            context: &Value::Null,
             variables: variables.as_object(),
+            ..nothing()
         };
         let passed = state.pass_output(json!({}), &around).unwrap().unwrap();
         assert_eq!(passed.output, json!({"n": 2}));

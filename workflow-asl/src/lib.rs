@@ -74,6 +74,7 @@ pub mod flow;
 pub mod intrinsic;
 pub mod path;
 pub mod pointer;
+pub mod random;
 mod run;
 pub mod template;
 pub mod timestamp;

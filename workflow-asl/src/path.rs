@@ -25,7 +25,8 @@ pub enum Root {
     Variable(String),
 }
 
-/// What paths read: the value `$` stands for, the context object, the variables in scope.
+/// What paths and intrinsic functions read: the value `$` stands for, the context object,
+/// the variables in scope, and where random values are drawn from.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'v> {
     /// What `$` stands for.
@@ -34,6 +35,9 @@ pub struct Scope<'v> {
     pub context: &'v Value,
     /// The variables in scope, by name.
     pub variables: Option<&'v serde_json::Map<String, Value>>,
+    /// Where `States.UUID` and `States.MathRandom` draw from; without it, from the
+    /// operating system's randomness.
+    pub draws: Option<&'v crate::random::Draws>,
 }
 
 impl<'v> Scope<'v> {
@@ -43,6 +47,7 @@ impl<'v> Scope<'v> {
             input,
             context,
             variables: None,
+            draws: None,
         }
     }
 }
@@ -314,9 +319,8 @@ mod tests {
         let context = json!({"Execution": {"Id": "e-1"}});
         let variables = json!({"total": {"n": 3}});
         let scope = Scope {
-            input,
-            context: &context,
             variables: variables.as_object(),
+            ..Scope::new(input, &context)
         };
         JsonPath::parse(path).unwrap().select(&scope)
     }

@@ -8,12 +8,17 @@ use sha2::Digest as _;
 use super::Function;
 use crate::error::DataError;
 use crate::path::describe;
+use crate::random::Draws;
 
 /// The most items `States.ArrayRange` makes, and the longest string the Base64 functions take.
 const ARRAY_RANGE_LIMIT: usize = 1000;
 const BASE64_LIMIT: usize = 10_000;
 
-pub(super) fn apply(function: Function, arguments: Vec<Value>) -> Result<Value, DataError> {
+pub(super) fn apply(
+    function: Function,
+    arguments: Vec<Value>,
+    draws: Option<&Draws>,
+) -> Result<Value, DataError> {
     let call = Call {
         name: function.name(),
         arguments,
@@ -116,9 +121,10 @@ pub(super) fn apply(function: Function, arguments: Vec<Value>) -> Result<Value, 
             if start >= end {
                 return Err(call.failure("the start must be less than the end"));
             }
-            let mut rng = match call.arguments.get(2) {
-                Some(_) => fastrand::Rng::with_seed(call.truncated(2)?.cast_unsigned()),
-                None => fastrand::Rng::new(),
+            let mut rng = match (call.arguments.get(2), draws) {
+                (Some(_), _) => fastrand::Rng::with_seed(call.truncated(2)?.cast_unsigned()),
+                (None, Some(draws)) => draws.next(),
+                (None, None) => fastrand::Rng::new(),
             };
             Ok(Value::from(rng.i64(start..end)))
         }
@@ -138,7 +144,18 @@ pub(super) fn apply(function: Function, arguments: Vec<Value>) -> Result<Value, 
                     .collect(),
             ))
         }
-        Function::Uuid => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
+        Function::Uuid => {
+            let uuid = match draws {
+                Some(draws) => {
+                    let mut rng = draws.next();
+                    let mut bytes = [0_u8; 16];
+                    bytes.iter_mut().for_each(|byte| *byte = rng.u8(..));
+                    uuid::Builder::from_random_bytes(bytes).into_uuid()
+                }
+                None => uuid::Uuid::new_v4(),
+            };
+            Ok(Value::String(uuid.to_string()))
+        }
     }
 }
 

@@ -103,7 +103,7 @@ impl Intrinsic {
                 Argument::Call(call) => call.evaluate(scope),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        functions::apply(self.function, arguments)
+        functions::apply(self.function, arguments, scope.draws)
     }
 }
 

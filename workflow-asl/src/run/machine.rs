@@ -3,7 +3,7 @@
 //! States Language's data flow around them.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -17,6 +17,7 @@ use crate::definition::{Catcher, ResultShaping, State, StateKind, Transition};
 use crate::error::DataError;
 use crate::flow::{assigned, place, select, shape};
 use crate::path::Scope;
+use crate::random::Draws;
 
 /// What an ASL machine starts with: its JSON input and, for a Parallel branch or a Map
 /// iteration, the state it starts in and the execution's input (for `$$.Execution.Input`).
@@ -111,6 +112,15 @@ pub(super) struct Run<'c, 's> {
     pub(super) state: &'static State,
     pub(super) execution_input: Arc<Value>,
     pub(super) variables: Arc<Variables>,
+    /// This visit of the state, known once it is entered.
+    visit: OnceLock<Visit>,
+}
+
+/// One visit of a state: when it was entered (as recorded, so that a resumed execution sees
+/// the same `$$.State.EnteredTime`), and the random draws seeded by it.
+struct Visit {
+    entered_at: std::time::SystemTime,
+    draws: Draws,
 }
 
 impl AslMachine {
@@ -136,6 +146,7 @@ impl AslMachine {
             state,
             execution_input: self.execution_input,
             variables: self.variables,
+            visit: OnceLock::new(),
         };
         if state.query_language == crate::definition::QueryLanguage::Jsonata {
             return Advance::Failed(run.failure(&DataError::runtime(
@@ -179,6 +190,22 @@ impl Run<'_, '_> {
         )
     }
 
+    /// This visit of the state, from its entry (the last event of the lane when first
+    /// asked, which the states ask once they are entered).
+    fn visit(&self) -> &Visit {
+        self.visit.get_or_init(|| {
+            let entry = self.cx.latest_event_id().to_string();
+            Visit {
+                entered_at: self.cx.latest_event_time(),
+                draws: Draws::for_visit(&[
+                    self.cx.execution_id().as_str().as_bytes(),
+                    self.state.name.as_bytes(),
+                    entry.as_bytes(),
+                ]),
+            }
+        })
+    }
+
     /// The context object of this state.
     pub(super) fn context(&self, item: Option<(usize, &Value)>) -> Value {
         Facts {
@@ -187,7 +214,7 @@ impl Run<'_, '_> {
             execution_input: &self.execution_input,
             started_at: self.cx.execution_started_at(),
             state: &self.state.name,
-            entered_at: self.cx.now(),
+            entered_at: self.visit().entered_at,
             retry_count: 0,
         }
         .object(item)
@@ -199,6 +226,7 @@ impl Run<'_, '_> {
             input: &Value::Null,
             context,
             variables: Some(&self.variables),
+            draws: Some(&self.visit().draws),
         }
     }
 

@@ -338,6 +338,17 @@ impl<'s> ExecutionContext<'s> {
         self.last_event_id()
     }
 
+    /// When the last event of this lane happened (as recorded, or as replayed when the
+    /// execution resumes): right after a state is entered, its entry's time. The clock's time
+    /// when nothing is kept. Not a public API.
+    #[doc(hidden)]
+    pub fn latest_event_time(&self) -> std::time::SystemTime {
+        self.shared
+            .recorder
+            .event_time(self.last_event_id())
+            .unwrap_or_else(|| self.shared.clock.now())
+    }
+
     pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
         &self.shared.clock
     }

@@ -313,6 +313,12 @@ impl Recorder {
                 .is_some_and(|lane| !lane.is_empty())
     }
 
+    /// When event `id` happened, if the history keeps it.
+    pub(crate) fn event_time(&self, id: u64) -> Option<SystemTime> {
+        let index = usize::try_from(id.checked_sub(1)?).ok()?;
+        self.lock().events.get(index).map(|event| event.timestamp)
+    }
+
     /// The id of the last event of the whole history.
     pub(crate) fn latest(&self) -> u64 {
         self.lock().events.last().map_or(0, |event| event.id)

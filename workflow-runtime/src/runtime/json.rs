@@ -135,6 +135,12 @@ impl Runtime {
         self.create_json(workflow, Some(name), input, false).await
     }
 
+    /// A handle to execution `id` of any workflow, to await its output as JSON (an
+    /// execution started elsewhere: another process, an earlier run).
+    pub fn handle_json(&self, id: ExecutionId) -> ExecutionHandle<Value> {
+        self.handle_of(id)
+    }
+
     async fn create_json(
         &self,
         workflow: &str,
