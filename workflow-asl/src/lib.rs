@@ -50,6 +50,11 @@
 //!   `ItemsPath` and `ItemSelector`, and `Assign` variables (`$name`), which Parallel
 //!   branches and Map iterations read and do not change. JSONPath queries are RFC 9535's, by
 //!   `serde_json_path`.
+//! - **JSONata** ([`jsonata`]): states with `QueryLanguage: JSONata` (or a machine's)
+//!   evaluate `{% … %}` in `Arguments`, `Output`, `Assign`, `Condition`, `Items`,
+//!   `ItemSelector` and settings, reading `$states` (`input`, `result`, `errorOutput`,
+//!   `context`) and the variables; a failing expression is `States.QueryEvaluationError`,
+//!   recorded as `EvaluationFailed`.
 //! - **Running** ([`AslWorkflow`], [`RegisterAsl`]): Standard executions are durable on
 //!   every store and resume after a restart; Express ones run in memory. Retry, Catch,
 //!   timeouts and heartbeats are the engine's, as for any workflow. Executions start by name
@@ -60,8 +65,7 @@
 //! - **Drawing**: [`definition::StateMachine::to_definition`] gives the runtime's
 //!   definition, which `workflow::render` draws.
 //!
-//! Not yet: JSONata (`QueryLanguage: JSONata`), which fails the state that uses it with
-//! `States.Runtime`; the Lambda- and activity-specific history events
+//! Not yet: the Lambda- and activity-specific history events
 //! (tasks record `Task*` events); `.waitForTaskToken` and `.sync` integrations; a distributed
 //! Map's child executions and item readers. The conformance runner
 //! (`tests/conformance.rs`) says how many AWS-recorded cases run identically.
@@ -72,6 +76,7 @@ pub mod definition;
 mod error;
 pub mod flow;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod path;
 pub mod pointer;
 pub mod random;

@@ -38,6 +38,15 @@ impl Template {
         }
     }
 
+    /// The template as written, when nothing in it is computed by a path or an intrinsic
+    /// function (a JSONata state's fields, whose `{% %}` strings JSONata evaluates).
+    pub fn literal(&self) -> Option<&Value> {
+        match &self.0 {
+            Node::Literal(value) => Some(value),
+            _ => None,
+        }
+    }
+
     /// The template's value for `scope`.
     pub fn evaluate(&self, scope: &Scope<'_>) -> Result<Value, DataError> {
         evaluate(&self.0, scope)

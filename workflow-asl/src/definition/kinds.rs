@@ -217,7 +217,11 @@ pub(super) fn map(
         (false, true) => "Parameters",
         _ => "ItemSelector",
     };
-    let shaping = shaping(fields, language, selector_name, problems);
+    let mut shaping = shaping(fields, language, selector_name, problems);
+    if language == QueryLanguage::Jsonata && fields.has("ItemSelector") {
+        // A JSONata Map's ItemSelector: `{% %}` expressions, evaluated per item.
+        shaping.parameters = fields.template("ItemSelector", problems);
+    }
     let max_concurrency = setting_u64(
         fields,
         "MaxConcurrency",

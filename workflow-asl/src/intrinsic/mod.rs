@@ -107,6 +107,24 @@ impl Intrinsic {
     }
 }
 
+/// Applies the intrinsic function named `name` (`States.ArrayPartition`...) to evaluated
+/// arguments: for JSONata's functions of the same purpose.
+pub(crate) fn apply_named(name: &str, arguments: Vec<Value>) -> Result<Value, DataError> {
+    let function = Function::ALL
+        .iter()
+        .copied()
+        .find(|function| function.name() == name)
+        .ok_or_else(|| DataError::intrinsic(format!("no intrinsic function {name}")))?;
+    let (min, max) = function.arity();
+    if arguments.len() < min || arguments.len() > max {
+        return Err(DataError::intrinsic(format!(
+            "{name} takes {min} to {max} arguments, not {}",
+            arguments.len()
+        )));
+    }
+    functions::apply(function, arguments, None)
+}
+
 impl fmt::Display for Intrinsic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)

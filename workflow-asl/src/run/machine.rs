@@ -8,7 +8,9 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use workflow_core::definition::StateId;
-use workflow_runtime::__private_v0_1::{entering, Advance, ExecutionContext, Machine};
+use workflow_runtime::__private_v0_1::{
+    entering, record_evaluation_failed, Advance, ExecutionContext, Machine,
+};
 use workflow_runtime::ExecutionFailure;
 
 use super::context::Facts;
@@ -148,12 +150,43 @@ impl AslMachine {
             variables: self.variables,
             visit: OnceLock::new(),
         };
-        if state.query_language == crate::definition::QueryLanguage::Jsonata {
-            return Advance::Failed(run.failure(&DataError::runtime(
-                "JSONata states cannot run yet: only JSONPath is supported",
-            )));
-        }
         let raw = self.input;
+        if state.query_language == crate::definition::QueryLanguage::Jsonata {
+            let (cx, id) = (run.cx, run.id);
+            let advance = match &state.kind {
+                StateKind::Pass(_) => run.pass_jsonata(raw),
+                StateKind::Choice(_) => run.choice_jsonata(raw),
+                StateKind::Wait(wait) => run.wait_jsonata(wait, raw).await,
+                StateKind::Succeed => run.succeed_jsonata(raw),
+                StateKind::Fail(fail) => {
+                    run.fail_jsonata(fail.error.as_ref(), fail.cause.as_ref(), raw)
+                }
+                StateKind::Task(task) => {
+                    run.task_jsonata(
+                        &task.shaping,
+                        task.timeout.as_ref(),
+                        task.heartbeat.as_ref(),
+                        raw,
+                    )
+                    .await
+                }
+                StateKind::Parallel(parallel) => run.parallel_jsonata(parallel, raw).await,
+                StateKind::Map(map) => run.map_jsonata(map, raw).await,
+            };
+            // An expression of this state that fails is recorded as such before the
+            // execution fails, as Step Functions records it.
+            // (Parallel and Map states record it themselves, before their own failure.)
+            let composite = matches!(state.kind, StateKind::Parallel(_) | StateKind::Map(_));
+            if let Advance::Failed(failure) = &advance {
+                if !composite
+                    && failure.error() == crate::jsonata::QUERY_EVALUATION_ERROR
+                    && failure.state() == Some(state.name.as_str())
+                {
+                    record_evaluation_failed(cx, id, failure);
+                }
+            }
+            return advance;
+        }
         match &state.kind {
             StateKind::Pass(_) => run.pass(raw),
             StateKind::Choice(_) => run.choice(raw),

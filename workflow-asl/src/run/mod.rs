@@ -5,6 +5,7 @@ mod composite_states;
 mod context;
 mod flow_states;
 mod handlers;
+mod jsonata_states;
 mod machine;
 mod mock_config;
 mod program;

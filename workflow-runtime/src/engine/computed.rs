@@ -107,6 +107,17 @@ pub async fn run_wait_computed<I: Serialize + ?Sized, O: Serialize>(
     Ok(output)
 }
 
+/// Records that working out state `state`'s data failed (`EvaluationFailed`, which Step
+/// Functions writes for a JSONata expression that fails), before the execution fails with
+/// `failure`.
+pub fn record_evaluation_failed(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    failure: &ExecutionFailure,
+) {
+    cx.record_failure(EventType::EvaluationFailed, Some(state), failure);
+}
+
 /// Enters the Fail state `state` with `input`; `computed` works out its error name and cause
 /// (`None` for the state's own), or fails.
 pub fn enter_fail_computed<M, O, I: Serialize + ?Sized>(

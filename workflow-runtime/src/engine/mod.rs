@@ -31,7 +31,8 @@ use tracing::Instrument;
 pub use child::{run_child, ChildRun};
 pub use composite::{run_map, run_map_tolerant, Attempts, Settled};
 pub use computed::{
-    enter_choice_computed, enter_fail_computed, run_pass_computed, run_wait_computed,
+    enter_choice_computed, enter_fail_computed, record_evaluation_failed, run_pass_computed,
+    run_wait_computed,
 };
 pub use context::ExecutionContext;
 pub(crate) use context::{LazyId, Limits, Shared};

@@ -255,6 +255,13 @@ fn details(event: &Event, context: Context<'_>) -> Option<(&'static str, Map<Str
             details.iteration(event);
             "mapIterationAbortedEventDetails"
         }
+        EvaluationFailed => {
+            details.failure(event);
+            if let Some(state) = &event.state {
+                details.set("state", json!(state));
+            }
+            "evaluationFailedEventDetails"
+        }
         // Step Functions writes no details for these.
         TaskStateAborted
         | WaitStateAborted

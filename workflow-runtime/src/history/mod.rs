@@ -74,6 +74,7 @@ event_types!(
     MapIterationSucceeded,
     MapIterationFailed,
     MapIterationAborted,
+    EvaluationFailed,
 );
 
 impl fmt::Display for EventType {
