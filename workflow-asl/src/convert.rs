@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use workflow_core::build::{self, FailText, MapOptions, TaskOptions, Wait as CoreWait};
-use workflow_core::definition::{Definition, State as CoreState};
+use workflow_core::definition::{Definition, State as CoreState, TaskEvents};
 use workflow_core::retry::{Catcher as CoreCatcher, Jitter, Retrier as CoreRetrier};
 use workflow_core::Mode;
 
@@ -104,6 +104,7 @@ fn convert(
                 Vec::new(),
             );
             step.callback = task.resource.ends_with(".waitForTaskToken");
+            step.events = task_events(&task.resource);
             build::task_state(
                 name,
                 comment,
@@ -230,6 +231,18 @@ fn convert(
                 },
             )
         }
+    }
+}
+
+/// Which events record a task of `resource`, as Step Functions names them: a Lambda function
+/// given by its own ARN records `LambdaFunction*`, an activity `Activity*`, anything else
+/// (service integrations, `lambda:invoke` among them) `Task*`.
+fn task_events(resource: &str) -> TaskEvents {
+    let parts: Vec<&str> = resource.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "lambda", _, _, "function", ..] => TaskEvents::LambdaFunction,
+        ["arn", _, "states", _, _, "activity", ..] => TaskEvents::Activity,
+        _ => TaskEvents::Task,
     }
 }
 

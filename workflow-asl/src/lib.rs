@@ -65,10 +65,13 @@
 //! - **Drawing**: [`definition::StateMachine::to_definition`] gives the runtime's
 //!   definition, which `workflow::render` draws.
 //!
-//! Not yet: the Lambda- and activity-specific history events
-//! (tasks record `Task*` events); `.waitForTaskToken` and `.sync` integrations; a distributed
-//! Map's child executions and item readers. The conformance runner
-//! (`tests/conformance.rs`) says how many AWS-recorded cases run identically.
+//! A Task whose `Resource` is a Lambda function's ARN records `LambdaFunction*` events, an
+//! activity's `Activity*`.
+//!
+//! Not yet: `.waitForTaskToken` and `.sync` integrations, `lambda:invoke`'s `Payload`
+//! wrapping of a handler's result, and a distributed Map's child executions and item
+//! readers. The conformance runner (`tests/conformance.rs`) says how many AWS-recorded cases
+//! run identically.
 
 mod choice;
 mod convert;

@@ -103,3 +103,81 @@ async fn a_resumed_execution_draws_and_dates_what_it_did_before_the_restart() {
         "two draws of one visit differ"
     );
 }
+
+/// How many times the Lambda handler ran.
+static CHARGED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+async fn charge(_call: workflow_asl::TaskCall) -> Result<Value, workflow_asl::TaskError> {
+    CHARGED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Ok(json!({"receipt": "r-1"}))
+}
+
+fn lambda_runtime(store: Arc<dyn Store>, clock: VirtualClock) -> Runtime {
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:Charge";
+    let workflow = AslWorkflow::from_json(
+        "Charge",
+        Mode::Standard,
+        &json!({
+            "StartAt": "Charge",
+            "States": {
+                "Charge": {"Type": "Task", "Resource": arn, "ResultPath": "$.payment", "Next": "Hold"},
+                "Hold": {"Type": "Wait", "Seconds": 3600, "End": true}
+            }
+        }),
+    )
+    .unwrap();
+    Runtime::builder()
+        .store_arc(store)
+        .clock(clock)
+        .resource(Handlers::new().resource(arn, charge))
+        .register_asl(&workflow)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lambda_task_records_lambda_events_and_is_not_run_again_on_resume() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let clock = VirtualClock::new();
+    let before = lambda_runtime(Arc::clone(&store), clock.clone());
+    let id = before
+        .start_json("Charge", Some("c-1"), json!({"order": 7}))
+        .await
+        .unwrap()
+        .id()
+        .clone();
+    until_waiting(&before, &id).await;
+    before.shutdown();
+
+    let after = lambda_runtime(store, clock);
+    after.recover().await.unwrap();
+    let output: Value = after
+        .handle_json(id.clone())
+        .result()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(output, json!({"order": 7, "payment": {"receipt": "r-1"}}));
+    assert_eq!(
+        CHARGED.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "replayed, not run again"
+    );
+    let kinds: Vec<EventType> = after
+        .history(&id, 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(
+        kinds[1..6],
+        [
+            EventType::TaskStateEntered,
+            EventType::LambdaFunctionScheduled,
+            EventType::LambdaFunctionStarted,
+            EventType::LambdaFunctionSucceeded,
+            EventType::TaskStateExited
+        ]
+    );
+}

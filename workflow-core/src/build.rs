@@ -348,6 +348,7 @@ pub fn step_definition(
         timeout,
         heartbeat,
         resources,
+        events: crate::definition::TaskEvents::Task,
     }
 }
 

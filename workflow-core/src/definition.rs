@@ -559,4 +559,29 @@ pub struct StepDefinition {
     pub heartbeat: Option<Duration>,
     /// The resources the step takes, by type name.
     pub resources: Vec<String>,
+    /// Which events record the task's attempts (`Task*` unless a Lambda function or an
+    /// activity runs it); left out for `Task*`, so that definitions keep their fingerprints.
+    #[serde(default, skip_serializing_if = "TaskEvents::is_task")]
+    pub events: TaskEvents,
+}
+
+/// Which events record a Task state's attempts: Step Functions names them by what runs the
+/// task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum TaskEvents {
+    /// `TaskScheduled`, `TaskStarted`, `TaskSucceeded`...: a step, a service integration.
+    #[default]
+    Task,
+    /// `LambdaFunctionScheduled`...: a Lambda function named by its ARN.
+    LambdaFunction,
+    /// `ActivityScheduled`...: an activity.
+    Activity,
+}
+
+impl TaskEvents {
+    /// Whether these are the `Task*` events.
+    pub fn is_task(&self) -> bool {
+        *self == TaskEvents::Task
+    }
 }

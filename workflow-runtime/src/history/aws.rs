@@ -228,6 +228,39 @@ fn details(event: &Event, context: Context<'_>) -> Option<(&'static str, Map<Str
             details.resource(event);
             "taskFailedEventDetails"
         }
+        LambdaFunctionScheduled => {
+            details.set("resource", json!(event.state));
+            "lambdaFunctionScheduledEventDetails"
+        }
+        LambdaFunctionSucceeded => {
+            details.output(event.output.as_ref());
+            "lambdaFunctionSucceededEventDetails"
+        }
+        LambdaFunctionFailed => {
+            details.failure(event);
+            "lambdaFunctionFailedEventDetails"
+        }
+        LambdaFunctionTimedOut => {
+            details.failure(event);
+            "lambdaFunctionTimedOutEventDetails"
+        }
+        ActivityScheduled => {
+            details.set("resource", json!(event.state));
+            "activityScheduledEventDetails"
+        }
+        ActivityStarted => "activityStartedEventDetails",
+        ActivitySucceeded => {
+            details.output(event.output.as_ref());
+            "activitySucceededEventDetails"
+        }
+        ActivityFailed => {
+            details.failure(event);
+            "activityFailedEventDetails"
+        }
+        ActivityTimedOut => {
+            details.failure(event);
+            "activityTimedOutEventDetails"
+        }
         TaskTimedOut => {
             details.failure(event);
             details.resource(event);
@@ -263,7 +296,8 @@ fn details(event: &Event, context: Context<'_>) -> Option<(&'static str, Map<Str
             "evaluationFailedEventDetails"
         }
         // Step Functions writes no details for these.
-        TaskStateAborted
+        LambdaFunctionStarted
+        | TaskStateAborted
         | WaitStateAborted
         | ParallelStateStarted
         | ParallelStateSucceeded

@@ -75,6 +75,16 @@ event_types!(
     MapIterationFailed,
     MapIterationAborted,
     EvaluationFailed,
+    LambdaFunctionScheduled,
+    LambdaFunctionStarted,
+    LambdaFunctionSucceeded,
+    LambdaFunctionFailed,
+    LambdaFunctionTimedOut,
+    ActivityScheduled,
+    ActivityStarted,
+    ActivitySucceeded,
+    ActivityFailed,
+    ActivityTimedOut,
 );
 
 impl fmt::Display for EventType {

@@ -65,7 +65,14 @@ impl History {
                 ParallelStateStarted | MapStateStarted if event.retry_in.is_some() => {
                     visits.entry(key).or_default().retried = true;
                 }
-                TaskFailed | TaskTimedOut | ParallelStateFailed | MapStateFailed => {
+                TaskFailed
+                | TaskTimedOut
+                | LambdaFunctionFailed
+                | LambdaFunctionTimedOut
+                | ActivityFailed
+                | ActivityTimedOut
+                | ParallelStateFailed
+                | MapStateFailed => {
                     let visit = visits.entry(key).or_default();
                     if event.retry_in.is_some() {
                         visit.retried = true;

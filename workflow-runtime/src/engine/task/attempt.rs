@@ -19,7 +19,6 @@ use crate::engine::settings::TaskTimers;
 use crate::engine::spans;
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
-use crate::history::EventType;
 use crate::step::{Heartbeat, States, Step, TaskToken};
 use workflow_core::definition::StateId;
 
@@ -70,12 +69,10 @@ pub(super) async fn attempt<S: Step>(
     scheduled_at: Option<SystemTime>,
 ) -> Result<S::Output, FailedAttempt> {
     let state_name = cx.state_name(state);
-    let scheduled_event = cx.record_at(
-        scheduled_at,
-        EventType::TaskScheduled,
-        Some(state),
-        |event| event.attempt = Some(number),
-    );
+    let kinds = super::TaskKinds::of(cx, state);
+    let scheduled_event = cx.record_at(scheduled_at, kinds.scheduled, Some(state), |event| {
+        event.attempt = Some(number)
+    });
     let scheduled = cx.last_event_id();
     let heartbeat = task_timers
         .heartbeat
@@ -91,7 +88,7 @@ pub(super) async fn attempt<S: Step>(
     let invocation = invoke::invoke::<S>(cx, state_name, input, &env)?;
     let started = cx.record_at(
         scheduled_event.new_time(),
-        EventType::TaskStarted,
+        kinds.started,
         Some(state),
         |event| event.attempt = Some(number),
     );

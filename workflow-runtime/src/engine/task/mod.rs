@@ -23,7 +23,7 @@ use crate::engine::counts::RetryCounts;
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
 use crate::step::{Caught, States, Step};
-use workflow_core::definition::{StateId, StateKind, TaskState};
+use workflow_core::definition::{StateId, StateKind, TaskEvents, TaskState};
 
 use self::attempt::{attempt, FailedAttempt};
 use self::invoke::{callback_without_token, step_panicked};
@@ -31,6 +31,51 @@ use super::panic;
 use super::recorder::Recorded;
 use super::settings::{ComputedTimers, TaskTimers};
 use super::ExecutionContext;
+
+/// The events that record a Task state's attempts, by what runs it (`Task*`,
+/// `LambdaFunction*`, `Activity*`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TaskKinds {
+    pub(crate) scheduled: EventType,
+    pub(crate) started: EventType,
+    pub(crate) succeeded: EventType,
+    pub(crate) failed: EventType,
+    pub(crate) timed_out: EventType,
+}
+
+impl TaskKinds {
+    const TASK: TaskKinds = TaskKinds {
+        scheduled: EventType::TaskScheduled,
+        started: EventType::TaskStarted,
+        succeeded: EventType::TaskSucceeded,
+        failed: EventType::TaskFailed,
+        timed_out: EventType::TaskTimedOut,
+    };
+
+    /// The events of Task state `state`.
+    pub(crate) fn of(cx: &ExecutionContext<'_>, state: StateId) -> TaskKinds {
+        match cx.definition().state(state).map(|state| &state.kind) {
+            Some(StateKind::Task(task)) => match task.step.events {
+                TaskEvents::LambdaFunction => TaskKinds {
+                    scheduled: EventType::LambdaFunctionScheduled,
+                    started: EventType::LambdaFunctionStarted,
+                    succeeded: EventType::LambdaFunctionSucceeded,
+                    failed: EventType::LambdaFunctionFailed,
+                    timed_out: EventType::LambdaFunctionTimedOut,
+                },
+                TaskEvents::Activity => TaskKinds {
+                    scheduled: EventType::ActivityScheduled,
+                    started: EventType::ActivityStarted,
+                    succeeded: EventType::ActivitySucceeded,
+                    failed: EventType::ActivityFailed,
+                    timed_out: EventType::ActivityTimedOut,
+                },
+                _ => TaskKinds::TASK,
+            },
+            _ => TaskKinds::TASK,
+        }
+    }
+}
 
 /// How a Task state with catchers ended.
 #[derive(Debug)]
@@ -369,10 +414,11 @@ fn record_failed_attempt(
     failed: &FailedAttempt,
     retry_in: Option<Duration>,
 ) -> Recorded {
+    let kinds = TaskKinds::of(cx, state);
     let kind = if failed.timed_out {
-        EventType::TaskTimedOut
+        kinds.timed_out
     } else {
-        EventType::TaskFailed
+        kinds.failed
     };
     let recorded = cx.record(kind, Some(state), |event| {
         event.error = Some(failed.failure.error().to_owned());
@@ -398,17 +444,11 @@ fn exit<O: crate::step::Payload, F: serde::Serialize>(
     output: O,
     finish: impl FnOnce(O) -> Result<F, ExecutionFailure>,
 ) -> Result<F, Unusable> {
+    let succeeded_kind = TaskKinds::of(cx, state).succeeded;
     // A replay reads the stored output back: it must read as what the step returned.
     let succeeded = cx
         .check_reads_back(Some(state), "output", &output)
-        .and_then(|()| {
-            cx.record_payload(
-                EventType::TaskSucceeded,
-                Some(state),
-                None::<&()>,
-                Some(&output),
-            )
-        });
+        .and_then(|()| cx.record_payload(succeeded_kind, Some(state), None::<&()>, Some(&output)));
     let succeeded = match succeeded {
         Ok(succeeded) => succeeded,
         // As Step Functions records a task whose result is over the limit: the attempt failed.
@@ -422,7 +462,7 @@ fn exit<O: crate::step::Payload, F: serde::Serialize>(
         // The step did succeed; what it returned then fails the state, as an output path
         // that does not apply fails it on AWS after TaskSucceeded.
         Err(failure) => {
-            cx.record(EventType::TaskSucceeded, Some(state), |_| {});
+            cx.record(succeeded_kind, Some(state), |_| {});
             return Err(Unusable::FailsState(failure));
         }
     };

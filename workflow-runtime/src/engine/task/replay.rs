@@ -35,7 +35,7 @@ pub(super) async fn resume<S: Step>(
             let wait = callback::wait::<S>(cx, state, &hash, heartbeat);
             Box::pin(timers::timed::<S, _>(cx, state, timers, wait, Some(&hash))).await
         }
-        None => stored_outcome::<S>(cx, cx.state_name(state), number),
+        None => stored_outcome::<S>(cx, state, number),
     }
 }
 
@@ -52,15 +52,13 @@ fn awaits_callback(cx: &ExecutionContext<'_>) -> bool {
 /// mid-task.
 fn stored_outcome<S: Step>(
     cx: &ExecutionContext<'_>,
-    state_name: &str,
+    state: StateId,
     number: u32,
 ) -> Result<S::Output, FailedAttempt> {
+    let kinds = super::TaskKinds::of(cx, state);
+    let state_name = cx.state_name(state);
     match cx.replay_next() {
-        Some(Event {
-            kind: EventType::TaskSucceeded,
-            output,
-            ..
-        }) => {
+        Some(Event { kind, output, .. }) if kind == kinds.succeeded => {
             let output = output.unwrap_or(serde_json::Value::Null);
             serde_json::from_value(output).map_err(|error| {
                 FailedAttempt::from(ExecutionFailure::predefined(
@@ -75,14 +73,14 @@ fn stored_outcome<S: Step>(
             })
         }
         Some(Event {
-            kind: kind @ (EventType::TaskFailed | EventType::TaskTimedOut),
+            kind,
             error,
             cause,
             heartbeat_timeout,
             ..
-        }) => Err(FailedAttempt {
+        }) if kind == kinds.failed || kind == kinds.timed_out => Err(FailedAttempt {
             failure: ExecutionFailure::new(Some(state_name), error.unwrap_or_default(), cause.unwrap_or_default()),
-            timed_out: kind == EventType::TaskTimedOut,
+            timed_out: kind == kinds.timed_out,
             heartbeat: heartbeat_timeout,
         }),
         _ => Err(FailedAttempt::from(ExecutionFailure::predefined(
