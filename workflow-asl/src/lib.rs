@@ -68,9 +68,8 @@
 //! A Task whose `Resource` is a Lambda function's ARN records `LambdaFunction*` events, an
 //! activity's `Activity*`.
 //!
-//! Not yet: `.waitForTaskToken` and `.sync` integrations, `lambda:invoke`'s `Payload`
-//! wrapping of a handler's result, and a distributed Map's child executions and item
-//! readers. The conformance runner (`tests/conformance.rs`) says how many AWS-recorded cases
+//! Not yet: `.waitForTaskToken` and `.sync` integrations, and a distributed Map's child
+//! executions and item readers. The conformance runner (`tests/conformance.rs`) says how many AWS-recorded cases
 //! run identically.
 
 mod choice;

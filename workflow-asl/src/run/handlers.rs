@@ -103,7 +103,10 @@ impl Handlers {
         Self::default()
     }
 
-    /// Runs tasks whose `Resource` is `resource` with `handler`.
+    /// Runs tasks whose `Resource` is `resource` with `handler`. A Lambda function's handler
+    /// (registered by its ARN, or by its name alone) also runs the `lambda:invoke` tasks whose
+    /// `FunctionName` names it: on their `Payload`, its result answered as the integration
+    /// does (`{"ExecutedVersion": "$LATEST", "Payload": …, "StatusCode": 200}`).
     #[must_use]
     pub fn resource<F, Fut>(mut self, resource: &str, handler: F) -> Self
     where
@@ -158,11 +161,57 @@ impl Handlers {
         })
     }
 
-    fn find(&self, workflow: &str, state: &str, resource: &str) -> Option<&Handler> {
-        self.by_state
-            .get(&(workflow.to_owned(), state.to_owned()))
-            .or_else(|| self.by_resource.get(resource))
+    /// What runs state `state` of `workflow`, whose resource is `resource` and whose input
+    /// is `input`: its own handler; else, for the Lambda integration
+    /// (`arn:aws:states:::lambda:invoke`), the handler of the function its `FunctionName`
+    /// names, called on its `Payload` and answered in the integration's shape; else the
+    /// resource's handler.
+    fn find(&self, workflow: &str, state: &str, resource: &str, input: &Value) -> Option<Target> {
+        if let Some(handler) = self.by_state.get(&(workflow.to_owned(), state.to_owned())) {
+            return Some(Target::Direct(Arc::clone(handler)));
+        }
+        if resource == LAMBDA_INVOKE {
+            if let Some(handler) = input["FunctionName"]
+                .as_str()
+                .and_then(|name| self.function(name))
+            {
+                return Some(Target::LambdaInvoke(Arc::clone(handler)));
+            }
+        }
+        self.by_resource
+            .get(resource)
+            .map(|handler| Target::Direct(Arc::clone(handler)))
     }
+
+    /// The handler of the Lambda function `name`: registered by its ARN, or by its name alone
+    /// (`Charge` for `arn:aws:lambda:us-east-1:123456789012:function:Charge`).
+    fn function(&self, name: &str) -> Option<&Handler> {
+        let short = |arn: &str| arn.rsplit(":function:").next().unwrap_or(arn).to_owned();
+        let wanted = short(name);
+        self.by_resource
+            .get(name)
+            .or_else(|| self.by_resource.get(&wanted))
+            .or_else(|| {
+                self.by_resource
+                    .iter()
+                    .find(|(resource, _)| {
+                        resource.contains(":function:") && short(resource) == wanted
+                    })
+                    .map(|(_, handler)| handler)
+            })
+    }
+}
+
+/// The resource of Step Functions' optimised Lambda integration.
+const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+/// How a task's handler is called.
+enum Target {
+    /// On the task's input; its result is the task's.
+    Direct(Handler),
+    /// On the `Payload` of a `lambda:invoke` task; its result is wrapped as the integration
+    /// answers: `{"ExecutedVersion": "$LATEST", "Payload": …, "StatusCode": 200}`.
+    LambdaInvoke(Handler),
 }
 
 /// A mocked task's answer: a result, or a failure.
@@ -199,13 +248,27 @@ impl Step for AslTask {
         let context = StepContext::extract(env)?;
         let handlers = Res::<Handlers>::extract(env).ok();
         let resource = task_resource(env.workflow_definition(), context.state());
-        let handler = handlers
-            .as_deref()
-            .and_then(|handlers| handlers.find(context.workflow(), context.state(), &resource))
-            .cloned();
+        let target = handlers.as_deref().and_then(|handlers| {
+            handlers.find(context.workflow(), context.state(), &resource, &input)
+        });
         Ok(async move {
-            let result = match handler {
-                Some(handler) => handler(TaskCall { input, context }).await,
+            let result = match target {
+                Some(Target::Direct(handler)) => handler(TaskCall { input, context }).await,
+                Some(Target::LambdaInvoke(handler)) => {
+                    let payload = input.get("Payload").cloned().unwrap_or(Value::Null);
+                    handler(TaskCall {
+                        input: payload,
+                        context,
+                    })
+                    .await
+                    .map(|result| {
+                        serde_json::json!({
+                            "ExecutedVersion": "$LATEST",
+                            "Payload": result,
+                            "StatusCode": 200
+                        })
+                    })
+                }
                 None => Err(TaskError::new(
                     "States.Runtime",
                     format!(

@@ -1,0 +1,80 @@
+//! What runs a Task state: the handler of its state, of its Lambda function through the
+//! `lambda:invoke` integration (answered in the integration's shape), or of its resource.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test.
+
+use serde_json::{json, Value};
+use workflow_asl::{AslWorkflow, Handlers, RegisterAsl, TaskCall, TaskError};
+use workflow_runtime::{Mode, Runtime, VirtualClock};
+
+async fn greet(call: TaskCall) -> Result<Value, TaskError> {
+    Ok(json!(format!(
+        "hello {}",
+        call.input["who"].as_str().unwrap_or("?")
+    )))
+}
+
+async fn run(definition: Value, handlers: Handlers) -> workflow_runtime::Execution<Value> {
+    let workflow = AslWorkflow::from_json("Hello", Mode::Express, &definition).unwrap();
+    let runtime = Runtime::builder()
+        .resource(handlers)
+        .clock(VirtualClock::new())
+        .register_asl(&workflow)
+        .build()
+        .unwrap();
+    runtime
+        .execute_json("Hello", json!({"who": "Ada"}))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn lambda_invoke_calls_the_function_on_its_payload_and_wraps_the_result() {
+    let definition = json!({
+        "StartAt": "Invoke",
+        "States": {"Invoke": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:Greet", "Payload.$": "$"},
+            "End": true
+        }}
+    });
+    let expected = json!({"ExecutedVersion": "$LATEST", "Payload": "hello Ada", "StatusCode": 200});
+    let by_arn = Handlers::new().resource(
+        "arn:aws:lambda:us-east-1:123456789012:function:Greet",
+        greet,
+    );
+    assert_eq!(
+        run(definition.clone(), by_arn).await.output(),
+        Some(&expected)
+    );
+    // A function registered under its name alone answers for its ARN too.
+    let by_name = Handlers::new().resource(
+        "arn:aws:lambda:eu-west-1:000000000000:function:Greet",
+        greet,
+    );
+    assert_eq!(run(definition, by_name).await.output(), Some(&expected));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_state_handler_wins_over_the_resource_and_a_missing_one_says_what_to_register() {
+    let definition = json!({
+        "StartAt": "Work",
+        "States": {"Work": {"Type": "Task", "Resource": "arn:work", "End": true}}
+    });
+    let both = Handlers::new()
+        .resource("arn:work", |_call| async { Ok(json!("by resource")) })
+        .state("Hello", "Work", |_call| async { Ok(json!("by state")) });
+    assert_eq!(
+        run(definition.clone(), both).await.output(),
+        Some(&json!("by state"))
+    );
+    let none = run(definition, Handlers::new()).await;
+    let failure = none.failure().unwrap();
+    assert!(
+        failure
+            .cause()
+            .contains("no handler runs state 'Work' (resource 'arn:work')"),
+        "{failure:?}"
+    );
+}
