@@ -68,8 +68,12 @@
 //! A Task whose `Resource` is a Lambda function's ARN records `LambdaFunction*` events, an
 //! activity's `Activity*`.
 //!
-//! Not yet: `.waitForTaskToken` and `.sync` integrations, and a distributed Map's child
-//! executions and item readers. The conformance runner (`tests/conformance.rs`) says how many AWS-recorded cases
+//! A `.waitForTaskToken` task hands its handler the attempt's token ([`TaskCall::token`],
+//! and `$$.Task.Token` in its `Parameters`) and waits until it is completed
+//! (`Runtime::send_task_success`); a mocked response completes it at once.
+//!
+//! Not yet: `.sync` nested executions, and a distributed Map's child executions and item
+//! readers. The conformance runner (`tests/conformance.rs`) says how many AWS-recorded cases
 //! run identically.
 
 mod choice;

@@ -12,7 +12,7 @@ use workflow_core::definition::{Definition, StateKind};
 use workflow_runtime::__private_v0_1::{
     ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo,
 };
-use workflow_runtime::{Callback, Res, StepContext};
+use workflow_runtime::{Callback, Res, StepContext, TaskToken};
 
 /// How a task failed: its error name (what retriers and catchers match) and cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +71,11 @@ pub struct TaskCall {
     pub input: Value,
     /// The execution, workflow, state and attempt.
     pub context: StepContext,
+    /// For a `.waitForTaskToken` task, the attempt's token (also in the input where the
+    /// definition puts `$$.Task.Token`): whoever answers completes it with
+    /// `Runtime::send_task_success` or `send_task_failure`. The handler's own result is then
+    /// the service's reply, and the task's result comes with the token.
+    pub token: Option<String>,
 }
 
 type Handler = Arc<dyn Fn(TaskCall) -> BoxFuture<'static, Result<Value, TaskError>> + Send + Sync>;
@@ -84,6 +89,9 @@ type Handler = Arc<dyn Fn(TaskCall) -> BoxFuture<'static, Result<Value, TaskErro
 pub struct Handlers {
     by_resource: HashMap<String, Handler>,
     by_state: HashMap<(String, String), Handler>,
+    /// The states answered by mocked responses (`respond`), whose answers are the task's
+    /// result even for a `.waitForTaskToken` task (they complete its token).
+    mocked: std::collections::HashSet<(String, String)>,
 }
 
 impl fmt::Debug for Handlers {
@@ -137,8 +145,9 @@ impl Handlers {
     /// Answers state `state` of workflow `workflow` with `responses`, one per call of the
     /// state in an execution (the first call gets the first); past the last, the last again.
     #[must_use]
-    pub fn respond(self, workflow: &str, state: &str, responses: Vec<Response>) -> Self {
+    pub fn respond(mut self, workflow: &str, state: &str, responses: Vec<Response>) -> Self {
         let calls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        self.mocked.insert((workflow.to_owned(), state.to_owned()));
         self.state(workflow, state, move |call: TaskCall| {
             let execution = call.context.execution_id().as_str().to_owned();
             let index = {
@@ -167,8 +176,12 @@ impl Handlers {
     /// names, called on its `Payload` and answered in the integration's shape; else the
     /// resource's handler.
     fn find(&self, workflow: &str, state: &str, resource: &str, input: &Value) -> Option<Target> {
-        if let Some(handler) = self.by_state.get(&(workflow.to_owned(), state.to_owned())) {
-            return Some(Target::Direct(Arc::clone(handler)));
+        let key = (workflow.to_owned(), state.to_owned());
+        if let Some(handler) = self.by_state.get(&key) {
+            return Some(match self.mocked.contains(&key) {
+                true => Target::Mocked(Arc::clone(handler)),
+                false => Target::Direct(Arc::clone(handler)),
+            });
         }
         if resource == LAMBDA_INVOKE {
             if let Some(handler) = input["FunctionName"]
@@ -209,6 +222,8 @@ const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 enum Target {
     /// On the task's input; its result is the task's.
     Direct(Handler),
+    /// A mocked response: its answer is the task's result, even for a callback task.
+    Mocked(Handler),
     /// On the `Payload` of a `lambda:invoke` task; its result is wrapped as the integration
     /// answers: `{"ExecutedVersion": "$LATEST", "Payload": …, "StatusCode": 200}`.
     LambdaInvoke(Handler),
@@ -253,12 +268,20 @@ impl Step for AslTask {
         });
         Ok(async move {
             let result = match target {
-                Some(Target::Direct(handler)) => handler(TaskCall { input, context }).await,
+                Some(Target::Direct(handler) | Target::Mocked(handler)) => {
+                    handler(TaskCall {
+                        input,
+                        context,
+                        token: None,
+                    })
+                    .await
+                }
                 Some(Target::LambdaInvoke(handler)) => {
                     let payload = input.get("Payload").cloned().unwrap_or(Value::Null);
                     handler(TaskCall {
                         input: payload,
                         context,
+                        token: None,
                     })
                     .await
                     .map(|result| {
@@ -280,6 +303,99 @@ impl Step for AslTask {
             result.map_err(HandlerFailure)
         })
     }
+}
+
+/// The step of every `.waitForTaskToken` Task state: works out the state's `Parameters`
+/// (or `Arguments`) with the attempt's token as `$$.Task.Token`, calls the handler, and
+/// waits for the token; a mocked response completes the token at once.
+pub(crate) struct AslCallbackTask;
+
+impl Step for AslCallbackTask {
+    type Input = Value;
+    type Output = Value;
+    type Error = HandlerFailure;
+    type Returned = Callback<Value>;
+
+    const INFO: StepInfo = StepInfo::__new("asl", "workflow::asl::Handlers", None, None, None);
+    const CALLBACK: bool = true;
+
+    fn into_output(returned: Callback<Value>) -> Result<Value, Callback<Value>> {
+        Err(returned)
+    }
+
+    fn requirements(_out: &mut Vec<Requirement>) {}
+
+    fn call(
+        input: Value,
+        env: &StepEnv<'_>,
+    ) -> Result<
+        impl Future<Output = Result<Callback<Value>, HandlerFailure>> + Send + 'static,
+        ArgumentError,
+    > {
+        let context = StepContext::extract(env)?;
+        let token = TaskToken::extract(env)?;
+        let handlers = Res::<Handlers>::extract(env).ok();
+        let definition = env.workflow_definition();
+        let resource = task_resource(definition, context.state());
+        let timed = has_timers(definition, context.state());
+        let prepared =
+            super::callback_input::prepare(definition, context.state(), input, token.as_str());
+        let target = match &prepared {
+            Ok(input) => handlers.as_deref().and_then(|handlers| {
+                handlers.find(context.workflow(), context.state(), &resource, input)
+            }),
+            Err(_) => None,
+        };
+        Ok(async move {
+            let input = prepared.map_err(HandlerFailure)?;
+            let call = TaskCall {
+                input,
+                context,
+                token: Some(token.as_str().to_owned()),
+            };
+            match target {
+                // A mocked response answers the token: its result, or its failure. A mocked
+                // timeout leaves it unanswered, for the state's own timer to end the wait.
+                Some(Target::Mocked(handler)) => Ok(match handler(call).await {
+                    Ok(result) => Callback::answered(result),
+                    Err(error) if timed && is_timeout(&error.error) => Callback::new(),
+                    Err(error) => Callback::answered_with_failure(error.error, error.cause),
+                }),
+                Some(Target::Direct(handler) | Target::LambdaInvoke(handler)) => {
+                    handler(call).await.map(|_reply| Callback::new())
+                }
+                None => Err(TaskError::new(
+                    "States.Runtime",
+                    format!(
+                        "no handler runs state '{}' (resource '{resource}'): register one in `workflow::asl::Handlers`",
+                        call.context.state()
+                    ),
+                )),
+            }
+            .map_err(HandlerFailure)
+        })
+    }
+}
+
+/// Whether task state `state` has a timeout or a heartbeat, fixed or read from its input.
+fn has_timers(definition: &Definition, state: &str) -> bool {
+    match definition
+        .state_by_name(state)
+        .map(|(_, state)| &state.kind)
+    {
+        Some(StateKind::Task(task)) => {
+            task.timeout.is_some()
+                || task.heartbeat.is_some()
+                || task.timeout_function.is_some()
+                || task.heartbeat_function.is_some()
+        }
+        _ => false,
+    }
+}
+
+/// Whether `error` names a timeout.
+fn is_timeout(error: &str) -> bool {
+    matches!(error, "States.Timeout" | "States.HeartbeatTimeout")
 }
 
 /// The `Resource` of task state `state` (what runs it, as its definition's step function).

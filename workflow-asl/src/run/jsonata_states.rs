@@ -14,7 +14,8 @@ use workflow_runtime::__private_v0_1::{
 };
 use workflow_runtime::ExecutionFailure;
 
-use super::handlers::AslTask;
+use super::callback_input;
+use super::handlers::{AslCallbackTask, AslTask};
 use super::machine::{AslInput, AslMachine, Run, Variables};
 use crate::definition::{
     Catcher, Condition, Map, Parallel, ResultShaping, Setting, StateKind, Wait,
@@ -271,40 +272,58 @@ impl Run<'_, '_> {
         timeout: Option<&Setting<u64>>,
         heartbeat: Option<&Setting<u64>>,
         raw: Value,
+        callback: bool,
     ) -> Advance<AslMachine, Value> {
         let mut assigned = None;
-        let outcome = run_task_computed::<AslTask, Value, Value>(
-            self.cx,
-            self.id,
-            &raw,
-            || {
-                let states = self.states(&raw, None, None);
-                let timers = ComputedTimers {
-                    timeout: self
-                        .number_setting(
-                            timeout.filter(|s| matches!(s, Setting::Expression(_))),
-                            &states,
-                        )?
-                        .map(Duration::from_secs),
-                    heartbeat: self
-                        .number_setting(
-                            heartbeat.filter(|s| matches!(s, Setting::Expression(_))),
-                            &states,
-                        )?
-                        .map(Duration::from_secs),
-                };
-                let input =
-                    self.evaluated(shaping.arguments.as_ref(), "Arguments", &raw, &states)?;
-                Ok((timers, input))
-            },
-            Value::clone,
-            |result| {
-                let (output, variables) = self.finish_jsonata(&raw, result)?;
-                assigned = variables;
-                Ok(output)
-            },
-        )
-        .await;
+        let prepare = || {
+            let states = self.states(&raw, None, None);
+            fn expressed(setting: Option<&Setting<u64>>) -> Option<&Setting<u64>> {
+                setting.filter(|setting| matches!(setting, Setting::Expression(_)))
+            }
+            let timers = ComputedTimers {
+                timeout: self
+                    .number_setting(expressed(timeout), &states)?
+                    .map(Duration::from_secs),
+                heartbeat: self
+                    .number_setting(expressed(heartbeat), &states)?
+                    .map(Duration::from_secs),
+            };
+            let input = match callback {
+                // Its Arguments are worked out with the attempt's token, by its step.
+                true => callback_input::jsonata(states, &self.variables),
+                false => self.evaluated(shaping.arguments.as_ref(), "Arguments", &raw, &states)?,
+            };
+            Ok((timers, input))
+        };
+        let finish = |result| {
+            let (output, variables) = self.finish_jsonata(&raw, result)?;
+            assigned = variables;
+            Ok(output)
+        };
+        let outcome = match callback {
+            true => {
+                run_task_computed::<AslCallbackTask, Value, Value>(
+                    self.cx,
+                    self.id,
+                    &raw,
+                    prepare,
+                    Value::clone,
+                    finish,
+                )
+                .await
+            }
+            false => {
+                run_task_computed::<AslTask, Value, Value>(
+                    self.cx,
+                    self.id,
+                    &raw,
+                    prepare,
+                    Value::clone,
+                    finish,
+                )
+                .await
+            }
+        };
         match outcome {
             TaskOutcome::Succeeded(output) => self.with_assigned(assigned).go_on(output),
             TaskOutcome::Caught(index, caught) => {

@@ -167,6 +167,7 @@ impl AslMachine {
                         task.timeout.as_ref(),
                         task.heartbeat.as_ref(),
                         raw,
+                        task.resource.ends_with(".waitForTaskToken"),
                     )
                     .await
                 }
@@ -199,6 +200,7 @@ impl AslMachine {
                     task.timeout.as_ref(),
                     task.heartbeat.as_ref(),
                     raw,
+                    task.resource.ends_with(".waitForTaskToken"),
                 )
                 .await
             }

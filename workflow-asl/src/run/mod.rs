@@ -1,6 +1,7 @@
 //! Running ASL machines on the runtime: Standard (durable) or Express, like any workflow, with
 //! Task states run by [`Handlers`].
 
+mod callback_input;
 mod composite_states;
 mod context;
 mod flow_states;

@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde_json::Value;
 use workflow_runtime::__private_v0_1::{run_task_computed, Advance, ComputedTimers, TaskOutcome};
 
-use super::handlers::AslTask;
+use super::callback_input;
+use super::handlers::{AslCallbackTask, AslTask};
 use super::machine::{AslMachine, Run};
 use crate::definition::{ResultShaping, Setting};
 use crate::error::DataError;
@@ -20,33 +21,54 @@ impl Run<'_, '_> {
         timeout: Option<&Setting<u64>>,
         heartbeat: Option<&Setting<u64>>,
         raw: Value,
+        callback: bool,
     ) -> Advance<AslMachine, Value> {
         let mut assigned = None;
-        let outcome = run_task_computed::<AslTask, Value, Value>(
-            self.cx,
-            self.id,
-            &raw,
-            || {
-                let fail = |error: DataError| self.failure(&error);
-                let context = self.context(None);
-                let around = self.around(&context);
-                let selected =
-                    select(&self.state.input_path, raw.clone(), &around).map_err(fail)?;
-                let timers = ComputedTimers {
-                    timeout: seconds(timeout, &selected, &around).map_err(fail)?,
-                    heartbeat: seconds(heartbeat, &selected, &around).map_err(fail)?,
-                };
-                let input = shape(shaping.parameters.as_ref(), selected, &around).map_err(fail)?;
-                Ok((timers, input))
-            },
-            Value::clone,
-            |result| {
-                let (output, variables) = self.finish(shaping, raw.clone(), result)?;
-                assigned = variables;
-                Ok(output)
-            },
-        )
-        .await;
+        let prepare = || {
+            let fail = |error: DataError| self.failure(&error);
+            let context = self.context(None);
+            let around = self.around(&context);
+            let selected = select(&self.state.input_path, raw.clone(), &around).map_err(fail)?;
+            let timers = ComputedTimers {
+                timeout: seconds(timeout, &selected, &around).map_err(fail)?,
+                heartbeat: seconds(heartbeat, &selected, &around).map_err(fail)?,
+            };
+            let input = match callback {
+                // Its template is worked out with the attempt's token, by its step.
+                true => callback_input::jsonpath(selected, context.clone(), &self.variables),
+                false => shape(shaping.parameters.as_ref(), selected, &around).map_err(fail)?,
+            };
+            Ok((timers, input))
+        };
+        let finish = |result| {
+            let (output, variables) = self.finish(shaping, raw.clone(), result)?;
+            assigned = variables;
+            Ok(output)
+        };
+        let outcome = match callback {
+            true => {
+                run_task_computed::<AslCallbackTask, Value, Value>(
+                    self.cx,
+                    self.id,
+                    &raw,
+                    prepare,
+                    Value::clone,
+                    finish,
+                )
+                .await
+            }
+            false => {
+                run_task_computed::<AslTask, Value, Value>(
+                    self.cx,
+                    self.id,
+                    &raw,
+                    prepare,
+                    Value::clone,
+                    finish,
+                )
+                .await
+            }
+        };
         match outcome {
             TaskOutcome::Succeeded(output) => self.with_assigned(assigned).go_on(output),
             TaskOutcome::Caught(index, caught) => {

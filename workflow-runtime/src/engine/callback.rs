@@ -131,6 +131,27 @@ pub(crate) async fn resumable(
         .map_err(|error| store_failure(state_name, &error))
 }
 
+/// Completes the callback with `token_hash` with `answer` (an output, or an error name and
+/// cause), as whoever holds its token would (a stand-in's answer).
+pub(crate) async fn answer(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    token_hash: &str,
+    answer: Result<serde_json::Value, (String, String)>,
+) -> Result<(), ExecutionFailure> {
+    let state_name = cx.state_name(state);
+    let hub = hub(cx, state_name)?;
+    let change = match answer {
+        Ok(output) => CallbackChange::Succeed(output),
+        Err((error, cause)) => CallbackChange::Fail { error, cause },
+    };
+    hub.callbacks
+        .change_callback(token_hash, change)
+        .await
+        .map_err(|error| store_failure(state_name, &error))?;
+    Ok(())
+}
+
 /// Records TaskSubmitted and waits for the callback with `token_hash` to be completed; its
 /// heartbeats keep `heartbeat` alive. The timeout and heartbeat timers are the caller's.
 pub(crate) async fn wait<S: Step>(

@@ -102,12 +102,45 @@ impl StepArg for TaskToken {
 ///     Callback::new()
 /// }
 /// ```
-pub struct Callback<T>(PhantomData<fn() -> T>);
+pub struct Callback<T> {
+    /// What the token is completed with at once, if it is (an output, or an error name and
+    /// cause): a stand-in for whoever would complete it (a mocked callback task).
+    answer: Option<Result<serde_json::Value, (String, String)>>,
+    output: PhantomData<fn() -> T>,
+}
 
 impl<T> Callback<T> {
     /// The step has handed out its token; the output comes with it.
     pub fn new() -> Self {
-        Callback(PhantomData)
+        Callback {
+            answer: None,
+            output: PhantomData,
+        }
+    }
+
+    /// The token is completed at once with `output`, as if whoever holds it had answered:
+    /// for a stand-in of a callback task (a mocked response). Not a public API.
+    #[doc(hidden)]
+    pub fn answered(output: serde_json::Value) -> Self {
+        Callback {
+            answer: Some(Ok(output)),
+            output: PhantomData,
+        }
+    }
+
+    /// The token is failed at once with `error` and `cause`, as if whoever holds it had
+    /// answered so: for a stand-in of a callback task. Not a public API.
+    #[doc(hidden)]
+    pub fn answered_with_failure(error: String, cause: String) -> Self {
+        Callback {
+            answer: Some(Err((error, cause))),
+            output: PhantomData,
+        }
+    }
+
+    /// What the token is to be completed with at once, if anything.
+    pub(crate) fn answer(self) -> Option<Result<serde_json::Value, (String, String)>> {
+        self.answer
     }
 }
 
