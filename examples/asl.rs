@@ -90,7 +90,7 @@ mod tests {
             .history()
             .events()
             .iter()
-            .filter(|event| event.kind.name() == "TaskFailed")
+            .filter(|event| event.kind.name() == "LambdaFunctionFailed")
             .count();
         assert_eq!(failed_attempts, 1, "the busy payment is retried once");
     }
@@ -114,7 +114,7 @@ mod tests {
             .history()
             .events()
             .iter()
-            .all(|e| e.kind.name() != "TaskScheduled"));
+            .all(|e| e.kind.name() != "LambdaFunctionScheduled"));
     }
 
     #[tokio::test(start_paused = true)]

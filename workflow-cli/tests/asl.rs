@@ -87,7 +87,7 @@ fn run_plays_a_mocked_test_case_and_exits_by_the_execution_status() {
     );
     let out = text(&happy);
     assert!(
-        out.contains("TaskFailed") && out.contains("PaymentBusy"),
+        out.contains("LambdaFunctionFailed") && out.contains("PaymentBusy"),
         "the busy payment is retried: {out}"
     );
     assert!(out.ends_with(r#"output: {"id":1,"items":[],"payment":{"receipt":"r-1"},"shipment":{"tracking":"TRACK-1"},"total":20}
