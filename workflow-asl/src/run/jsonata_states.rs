@@ -10,7 +10,7 @@ use workflow_core::definition::{StateId, StateKind as CoreKind};
 use workflow_runtime::__private_v0_1::{
     enter_choice_computed, enter_fail_computed, enter_succeed, record_evaluation_failed,
     run_branch, run_map, run_map_tolerant, run_pass_computed, run_task_computed, run_wait_computed,
-    Advance, Attempts, ComputedMapLimits, ComputedTimers, Settled, TaskOutcome, Wake,
+    Advance, Attempts, Caught, ComputedMapLimits, ComputedTimers, Settled, TaskEnd, Wake,
 };
 use workflow_runtime::ExecutionFailure;
 
@@ -236,6 +236,27 @@ impl Run<'_, '_> {
     }
 
     /// Where a catcher sends the execution: its `Output` (by default the error output).
+    /// What catcher `index` hands on of a failure (its `Output`, by default the error
+    /// output), and the variables it assigns.
+    fn catch_output_jsonata(
+        &self,
+        catchers: &[Catcher],
+        index: usize,
+        raw: &Value,
+        error: &str,
+        cause: &str,
+    ) -> Result<(Value, Option<Variables>), ExecutionFailure> {
+        let Some(catcher) = catchers.get(index) else {
+            return Err(self.failure(&DataError::runtime("no such catcher")));
+        };
+        let error_output = json!({"Error": error, "Cause": cause});
+        let states = self.states(raw, None, Some(&error_output));
+        let assigned = self.assigned_jsonata(catcher.assign.as_ref(), &states)?;
+        let output = self.evaluated(catcher.output.as_ref(), "Output", &error_output, &states)?;
+        Ok((output, assigned))
+    }
+
+    /// Where a catcher sends the execution.
     fn caught_jsonata(
         self,
         catchers: &[Catcher],
@@ -244,24 +265,8 @@ impl Run<'_, '_> {
         error: &str,
         cause: &str,
     ) -> Advance<AslMachine, Value> {
-        let Some(catcher) = catchers.get(index) else {
-            return Advance::Failed(self.failure(&DataError::runtime("no such catcher")));
-        };
-        let error_output = json!({"Error": error, "Cause": cause});
-        let states = self.states(raw, None, Some(&error_output));
-        let caught = self
-            .assigned_jsonata(catcher.assign.as_ref(), &states)
-            .and_then(|assigned| {
-                Ok((
-                    self.evaluated(catcher.output.as_ref(), "Output", &error_output, &states)?,
-                    assigned,
-                ))
-            });
-        match caught {
-            Ok((output, assigned)) => {
-                let next = catcher.next.clone();
-                self.with_assigned(assigned).go_to(&next, output)
-            }
+        match self.catch_output_jsonata(catchers, index, raw, error, cause) {
+            Ok((output, assigned)) => self.go_caught(catchers, index, output, assigned),
             Err(failure) => Advance::Failed(failure),
         }
     }
@@ -300,36 +305,51 @@ impl Run<'_, '_> {
             assigned = variables;
             Ok(output)
         };
+        let mut caught_assigned = None;
+        // What the catcher hands on is what the state's exit records.
+        let on_caught = |index, caught: Caught<Value>| {
+            let (output, variables) = self.catch_output_jsonata(
+                &shaping.catch,
+                index,
+                &raw,
+                &caught.error,
+                &caught.cause,
+            )?;
+            caught_assigned = variables;
+            Ok(output)
+        };
         let outcome = match callback {
             true => {
-                run_task_computed::<AslCallbackTask, Value, Value>(
+                run_task_computed::<AslCallbackTask, Value, Value, Value>(
                     self.cx,
                     self.id,
                     &raw,
                     prepare,
                     Value::clone,
                     finish,
+                    on_caught,
                 )
                 .await
             }
             false => {
-                run_task_computed::<AslTask, Value, Value>(
+                run_task_computed::<AslTask, Value, Value, Value>(
                     self.cx,
                     self.id,
                     &raw,
                     prepare,
                     Value::clone,
                     finish,
+                    on_caught,
                 )
                 .await
             }
         };
         match outcome {
-            TaskOutcome::Succeeded(output) => self.with_assigned(assigned).go_on(output),
-            TaskOutcome::Caught(index, caught) => {
-                self.caught_jsonata(&shaping.catch, index, &raw, &caught.error, &caught.cause)
+            TaskEnd::Succeeded(output) => self.with_assigned(assigned).go_on(output),
+            TaskEnd::Caught(index, output) => {
+                self.go_caught(&shaping.catch, index, output, caught_assigned)
             }
-            TaskOutcome::Failed(failure) => Advance::Failed(failure),
+            TaskEnd::Failed(failure) => Advance::Failed(failure),
         }
     }
 

@@ -328,6 +328,47 @@ impl Run<'_, '_> {
         shape(shaping.parameters.as_ref(), selected, &around).map_err(|error| self.failure(&error))
     }
 
+    /// What catcher `index` hands on of a failure: the error placed in the state's raw input
+    /// (`ResultPath`, `OutputPath`), and the variables it assigns.
+    pub(super) fn catch_output(
+        &self,
+        catchers: &[Catcher],
+        index: usize,
+        raw: Value,
+        error: &str,
+        cause: &str,
+    ) -> Result<(Value, Option<Variables>), ExecutionFailure> {
+        let Some(catcher) = catchers.get(index) else {
+            return Err(self.failure(&DataError::runtime("no such catcher")));
+        };
+        let error_output = json!({"Error": error, "Cause": cause});
+        let context = self.context(None);
+        let around = self.around(&context);
+        assigned(catcher.assign.as_ref(), &error_output, &around)
+            .and_then(|assigned| {
+                let placed = place(&catcher.result_path, raw, error_output)?;
+                Ok((select(&self.state.output_path, placed, &around)?, assigned))
+            })
+            .map_err(|error| self.failure(&error))
+    }
+
+    /// The execution going on at catcher `index`'s target with `output`.
+    pub(super) fn go_caught(
+        self,
+        catchers: &[Catcher],
+        index: usize,
+        output: Value,
+        assigned: Option<Variables>,
+    ) -> Advance<AslMachine, Value> {
+        match catchers.get(index) {
+            Some(catcher) => {
+                let next = catcher.next.clone();
+                self.with_assigned(assigned).go_to(&next, output)
+            }
+            None => Advance::Failed(self.failure(&DataError::runtime("no such catcher"))),
+        }
+    }
+
     /// Where a catcher sends the execution, with the error placed in the state's raw input.
     pub(super) fn caught(
         self,
@@ -337,23 +378,9 @@ impl Run<'_, '_> {
         error: &str,
         cause: &str,
     ) -> Advance<AslMachine, Value> {
-        let Some(catcher) = catchers.get(index) else {
-            return Advance::Failed(self.failure(&DataError::runtime("no such catcher")));
-        };
-        let error_output = json!({"Error": error, "Cause": cause});
-        let context = self.context(None);
-        let around = self.around(&context);
-        let output =
-            assigned(catcher.assign.as_ref(), &error_output, &around).and_then(|assigned| {
-                let placed = place(&catcher.result_path, raw, error_output)?;
-                Ok((select(&self.state.output_path, placed, &around)?, assigned))
-            });
-        match output {
-            Ok((output, assigned)) => {
-                let next = catcher.next.clone();
-                self.with_assigned(assigned).go_to(&next, output)
-            }
-            Err(error) => Advance::Failed(self.failure(&error)),
+        match self.catch_output(catchers, index, raw, error, cause) {
+            Ok((output, assigned)) => self.go_caught(catchers, index, output, assigned),
+            Err(failure) => Advance::Failed(failure),
         }
     }
 }

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use workflow_runtime::__private_v0_1::{run_task_computed, Advance, ComputedTimers, TaskOutcome};
+use workflow_runtime::__private_v0_1::{
+    run_task_computed, Advance, Caught, ComputedTimers, TaskEnd,
+};
 
 use super::callback_input;
 use super::handlers::{AslCallbackTask, AslTask};
@@ -40,41 +42,56 @@ impl Run<'_, '_> {
             };
             Ok((timers, input))
         };
+        let mut caught_assigned = None;
         let finish = |result| {
             let (output, variables) = self.finish(shaping, raw.clone(), result)?;
             assigned = variables;
             Ok(output)
         };
+        // What the catcher hands on is what the state's exit records.
+        let on_caught = |index, caught: Caught<Value>| {
+            let (output, variables) = self.catch_output(
+                &shaping.catch,
+                index,
+                raw.clone(),
+                &caught.error,
+                &caught.cause,
+            )?;
+            caught_assigned = variables;
+            Ok(output)
+        };
         let outcome = match callback {
             true => {
-                run_task_computed::<AslCallbackTask, Value, Value>(
+                run_task_computed::<AslCallbackTask, Value, Value, Value>(
                     self.cx,
                     self.id,
                     &raw,
                     prepare,
                     Value::clone,
                     finish,
+                    on_caught,
                 )
                 .await
             }
             false => {
-                run_task_computed::<AslTask, Value, Value>(
+                run_task_computed::<AslTask, Value, Value, Value>(
                     self.cx,
                     self.id,
                     &raw,
                     prepare,
                     Value::clone,
                     finish,
+                    on_caught,
                 )
                 .await
             }
         };
         match outcome {
-            TaskOutcome::Succeeded(output) => self.with_assigned(assigned).go_on(output),
-            TaskOutcome::Caught(index, caught) => {
-                self.caught(&shaping.catch, index, raw, &caught.error, &caught.cause)
+            TaskEnd::Succeeded(output) => self.with_assigned(assigned).go_on(output),
+            TaskEnd::Caught(index, output) => {
+                self.go_caught(&shaping.catch, index, output, caught_assigned)
             }
-            TaskOutcome::Failed(failure) => Advance::Failed(failure),
+            TaskEnd::Failed(failure) => Advance::Failed(failure),
         }
     }
 }

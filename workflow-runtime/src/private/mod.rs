@@ -18,7 +18,7 @@ pub use crate::engine::{
     run_machine as run_branch, run_map, run_map_tolerant, run_pass, run_pass_computed, run_task,
     run_task_computed, run_task_with_policies, run_wait, run_wait_computed, test_fail_in, Advance,
     Attempts, ChildRun, ComputedMapLimits, ComputedTimers, ExecutionContext, Machine, Settled,
-    StateFuture, TaskOutcome, Wake,
+    StateFuture, TaskEnd, TaskOutcome, Wake,
 };
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
 pub use crate::step::{Callback, Caught, ChildFailure, FromCaught, Never, Payload};

@@ -77,6 +77,18 @@ impl TaskKinds {
     }
 }
 
+/// How the attempts of a Task state ended, for a workflow defined at run time: a catcher's
+/// target gets what its `on_caught` made of the failure.
+#[derive(Debug)]
+pub enum TaskEnd<O, C> {
+    /// The step succeeded (perhaps after retries); the state's output.
+    Succeeded(O),
+    /// The step failed and the catcher with this index took over, with this.
+    Caught(usize, C),
+    /// The step failed and no catcher applies.
+    Failed(ExecutionFailure),
+}
+
 /// How a Task state with catchers ended.
 #[derive(Debug)]
 pub enum TaskOutcome<O, I> {
@@ -230,7 +242,23 @@ pub async fn run_task_with_policies<S: Step>(
         Ok(entered) => entered.new_time(),
         Err(failure) => return TaskOutcome::Failed(failure),
     };
-    run_attempts::<S, _>(cx, state, task, computed, input, copy, at, Ok).await
+    match run_attempts::<S, _, _>(
+        cx,
+        state,
+        task,
+        computed,
+        input,
+        copy,
+        at,
+        Ok,
+        |_, caught| Ok(caught),
+    )
+    .await
+    {
+        TaskEnd::Succeeded(output) => TaskOutcome::Succeeded(output),
+        TaskEnd::Caught(index, caught) => TaskOutcome::Caught(index, caught),
+        TaskEnd::Failed(failure) => TaskOutcome::Failed(failure),
+    }
 }
 
 /// Runs a Task state whose step input is worked out once it is entered (a workflow defined
@@ -239,18 +267,25 @@ pub async fn run_task_with_policies<S: Step>(
 /// step's input, or fails the state (not retried, not caught: `States.Runtime`). Then as
 /// [`run_task_with_policies`], except that `finish` makes the state's output of the step's
 /// (after TaskSucceeded, before TaskStateExited, which records it; its failure fails the
-/// state).
-pub async fn run_task_computed<S: Step, E: serde::Serialize + ?Sized, O: serde::Serialize>(
+/// state), and `on_caught` what a catcher's target gets (which TaskStateExited records).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_task_computed<
+    S: Step,
+    E: serde::Serialize + ?Sized,
+    O: serde::Serialize,
+    C: serde::Serialize,
+>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     entry: &E,
     prepare: impl FnOnce() -> Result<(ComputedTimers, S::Input), ExecutionFailure>,
     copy: fn(&S::Input) -> S::Input,
     finish: impl FnMut(S::Output) -> Result<O, ExecutionFailure>,
-) -> TaskOutcome<O, S::Input> {
+    on_caught: impl FnOnce(usize, Caught<S::Input>) -> Result<C, ExecutionFailure>,
+) -> TaskEnd<O, C> {
     let task = match task_state(cx, state) {
         Ok(task) => task,
-        Err(failure) => return TaskOutcome::Failed(failure),
+        Err(failure) => return TaskEnd::Failed(failure),
     };
     let at = match cx.record_payload(
         EventType::TaskStateEntered,
@@ -259,19 +294,23 @@ pub async fn run_task_computed<S: Step, E: serde::Serialize + ?Sized, O: serde::
         None::<&()>,
     ) {
         Ok(entered) => entered.new_time(),
-        Err(failure) => return TaskOutcome::Failed(failure),
+        Err(failure) => return TaskEnd::Failed(failure),
     };
     let (computed, input) = match prepare() {
         Ok(prepared) => prepared,
-        Err(failure) => return TaskOutcome::Failed(failure),
+        Err(failure) => return TaskEnd::Failed(failure),
     };
-    run_attempts::<S, O>(cx, state, task, computed, input, copy, at, finish).await
+    run_attempts::<S, O, C>(
+        cx, state, task, computed, input, copy, at, finish, on_caught,
+    )
+    .await
 }
 
 /// The attempts of a Task state entered at `at` (when that was recorded anew), retried and
-/// caught as its policies say; `finish` makes the state's output of a successful step's.
+/// caught as its policies say; `finish` makes the state's output of a successful step's,
+/// `on_caught` what a catcher's target gets of the failure.
 #[allow(clippy::too_many_arguments)]
-async fn run_attempts<S: Step, O: serde::Serialize>(
+async fn run_attempts<S: Step, O: serde::Serialize, C: serde::Serialize>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     task: &'static TaskState,
@@ -280,11 +319,12 @@ async fn run_attempts<S: Step, O: serde::Serialize>(
     copy: fn(&S::Input) -> S::Input,
     mut at: Option<SystemTime>,
     mut finish: impl FnMut(S::Output) -> Result<O, ExecutionFailure>,
-) -> TaskOutcome<O, S::Input> {
+    on_caught: impl FnOnce(usize, Caught<S::Input>) -> Result<C, ExecutionFailure>,
+) -> TaskEnd<O, C> {
     // A computed timer out of range is a `States.Runtime` failure: never retried or caught.
     let timers = match usable_timers(cx, state, TaskTimers::of(task, computed)) {
         Ok(timers) => timers,
-        Err(failure) => return TaskOutcome::Failed(failure),
+        Err(failure) => return TaskEnd::Failed(failure),
     };
     let mut counts = RetryCounts::starting_at(cx.shared.retries_done);
     let mut attempt_number = 1;
@@ -302,11 +342,11 @@ async fn run_attempts<S: Step, O: serde::Serialize>(
         .await
         {
             Ok(output) => match exit(cx, state, output, &mut finish) {
-                Ok(output) => return TaskOutcome::Succeeded(output),
+                Ok(output) => return TaskEnd::Succeeded(output),
                 // An output over the size limit fails the attempt; retriers and catchers
                 // apply.
                 Err(Unusable::FailedAttempt(failed)) => failed,
-                Err(Unusable::FailsState(failure)) => return TaskOutcome::Failed(failure),
+                Err(Unusable::FailsState(failure)) => return TaskEnd::Failed(failure),
             },
             Err(failed) => failed,
         };
@@ -318,7 +358,7 @@ async fn run_attempts<S: Step, O: serde::Serialize>(
             .flatten();
         let recorded = record_failed_attempt(cx, state, &failed, delay);
         if let Err(failure) = cx.flush().await {
-            return TaskOutcome::Failed(failure);
+            return TaskEnd::Failed(failure);
         }
         // A replayed failure keeps the delay that was drawn (and stored) the first time.
         let delay = match &recorded.replayed {
@@ -343,20 +383,25 @@ async fn run_attempts<S: Step, O: serde::Serialize>(
                     error: failed.failure.error().to_owned(),
                     cause: failed.failure.cause().to_owned(),
                 };
+                // What the catch target gets, which the exit records.
+                let handed = match on_caught(index, caught) {
+                    Ok(handed) => handed,
+                    Err(failure) => return TaskEnd::Failed(failure),
+                };
                 let recorded = cx
                     .record_payload(
                         EventType::TaskStateExited,
                         Some(state),
                         None::<&()>,
-                        Some(&caught),
+                        Some(&handed),
                     )
                     .map(|_| ());
                 match recorded {
-                    Ok(()) => TaskOutcome::Caught(index, caught),
-                    Err(failure) => TaskOutcome::Failed(failure),
+                    Ok(()) => TaskEnd::Caught(index, handed),
+                    Err(failure) => TaskEnd::Failed(failure),
                 }
             }
-            None => TaskOutcome::Failed(failed.failure),
+            None => TaskEnd::Failed(failed.failure),
         };
     }
 }
