@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use workflow_core::definition::{StateId, StateKind as CoreKind};
 use workflow_runtime::__private_v0_1::{
-    run_branch, run_map, run_map_tolerant, Advance, Attempts, ComputedMapLimits, Settled,
+    run_branch, run_map, run_map_tolerant, Advance, Attempts, Caught, ComputedMapLimits, Settled,
 };
 use workflow_runtime::ExecutionFailure;
 
@@ -55,22 +55,34 @@ impl Run<'_, '_> {
                         .map(Value::Array)
                 }
             };
-            match attempts.settle(result).await {
+            let (mut assigned, mut caught_assigned) = (None, None);
+            let settled = attempts
+                .settle_with(
+                    result,
+                    |result| {
+                        let (output, variables) =
+                            self.finish(&parallel.shaping, raw.clone(), result)?;
+                        assigned = variables;
+                        Ok(output)
+                    },
+                    |index, caught: Caught<Value>| {
+                        let (output, variables) = self.catch_output(
+                            &parallel.shaping.catch,
+                            index,
+                            raw.clone(),
+                            &caught.error,
+                            &caught.cause,
+                        )?;
+                        caught_assigned = variables;
+                        Ok(output)
+                    },
+                )
+                .await;
+            match settled {
                 Settled::Retry(again) => attempts = again,
-                Settled::Succeeded(result) => {
-                    return match self.finish(&parallel.shaping, raw, result) {
-                        Ok((output, assigned)) => self.with_assigned(assigned).go_on(output),
-                        Err(failure) => Advance::Failed(failure),
-                    }
-                }
-                Settled::Caught(index, caught) => {
-                    return self.caught(
-                        &parallel.shaping.catch,
-                        index,
-                        raw,
-                        &caught.error,
-                        &caught.cause,
-                    )
+                Settled::Succeeded(output) => return self.with_assigned(assigned).go_on(output),
+                Settled::Caught(index, output) => {
+                    return self.go_caught(&parallel.shaping.catch, index, output, caught_assigned)
                 }
                 Settled::Failed(failure) => return Advance::Failed(failure),
             }
@@ -117,22 +129,33 @@ impl Run<'_, '_> {
                     .await
                     .map(Value::Array),
             };
-            match attempts.settle(result).await {
+            let (mut assigned, mut caught_assigned) = (None, None);
+            let settled = attempts
+                .settle_with(
+                    result,
+                    |result| {
+                        let (output, variables) = self.finish(&map.shaping, raw.clone(), result)?;
+                        assigned = variables;
+                        Ok(output)
+                    },
+                    |index, caught: Caught<Value>| {
+                        let (output, variables) = self.catch_output(
+                            &map.shaping.catch,
+                            index,
+                            raw.clone(),
+                            &caught.error,
+                            &caught.cause,
+                        )?;
+                        caught_assigned = variables;
+                        Ok(output)
+                    },
+                )
+                .await;
+            match settled {
                 Settled::Retry(again) => attempts = again,
-                Settled::Succeeded(result) => {
-                    return match self.finish(&map.shaping, raw, result) {
-                        Ok((output, assigned)) => self.with_assigned(assigned).go_on(output),
-                        Err(failure) => Advance::Failed(failure),
-                    }
-                }
-                Settled::Caught(index, caught) => {
-                    return self.caught(
-                        &map.shaping.catch,
-                        index,
-                        raw,
-                        &caught.error,
-                        &caught.cause,
-                    )
+                Settled::Succeeded(output) => return self.with_assigned(assigned).go_on(output),
+                Settled::Caught(index, output) => {
+                    return self.go_caught(&map.shaping.catch, index, output, caught_assigned)
                 }
                 Settled::Failed(failure) => return Advance::Failed(failure),
             }

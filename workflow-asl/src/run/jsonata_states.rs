@@ -256,21 +256,6 @@ impl Run<'_, '_> {
         Ok((output, assigned))
     }
 
-    /// Where a catcher sends the execution.
-    fn caught_jsonata(
-        self,
-        catchers: &[Catcher],
-        index: usize,
-        raw: &Value,
-        error: &str,
-        cause: &str,
-    ) -> Advance<AslMachine, Value> {
-        match self.catch_output_jsonata(catchers, index, raw, error, cause) {
-            Ok((output, assigned)) => self.go_caught(catchers, index, output, assigned),
-            Err(failure) => Advance::Failed(failure),
-        }
-    }
-
     pub(super) async fn task_jsonata(
         self,
         shaping: &ResultShaping,
@@ -401,22 +386,33 @@ impl Run<'_, '_> {
                         .map(Value::Array)
                 }
             };
-            match attempts.settle(result).await {
+            let (mut assigned, mut caught_assigned) = (None, None);
+            let settled = attempts
+                .settle_with(
+                    result,
+                    |result| {
+                        let (output, variables) = self.finish_jsonata(&raw, result)?;
+                        assigned = variables;
+                        Ok(output)
+                    },
+                    |index, caught: Caught<Value>| {
+                        let (output, variables) = self.catch_output_jsonata(
+                            &parallel.shaping.catch,
+                            index,
+                            &raw,
+                            &caught.error,
+                            &caught.cause,
+                        )?;
+                        caught_assigned = variables;
+                        Ok(output)
+                    },
+                )
+                .await;
+            match settled {
                 Settled::Retry(again) => attempts = again,
-                Settled::Succeeded(result) => {
-                    return match self.finish_jsonata(&raw, result) {
-                        Ok((output, assigned)) => self.with_assigned(assigned).go_on(output),
-                        Err(failure) => Advance::Failed(failure),
-                    }
-                }
-                Settled::Caught(index, caught) => {
-                    return self.caught_jsonata(
-                        &parallel.shaping.catch,
-                        index,
-                        &raw,
-                        &caught.error,
-                        &caught.cause,
-                    )
+                Settled::Succeeded(output) => return self.with_assigned(assigned).go_on(output),
+                Settled::Caught(index, output) => {
+                    return self.go_caught(&parallel.shaping.catch, index, output, caught_assigned)
                 }
                 Settled::Failed(failure) => return Advance::Failed(failure),
             }
@@ -462,22 +458,33 @@ impl Run<'_, '_> {
                     .await
                     .map(Value::Array),
             };
-            match attempts.settle(result).await {
+            let (mut assigned, mut caught_assigned) = (None, None);
+            let settled = attempts
+                .settle_with(
+                    result,
+                    |result| {
+                        let (output, variables) = self.finish_jsonata(&raw, result)?;
+                        assigned = variables;
+                        Ok(output)
+                    },
+                    |index, caught: Caught<Value>| {
+                        let (output, variables) = self.catch_output_jsonata(
+                            &map.shaping.catch,
+                            index,
+                            &raw,
+                            &caught.error,
+                            &caught.cause,
+                        )?;
+                        caught_assigned = variables;
+                        Ok(output)
+                    },
+                )
+                .await;
+            match settled {
                 Settled::Retry(again) => attempts = again,
-                Settled::Succeeded(result) => {
-                    return match self.finish_jsonata(&raw, result) {
-                        Ok((output, assigned)) => self.with_assigned(assigned).go_on(output),
-                        Err(failure) => Advance::Failed(failure),
-                    }
-                }
-                Settled::Caught(index, caught) => {
-                    return self.caught_jsonata(
-                        &map.shaping.catch,
-                        index,
-                        &raw,
-                        &caught.error,
-                        &caught.cause,
-                    )
+                Settled::Succeeded(output) => return self.with_assigned(assigned).go_on(output),
+                Settled::Caught(index, output) => {
+                    return self.go_caught(&map.shaping.catch, index, output, caught_assigned)
                 }
                 Settled::Failed(failure) => return Advance::Failed(failure),
             }

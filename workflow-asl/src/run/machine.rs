@@ -368,19 +368,4 @@ impl Run<'_, '_> {
             None => Advance::Failed(self.failure(&DataError::runtime("no such catcher"))),
         }
     }
-
-    /// Where a catcher sends the execution, with the error placed in the state's raw input.
-    pub(super) fn caught(
-        self,
-        catchers: &[Catcher],
-        index: usize,
-        raw: Value,
-        error: &str,
-        cause: &str,
-    ) -> Advance<AslMachine, Value> {
-        match self.catch_output(catchers, index, raw, error, cause) {
-            Ok((output, assigned)) => self.go_caught(catchers, index, output, assigned),
-            Err(failure) => Advance::Failed(failure),
-        }
-    }
 }

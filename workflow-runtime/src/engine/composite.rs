@@ -96,13 +96,14 @@ pub struct Attempts<'c, 's, I> {
 
 /// How an attempt of a Parallel or Map state ended.
 #[derive(Debug)]
-pub enum Settled<'c, 's, O, I> {
+pub enum Settled<'c, 's, O, I, C = Caught<I>> {
     /// A retrier applies: run another attempt (its delay has passed).
     Retry(Attempts<'c, 's, I>),
     /// The state succeeded with this output.
     Succeeded(O),
-    /// The state failed and the catcher with this index took over.
-    Caught(usize, Caught<I>),
+    /// The state failed and the catcher with this index took over, with this (the failed
+    /// state's input and error, unless [`Attempts::settle_with`] made something else of it).
+    Caught(usize, C),
     /// The state failed and no catcher applies.
     Failed(ExecutionFailure),
 }
@@ -209,9 +210,21 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
 
     /// Records how the attempt ended and decides what happens next.
     pub async fn settle<O: Serialize>(
-        mut self,
+        self,
         result: Result<O, ExecutionFailure>,
     ) -> Settled<'c, 's, O, I> {
+        self.settle_with(result, Ok, |_, caught| Ok(caught)).await
+    }
+
+    /// [`settle`](Self::settle), for a workflow defined at run time: `finish` makes the
+    /// state's output of its branches' results, `on_caught` what a catcher's target gets of
+    /// the failure; the state's exit records what they make (their failure fails the state).
+    pub async fn settle_with<O: Serialize, F: Serialize, C: Serialize>(
+        mut self,
+        result: Result<O, ExecutionFailure>,
+        finish: impl FnOnce(O) -> Result<F, ExecutionFailure>,
+        on_caught: impl FnOnce(usize, Caught<I>) -> Result<C, ExecutionFailure>,
+    ) -> Settled<'c, 's, F, I, C> {
         let cx = self.cx;
         let state = Some(self.state);
         cx.rejoin();
@@ -224,11 +237,13 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
                         cx.record_payload(succeeded, state, None::<&()>, Some(&output))
                             .map(|_| ())
                     })
-                    .and_then(|()| {
+                    .and_then(|()| finish(output))
+                    .and_then(|output| {
                         cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&output))
+                            .map(|_| output)
                     });
                 return match recorded {
-                    Ok(_) => Settled::Succeeded(output),
+                    Ok(output) => Settled::Succeeded(output),
                     Err(failure) => Settled::Failed(failure),
                 };
             }
@@ -287,8 +302,12 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
                     error: failure.error().to_owned(),
                     cause: failure.cause().to_owned(),
                 };
-                match cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&caught)) {
-                    Ok(_) => Settled::Caught(index, caught),
+                let handed = match on_caught(index, caught) {
+                    Ok(handed) => handed,
+                    Err(failure) => return Settled::Failed(failure),
+                };
+                match cx.record_payload(self.kind.exited(), state, None::<&()>, Some(&handed)) {
+                    Ok(_) => Settled::Caught(index, handed),
                     Err(failure) => Settled::Failed(failure),
                 }
             }
