@@ -9,13 +9,159 @@ use workflow_runtime::__private_v0_1::{
 };
 use workflow_runtime::ExecutionFailure;
 
-use super::machine::{AslInput, AslMachine, Run};
-use crate::definition::{Map, Parallel, Setting};
+use super::machine::{AslInput, AslMachine, Run, Variables};
+
+/// What each attempt of a Parallel or Map state runs.
+pub(super) enum Work<'w> {
+    /// Every branch, from its start, on the same input.
+    Branches {
+        starts: &'w [StateId],
+        input: &'w Value,
+    },
+    /// Every item, at most `limits` at once; with `tolerant`, failed items up to the
+    /// tolerated count or share give their error in their place.
+    Items {
+        inputs: &'w [AslInput],
+        limits: ComputedMapLimits,
+        tolerant: bool,
+    },
+}
+use crate::definition::{Catcher, Map, Parallel, QueryLanguage, ResultShaping, Setting};
 use crate::error::DataError;
 use crate::flow::select;
 use crate::path::Scope;
 
 impl Run<'_, '_> {
+    /// Runs a Parallel or Map state's attempts of `work` under its retriers and catchers until
+    /// it ends: its exit records its output (or its catcher's), in its query language.
+    pub(super) async fn run_composite(
+        self,
+        mut attempts: Attempts<'_, '_, Value>,
+        work: &Work<'_>,
+        shaping: &ResultShaping,
+        raw: Value,
+    ) -> Advance<AslMachine, Value> {
+        loop {
+            let length = match work {
+                Work::Items { inputs, .. } => Some(inputs.len()),
+                Work::Branches { .. } => None,
+            };
+            let result = match attempts.start(length) {
+                Some(failure) => Err(failure),
+                None => self.run_work(&attempts, work).await,
+            };
+            let (mut assigned, mut caught_assigned) = (None, None);
+            let settled = attempts
+                .settle_with(
+                    result,
+                    |result| {
+                        let (output, variables) = self.finish_any(shaping, &raw, result)?;
+                        assigned = variables;
+                        Ok(output)
+                    },
+                    |index, caught: Caught<Value>| {
+                        let (output, variables) = self.catch_any(
+                            &shaping.catch,
+                            index,
+                            &raw,
+                            &caught.error,
+                            &caught.cause,
+                        )?;
+                        caught_assigned = variables;
+                        Ok(output)
+                    },
+                )
+                .await;
+            match settled {
+                Settled::Retry(again) => attempts = again,
+                Settled::Succeeded(output) => return self.with_assigned(assigned).go_on(output),
+                Settled::Caught(index, output) => {
+                    return self.go_caught(&shaping.catch, index, output, caught_assigned)
+                }
+                Settled::Failed(failure) => return Advance::Failed(failure),
+            }
+        }
+    }
+
+    /// One attempt of `work`: every branch on the same input, or every item.
+    async fn run_work(
+        &self,
+        attempts: &Attempts<'_, '_, Value>,
+        work: &Work<'_>,
+    ) -> Result<Value, ExecutionFailure> {
+        match *work {
+            Work::Branches { starts, input } => {
+                let lanes: Vec<_> = (0..starts.len())
+                    .map(|index| attempts.branch(index))
+                    .collect();
+                let branches = lanes.iter().zip(starts).map(|(lane, start)| {
+                    run_branch::<AslMachine>(lane, AslInput::branch(input.clone(), *start, self))
+                });
+                futures_util::future::try_join_all(branches)
+                    .await
+                    .map(Value::Array)
+            }
+            Work::Items {
+                inputs,
+                limits,
+                tolerant: true,
+            } => run_map_tolerant::<AslMachine, _>(
+                attempts,
+                inputs.to_vec(),
+                limits,
+                AslInput::clone,
+            )
+            .await
+            .map(|results| {
+                // A tolerated failure is its error, in the place of its output.
+                Value::Array(
+                    results
+                        .into_iter()
+                        .map(|result| match result {
+                            Ok(output) => output,
+                            Err(caught) => json!({"Error": caught.error, "Cause": caught.cause}),
+                        })
+                        .collect(),
+                )
+            }),
+            Work::Items { inputs, limits, .. } => {
+                run_map::<AslMachine, _>(attempts, inputs.to_vec(), limits)
+                    .await
+                    .map(Value::Array)
+            }
+        }
+    }
+
+    /// The state's output of its branches' results, in its query language.
+    fn finish_any(
+        &self,
+        shaping: &ResultShaping,
+        raw: &Value,
+        result: Value,
+    ) -> Result<(Value, Option<Variables>), ExecutionFailure> {
+        match self.state.query_language {
+            QueryLanguage::JsonPath => self.finish(shaping, raw.clone(), result),
+            QueryLanguage::Jsonata => self.finish_jsonata(raw, result),
+        }
+    }
+
+    /// What catcher `index` hands on, in the state's query language.
+    fn catch_any(
+        &self,
+        catchers: &[Catcher],
+        index: usize,
+        raw: &Value,
+        error: &str,
+        cause: &str,
+    ) -> Result<(Value, Option<Variables>), ExecutionFailure> {
+        match self.state.query_language {
+            QueryLanguage::JsonPath => {
+                self.catch_output(catchers, index, raw.clone(), error, cause)
+            }
+            QueryLanguage::Jsonata => self.catch_output_jsonata(catchers, index, raw, error, cause),
+        }
+    }
+
     pub(super) async fn parallel(
         self,
         parallel: &Parallel,
@@ -35,131 +181,33 @@ impl Run<'_, '_> {
         // Entered with its raw input; what its branches take is worked out once entered.
         let entered = Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null)
             .and_then(|attempts| Ok((self.effective(&parallel.shaping, &raw)?, attempts)));
-        let (effective, mut attempts) = match entered {
+        let (effective, attempts) = match entered {
             Ok(entered) => entered,
             Err(failure) => return Advance::Failed(failure),
         };
-        loop {
-            let result = match attempts.start(None) {
-                Some(failure) => Err(failure),
-                None => {
-                    let lanes: Vec<_> = (0..starts.len())
-                        .map(|index| attempts.branch(index))
-                        .collect();
-                    let branches = lanes.iter().zip(&starts).map(|(lane, start)| {
-                        let input = AslInput::branch(effective.clone(), *start, &self);
-                        run_branch::<AslMachine>(lane, input)
-                    });
-                    futures_util::future::try_join_all(branches)
-                        .await
-                        .map(Value::Array)
-                }
-            };
-            let (mut assigned, mut caught_assigned) = (None, None);
-            let settled = attempts
-                .settle_with(
-                    result,
-                    |result| {
-                        let (output, variables) =
-                            self.finish(&parallel.shaping, raw.clone(), result)?;
-                        assigned = variables;
-                        Ok(output)
-                    },
-                    |index, caught: Caught<Value>| {
-                        let (output, variables) = self.catch_output(
-                            &parallel.shaping.catch,
-                            index,
-                            raw.clone(),
-                            &caught.error,
-                            &caught.cause,
-                        )?;
-                        caught_assigned = variables;
-                        Ok(output)
-                    },
-                )
-                .await;
-            match settled {
-                Settled::Retry(again) => attempts = again,
-                Settled::Succeeded(output) => return self.with_assigned(assigned).go_on(output),
-                Settled::Caught(index, output) => {
-                    return self.go_caught(&parallel.shaping.catch, index, output, caught_assigned)
-                }
-                Settled::Failed(failure) => return Advance::Failed(failure),
-            }
-        }
+        let work = Work::Branches {
+            starts: &starts,
+            input: &effective,
+        };
+        self.run_composite(attempts, &work, &parallel.shaping, raw)
+            .await
     }
 
     pub(super) async fn map(self, map: &Map, raw: Value) -> Advance<AslMachine, Value> {
         // Entered with its raw input; its items and settings are worked out once entered.
         let entered = Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null)
             .and_then(|attempts| Ok((self.map_items(map, &raw)?, attempts)));
-        let ((inputs, limits), mut attempts) = match entered {
+        let ((inputs, limits), attempts) = match entered {
             Ok(entered) => entered,
             Err(failure) => return Advance::Failed(failure),
         };
-        let tolerant =
-            map.tolerated_failure_count.is_some() || map.tolerated_failure_percentage.is_some();
-        loop {
-            let result = match attempts.start(Some(inputs.len())) {
-                Some(failure) => Err(failure),
-                None if tolerant => {
-                    run_map_tolerant::<AslMachine, _>(
-                        &attempts,
-                        inputs.clone(),
-                        limits,
-                        AslInput::clone,
-                    )
-                    .await
-                    .map(|results| {
-                        // A tolerated failure is its error, in the place of its output.
-                        Value::Array(
-                            results
-                                .into_iter()
-                                .map(|result| match result {
-                                    Ok(output) => output,
-                                    Err(caught) => {
-                                        json!({"Error": caught.error, "Cause": caught.cause})
-                                    }
-                                })
-                                .collect(),
-                        )
-                    })
-                }
-                None => run_map::<AslMachine, _>(&attempts, inputs.clone(), limits)
-                    .await
-                    .map(Value::Array),
-            };
-            let (mut assigned, mut caught_assigned) = (None, None);
-            let settled = attempts
-                .settle_with(
-                    result,
-                    |result| {
-                        let (output, variables) = self.finish(&map.shaping, raw.clone(), result)?;
-                        assigned = variables;
-                        Ok(output)
-                    },
-                    |index, caught: Caught<Value>| {
-                        let (output, variables) = self.catch_output(
-                            &map.shaping.catch,
-                            index,
-                            raw.clone(),
-                            &caught.error,
-                            &caught.cause,
-                        )?;
-                        caught_assigned = variables;
-                        Ok(output)
-                    },
-                )
-                .await;
-            match settled {
-                Settled::Retry(again) => attempts = again,
-                Settled::Succeeded(output) => return self.with_assigned(assigned).go_on(output),
-                Settled::Caught(index, output) => {
-                    return self.go_caught(&map.shaping.catch, index, output, caught_assigned)
-                }
-                Settled::Failed(failure) => return Advance::Failed(failure),
-            }
-        }
+        let work = Work::Items {
+            inputs: &inputs,
+            limits,
+            tolerant: map.tolerated_failure_count.is_some()
+                || map.tolerated_failure_percentage.is_some(),
+        };
+        self.run_composite(attempts, &work, &map.shaping, raw).await
     }
 
     /// A Map state's iterations' inputs (each item through `ItemSelector`, with

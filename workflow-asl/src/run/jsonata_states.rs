@@ -9,12 +9,13 @@ use serde_json::{json, Value};
 use workflow_core::definition::{StateId, StateKind as CoreKind};
 use workflow_runtime::__private_v0_1::{
     enter_choice_computed, enter_fail_computed, enter_succeed, record_evaluation_failed,
-    run_branch, run_map, run_map_tolerant, run_pass_computed, run_task_computed, run_wait_computed,
-    Advance, Attempts, Caught, ComputedMapLimits, ComputedTimers, Settled, TaskEnd, Wake,
+    run_pass_computed, run_task_computed, run_wait_computed, Advance, Attempts, Caught,
+    ComputedMapLimits, ComputedTimers, Settled, TaskEnd, Wake,
 };
 use workflow_runtime::ExecutionFailure;
 
 use super::callback_input;
+use super::composite_states::Work;
 use super::handlers::{AslCallbackTask, AslTask};
 use super::machine::{AslInput, AslMachine, Run, Variables};
 use crate::definition::{
@@ -224,7 +225,7 @@ impl Run<'_, '_> {
     }
 
     /// A result's output and assignments (`$states.result`).
-    fn finish_jsonata(
+    pub(super) fn finish_jsonata(
         &self,
         raw: &Value,
         result: Value,
@@ -238,7 +239,7 @@ impl Run<'_, '_> {
     /// Where a catcher sends the execution: its `Output` (by default the error output).
     /// What catcher `index` hands on of a failure (its `Output`, by default the error
     /// output), and the variables it assigns.
-    fn catch_output_jsonata(
+    pub(super) fn catch_output_jsonata(
         &self,
         catchers: &[Catcher],
         index: usize,
@@ -354,7 +355,7 @@ impl Run<'_, '_> {
             }
             _ => Vec::new(),
         };
-        let mut attempts = match Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null) {
+        let attempts = match Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null) {
             Ok(attempts) => attempts,
             Err(failure) => return Advance::Failed(failure),
         };
@@ -368,59 +369,16 @@ impl Run<'_, '_> {
             Ok(arguments) => arguments,
             Err(failure) => return self.failed_entered(attempts, failure).await,
         };
-        loop {
-            let result = match attempts.start(None) {
-                Some(failure) => Err(failure),
-                None => {
-                    let lanes: Vec<_> = (0..starts.len())
-                        .map(|index| attempts.branch(index))
-                        .collect();
-                    let branches = lanes.iter().zip(&starts).map(|(lane, start)| {
-                        run_branch::<AslMachine>(
-                            lane,
-                            AslInput::branch(arguments.clone(), *start, &self),
-                        )
-                    });
-                    futures_util::future::try_join_all(branches)
-                        .await
-                        .map(Value::Array)
-                }
-            };
-            let (mut assigned, mut caught_assigned) = (None, None);
-            let settled = attempts
-                .settle_with(
-                    result,
-                    |result| {
-                        let (output, variables) = self.finish_jsonata(&raw, result)?;
-                        assigned = variables;
-                        Ok(output)
-                    },
-                    |index, caught: Caught<Value>| {
-                        let (output, variables) = self.catch_output_jsonata(
-                            &parallel.shaping.catch,
-                            index,
-                            &raw,
-                            &caught.error,
-                            &caught.cause,
-                        )?;
-                        caught_assigned = variables;
-                        Ok(output)
-                    },
-                )
-                .await;
-            match settled {
-                Settled::Retry(again) => attempts = again,
-                Settled::Succeeded(output) => return self.with_assigned(assigned).go_on(output),
-                Settled::Caught(index, output) => {
-                    return self.go_caught(&parallel.shaping.catch, index, output, caught_assigned)
-                }
-                Settled::Failed(failure) => return Advance::Failed(failure),
-            }
-        }
+        let work = Work::Branches {
+            starts: &starts,
+            input: &arguments,
+        };
+        self.run_composite(attempts, &work, &parallel.shaping, raw)
+            .await
     }
 
     pub(super) async fn map_jsonata(self, map: &Map, raw: Value) -> Advance<AslMachine, Value> {
-        let mut attempts = match Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null) {
+        let attempts = match Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null) {
             Ok(attempts) => attempts,
             Err(failure) => return Advance::Failed(failure),
         };
@@ -428,67 +386,13 @@ impl Run<'_, '_> {
             Ok(prepared) => prepared,
             Err(failure) => return self.failed_entered(attempts, failure).await,
         };
-        loop {
-            let tolerant =
-                map.tolerated_failure_count.is_some() || map.tolerated_failure_percentage.is_some();
-            let result = match attempts.start(Some(inputs.len())) {
-                Some(failure) => Err(failure),
-                None if tolerant => run_map_tolerant::<AslMachine, _>(
-                    &attempts,
-                    inputs.clone(),
-                    limits,
-                    AslInput::clone,
-                )
-                .await
-                .map(|results| {
-                    // A tolerated failure is its error, in the place of its output.
-                    Value::Array(
-                        results
-                            .into_iter()
-                            .map(|result| match result {
-                                Ok(output) => output,
-                                Err(caught) => {
-                                    json!({"Error": caught.error, "Cause": caught.cause})
-                                }
-                            })
-                            .collect(),
-                    )
-                }),
-                None => run_map::<AslMachine, _>(&attempts, inputs.clone(), limits)
-                    .await
-                    .map(Value::Array),
-            };
-            let (mut assigned, mut caught_assigned) = (None, None);
-            let settled = attempts
-                .settle_with(
-                    result,
-                    |result| {
-                        let (output, variables) = self.finish_jsonata(&raw, result)?;
-                        assigned = variables;
-                        Ok(output)
-                    },
-                    |index, caught: Caught<Value>| {
-                        let (output, variables) = self.catch_output_jsonata(
-                            &map.shaping.catch,
-                            index,
-                            &raw,
-                            &caught.error,
-                            &caught.cause,
-                        )?;
-                        caught_assigned = variables;
-                        Ok(output)
-                    },
-                )
-                .await;
-            match settled {
-                Settled::Retry(again) => attempts = again,
-                Settled::Succeeded(output) => return self.with_assigned(assigned).go_on(output),
-                Settled::Caught(index, output) => {
-                    return self.go_caught(&map.shaping.catch, index, output, caught_assigned)
-                }
-                Settled::Failed(failure) => return Advance::Failed(failure),
-            }
-        }
+        let work = Work::Items {
+            inputs: &inputs,
+            limits,
+            tolerant: map.tolerated_failure_count.is_some()
+                || map.tolerated_failure_percentage.is_some(),
+        };
+        self.run_composite(attempts, &work, &map.shaping, raw).await
     }
 
     /// A Parallel or Map state that failed to work out its branches once entered: the
