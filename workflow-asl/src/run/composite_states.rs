@@ -133,7 +133,7 @@ impl Run<'_, '_> {
     }
 
     /// The state's output of its branches' results, in its query language.
-    fn finish_any(
+    pub(super) fn finish_any(
         &self,
         shaping: &ResultShaping,
         raw: &Value,
@@ -146,7 +146,7 @@ impl Run<'_, '_> {
     }
 
     /// What catcher `index` hands on, in the state's query language.
-    fn catch_any(
+    pub(super) fn catch_any(
         &self,
         catchers: &[Catcher],
         index: usize,

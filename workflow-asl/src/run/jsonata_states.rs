@@ -9,14 +9,13 @@ use serde_json::{json, Value};
 use workflow_core::definition::{StateId, StateKind as CoreKind};
 use workflow_runtime::__private_v0_1::{
     enter_choice_computed, enter_fail_computed, enter_succeed, record_evaluation_failed,
-    run_pass_computed, run_task_computed, run_wait_computed, Advance, Attempts, Caught,
-    ComputedMapLimits, ComputedTimers, Settled, TaskEnd, Wake,
+    run_pass_computed, run_wait_computed, Advance, Attempts, ComputedMapLimits, ComputedTimers,
+    Settled, Wake,
 };
 use workflow_runtime::ExecutionFailure;
 
 use super::callback_input;
 use super::composite_states::Work;
-use super::handlers::{AslCallbackTask, AslTask};
 use super::machine::{AslInput, AslMachine, Run, Variables};
 use crate::definition::{
     Catcher, Condition, Map, Parallel, ResultShaping, Setting, StateKind, Wait,
@@ -257,86 +256,34 @@ impl Run<'_, '_> {
         Ok((output, assigned))
     }
 
-    pub(super) async fn task_jsonata(
-        self,
+    /// A JSONata task's timers and its step's input (`Arguments`; for a callback task, what
+    /// its step works `Arguments` out from).
+    pub(super) fn task_input_jsonata(
+        &self,
         shaping: &ResultShaping,
         timeout: Option<&Setting<u64>>,
         heartbeat: Option<&Setting<u64>>,
-        raw: Value,
+        raw: &Value,
         callback: bool,
-    ) -> Advance<AslMachine, Value> {
-        let mut assigned = None;
-        let prepare = || {
-            let states = self.states(&raw, None, None);
-            fn expressed(setting: Option<&Setting<u64>>) -> Option<&Setting<u64>> {
-                setting.filter(|setting| matches!(setting, Setting::Expression(_)))
-            }
-            let timers = ComputedTimers {
-                timeout: self
-                    .number_setting(expressed(timeout), &states)?
-                    .map(Duration::from_secs),
-                heartbeat: self
-                    .number_setting(expressed(heartbeat), &states)?
-                    .map(Duration::from_secs),
-            };
-            let input = match callback {
-                // Its Arguments are worked out with the attempt's token, by its step.
-                true => callback_input::jsonata(states, &self.variables),
-                false => self.evaluated(shaping.arguments.as_ref(), "Arguments", &raw, &states)?,
-            };
-            Ok((timers, input))
-        };
-        let finish = |result| {
-            let (output, variables) = self.finish_jsonata(&raw, result)?;
-            assigned = variables;
-            Ok(output)
-        };
-        let mut caught_assigned = None;
-        // What the catcher hands on is what the state's exit records.
-        let on_caught = |index, caught: Caught<Value>| {
-            let (output, variables) = self.catch_output_jsonata(
-                &shaping.catch,
-                index,
-                &raw,
-                &caught.error,
-                &caught.cause,
-            )?;
-            caught_assigned = variables;
-            Ok(output)
-        };
-        let outcome = match callback {
-            true => {
-                run_task_computed::<AslCallbackTask, Value, Value, Value>(
-                    self.cx,
-                    self.id,
-                    &raw,
-                    prepare,
-                    Value::clone,
-                    finish,
-                    on_caught,
-                )
-                .await
-            }
-            false => {
-                run_task_computed::<AslTask, Value, Value, Value>(
-                    self.cx,
-                    self.id,
-                    &raw,
-                    prepare,
-                    Value::clone,
-                    finish,
-                    on_caught,
-                )
-                .await
-            }
-        };
-        match outcome {
-            TaskEnd::Succeeded(output) => self.with_assigned(assigned).go_on(output),
-            TaskEnd::Caught(index, output) => {
-                self.go_caught(&shaping.catch, index, output, caught_assigned)
-            }
-            TaskEnd::Failed(failure) => Advance::Failed(failure),
+    ) -> Result<(ComputedTimers, Value), ExecutionFailure> {
+        fn expressed(setting: Option<&Setting<u64>>) -> Option<&Setting<u64>> {
+            setting.filter(|setting| matches!(setting, Setting::Expression(_)))
         }
+        let states = self.states(raw, None, None);
+        let timers = ComputedTimers {
+            timeout: self
+                .number_setting(expressed(timeout), &states)?
+                .map(Duration::from_secs),
+            heartbeat: self
+                .number_setting(expressed(heartbeat), &states)?
+                .map(Duration::from_secs),
+        };
+        let input = match callback {
+            // Its Arguments are worked out with the attempt's token, by its step.
+            true => callback_input::jsonata(states, &self.variables),
+            false => self.evaluated(shaping.arguments.as_ref(), "Arguments", raw, &states)?,
+        };
+        Ok((timers, input))
     }
 
     pub(super) async fn parallel_jsonata(

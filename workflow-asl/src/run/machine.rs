@@ -162,7 +162,7 @@ impl AslMachine {
                     run.fail_jsonata(fail.error.as_ref(), fail.cause.as_ref(), raw)
                 }
                 StateKind::Task(task) => {
-                    run.task_jsonata(
+                    run.task(
                         &task.shaping,
                         task.timeout.as_ref(),
                         task.heartbeat.as_ref(),

@@ -8,10 +8,12 @@ use workflow_runtime::__private_v0_1::{
     run_task_computed, Advance, Caught, ComputedTimers, TaskEnd,
 };
 
+use workflow_runtime::ExecutionFailure;
+
 use super::callback_input;
 use super::handlers::{AslCallbackTask, AslTask};
 use super::machine::{AslMachine, Run};
-use crate::definition::{ResultShaping, Setting};
+use crate::definition::{QueryLanguage, ResultShaping, Setting};
 use crate::error::DataError;
 use crate::flow::{select, shape};
 use crate::path::Scope;
@@ -26,37 +28,22 @@ impl Run<'_, '_> {
         callback: bool,
     ) -> Advance<AslMachine, Value> {
         let mut assigned = None;
-        let prepare = || {
-            let fail = |error: DataError| self.failure(&error);
-            let context = self.context(None);
-            let around = self.around(&context);
-            let selected = select(&self.state.input_path, raw.clone(), &around).map_err(fail)?;
-            let timers = ComputedTimers {
-                timeout: seconds(timeout, &selected, &around).map_err(fail)?,
-                heartbeat: seconds(heartbeat, &selected, &around).map_err(fail)?,
-            };
-            let input = match callback {
-                // Its template is worked out with the attempt's token, by its step.
-                true => callback_input::jsonpath(selected, context.clone(), &self.variables),
-                false => shape(shaping.parameters.as_ref(), selected, &around).map_err(fail)?,
-            };
-            Ok((timers, input))
+        let prepare = || match self.state.query_language {
+            QueryLanguage::JsonPath => self.task_input(shaping, timeout, heartbeat, &raw, callback),
+            QueryLanguage::Jsonata => {
+                self.task_input_jsonata(shaping, timeout, heartbeat, &raw, callback)
+            }
         };
         let mut caught_assigned = None;
         let finish = |result| {
-            let (output, variables) = self.finish(shaping, raw.clone(), result)?;
+            let (output, variables) = self.finish_any(shaping, &raw, result)?;
             assigned = variables;
             Ok(output)
         };
         // What the catcher hands on is what the state's exit records.
         let on_caught = |index, caught: Caught<Value>| {
-            let (output, variables) = self.catch_output(
-                &shaping.catch,
-                index,
-                raw.clone(),
-                &caught.error,
-                &caught.cause,
-            )?;
+            let (output, variables) =
+                self.catch_any(&shaping.catch, index, &raw, &caught.error, &caught.cause)?;
             caught_assigned = variables;
             Ok(output)
         };
@@ -93,6 +80,34 @@ impl Run<'_, '_> {
             }
             TaskEnd::Failed(failure) => Advance::Failed(failure),
         }
+    }
+}
+
+impl Run<'_, '_> {
+    /// A JSONPath task's timers read from its input and its step's input (`InputPath`,
+    /// `Parameters`; for a callback task, what its step works `Parameters` out from).
+    fn task_input(
+        &self,
+        shaping: &ResultShaping,
+        timeout: Option<&Setting<u64>>,
+        heartbeat: Option<&Setting<u64>>,
+        raw: &Value,
+        callback: bool,
+    ) -> Result<(ComputedTimers, Value), ExecutionFailure> {
+        let fail = |error: DataError| self.failure(&error);
+        let context = self.context(None);
+        let around = self.around(&context);
+        let selected = select(&self.state.input_path, raw.clone(), &around).map_err(fail)?;
+        let timers = ComputedTimers {
+            timeout: seconds(timeout, &selected, &around).map_err(fail)?,
+            heartbeat: seconds(heartbeat, &selected, &around).map_err(fail)?,
+        };
+        let input = match callback {
+            // Its template is worked out with the attempt's token, by its step.
+            true => callback_input::jsonpath(selected, context.clone(), &self.variables),
+            false => shape(shaping.parameters.as_ref(), selected, &around).map_err(fail)?,
+        };
+        Ok((timers, input))
     }
 }
 
