@@ -83,6 +83,21 @@ impl Run<'_, '_> {
         }
     }
 
+    /// Where each branch of this Parallel state starts.
+    pub(super) fn branch_starts(&self) -> Vec<StateId> {
+        match self
+            .cx
+            .workflow_definition()
+            .state(self.id)
+            .map(|s| &s.kind)
+        {
+            Some(CoreKind::Parallel(core)) => {
+                core.branches.iter().map(|branch| branch.start_at).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// One attempt of `work`: every branch on the same input, or every item.
     async fn run_work(
         &self,
@@ -167,17 +182,7 @@ impl Run<'_, '_> {
         parallel: &Parallel,
         raw: Value,
     ) -> Advance<AslMachine, Value> {
-        let starts: Vec<StateId> = match self
-            .cx
-            .workflow_definition()
-            .state(self.id)
-            .map(|s| &s.kind)
-        {
-            Some(CoreKind::Parallel(core)) => {
-                core.branches.iter().map(|branch| branch.start_at).collect()
-            }
-            _ => Vec::new(),
-        };
+        let starts = self.branch_starts();
         // Entered with its raw input; what its branches take is worked out once entered.
         let entered = Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null)
             .and_then(|attempts| Ok((self.effective(&parallel.shaping, &raw)?, attempts)));

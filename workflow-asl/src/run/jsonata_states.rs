@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use workflow_core::definition::{StateId, StateKind as CoreKind};
+use workflow_core::definition::StateKind as CoreKind;
 use workflow_runtime::__private_v0_1::{
     enter_choice_computed, enter_fail_computed, enter_succeed, record_evaluation_failed,
     run_pass_computed, run_wait_computed, Advance, Attempts, ComputedMapLimits, ComputedTimers,
@@ -291,17 +291,7 @@ impl Run<'_, '_> {
         parallel: &Parallel,
         raw: Value,
     ) -> Advance<AslMachine, Value> {
-        let starts: Vec<StateId> = match self
-            .cx
-            .workflow_definition()
-            .state(self.id)
-            .map(|s| &s.kind)
-        {
-            Some(CoreKind::Parallel(core)) => {
-                core.branches.iter().map(|branch| branch.start_at).collect()
-            }
-            _ => Vec::new(),
-        };
+        let starts = self.branch_starts();
         let attempts = match Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null) {
             Ok(attempts) => attempts,
             Err(failure) => return Advance::Failed(failure),

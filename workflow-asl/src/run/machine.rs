@@ -151,50 +151,23 @@ impl AslMachine {
             visit: OnceLock::new(),
         };
         let raw = self.input;
-        if state.query_language == crate::definition::QueryLanguage::Jsonata {
-            let (cx, id) = (run.cx, run.id);
-            let advance = match &state.kind {
-                StateKind::Pass(_) => run.pass_jsonata(raw),
-                StateKind::Choice(_) => run.choice_jsonata(raw),
-                StateKind::Wait(wait) => run.wait_jsonata(wait, raw).await,
-                StateKind::Succeed => run.succeed_jsonata(raw),
-                StateKind::Fail(fail) => {
-                    run.fail_jsonata(fail.error.as_ref(), fail.cause.as_ref(), raw)
-                }
-                StateKind::Task(task) => {
-                    run.task(
-                        &task.shaping,
-                        task.timeout.as_ref(),
-                        task.heartbeat.as_ref(),
-                        raw,
-                        task.resource.ends_with(".waitForTaskToken"),
-                    )
-                    .await
-                }
-                StateKind::Parallel(parallel) => run.parallel_jsonata(parallel, raw).await,
-                StateKind::Map(map) => run.map_jsonata(map, raw).await,
-            };
-            // An expression of this state that fails is recorded as such before the
-            // execution fails, as Step Functions records it.
-            // (Parallel and Map states record it themselves, before their own failure.)
-            let composite = matches!(state.kind, StateKind::Parallel(_) | StateKind::Map(_));
-            if let Advance::Failed(failure) = &advance {
-                if !composite
-                    && failure.error() == crate::jsonata::QUERY_EVALUATION_ERROR
-                    && failure.state() == Some(state.name.as_str())
-                {
-                    record_evaluation_failed(cx, id, failure);
-                }
+        let jsonata = state.query_language == crate::definition::QueryLanguage::Jsonata;
+        let (cx, id) = (run.cx, run.id);
+        let advance = match (&state.kind, jsonata) {
+            (StateKind::Pass(_), false) => run.pass(raw),
+            (StateKind::Pass(_), true) => run.pass_jsonata(raw),
+            (StateKind::Choice(_), false) => run.choice(raw),
+            (StateKind::Choice(_), true) => run.choice_jsonata(raw),
+            (StateKind::Wait(wait), false) => run.wait(wait, raw).await,
+            (StateKind::Wait(wait), true) => run.wait_jsonata(wait, raw).await,
+            (StateKind::Succeed, false) => run.succeed(raw),
+            (StateKind::Succeed, true) => run.succeed_jsonata(raw),
+            (StateKind::Fail(fail), false) => run.fail(fail, raw),
+            (StateKind::Fail(fail), true) => {
+                run.fail_jsonata(fail.error.as_ref(), fail.cause.as_ref(), raw)
             }
-            return advance;
-        }
-        match &state.kind {
-            StateKind::Pass(_) => run.pass(raw),
-            StateKind::Choice(_) => run.choice(raw),
-            StateKind::Wait(wait) => run.wait(wait, raw).await,
-            StateKind::Succeed => run.succeed(raw),
-            StateKind::Fail(fail) => run.fail(fail, raw),
-            StateKind::Task(task) => {
+            // Both languages: the step's input and output are worked out in the state's own.
+            (StateKind::Task(task), _) => {
                 run.task(
                     &task.shaping,
                     task.timeout.as_ref(),
@@ -204,9 +177,25 @@ impl AslMachine {
                 )
                 .await
             }
-            StateKind::Parallel(parallel) => run.parallel(parallel, raw).await,
-            StateKind::Map(map) => run.map(map, raw).await,
+            (StateKind::Parallel(parallel), false) => run.parallel(parallel, raw).await,
+            (StateKind::Parallel(parallel), true) => run.parallel_jsonata(parallel, raw).await,
+            (StateKind::Map(map), false) => run.map(map, raw).await,
+            (StateKind::Map(map), true) => run.map_jsonata(map, raw).await,
+        };
+        // A JSONata expression of this state that fails is recorded as such before the
+        // execution fails, as Step Functions records it (Parallel and Map states record it
+        // themselves, before their own failure).
+        let composite = matches!(state.kind, StateKind::Parallel(_) | StateKind::Map(_));
+        if let Advance::Failed(failure) = &advance {
+            if jsonata
+                && !composite
+                && failure.error() == crate::jsonata::QUERY_EVALUATION_ERROR
+                && failure.state() == Some(state.name.as_str())
+            {
+                record_evaluation_failed(cx, id, failure);
+            }
         }
+        advance
     }
 }
 

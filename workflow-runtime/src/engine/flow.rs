@@ -10,7 +10,6 @@ use crate::step::States;
 use workflow_core::definition::{StateId, StateKind, WaitFor};
 
 use super::settings::Wake;
-use super::task::wait_until;
 use super::ExecutionContext;
 
 /// Records a Choice state that took rule `rule` (`None`: the default). Without a rule that
@@ -78,24 +77,8 @@ pub async fn run_wait<I: Serialize>(
         },
         (None, _) => return Err(not_a(cx, state, "Wait")),
     };
-    let entered = cx.record_payload(
-        EventType::WaitStateEntered,
-        Some(state),
-        Some(&input),
-        None::<&()>,
-    )?;
-    cx.flush().await?;
-    let deadline = match wake {
-        Wake::At(time) => time,
-        Wake::After(duration) => entered.timestamp.unwrap_or_else(|| cx.clock().now()) + duration,
-    };
-    wait_until(cx, deadline).await;
-    cx.record_payload(
-        EventType::WaitStateExited,
-        Some(state),
-        None::<&()>,
-        Some(&input),
-    )?;
+    // The wait itself is the one a state whose duration is worked out once entered makes.
+    super::computed::run_wait_computed(cx, state, &input, || Ok((wake, &input))).await?;
     Ok(input)
 }
 

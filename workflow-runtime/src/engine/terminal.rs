@@ -62,15 +62,7 @@ fn fail_with<M, O, I: Serialize + ?Sized>(
     input: &I,
     computed: (Option<String>, Option<String>),
 ) -> Advance<M, O> {
-    if let Err(failure) = cx.record_payload(
-        EventType::FailStateEntered,
-        Some(state),
-        Some(input),
-        None::<&()>,
-    ) {
-        return Advance::Failed(failure);
-    }
-    Advance::Failed(fail_failure(cx.definition(), state, computed))
+    super::computed::enter_fail_computed(cx, state, input, || Ok(computed))
 }
 
 /// The failure the Fail state `state` ends with: its own error name and cause, or the ones
