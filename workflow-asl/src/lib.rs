@@ -91,4 +91,4 @@ pub mod template;
 pub mod timestamp;
 
 pub use error::DataError;
-pub use run::{AslWorkflow, Handlers, RegisterAsl, Response, TaskCall, TaskError};
+pub use run::{AslWorkflow, AwsAccount, Handlers, RegisterAsl, Response, TaskCall, TaskError};

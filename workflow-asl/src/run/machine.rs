@@ -13,6 +13,7 @@ use workflow_runtime::__private_v0_1::{
 };
 use workflow_runtime::ExecutionFailure;
 
+use super::account::AwsAccount;
 use super::context::Facts;
 use super::program::Program;
 use crate::definition::{Catcher, ResultShaping, State, StateKind, Transition};
@@ -112,6 +113,7 @@ pub(super) struct Run<'c, 's> {
     pub(super) cx: &'c ExecutionContext<'s>,
     pub(super) id: StateId,
     pub(super) state: &'static State,
+    pub(super) account: &'static AwsAccount,
     pub(super) execution_input: Arc<Value>,
     pub(super) variables: Arc<Variables>,
     /// This visit of the state, known once it is entered.
@@ -128,10 +130,10 @@ struct Visit {
 impl AslMachine {
     async fn run_state(self, cx: &ExecutionContext<'_>) -> Advance<Self, Value> {
         let definition = cx.workflow_definition();
-        let Some(state) = definition
+        let Some((program, state)) = definition
             .program
             .code::<Program>()
-            .and_then(|program| program.state(self.state))
+            .and_then(|program| Some((program, program.state(self.state)?)))
         else {
             return Advance::Failed(ExecutionFailure::new(
                 None,
@@ -146,6 +148,7 @@ impl AslMachine {
             cx,
             id: self.state,
             state,
+            account: &program.account,
             execution_input: self.execution_input,
             variables: self.variables,
             visit: OnceLock::new(),
@@ -233,13 +236,16 @@ impl Run<'_, '_> {
     /// The context object of this state.
     pub(super) fn context(&self, item: Option<(usize, &Value)>) -> Value {
         Facts {
+            account: self.account,
             workflow: &self.cx.workflow_definition().name,
             execution: self.cx.execution_id().as_str(),
             execution_input: &self.execution_input,
             started_at: self.cx.execution_started_at(),
             state: &self.state.name,
             entered_at: self.visit().entered_at,
-            retry_count: 0,
+            // Only a Task state's context counts its retries; its parameters are worked
+            // out once, for its first attempt.
+            retry_count: matches!(self.state.kind, StateKind::Task(_)).then_some(0),
         }
         .object(item)
     }

@@ -1,6 +1,7 @@
 //! Running ASL machines on the runtime: Standard (durable) or Express, like any workflow, with
 //! Task states run by [`Handlers`].
 
+mod account;
 mod callback_input;
 mod composite_states;
 mod context;
@@ -21,6 +22,7 @@ use workflow_core::program::Program as CoreProgram;
 use workflow_core::Mode;
 use workflow_runtime::RuntimeBuilder;
 
+pub use account::AwsAccount;
 pub use handlers::{Handlers, Response, TaskCall, TaskError};
 use machine::AslMachine;
 
@@ -32,19 +34,42 @@ use program::Program;
 pub struct AslWorkflow {
     definition: Definition,
     machine: StateMachine,
+    account: AwsAccount,
+    /// The fingerprint of the definition's source.
+    source: String,
 }
 
 impl AslWorkflow {
     /// The workflow `name`, in `mode`, of the ASL definition `json` (read and checked).
     pub fn from_json(name: &str, mode: Mode, json: &Value) -> Result<Self, DefinitionError> {
         let machine = StateMachine::from_json(json)?;
-        let mut definition = machine.to_definition(name, mode);
-        let program = Program::new(&machine, &definition);
-        definition.program = CoreProgram::new(fingerprint(json), Arc::new(program));
+        let definition = machine.to_definition(name, mode);
         Ok(AslWorkflow {
             definition,
             machine,
-        })
+            account: AwsAccount::default(),
+            source: fingerprint(json),
+        }
+        .with_program())
+    }
+
+    /// This workflow run as `account`: the ARNs of its context object name it.
+    #[must_use]
+    pub fn in_account(mut self, account: AwsAccount) -> Self {
+        self.account = account;
+        self.with_program()
+    }
+
+    /// The account the workflow runs as.
+    pub fn account(&self) -> &AwsAccount {
+        &self.account
+    }
+
+    /// The workflow with its definition carrying what its machine runs.
+    fn with_program(mut self) -> Self {
+        let program = Program::new(&self.machine, &self.definition, self.account.clone());
+        self.definition.program = CoreProgram::new(self.source.clone(), Arc::new(program));
+        self
     }
 
     /// [`from_json`](Self::from_json) of the definition's JSON text.

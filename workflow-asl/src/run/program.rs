@@ -3,6 +3,7 @@
 
 use workflow_core::definition::{Definition, StateId};
 
+use super::account::AwsAccount;
 use crate::definition::{Graph, State, StateKind, StateMachine};
 
 /// The states of one ASL machine, indexed as its runtime definition's.
@@ -10,15 +11,22 @@ use crate::definition::{Graph, State, StateKind, StateMachine};
 pub(crate) struct Program {
     /// Every state (branch and processor states included), at its [`StateId`]'s index.
     states: Vec<State>,
+    /// The account its context object's ARNs name.
+    pub(crate) account: AwsAccount,
 }
 
 impl Program {
     /// The program of `machine`, whose runtime definition is `definition` (made from it).
-    pub(crate) fn new(machine: &StateMachine, definition: &Definition) -> Self {
+    pub(crate) fn new(
+        machine: &StateMachine,
+        definition: &Definition,
+        account: AwsAccount,
+    ) -> Self {
         let mut states: Vec<Option<State>> = vec![None; definition.states.len()];
         collect(&machine.graph, definition, &mut states);
         Program {
             states: states.into_iter().flatten().collect(),
+            account,
         }
     }
 
