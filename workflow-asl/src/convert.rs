@@ -221,6 +221,7 @@ fn convert(
                 next,
                 MapOptions {
                     max_concurrency: max_concurrency.unwrap_or(0),
+                    distributed: map.distributed,
                     tolerated_failure_count,
                     tolerated_failure_percentage,
                     max_concurrency_function,

@@ -76,3 +76,98 @@ async fn a_map_exit_records_its_output_and_a_parallel_catch_the_placed_error() {
     assert_eq!(parallel.output(), Some(&caught));
     assert_eq!(exit_of(&parallel, EventType::ParallelStateExited), caught);
 }
+
+fn kinds(history: &workflow_runtime::history::History) -> Vec<&'static str> {
+    history
+        .events()
+        .iter()
+        .map(|event| event.kind.name())
+        .collect()
+}
+
+fn distributed(tolerated: Option<u64>) -> Value {
+    let mut map = json!({
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Check",
+            "States": {
+                "Check": {"Type": "Choice", "Choices": [
+                    {"Variable": "$", "NumericEquals": 0, "Next": "Broken"}
+                ], "Default": "Double"},
+                "Broken": {"Type": "Task", "Resource": "arn:fail", "End": true},
+                "Double": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, $)"}, "End": true}
+            }
+        },
+        "End": true
+    });
+    if let Some(count) = tolerated {
+        map["ToleratedFailureCount"] = json!(count);
+    }
+    json!({"StartAt": "Each", "States": {"Each": map}})
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_distributed_map_runs_each_item_as_a_child_execution_with_its_own_history() {
+    let execution = run(distributed(None), json!({"items": [1, 2, 3]})).await;
+    assert_eq!(
+        execution.output(),
+        Some(&json!([{"v": 2}, {"v": 4}, {"v": 6}]))
+    );
+    // The parent records the map run, not the iterations.
+    assert_eq!(
+        kinds(execution.history()),
+        [
+            "ExecutionStarted",
+            "MapStateEntered",
+            "MapStateStarted",
+            "MapRunStarted",
+            "MapRunSucceeded",
+            "MapStateSucceeded",
+            "MapStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let children = execution.children();
+    assert_eq!(children.len(), 3);
+    for child in children {
+        assert_eq!(child.parent_state, "Each");
+        assert_ne!(&child.id, execution.id());
+        assert_eq!(
+            kinds(&child.history),
+            [
+                "ExecutionStarted",
+                "ChoiceStateEntered",
+                "ChoiceStateExited",
+                "PassStateEntered",
+                "PassStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_distributed_map_tolerates_failed_children_or_fails_its_map_run() {
+    let tolerated = run(distributed(Some(1)), json!({"items": [0, 2]})).await;
+    assert_eq!(
+        tolerated.output(),
+        Some(&json!([{"Error": "Broken", "Cause": "it broke"}, {"v": 4}]))
+    );
+    let failed_child = tolerated
+        .children()
+        .iter()
+        .find(|child| child.status == workflow_runtime::ExecutionStatus::Failed)
+        .unwrap();
+    assert!(kinds(&failed_child.history).contains(&"TaskFailed"));
+
+    let failed = run(distributed(Some(0)), json!({"items": [0, 2]})).await;
+    assert_eq!(
+        failed.failure().map(|failure| failure.error().to_owned()),
+        Some("States.ExceedToleratedFailureThreshold".to_owned())
+    );
+    let parent = kinds(failed.history());
+    assert!(parent.contains(&"MapRunFailed"), "{parent:?}");
+    assert!(!parent.iter().any(|kind| kind.starts_with("MapIteration")));
+}

@@ -78,3 +78,53 @@ async fn a_state_handler_wins_over_the_resource_and_a_missing_one_says_what_to_r
         "{failure:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_sync_task_records_its_job_submitted_then_the_job_s_end() {
+    const JOB: &str = "arn:aws:states:::states:startExecution.sync:2";
+    let definition = |resource: &str| {
+        json!({"StartAt": "Job", "States": {"Job": {
+            "Type": "Task", "Resource": resource, "Parameters": {"Input.$": "$"}, "End": true
+        }}})
+    };
+    let kinds = |execution: &workflow_runtime::Execution<Value>| -> Vec<&'static str> {
+        execution
+            .history()
+            .events()
+            .iter()
+            .map(|event| event.kind.name())
+            .filter(|name| name.starts_with("Task"))
+            .collect()
+    };
+    let done = run(definition(JOB), Handlers::new().resource(JOB, greet)).await;
+    assert_eq!(done.output(), Some(&json!("hello ?")));
+    assert_eq!(
+        kinds(&done),
+        [
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited"
+        ]
+    );
+    let failing = Handlers::new().resource(JOB, |_call: TaskCall| async {
+        Err::<Value, _>(TaskError::new("SomeFailure", "the job failed"))
+    });
+    let failed = run(definition(JOB), failing).await;
+    assert_eq!(
+        failed.failure().map(|failure| failure.error().to_owned()),
+        Some("SomeFailure".to_owned())
+    );
+    assert_eq!(
+        kinds(&failed),
+        [
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskFailed"
+        ]
+    );
+}

@@ -250,6 +250,8 @@ pub fn parallel_state(
 pub struct MapOptions {
     /// `max_concurrency N`.
     pub max_concurrency: u32,
+    /// Items run as child executions (Step Functions' distributed mode).
+    pub distributed: bool,
     /// `tolerate N`.
     pub tolerated_failure_count: Option<u32>,
     /// `tolerate N%`.
@@ -282,6 +284,7 @@ pub fn map_state(
             items: items.to_owned(),
             iterator: branch(iterator),
             max_concurrency: options.max_concurrency,
+            distributed: options.distributed,
             tolerated_failure_count: options.tolerated_failure_count,
             tolerated_failure_percentage: options.tolerated_failure_percentage,
             max_concurrency_function: options.max_concurrency_function,

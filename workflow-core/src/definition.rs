@@ -430,6 +430,11 @@ pub struct MapState {
     pub iterator: Branch,
     /// How many items run at once; 0 means no limit.
     pub max_concurrency: u32,
+    /// Items run as child executions, each with its own history, and the state's own
+    /// history records the map run instead of the iterations (Step Functions' distributed
+    /// mode).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub distributed: bool,
     /// How many items may fail before the state fails.
     pub tolerated_failure_count: Option<u32>,
     /// What share of items (0–100 %) may fail before the state fails.

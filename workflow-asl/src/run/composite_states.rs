@@ -22,7 +22,8 @@ pub(super) enum Work<'w> {
     /// tolerated count or share give their error in their place.
     Items {
         inputs: &'w [AslInput],
-        limits: ComputedMapLimits,
+        /// The limits read from the input: an error in them fails the state once started.
+        limits: Result<ComputedMapLimits, ExecutionFailure>,
         tolerant: bool,
     },
 }
@@ -48,7 +49,15 @@ impl Run<'_, '_> {
             };
             let result = match attempts.start(length) {
                 Some(failure) => Err(failure),
-                None => self.run_work(&attempts, work).await,
+                // Limits that cannot be read fail the execution once the state started,
+                // as a runtime error: not the state's failure.
+                None => match work {
+                    Work::Items {
+                        limits: Err(failure),
+                        ..
+                    } => return Advance::Failed(failure.clone()),
+                    _ => self.run_work(&attempts, work).await,
+                },
             };
             let (mut assigned, mut caught_assigned) = (None, None);
             let settled = attempts
@@ -104,8 +113,8 @@ impl Run<'_, '_> {
         attempts: &Attempts<'_, '_, Value>,
         work: &Work<'_>,
     ) -> Result<Value, ExecutionFailure> {
-        match *work {
-            Work::Branches { starts, input } => {
+        match work {
+            &Work::Branches { starts, input } => {
                 let lanes: Vec<_> = (0..starts.len())
                     .map(|index| attempts.branch(index))
                     .collect();
@@ -116,14 +125,19 @@ impl Run<'_, '_> {
                     .await
                     .map(Value::Array)
             }
+            Work::Items { limits: Err(_), .. } => Err(ExecutionFailure::new(
+                Some(&self.state.name),
+                "States.Runtime",
+                "the Map state's limits could not be read",
+            )),
             Work::Items {
                 inputs,
-                limits,
+                limits: Ok(limits),
                 tolerant: true,
             } => run_map_tolerant::<AslMachine, _>(
                 attempts,
                 inputs.to_vec(),
-                limits,
+                *limits,
                 AslInput::clone,
             )
             .await
@@ -139,11 +153,13 @@ impl Run<'_, '_> {
                         .collect(),
                 )
             }),
-            Work::Items { inputs, limits, .. } => {
-                run_map::<AslMachine, _>(attempts, inputs.to_vec(), limits)
-                    .await
-                    .map(Value::Array)
-            }
+            Work::Items {
+                inputs,
+                limits: Ok(limits),
+                ..
+            } => run_map::<AslMachine, _>(attempts, inputs.to_vec(), *limits)
+                .await
+                .map(Value::Array),
         }
     }
 
@@ -221,7 +237,8 @@ impl Run<'_, '_> {
         &self,
         map: &Map,
         raw: &Value,
-    ) -> Result<(Vec<AslInput>, ComputedMapLimits), ExecutionFailure> {
+    ) -> Result<(Vec<AslInput>, Result<ComputedMapLimits, ExecutionFailure>), ExecutionFailure>
+    {
         let fail = |error: DataError| self.failure(&error);
         let context = self.context(None);
         let around = self.around(&context);
@@ -240,27 +257,33 @@ impl Run<'_, '_> {
                 "Map state input must be an array but was: {items}"
             ))));
         };
-        let limits = ComputedMapLimits {
-            max_concurrency: count(
-                map.max_concurrency.as_ref(),
-                "MaxConcurrencyPath",
-                &selected,
-                &around,
-            )
-            .map_err(fail)?,
-            tolerated_count: count(
-                map.tolerated_failure_count.as_ref(),
-                "ToleratedFailureCountPath",
-                &selected,
-                &around,
-            )
-            .map_err(fail)?,
-            tolerated_percentage: percentage(
-                map.tolerated_failure_percentage.as_ref(),
-                &selected,
-                &around,
-            )
-            .map_err(fail)?,
+        let limits = (|| {
+            Ok(ComputedMapLimits {
+                max_concurrency: count(
+                    map.max_concurrency.as_ref(),
+                    "MaxConcurrencyPath",
+                    &selected,
+                    &around,
+                )?,
+                tolerated_count: count(
+                    map.tolerated_failure_count.as_ref(),
+                    "ToleratedFailureCountPath",
+                    &selected,
+                    &around,
+                )?,
+                tolerated_percentage: percentage(
+                    map.tolerated_failure_percentage.as_ref(),
+                    &selected,
+                    &around,
+                )?,
+            })
+        })()
+        .map_err(fail);
+        // An inline Map state fails before it starts; a distributed one starts its map run
+        // first, as Step Functions records them.
+        let limits = match map.distributed {
+            true => limits,
+            false => Ok(limits?),
         };
         let start = match self
             .cx

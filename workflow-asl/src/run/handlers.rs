@@ -266,9 +266,25 @@ impl Step for AslTask {
         let target = handlers.as_deref().and_then(|handlers| {
             handlers.find(context.workflow(), context.state(), &resource, &input)
         });
+        let timed = has_timers(env.workflow_definition(), context.state());
         Ok(async move {
             let result = match target {
-                Some(Target::Direct(handler) | Target::Mocked(handler)) => {
+                // A mocked timeout leaves the task running, for the state's own timer to
+                // end it as a time-out.
+                Some(Target::Mocked(handler)) => {
+                    let call = TaskCall {
+                        input,
+                        context,
+                        token: None,
+                    };
+                    match handler(call).await {
+                        Err(error) if timed && is_timeout(&error.error) => {
+                            std::future::pending().await
+                        }
+                        answered => answered,
+                    }
+                }
+                Some(Target::Direct(handler)) => {
                     handler(TaskCall {
                         input,
                         context,
@@ -305,9 +321,10 @@ impl Step for AslTask {
     }
 }
 
-/// The step of every `.waitForTaskToken` Task state: works out the state's `Parameters`
-/// (or `Arguments`) with the attempt's token as `$$.Task.Token`, calls the handler, and
-/// waits for the token; a mocked response completes the token at once.
+/// The step of every `.waitForTaskToken` and `.sync` Task state: works out the state's
+/// `Parameters` (or `Arguments`) with the attempt's token as `$$.Task.Token`, calls the
+/// handler, and waits for the token (records `TaskSubmitted`, then the task's end); a mocked
+/// response, or a `.sync` handler's answer, completes the token at once.
 pub(crate) struct AslCallbackTask;
 
 impl Step for AslCallbackTask {
@@ -338,6 +355,7 @@ impl Step for AslCallbackTask {
         let definition = env.workflow_definition();
         let resource = task_resource(definition, context.state());
         let timed = has_timers(definition, context.state());
+        let sync = Pattern::of(&resource) == Pattern::Sync;
         let prepared =
             super::callback_input::prepare(definition, context.state(), input, token.as_str());
         let target = match &prepared {
@@ -361,6 +379,14 @@ impl Step for AslCallbackTask {
                     Err(error) if timed && is_timeout(&error.error) => Callback::new(),
                     Err(error) => Callback::answered_with_failure(error.error, error.cause),
                 }),
+                // A `.sync` job's handler answers with the job's result: the task has
+                // submitted the job, then its end is the handler's answer.
+                Some(Target::Direct(handler) | Target::LambdaInvoke(handler)) if sync => {
+                    Ok(match handler(call).await {
+                        Ok(result) => Callback::answered(result),
+                        Err(error) => Callback::answered_with_failure(error.error, error.cause),
+                    })
+                }
                 Some(Target::Direct(handler) | Target::LambdaInvoke(handler)) => {
                     handler(call).await.map(|_reply| Callback::new())
                 }
@@ -374,6 +400,37 @@ impl Step for AslCallbackTask {
             }
             .map_err(HandlerFailure)
         })
+    }
+}
+
+/// How a Task state's resource is called, as its ARN's suffix says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pattern {
+    /// The call's answer is the task's result.
+    RequestResponse,
+    /// `.sync` (or `.sync:2`): the call submits a job, whose end is the task's.
+    Sync,
+    /// `.waitForTaskToken`: the call hands on a token, whose answer is the task's result.
+    WaitForTaskToken,
+}
+
+impl Pattern {
+    /// The pattern of `resource`.
+    pub(crate) fn of(resource: &str) -> Self {
+        let suffix = resource.rsplit_once(':').map_or(resource, |(rest, last)| {
+            // `.sync:2` ends in a version: the pattern is before it.
+            match last.parse::<u32>() {
+                Ok(_) => rest,
+                Err(_) => resource,
+            }
+        });
+        if suffix.ends_with(".waitForTaskToken") {
+            Pattern::WaitForTaskToken
+        } else if suffix.ends_with(".sync") {
+            Pattern::Sync
+        } else {
+            Pattern::RequestResponse
+        }
     }
 }
 

@@ -325,7 +325,7 @@ impl Run<'_, '_> {
         };
         let work = Work::Items {
             inputs: &inputs,
-            limits,
+            limits: Ok(limits),
             tolerant: map.tolerated_failure_count.is_some()
                 || map.tolerated_failure_percentage.is_some(),
         };

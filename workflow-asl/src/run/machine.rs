@@ -15,6 +15,7 @@ use workflow_runtime::ExecutionFailure;
 
 use super::account::AwsAccount;
 use super::context::Facts;
+use super::handlers::Pattern;
 use super::program::Program;
 use crate::definition::{Catcher, ResultShaping, State, StateKind, Transition};
 use crate::error::DataError;
@@ -176,7 +177,7 @@ impl AslMachine {
                     task.timeout.as_ref(),
                     task.heartbeat.as_ref(),
                     raw,
-                    task.resource.ends_with(".waitForTaskToken"),
+                    Pattern::of(&task.resource) != Pattern::RequestResponse,
                 )
                 .await
             }

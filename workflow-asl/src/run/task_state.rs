@@ -19,6 +19,8 @@ use crate::flow::{select, shape};
 use crate::path::Scope;
 
 impl Run<'_, '_> {
+    /// Runs a Task state; with `callback` (`.waitForTaskToken` and `.sync` resources), its
+    /// call submits work and the task waits for that work's answer.
     pub(super) async fn task(
         self,
         shaping: &ResultShaping,

@@ -5,8 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError};
 
-use crate::engine::{drive_with_timeout, ExecutionContext, Shared};
-use crate::execution::{ChildExecution, ExecutionId};
+use workflow_core::definition::StateId;
+
+use crate::engine::{drive_with_timeout, ExecutionContext, Machine, Shared};
+use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
 use crate::step::{ChildFailure, StepEnv};
 use crate::workflow::Workflow;
 
@@ -43,5 +45,44 @@ pub fn run_child<W: Workflow>(env: &StepEnv<'_>, input: W::Input) -> ChildRun<W:
                 children,
             });
         result.map_err(|failure| ChildFailure::new(id, failure.error(), failure.cause()))
+    })
+}
+
+/// Runs machine `M` as a child execution of the execution `cx` belongs to, on the same
+/// definition, for state `parent_state`'s attempt `attempt` (an item of a distributed Map
+/// state): the child has its own id and history, shares the parent's resources and clock,
+/// and is listed in the parent's children when it ends. Its failure is the child's own.
+pub(crate) fn run_child_machine<M: Machine>(
+    cx: &ExecutionContext<'_>,
+    parent_state: StateId,
+    attempt: u32,
+    input: M::Input,
+) -> Pin<Box<dyn Future<Output = Result<M::Output, ExecutionFailure>> + Send + 'static>> {
+    let definition = cx.definition();
+    let resources = Arc::clone(&cx.shared.resources);
+    let clock = Arc::clone(&cx.shared.clock);
+    let siblings = cx.shared.children();
+    let limits = cx.shared.limits;
+    let parent_state = cx.state_name(parent_state);
+    // Boxed: the child runs the machine whose state runs it.
+    Box::pin(async move {
+        let id = ExecutionId::random();
+        let shared = Shared::new(id.clone(), definition, resources, clock, limits);
+        let (result, status) =
+            drive_with_timeout::<M>(&ExecutionContext::root(&shared), input).await;
+        let (history, children) = shared.into_parts();
+        siblings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(ChildExecution {
+                id,
+                workflow: &definition.name,
+                parent_state,
+                attempt,
+                status,
+                history,
+                children,
+            });
+        result
     })
 }

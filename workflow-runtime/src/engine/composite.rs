@@ -12,10 +12,13 @@
 //! failure and the retry delay, so that a resumed execution waits out the same delay (drawn
 //! once, jitter included) from the same moment.
 
+use std::future::Future;
+
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 use serde::Serialize;
 
+use crate::engine::child::run_child_machine;
 use crate::engine::counts::RetryCounts;
 use crate::engine::flow::not_a;
 use crate::engine::settings::{ComputedMapLimits, MapLimits};
@@ -319,6 +322,8 @@ impl<'c, 's, I: Serialize> Attempts<'c, 's, I> {
 /// The Map state's settings: the definition's, or those worked out from its input.
 struct MapSettings {
     name: &'static str,
+    /// Items run as child executions; the state's history records the map run.
+    distributed: bool,
     max_concurrency: usize,
     tolerated_count: Option<u32>,
     tolerated_percentage: Option<f64>,
@@ -341,6 +346,7 @@ fn map_settings<I>(
         .map_err(|why| ExecutionFailure::predefined(Some(name), States::Runtime, why))?;
     Ok(MapSettings {
         name,
+        distributed: map.distributed,
         max_concurrency: limits.max_concurrency,
         tolerated_count: limits.tolerated_count,
         tolerated_percentage: limits.tolerated_percentage,
@@ -360,11 +366,48 @@ pub async fn run_map<'s, M: Machine, I>(
     limits: ComputedMapLimits,
 ) -> Result<Vec<M::Output>, ExecutionFailure> {
     let settings = map_settings(attempts, limits)?;
+    in_map_run(
+        attempts,
+        &settings,
+        run_items::<M, I>(attempts, &settings, items),
+    )
+    .await
+}
+
+/// For a distributed Map state, `items` run as its map run: `MapRunStarted` before them,
+/// `MapRunSucceeded` or `MapRunFailed` after.
+async fn in_map_run<I, T>(
+    attempts: &Attempts<'_, '_, I>,
+    settings: &MapSettings,
+    items: impl Future<Output = Result<T, ExecutionFailure>>,
+) -> Result<T, ExecutionFailure> {
+    if !settings.distributed {
+        return items.await;
+    }
+    let (cx, state) = (attempts.cx, Some(attempts.state));
+    cx.record(EventType::MapRunStarted, state, |_| {});
+    let result = items.await;
+    match &result {
+        Ok(_) => cx.record(EventType::MapRunSucceeded, state, |_| {}),
+        Err(failure) => cx.record(EventType::MapRunFailed, state, |event| {
+            event.error = Some(failure.error().to_owned());
+            event.cause = Some(failure.cause().to_owned());
+        }),
+    };
+    result
+}
+
+/// The iterations of [`run_map`].
+async fn run_items<'s, M: Machine, I>(
+    attempts: &Attempts<'_, 's, I>,
+    settings: &MapSettings,
+    items: Vec<M::Input>,
+) -> Result<Vec<M::Output>, ExecutionFailure> {
     let total = items.len();
     let mut outputs: Vec<Option<M::Output>> = std::iter::repeat_with(|| None).take(total).collect();
     let mut waiting = items.into_iter().enumerate();
     let mut iterations = FuturesUnordered::new();
-    let start = |(index, item)| iteration::<M, I>(attempts, &settings, index, item);
+    let start = |(index, item)| iteration::<M, I>(attempts, settings, index, item);
     iterations.extend(
         waiting
             .by_ref()
@@ -384,11 +427,13 @@ pub async fn run_map<'s, M: Machine, I>(
                 // no new one.
                 while let Some(Some(_)) = iterations.next().now_or_never() {}
                 drop(iterations);
-                lane.record_failure(
-                    EventType::MapIterationFailed,
-                    Some(attempts.state),
-                    &failure,
-                );
+                if let Some(lane) = lane {
+                    lane.record_failure(
+                        EventType::MapIterationFailed,
+                        Some(attempts.state),
+                        &failure,
+                    );
+                }
                 return Err(failure);
             }
         }
@@ -409,6 +454,21 @@ pub async fn run_map_tolerant<'s, M: Machine, I>(
     copy: fn(&M::Input) -> M::Input,
 ) -> Result<Vec<ItemResult<M>>, ExecutionFailure> {
     let settings = map_settings(attempts, limits)?;
+    in_map_run(
+        attempts,
+        &settings,
+        run_items_tolerant::<M, I>(attempts, &settings, items, copy),
+    )
+    .await
+}
+
+/// The iterations of [`run_map_tolerant`].
+async fn run_items_tolerant<'s, M: Machine, I>(
+    attempts: &Attempts<'_, 's, I>,
+    settings: &MapSettings,
+    items: Vec<M::Input>,
+    copy: fn(&M::Input) -> M::Input,
+) -> Result<Vec<ItemResult<M>>, ExecutionFailure> {
     let total = items.len();
     let mut outputs: Vec<Option<ItemResult<M>>> =
         std::iter::repeat_with(|| None).take(total).collect();
@@ -417,7 +477,7 @@ pub async fn run_map_tolerant<'s, M: Machine, I>(
     let mut iterations = FuturesUnordered::new();
     let start = |(index, item): (usize, M::Input)| {
         let kept = copy(&item);
-        let iteration = iteration::<M, I>(attempts, &settings, index, item);
+        let iteration = iteration::<M, I>(attempts, settings, index, item);
         async move {
             let (index, lane, result) = iteration.await;
             (index, lane, result.map_err(|failure| (failure, kept)))
@@ -433,22 +493,24 @@ pub async fn run_map_tolerant<'s, M: Machine, I>(
         let result = match result {
             Ok(output) => Ok(output),
             Err((failure, kept)) => {
-                lane.record_failure(
-                    EventType::MapIterationFailed,
-                    Some(attempts.state),
-                    &failure,
-                );
+                if let Some(lane) = lane {
+                    lane.record_failure(
+                        EventType::MapIterationFailed,
+                        Some(attempts.state),
+                        &failure,
+                    );
+                }
                 if failure.error() == States::Runtime {
                     return Err(failure);
                 }
                 failed += 1;
-                if exceeds(&settings, failed, total) {
+                if exceeds(settings, failed, total) {
                     return Err(ExecutionFailure::predefined(
                         Some(settings.name),
                         States::ExceedToleratedFailureThreshold,
                         format!(
                             "{failed} of {total} items failed, more than tolerated{}",
-                            tolerance_text(&settings)
+                            tolerance_text(settings)
                         ),
                     ));
                 }
@@ -470,7 +532,8 @@ pub async fn run_map_tolerant<'s, M: Machine, I>(
 
 /// One iteration in its own lane: MapIterationStarted, the machine, then
 /// MapIterationSucceeded. Whether a failure is the iteration's own (`MapIterationFailed`) or
-/// one of many at once, the caller says, in the lane handed back.
+/// one of many at once, the caller says, in the lane handed back. In a distributed Map
+/// state, the iteration is a child execution instead, with no lane in this history.
 async fn iteration<'s, M: Machine, I>(
     attempts: &Attempts<'_, 's, I>,
     settings: &MapSettings,
@@ -478,9 +541,13 @@ async fn iteration<'s, M: Machine, I>(
     item: M::Input,
 ) -> (
     usize,
-    ExecutionContext<'s>,
+    Option<ExecutionContext<'s>>,
     Result<M::Output, ExecutionFailure>,
 ) {
+    if settings.distributed {
+        let child = run_child_machine::<M>(attempts.cx, attempts.state, attempts.attempt, item);
+        return (index, None, child.await);
+    }
     let lane = attempts.cx.lane(&format!("{}[{index}]", settings.name));
     let state = Some(attempts.state);
     let result = match lane.record_payload(
@@ -501,7 +568,7 @@ async fn iteration<'s, M: Machine, I>(
         )
         .map(|_| output)
     });
-    (index, lane, result)
+    (index, Some(lane), result)
 }
 
 /// How many iterations run at once: `max_concurrency`, or all of them for 0.

@@ -288,6 +288,10 @@ fn details(event: &Event, context: Context<'_>) -> Option<(&'static str, Map<Str
             details.iteration(event);
             "mapIterationAbortedEventDetails"
         }
+        MapRunFailed => {
+            details.failure(event);
+            "mapRunFailedEventDetails"
+        }
         EvaluationFailed => {
             details.failure(event);
             if let Some(state) = &event.state {
@@ -305,7 +309,11 @@ fn details(event: &Event, context: Context<'_>) -> Option<(&'static str, Map<Str
         | ParallelStateAborted
         | MapStateSucceeded
         | MapStateFailed
-        | MapStateAborted => return None,
+        | MapStateAborted
+        | MapRunSucceeded
+        | MapRunAborted => return None,
+        // Step Functions names the map run's ARN; a map run here has no ARN of its own.
+        MapRunStarted => return None,
     };
     Some((key, details.0))
 }

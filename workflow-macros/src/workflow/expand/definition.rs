@@ -135,6 +135,7 @@ fn state_definition(
             let (retry, catch) = handlers(model, index);
             let options = MapOptions {
                 max_concurrency: task.and_then(|task| task.max_concurrency).unwrap_or(0),
+                distributed: false,
                 tolerated_failure_count: task.and_then(|task| task.tolerated_count),
                 tolerated_failure_percentage: task.and_then(|task| task.tolerated_percentage),
                 max_concurrency_function: task
