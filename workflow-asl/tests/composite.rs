@@ -171,3 +171,91 @@ async fn a_distributed_map_tolerates_failed_children_or_fails_its_map_run() {
     assert!(parent.contains(&"MapRunFailed"), "{parent:?}");
     assert!(!parent.iter().any(|kind| kind.starts_with("MapIteration")));
 }
+
+async fn read_object(call: TaskCall) -> Result<Value, TaskError> {
+    match call.input["Key"].as_str() {
+        Some("rows.csv") => Ok(json!({"Body": "name,size\na,1\nb,2\nc,3\n"})),
+        _ => Err(TaskError::new("S3.NoSuchKey", "no such key")),
+    }
+}
+
+async fn read_run(reader_config: Value, batcher: Option<Value>, key: &str) -> Execution<Value> {
+    let mut map = json!({
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": reader_config,
+            "Parameters": {"Bucket": "data", "Key.$": "$.key"}
+        },
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "Keep",
+            "States": {"Keep": {"Type": "Pass", "End": true}}
+        },
+        "End": true
+    });
+    if let Some(batcher) = batcher {
+        map["ItemBatcher"] = batcher;
+    }
+    let definition = json!({"StartAt": "Each", "States": {"Each": map}});
+    let workflow = AslWorkflow::from_json("Read", Mode::Standard, &definition).unwrap();
+    let runtime = Runtime::builder()
+        .resource(Handlers::new().resource("arn:aws:states:::s3:getObject", read_object))
+        .clock(VirtualClock::new())
+        .register_asl(&workflow)
+        .build()
+        .unwrap();
+    runtime
+        .execute_json("Read", json!({"key": key}))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_item_reader_reads_the_items_of_its_resource_once_the_map_run_started() {
+    let csv = json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 2});
+    let read = read_run(csv.clone(), None, "rows.csv").await;
+    assert_eq!(
+        read.output(),
+        Some(&json!([{"name": "a", "size": "1"}, {"name": "b", "size": "2"}]))
+    );
+    assert_eq!(read.children().len(), 2);
+    // The state starts with no items known: the map run reads them.
+    let started = read
+        .history()
+        .events()
+        .iter()
+        .find(|event| event.kind == EventType::MapStateStarted)
+        .unwrap();
+    assert_eq!(started.length, Some(0));
+
+    let batched = read_run(
+        json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}),
+        Some(json!({"MaxItemsPerBatch": 2, "BatchInput": {"from.$": "$.key"}})),
+        "rows.csv",
+    )
+    .await;
+    assert_eq!(
+        batched.output(),
+        Some(&json!([
+            {"Items": [{"name": "a", "size": "1"}, {"name": "b", "size": "2"}], "BatchInput": {"from": "rows.csv"}},
+            {"Items": [{"name": "c", "size": "3"}], "BatchInput": {"from": "rows.csv"}}
+        ]))
+    );
+
+    let missing = read_run(csv, None, "gone.csv").await;
+    assert_eq!(
+        missing.failure().map(|failure| failure.error().to_owned()),
+        Some("S3.NoSuchKey".to_owned())
+    );
+    let kinds = kinds(missing.history());
+    assert!(
+        kinds.ends_with(&[
+            "MapRunStarted",
+            "MapRunFailed",
+            "MapStateFailed",
+            "ExecutionFailed"
+        ]),
+        "{kinds:?}"
+    );
+}

@@ -5,10 +5,12 @@
 use serde_json::{json, Value};
 use workflow_core::definition::{StateId, StateKind as CoreKind};
 use workflow_runtime::__private_v0_1::{
-    run_branch, run_map, run_map_tolerant, Advance, Attempts, Caught, ComputedMapLimits, Settled,
+    run_branch, run_map_reading, run_map_reading_tolerant, Advance, Attempts, Caught,
+    ComputedMapLimits, Settled,
 };
 use workflow_runtime::ExecutionFailure;
 
+use super::item_reader::ItemSource;
 use super::machine::{AslInput, AslMachine, Run, Variables};
 
 /// What each attempt of a Parallel or Map state runs.
@@ -22,6 +24,8 @@ pub(super) enum Work<'w> {
     /// tolerated count or share give their error in their place.
     Items {
         inputs: &'w [AslInput],
+        /// Where the items are read from once the map run starts, instead of `inputs`.
+        source: Option<&'w ItemSource<'w>>,
         /// The limits read from the input: an error in them fails the state once started.
         limits: Result<ComputedMapLimits, ExecutionFailure>,
         tolerant: bool,
@@ -132,18 +136,30 @@ impl Run<'_, '_> {
             )),
             Work::Items {
                 inputs,
+                source,
                 limits: Ok(limits),
-                tolerant: true,
-            } => run_map_tolerant::<AslMachine, _>(
-                attempts,
-                inputs.to_vec(),
-                *limits,
-                AslInput::clone,
-            )
-            .await
-            .map(|results| {
+                tolerant,
+            } => {
+                let read = async {
+                    match source {
+                        Some(source) => self.read_items(source).await,
+                        None => Ok(inputs.to_vec()),
+                    }
+                };
+                if !tolerant {
+                    return run_map_reading::<AslMachine, _>(attempts, read, *limits)
+                        .await
+                        .map(Value::Array);
+                }
+                let results = run_map_reading_tolerant::<AslMachine, _>(
+                    attempts,
+                    read,
+                    *limits,
+                    AslInput::clone,
+                )
+                .await?;
                 // A tolerated failure is its error, in the place of its output.
-                Value::Array(
+                Ok(Value::Array(
                     results
                         .into_iter()
                         .map(|result| match result {
@@ -151,15 +167,8 @@ impl Run<'_, '_> {
                             Err(caught) => json!({"Error": caught.error, "Cause": caught.cause}),
                         })
                         .collect(),
-                )
-            }),
-            Work::Items {
-                inputs,
-                limits: Ok(limits),
-                ..
-            } => run_map::<AslMachine, _>(attempts, inputs.to_vec(), *limits)
-                .await
-                .map(Value::Array),
+                ))
+            }
         }
     }
 
@@ -218,12 +227,13 @@ impl Run<'_, '_> {
         // Entered with its raw input; its items and settings are worked out once entered.
         let entered = Attempts::enter_as(self.cx, self.id, Some(&raw), Value::Null)
             .and_then(|attempts| Ok((self.map_items(map, &raw)?, attempts)));
-        let ((inputs, limits), attempts) = match entered {
+        let ((inputs, limits, source), attempts) = match entered {
             Ok(entered) => entered,
             Err(failure) => return Advance::Failed(failure),
         };
         let work = Work::Items {
             inputs: &inputs,
+            source: source.as_ref(),
             limits,
             tolerant: map.tolerated_failure_count.is_some()
                 || map.tolerated_failure_percentage.is_some(),
@@ -232,18 +242,27 @@ impl Run<'_, '_> {
     }
 
     /// A Map state's iterations' inputs (each item through `ItemSelector`, with
-    /// `$$.Map.Item`) and the limits read from its input.
-    fn map_items(
+    /// `$$.Map.Item`), the limits read from its input, and its item reader, if it has one.
+    #[allow(clippy::type_complexity)]
+    fn map_items<'m>(
         &self,
-        map: &Map,
+        map: &'m Map,
         raw: &Value,
-    ) -> Result<(Vec<AslInput>, Result<ComputedMapLimits, ExecutionFailure>), ExecutionFailure>
-    {
+    ) -> Result<
+        (
+            Vec<AslInput>,
+            Result<ComputedMapLimits, ExecutionFailure>,
+            Option<ItemSource<'m>>,
+        ),
+        ExecutionFailure,
+    > {
         let fail = |error: DataError| self.failure(&error);
         let context = self.context(None);
         let around = self.around(&context);
         let selected = select(&self.state.input_path, raw.clone(), &around).map_err(fail)?;
         let items = match &map.items_path {
+            // Read by the map run (`ItemsPath` has nothing to select then).
+            _ if map.distributed_fields.contains_key("ItemReader") => Value::Array(Vec::new()),
             Some(path) => path
                 .select(&Scope {
                     input: &selected,
@@ -296,22 +315,35 @@ impl Run<'_, '_> {
         };
         let mut inputs = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            let value = match &map.shaping.parameters {
-                Some(selector) => {
-                    let context = self.context(Some((index, item)));
-                    let around = self.around(&context);
-                    selector
-                        .evaluate(&Scope {
-                            input: &selected,
-                            ..around
-                        })
-                        .map_err(fail)?
-                }
-                None => item.clone(),
-            };
+            let value = self.select_item(map, &selected, index, item)?;
             inputs.push(AslInput::branch(value, start, self));
         }
-        Ok((inputs, limits))
+        let source = self.item_source(map, &selected, start)?;
+        Ok((inputs, limits, source))
+    }
+
+    /// Item `index` of Map state `map` through its `ItemSelector`, which reads the state's
+    /// `input` (after `InputPath`) and `$$.Map.Item`, in the state's query language.
+    pub(super) fn select_item(
+        &self,
+        map: &Map,
+        input: &Value,
+        index: usize,
+        item: &Value,
+    ) -> Result<Value, ExecutionFailure> {
+        if self.state.query_language == QueryLanguage::Jsonata {
+            return self.select_item_jsonata(map, input, index, item);
+        }
+        match &map.shaping.parameters {
+            Some(selector) => {
+                let context = self.context(Some((index, item)));
+                let around = self.around(&context);
+                selector
+                    .evaluate(&Scope { input, ..around })
+                    .map_err(|error| self.failure(&error))
+            }
+            None => Ok(item.clone()),
+        }
     }
 }
 

@@ -78,7 +78,8 @@ pub struct TaskCall {
     pub token: Option<String>,
 }
 
-type Handler = Arc<dyn Fn(TaskCall) -> BoxFuture<'static, Result<Value, TaskError>> + Send + Sync>;
+pub(crate) type Handler =
+    Arc<dyn Fn(TaskCall) -> BoxFuture<'static, Result<Value, TaskError>> + Send + Sync>;
 
 /// The handlers of ASL Task states, registered on the runtime as a resource
 /// (`RuntimeBuilder::resource(handlers)`).
@@ -194,6 +195,22 @@ impl Handlers {
         self.by_resource
             .get(resource)
             .map(|handler| Target::Direct(Arc::clone(handler)))
+    }
+
+    /// The handler that answers a call of state `state` of `workflow` to `resource` other
+    /// than its task (a Map state's item reader), if there is one.
+    pub(crate) fn handler_for(
+        &self,
+        workflow: &str,
+        state: &str,
+        resource: &str,
+        request: &Value,
+    ) -> Option<Handler> {
+        match self.find(workflow, state, resource, request)? {
+            Target::Direct(handler) | Target::Mocked(handler) | Target::LambdaInvoke(handler) => {
+                Some(handler)
+            }
+        }
     }
 
     /// The handler of the Lambda function `name`: registered by its ARN, or by its name alone

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use workflow_core::definition::StateKind as CoreKind;
+use workflow_core::definition::{StateId, StateKind as CoreKind};
 use workflow_runtime::__private_v0_1::{
     enter_choice_computed, enter_fail_computed, enter_succeed, record_evaluation_failed,
     run_pass_computed, run_wait_computed, Advance, Attempts, ComputedMapLimits, ComputedTimers,
@@ -26,7 +26,12 @@ use crate::template::Template;
 
 impl Run<'_, '_> {
     /// `$states` for this state: its input, and its result or error output where given.
-    fn states(&self, input: &Value, result: Option<&Value>, error: Option<&Value>) -> Value {
+    pub(super) fn states(
+        &self,
+        input: &Value,
+        result: Option<&Value>,
+        error: Option<&Value>,
+    ) -> Value {
         let mut states = json!({"input": input, "context": self.context(None)});
         if let Some(result) = result {
             states["result"] = result.clone();
@@ -37,7 +42,7 @@ impl Run<'_, '_> {
         states
     }
 
-    fn bindings<'v>(&'v self, states: &'v Value) -> Bindings<'v> {
+    pub(super) fn bindings<'v>(&'v self, states: &'v Value) -> Bindings<'v> {
         Bindings {
             states,
             variables: Some(&self.variables),
@@ -45,7 +50,7 @@ impl Run<'_, '_> {
     }
 
     /// A field of `{% %}` expressions (`Output`, `Arguments`), or `default` without it.
-    fn evaluated(
+    pub(super) fn evaluated(
         &self,
         field: Option<&Value>,
         name: &str,
@@ -319,12 +324,18 @@ impl Run<'_, '_> {
             Ok(attempts) => attempts,
             Err(failure) => return Advance::Failed(failure),
         };
-        let (inputs, limits) = match self.map_items_jsonata(map, &raw) {
+        let prepared = self
+            .map_items_jsonata(map, &raw)
+            .and_then(|(inputs, limits, start)| {
+                Ok((inputs, limits, self.item_source(map, &raw, start)?))
+            });
+        let (inputs, limits, source) = match prepared {
             Ok(prepared) => prepared,
             Err(failure) => return self.failed_entered(attempts, failure).await,
         };
         let work = Work::Items {
             inputs: &inputs,
+            source: source.as_ref(),
             limits: Ok(limits),
             tolerant: map.tolerated_failure_count.is_some()
                 || map.tolerated_failure_percentage.is_some(),
@@ -360,9 +371,11 @@ impl Run<'_, '_> {
         &self,
         map: &Map,
         raw: &Value,
-    ) -> Result<(Vec<AslInput>, ComputedMapLimits), ExecutionFailure> {
+    ) -> Result<(Vec<AslInput>, ComputedMapLimits, StateId), ExecutionFailure> {
         let states = self.states(raw, None, None);
         let items = match &map.items {
+            // Read by the map run.
+            _ if map.distributed_fields.contains_key("ItemReader") => Value::Array(Vec::new()),
             Some(items) => evaluate_template(items, "Items", &self.bindings(&states))
                 .map_err(|error| self.failure(&error))?,
             None => raw.clone(),
@@ -421,21 +434,32 @@ impl Run<'_, '_> {
             Some(CoreKind::Map(core)) => core.iterator.start_at,
             _ => return Err(self.failure(&DataError::runtime("not a Map state"))),
         };
-        let selector = map.shaping.parameters.as_ref().and_then(Template::literal);
         let mut inputs = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            let value = match selector {
-                Some(selector) => {
-                    let mut states = self.states(raw, None, None);
-                    states["context"] = self.context(Some((index, item)));
-                    evaluate_template(selector, "ItemSelector", &self.bindings(&states))
-                        .map_err(|error| self.failure(&error))?
-                }
-                None => item.clone(),
-            };
+            let value = self.select_item(map, raw, index, item)?;
             inputs.push(AslInput::branch(value, start, self));
         }
-        Ok((inputs, limits))
+        Ok((inputs, limits, start))
+    }
+
+    /// A JSONata Map state's item `index` through its `ItemSelector`, with
+    /// `$states.context.Map.Item`.
+    pub(super) fn select_item_jsonata(
+        &self,
+        map: &Map,
+        raw: &Value,
+        index: usize,
+        item: &Value,
+    ) -> Result<Value, ExecutionFailure> {
+        match map.shaping.parameters.as_ref().and_then(Template::literal) {
+            Some(selector) => {
+                let mut states = self.states(raw, None, None);
+                states["context"] = self.context(Some((index, item)));
+                evaluate_template(selector, "ItemSelector", &self.bindings(&states))
+                    .map_err(|error| self.failure(&error))
+            }
+            None => Ok(item.clone()),
+        }
     }
 }
 

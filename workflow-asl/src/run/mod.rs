@@ -7,6 +7,7 @@ mod composite_states;
 mod context;
 mod flow_states;
 mod handlers;
+mod item_reader;
 mod jsonata_states;
 mod machine;
 mod mock_config;

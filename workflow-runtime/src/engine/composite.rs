@@ -365,13 +365,22 @@ pub async fn run_map<'s, M: Machine, I>(
     items: Vec<M::Input>,
     limits: ComputedMapLimits,
 ) -> Result<Vec<M::Output>, ExecutionFailure> {
+    run_map_reading::<M, I>(attempts, std::future::ready(Ok(items)), limits).await
+}
+
+/// [`run_map`] of the items `read` gives once the state's map run has started (a
+/// distributed Map state's item reader): a failure to read fails the map run.
+pub async fn run_map_reading<'s, M: Machine, I>(
+    attempts: &Attempts<'_, 's, I>,
+    read: impl Future<Output = Result<Vec<M::Input>, ExecutionFailure>>,
+    limits: ComputedMapLimits,
+) -> Result<Vec<M::Output>, ExecutionFailure> {
     let settings = map_settings(attempts, limits)?;
-    in_map_run(
-        attempts,
-        &settings,
-        run_items::<M, I>(attempts, &settings, items),
-    )
-    .await
+    let items = async {
+        let items = read.await?;
+        run_items::<M, I>(attempts, &settings, items).await
+    };
+    in_map_run(attempts, &settings, items).await
 }
 
 /// For a distributed Map state, `items` run as its map run: `MapRunStarted` before them,
@@ -453,13 +462,23 @@ pub async fn run_map_tolerant<'s, M: Machine, I>(
     limits: ComputedMapLimits,
     copy: fn(&M::Input) -> M::Input,
 ) -> Result<Vec<ItemResult<M>>, ExecutionFailure> {
+    run_map_reading_tolerant::<M, I>(attempts, std::future::ready(Ok(items)), limits, copy).await
+}
+
+/// [`run_map_tolerant`] of the items `read` gives once the state's map run has started (see
+/// [`run_map_reading`]).
+pub async fn run_map_reading_tolerant<'s, M: Machine, I>(
+    attempts: &Attempts<'_, 's, I>,
+    read: impl Future<Output = Result<Vec<M::Input>, ExecutionFailure>>,
+    limits: ComputedMapLimits,
+    copy: fn(&M::Input) -> M::Input,
+) -> Result<Vec<ItemResult<M>>, ExecutionFailure> {
     let settings = map_settings(attempts, limits)?;
-    in_map_run(
-        attempts,
-        &settings,
-        run_items_tolerant::<M, I>(attempts, &settings, items, copy),
-    )
-    .await
+    let items = async {
+        let items = read.await?;
+        run_items_tolerant::<M, I>(attempts, &settings, items, copy).await
+    };
+    in_map_run(attempts, &settings, items).await
 }
 
 /// The iterations of [`run_map_tolerant`].

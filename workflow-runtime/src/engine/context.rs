@@ -313,6 +313,31 @@ impl<'s> ExecutionContext<'s> {
         self.shared.definition
     }
 
+    /// The resource of type `T` registered on the runtime, if any: for what a state of a
+    /// workflow defined at run time calls besides its steps. Not a public API.
+    #[doc(hidden)]
+    pub fn resource<T: ?Sized + Send + Sync + 'static>(&self) -> Option<std::sync::Arc<T>> {
+        self.shared.resources.get::<T>()
+    }
+
+    /// The context a call made by state `state` itself (not by a step) sees, in its attempt
+    /// `attempt`, under the name `step`. Not a public API.
+    #[doc(hidden)]
+    pub fn step_context(
+        &self,
+        state: workflow_core::definition::StateId,
+        step: &'static str,
+        attempt: u32,
+    ) -> crate::step::StepContext {
+        crate::step::StepContext::new(
+            self.shared.id().clone(),
+            self.shared.definition.name.as_str(),
+            self.state_name(state),
+            step,
+            attempt,
+        )
+    }
+
     /// The execution's id. Not a public API.
     #[doc(hidden)]
     pub fn execution_id(&self) -> &crate::execution::ExecutionId {

@@ -29,7 +29,9 @@ use std::future::Future;
 use tracing::Instrument;
 
 pub use child::{run_child, ChildRun};
-pub use composite::{run_map, run_map_tolerant, Attempts, Settled};
+pub use composite::{
+    run_map, run_map_reading, run_map_reading_tolerant, run_map_tolerant, Attempts, Settled,
+};
 pub use computed::{
     enter_choice_computed, enter_fail_computed, record_evaluation_failed, run_pass_computed,
     run_wait_computed,

@@ -155,6 +155,24 @@ pub struct StepContext {
 }
 
 impl StepContext {
+    /// The context of a call without a heartbeat.
+    pub(crate) fn new(
+        execution_id: ExecutionId,
+        workflow: &'static str,
+        state: &'static str,
+        step: &'static str,
+        attempt: u32,
+    ) -> Self {
+        StepContext {
+            execution_id,
+            workflow,
+            state,
+            step,
+            attempt,
+            heartbeat: None,
+        }
+    }
+
     /// The execution this step belongs to.
     pub fn execution_id(&self) -> &ExecutionId {
         &self.execution_id
