@@ -128,3 +128,57 @@ async fn a_sync_task_records_its_job_submitted_then_the_job_s_end() {
         ]
     );
 }
+
+mod steps {
+    use workflow::prelude::*;
+
+    pub(crate) struct Rates {
+        pub(crate) percent: u64,
+    }
+
+    /// Why a charge fails.
+    #[derive(Debug, thiserror::Error, StepError)]
+    pub(crate) enum ChargeError {
+        #[error("the card was declined")]
+        Declined,
+    }
+
+    /// Adds the fee, as the rates resource says.
+    #[step]
+    pub(crate) async fn add_fee(amount: u64, rates: Res<Rates>) -> Result<u64, ChargeError> {
+        if amount == 0 {
+            return Err(ChargeError::Declined);
+        }
+        Ok(amount + amount * rates.percent / 100)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_step_runs_the_tasks_that_name_it_with_its_resources_and_its_error_names() {
+    let definition = json!({"StartAt": "Fee", "States": {
+        "Fee": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:add_fee", "Next": "Invoke"},
+        "Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                   "Parameters": {"FunctionName": "add_fee", "Payload.$": "$"},
+                   "OutputPath": "$.Payload", "End": true}
+    }});
+    let workflow = AslWorkflow::from_json("Fees", Mode::Express, &definition).unwrap();
+    let runtime = Runtime::builder()
+        .resource(Handlers::new().step::<steps::add_fee>())
+        .resource(steps::Rates { percent: 10 })
+        .clock(VirtualClock::new())
+        .register_asl(&workflow)
+        .build()
+        .unwrap();
+    let charged = runtime.execute_json("Fees", json!(100)).await.unwrap();
+    assert_eq!(charged.output(), Some(&json!(121)));
+
+    let declined = runtime.execute_json("Fees", json!(0)).await.unwrap();
+    let failure = declined.failure().unwrap();
+    assert_eq!(failure.error(), "ChargeError.Declined");
+    assert_eq!(failure.cause(), "the card was declined");
+
+    let mistyped = runtime.execute_json("Fees", json!("ten")).await.unwrap();
+    let failure = mistyped.failure().unwrap();
+    assert_eq!(failure.error(), "States.Runtime");
+    assert!(failure.cause().contains("the input of step `add_fee` does not fit its type"));
+}

@@ -8,11 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
-use workflow_core::definition::{Definition, StateKind};
-use workflow_runtime::__private_v0_1::{
-    ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo,
-};
-use workflow_runtime::{Callback, Res, StepContext, TaskToken};
+use workflow_runtime::__private_v0_1::{ArgumentError, Step, StepEnv, StepError};
+use workflow_runtime::StepContext;
 
 /// How a task failed: its error name (what retriers and catchers match) and cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,29 +38,6 @@ impl fmt::Display for TaskError {
 
 impl std::error::Error for TaskError {}
 
-/// A handler's failure as the engine takes a step's: a type of this module's own, so that
-/// compiler messages about `StepError` in users' crates do not list it among theirs.
-#[derive(Debug)]
-pub(crate) struct HandlerFailure(TaskError);
-
-impl fmt::Display for HandlerFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl StepError for HandlerFailure {
-    const ERROR_NAMES: &'static [&'static str] = &[];
-
-    fn error_name(&self) -> &str {
-        &self.0.error
-    }
-
-    fn cause(&self) -> String {
-        self.0.cause.clone()
-    }
-}
-
 /// One call of a task: its input, and where it runs.
 #[derive(Debug)]
 pub struct TaskCall {
@@ -81,6 +55,38 @@ pub struct TaskCall {
 pub(crate) type Handler =
     Arc<dyn Fn(TaskCall) -> BoxFuture<'static, Result<Value, TaskError>> + Send + Sync>;
 
+/// A `#[step]` function as a handler: started on the task's JSON input, in the engine's view
+/// of the call, which gives the step its further arguments (resources, context).
+type StepHandler = Arc<
+    dyn Fn(
+            Value,
+            &StepEnv<'_>,
+        ) -> Result<BoxFuture<'static, Result<Value, TaskError>>, ArgumentError>
+        + Send
+        + Sync,
+>;
+
+/// What a task's handler is: a function of the task's call, or a step.
+#[derive(Clone)]
+pub(crate) enum Call {
+    Json(Handler),
+    Step(StepHandler),
+}
+
+impl Call {
+    /// Starts the call `task` in the step environment `env`.
+    pub(crate) fn start(
+        &self,
+        task: TaskCall,
+        env: &StepEnv<'_>,
+    ) -> Result<BoxFuture<'static, Result<Value, TaskError>>, ArgumentError> {
+        match self {
+            Call::Json(handler) => Ok(handler(task)),
+            Call::Step(step) => step(task.input, env),
+        }
+    }
+}
+
 /// The handlers of ASL Task states, registered on the runtime as a resource
 /// (`RuntimeBuilder::resource(handlers)`).
 ///
@@ -88,7 +94,7 @@ pub(crate) type Handler =
 /// one registered for its `Resource`. A task with neither fails with `States.Runtime`.
 #[derive(Clone, Default)]
 pub struct Handlers {
-    by_resource: HashMap<String, Handler>,
+    by_resource: HashMap<String, Call>,
     by_state: HashMap<(String, String), Handler>,
     /// The states answered by mocked responses (`respond`), whose answers are the task's
     /// result even for a `.waitForTaskToken` task (they complete its token).
@@ -124,7 +130,36 @@ impl Handlers {
     {
         self.by_resource.insert(
             resource.to_owned(),
-            Arc::new(move |call| Box::pin(handler(call))),
+            Call::Json(Arc::new(move |call| Box::pin(handler(call)))),
+        );
+        self
+    }
+
+    /// Runs tasks whose `Resource` names the step `S` (a `#[step]` function) with it: a
+    /// resource that is the step's name, or a Lambda function ARN ending in it (as the ASL
+    /// export of a `workflow!` writes them), and `lambda:invoke` tasks whose `FunctionName`
+    /// names it. The step's input is read from the task's JSON and its output written back
+    /// as JSON; its errors are named as its error type names them, and its other arguments
+    /// (`Res<T>`, `StepContext`) come from the runtime as for any step. A callback step
+    /// cannot run an ASL task: it fails with `States.Runtime`.
+    ///
+    /// ```
+    /// use workflow::asl::Handlers;
+    /// use workflow::prelude::*;
+    ///
+    /// #[step]
+    /// async fn double(n: u64) -> u64 {
+    ///     n * 2
+    /// }
+    ///
+    /// // Runs `"Resource": "arn:aws:lambda:us-east-1:000000000000:function:double"`.
+    /// let handlers = Handlers::new().step::<double>();
+    /// ```
+    #[must_use]
+    pub fn step<S: Step>(mut self) -> Self {
+        self.by_resource.insert(
+            S::INFO.name().to_owned(),
+            Call::Step(Arc::new(start_step::<S>)),
         );
         self
     }
@@ -176,29 +211,48 @@ impl Handlers {
     /// (`arn:aws:states:::lambda:invoke`), the handler of the function its `FunctionName`
     /// names, called on its `Payload` and answered in the integration's shape; else the
     /// resource's handler.
-    fn find(&self, workflow: &str, state: &str, resource: &str, input: &Value) -> Option<Target> {
+    pub(crate) fn find(
+        &self,
+        workflow: &str,
+        state: &str,
+        resource: &str,
+        input: &Value,
+    ) -> Option<Target> {
         let key = (workflow.to_owned(), state.to_owned());
         if let Some(handler) = self.by_state.get(&key) {
-            return Some(match self.mocked.contains(&key) {
-                true => Target::Mocked(Arc::clone(handler)),
-                false => Target::Direct(Arc::clone(handler)),
+            let kind = match self.mocked.contains(&key) {
+                true => TargetKind::Mocked,
+                false => TargetKind::Direct,
+            };
+            return Some(Target {
+                kind,
+                call: Call::Json(Arc::clone(handler)),
             });
         }
         if resource == LAMBDA_INVOKE {
-            if let Some(handler) = input["FunctionName"]
+            if let Some(call) = input["FunctionName"]
                 .as_str()
                 .and_then(|name| self.function(name))
             {
-                return Some(Target::LambdaInvoke(Arc::clone(handler)));
+                return Some(Target {
+                    kind: TargetKind::LambdaInvoke,
+                    call: call.clone(),
+                });
             }
         }
-        self.by_resource
-            .get(resource)
-            .map(|handler| Target::Direct(Arc::clone(handler)))
+        let call = match resource.contains(":function:") {
+            true => self.function(resource),
+            false => self.by_resource.get(resource),
+        };
+        call.map(|call| Target {
+            kind: TargetKind::Direct,
+            call: call.clone(),
+        })
     }
 
     /// The handler that answers a call of state `state` of `workflow` to `resource` other
-    /// than its task (a Map state's item reader), if there is one.
+    /// than its task (a Map state's item reader), if there is one: a function of the call,
+    /// not a step.
     pub(crate) fn handler_for(
         &self,
         workflow: &str,
@@ -206,16 +260,15 @@ impl Handlers {
         resource: &str,
         request: &Value,
     ) -> Option<Handler> {
-        match self.find(workflow, state, resource, request)? {
-            Target::Direct(handler) | Target::Mocked(handler) | Target::LambdaInvoke(handler) => {
-                Some(handler)
-            }
+        match self.find(workflow, state, resource, request)?.call {
+            Call::Json(handler) => Some(handler),
+            Call::Step(_) => None,
         }
     }
 
     /// The handler of the Lambda function `name`: registered by its ARN, or by its name alone
     /// (`Charge` for `arn:aws:lambda:us-east-1:123456789012:function:Charge`).
-    fn function(&self, name: &str) -> Option<&Handler> {
+    fn function(&self, name: &str) -> Option<&Call> {
         let short = |arn: &str| arn.rsplit(":function:").next().unwrap_or(arn).to_owned();
         let wanted = short(name);
         self.by_resource
@@ -227,23 +280,66 @@ impl Handlers {
                     .find(|(resource, _)| {
                         resource.contains(":function:") && short(resource) == wanted
                     })
-                    .map(|(_, handler)| handler)
+                    .map(|(_, call)| call)
             })
     }
+}
+
+/// Starts step `S` on a task's JSON `input`, in `env`.
+fn start_step<S: Step>(
+    input: Value,
+    env: &StepEnv<'_>,
+) -> Result<BoxFuture<'static, Result<Value, TaskError>>, ArgumentError> {
+    let name = S::INFO.name();
+    let input: S::Input = match serde_json::from_value(input) {
+        Ok(input) => input,
+        Err(error) => {
+            let cause = format!("the input of step `{name}` does not fit its type: {error}");
+            return Ok(Box::pin(std::future::ready(Err(TaskError::new(
+                "States.Runtime",
+                cause,
+            )))));
+        }
+    };
+    let running = S::call(input, env)?;
+    Ok(Box::pin(async move {
+        let returned = running
+            .await
+            .map_err(|error| TaskError::new(error.error_name(), error.cause()))?;
+        let Ok(output) = S::into_output(returned) else {
+            return Err(TaskError::new(
+                "States.Runtime",
+                format!("step `{name}` is a callback step, which cannot run an ASL task"),
+            ));
+        };
+        serde_json::to_value(output).map_err(|error| {
+            TaskError::new(
+                "States.Runtime",
+                format!("the output of step `{name}` is not JSON: {error}"),
+            )
+        })
+    }))
 }
 
 /// The resource of Step Functions' optimised Lambda integration.
 const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 
+/// What runs a task: its call, and how it is called.
+pub(crate) struct Target {
+    pub(crate) kind: TargetKind,
+    pub(crate) call: Call,
+}
+
 /// How a task's handler is called.
-enum Target {
-    /// On the task's input; its result is the task's.
-    Direct(Handler),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TargetKind {
+    /// Registered for the state or the resource.
+    Direct,
     /// A mocked response: its answer is the task's result, even for a callback task.
-    Mocked(Handler),
+    Mocked,
     /// On the `Payload` of a `lambda:invoke` task; its result is wrapped as the integration
     /// answers: `{"ExecutedVersion": "$LATEST", "Payload": …, "StatusCode": 200}`.
-    LambdaInvoke(Handler),
+    LambdaInvoke,
 }
 
 /// A mocked task's answer: a result, or a failure.
@@ -253,232 +349,4 @@ pub enum Response {
     Return(Value),
     /// The task fails with this error.
     Throw(TaskError),
-}
-
-/// The step of every ASL Task state: calls the state's handler.
-pub(crate) struct AslTask;
-
-impl Step for AslTask {
-    type Input = Value;
-    type Output = Value;
-    type Error = HandlerFailure;
-    type Returned = Value;
-
-    const INFO: StepInfo = StepInfo::__new("asl", "workflow::asl::Handlers", None, None, None);
-
-    fn into_output(returned: Value) -> Result<Value, Callback<Value>> {
-        Ok(returned)
-    }
-
-    fn requirements(_out: &mut Vec<Requirement>) {}
-
-    fn call(
-        input: Value,
-        env: &StepEnv<'_>,
-    ) -> Result<impl Future<Output = Result<Value, HandlerFailure>> + Send + 'static, ArgumentError>
-    {
-        let context = StepContext::extract(env)?;
-        let handlers = Res::<Handlers>::extract(env).ok();
-        let resource = task_resource(env.workflow_definition(), context.state());
-        let target = handlers.as_deref().and_then(|handlers| {
-            handlers.find(context.workflow(), context.state(), &resource, &input)
-        });
-        let timed = has_timers(env.workflow_definition(), context.state());
-        Ok(async move {
-            let result = match target {
-                // A mocked timeout leaves the task running, for the state's own timer to
-                // end it as a time-out.
-                Some(Target::Mocked(handler)) => {
-                    let call = TaskCall {
-                        input,
-                        context,
-                        token: None,
-                    };
-                    match handler(call).await {
-                        Err(error) if timed && is_timeout(&error.error) => {
-                            std::future::pending().await
-                        }
-                        answered => answered,
-                    }
-                }
-                Some(Target::Direct(handler)) => {
-                    handler(TaskCall {
-                        input,
-                        context,
-                        token: None,
-                    })
-                    .await
-                }
-                Some(Target::LambdaInvoke(handler)) => {
-                    let payload = input.get("Payload").cloned().unwrap_or(Value::Null);
-                    handler(TaskCall {
-                        input: payload,
-                        context,
-                        token: None,
-                    })
-                    .await
-                    .map(|result| {
-                        serde_json::json!({
-                            "ExecutedVersion": "$LATEST",
-                            "Payload": result,
-                            "StatusCode": 200
-                        })
-                    })
-                }
-                None => Err(TaskError::new(
-                    "States.Runtime",
-                    format!(
-                        "no handler runs state '{}' (resource '{resource}'): register one in `workflow::asl::Handlers`",
-                        context.state()
-                    ),
-                )),
-            };
-            result.map_err(HandlerFailure)
-        })
-    }
-}
-
-/// The step of every `.waitForTaskToken` and `.sync` Task state: works out the state's
-/// `Parameters` (or `Arguments`) with the attempt's token as `$$.Task.Token`, calls the
-/// handler, and waits for the token (records `TaskSubmitted`, then the task's end); a mocked
-/// response, or a `.sync` handler's answer, completes the token at once.
-pub(crate) struct AslCallbackTask;
-
-impl Step for AslCallbackTask {
-    type Input = Value;
-    type Output = Value;
-    type Error = HandlerFailure;
-    type Returned = Callback<Value>;
-
-    const INFO: StepInfo = StepInfo::__new("asl", "workflow::asl::Handlers", None, None, None);
-    const CALLBACK: bool = true;
-
-    fn into_output(returned: Callback<Value>) -> Result<Value, Callback<Value>> {
-        Err(returned)
-    }
-
-    fn requirements(_out: &mut Vec<Requirement>) {}
-
-    fn call(
-        input: Value,
-        env: &StepEnv<'_>,
-    ) -> Result<
-        impl Future<Output = Result<Callback<Value>, HandlerFailure>> + Send + 'static,
-        ArgumentError,
-    > {
-        let context = StepContext::extract(env)?;
-        let token = TaskToken::extract(env)?;
-        let handlers = Res::<Handlers>::extract(env).ok();
-        let definition = env.workflow_definition();
-        let resource = task_resource(definition, context.state());
-        let timed = has_timers(definition, context.state());
-        let sync = Pattern::of(&resource) == Pattern::Sync;
-        let prepared =
-            super::callback_input::prepare(definition, context.state(), input, token.as_str());
-        let target = match &prepared {
-            Ok(input) => handlers.as_deref().and_then(|handlers| {
-                handlers.find(context.workflow(), context.state(), &resource, input)
-            }),
-            Err(_) => None,
-        };
-        Ok(async move {
-            let input = prepared.map_err(HandlerFailure)?;
-            let call = TaskCall {
-                input,
-                context,
-                token: Some(token.as_str().to_owned()),
-            };
-            match target {
-                // A mocked response answers the token: its result, or its failure. A mocked
-                // timeout leaves it unanswered, for the state's own timer to end the wait.
-                Some(Target::Mocked(handler)) => Ok(match handler(call).await {
-                    Ok(result) => Callback::answered(result),
-                    Err(error) if timed && is_timeout(&error.error) => Callback::new(),
-                    Err(error) => Callback::answered_with_failure(error.error, error.cause),
-                }),
-                // A `.sync` job's handler answers with the job's result: the task has
-                // submitted the job, then its end is the handler's answer.
-                Some(Target::Direct(handler) | Target::LambdaInvoke(handler)) if sync => {
-                    Ok(match handler(call).await {
-                        Ok(result) => Callback::answered(result),
-                        Err(error) => Callback::answered_with_failure(error.error, error.cause),
-                    })
-                }
-                Some(Target::Direct(handler) | Target::LambdaInvoke(handler)) => {
-                    handler(call).await.map(|_reply| Callback::new())
-                }
-                None => Err(TaskError::new(
-                    "States.Runtime",
-                    format!(
-                        "no handler runs state '{}' (resource '{resource}'): register one in `workflow::asl::Handlers`",
-                        call.context.state()
-                    ),
-                )),
-            }
-            .map_err(HandlerFailure)
-        })
-    }
-}
-
-/// How a Task state's resource is called, as its ARN's suffix says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Pattern {
-    /// The call's answer is the task's result.
-    RequestResponse,
-    /// `.sync` (or `.sync:2`): the call submits a job, whose end is the task's.
-    Sync,
-    /// `.waitForTaskToken`: the call hands on a token, whose answer is the task's result.
-    WaitForTaskToken,
-}
-
-impl Pattern {
-    /// The pattern of `resource`.
-    pub(crate) fn of(resource: &str) -> Self {
-        let suffix = resource.rsplit_once(':').map_or(resource, |(rest, last)| {
-            // `.sync:2` ends in a version: the pattern is before it.
-            match last.parse::<u32>() {
-                Ok(_) => rest,
-                Err(_) => resource,
-            }
-        });
-        if suffix.ends_with(".waitForTaskToken") {
-            Pattern::WaitForTaskToken
-        } else if suffix.ends_with(".sync") {
-            Pattern::Sync
-        } else {
-            Pattern::RequestResponse
-        }
-    }
-}
-
-/// Whether task state `state` has a timeout or a heartbeat, fixed or read from its input.
-fn has_timers(definition: &Definition, state: &str) -> bool {
-    match definition
-        .state_by_name(state)
-        .map(|(_, state)| &state.kind)
-    {
-        Some(StateKind::Task(task)) => {
-            task.timeout.is_some()
-                || task.heartbeat.is_some()
-                || task.timeout_function.is_some()
-                || task.heartbeat_function.is_some()
-        }
-        _ => false,
-    }
-}
-
-/// Whether `error` names a timeout.
-fn is_timeout(error: &str) -> bool {
-    matches!(error, "States.Timeout" | "States.HeartbeatTimeout")
-}
-
-/// The `Resource` of task state `state` (what runs it, as its definition's step function).
-fn task_resource(definition: &Definition, state: &str) -> String {
-    match definition
-        .state_by_name(state)
-        .map(|(_, state)| &state.kind)
-    {
-        Some(StateKind::Task(task)) => task.step.function.clone(),
-        _ => String::new(),
-    }
 }

@@ -15,8 +15,8 @@ use workflow_runtime::ExecutionFailure;
 
 use super::account::AwsAccount;
 use super::context::Facts;
-use super::handlers::Pattern;
 use super::program::Program;
+use super::task_steps::Pattern;
 use crate::definition::{Catcher, ResultShaping, State, StateKind, Transition};
 use crate::error::DataError;
 use crate::flow::{assigned, place, select, shape};

@@ -13,6 +13,7 @@ mod machine;
 mod mock_config;
 mod program;
 mod task_state;
+mod task_steps;
 
 use std::sync::Arc;
 

@@ -11,8 +11,8 @@ use workflow_runtime::__private_v0_1::{
 use workflow_runtime::ExecutionFailure;
 
 use super::callback_input;
-use super::handlers::{AslCallbackTask, AslTask};
 use super::machine::{AslMachine, Run};
+use super::task_steps::{AslCallbackTask, AslTask};
 use crate::definition::{QueryLanguage, ResultShaping, Setting};
 use crate::error::DataError;
 use crate::flow::{select, shape};
