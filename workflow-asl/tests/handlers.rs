@@ -180,5 +180,7 @@ async fn a_step_runs_the_tasks_that_name_it_with_its_resources_and_its_error_nam
     let mistyped = runtime.execute_json("Fees", json!("ten")).await.unwrap();
     let failure = mistyped.failure().unwrap();
     assert_eq!(failure.error(), "States.Runtime");
-    assert!(failure.cause().contains("the input of step `add_fee` does not fit its type"));
+    assert!(failure
+        .cause()
+        .contains("the input of step `add_fee` does not fit its type"));
 }

@@ -6,14 +6,16 @@
 //! and cause) cannot be expressed as JSONPath: it
 //! is exported as a placeholder that validators accept, with the Rust code in the `Comment`.
 
-use std::collections::HashMap;
-use std::time::Duration;
+mod catchers;
+mod model;
 
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use std::collections::HashMap;
 
 use crate::definition::{Branch, Definition, Next, StateId, StateKind, WaitFor};
-use crate::retry::{Catcher, Jitter, Retrier};
+use catchers::set_catchers;
+use model::{
+    join, placeholder, retriers, seconds, AslState, ChoiceRule, Machine, States, SubMachine,
+};
 
 /// The `Resource` of a task whose step has no mapping: `{step}` stands for the step's name.
 pub const DEFAULT_RESOURCE: &str = "arn:aws:lambda:us-east-1:000000000000:function:{step}";
@@ -109,12 +111,13 @@ impl Asl {
         Machine {
             comment: Some(comment),
             start_at: definition.state_name(definition.start_at),
-            timeout_seconds: definition.timeout.map(seconds),
+            timeout_seconds: definition.timeout.map(seconds).map(Into::into),
             states: States {
                 exporter: self,
                 definition,
                 ids: definition.top_level(),
                 depth: 0,
+                within_jsonata: false,
             },
         }
     }
@@ -157,23 +160,23 @@ impl Asl {
                         asl.resource = Some(function);
                     }
                 }
-                asl.timeout_seconds = task.timeout.map(seconds);
-                asl.heartbeat_seconds = task.heartbeat.map(seconds);
-                if let (Some(timeout), Some(heartbeat)) =
-                    (asl.timeout_seconds, asl.heartbeat_seconds)
-                {
+                let timeout = task.timeout.map(seconds);
+                let mut heartbeat = task.heartbeat.map(seconds);
+                if let (Some(timeout), Some(beat)) = (timeout, heartbeat) {
                     // Rounding up may make them equal; Step Functions wants the heartbeat shorter.
-                    if heartbeat >= timeout {
-                        asl.heartbeat_seconds = (timeout > 1).then_some(timeout - 1);
+                    if beat >= timeout {
+                        heartbeat = (timeout > 1).then_some(timeout - 1);
                     }
                 }
+                asl.timeout_seconds = timeout.map(Into::into);
+                asl.heartbeat_seconds = heartbeat.map(Into::into);
                 asl.timeout_seconds_path =
                     placeholder(&mut lines, "$.timeout_seconds", &task.timeout_function);
                 asl.heartbeat_seconds_path =
                     placeholder(&mut lines, "$.heartbeat_seconds", &task.heartbeat_function);
                 asl.comment = join(lines);
                 asl.retry = retriers(&task.retry);
-                asl.catch = catchers(definition, &task.catch);
+                set_catchers(&mut asl, definition, name(id), &task.catch);
                 asl
             }
             StateKind::Choice(choice) => {
@@ -246,7 +249,7 @@ impl Asl {
                         .collect(),
                 );
                 asl.retry = retriers(&parallel.retry);
-                asl.catch = catchers(definition, &parallel.catch);
+                set_catchers(&mut asl, definition, name(id), &parallel.catch);
                 asl
             }
             StateKind::Map(map) => {
@@ -282,9 +285,9 @@ impl Asl {
                 asl.comment = join(lines);
                 asl.max_concurrency = match asl.max_concurrency_path {
                     Some(_) => None,
-                    None => Some(map.max_concurrency),
+                    None => Some(map.max_concurrency.into()),
                 };
-                asl.tolerated_failure_count = map.tolerated_failure_count;
+                asl.tolerated_failure_count = map.tolerated_failure_count.map(Into::into);
                 asl.tolerated_failure_percentage = map.tolerated_failure_percentage.map(|share| {
                     if share.fract() == 0.0 {
                         serde_json::json!(share as u64)
@@ -293,7 +296,7 @@ impl Asl {
                     }
                 });
                 asl.retry = retriers(&map.retry);
-                asl.catch = catchers(definition, &map.catch);
+                set_catchers(&mut asl, definition, name(id), &map.catch);
                 asl
             }
             StateKind::Succeed => AslState::new("Succeed", comment),
@@ -335,245 +338,16 @@ impl Asl {
                 definition,
                 ids: branch.states.clone(),
                 depth,
+                within_jsonata: false,
             },
         }
     }
 }
 
-/// Whole seconds, rounded up, at least 1.
-fn seconds(duration: Duration) -> u64 {
-    let whole = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
-    whole.max(1)
-}
-
-fn join(lines: Vec<String>) -> Option<String> {
-    (!lines.is_empty()).then(|| lines.join("\n"))
-}
-
-fn retriers(retry: &[Retrier]) -> Option<Vec<AslRetrier>> {
-    (!retry.is_empty()).then(|| {
-        retry
-            .iter()
-            .map(|retrier| AslRetrier {
-                error_equals: retrier.errors.clone(),
-                interval_seconds: seconds(retrier.interval),
-                max_attempts: retrier.max_attempts,
-                backoff_rate: retrier.backoff_rate,
-                max_delay_seconds: retrier.max_delay.map(seconds),
-                jitter_strategy: (retrier.jitter == Jitter::Full).then_some("FULL"),
-            })
-            .collect()
-    })
-}
-
-fn catchers<'d>(definition: &'d Definition, catch: &[Catcher]) -> Option<Vec<AslCatcher<'d>>> {
-    (!catch.is_empty()).then(|| {
-        catch
-            .iter()
-            .map(|catcher| AslCatcher {
-                error_equals: catcher.errors.clone(),
-                next: definition.state_name(catcher.next),
-                result_path: "$.error",
-            })
-            .collect()
-    })
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Machine<'d> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    comment: Option<String>,
-    start_at: &'d str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timeout_seconds: Option<u64>,
-    states: States<'d>,
-}
-
-/// A Parallel branch or a Map item processor.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct SubMachine<'d> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    processor_config: Option<serde_json::Value>,
-    start_at: &'d str,
-    states: States<'d>,
-}
-
-/// The `States` object: state names to states, in declaration order.
-struct States<'d> {
-    exporter: &'d Asl,
-    definition: &'d Definition,
-    ids: Vec<StateId>,
-    /// How deeply nested in branches; branches nest no deeper than there are states unless
-    /// the data is corrupt, where the export stops rather than recursing for ever.
-    depth: usize,
-}
-
-impl Serialize for States<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let ids: &[StateId] = if self.depth > self.definition.states.len() {
-            &[]
-        } else {
-            &self.ids
-        };
-        let mut map = serializer.serialize_map(Some(ids.len()))?;
-        for &id in ids {
-            map.serialize_entry(
-                self.definition.state_name(id),
-                &self.exporter.state(self.definition, id, self.depth),
-            )?;
-        }
-        map.end()
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AslState<'d> {
-    r#type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    comment: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resource: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parameters: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timeout_seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    heartbeat_seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timeout_seconds_path: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    heartbeat_seconds_path: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    choices: Option<Vec<ChoiceRule<'d>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    default: Option<&'d str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    seconds_path: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timestamp_path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    branches: Option<Vec<SubMachine<'d>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    items_path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    item_processor: Option<SubMachine<'d>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_concurrency: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tolerated_failure_count: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tolerated_failure_percentage: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_concurrency_path: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tolerated_failure_count_path: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tolerated_failure_percentage_path: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_path: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cause: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cause_path: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry: Option<Vec<AslRetrier>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    catch: Option<Vec<AslCatcher<'d>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next: Option<&'d str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end: Option<bool>,
-}
-
-impl AslState<'_> {
-    fn new(r#type: &'static str, comment: Option<String>) -> Self {
-        AslState {
-            r#type,
-            comment,
-            resource: None,
-            parameters: None,
-            timeout_seconds: None,
-            heartbeat_seconds: None,
-            timeout_seconds_path: None,
-            heartbeat_seconds_path: None,
-            choices: None,
-            default: None,
-            seconds: None,
-            seconds_path: None,
-            timestamp_path: None,
-            branches: None,
-            items_path: None,
-            item_processor: None,
-            max_concurrency: None,
-            tolerated_failure_count: None,
-            tolerated_failure_percentage: None,
-            max_concurrency_path: None,
-            tolerated_failure_count_path: None,
-            tolerated_failure_percentage_path: None,
-            error: None,
-            error_path: None,
-            cause: None,
-            cause_path: None,
-            retry: None,
-            catch: None,
-            next: None,
-            end: None,
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ChoiceRule<'d> {
-    variable: String,
-    boolean_equals: bool,
-    next: &'d str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AslRetrier {
-    error_equals: Vec<String>,
-    interval_seconds: u64,
-    max_attempts: u32,
-    backoff_rate: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_delay_seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    jitter_strategy: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AslCatcher<'d> {
-    error_equals: Vec<String>,
-    next: &'d str,
-    result_path: &'static str,
-}
-
-/// A `*Path` field standing for a setting a Rust function works out from the input: the
-/// placeholder path, with a comment line saying which function it stands for.
-fn placeholder(
-    lines: &mut Vec<String>,
-    path: &'static str,
-    function: &Option<String>,
-) -> Option<&'static str> {
-    let function = function.as_ref()?;
-    lines.push(format!(
-        "{path} is a placeholder for the Rust function {function}"
-    ));
-    Some(path)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::build::{self, TaskOptions};
     use crate::Mode;
