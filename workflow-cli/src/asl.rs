@@ -1,16 +1,19 @@
-//! `workflow asl validate|diagram|run FILE`: Amazon States Language files, without a store.
+//! `workflow asl validate|diagram|run FILE`: Amazon States Language files; a run keeps its
+//! execution in the store when one is given (`--store`), else in memory.
 
 use std::path::Path;
 
 use serde_json::Value;
 use workflow_asl::{AslWorkflow, Handlers, RegisterAsl};
+use workflow_runtime::history::History;
 use workflow_runtime::render::{self, Format};
 use workflow_runtime::{Mode, Runtime};
 
 use crate::args::{AslCommand, AslRunArgs};
 use crate::Failure;
 
-pub(crate) async fn run(command: AslCommand) -> Result<String, Failure> {
+/// Runs `command`; `store` is the store given (`--store` or `WORKFLOW_STORE`), if any.
+pub(crate) async fn run(command: AslCommand, store: Option<&str>) -> Result<String, Failure> {
     match command {
         AslCommand::Validate(args) => {
             let workflow = read(&args.file)?;
@@ -30,7 +33,7 @@ pub(crate) async fn run(command: AslCommand) -> Result<String, Failure> {
                 format => render::render(workflow.definition(), format),
             })
         }
-        AslCommand::Run(args) => execute(args).await,
+        AslCommand::Run(args) => execute(args, store).await,
     }
 }
 
@@ -51,7 +54,7 @@ fn machine_name(file: &Path) -> String {
     name.split('.').next().unwrap_or_default().to_owned()
 }
 
-async fn execute(args: AslRunArgs) -> Result<String, Failure> {
+async fn execute(args: AslRunArgs, store: Option<&str>) -> Result<String, Failure> {
     let workflow = read(&args.file.file)?;
     let input: Value = serde_json::from_str(&args.input)
         .map_err(|error| Failure::Usage(format!("--input is not JSON: {error}")))?;
@@ -71,17 +74,48 @@ async fn execute(args: AslRunArgs) -> Result<String, Failure> {
         }
         _ => Handlers::new(),
     };
-    let runtime = Runtime::builder()
+    let mut builder = Runtime::builder()
         .resource(handlers)
-        .register_asl(&workflow)
+        .register_asl(&workflow);
+    if let Some(url) = store {
+        // Running into a store may create it: this is the command that fills it.
+        builder = builder.store_arc(workflow_runtime::store::open(url).await?);
+    }
+    let runtime = builder
         .build()
         .map_err(|error| Failure::Usage(error.to_string()))?;
-    let execution = runtime
-        .execute_json(workflow.name(), input)
-        .await
-        .map_err(|error| Failure::Usage(error.to_string()))?;
-    let mut text = execution.history().table().to_string();
-    match execution.result() {
+    let (history, result, mut text) = match store {
+        None => {
+            let execution = runtime
+                .execute_json(workflow.name(), input)
+                .await
+                .map_err(|error| Failure::Usage(error.to_string()))?;
+            let result = execution.result().cloned().map_err(Clone::clone);
+            (execution.history().clone(), result, String::new())
+        }
+        Some(url) => {
+            let handle = runtime
+                .start_json(workflow.name(), None, input)
+                .await
+                .map_err(|error| Failure::Usage(error.to_string()))?;
+            let result = handle
+                .result()
+                .await
+                .map_err(|error| Failure::Usage(error.to_string()))?;
+            let events = runtime
+                .history(handle.id(), 0, usize::MAX)
+                .await
+                .map_err(|error| Failure::Usage(error.to_string()))?;
+            let history = History::from(events);
+            (
+                history,
+                result,
+                format!("execution {} in {url}\n", handle.id()),
+            )
+        }
+    };
+    text.push_str(&history.table().to_string());
+    match result {
         Ok(output) => {
             text.push_str(&format!("output: {output}\n"));
             Ok(text)

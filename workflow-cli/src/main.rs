@@ -17,7 +17,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use workflow_runtime::store::{Store, StoreError};
 
 use args::{Cli, Command};
@@ -117,9 +117,10 @@ impl Command {
     }
 }
 
-async fn run(cli: Cli) -> Result<String, Failure> {
+/// Runs the command; `store_given` says whether the store was given rather than defaulted.
+async fn run(cli: Cli, store_given: bool) -> Result<String, Failure> {
     if let Command::Asl(command) = cli.command {
-        return asl::run(command).await;
+        return asl::run(command, store_given.then_some(cli.store.as_str())).await;
     }
     let store = open(&cli.store, cli.command.access()).await?;
     match cli.command {
@@ -142,12 +143,20 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Redrive(args) => {
             commands::request(&store, args, workflow_runtime::store::RequestKind::Redrive).await
         }
-        Command::Asl(command) => asl::run(command).await,
+        Command::Asl(command) => asl::run(command, None).await,
     }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    // `asl run` keeps its execution in a store only when one is asked for.
+    let store_given = matches
+        .value_source("store")
+        .is_some_and(|source| source != clap::parser::ValueSource::DefaultValue);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -159,7 +168,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, store_given)) {
         Ok(text) => {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.

@@ -1,5 +1,5 @@
 //! `workflow asl validate|diagram|run`: the repository's example definition and its mock
-//! configuration, and a definition with mistakes. No store is involved.
+//! configuration, and a definition with mistakes; a run in memory, and one kept in a store.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed expectation fails the test.
 
@@ -15,9 +15,10 @@ fn example(file: &str) -> String {
 }
 
 fn workflow(args: &[&str]) -> Output {
-    // No store exists where this runs: the `asl` commands must not open one.
+    // No store is given: the `asl` commands open none (a run keeps its execution in memory).
     Command::new(env!("CARGO_BIN_EXE_workflow"))
-        .args(["--store", "sqlite:///nonexistent/store.db"])
+        .env_remove("WORKFLOW_STORE")
+        .current_dir(std::env::temp_dir())
         .args(args)
         .output()
         .unwrap()
@@ -120,4 +121,45 @@ fn diagram_draws_the_definition() {
         "mermaid",
     ]));
     assert!(mermaid.contains("Check{\"<b>Check</b>\"}"), "{mermaid}");
+}
+
+#[test]
+fn run_with_a_store_keeps_the_execution_there_for_the_other_commands() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", folder.path().join("asl.db").display());
+    let run = workflow(&[
+        "asl",
+        "run",
+        &example("order.asl.json"),
+        "--input",
+        r#"{"id": 1, "total": 20, "items": []}"#,
+        "--mock-config",
+        &example("order.mock.json"),
+        "--test-case",
+        "HappyPath",
+        "--state-machine",
+        "Order",
+        "--store",
+        &store,
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = text(&run);
+    let id = out
+        .strip_prefix("execution ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    assert!(out.contains("ExecutionSucceeded"), "{out}");
+
+    let listed = text(&workflow(&["--store", &store, "list"]));
+    assert!(listed.contains(&id) && listed.contains("order"), "{listed}");
+    let history = text(&workflow(&["--store", &store, "history", &id]));
+    assert!(
+        history.contains("LambdaFunctionFailed") && history.contains("ExecutionSucceeded"),
+        "{history}"
+    );
 }
