@@ -184,3 +184,77 @@ async fn a_step_runs_the_tasks_that_name_it_with_its_resources_and_its_error_nam
         .cause()
         .contains("the input of step `add_fee` does not fit its type"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_sync_task_without_a_handler_runs_the_machine_it_names_as_a_child() {
+    let child = AslWorkflow::from_json(
+        "Child",
+        Mode::Standard,
+        &json!({"StartAt": "Check", "States": {
+            "Check": {"Type": "Choice", "Choices": [
+                {"Variable": "$.n", "NumericGreaterThan": 0, "Next": "Double"}
+            ], "Default": "Refuse"},
+            "Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"}, "End": true},
+            "Refuse": {"Type": "Fail", "Error": "NotPositive", "Cause": "n must be above 0"}
+        }}),
+    )
+    .unwrap();
+    let parent = AslWorkflow::from_json(
+        "Parent",
+        Mode::Standard,
+        &json!({"StartAt": "Nested", "States": {"Nested": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {
+                "StateMachineArn": "arn:aws:states:local:000000000000:stateMachine:Child",
+                "Input.$": "$"
+            },
+            "OutputPath": "$.Output",
+            "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failed", "Next": "Caught"}],
+            "End": true
+        }, "Caught": {"Type": "Pass", "End": true}}}),
+    )
+    .unwrap();
+    let runtime = Runtime::builder()
+        .clock(VirtualClock::new())
+        .register_asl(&child)
+        .register_asl(&parent)
+        .build()
+        .unwrap();
+
+    let doubled = runtime
+        .execute_json("Parent", json!({"n": 4}))
+        .await
+        .unwrap();
+    assert_eq!(doubled.output(), Some(&json!({"n": 8})));
+    let children = doubled.children();
+    assert_eq!(children.len(), 1);
+    assert_eq!(children[0].workflow, "Child");
+    let kinds: Vec<&str> = doubled
+        .history()
+        .events()
+        .iter()
+        .map(|event| event.kind.name())
+        .collect();
+    assert!(
+        kinds
+            .windows(2)
+            .any(|pair| pair == ["TaskSubmitted", "TaskSucceeded"]),
+        "{kinds:?}"
+    );
+
+    let refused = runtime
+        .execute_json("Parent", json!({"n": 0}))
+        .await
+        .unwrap();
+    let failed = &refused.output().expect("caught")["failed"];
+    assert_eq!(failed["Error"], "States.TaskFailed");
+    let cause: Value = serde_json::from_str(failed["Cause"].as_str().unwrap()).unwrap();
+    assert_eq!(cause["Status"], "FAILED");
+    assert_eq!(cause["Error"], "NotPositive");
+    assert_eq!(cause["Cause"], "n must be above 0");
+    assert!(cause["ExecutionArn"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:states:local:000000000000:execution:Child:"));
+}

@@ -43,6 +43,14 @@ pub(crate) struct AslInput {
 pub(super) type Variables = Map<String, Value>;
 
 impl AslInput {
+    /// The input of an execution: `value`, from the workflow's start.
+    pub(super) fn new(value: Value) -> Self {
+        AslInput {
+            value,
+            ..AslInput::default()
+        }
+    }
+
     /// The input of a branch or iteration of `run`'s state, starting in `start`.
     pub(super) fn branch(value: Value, start: StateId, run: &Run<'_, '_>) -> Self {
         AslInput {
@@ -340,11 +348,10 @@ impl Run<'_, '_> {
         let error_output = json!({"Error": error, "Cause": cause});
         let context = self.context(None);
         let around = self.around(&context);
+        // The catcher's output is its error placed in the raw input: the state's
+        // `OutputPath` selects from its own result only, as Step Functions does.
         assigned(catcher.assign.as_ref(), &error_output, &around)
-            .and_then(|assigned| {
-                let placed = place(&catcher.result_path, raw, error_output)?;
-                Ok((select(&self.state.output_path, placed, &around)?, assigned))
-            })
+            .and_then(|assigned| Ok((place(&catcher.result_path, raw, error_output)?, assigned)))
             .map_err(|error| self.failure(&error))
     }
 

@@ -3,6 +3,7 @@
 
 mod account;
 mod callback_input;
+mod child_machine;
 mod composite_states;
 mod context;
 mod flow_states;

@@ -151,7 +151,11 @@ impl Step for AslCallbackTask {
             Ok(input) => match handlers.as_deref().and_then(|handlers| {
                 handlers.find(context.workflow(), context.state(), &resource, &input)
             }) {
-                None => Err(missing(context.state(), &resource)),
+                // No handler: a nested execution of a machine registered here.
+                None => match super::child_machine::start_child(env, &resource, &input) {
+                    Some(child) => Ok((TargetKind::Direct, child?)),
+                    None => Err(missing(context.state(), &resource)),
+                },
                 Some(target) => {
                     let call = TaskCall {
                         input,

@@ -5,7 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError};
 
-use workflow_core::definition::StateId;
+use std::time::SystemTime;
+
+use workflow_core::definition::{Definition, StateId};
 
 use crate::engine::{drive_with_timeout, ExecutionContext, Machine, Shared};
 use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
@@ -19,6 +21,35 @@ pub type ChildRun<O> = Pin<Box<dyn Future<Output = Result<O, ChildFailure>> + Se
 /// parent's resources and clock, has its own id and history, and is listed in the parent's
 /// children when it ends. Its failure fails the task with the child's own error name.
 pub fn run_child<W: Workflow>(env: &StepEnv<'_>, input: W::Input) -> ChildRun<W::Output> {
+    let child = run_child_of::<W::Machine>(env, W::definition(), input);
+    Box::pin(async move {
+        let end = child.await;
+        end.result
+            .map_err(|failure| ChildFailure::new(end.id, failure.error(), failure.cause()))
+    })
+}
+
+/// How a child execution ended.
+#[derive(Debug)]
+pub struct ChildEnd<O> {
+    /// The child's id.
+    pub id: ExecutionId,
+    /// When it started and stopped, by the runtime's clock.
+    pub started_at: SystemTime,
+    /// When it stopped.
+    pub stopped_at: SystemTime,
+    /// Its output, or how it failed.
+    pub result: Result<O, ExecutionFailure>,
+}
+
+/// Starts machine `M` of the workflow `definition` as a child of the execution `env` belongs
+/// to (a nested workflow's task; for a workflow defined at run time, found by name): as
+/// [`run_child`], ending with the child's id, times and result.
+pub fn run_child_of<M: Machine>(
+    env: &StepEnv<'_>,
+    definition: &'static Definition,
+    input: M::Input,
+) -> Pin<Box<dyn Future<Output = ChildEnd<M::Output>> + Send + 'static>> {
     let resources = Arc::clone(&env.shared.resources);
     let clock = Arc::clone(&env.shared.clock);
     let siblings = env.shared.children();
@@ -28,23 +59,35 @@ pub fn run_child<W: Workflow>(env: &StepEnv<'_>, input: W::Input) -> ChildRun<W:
     // Boxed: a workflow may contain itself, and its future would otherwise be infinitely large.
     Box::pin(async move {
         let id = ExecutionId::random();
-        let shared = Shared::new(id.clone(), W::definition(), resources, clock, limits);
+        let started_at = clock.now();
+        let shared = Shared::new(
+            id.clone(),
+            definition,
+            resources,
+            Arc::clone(&clock),
+            limits,
+        );
         let (result, status) =
-            drive_with_timeout::<W::Machine>(&ExecutionContext::root(&shared), input).await;
+            drive_with_timeout::<M>(&ExecutionContext::root(&shared), input).await;
         let (history, children) = shared.into_parts();
         siblings
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(ChildExecution {
                 id: id.clone(),
-                workflow: W::name(),
+                workflow: &definition.name,
                 parent_state,
                 attempt,
                 status,
                 history,
                 children,
             });
-        result.map_err(|failure| ChildFailure::new(id, failure.error(), failure.cause()))
+        ChildEnd {
+            id,
+            started_at,
+            stopped_at: clock.now(),
+            result,
+        }
     })
 }
 

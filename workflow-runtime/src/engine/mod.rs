@@ -28,7 +28,7 @@ use std::future::Future;
 
 use tracing::Instrument;
 
-pub use child::{run_child, ChildRun};
+pub use child::{run_child, run_child_of, ChildEnd, ChildRun};
 pub use composite::{
     run_map, run_map_reading, run_map_reading_tolerant, run_map_tolerant, Attempts, Settled,
 };

@@ -14,13 +14,14 @@ pub use tokio::try_join;
 pub use crate::engine::test_state_in;
 pub use crate::engine::{
     enter_choice, enter_choice_computed, enter_fail, enter_fail_computed, enter_fail_with,
-    enter_succeed, entering, no_choice_matched, record_evaluation_failed, run_child,
+    enter_succeed, entering, no_choice_matched, record_evaluation_failed, run_child, run_child_of,
     run_machine as run_branch, run_map, run_map_reading, run_map_reading_tolerant,
     run_map_tolerant, run_pass, run_pass_computed, run_task, run_task_computed,
-    run_task_with_policies, run_wait, run_wait_computed, test_fail_in, Advance, Attempts, ChildRun,
-    ComputedMapLimits, ComputedTimers, ExecutionContext, Machine, Settled, StateFuture, TaskEnd,
-    TaskOutcome, Wake,
+    run_task_with_policies, run_wait, run_wait_computed, test_fail_in, Advance, Attempts, ChildEnd,
+    ChildRun, ComputedMapLimits, ComputedTimers, ExecutionContext, Machine, Settled, StateFuture,
+    TaskEnd, TaskOutcome, Wake,
 };
+pub use crate::runtime::registry::WorkflowDefinitions;
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
 pub use crate::step::{Callback, Caught, ChildFailure, FromCaught, Never, Payload};
 pub use crate::workflow::{StateRequirement, Workflow};

@@ -421,6 +421,9 @@ impl RuntimeBuilder {
             return Err(BuildError { problems });
         }
         let mut resources = self.resources;
+        resources.insert(Arc::new(super::registry::WorkflowDefinitions::of(
+            &workflows,
+        )));
         #[cfg(feature = "testing")]
         {
             resources.mocks = self.mocks.map(Arc::new);

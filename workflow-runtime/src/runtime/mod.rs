@@ -12,7 +12,7 @@ mod json;
 mod owner;
 mod policy;
 mod query;
-mod registry;
+pub(crate) mod registry;
 mod resume;
 mod running;
 mod scheduler;

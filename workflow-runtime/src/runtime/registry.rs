@@ -4,6 +4,8 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 
+use workflow_core::definition::Definition;
+
 use super::Registered;
 use crate::type_map::TypeMap;
 
@@ -46,5 +48,29 @@ impl Registry {
     /// Every registered workflow, in the order of registration.
     pub(super) fn iter(&self) -> impl Iterator<Item = &Registered> {
         self.entries.iter()
+    }
+}
+
+/// The definitions of a runtime's workflows, by name: a resource every runtime has, for a
+/// workflow defined at run time that starts another by name as a child (an ASL
+/// `startExecution.sync` task). Not a public API.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct WorkflowDefinitions(HashMap<String, &'static Definition>);
+
+impl WorkflowDefinitions {
+    /// The definitions of `registry`'s workflows.
+    pub(super) fn of(registry: &Registry) -> Self {
+        WorkflowDefinitions(
+            registry
+                .iter()
+                .map(|registered| (registered.definition.name.clone(), registered.definition))
+                .collect(),
+        )
+    }
+
+    /// The definition of the workflow named `name`.
+    pub fn named(&self, name: &str) -> Option<&'static Definition> {
+        self.0.get(name).copied()
     }
 }
