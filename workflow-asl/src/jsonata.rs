@@ -189,10 +189,16 @@ fn partition<'a>(context: FunctionContext<'a, '_>, arguments: &[&'a Data<'a>]) -
     })
 }
 
+/// `$range` gives a sequence, as Step Functions' does: a range of one number is that number.
 fn range<'a>(context: FunctionContext<'a, '_>, arguments: &[&'a Data<'a>]) -> Native<'a> {
-    native(&context, arguments, |args| {
+    let list = native(&context, arguments, |args| {
         intrinsic("States.ArrayRange", args)
-    })
+    })?;
+    let sequence = Data::array_with_capacity(context.arena, list.len(), ArrayFlags::SEQUENCE);
+    for item in list.members() {
+        sequence.push(item);
+    }
+    Ok(sequence)
 }
 
 fn hash<'a>(context: FunctionContext<'a, '_>, arguments: &[&'a Data<'a>]) -> Native<'a> {
@@ -276,6 +282,15 @@ mod tests {
         assert_eq!(
             evaluate("$parse('{\"a\": 1}')", states.clone()).unwrap(),
             Some(json!({"a": 1}))
+        );
+        assert_eq!(
+            evaluate("$range(1, 9, 4)", states.clone()).unwrap(),
+            Some(json!([1, 5, 9]))
+        );
+        // A sequence of one: the number itself, as Step Functions gives it.
+        assert_eq!(
+            evaluate("$range(1, 9, 9)", states.clone()).unwrap(),
+            Some(json!(1))
         );
         assert_eq!(evaluate("$states.input.missing", states).unwrap(), None);
     }
