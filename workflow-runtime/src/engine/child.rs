@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError};
-
 use std::time::SystemTime;
 
 use workflow_core::definition::{Definition, StateId};
@@ -50,13 +49,45 @@ pub fn run_child_of<M: Machine>(
     definition: &'static Definition,
     input: M::Input,
 ) -> Pin<Box<dyn Future<Output = ChildEnd<M::Output>> + Send + 'static>> {
-    let resources = Arc::clone(&env.shared.resources);
-    let clock = Arc::clone(&env.shared.clock);
-    let siblings = env.shared.children();
-    let limits = env.shared.limits;
-    let parent_state = env.state;
-    let attempt = env.attempt;
-    // Boxed: a workflow may contain itself, and its future would otherwise be infinitely large.
+    spawn::<M>(env.shared, definition, env.state, env.attempt, input)
+}
+
+/// Runs machine `M` as a child execution of the execution `cx` belongs to, on the same
+/// definition, for state `parent_state`'s attempt `attempt` (an item of a distributed Map
+/// state): the child has its own id and history, shares the parent's resources and clock,
+/// and is listed in the parent's children when it ends. Its failure is the child's own.
+pub(crate) fn run_child_machine<M: Machine>(
+    cx: &ExecutionContext<'_>,
+    parent_state: StateId,
+    attempt: u32,
+    input: M::Input,
+) -> Pin<Box<dyn Future<Output = Result<M::Output, ExecutionFailure>> + Send + 'static>> {
+    let child = spawn::<M>(
+        cx.shared,
+        cx.definition(),
+        cx.state_name(parent_state),
+        attempt,
+        input,
+    );
+    Box::pin(async move { child.await.result })
+}
+
+/// A child execution of machine `M` of `definition`, for the parent (`parent`) state
+/// `parent_state`'s attempt `attempt`: its own id and history, the parent's resources and
+/// clock; listed in the parent's children when it ends.
+fn spawn<M: Machine>(
+    parent: &Shared,
+    definition: &'static Definition,
+    parent_state: &'static str,
+    attempt: u32,
+    input: M::Input,
+) -> Pin<Box<dyn Future<Output = ChildEnd<M::Output>> + Send + 'static>> {
+    let resources = Arc::clone(&parent.resources);
+    let clock = Arc::clone(&parent.clock);
+    let siblings = parent.children();
+    let limits = parent.limits;
+    // Boxed: a workflow may contain itself (a child runs the machine whose state runs it),
+    // and its future would otherwise be infinitely large.
     Box::pin(async move {
         let id = ExecutionId::random();
         let started_at = clock.now();
@@ -88,44 +119,5 @@ pub fn run_child_of<M: Machine>(
             stopped_at: clock.now(),
             result,
         }
-    })
-}
-
-/// Runs machine `M` as a child execution of the execution `cx` belongs to, on the same
-/// definition, for state `parent_state`'s attempt `attempt` (an item of a distributed Map
-/// state): the child has its own id and history, shares the parent's resources and clock,
-/// and is listed in the parent's children when it ends. Its failure is the child's own.
-pub(crate) fn run_child_machine<M: Machine>(
-    cx: &ExecutionContext<'_>,
-    parent_state: StateId,
-    attempt: u32,
-    input: M::Input,
-) -> Pin<Box<dyn Future<Output = Result<M::Output, ExecutionFailure>> + Send + 'static>> {
-    let definition = cx.definition();
-    let resources = Arc::clone(&cx.shared.resources);
-    let clock = Arc::clone(&cx.shared.clock);
-    let siblings = cx.shared.children();
-    let limits = cx.shared.limits;
-    let parent_state = cx.state_name(parent_state);
-    // Boxed: the child runs the machine whose state runs it.
-    Box::pin(async move {
-        let id = ExecutionId::random();
-        let shared = Shared::new(id.clone(), definition, resources, clock, limits);
-        let (result, status) =
-            drive_with_timeout::<M>(&ExecutionContext::root(&shared), input).await;
-        let (history, children) = shared.into_parts();
-        siblings
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(ChildExecution {
-                id,
-                workflow: &definition.name,
-                parent_state,
-                attempt,
-                status,
-                history,
-                children,
-            });
-        result
     })
 }
