@@ -4,10 +4,13 @@
 //! a Lambda function ARN, whose tasks Step Functions records as `LambdaFunction*` events
 //! where a `workflow!` task records `Task*`: the comparison reads them as the same.
 //!
-//! The workflow here uses every construct the export writes as it runs. Rust code in other
-//! states (Choice conditions, Map selectors other than the whole input, Pass transforms,
-//! settings worked out from the input) is exported as a placeholder with the code in its
-//! `Comment`, which no ASL runner can run the same.
+//! The workflow here uses every construct the export writes as it runs, catchers handing on
+//! `Caught<I>` (a JSONata state in the export) and `CaughtError` among them. Rust code in
+//! other states (Choice conditions, Map selectors other than the whole input, Pass
+//! transforms, settings worked out from the input) is exported as a placeholder with the
+//! code in its `Comment`, which no ASL runner can run the same.
+//!
+//! Also here: an ASL `startExecution.sync` task runs a `workflow!` workflow as its child.
 
 #![cfg(feature = "asl")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed expectation fails the test.
@@ -194,4 +197,54 @@ async fn the_asl_export_of_a_workflow_runs_as_the_workflow_does() {
     let value: serde_json::Value = serde_json::from_str(&export).unwrap();
     assert_eq!(value["States"]["Check"]["QueryLanguage"], "JSONata");
     assert_eq!(value["States"]["Each"]["Catch"][0]["ResultPath"], "$");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_asl_sync_task_runs_a_workflow_as_a_child_execution() {
+    let parent = AslWorkflow::from_json(
+        "Parent",
+        Mode::Standard,
+        &json!({"StartAt": "Tally", "States": {"Tally": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {
+                "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Tally",
+                "Input.$": "$.items"
+            },
+            "ResultSelector": {"totals.$": "$.Output", "status.$": "$.Status"},
+            "End": true
+        }}}),
+    )
+    .unwrap();
+    let runtime = Runtime::builder()
+        .clock(VirtualClock::new())
+        .resource(handlers())
+        .register::<Tally>()
+        .register_asl(&parent)
+        .build()
+        .unwrap();
+    let done = runtime
+        .execute_json("Parent", json!({"items": [1, 2, 3]}))
+        .await
+        .unwrap();
+    assert_eq!(
+        done.output(),
+        Some(&json!({"totals": [12, 3], "status": "SUCCEEDED"}))
+    );
+    let children = done.children();
+    assert_eq!(children.len(), 1);
+    assert_eq!(children[0].workflow, "Tally");
+    assert_eq!(children[0].status, ExecutionStatus::Succeeded);
+    // An input the workflow does not take fails the task.
+    let refused = runtime
+        .execute_json("Parent", json!({"items": "none"}))
+        .await
+        .unwrap();
+    let failure = refused.failure().unwrap();
+    assert_eq!(failure.error(), "States.TaskFailed");
+    assert!(
+        failure.cause().contains("does not read as"),
+        "{}",
+        failure.cause()
+    );
 }

@@ -1,26 +1,26 @@
-//! `startExecution.sync` tasks that no handler answers: the state machine they name, an ASL
-//! workflow registered on the same runtime, runs as a child execution with its own history
-//! (`Execution::children`), and the task ends as Step Functions' integration ends it: with
-//! the child's description, or with `States.TaskFailed` and that description as the cause.
+//! `startExecution.sync` tasks that no handler answers: the state machine they name, a
+//! workflow registered on the same runtime (an ASL machine or a `workflow!` workflow), runs
+//! as a child execution with its own history (`Execution::children`), and the task ends as
+//! Step Functions' integration ends it: with the child's description, or with
+//! `States.TaskFailed` and that description as the cause.
 
 use std::time::SystemTime;
 
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use workflow_runtime::__private_v0_1::{
-    run_child_of, ArgumentError, ChildEnd, StepArg, StepEnv, WorkflowDefinitions,
+    ArgumentError, ChildEnd, StepArg, StepEnv, WorkflowDefinitions,
 };
 use workflow_runtime::Res;
 
 use super::handlers::TaskError;
-use super::machine::{AslInput, AslMachine};
 use super::program::Program;
 
 /// The resource of Step Functions' nested executions, before its `.sync` or `.sync:2`.
 const START_EXECUTION: &str = "arn:aws:states:::states:startExecution.sync";
 
 /// The child execution `request` (`StateMachineArn`, `Input`, `Name`) asks `resource` for,
-/// started, if `resource` starts executions and names a machine registered on the runtime.
+/// started, if `resource` starts executions and names a workflow registered on the runtime.
 pub(super) fn start_child(
     env: &StepEnv<'_>,
     resource: &str,
@@ -34,8 +34,6 @@ pub(super) fn start_child(
         Ok(definitions) => definitions,
         Err(error) => return Some(Err(error)),
     };
-    let definition = definitions.named(name)?;
-    definition.program.code::<Program>()?;
     let account = env
         .workflow_definition()
         .program
@@ -50,7 +48,11 @@ pub(super) fn start_child(
         input => input.clone(),
     };
     let given_name = request["Name"].as_str().map(str::to_owned);
-    let child = run_child_of::<AslMachine>(env, definition, AslInput::new(input.clone()));
+    let child = match definitions.start_child(env, name, input.clone())? {
+        Ok(child) => Ok(child),
+        // An input the workflow does not take fails the task, as a start AWS refuses does.
+        Err(error) => Err(TaskError::new("States.TaskFailed", error.to_string())),
+    };
     let workflow = name.to_owned();
     Some(Ok(Box::pin(async move {
         let ChildEnd {
@@ -58,7 +60,7 @@ pub(super) fn start_child(
             started_at,
             stopped_at,
             result,
-        } = child.await;
+        } = child?.await;
         let shown = |value: Value| match as_text {
             true => Value::String(value.to_string()),
             false => value,

@@ -43,14 +43,6 @@ pub(crate) struct AslInput {
 pub(super) type Variables = Map<String, Value>;
 
 impl AslInput {
-    /// The input of an execution: `value`, from the workflow's start.
-    pub(super) fn new(value: Value) -> Self {
-        AslInput {
-            value,
-            ..AslInput::default()
-        }
-    }
-
     /// The input of a branch or iteration of `run`'s state, starting in `start`.
     pub(super) fn branch(value: Value, start: StateId, run: &Run<'_, '_>) -> Self {
         AslInput {

@@ -21,6 +21,7 @@ pub use crate::engine::{
     ChildRun, ComputedMapLimits, ComputedTimers, ExecutionContext, Machine, Settled, StateFuture,
     TaskEnd, TaskOutcome, Wake,
 };
+pub use crate::runtime::json::ChildJsonRun;
 pub use crate::runtime::registry::WorkflowDefinitions;
 pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
 pub use crate::step::{Callback, Caught, ChildFailure, FromCaught, Never, Payload};

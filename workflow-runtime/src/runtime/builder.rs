@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::callbacks::{CheckOutput, StoreCallbacks};
 use super::errors::{BuildError, Problem};
-use super::json::{execute_json, start_json, ExecuteJson, StartJson};
+use super::json::{child_json, execute_json, start_json, ChildJson, ExecuteJson, StartJson};
 use super::owner::LeaseSettings;
 use super::registry::Registry;
 use super::resume::{resume, Resume};
@@ -68,6 +68,7 @@ struct Registration {
     check_output: CheckOutput,
     execute_json: ExecuteJson,
     start_json: StartJson,
+    child_json: ChildJson,
 }
 
 impl Default for RuntimeBuilder {
@@ -135,6 +136,7 @@ impl RuntimeBuilder {
             check_output: W::check_task_output,
             execute_json: execute_json::<W::Machine>,
             start_json: start_json::<W::Machine>,
+            child_json: child_json::<W::Machine>,
         });
         self
     }
@@ -155,6 +157,7 @@ impl RuntimeBuilder {
             check_output: |_, _| Some(Ok(())),
             execute_json: execute_json::<M>,
             start_json: start_json::<M>,
+            child_json: child_json::<M>,
         });
         self
     }
@@ -410,6 +413,7 @@ impl RuntimeBuilder {
                     check_output: registration.check_output,
                     execute_json: registration.execute_json,
                     start_json: registration.start_json,
+                    child_json: registration.child_json,
                 },
             );
         }

@@ -6,9 +6,9 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use super::{ExecutionHandle, Runtime, RuntimeError};
-use crate::engine::Machine;
+use crate::engine::{run_child_of, ChildEnd, Machine};
 use crate::execution::{Execution, ExecutionFailure, ExecutionId};
-use crate::step::States;
+use crate::step::{States, StepEnv};
 use workflow_core::definition::Definition;
 
 /// [`Runtime::execute_json`] for one registered workflow.
@@ -162,4 +162,41 @@ fn not_registered(workflow: &str) -> RuntimeError {
     RuntimeError::NotRegistered {
         workflow: workflow.to_owned(),
     }
+}
+
+/// A child execution started with its input as JSON, ending with its output as JSON. Not a
+/// public API.
+#[doc(hidden)]
+pub type ChildJsonRun =
+    std::pin::Pin<Box<dyn std::future::Future<Output = ChildEnd<Value>> + Send + 'static>>;
+
+/// Starts one registered workflow as a child of the execution of a step, with JSON.
+pub(super) type ChildJson =
+    fn(&StepEnv<'_>, &'static Definition, Value) -> Result<ChildJsonRun, RuntimeError>;
+
+/// [`ChildJson`] of machine `M`.
+pub(super) fn child_json<M: Machine>(
+    env: &StepEnv<'_>,
+    definition: &'static Definition,
+    input: Value,
+) -> Result<ChildJsonRun, RuntimeError> {
+    let child = run_child_of::<M>(env, definition, input_of::<M>(input)?);
+    Ok(Box::pin(async move {
+        let end = child.await;
+        let result = end.result.and_then(|output| {
+            serde_json::to_value(output).map_err(|error| {
+                ExecutionFailure::predefined(
+                    None,
+                    States::Runtime,
+                    format!("the child's output is not JSON: {error}"),
+                )
+            })
+        });
+        ChildEnd {
+            id: end.id,
+            started_at: end.started_at,
+            stopped_at: end.stopped_at,
+            result,
+        }
+    }))
 }

@@ -8,7 +8,7 @@ mod callbacks;
 mod drain;
 mod errors;
 mod event_log;
-mod json;
+pub(crate) mod json;
 mod owner;
 mod policy;
 mod query;
@@ -126,6 +126,8 @@ struct Registered {
     check_output: callbacks::CheckOutput,
     /// Runs it with its input as JSON.
     execute_json: json::ExecuteJson,
+    /// Starts it as a child execution, with its input as JSON.
+    child_json: json::ChildJson,
     /// Creates an execution of it with its input as JSON.
     start_json: json::StartJson,
 }

@@ -4,9 +4,12 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 
+use serde_json::Value;
 use workflow_core::definition::Definition;
 
-use super::Registered;
+use super::json::{ChildJson, ChildJsonRun};
+use super::{Registered, RuntimeError};
+use crate::step::StepEnv;
 use crate::type_map::TypeMap;
 
 /// The registered workflows.
@@ -51,26 +54,48 @@ impl Registry {
     }
 }
 
-/// The definitions of a runtime's workflows, by name: a resource every runtime has, for a
-/// workflow defined at run time that starts another by name as a child (an ASL
-/// `startExecution.sync` task). Not a public API.
+/// The workflows of a runtime, by name: a resource every runtime has, for a workflow defined
+/// at run time that starts another by name as a child (an ASL `startExecution.sync` task).
+/// Not a public API.
 #[doc(hidden)]
-#[derive(Debug, Default)]
-pub struct WorkflowDefinitions(HashMap<String, &'static Definition>);
+#[derive(Default)]
+pub struct WorkflowDefinitions(HashMap<String, (&'static Definition, ChildJson)>);
 
 impl WorkflowDefinitions {
-    /// The definitions of `registry`'s workflows.
+    /// The workflows of `registry`.
     pub(super) fn of(registry: &Registry) -> Self {
         WorkflowDefinitions(
             registry
                 .iter()
-                .map(|registered| (registered.definition.name.clone(), registered.definition))
+                .map(|registered| {
+                    let name = registered.definition.name.clone();
+                    (name, (registered.definition, registered.child_json))
+                })
                 .collect(),
         )
     }
 
     /// The definition of the workflow named `name`.
     pub fn named(&self, name: &str) -> Option<&'static Definition> {
-        self.0.get(name).copied()
+        self.0.get(name).map(|(definition, _)| *definition)
+    }
+
+    /// Starts the workflow named `name` as a child of the execution of the step `env` is
+    /// the environment of, on `input` (JSON): `None` if no such workflow is registered, an
+    /// error if the input does not read as its input.
+    pub fn start_child(
+        &self,
+        env: &StepEnv<'_>,
+        name: &str,
+        input: Value,
+    ) -> Option<Result<ChildJsonRun, RuntimeError>> {
+        let (definition, start) = self.0.get(name)?;
+        Some(start(env, definition, input))
+    }
+}
+
+impl std::fmt::Debug for WorkflowDefinitions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
     }
 }
