@@ -468,4 +468,75 @@ mod tests {
         let reviewed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
         workflow::testing::assert_diagrams(OrderWorkflow::definition(), reviewed);
     }
+
+    /// The workflow's ASL export, run with the same steps as handlers, ends as the workflow
+    /// does, through the same events (a Lambda function's read as a task's).
+    #[cfg(feature = "asl")]
+    #[tokio::test(start_paused = true)]
+    async fn its_asl_export_runs_as_it_does() {
+        use workflow::asl::{AslWorkflow, Handlers, RegisterAsl};
+        use workflow::history::EventType;
+        use workflow::{Mode, VirtualClock};
+
+        let export = render::Asl::new().render(OrderWorkflow::definition());
+        let exported = AslWorkflow::from_json_str("OrderAsl", Mode::Standard, &export)
+            .expect("the export reads");
+        // Each run on a runtime of its own: the gateway counts the calls per card.
+        let runtime = || {
+            Runtime::builder()
+                .clock(VirtualClock::new())
+                .resource(PaymentGateway::default())
+                .resource(Mailer::default())
+                .resource(
+                    Handlers::new()
+                        .step::<validate>()
+                        .step::<charge>()
+                        .step::<send_confirmation>()
+                        .step::<report_payment_failure>(),
+                )
+                .register::<OrderWorkflow>()
+                .register_asl(&exported)
+                .build()
+                .expect("builds")
+        };
+        let kinds = |history: &History| -> Vec<EventType> {
+            history
+                .events()
+                .iter()
+                .map(|event| event.kind.as_task_event())
+                .collect()
+        };
+        let mut invalid = order_of("4242");
+        invalid.email = "not-an-address".to_owned();
+        for order in [order_of("4242"), order_of("4000000000000002"), invalid] {
+            let native = runtime()
+                .execute::<OrderWorkflow>(order.clone())
+                .await
+                .expect("runs");
+            let input = serde_json::to_value(&order).expect("JSON");
+            let asl = runtime()
+                .execute_json("OrderAsl", input)
+                .await
+                .expect("runs");
+            let output = native
+                .output()
+                .map(|output| serde_json::to_value(output).expect("JSON"));
+            assert_eq!(asl.output(), output.as_ref(), "{}", order.card);
+            assert_eq!(
+                asl.failure()
+                    .map(|failure| (failure.error(), failure.cause())),
+                native
+                    .failure()
+                    .map(|failure| (failure.error(), failure.cause())),
+                "{}",
+                order.card
+            );
+            assert_eq!(
+                kinds(asl.history()),
+                kinds(native.history()),
+                "{}",
+                order.card
+            );
+        }
+    }
 }

@@ -137,18 +137,11 @@ fn handlers() -> Handlers {
 }
 
 /// The event types of `history`, a Lambda function's read as a task's.
-fn kinds(history: &History) -> Vec<&'static str> {
+fn kinds(history: &History) -> Vec<EventType> {
     history
         .events()
         .iter()
-        .map(|event| match event.kind {
-            EventType::LambdaFunctionScheduled => "TaskScheduled",
-            EventType::LambdaFunctionStarted => "TaskStarted",
-            EventType::LambdaFunctionSucceeded => "TaskSucceeded",
-            EventType::LambdaFunctionFailed => "TaskFailed",
-            EventType::LambdaFunctionTimedOut => "TaskTimedOut",
-            kind => kind.name(),
-        })
+        .map(|event| event.kind.as_task_event())
         .collect()
 }
 

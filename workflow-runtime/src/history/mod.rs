@@ -91,6 +91,24 @@ event_types!(
     ActivityTimedOut,
 );
 
+impl EventType {
+    /// The `Task*` event this is for a task of any kind: a Lambda function's
+    /// (`LambdaFunctionScheduled` is `TaskScheduled`) or an activity's; any other event as it
+    /// is. Step Functions names a task's events by what runs it; this compares histories
+    /// whatever ran their tasks (a workflow and its ASL export, for one).
+    pub fn as_task_event(self) -> EventType {
+        use EventType::*;
+        match self {
+            LambdaFunctionScheduled | ActivityScheduled => TaskScheduled,
+            LambdaFunctionStarted | ActivityStarted => TaskStarted,
+            LambdaFunctionSucceeded | ActivitySucceeded => TaskSucceeded,
+            LambdaFunctionFailed | ActivityFailed => TaskFailed,
+            LambdaFunctionTimedOut | ActivityTimedOut => TaskTimedOut,
+            other => other,
+        }
+    }
+}
+
 impl fmt::Display for EventType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
