@@ -258,3 +258,39 @@ async fn a_sync_task_without_a_handler_runs_the_machine_it_names_as_a_child() {
         .unwrap()
         .starts_with("arn:aws:states:local:000000000000:execution:Child:"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_retried_task_works_its_parameters_out_again_with_its_retry_count() {
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<Value>>> = std::sync::Arc::default();
+    let record = std::sync::Arc::clone(&seen);
+    let flaky = Handlers::new().resource("arn:flaky", move |call: TaskCall| {
+        let record = std::sync::Arc::clone(&record);
+        async move {
+            let mut seen = record.lock().unwrap();
+            seen.push(call.input.clone());
+            match seen.len() {
+                1 | 2 => Err(TaskError::new("Busy", "try again")),
+                _ => Ok(call.input),
+            }
+        }
+    });
+    let execution = run(
+        json!({"StartAt": "Flaky", "States": {"Flaky": {
+            "Type": "Task", "Resource": "arn:flaky",
+            "Parameters": {"retry.$": "$$.State.RetryCount", "who.$": "$.who"},
+            "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 1, "MaxAttempts": 3}],
+            "End": true
+        }}}),
+        flaky,
+    )
+    .await;
+    assert_eq!(execution.output(), Some(&json!({"retry": 2, "who": "Ada"})));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            json!({"retry": 0, "who": "Ada"}),
+            json!({"retry": 1, "who": "Ada"}),
+            json!({"retry": 2, "who": "Ada"})
+        ]
+    );
+}

@@ -3,6 +3,7 @@
 //! States Language's data flow around them.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
@@ -119,6 +120,8 @@ pub(super) struct Run<'c, 's> {
     pub(super) variables: Arc<Variables>,
     /// This visit of the state, known once it is entered.
     visit: OnceLock<Visit>,
+    /// How many times a Task state's step was retried, for `$$.State.RetryCount`.
+    pub(super) retries: AtomicU32,
 }
 
 /// One visit of a state: when it was entered (as recorded, so that a resumed execution sees
@@ -153,6 +156,7 @@ impl AslMachine {
             execution_input: self.execution_input,
             variables: self.variables,
             visit: OnceLock::new(),
+            retries: AtomicU32::new(0),
         };
         let raw = self.input;
         let jsonata = state.query_language == crate::definition::QueryLanguage::Jsonata;
@@ -244,9 +248,9 @@ impl Run<'_, '_> {
             started_at: self.cx.execution_started_at(),
             state: &self.state.name,
             entered_at: self.visit().entered_at,
-            // Only a Task state's context counts its retries; its parameters are worked
-            // out once, for its first attempt.
-            retry_count: matches!(self.state.kind, StateKind::Task(_)).then_some(0),
+            // Only a Task state's context counts its retries.
+            retry_count: matches!(self.state.kind, StateKind::Task(_))
+                .then(|| self.retries.load(Ordering::Relaxed)),
         }
         .object(item)
     }

@@ -1,6 +1,7 @@
 //! Task states: the handler's call through the engine (retriers, catchers, timers), with the
 //! data flow before it (`InputPath`, `Parameters`, timers from the input) and after it.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -36,6 +37,14 @@ impl Run<'_, '_> {
                 self.task_input_jsonata(shaping, timeout, heartbeat, &raw, callback)
             }
         };
+        // A retry works the step's input out again, with `$$.State.RetryCount` counting it.
+        let again = |prepared: &Value, retries: u32| {
+            if retries == 0 {
+                return Ok(prepared.clone());
+            }
+            self.retries.store(retries, Ordering::Relaxed);
+            prepare().map(|(_, input)| input)
+        };
         let mut caught_assigned = None;
         let finish = |result| {
             let (output, variables) = self.finish_any(shaping, &raw, result)?;
@@ -52,25 +61,13 @@ impl Run<'_, '_> {
         let outcome = match callback {
             true => {
                 run_task_computed::<AslCallbackTask, Value, Value, Value>(
-                    self.cx,
-                    self.id,
-                    &raw,
-                    prepare,
-                    Value::clone,
-                    finish,
-                    on_caught,
+                    self.cx, self.id, &raw, prepare, again, finish, on_caught,
                 )
                 .await
             }
             false => {
                 run_task_computed::<AslTask, Value, Value, Value>(
-                    self.cx,
-                    self.id,
-                    &raw,
-                    prepare,
-                    Value::clone,
-                    finish,
-                    on_caught,
+                    self.cx, self.id, &raw, prepare, again, finish, on_caught,
                 )
                 .await
             }

@@ -248,7 +248,7 @@ pub async fn run_task_with_policies<S: Step>(
         task,
         computed,
         input,
-        copy,
+        |input, _| Ok(copy(input)),
         at,
         Ok,
         |_, caught| Ok(caught),
@@ -268,6 +268,9 @@ pub async fn run_task_with_policies<S: Step>(
 /// [`run_task_with_policies`], except that `finish` makes the state's output of the step's
 /// (after TaskSucceeded, before TaskStateExited, which records it; its failure fails the
 /// state), and `on_caught` what a catcher's target gets (which TaskStateExited records).
+/// Each attempt's input is `again` of the prepared input and the number of retries before it
+/// (0 for the first): the same input, or one that depends on that count (ASL's
+/// `$$.State.RetryCount`); its failure fails the state as `prepare`'s does.
 #[allow(clippy::too_many_arguments)]
 pub async fn run_task_computed<
     S: Step,
@@ -279,7 +282,7 @@ pub async fn run_task_computed<
     state: StateId,
     entry: &E,
     prepare: impl FnOnce() -> Result<(ComputedTimers, S::Input), ExecutionFailure>,
-    copy: fn(&S::Input) -> S::Input,
+    again: impl FnMut(&S::Input, u32) -> Result<S::Input, ExecutionFailure>,
     finish: impl FnMut(S::Output) -> Result<O, ExecutionFailure>,
     on_caught: impl FnOnce(usize, Caught<S::Input>) -> Result<C, ExecutionFailure>,
 ) -> TaskEnd<O, C> {
@@ -301,7 +304,7 @@ pub async fn run_task_computed<
         Err(failure) => return TaskEnd::Failed(failure),
     };
     run_attempts::<S, O, C>(
-        cx, state, task, computed, input, copy, at, finish, on_caught,
+        cx, state, task, computed, input, again, at, finish, on_caught,
     )
     .await
 }
@@ -316,7 +319,7 @@ async fn run_attempts<S: Step, O: serde::Serialize, C: serde::Serialize>(
     task: &'static TaskState,
     computed: ComputedTimers,
     input: S::Input,
-    copy: fn(&S::Input) -> S::Input,
+    mut input_of: impl FnMut(&S::Input, u32) -> Result<S::Input, ExecutionFailure>,
     mut at: Option<SystemTime>,
     mut finish: impl FnMut(S::Output) -> Result<O, ExecutionFailure>,
     on_caught: impl FnOnce(usize, Caught<S::Input>) -> Result<C, ExecutionFailure>,
@@ -331,11 +334,15 @@ async fn run_attempts<S: Step, O: serde::Serialize, C: serde::Serialize>(
     loop {
         // The first attempt is scheduled as the state is entered; later ones after a wait.
         let scheduled_at = at.take();
+        let attempt_input = match input_of(&input, attempt_number - 1) {
+            Ok(attempt_input) => attempt_input,
+            Err(failure) => return TaskEnd::Failed(failure),
+        };
         let failed = match attempt::<S>(
             cx,
             state,
             timers,
-            copy(&input),
+            attempt_input,
             attempt_number,
             scheduled_at,
         )
