@@ -129,11 +129,11 @@ impl Run<'_, '_> {
                     .await
                     .map(Value::Array)
             }
-            Work::Items { limits: Err(_), .. } => Err(ExecutionFailure::new(
-                Some(&self.state.name),
-                "States.Runtime",
-                "the Map state's limits could not be read",
-            )),
+            // `run_composite` fails the execution on these before any attempt runs.
+            Work::Items {
+                limits: Err(failure),
+                ..
+            } => Err(failure.clone()),
             Work::Items {
                 inputs,
                 source,

@@ -41,67 +41,16 @@ pub(super) struct Reading {
 }
 
 /// `ItemBatcher`: how items are grouped, each group one child execution's input.
-pub(super) struct Batching {
+struct Batching {
     /// `MaxItemsPerBatch` (0: no limit).
-    pub(super) max_items: u64,
+    max_items: u64,
     /// `MaxInputBytesPerBatch` (0: no limit).
-    pub(super) max_bytes: u64,
+    max_bytes: u64,
     /// `BatchInput`, added to every batch.
-    pub(super) batch_input: Option<Value>,
-}
-
-/// The fields of a reader or batcher a query language works out: its request (`Parameters`
-/// or `Arguments`), `MaxItems` and the batcher's settings.
-pub(super) struct Worked {
-    pub(super) request: Value,
-    pub(super) max_items: Result<u64, ExecutionFailure>,
-    pub(super) batching: Option<Batching>,
+    batch_input: Option<Value>,
 }
 
 impl Reading {
-    /// The reading of `reader` (the state's `ItemReader`), with the fields worked out.
-    pub(super) fn new(
-        run: &Run<'_, '_>,
-        reader: &Value,
-        worked: Worked,
-    ) -> Result<Self, ExecutionFailure> {
-        let fail = |why: String| run.failure(&DataError::runtime(why));
-        let resource = reader["Resource"]
-            .as_str()
-            .ok_or_else(|| fail("the ItemReader has no Resource".to_owned()))?
-            .to_owned();
-        let config = &reader["ReaderConfig"];
-        let input_type = match config["InputType"].as_str() {
-            None | Some("JSON") => InputType::Json,
-            Some("JSONL") => InputType::JsonLines,
-            Some("CSV") => InputType::Csv,
-            Some(other) => {
-                return Err(fail(format!(
-                    "the ItemReader's InputType {other} is not supported: JSON, JSONL or CSV"
-                )))
-            }
-        };
-        let headers = match config["CSVHeaderLocation"].as_str() {
-            Some("GIVEN") => Some(
-                config["CSVHeaders"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|header| header.as_str().unwrap_or_default().to_owned())
-                    .collect(),
-            ),
-            _ => None,
-        };
-        Ok(Reading {
-            resource,
-            request: worked.request,
-            input_type,
-            headers,
-            max_items: worked.max_items,
-            batching: worked.batching,
-        })
-    }
-
     /// The items read: the resource's answer parsed, limited, each through `select` (the
     /// state's `ItemSelector`, given the item's index and value), then batched.
     pub(super) async fn read(
@@ -311,17 +260,57 @@ impl Run<'_, '_> {
             }),
             None => None,
         };
-        let worked = Worked {
+        let (resource, input_type, headers) = self.reader_format(reader)?;
+        let reading = Reading {
+            resource,
             request,
+            input_type,
+            headers,
             max_items,
             batching,
         };
         Ok(Some(ItemSource {
-            reading: Reading::new(self, reader, worked)?,
+            reading,
             map,
             input: input.clone(),
             start,
         }))
+    }
+
+    /// What `reader` (the state's `ItemReader`) calls, and how its answer is parsed: its
+    /// resource, input type, and CSV columns when given rather than read from the first row.
+    fn reader_format(
+        &self,
+        reader: &Value,
+    ) -> Result<(String, InputType, Option<Vec<String>>), ExecutionFailure> {
+        let fail = |why: String| self.failure(&DataError::runtime(why));
+        let resource = reader["Resource"]
+            .as_str()
+            .ok_or_else(|| fail("the ItemReader has no Resource".to_owned()))?
+            .to_owned();
+        let config = &reader["ReaderConfig"];
+        let input_type = match config["InputType"].as_str() {
+            None | Some("JSON") => InputType::Json,
+            Some("JSONL") => InputType::JsonLines,
+            Some("CSV") => InputType::Csv,
+            Some(other) => {
+                return Err(fail(format!(
+                    "the ItemReader's InputType {other} is not supported: JSON, JSONL or CSV"
+                )))
+            }
+        };
+        let headers = match config["CSVHeaderLocation"].as_str() {
+            Some("GIVEN") => Some(
+                config["CSVHeaders"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|header| header.as_str().unwrap_or_default().to_owned())
+                    .collect(),
+            ),
+            _ => None,
+        };
+        Ok((resource, input_type, headers))
     }
 
     /// The items `source` reads, each the input of one child execution.
@@ -435,6 +424,22 @@ mod tests {
                 json!({"A": "   ", "B": ""})
             ]
         );
+    }
+
+    #[test]
+    fn answers_parse_by_their_input_type() {
+        let lines = json!({"Body": "{\"a\": 1}\n\n{\"a\": 2}\n"});
+        assert_eq!(
+            parse(lines, InputType::JsonLines, None).unwrap(),
+            [json!({"a": 1}), json!({"a": 2})]
+        );
+        let given = vec!["x".to_owned(), "y".to_owned()];
+        assert_eq!(
+            parse(json!("1,2\n3\n"), InputType::Csv, Some(&given)).unwrap(),
+            [json!({"x": "1", "y": "2"}), json!({"x": "3", "y": ""})]
+        );
+        assert_eq!(parse(json!([7]), InputType::Csv, None).unwrap(), [json!(7)]);
+        assert!(parse(json!("{}"), InputType::Json, None).is_err());
     }
 
     #[test]

@@ -240,7 +240,6 @@ impl Run<'_, '_> {
         Ok((output, assigned))
     }
 
-    /// Where a catcher sends the execution: its `Output` (by default the error output).
     /// What catcher `index` hands on of a failure (its `Output`, by default the error
     /// output), and the variables it assigns.
     pub(super) fn catch_output_jsonata(

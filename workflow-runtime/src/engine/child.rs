@@ -33,9 +33,9 @@ pub fn run_child<W: Workflow>(env: &StepEnv<'_>, input: W::Input) -> ChildRun<W:
 pub struct ChildEnd<O> {
     /// The child's id.
     pub id: ExecutionId,
-    /// When it started and stopped, by the runtime's clock.
+    /// When it started, by the runtime's clock.
     pub started_at: SystemTime,
-    /// When it stopped.
+    /// When it stopped, by the runtime's clock.
     pub stopped_at: SystemTime,
     /// Its output, or how it failed.
     pub result: Result<O, ExecutionFailure>,

@@ -75,11 +75,6 @@ impl WorkflowDefinitions {
         )
     }
 
-    /// The definition of the workflow named `name`.
-    pub fn named(&self, name: &str) -> Option<&'static Definition> {
-        self.0.get(name).map(|(definition, _)| *definition)
-    }
-
     /// Starts the workflow named `name` as a child of the execution of the step `env` is
     /// the environment of, on `input` (JSON): `None` if no such workflow is registered, an
     /// error if the input does not read as its input.
