@@ -28,7 +28,11 @@ pub(super) struct SqliteCommitter {
 impl SqliteCommitter {
     /// The committer of the database at `path`, on its connection `writer`.
     pub(super) fn new(writer: Connection, path: &Path) -> Self {
-        let wal = WalFile::open(path);
+        // SQLite's default when the query fails: writing ahead only saves time.
+        let page_size = writer
+            .query_row("PRAGMA page_size", [], |row| row.get::<_, u64>(0))
+            .unwrap_or(4096);
+        let wal = WalFile::open(path, page_size);
         SqliteCommitter {
             writer,
             wal,

@@ -19,7 +19,11 @@
 //! Where SQLite's next frame goes is not asked: the committer keeps zeros ahead of the file's
 //! end, and when a commit has gone past them (the file grew beyond the zeros), it writes the
 //! next stretch before the next commit. One commit in a stretch may extend the file; the
-//! others overwrite. Asking would take a WAL hook, which only rusqlite 0.33 and later offer
+//! others overwrite. Zeros stop where the log restarts ([`WalFile::limit`]): past the
+//! checkpoint's size SQLite writes from the file's start again, so zeros there would never be
+//! overwritten. That bound also keeps processes sharing the file in check: each sees the
+//! zeros another wrote as a commit that went past its own, and without it they would double
+//! each other's stretch without end. Asking would take a WAL hook, which only rusqlite 0.33 and later offer
 //! safely (the store builds on 0.32, so that it resolves beside sqlx 0.8), or reading the
 //! wal-index (`-shm`) through a descriptor of our own, whose closing would drop SQLite's POSIX
 //! locks on it. The log is checkpointed at [`CHECKPOINT_PAGES`] by SQLite's own automatic
@@ -51,12 +55,15 @@ pub(super) struct WalFile {
     /// Zeros written at a time: at least [`MIN_AHEAD`], and twice the most one commit has
     /// gone past them.
     ahead: u64,
+    /// Where the zeros stop: the file's length when the log holds [`CHECKPOINT_PAGES`] frames,
+    /// and a stretch more.
+    limit: u64,
 }
 
 impl WalFile {
-    /// The WAL file of the database at `path`. Without a WAL file (a database not in WAL
-    /// mode), it does nothing.
-    pub(super) fn open(path: &Path) -> Self {
+    /// The WAL file of the database at `path`, whose pages are `page_size` bytes. Without a
+    /// WAL file (a database not in WAL mode), it does nothing.
+    pub(super) fn open(path: &Path, page_size: u64) -> Self {
         let file = OpenOptions::new()
             .write(true)
             .open(beside(path, "-wal"))
@@ -65,6 +72,7 @@ impl WalFile {
             file,
             filled: None,
             ahead: MIN_AHEAD,
+            limit: limit(page_size),
         }
     }
 
@@ -86,7 +94,12 @@ impl WalFile {
             }
             _ => {}
         }
-        let target = length + self.ahead;
+        let target = (length + self.ahead).min(self.limit);
+        if target <= length {
+            // As long as the log will ever be before it restarts: SQLite extends it alone.
+            self.filled = Some(length);
+            return;
+        }
         if zero_fill(file, length, target).is_ok() {
             self.filled = Some(target);
         } else {
@@ -96,6 +109,18 @@ impl WalFile {
         }
     }
 }
+
+/// The length of a log file that holds [`CHECKPOINT_PAGES`] frames of `page_size` bytes,
+/// and [`MIN_AHEAD`] more for the commit that takes it past them.
+fn limit(page_size: u64) -> u64 {
+    WAL_HEADER + u64::from(CHECKPOINT_PAGES) * (FRAME_HEADER + page_size) + MIN_AHEAD
+}
+
+/// The WAL's header, before its first frame.
+const WAL_HEADER: u64 = 32;
+
+/// A frame's header, before its page.
+const FRAME_HEADER: u64 = 24;
 
 /// Writes zeros into `file` from `start` to `end`, and syncs them.
 fn zero_fill(file: &File, start: u64, end: u64) -> std::io::Result<()> {
@@ -115,12 +140,6 @@ mod tests {
     use super::*;
     use rusqlite::Connection;
 
-    /// The WAL's header, before its first frame.
-    const HEADER: u64 = 32;
-
-    /// A frame's header, before its page.
-    const FRAME_HEADER: u64 = 24;
-
     /// A new database `name` in WAL mode with a table `t`, its writer and its WAL file.
     fn new_log(dir: &Path, name: &str) -> (Connection, WalFile) {
         let path = dir.join(name);
@@ -131,7 +150,7 @@ mod tests {
                  CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB);"
             ))
             .unwrap();
-        let wal = WalFile::open(&path);
+        let wal = WalFile::open(&path, 4096);
         (writer, wal)
     }
 
@@ -174,7 +193,7 @@ mod tests {
         assert_eq!((count, last), (500, 499));
 
         let frames = frames_in_log(&writer);
-        let written = HEADER + frames * (FRAME_HEADER + 4096);
+        let written = WAL_HEADER + frames * (FRAME_HEADER + 4096);
         assert!(frames > 500, "every commit added frames: {frames}");
         assert!(
             length > written && length >= MIN_AHEAD,
@@ -217,5 +236,33 @@ mod tests {
             restarted < u64::from(CHECKPOINT_PAGES),
             "the log restarted: {restarted} frames"
         );
+    }
+
+    #[test]
+    fn two_writers_sharing_the_log_write_zeros_no_further_than_where_it_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut first, mut first_wal) = new_log(dir.path(), "shared.db");
+        // A second writer, as another process would have it: its own connection and zeros.
+        let mut second = Connection::open(dir.path().join("shared.db")).unwrap();
+        let mut second_wal = WalFile::open(&dir.path().join("shared.db"), 4096);
+        let log = dir.path().join("shared.db-wal");
+        for turn in 0..40 {
+            let rows = turn * 10..turn * 10 + 10;
+            if turn % 2 == 0 {
+                commit_rows(&mut first, &mut first_wal, rows);
+            } else {
+                commit_rows(&mut second, &mut second_wal, rows);
+            }
+            let length = std::fs::metadata(&log).unwrap().len();
+            // 10,000 frames of 4 KiB and their headers (41.2 MB), and a stretch of zeros: 1 MiB.
+            assert!(
+                length <= 42_300_000,
+                "after turn {turn} the log is {length} bytes, past where it restarts"
+            );
+        }
+        let count: i64 = first
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(count, 400);
     }
 }
