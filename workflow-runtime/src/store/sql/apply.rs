@@ -333,7 +333,7 @@ async fn create(sql: &impl Sql, execution: &NewExecution) -> Result<Created, Sto
         sql,
         &execution.id,
         HistoryOf::Id,
-        &EncodedEvents::encode(&execution.events)?,
+        &EncodedEvents::encode(&execution.events),
         0,
     )
     .await?;

@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 
+use super::event_json::write_event;
 use crate::history::Event;
-use crate::store::StoreError;
 
 /// Events as the SQL store stores an append of them: one JSON array, built once, with where
 /// each event's text starts in it (to store or compare part of them, should an earlier try of
@@ -21,32 +21,21 @@ pub(crate) struct EncodedEvents {
 
 impl EncodedEvents {
     /// `events` as one JSON array.
-    pub(crate) fn encode(events: &[Event]) -> Result<Self, StoreError> {
-        let mut array = Vec::with_capacity(256 * events.len() + 2);
+    pub(crate) fn encode(events: &[Event]) -> Self {
+        let mut array = String::with_capacity(256 * events.len() + 2);
         let mut ids = Vec::with_capacity(events.len());
         let mut starts = Vec::with_capacity(events.len());
-        array.push(b'[');
+        array.push('[');
         for event in events {
             if !starts.is_empty() {
-                array.push(b',');
+                array.push(',');
             }
             starts.push(array.len());
-            serde_json::to_writer(&mut array, event).map_err(|error| {
-                StoreError::database(
-                    format!("event {} does not serialise: {error}", event.id),
-                    error,
-                )
-            })?;
+            write_event(&mut array, event);
             ids.push(event.id as i64);
         }
-        array.push(b']');
-        let array = String::from_utf8(array).map_err(|error| {
-            StoreError::database(
-                "events serialised to text that is not UTF-8".to_owned(),
-                error,
-            )
-        })?;
-        Ok(EncodedEvents { array, ids, starts })
+        array.push(']');
+        EncodedEvents { array, ids, starts }
     }
 
     /// The number of events.
@@ -103,7 +92,7 @@ mod tests {
     #[test]
     fn the_array_and_its_parts_are_the_events_json() {
         let events = events(1..=3);
-        let encoded = EncodedEvents::encode(&events).unwrap();
+        let encoded = EncodedEvents::encode(&events);
         let each: Vec<String> = events
             .iter()
             .map(|event| serde_json::to_string(event).unwrap())
@@ -123,7 +112,7 @@ mod tests {
             ),
             (Some(1), Some(3), Some(2), 3)
         );
-        let nothing = EncodedEvents::encode(&[]).unwrap();
+        let nothing = EncodedEvents::encode(&[]);
         assert_eq!(
             (nothing.json_array_from(0), nothing.first_id()),
             ("[]".into(), None)

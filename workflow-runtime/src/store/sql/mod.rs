@@ -46,6 +46,7 @@
 mod apply;
 mod dialect;
 mod encoded;
+mod event_json;
 mod known;
 mod queue;
 mod read;

@@ -113,13 +113,9 @@ impl<D> SqlStore<D> {
         end: Option<ExecutionEnd>,
         fence: Option<&Fence>,
     ) -> StoreFuture<()> {
-        let events = match EncodedEvents::encode(events) {
-            Ok(events) => events,
-            Err(error) => return Box::pin(std::future::ready(Err(error))),
-        };
         let write = Write::Append {
             execution: execution.clone(),
-            events,
+            events: EncodedEvents::encode(events),
             end,
             fence: fence.cloned(),
         };
@@ -150,13 +146,9 @@ impl<D: Driver> Store for SqlStore<D> {
     }
 
     fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
-        let events = match EncodedEvents::encode(&events) {
-            Ok(events) => events,
-            Err(error) => return Box::pin(std::future::ready(Err(error))),
-        };
         let write = Write::Reopen {
             execution: execution.clone(),
-            events,
+            events: EncodedEvents::encode(&events),
         };
         self.write(write, done)
     }
