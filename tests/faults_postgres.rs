@@ -219,7 +219,7 @@ async fn calls_in_flight_during_a_restart_wait_for_the_server_and_go_on() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    let appended = store.append(&id, vec![event(next)], None).await;
+                    let appended = store.append(&id, &[event(next)], None).await;
                     if tally.count("append", appended).await.is_none() {
                         break;
                     }
@@ -268,7 +268,7 @@ async fn calls_in_flight_during_a_restart_wait_for_the_server_and_go_on() {
     let fresh = new_execution("after");
     store.create(fresh.clone()).await.expect("creates");
     store
-        .append(&fresh.id, vec![event(2)], None)
+        .append(&fresh.id, &[event(2)], None)
         .await
         .expect("appends");
     assert_eq!(history_ids(&store, &fresh.id).await, vec![1, 2]);

@@ -57,7 +57,7 @@ async fn appends_follow_the_history_of_a_running_execution_on_every_store() {
         runtime.shutdown();
 
         store
-            .append(&id, vec![last.clone()], None)
+            .append(&id, std::slice::from_ref(&last), None)
             .await
             .unwrap_or_else(|error| panic!("{label}: the same event again is taken: {error}"));
         let mut overlapping = last.clone();
@@ -72,7 +72,7 @@ async fn appends_follow_the_history_of_a_running_execution_on_every_store() {
             ),
             (gapped, format!("do not follow event {}", last.id)),
         ] {
-            let refused = store.append(&id, vec![stray.clone()], None).await;
+            let refused = store.append(&id, std::slice::from_ref(&stray), None).await;
             match refused {
                 Err(StoreError::Conflict { reason, .. }) => {
                     assert!(
@@ -89,7 +89,10 @@ async fn appends_follow_the_history_of_a_running_execution_on_every_store() {
 
         // An append to an execution that does not exist is refused, and leaves no history.
         let nobody = ExecutionId::from("no-such-execution");
-        match store.append(&nobody, vec![stored[0].clone()], None).await {
+        match store
+            .append(&nobody, std::slice::from_ref(&stored[0]), None)
+            .await
+        {
             Err(StoreError::Conflict { reason, .. }) => {
                 assert!(reason.contains("no such execution"), "{label}: {reason}");
             }
@@ -109,7 +112,7 @@ async fn appends_follow_the_history_of_a_running_execution_on_every_store() {
         next.previous_event_id = last.id;
         next.kind = EventType::WaitStateExited;
         store
-            .append(&id, vec![next.clone()], None)
+            .append(&id, std::slice::from_ref(&next), None)
             .await
             .unwrap_or_else(|error| panic!("{label}: the next event is taken: {error}"));
         let mut succeeded = next.clone();
@@ -126,12 +129,12 @@ async fn appends_follow_the_history_of_a_running_execution_on_every_store() {
             stopped_at: succeeded.timestamp,
         };
         store
-            .append(&id, vec![succeeded.clone()], Some(end.clone()))
+            .append(&id, std::slice::from_ref(&succeeded), Some(end.clone()))
             .await
             .unwrap_or_else(|error| panic!("{label}: the end is taken: {error}"));
         // The same end again (its answer lost) is taken without a second write.
         store
-            .append(&id, vec![succeeded.clone()], Some(end))
+            .append(&id, std::slice::from_ref(&succeeded), Some(end))
             .await
             .unwrap_or_else(|error| panic!("{label}: the same end again is taken: {error}"));
 
@@ -150,7 +153,7 @@ async fn appends_follow_the_history_of_a_running_execution_on_every_store() {
             stopped_at: aborted.timestamp,
         };
         for end in [None, Some(abort)] {
-            match store.append(&id, vec![aborted.clone()], end).await {
+            match store.append(&id, std::slice::from_ref(&aborted), end).await {
                 Err(StoreError::Conflict { reason, .. }) => {
                     assert!(reason.contains("not running"), "{label}: {reason}")
                 }

@@ -236,7 +236,7 @@ async fn a_worker_that_stops_renewing_loses_its_executions_and_cannot_write_to_t
         // The old holder can append nothing more.
         let refused = store
             .leases()
-            .append_fenced(handle.id(), &stale, Vec::new(), None)
+            .append_fenced(handle.id(), &stale, &[], None)
             .await;
         assert!(
             matches!(refused, Err(StoreError::LeaseLost { .. })),

@@ -118,12 +118,12 @@ impl Store for Flaky {
     fn append(
         &self,
         execution: &ExecutionId,
-        events: Vec<Event>,
+        events: &[Event],
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
         self.write(|| self.inner.append(execution, events, end))
     }
-    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
+    fn reopen(&self, execution: &ExecutionId, events: &[Event]) -> StoreFuture<()> {
         self.write(|| self.inner.reopen(execution, events))
     }
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>> {
@@ -186,7 +186,7 @@ impl Leases for Flaky {
         &self,
         execution: &ExecutionId,
         fence: &Fence,
-        events: Vec<Event>,
+        events: &[Event],
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
         self.write(|| {

@@ -31,8 +31,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// events, and giving it up during a long wait. The runtime implements it over its store,
 /// under the lease the run holds; the engine sees nothing else of the store.
 pub(crate) trait EventLog: Send + Sync + std::fmt::Debug {
-    /// Appends `events` (and the end), if this run still holds the execution.
-    fn append(&self, events: Vec<Event>, end: Option<ExecutionEnd>) -> StoreFuture<()>;
+    /// Appends `events` (and the end), if this run still holds the execution. The events are
+    /// borrowed for the call only (see [`Store::append`](crate::store::Store::append)).
+    fn append(&self, events: &[Event], end: Option<ExecutionEnd>) -> StoreFuture<()>;
 
     /// Gives the execution up until `wake_at`, if this run still holds it: another run
     /// resumes it then.
@@ -69,7 +70,7 @@ impl Journal {
     }
 
     /// Appends events (and the end), if this run still holds the execution.
-    pub(crate) fn append(&self, events: Vec<Event>, end: Option<ExecutionEnd>) -> StoreFuture<()> {
+    pub(crate) fn append(&self, events: &[Event], end: Option<ExecutionEnd>) -> StoreFuture<()> {
         self.log.append(events, end)
     }
 

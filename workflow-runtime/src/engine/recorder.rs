@@ -355,12 +355,11 @@ impl Recorder {
         journal
             .durably("saving the history", || {
                 // What is not durable yet, including what was recorded while an earlier write
-                // was under way (or failed).
-                let (events, through) = {
-                    let guard = self.lock();
-                    (guard.events[guard.unsaved..].to_vec(), guard.events.len())
-                };
-                done = through;
+                // was under way (or failed). Borrowed, not copied: the store encodes it
+                // before it returns the write.
+                let guard = self.lock();
+                let events = &guard.events[guard.unsaved..];
+                done = guard.events.len();
                 if events.is_empty() && end.is_none() {
                     return Box::pin(std::future::ready(Ok(())));
                 }

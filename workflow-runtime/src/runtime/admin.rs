@@ -136,7 +136,7 @@ impl Runtime {
             let aborted = Event::following(last, now, EventType::ExecutionAborted)
                 .with_failure(error.map(str::to_owned), cause.map(str::to_owned));
             let end = ExecutionEnd::of(&aborted, ExecutionStatus::Aborted);
-            match self.inner.store.append(id, vec![aborted], Some(end)).await {
+            match self.inner.store.append(id, &[aborted], Some(end)).await {
                 Ok(()) => return Ok(()),
                 Err(StoreError::Conflict { .. }) => {
                     let record = self.describe(id).await?;
@@ -218,7 +218,7 @@ impl Runtime {
         let last = events.last().map_or(0, |event| event.id);
         let now = self.inner.clock.now();
         let redriven = Event::following(last, now, EventType::ExecutionRedriven);
-        match self.inner.store.reopen(id, vec![redriven]).await {
+        match self.inner.store.reopen(id, &[redriven]).await {
             Ok(()) => {}
             // Redriven (or changed) by someone else since it was read.
             Err(StoreError::Conflict { .. }) => {

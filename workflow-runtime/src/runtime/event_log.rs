@@ -19,7 +19,7 @@ pub(super) struct FencedLog {
 }
 
 impl EventLog for FencedLog {
-    fn append(&self, events: Vec<Event>, end: Option<ExecutionEnd>) -> StoreFuture<()> {
+    fn append(&self, events: &[Event], end: Option<ExecutionEnd>) -> StoreFuture<()> {
         self.store
             .leases()
             .append_fenced(&self.execution, &self.fence, events, end)

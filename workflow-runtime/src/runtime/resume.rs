@@ -163,7 +163,7 @@ impl Runtime {
             let end = ExecutionEnd::of(last, status).in_state(result.as_ref().err());
             let clock = Arc::clone(&runtime.inner.clock);
             let saved = retrying(&clock, runtime.inner.patience, "saving an Express execution's end", || {
-                store.append(&execution, vec![end_event.clone()], Some(end.clone()))
+                store.append(&execution, std::slice::from_ref(&end_event), Some(end.clone()))
             })
             .await;
             match saved {
@@ -198,12 +198,12 @@ impl Runtime {
             .with_failure(Some(States::Runtime.name().to_owned()), Some(cause));
         let end = ExecutionEnd::of(&failed, ExecutionStatus::Failed);
         // A history that cannot be read gets no event: only the record ends.
-        let events = last.map(|_| failed).into_iter().collect();
+        let events: Vec<Event> = last.map(|_| failed).into_iter().collect();
         let written = self
             .inner
             .store
             .leases()
-            .append_fenced(id, fence, events, Some(end))
+            .append_fenced(id, fence, &events, Some(end))
             .await;
         match written {
             // Someone else's now, or ended meanwhile: nothing to fail.

@@ -38,7 +38,7 @@ pub trait Leases: Send + Sync {
         &self,
         execution: &ExecutionId,
         fence: &Fence,
-        events: Vec<Event>,
+        events: &[Event],
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()>;
 

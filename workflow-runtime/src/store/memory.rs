@@ -43,7 +43,7 @@ impl Data {
         &mut self,
         execution: &ExecutionId,
         fence: Option<&Fence>,
-        events: Vec<Event>,
+        events: &[Event],
         end: Option<ExecutionEnd>,
     ) -> Result<(), StoreError> {
         let events = match self.new_events(execution, events)? {
@@ -91,16 +91,16 @@ impl Data {
     fn new_events(
         &self,
         execution: &ExecutionId,
-        mut events: Vec<Event>,
+        events: &[Event],
     ) -> Result<Option<Vec<Event>>, StoreError> {
         let (Some(first), Some(last)) = (events.first(), events.last()) else {
-            return Ok(Some(events));
+            return Ok(Some(Vec::new()));
         };
         let stored = self.histories.get(execution).map_or(&[][..], Vec::as_slice);
         let stored_last = stored.last().map_or(0, |event| event.id);
         let overlap = stored_overlap(execution.as_str(), first.id, last.id, stored_last)?;
         if overlap == 0 {
-            return Ok(Some(events));
+            return Ok(Some(events.to_vec()));
         }
         let skip = usize::try_from(overlap).unwrap_or(usize::MAX);
         let from = stored.partition_point(|event| event.id < first.id);
@@ -118,7 +118,7 @@ impl Data {
         if skip == events.len() {
             return Ok(None);
         }
-        Ok(Some(events.split_off(skip)))
+        Ok(Some(events[skip..].to_vec()))
     }
 }
 
@@ -175,13 +175,13 @@ impl Store for MemoryStore {
     fn append(
         &self,
         execution: &ExecutionId,
-        events: Vec<Event>,
+        events: &[Event],
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
         ready(self.with(|data| data.append(execution, None, events, end)))
     }
 
-    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
+    fn reopen(&self, execution: &ExecutionId, events: &[Event]) -> StoreFuture<()> {
         ready(self.with(|data| {
             let status = data.records.get(execution).map(|record| record.status);
             let redrivable = matches!(
@@ -379,7 +379,7 @@ impl Leases for MemoryStore {
         &self,
         execution: &ExecutionId,
         fence: &Fence,
-        events: Vec<Event>,
+        events: &[Event],
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
         ready(self.with(|data| data.append(execution, Some(fence), events, end)))

@@ -110,17 +110,20 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// without writing, so a write whose outcome is unknown can be tried again safely.
     ///
     /// This append holds no lease: the runtime appends with [`Leases::append_fenced`].
+    ///
+    /// The events are borrowed for the call only: a store encodes or copies what it keeps
+    /// before it returns the write's future.
     fn append(
         &self,
         execution: &ExecutionId,
-        events: Vec<Event>,
+        events: &[Event],
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()>;
 
     /// Appends events to an ended execution's history and makes it running again (a redrive),
     /// in one durable write, if it failed, timed out or was aborted and the events follow its
     /// last stored one; otherwise [`StoreError::Conflict`] and nothing is written.
-    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()>;
+    fn reopen(&self, execution: &ExecutionId, events: &[Event]) -> StoreFuture<()>;
 
     /// The record of an execution.
     fn execution(&self, execution: &ExecutionId) -> StoreFuture<Option<ExecutionRecord>>;
@@ -483,7 +486,7 @@ pub(crate) mod tests {
             started(&store, &id).await;
             if last > 1 {
                 store
-                    .append(&id, events(2..=last), None)
+                    .append(&id, &events(2..=last), None)
                     .await
                     .expect("appended");
             }
@@ -504,7 +507,7 @@ pub(crate) mod tests {
         };
         let refused = store
             .leases()
-            .append_fenced(&id, &stale, events(2..=2), None)
+            .append_fenced(&id, &stale, &events(2..=2), None)
             .await;
         assert!(
             matches!(refused, Err(StoreError::LeaseLost { .. })),

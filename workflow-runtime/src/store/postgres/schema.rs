@@ -289,7 +289,7 @@ mod tests {
             .expect("migrates");
         let id = ExecutionId::from("x");
         store
-            .append(&id, vec![event(3)], None)
+            .append(&id, &[event(3)], None)
             .await
             .expect("appends after the migrated events");
         let ids: Vec<u64> = store
@@ -364,7 +364,7 @@ mod tests {
             .expect("migrates");
         let id = ExecutionId::from("x");
         store
-            .append(&id, vec![event(3)], None)
+            .append(&id, &[event(3)], None)
             .await
             .expect("appends after the migrated events");
         let ids = |events: Vec<Event>| events.iter().map(|event| event.id).collect::<Vec<_>>();
@@ -386,7 +386,7 @@ mod tests {
             stopped_at: failed.timestamp,
         };
         store
-            .append(&other, vec![failed], Some(end))
+            .append(&other, &[failed], Some(end))
             .await
             .expect("ends");
         let record = store

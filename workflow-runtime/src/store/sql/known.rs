@@ -142,7 +142,7 @@ mod tests {
         };
         store
             .leases()
-            .append_fenced(&id, &fence, events(2..=2), None)
+            .append_fenced(&id, &fence, &events(2..=2), None)
             .await
             .expect("the holder appends");
         (id, fence)
@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(claims.len(), 1);
         let refused = first
             .leases()
-            .append_fenced(&id, &stale, events(3..=3), None)
+            .append_fenced(&id, &stale, &events(3..=3), None)
             .await;
         assert!(lease_lost(&refused), "{refused:?}");
 
@@ -186,7 +186,7 @@ mod tests {
         };
         second
             .leases()
-            .append_fenced(&id, &taken, events(3..=3), None)
+            .append_fenced(&id, &taken, &events(3..=3), None)
             .await
             .expect("the new holder appends");
         assert_eq!(first.full_history(&id).await.expect("reads").len(), 3);
@@ -210,7 +210,7 @@ mod tests {
         );
         let refused = store
             .leases()
-            .append_fenced(&id, &stale, events(3..=3), None)
+            .append_fenced(&id, &stale, &events(3..=3), None)
             .await;
         assert!(lease_lost(&refused), "{refused:?}");
     }
@@ -229,7 +229,7 @@ mod tests {
             .expect("parks");
         let refused = store
             .leases()
-            .append_fenced(&id, &fence, events(3..=3), None)
+            .append_fenced(&id, &fence, &events(3..=3), None)
             .await;
         assert!(lease_lost(&refused), "{refused:?}");
     }

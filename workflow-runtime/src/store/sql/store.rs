@@ -139,16 +139,16 @@ impl<D: Driver> Store for SqlStore<D> {
     fn append(
         &self,
         execution: &ExecutionId,
-        events: Vec<Event>,
+        events: &[Event],
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
-        self.append_events(execution, &events, end, None)
+        self.append_events(execution, events, end, None)
     }
 
-    fn reopen(&self, execution: &ExecutionId, events: Vec<Event>) -> StoreFuture<()> {
+    fn reopen(&self, execution: &ExecutionId, events: &[Event]) -> StoreFuture<()> {
         let write = Write::Reopen {
             execution: execution.clone(),
-            events: EncodedEvents::encode(&events),
+            events: EncodedEvents::encode(events),
         };
         self.write(write, done)
     }
@@ -243,10 +243,10 @@ impl<D: Driver> Leases for SqlStore<D> {
         &self,
         execution: &ExecutionId,
         fence: &Fence,
-        events: Vec<Event>,
+        events: &[Event],
         end: Option<ExecutionEnd>,
     ) -> StoreFuture<()> {
-        self.append_events(execution, &events, end, Some(fence))
+        self.append_events(execution, events, end, Some(fence))
     }
 
     fn park(&self, execution: &ExecutionId, fence: &Fence, wake_at: SystemTime) -> StoreFuture<()> {
