@@ -19,15 +19,16 @@
 //! Where SQLite's next frame goes is not asked: the committer keeps zeros ahead of the file's
 //! end, and when a commit has gone past them (the file grew beyond the zeros), it writes the
 //! next stretch before the next commit. One commit in a stretch may extend the file; the
-//! others overwrite. Zeros stop where the log restarts ([`WalFile::limit`]): past the
-//! checkpoint's size SQLite writes from the file's start again, so zeros there would never be
-//! overwritten. That bound also keeps processes sharing the file in check: each sees the
-//! zeros another wrote as a commit that went past its own, and without it they would double
-//! each other's stretch without end. Asking would take a WAL hook, which only rusqlite 0.33 and later offer
+//! others overwrite. Asking would take a WAL hook, which only rusqlite 0.33 and later offer
 //! safely (the store builds on 0.32, so that it resolves beside sqlx 0.8), or reading the
 //! wal-index (`-shm`) through a descriptor of our own, whose closing would drop SQLite's POSIX
 //! locks on it. The log is checkpointed at [`CHECKPOINT_PAGES`] by SQLite's own automatic
 //! checkpoint, set on every connection (`wal_autocheckpoint`).
+//!
+//! Zeros stop where the log restarts (see [`limit`]): past the checkpoint's size SQLite writes
+//! from the file's start again, so zeros there would never be overwritten. That bound also
+//! keeps processes sharing the file in check: each sees the zeros another wrote as a commit
+//! that went past its own, and without it they would double each other's stretch without end.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
