@@ -426,6 +426,7 @@ impl<'s> ExecutionContext<'s> {
     ) -> Recorded {
         if self.shared.recorder.is_lean() {
             return Recorded {
+                id: self.last_event_id(),
                 timestamp: None,
                 replayed: None,
             };
@@ -444,6 +445,51 @@ impl<'s> ExecutionContext<'s> {
                 fill(event);
             },
         )
+    }
+
+    /// Records two events of `state` one after the other (or replays their stored twins),
+    /// the first at `at` when given, both at the same time: what happens together, recorded
+    /// under one lock. Each `fill` sets its event's details.
+    pub(crate) fn record_two_at(
+        &self,
+        at: Option<SystemTime>,
+        state: StateId,
+        first: (EventType, impl FnOnce(&mut Event)),
+        second: (EventType, impl FnOnce(&mut Event)),
+    ) -> (Recorded, Recorded) {
+        if self.shared.recorder.is_lean() {
+            let nothing = || Recorded {
+                id: self.last_event_id(),
+                timestamp: None,
+                replayed: None,
+            };
+            return (nothing(), nothing());
+        }
+        let timestamp = at.unwrap_or_else(|| self.shared.clock.now());
+        let state_name = self.state_name(state);
+        let branch = self.branch.as_deref();
+        self.shared.recorder.record_two(
+            branch,
+            &self.last_event,
+            Some(state_name),
+            timestamp,
+            &*self.shared.clock,
+            (first.0, |event: &mut Event| {
+                self.place_event(event, state_name);
+                (first.1)(event);
+            }),
+            (second.0, |event: &mut Event| {
+                self.place_event(event, state_name);
+                (second.1)(event);
+            }),
+        )
+    }
+
+    /// Sets the state and lane of a new event.
+    #[inline]
+    fn place_event(&self, event: &mut Event, state_name: &'static str) {
+        event.state = Some(Cow::Borrowed(state_name));
+        event.branch = self.branch.as_deref().map(str::to_owned);
     }
 
     /// Appends an event carrying an input and/or output payload.
@@ -508,6 +554,20 @@ impl<'s> ExecutionContext<'s> {
             event.error = Some(failure.error().to_owned());
             event.cause = Some(failure.cause().to_owned());
         })
+    }
+
+    /// A payload as an event records it: its JSON, or `None` when nothing is kept; either way
+    /// the payload limits hold (see [`record_payload`](Self::record_payload)).
+    pub(crate) fn payload_json<T: Serialize + ?Sized>(
+        &self,
+        state: StateId,
+        what: &str,
+        value: &T,
+    ) -> Result<Option<Value>, ExecutionFailure> {
+        if self.shared.recorder.is_lean() {
+            return self.check_size(Some(state), what, value).map(|()| None);
+        }
+        self.to_json(Some(state), what, value).map(Some)
     }
 
     fn to_json<T: Serialize + ?Sized>(

@@ -10,10 +10,11 @@
 //! replay stops, nothing more is recorded, and the execution fails at its next durable point.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
+use crate::clock::Clock;
 use crate::execution::{ExecutionFailure, ExecutionId};
 use crate::history::{Event, EventType};
 use crate::logging::LogSink;
@@ -26,6 +27,9 @@ pub(crate) use super::journal::Journal;
 /// An event as recorded: new, or found in the stored history.
 #[derive(Debug)]
 pub(crate) struct Recorded {
+    /// The id of the lane's last event once this one is recorded: the event's own id, its
+    /// stored twin's, or the last one's before it when nothing was recorded.
+    pub(crate) id: u64,
     /// When the event happened (the stored time, for a replayed event); `None` when nothing
     /// was recorded (a lean execution), and the engine takes the clock's time.
     pub(crate) timestamp: Option<SystemTime>,
@@ -89,6 +93,10 @@ pub(crate) struct Recorder {
     sink: Option<SinkTarget>,
     /// Whether nothing is kept (see [`Recorder::lean`]).
     lean: bool,
+    /// Whether `halted` is set in the state: what [`Recorder::settled`] asks before every
+    /// durable point, answered without taking the lock (an atomic read-modify-write, twice
+    /// per lock, was a tenth of an Express execution's time).
+    halted: AtomicBool,
 }
 
 /// A log sink, with what identifies the execution in it.
@@ -116,6 +124,7 @@ impl Recorder {
             limit,
             sink: None,
             lean: false,
+            halted: AtomicBool::new(false),
         }
     }
 
@@ -135,6 +144,7 @@ impl Recorder {
             limit,
             sink: None,
             lean: false,
+            halted: AtomicBool::new(false),
         }
     }
 
@@ -148,6 +158,7 @@ impl Recorder {
             limit: usize::MAX,
             sink: None,
             lean: true,
+            halted: AtomicBool::new(false),
         }
     }
 
@@ -189,7 +200,7 @@ impl Recorder {
     }
 
     /// Records an event in lane `branch`, whose last event is `last`, or replays its stored
-    /// twin. `make` builds the event from its id and previous id.
+    /// twin. `fill` sets the event's details.
     pub(crate) fn record(
         &self,
         branch: Option<&str>,
@@ -200,6 +211,42 @@ impl Recorder {
         fill: impl FnOnce(&mut Event),
     ) -> Recorded {
         let mut guard = self.lock();
+        self.record_locked(&mut guard, branch, last, kind, state, timestamp, fill)
+    }
+
+    /// Records two events of state `state` one after the other, under one lock (each lock is
+    /// two atomic read-modify-writes, a cost every event paid): `first` at `timestamp`, then
+    /// `second` at the same time, or at the clock's when `first` was replayed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_two(
+        &self,
+        branch: Option<&str>,
+        last: &AtomicU64,
+        state: Option<&str>,
+        timestamp: SystemTime,
+        clock: &dyn Clock,
+        first: (EventType, impl FnOnce(&mut Event)),
+        second: (EventType, impl FnOnce(&mut Event)),
+    ) -> (Recorded, Recorded) {
+        let mut guard = self.lock();
+        let recorded =
+            self.record_locked(&mut guard, branch, last, first.0, state, timestamp, first.1);
+        let at = recorded.new_time().unwrap_or_else(|| clock.now());
+        let then = self.record_locked(&mut guard, branch, last, second.0, state, at, second.1);
+        (recorded, then)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_locked(
+        &self,
+        guard: &mut MutexGuard<'_, State>,
+        branch: Option<&str>,
+        last: &AtomicU64,
+        kind: EventType,
+        state: Option<&str>,
+        timestamp: SystemTime,
+        fill: impl FnOnce(&mut Event),
+    ) -> Recorded {
         // Nothing to replay (a new execution, or one past its stored history): no lookup, whose
         // key costs an allocation and a hash for every event.
         let stored = match guard.replay.is_empty() {
@@ -210,6 +257,7 @@ impl Recorder {
             if stored.kind == kind && stored.state.as_deref() == state {
                 last.store(stored.id, Ordering::Relaxed);
                 return Recorded {
+                    id: stored.id,
                     timestamp: Some(stored.timestamp),
                     replayed: Some(Box::new(stored)),
                 };
@@ -224,6 +272,7 @@ impl Recorder {
                 state.unwrap_or("-"),
             ), change.as_deref()));
             guard.replay.clear();
+            self.halted.store(true, Ordering::Relaxed);
         }
         if guard.halted.is_none() && guard.events.len() >= self.limit {
             // One event is kept for the end: the execution fails with a clear error.
@@ -235,19 +284,28 @@ impl Recorder {
                     self.limit
                 ),
             ));
+            self.halted.store(true, Ordering::Relaxed);
         }
         if guard.halted.is_none() {
             let id = guard.events.len() as u64 + 1;
-            let previous = last.swap(id, Ordering::Relaxed);
+            // A load and a store, not a swap: only this lane writes `last`, and under the
+            // lock; a swap is an atomic read-modify-write, costly for each event.
+            let previous = last.load(Ordering::Relaxed);
+            last.store(id, Ordering::Relaxed);
             // Made where it is kept, then filled in: an event is large, and each move of it
-            // was a copy.
-            guard.events.push(Event::new(id, previous, timestamp, kind));
+            // was a copy. `resize_with` writes it into the vector's spare room, where `push`
+            // builds it aside and copies it in.
+            let len = guard.events.len();
+            guard
+                .events
+                .resize_with(len + 1, || Event::new(id, previous, timestamp, kind));
             if let Some(event) = guard.events.last_mut() {
                 fill(event);
                 self.log(event);
             }
         }
         Recorded {
+            id: last.load(Ordering::Relaxed),
             timestamp: Some(timestamp),
             replayed: None,
         }
@@ -334,8 +392,10 @@ impl Recorder {
         if self.lean {
             return Some(Ok(()));
         }
-        if let Some(halted) = &self.lock().halted {
-            return Some(Err(halted.clone()));
+        if self.halted.load(Ordering::Relaxed) {
+            if let Some(halted) = &self.lock().halted {
+                return Some(Err(halted.clone()));
+            }
         }
         self.journal.is_none().then_some(Ok(()))
     }

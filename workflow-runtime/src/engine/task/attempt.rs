@@ -70,14 +70,18 @@ pub(super) async fn attempt<S: Step>(
 ) -> Result<S::Output, FailedAttempt> {
     let state_name = cx.state_name(state);
     let kinds = super::TaskKinds::of(cx, state);
-    let scheduled_event = cx.record_at(scheduled_at, kinds.scheduled, Some(state), |event| {
-        event.attempt = Some(number)
-    });
-    let scheduled = cx.last_event_id();
+    let with_number = |event: &mut crate::history::Event| event.attempt = Some(number);
     let heartbeat = task_timers
         .heartbeat
         .map(|_| Arc::new(Heartbeat::new(Arc::clone(cx.clock()))));
-    let token = token_of::<S>(state_name)?;
+    // The step's future is made (none of its code runs) before TaskScheduled is recorded, so
+    // that TaskScheduled and TaskStarted are recorded together; an attempt whose future
+    // cannot be made records TaskScheduled alone, then fails.
+    let scheduled_alone = |failed: FailedAttempt| {
+        cx.record_at(scheduled_at, kinds.scheduled, Some(state), with_number);
+        failed
+    };
+    let token = token_of::<S>(state_name).map_err(scheduled_alone)?;
     let env = cx.step_env(
         state,
         S::INFO.name(),
@@ -85,17 +89,27 @@ pub(super) async fn attempt<S: Step>(
         heartbeat.as_ref(),
         token.as_ref(),
     );
-    let invocation = invoke::invoke::<S>(cx, state_name, input, &env)?;
-    let started = cx.record_at(
-        scheduled_event.new_time(),
-        kinds.started,
-        Some(state),
-        |event| event.attempt = Some(number),
+    let invocation = invoke::invoke::<S>(cx, state_name, input, &env).map_err(scheduled_alone)?;
+    let (scheduled_event, started) = cx.record_two_at(
+        scheduled_at,
+        state,
+        (kinds.scheduled, with_number),
+        (kinds.started, with_number),
     );
+    let scheduled = scheduled_event.id;
     let started_at = started.timestamp.unwrap_or_else(|| cx.clock().now());
     let timers = Timers::new(task_timers, heartbeat.as_ref(), started_at);
     if started.replayed.is_some() {
-        return replay::resume::<S>(cx, state, scheduled, number, timers, heartbeat.as_ref()).await;
+        // Boxed: only a resuming execution replays, and its future is large.
+        return Box::pin(replay::resume::<S>(
+            cx,
+            state,
+            scheduled,
+            number,
+            timers,
+            heartbeat.as_ref(),
+        ))
+        .await;
     }
     cx.flush().await?;
     // The callback exists, durably, before the step can hand out its token.
@@ -106,20 +120,33 @@ pub(super) async fn attempt<S: Step>(
         }
         _ => None,
     };
-    let body = invoke::settle::<S, _>(
-        cx,
-        state,
-        invocation.running,
-        token_hash.as_deref(),
-        heartbeat.as_ref(),
-    );
     let token_hash = token_hash.as_deref();
-    let outcome = match spans::attempt(cx, state, S::INFO.name(), number) {
-        None => timers::timed::<S, _>(cx, state, timers, body, token_hash).await,
-        // Boxed: the untraced path keeps the future it had without spans.
-        Some(span) => {
-            Box::pin(timers::timed::<S, _>(cx, state, timers, body, token_hash).instrument(span))
-                .await
+    let span = spans::attempt(cx, state, S::INFO.name(), number);
+    let outcome = if span.is_none() && timers.is_empty() {
+        // The common case: the step's future awaited in place, not moved through layers
+        // that have nothing to do (each move of it is a copy of a few hundred bytes).
+        invoke::settle::<S, _>(
+            cx,
+            state,
+            invocation.running,
+            token_hash,
+            heartbeat.as_ref(),
+        )
+        .await
+        .map_err(FailedAttempt::from)
+    } else {
+        let body = invoke::settle::<S, _>(
+            cx,
+            state,
+            invocation.running,
+            token_hash,
+            heartbeat.as_ref(),
+        );
+        let timed = timers::timed::<S, _>(cx, state, timers, body, token_hash);
+        match span {
+            None => timed.await,
+            // Boxed: the untraced path keeps the future it had without spans.
+            Some(span) => Box::pin(timed.instrument(span)).await,
         }
     };
     if let (Some(hash), Err(_)) = (&token_hash, &outcome) {

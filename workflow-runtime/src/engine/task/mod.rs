@@ -500,7 +500,7 @@ fn exit<O: crate::step::Payload, F: serde::Serialize>(
     // A replay reads the stored output back: it must read as what the step returned.
     let succeeded = cx
         .check_reads_back(Some(state), "output", &output)
-        .and_then(|()| cx.record_payload(succeeded_kind, Some(state), None::<&()>, Some(&output)));
+        .and_then(|()| cx.payload_json(state, "output", &output));
     let succeeded = match succeeded {
         Ok(succeeded) => succeeded,
         // As Step Functions records a task whose result is over the limit: the attempt failed.
@@ -518,18 +518,34 @@ fn exit<O: crate::step::Payload, F: serde::Serialize>(
             return Err(Unusable::FailsState(failure));
         }
     };
+    let with_output = |output: Option<serde_json::Value>| {
+        move |event: &mut crate::history::Event| {
+            if let Some(output) = output {
+                event.output.get_or_insert(output);
+            }
+        }
+    };
     // What the state hands on, from the step's output (for a workflow defined at run time:
     // its result selected and placed); failing here fails the state after TaskSucceeded.
-    let output = finish(output).map_err(Unusable::FailsState)?;
-    cx.record_payload_at(
-        succeeded.new_time(),
-        EventType::TaskStateExited,
-        Some(state),
-        None::<&()>,
-        Some(&output),
-    )
-    .map_err(Unusable::FailsState)?;
-    Ok(output)
+    let exited = finish(output).and_then(|output| {
+        let json = cx.payload_json(state, "output", &output)?;
+        Ok((output, json))
+    });
+    match exited {
+        Ok((output, exited)) => {
+            cx.record_two_at(
+                None,
+                state,
+                (succeeded_kind, with_output(succeeded)),
+                (EventType::TaskStateExited, with_output(exited)),
+            );
+            Ok(output)
+        }
+        Err(failure) => {
+            cx.record(succeeded_kind, Some(state), with_output(succeeded));
+            Err(Unusable::FailsState(failure))
+        }
+    }
 }
 
 /// Why a step's output cannot be the state's output.

@@ -6,6 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures_util::future::Either;
+use futures_util::TryFutureExt;
+
 use crate::engine::callback;
 use crate::engine::settings::TaskTimers;
 use crate::engine::ExecutionContext;
@@ -34,25 +37,36 @@ impl<'a> Timers<'a> {
             started_at,
         }
     }
+
+    /// Whether there is no timer at all.
+    pub(super) fn is_empty(&self) -> bool {
+        self.timeout.is_none() && self.heartbeat.is_none()
+    }
 }
 
 /// Runs `body` under the attempt's timers. When a timer ends a callback attempt, the callback
 /// is expired, unless it was completed in the meantime: then that completion stands.
-pub(super) async fn timed<S: Step, F>(
-    cx: &ExecutionContext<'_>,
+///
+/// Not an `async fn`: one would keep `body` twice, as its argument and as what it awaits (a
+/// few hundred bytes in every task's future); this future is `body` itself when there is no
+/// timer.
+pub(super) fn timed<'a, S: Step, F>(
+    cx: &'a ExecutionContext<'a>,
     state: StateId,
-    timers: Timers<'_>,
+    timers: Timers<'a>,
     body: F,
-    callback: Option<&str>,
-) -> Result<S::Output, FailedAttempt>
+    callback: Option<&'a str>,
+) -> impl Future<Output = Result<S::Output, FailedAttempt>> + 'a
 where
-    F: Future<Output = Result<S::Output, ExecutionFailure>>,
+    F: Future<Output = Result<S::Output, ExecutionFailure>> + 'a,
 {
     match (timers.timeout, timers.heartbeat) {
         // The common case: no timer at all.
-        (None, None) => body.await.map_err(FailedAttempt::from),
+        (None, None) => Either::Left(body.map_err(FailedAttempt::from)),
         // Boxed: the timers' futures would make every attempt's future larger.
-        _ => Box::pin(under_timers::<S, F>(cx, state, timers, body, callback)).await,
+        _ => Either::Right(Box::pin(under_timers::<S, F>(
+            cx, state, timers, body, callback,
+        ))),
     }
 }
 
