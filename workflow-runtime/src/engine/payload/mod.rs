@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 mod bound;
+mod checks;
 
 /// The deepest a payload may nest (arrays and objects within each other).
 pub(crate) const MAX_DEPTH: usize = 100;

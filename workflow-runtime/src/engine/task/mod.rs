@@ -11,6 +11,7 @@
 //! attempt is composed of layers around the step's call, in [`attempt`].
 
 mod attempt;
+mod direct;
 mod invoke;
 #[cfg(feature = "testing")]
 mod mocked;
@@ -26,8 +27,6 @@ use crate::step::{Caught, States, Step};
 use workflow_core::definition::{StateId, StateKind, TaskEvents, TaskState};
 
 use self::attempt::{attempt, FailedAttempt};
-use self::invoke::{callback_without_token, step_panicked};
-use super::panic;
 use super::recorder::Recorded;
 use super::settings::{ComputedTimers, TaskTimers};
 use super::ExecutionContext;
@@ -114,8 +113,15 @@ pub async fn run_task<S: Step>(
 ) -> Result<S::Output, ExecutionFailure> {
     let task = task_state(cx, state)?;
     let timers = TaskTimers::of(task, computed);
-    if timers.as_ref().is_ok_and(|timers| is_bare::<S>(cx, timers)) {
-        return run_bare::<S>(cx, state, input).await;
+    if timers
+        .as_ref()
+        .is_ok_and(|timers| direct::is_direct::<S>(cx, timers))
+    {
+        // Without history (a synchronous `call`), the step between the payload limits alone.
+        if cx.shared.recorder.is_lean() {
+            return direct::run_bare::<S>(cx, state, input).await;
+        }
+        return direct::run_direct::<S>(cx, state, input).await;
     }
     // Boxed: recording, timers, callbacks and replay make a large future, which every state's
     // future (and every bare task's) would otherwise carry and move. Boxed in a statement of
@@ -123,30 +129,6 @@ pub async fn run_task<S: Step>(
     // space would be kept in this future all the same.
     let recorded = Box::pin(run_recorded::<S>(cx, state, timers, input));
     recorded.await
-}
-
-/// Whether a task needs none of what recording, timers, callbacks, mocks and tracing take:
-/// the execution keeps no history (a synchronous Express `call`), the task has no timeout or
-/// heartbeat, its step hands out no token, no test replaced a step, and no subscriber wants
-/// the attempt's span.
-#[inline]
-fn is_bare<S: Step>(cx: &ExecutionContext<'_>, timers: &TaskTimers) -> bool {
-    cx.shared.recorder.is_lean()
-        && !S::CALLBACK
-        && timers.is_none()
-        && !mocked(cx)
-        && !cx.shared.traced
-}
-
-/// Whether a test replaced steps of this runtime.
-#[cfg(feature = "testing")]
-fn mocked(cx: &ExecutionContext<'_>) -> bool {
-    cx.shared.resources.mocks.is_some()
-}
-
-#[cfg(not(feature = "testing"))]
-fn mocked(_cx: &ExecutionContext<'_>) -> bool {
-    false
 }
 
 /// The timers a task's attempts run under, or the failure of a computed one out of range.
@@ -158,37 +140,6 @@ fn usable_timers(
     timers.map_err(|why| {
         ExecutionFailure::predefined(Some(cx.state_name(state)), States::Runtime, why)
     })
-}
-
-/// A bare task: the step between the payload limits, as the recorded path would run it with
-/// nothing to record.
-async fn run_bare<S: Step>(
-    cx: &ExecutionContext<'_>,
-    state: StateId,
-    input: S::Input,
-) -> Result<S::Output, ExecutionFailure> {
-    let state_name = cx.state_name(state);
-    cx.check_size(Some(state), "input", &input)?;
-    let env = cx.step_env(state, S::INFO.name(), 1, None, None);
-    // `call` runs none of the step's code (it builds its future): only polling it is guarded,
-    // in place.
-    let running = S::call(input, &env).map_err(|missing| {
-        ExecutionFailure::predefined(Some(state_name), States::Runtime, missing.to_string())
-    })?;
-    let mut running = std::pin::pin!(running);
-    let returned = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task))
-        .await
-        .map_err(|message| step_panicked::<S>(state_name, &message))?;
-    match returned {
-        Ok(returned) => match S::into_output(returned) {
-            Ok(output) => {
-                cx.check_size(Some(state), "output", &output)?;
-                Ok(output)
-            }
-            Err(_callback) => Err(callback_without_token(state_name)),
-        },
-        Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
-    }
 }
 
 async fn run_recorded<S: Step>(
