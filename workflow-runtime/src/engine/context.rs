@@ -423,11 +423,7 @@ impl<'s> ExecutionContext<'s> {
         fill: impl FnOnce(&mut Event),
     ) -> Recorded {
         if self.shared.recorder.is_lean() {
-            return Recorded {
-                id: self.last_event_id(),
-                timestamp: None,
-                replayed: None,
-            };
+            return Recorded::nothing(self.last_event_id());
         }
         let timestamp = at.unwrap_or_else(|| self.shared.clock.now());
         let state_name = state.map(|state| self.state_name(state));
@@ -438,8 +434,7 @@ impl<'s> ExecutionContext<'s> {
             state_name,
             timestamp,
             |event| {
-                event.state = state_name.map(Cow::Borrowed);
-                event.branch = self.branch.as_deref().map(str::to_owned);
+                self.place_event(event, state_name);
                 fill(event);
             },
         )
@@ -456,12 +451,8 @@ impl<'s> ExecutionContext<'s> {
         second: (EventType, impl FnOnce(&mut Event)),
     ) -> (Recorded, Recorded) {
         if self.shared.recorder.is_lean() {
-            let nothing = || Recorded {
-                id: self.last_event_id(),
-                timestamp: None,
-                replayed: None,
-            };
-            return (nothing(), nothing());
+            let last = self.last_event_id();
+            return (Recorded::nothing(last), Recorded::nothing(last));
         }
         let timestamp = at.unwrap_or_else(|| self.shared.clock.now());
         let state_name = self.state_name(state);
@@ -473,11 +464,11 @@ impl<'s> ExecutionContext<'s> {
             timestamp,
             &*self.shared.clock,
             (first.0, |event: &mut Event| {
-                self.place_event(event, state_name);
+                self.place_event(event, Some(state_name));
                 (first.1)(event);
             }),
             (second.0, |event: &mut Event| {
-                self.place_event(event, state_name);
+                self.place_event(event, Some(state_name));
                 (second.1)(event);
             }),
         )
@@ -485,8 +476,8 @@ impl<'s> ExecutionContext<'s> {
 
     /// Sets the state and lane of a new event.
     #[inline]
-    fn place_event(&self, event: &mut Event, state_name: &'static str) {
-        event.state = Some(Cow::Borrowed(state_name));
+    fn place_event(&self, event: &mut Event, state_name: Option<&'static str>) {
+        event.state = state_name.map(Cow::Borrowed);
         event.branch = self.branch.as_deref().map(str::to_owned);
     }
 

@@ -40,6 +40,16 @@ pub(crate) struct Recorded {
 }
 
 impl Recorded {
+    /// What recording comes to when nothing is kept (a lean execution): the lane's last
+    /// event stays `last`.
+    pub(crate) fn nothing(last: u64) -> Self {
+        Recorded {
+            id: last,
+            timestamp: None,
+            replayed: None,
+        }
+    }
+
     /// The time of a newly recorded event: what events recorded with it, in the same
     /// synchronous stretch of the engine, can share rather than read the clock again.
     pub(crate) fn new_time(&self) -> Option<SystemTime> {

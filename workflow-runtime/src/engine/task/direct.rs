@@ -7,11 +7,11 @@
 
 use crate::execution::ExecutionFailure;
 use crate::history::{Event, EventType};
-use crate::step::{States, Step};
+use crate::step::Step;
 use workflow_core::definition::StateId;
 
 use super::attempt::FailedAttempt;
-use super::invoke::{callback_without_token, step_panicked};
+use super::invoke::{callback_without_token, step_panicked, uncallable};
 use super::{exit, record_failed_attempt, TaskKinds, Unusable};
 use crate::engine::panic;
 use crate::engine::settings::TaskTimers;
@@ -53,9 +53,7 @@ pub(super) async fn run_bare<S: Step>(
     let env = cx.step_env(state, S::INFO.name(), 1, None, None);
     // `call` runs none of the step's code (it builds its future): only polling it is guarded,
     // in place.
-    let running = S::call(input, &env).map_err(|missing| {
-        ExecutionFailure::predefined(Some(state_name), States::Runtime, missing.to_string())
-    })?;
+    let running = S::call(input, &env).map_err(|missing| uncallable(state_name, &missing))?;
     let mut running = std::pin::pin!(running);
     let returned = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task))
         .await
@@ -102,12 +100,7 @@ pub(super) async fn run_direct<S: Step>(
                 Some(state),
                 with_number,
             );
-            let failure = ExecutionFailure::predefined(
-                Some(state_name),
-                States::Runtime,
-                missing.to_string(),
-            );
-            return fail_direct(cx, state, failure);
+            return fail_direct(cx, state, uncallable(state_name, &missing));
         }
     };
     cx.record_two_at(

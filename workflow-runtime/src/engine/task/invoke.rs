@@ -37,13 +37,7 @@ pub(super) fn call<'a, 'e, S: Step>(
     // `call` runs none of the step's code (it builds its future).
     S::call(input, env)
         .map(|running| running.map(|result| result.map(S::into_output)))
-        .map_err(|missing| {
-            FailedAttempt::from(ExecutionFailure::predefined(
-                Some(state_name),
-                States::Runtime,
-                missing.to_string(),
-            ))
-        })
+        .map_err(|missing| FailedAttempt::from(uncallable(state_name, &missing)))
 }
 
 /// The call of one attempt: the step's own future.
@@ -97,6 +91,12 @@ where
         Ok(Err(error)) => Err(ExecutionFailure::from_step_error(state_name, error)),
         Err(message) => Err(step_panicked::<S>(state_name, &message)),
     }
+}
+
+/// A step's arguments could not be made (a resource the runtime lacks): the attempt fails
+/// with `States.Runtime`.
+pub(super) fn uncallable(state_name: &str, missing: &dyn std::fmt::Display) -> ExecutionFailure {
+    ExecutionFailure::predefined(Some(state_name), States::Runtime, missing.to_string())
 }
 
 /// A step (or the mock standing in for it) panicked: its attempt failed, as a task does.

@@ -60,14 +60,14 @@ pub(super) fn timed<'a, S: Step, F>(
 where
     F: Future<Output = Result<S::Output, ExecutionFailure>> + 'a,
 {
-    match (timers.timeout, timers.heartbeat) {
+    if timers.is_empty() {
         // The common case: no timer at all.
-        (None, None) => Either::Left(body.map_err(FailedAttempt::from)),
-        // Boxed: the timers' futures would make every attempt's future larger.
-        _ => Either::Right(Box::pin(under_timers::<S, F>(
-            cx, state, timers, body, callback,
-        ))),
+        return Either::Left(body.map_err(FailedAttempt::from));
     }
+    // Boxed: the timers' futures would make every attempt's future larger.
+    Either::Right(Box::pin(under_timers::<S, F>(
+        cx, state, timers, body, callback,
+    )))
 }
 
 /// [`timed`] with a timeout and/or a heartbeat.
