@@ -131,7 +131,9 @@ async fn crash_worker() {
     }
 }
 
-fn worker(store: &Path, ledger: &Path) -> Command {
+/// A worker run, its output (a panic's message included) kept in `log`.
+fn worker(store: &Path, ledger: &Path, log: &Path) -> Command {
+    let output = std::fs::File::create(log).unwrap();
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args([
@@ -143,9 +145,19 @@ fn worker(store: &Path, ledger: &Path) -> Command {
         ])
         .env("CRASH_WORKER_STORE", store)
         .env("CRASH_WORKER_LEDGER", ledger)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(Stdio::from(output.try_clone().unwrap()))
+        .stderr(Stdio::from(output));
     command
+}
+
+/// Panics with the end of a worker's output when it exited by itself and not successfully.
+fn assert_exited_well(status: std::process::ExitStatus, log: &Path, run: &str) {
+    if !status.success() {
+        let output = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<&str> = output.lines().collect();
+        let end = lines[lines.len().saturating_sub(40)..].join("\n");
+        panic!("the {run} worker run failed ({status}); the end of its output:\n{end}");
+    }
 }
 
 #[test]
@@ -157,26 +169,31 @@ fn executions_survive_repeated_sigkill() {
 
     // Kill the worker at random moments, restarting it each time. The 8 s waits keep it busy
     // long enough for every kill to land while executions are still running.
+    let log = dir.path().join("worker.log");
     let mut kills = 0;
     for _ in 0..KILLS * 3 {
         if kills == KILLS {
             break;
         }
-        let mut child = worker(&store, &ledger).spawn().unwrap();
+        let mut child = worker(&store, &ledger, &log).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(fastrand::u64(100..600)));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
+        match child.try_wait().unwrap() {
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                kills += 1;
+                child.wait().unwrap();
+            }
+            // Ended before the kill: only by failing, as every run has 8 s waits to go.
+            Some(status) => assert_exited_well(status, &log, "interrupted"),
         }
-        child.wait().unwrap();
     }
     assert!(
         kills >= 10,
         "only {kills} kills landed while the worker was running"
     );
     // Then let it finish.
-    let status = worker(&store, &ledger).status().unwrap();
-    assert!(status.success(), "the last worker run failed: {status}");
+    let status = worker(&store, &ledger, &log).status().unwrap();
+    assert_exited_well(status, &log, "last");
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
