@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use super::task::erased::{AnyOutput, StepTypes};
 use super::ExecutionContext;
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
-use crate::step::{Heartbeat, States, Step, TaskToken};
+use crate::step::{Heartbeat, States, TaskToken};
 use crate::store::{
     CallbackChange, CallbackRecord, CallbackStatus, CallbackUpdate, Callbacks, NewCallback,
     StoreError,
@@ -154,12 +155,13 @@ pub(crate) async fn answer(
 
 /// Records TaskSubmitted and waits for the callback with `token_hash` to be completed; its
 /// heartbeats keep `heartbeat` alive. The timeout and heartbeat timers are the caller's.
-pub(crate) async fn wait<S: Step>(
+pub(crate) async fn wait(
     cx: &ExecutionContext<'_>,
     state: StateId,
+    step: &StepTypes,
     token_hash: &str,
     heartbeat: Option<&Arc<Heartbeat>>,
-) -> Result<S::Output, ExecutionFailure> {
+) -> Result<AnyOutput, ExecutionFailure> {
     let state_name = cx.state_name(state);
     let hub = hub(cx, state_name)?;
     cx.record(EventType::TaskSubmitted, Some(state), |_| {});
@@ -183,7 +185,7 @@ pub(crate) async fn wait<S: Step>(
             }
             Err(error) => break Err(store_failure(state_name, &error)),
         };
-        if let Some(outcome) = completed::<S>(state_name, &record) {
+        if let Some(outcome) = completed(state_name, step, &record) {
             break outcome;
         }
         if record.heartbeat_at.is_some() && record.heartbeat_at != last_heartbeat {
@@ -202,21 +204,22 @@ pub(crate) async fn wait<S: Step>(
 }
 
 /// The outcome a completed callback gives its attempt; `None` while it is pending.
-fn completed<S: Step>(
+fn completed(
     state: &str,
+    step: &StepTypes,
     record: &CallbackRecord,
-) -> Option<Result<S::Output, ExecutionFailure>> {
+) -> Option<Result<AnyOutput, ExecutionFailure>> {
     match record.status {
         CallbackStatus::Pending => None,
         CallbackStatus::Succeeded => {
             let output = record.output.clone().unwrap_or(serde_json::Value::Null);
-            Some(serde_json::from_value(output).map_err(|error| {
+            Some(step.decode(output).map_err(|error| {
                 ExecutionFailure::predefined(
                     Some(state),
                     States::Runtime,
                     format!(
                         "the callback's output does not read as `{}`: {error}",
-                        std::any::type_name::<S::Output>()
+                        step.output_type()
                     ),
                 )
             }))
@@ -236,11 +239,12 @@ fn completed<S: Step>(
 
 /// Ends a callback whose attempt timed out. If it was completed in the meantime, that
 /// completion stands and is returned; `None` when the timeout stands.
-pub(crate) async fn settle<S: Step>(
+pub(crate) async fn settle(
     cx: &ExecutionContext<'_>,
     state: StateId,
+    step: &StepTypes,
     token_hash: &str,
-) -> Option<Result<S::Output, ExecutionFailure>> {
+) -> Option<Result<AnyOutput, ExecutionFailure>> {
     let state_name = cx.state_name(state);
     let hub = hub(cx, state_name).ok()?;
     match hub
@@ -250,7 +254,7 @@ pub(crate) async fn settle<S: Step>(
     {
         Ok(CallbackUpdate::NotPending(CallbackStatus::Succeeded | CallbackStatus::Failed)) => {
             let record = hub.callbacks.callback(token_hash).await.ok().flatten()?;
-            completed::<S>(state_name, &record)
+            completed(state_name, step, &record)
         }
         _ => None,
     }

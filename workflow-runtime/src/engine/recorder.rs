@@ -221,7 +221,20 @@ impl Recorder {
         fill: impl FnOnce(&mut Event),
     ) -> Recorded {
         let mut guard = self.lock();
-        self.record_locked(&mut guard, branch, last, kind, state, timestamp, fill)
+        let (recorded, event) =
+            self.record_locked(&mut guard, branch, last, kind, state, timestamp);
+        self.filled(event, fill);
+        recorded
+    }
+
+    /// Fills in a new event and logs it. Apart from the recording itself, which is not generic:
+    /// one copy of it serves every kind of event (it was instantiated for each `fill`).
+    #[inline]
+    fn filled(&self, event: Option<&mut Event>, fill: impl FnOnce(&mut Event)) {
+        if let Some(event) = event {
+            fill(event);
+            self.log(event);
+        }
     }
 
     /// Records two events of state `state` one after the other, under one lock (each lock is
@@ -239,24 +252,26 @@ impl Recorder {
         second: (EventType, impl FnOnce(&mut Event)),
     ) -> (Recorded, Recorded) {
         let mut guard = self.lock();
-        let recorded =
-            self.record_locked(&mut guard, branch, last, first.0, state, timestamp, first.1);
+        let (recorded, event) =
+            self.record_locked(&mut guard, branch, last, first.0, state, timestamp);
+        self.filled(event, first.1);
         let at = recorded.new_time().unwrap_or_else(|| clock.now());
-        let then = self.record_locked(&mut guard, branch, last, second.0, state, at, second.1);
+        let (then, event) = self.record_locked(&mut guard, branch, last, second.0, state, at);
+        self.filled(event, second.1);
         (recorded, then)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn record_locked(
+    /// Records an event, or replays its stored twin: what was recorded, and the new event
+    /// (for its details) if one was added.
+    fn record_locked<'g>(
         &self,
-        guard: &mut MutexGuard<'_, State>,
+        guard: &'g mut MutexGuard<'_, State>,
         branch: Option<&str>,
         last: &AtomicU64,
         kind: EventType,
         state: Option<&str>,
         timestamp: SystemTime,
-        fill: impl FnOnce(&mut Event),
-    ) -> Recorded {
+    ) -> (Recorded, Option<&'g mut Event>) {
         // Nothing to replay (a new execution, or one past its stored history): no lookup, whose
         // key costs an allocation and a hash for every event.
         let stored = match guard.replay.is_empty() {
@@ -266,11 +281,12 @@ impl Recorder {
         if let Some(stored) = stored {
             if stored.kind == kind && stored.state.as_deref() == state {
                 last.store(stored.id, Ordering::Relaxed);
-                return Recorded {
+                let replayed = Recorded {
                     id: stored.id,
                     timestamp: Some(stored.timestamp),
                     replayed: Some(Box::new(stored)),
                 };
+                return (replayed, None);
             }
             let change = guard.change.clone();
             guard.halted = Some(diverged(&format!(
@@ -309,16 +325,14 @@ impl Recorder {
             guard
                 .events
                 .resize_with(len + 1, || Event::new(id, previous, timestamp, kind));
-            if let Some(event) = guard.events.last_mut() {
-                fill(event);
-                self.log(event);
-            }
         }
-        Recorded {
+        let recorded = Recorded {
             id: last.load(Ordering::Relaxed),
             timestamp: Some(timestamp),
             replayed: None,
-        }
+        };
+        let added = guard.halted.is_none();
+        (recorded, guard.events.last_mut().filter(|_| added))
     }
 
     /// Closes, at `at`, everything the cancelled `lanes` left open (see [`closings`]). Their

@@ -19,9 +19,10 @@ use crate::engine::settings::TaskTimers;
 use crate::engine::spans;
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
-use crate::step::{Heartbeat, States, Step, TaskToken};
+use crate::step::{Heartbeat, States, TaskToken};
 use workflow_core::definition::StateId;
 
+use super::erased::{AnyOutput, MakeCall, StepTypes};
 use super::timers::Timers;
 use super::{invoke, replay, timers};
 
@@ -60,14 +61,18 @@ impl From<ExecutionFailure> for FailedAttempt {
 /// under its timers (or, when replaying, the stored outcome). A callback step's attempt has a
 /// token of its own; its callback is stored before the step can hand the token out, and after
 /// the step returns, the attempt waits for the token under the same timers.
-pub(super) async fn attempt<S: Step>(
+///
+/// Not generic over the step, as none of its layers are: `make_call` makes the step's future
+/// for the attempt's input, boxed, and `step` tells the rest.
+pub(super) async fn attempt(
     cx: &ExecutionContext<'_>,
     state: StateId,
+    step: &StepTypes,
+    make_call: &mut MakeCall<'_>,
     task_timers: TaskTimers,
-    input: S::Input,
     number: u32,
     scheduled_at: Option<SystemTime>,
-) -> Result<S::Output, FailedAttempt> {
+) -> Result<AnyOutput, FailedAttempt> {
     let state_name = cx.state_name(state);
     let kinds = super::TaskKinds::of(cx, state);
     let with_number = |event: &mut crate::history::Event| event.attempt = Some(number);
@@ -81,15 +86,9 @@ pub(super) async fn attempt<S: Step>(
         cx.record_at(scheduled_at, kinds.scheduled, Some(state), with_number);
         failed
     };
-    let token = token_of::<S>(state_name).map_err(scheduled_alone)?;
-    let env = cx.step_env(
-        state,
-        S::INFO.name(),
-        number,
-        heartbeat.as_ref(),
-        token.as_ref(),
-    );
-    let invocation = invoke::invoke::<S>(cx, state_name, input, &env).map_err(scheduled_alone)?;
+    let token = token_of(step, state_name).map_err(scheduled_alone)?;
+    let env = cx.step_env(state, step.name, number, heartbeat.as_ref(), token.as_ref());
+    let invocation = make_call(cx, state_name, &env).map_err(scheduled_alone)?;
     let (scheduled_event, started) = cx.record_two_at(
         scheduled_at,
         state,
@@ -101,9 +100,10 @@ pub(super) async fn attempt<S: Step>(
     let timers = Timers::new(task_timers, heartbeat.as_ref(), started_at);
     if started.replayed.is_some() {
         // Boxed: only a resuming execution replays, and its future is large.
-        return Box::pin(replay::resume::<S>(
+        return Box::pin(replay::resume(
             cx,
             state,
+            step,
             scheduled,
             number,
             timers,
@@ -121,13 +121,14 @@ pub(super) async fn attempt<S: Step>(
         _ => None,
     };
     let token_hash = token_hash.as_deref();
-    let span = spans::attempt(cx, state, S::INFO.name(), number);
+    let span = spans::attempt(cx, state, step.name, number);
     let outcome = if span.is_none() && timers.is_empty() {
         // The common case: the step's future awaited in place, not moved through layers
         // that have nothing to do (each move of it is a copy of a few hundred bytes).
-        invoke::settle::<S, _>(
+        invoke::settle(
             cx,
             state,
+            step,
             invocation.running,
             token_hash,
             heartbeat.as_ref(),
@@ -135,14 +136,15 @@ pub(super) async fn attempt<S: Step>(
         .await
         .map_err(FailedAttempt::from)
     } else {
-        let body = invoke::settle::<S, _>(
+        let body = invoke::settle(
             cx,
             state,
+            step,
             invocation.running,
             token_hash,
             heartbeat.as_ref(),
         );
-        let timed = timers::timed::<S, _>(cx, state, timers, body, token_hash);
+        let timed = timers::timed(cx, state, step, timers, body, token_hash);
         match span {
             None => timed.await,
             // Boxed: the untraced path keeps the future it had without spans.
@@ -157,8 +159,8 @@ pub(super) async fn attempt<S: Step>(
 }
 
 /// The attempt's task token, if its step takes one.
-fn token_of<S: Step>(state_name: &str) -> Result<Option<TaskToken>, FailedAttempt> {
-    if !S::CALLBACK {
+fn token_of(step: &StepTypes, state_name: &str) -> Result<Option<TaskToken>, FailedAttempt> {
+    if !step.callback {
         return Ok(None);
     }
     TaskToken::generate().map(Some).map_err(|error| {

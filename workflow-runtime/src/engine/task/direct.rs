@@ -57,7 +57,7 @@ pub(super) async fn run_bare<S: Step>(
     let mut running = std::pin::pin!(running);
     let returned = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task))
         .await
-        .map_err(|message| step_panicked::<S>(state_name, &message))?;
+        .map_err(|message| step_panicked(S::INFO.name(), state_name, &message))?;
     match returned {
         Ok(returned) => match S::into_output(returned) {
             Ok(output) => {
@@ -125,7 +125,7 @@ pub(super) async fn run_direct<S: Step>(
             Err(_callback) => callback_without_token(state_name),
         },
         Ok(Err(error)) => ExecutionFailure::from_step_error(state_name, error),
-        Err(message) => step_panicked::<S>(state_name, &message),
+        Err(message) => step_panicked(S::INFO.name(), state_name, &message),
     };
     fail_direct(cx, state, failure)
 }

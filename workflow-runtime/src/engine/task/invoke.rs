@@ -15,6 +15,7 @@ use crate::step::{Callback, Heartbeat, States, Step, StepEnv};
 use workflow_core::definition::StateId;
 
 use super::attempt::FailedAttempt;
+use super::erased::{AnyOutput, Returned as Erased, Running, StepTypes};
 
 /// What a step's future resolves to: its output or the callback it now waits for, or its
 /// error.
@@ -62,34 +63,31 @@ pub(super) use super::mocked::invoke;
 
 /// Polls `running` to its end, a panic failing the attempt as a task failure; a callback it
 /// returns is then awaited (with `token_hash`, the attempt's stored callback).
-pub(super) async fn settle<S: Step, F>(
+pub(super) async fn settle(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    running: F,
+    step: &StepTypes,
+    mut running: Running,
     token_hash: Option<&str>,
     heartbeat: Option<&Arc<Heartbeat>>,
-) -> Result<S::Output, ExecutionFailure>
-where
-    F: Future<Output = Returned<S>>,
-{
+) -> Result<AnyOutput, ExecutionFailure> {
     let state_name = cx.state_name(state);
-    let mut running = std::pin::pin!(running);
     let polled = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task));
     match polled.await {
-        Ok(Ok(Ok(output))) => Ok(output),
-        Ok(Ok(Err(callback))) => match token_hash {
+        Ok(Erased::Output(output)) => Ok(output),
+        Ok(Erased::Callback(answer)) => match token_hash {
             Some(hash) => {
                 // A stand-in that answers at once completes the token itself; the attempt
                 // then waits for it as for any other.
-                if let Some(answer) = callback.answer() {
+                if let Some(answer) = answer {
                     Box::pin(callback::answer(cx, state, hash, answer)).await?;
                 }
-                Box::pin(callback::wait::<S>(cx, state, hash, heartbeat)).await
+                Box::pin(callback::wait(cx, state, step, hash, heartbeat)).await
             }
             None => Err(callback_without_token(state_name)),
         },
-        Ok(Err(error)) => Err(ExecutionFailure::from_step_error(state_name, error)),
-        Err(message) => Err(step_panicked::<S>(state_name, &message)),
+        Ok(Erased::Failed(failure)) => Err(failure),
+        Err(message) => Err(step_panicked(step.name, state_name, &message)),
     }
 }
 
@@ -100,11 +98,11 @@ pub(super) fn uncallable(state_name: &str, missing: &dyn std::fmt::Display) -> E
 }
 
 /// A step (or the mock standing in for it) panicked: its attempt failed, as a task does.
-pub(super) fn step_panicked<S: Step>(state_name: &str, message: &str) -> ExecutionFailure {
+pub(super) fn step_panicked(step: &str, state_name: &str, message: &str) -> ExecutionFailure {
     ExecutionFailure::predefined(
         Some(state_name),
         States::TaskFailed,
-        format!("step `{}` panicked: {message}", S::INFO.name()),
+        format!("step `{step}` panicked: {message}"),
     )
 }
 

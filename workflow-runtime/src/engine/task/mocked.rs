@@ -41,8 +41,9 @@ pub(in crate::engine::task) fn invoke<'a, 'e, S: Step>(
         return real(input);
     };
     // A mock's `respond` may run test code: its panic fails the attempt as the step's would.
-    let response = panic::catching_call(|| mock.respond(input))
-        .map_err(|message| FailedAttempt::from(step_panicked::<S>(state_name, &message)))?;
+    let response = panic::catching_call(|| mock.respond(input)).map_err(|message| {
+        FailedAttempt::from(step_panicked(S::INFO.name(), state_name, &message))
+    })?;
     match response {
         // A mocked callback step answers with its output.
         Response::Run(mocked) => Ok(Invocation {

@@ -12,6 +12,7 @@
 
 mod attempt;
 mod direct;
+pub(crate) mod erased;
 mod invoke;
 #[cfg(feature = "testing")]
 mod mocked;
@@ -27,6 +28,7 @@ use crate::step::{Caught, States, Step};
 use workflow_core::definition::{StateId, StateKind, TaskEvents, TaskState};
 
 use self::attempt::{attempt, FailedAttempt};
+use self::erased::StepTypes;
 use super::recorder::Recorded;
 use super::settings::{ComputedTimers, TaskTimers};
 use super::ExecutionContext;
@@ -155,7 +157,20 @@ async fn run_recorded<S: Step>(
         None::<&()>,
     )?;
     let timers = usable_timers(cx, state, timers)?;
-    let failed = match attempt::<S>(cx, state, timers, input, 1, entered.new_time()).await {
+    let step = StepTypes::of::<S>();
+    let attempted = attempt(
+        cx,
+        state,
+        &step,
+        &mut erased::make_call::<S>(input),
+        timers,
+        1,
+        entered.new_time(),
+    )
+    .await;
+    let state_name = cx.state_name(state);
+    let attempted = attempted.and_then(|output| Ok(erased::typed::<S>(state_name, output)?));
+    let failed = match attempted {
         Ok(output) => match exit(cx, state, output, Ok) {
             Ok(output) => return Ok(output),
             Err(Unusable::FailedAttempt(failed)) => failed,
@@ -282,6 +297,8 @@ async fn run_attempts<S: Step, O: serde::Serialize, C: serde::Serialize>(
     };
     let mut counts = RetryCounts::starting_at(cx.shared.retries_done);
     let mut attempt_number = 1;
+    let step = StepTypes::of::<S>();
+    let state_name = cx.state_name(state);
     loop {
         // The first attempt is scheduled as the state is entered; later ones after a wait.
         let scheduled_at = at.take();
@@ -289,16 +306,18 @@ async fn run_attempts<S: Step, O: serde::Serialize, C: serde::Serialize>(
             Ok(attempt_input) => attempt_input,
             Err(failure) => return TaskEnd::Failed(failure),
         };
-        let failed = match attempt::<S>(
+        let attempted = attempt(
             cx,
             state,
+            &step,
+            &mut erased::make_call::<S>(attempt_input),
             timers,
-            attempt_input,
             attempt_number,
             scheduled_at,
         )
         .await
-        {
+        .and_then(|output| Ok(erased::typed::<S>(state_name, output)?));
+        let failed = match attempted {
             Ok(output) => match exit(cx, state, output, &mut finish) {
                 Ok(output) => return TaskEnd::Succeeded(output),
                 // An output over the size limit fails the attempt; retriers and catchers

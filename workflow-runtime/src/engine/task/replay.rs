@@ -8,34 +8,36 @@ use crate::engine::callback;
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
 use crate::history::{Event, EventType};
-use crate::step::{Heartbeat, States, Step};
+use crate::step::{Heartbeat, States};
 use workflow_core::definition::StateId;
 
 use super::attempt::FailedAttempt;
+use super::erased::{AnyOutput, StepTypes};
 use super::timers::{self, Timers};
 
 /// The outcome of attempt `number`, replayed: a callback still awaited (stored with the
 /// attempt's TaskScheduled, event `scheduled`) is awaited again under the attempt's timers;
 /// otherwise the stored outcome.
-pub(super) async fn resume<S: Step>(
+pub(super) async fn resume(
     cx: &ExecutionContext<'_>,
     state: StateId,
+    step: &StepTypes,
     scheduled: u64,
     number: u32,
     timers: Timers<'_>,
     heartbeat: Option<&Arc<Heartbeat>>,
-) -> Result<S::Output, FailedAttempt> {
-    let resumed = match S::CALLBACK {
+) -> Result<AnyOutput, FailedAttempt> {
+    let resumed = match step.callback {
         true => Box::pin(callback::resumable(cx, state, scheduled)).await?,
         false => None,
     };
     match resumed.filter(|_| awaits_callback(cx)) {
         Some(callback) => {
             let hash = callback.token_hash;
-            let wait = callback::wait::<S>(cx, state, &hash, heartbeat);
-            Box::pin(timers::timed::<S, _>(cx, state, timers, wait, Some(&hash))).await
+            let wait = callback::wait(cx, state, step, &hash, heartbeat);
+            Box::pin(timers::timed(cx, state, step, timers, wait, Some(&hash))).await
         }
-        None => stored_outcome::<S>(cx, state, number),
+        None => stored_outcome(cx, state, step, number),
     }
 }
 
@@ -50,24 +52,25 @@ fn awaits_callback(cx: &ExecutionContext<'_>) -> bool {
 
 /// The stored outcome of the attempt, or, when none was stored, the failure of a worker lost
 /// mid-task.
-fn stored_outcome<S: Step>(
+fn stored_outcome(
     cx: &ExecutionContext<'_>,
     state: StateId,
+    step: &StepTypes,
     number: u32,
-) -> Result<S::Output, FailedAttempt> {
+) -> Result<AnyOutput, FailedAttempt> {
     let kinds = super::TaskKinds::of(cx, state);
     let state_name = cx.state_name(state);
     match cx.replay_next() {
         Some(Event { kind, output, .. }) if kind == kinds.succeeded => {
             let output = output.unwrap_or(serde_json::Value::Null);
-            serde_json::from_value(output).map_err(|error| {
+            step.decode(output).map_err(|error| {
                 FailedAttempt::from(ExecutionFailure::predefined(
                     Some(state_name),
                     States::Runtime,
                     format!(
                         "the stored output of step `{}` no longer reads as `{}`: {error}",
-                        S::INFO.name(),
-                        std::any::type_name::<S::Output>()
+                        step.name,
+                        step.output_type()
                     ),
                 ))
             })
@@ -88,7 +91,7 @@ fn stored_outcome<S: Step>(
             States::TaskFailed,
             format!(
                 "the worker running step `{}` (attempt {number}) was lost before it finished; a task that has started is not run again unless a retrier says so",
-                S::INFO.name()
+                step.name
             ),
         ))),
     }

@@ -13,10 +13,11 @@ use crate::engine::callback;
 use crate::engine::settings::TaskTimers;
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
-use crate::step::{Heartbeat, States, Step};
+use crate::step::{Heartbeat, States};
 use workflow_core::definition::StateId;
 
 use super::attempt::FailedAttempt;
+use super::erased::{AnyOutput, StepTypes};
 
 /// The timers of an attempt.
 pub(super) struct Timers<'a> {
@@ -50,36 +51,38 @@ impl<'a> Timers<'a> {
 /// Not an `async fn`: one would keep `body` twice, as its argument and as what it awaits (a
 /// few hundred bytes in every task's future); this future is `body` itself when there is no
 /// timer.
-pub(super) fn timed<'a, S: Step, F>(
+pub(super) fn timed<'a, F>(
     cx: &'a ExecutionContext<'a>,
     state: StateId,
+    step: &'a StepTypes,
     timers: Timers<'a>,
     body: F,
     callback: Option<&'a str>,
-) -> impl Future<Output = Result<S::Output, FailedAttempt>> + 'a
+) -> impl Future<Output = Result<AnyOutput, FailedAttempt>> + 'a
 where
-    F: Future<Output = Result<S::Output, ExecutionFailure>> + 'a,
+    F: Future<Output = Result<AnyOutput, ExecutionFailure>> + 'a,
 {
     if timers.is_empty() {
         // The common case: no timer at all.
         return Either::Left(body.map_err(FailedAttempt::from));
     }
     // Boxed: the timers' futures would make every attempt's future larger.
-    Either::Right(Box::pin(under_timers::<S, F>(
-        cx, state, timers, body, callback,
+    Either::Right(Box::pin(under_timers(
+        cx, state, step, timers, body, callback,
     )))
 }
 
 /// [`timed`] with a timeout and/or a heartbeat.
-async fn under_timers<S: Step, F>(
+async fn under_timers<F>(
     cx: &ExecutionContext<'_>,
     state: StateId,
+    step: &StepTypes,
     timers: Timers<'_>,
     body: F,
     callback: Option<&str>,
-) -> Result<S::Output, FailedAttempt>
+) -> Result<AnyOutput, FailedAttempt>
 where
-    F: Future<Output = Result<S::Output, ExecutionFailure>>,
+    F: Future<Output = Result<AnyOutput, ExecutionFailure>>,
 {
     let state_name = cx.state_name(state);
     let (timeout, heartbeat) = (timers.timeout, timers.heartbeat);
@@ -105,17 +108,17 @@ where
         result = body => return result.map_err(FailedAttempt::from),
         () = deadline => (false, format!(
             "step `{}` did not finish within {}",
-            S::INFO.name(),
+            step.name,
             humantime::format_duration(timeout.unwrap_or_default())
         )),
         () = silence => (true, format!(
             "step `{}` sent no heartbeat for {}",
-            S::INFO.name(),
+            step.name,
             humantime::format_duration(heartbeat.map_or(Duration::ZERO, |(interval, _)| interval))
         )),
     };
     if let Some(hash) = callback {
-        if let Some(completed) = callback::settle::<S>(cx, state, hash).await {
+        if let Some(completed) = callback::settle(cx, state, step, hash).await {
             return completed.map_err(FailedAttempt::from);
         }
     }

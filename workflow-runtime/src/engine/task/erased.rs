@@ -1,0 +1,149 @@
+//! The step seen without its types, for the layers of an attempt (timers, callbacks, replay):
+//! its future boxed, with its output boxed as `dyn Any`, and the few facts about it those
+//! layers need. Each layer is then compiled once rather than once for every step of every
+//! workflow: generic over the step, they were a third of the code a workflow of many states
+//! made (by `cargo llvm-lines`), for a box or two per attempt on the recorded path, which
+//! allocates for its events anyway.
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_util::FutureExt;
+
+use crate::engine::ExecutionContext;
+use crate::execution::ExecutionFailure;
+use crate::step::{States, Step, StepEnv};
+
+use super::attempt::FailedAttempt;
+use super::invoke::{self, Invocation};
+
+/// A step's output, its type erased.
+pub(crate) type AnyOutput = Box<dyn Any + Send>;
+
+/// What a completed callback was answered with at once: an output, or an error and cause.
+pub(crate) type Answer = Result<serde_json::Value, (String, String)>;
+
+/// What a step's future resolved to, its types erased.
+pub(crate) enum Returned {
+    /// The step's output.
+    Output(AnyOutput),
+    /// The step handed out its token: the attempt waits for it, or takes the answer a
+    /// stand-in gave at once.
+    Callback(Option<Answer>),
+    /// The step's error, as the failure it makes.
+    Failed(ExecutionFailure),
+}
+
+/// A step's future, its types erased.
+pub(crate) type Running = Pin<Box<dyn Future<Output = Returned> + Send>>;
+
+/// Makes the call of one attempt: the step's future (or a mock's) for the attempt's input,
+/// which it holds, under the attempt's environment.
+pub(super) type MakeCall<'m> = dyn FnMut(
+        &ExecutionContext<'_>,
+        &'static str,
+        &StepEnv<'_>,
+    ) -> Result<Invocation<Running>, FailedAttempt>
+    + Send
+    + 'm;
+
+/// What the layers of an attempt need to know of its step.
+#[derive(Clone, Copy)]
+pub(crate) struct StepTypes {
+    /// The step's name.
+    pub(crate) name: &'static str,
+    /// Whether the step hands out a task token.
+    pub(crate) callback: bool,
+    output_type: fn() -> &'static str,
+    decode: fn(serde_json::Value) -> Result<AnyOutput, serde_json::Error>,
+}
+
+impl StepTypes {
+    /// Those of step `S`.
+    pub(crate) fn of<S: Step>() -> StepTypes {
+        StepTypes {
+            name: S::INFO.name(),
+            callback: S::CALLBACK,
+            output_type: std::any::type_name::<S::Output>,
+            decode: decode::<S::Output>,
+        }
+    }
+
+    /// The name of the step's output type, for messages.
+    pub(crate) fn output_type(&self) -> &'static str {
+        (self.output_type)()
+    }
+
+    /// Reads `value` (a stored output, a callback's) as the step's output.
+    pub(crate) fn decode(&self, value: serde_json::Value) -> Result<AnyOutput, serde_json::Error> {
+        (self.decode)(value)
+    }
+}
+
+fn decode<O: crate::step::Payload>(
+    value: serde_json::Value,
+) -> Result<AnyOutput, serde_json::Error> {
+    serde_json::from_value::<O>(value).map(|output| Box::new(output) as AnyOutput)
+}
+
+/// The maker of one attempt's call of step `S` with `input`.
+pub(super) fn make_call<S: Step>(
+    input: S::Input,
+) -> impl FnMut(
+    &ExecutionContext<'_>,
+    &'static str,
+    &StepEnv<'_>,
+) -> Result<Invocation<Running>, FailedAttempt>
+       + Send {
+    let mut input = Some(input);
+    move |cx, state_name, env| {
+        // An attempt makes its call once; a second call would find no input.
+        let Some(input) = input.take() else {
+            return Err(FailedAttempt::from(ExecutionFailure::predefined(
+                Some(state_name),
+                States::Runtime,
+                "an attempt's step was called twice",
+            )));
+        };
+        let invocation = invoke::invoke::<S>(cx, state_name, input, env)?;
+        Ok(Invocation {
+            running: erase::<S, _>(state_name, invocation.running),
+            real: invocation.real,
+        })
+    }
+}
+
+/// Boxes the step's future, its output boxed and its error made the failure it is.
+fn erase<S: Step, F>(state_name: &'static str, running: F) -> Running
+where
+    F: Future<Output = invoke::Returned<S>> + Send + 'static,
+{
+    Box::pin(running.map(move |returned| match returned {
+        Ok(Ok(output)) => Returned::Output(Box::new(output)),
+        Ok(Err(callback)) => Returned::Callback(callback.answer()),
+        Err(error) => Returned::Failed(ExecutionFailure::from_step_error(state_name, error)),
+    }))
+}
+
+/// The output of an attempt of step `S`, as its type again.
+pub(super) fn typed<S: Step>(
+    state_name: &'static str,
+    output: AnyOutput,
+) -> Result<S::Output, ExecutionFailure> {
+    output
+        .downcast::<S::Output>()
+        .map(|output| *output)
+        .map_err(|_| {
+            // Only the attempt of step `S` makes this output: not met in a correct build.
+            ExecutionFailure::predefined(
+                Some(state_name),
+                States::Runtime,
+                format!(
+                    "the output of step `{}` did not come back as `{}`",
+                    S::INFO.name(),
+                    std::any::type_name::<S::Output>()
+                ),
+            )
+        })
+}
