@@ -218,7 +218,7 @@ impl Recorder {
         kind: EventType,
         state: Option<&str>,
         timestamp: SystemTime,
-        fill: impl FnOnce(&mut Event),
+        fill: &mut dyn FnMut(&mut Event),
     ) -> Recorded {
         let mut guard = self.lock();
         let (recorded, event) =
@@ -227,10 +227,9 @@ impl Recorder {
         recorded
     }
 
-    /// Fills in a new event and logs it. Apart from the recording itself, which is not generic:
-    /// one copy of it serves every kind of event (it was instantiated for each `fill`).
-    #[inline]
-    fn filled(&self, event: Option<&mut Event>, fill: impl FnOnce(&mut Event)) {
+    /// Fills in a new event and logs it. The recording takes its `fill` behind a pointer: it is
+    /// compiled once rather than for each closure that fills an event in.
+    fn filled(&self, event: Option<&mut Event>, fill: &mut dyn FnMut(&mut Event)) {
         if let Some(event) = event {
             fill(event);
             self.log(event);
@@ -248,8 +247,8 @@ impl Recorder {
         state: Option<&str>,
         timestamp: SystemTime,
         clock: &dyn Clock,
-        first: (EventType, impl FnOnce(&mut Event)),
-        second: (EventType, impl FnOnce(&mut Event)),
+        first: (EventType, &mut dyn FnMut(&mut Event)),
+        second: (EventType, &mut dyn FnMut(&mut Event)),
     ) -> (Recorded, Recorded) {
         let mut guard = self.lock();
         let (recorded, event) =
@@ -354,10 +353,17 @@ impl Recorder {
             let Closing {
                 lane, kind, state, ..
             } = closing;
-            self.record(Some(&lane), &follows, kind, Some(&state), at, |event| {
-                event.state = Some(state.clone());
-                event.branch = Some(lane.clone());
-            });
+            self.record(
+                Some(&lane),
+                &follows,
+                kind,
+                Some(&state),
+                at,
+                &mut |event| {
+                    event.state = Some(state.clone());
+                    event.branch = Some(lane.clone());
+                },
+            );
             last = Some((lane, follows));
         }
     }

@@ -40,8 +40,30 @@ use workflow_core::{build, definition::StepDefinition, embed};
 /// An adapter polling the step's future where it lies: an `async` wrapper would move it into
 /// its own state at the first poll, a copy the processor stalls on (it reads back, in one
 /// wide load, fields written a moment before one by one).
+///
+/// A future of its own rather than `FutureExt::map`: its code, compiled again for every step,
+/// is a fraction of the combinator's.
 pub fn infallible<F: Future>(future: F) -> impl Future<Output = Result<F::Output, Infallible>> {
-    futures_util::FutureExt::map(future, Ok)
+    NeverFails { future }
+}
+
+pin_project_lite::pin_project! {
+    /// See [`infallible`].
+    struct NeverFails<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for NeverFails<F> {
+    type Output = Result<F::Output, Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        self.project().future.poll(cx).map(Ok)
+    }
 }
 
 /// The error name of the variant `variant` of `E` (checked to exist by the compiler).
@@ -51,10 +73,7 @@ pub fn variant_error_name<E: StepError>(variant: &str) -> String {
 
 /// Every error name of `E`, for `catch E::*`.
 pub fn all_error_names<E: StepError>() -> Vec<String> {
-    E::ERROR_NAMES
-        .iter()
-        .map(|name| (*name).to_owned())
-        .collect()
+    crate::step::owned_names(E::ERROR_NAMES)
 }
 
 /// A workflow's definition as `workflow!` embeds it: the value it built from the declaration
@@ -124,10 +143,7 @@ pub fn step_definition<S: Step>() -> StepDefinition {
         S::CHILD_WORKFLOW,
         info.timeout(),
         info.heartbeat(),
-        requirements
-            .iter()
-            .map(|r| r.type_name().to_owned())
-            .collect(),
+        requirement_names(&requirements),
     );
     step.callback = S::CALLBACK;
     step
@@ -174,13 +190,39 @@ pub fn embedded_definition<I, O>(embedded: EmbeddedDefinition<'_>) -> Definition
 pub fn task_requirements<S: Step>(state: &'static str, out: &mut Vec<StateRequirement>) {
     let mut requirements = Vec::new();
     S::requirements(&mut requirements);
+    state_requirements(
+        state,
+        std::any::TypeId::of::<S>(),
+        S::INFO.name(),
+        requirements,
+        out,
+    );
+}
+
+/// The type names of `requirements`. Not generic (nor is [`state_requirements`]): the
+/// generic functions above stay small, as they are compiled again for every step.
+fn requirement_names(requirements: &[Requirement]) -> Vec<String> {
+    requirements
+        .iter()
+        .map(|requirement| requirement.type_name().to_owned())
+        .collect()
+}
+
+/// Adds the `requirements` of the step of `state` to `out`.
+fn state_requirements(
+    state: &'static str,
+    step_type: std::any::TypeId,
+    step: &'static str,
+    requirements: Vec<Requirement>,
+    out: &mut Vec<StateRequirement>,
+) {
     out.extend(
         requirements
             .into_iter()
             .map(|requirement| StateRequirement {
                 state,
-                step_type: std::any::TypeId::of::<S>(),
-                step: S::INFO.name(),
+                step_type,
+                step,
                 requirement,
             }),
     );

@@ -36,6 +36,11 @@ pub trait Payload: Serialize + DeserializeOwned + Send + 'static {}
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> Payload for T {}
 
+/// `names` as owned strings. Not generic, so not compiled again for every step.
+pub(crate) fn owned_names(names: &[&str]) -> Vec<String> {
+    names.iter().map(|name| (*name).to_owned()).collect()
+}
+
 /// Static facts about a step, written by `#[step]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepInfo {
@@ -126,10 +131,7 @@ pub trait Step: Send + Sync + 'static {
 
     /// Every error name the step can raise (by default, its error type's names).
     fn error_names() -> Vec<String> {
-        Self::Error::ERROR_NAMES
-            .iter()
-            .map(|name| (*name).to_owned())
-            .collect()
+        owned_names(Self::Error::ERROR_NAMES)
     }
 
     /// Adds what the step needs from the runtime (its resources) to `out`.

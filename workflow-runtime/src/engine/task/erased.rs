@@ -9,8 +9,6 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 
-use futures_util::FutureExt;
-
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
 use crate::step::{States, Step, StepEnv};
@@ -40,13 +38,23 @@ pub(crate) type Running = Pin<Box<dyn Future<Output = Returned> + Send>>;
 
 /// Makes the call of one attempt: the step's future (or a mock's) for the attempt's input,
 /// which it holds, under the attempt's environment.
-pub(super) type MakeCall<'m> = dyn FnMut(
-        &ExecutionContext<'_>,
-        &'static str,
-        &StepEnv<'_>,
-    ) -> Result<Invocation<Running>, FailedAttempt>
+pub(super) type MakeCall<'m> = dyn FnMut(&ExecutionContext<'_>, &'static str, &StepEnv<'_>) -> Result<Invocation, FailedAttempt>
     + Send
     + 'm;
+
+impl Returned {
+    /// What step `S`'s future resolved to (in state `state_name`), its types erased.
+    pub(super) fn of_step<S: Step>(
+        state_name: &'static str,
+        result: Result<S::Returned, S::Error>,
+    ) -> Returned {
+        match result.map(S::into_output) {
+            Ok(Ok(output)) => Returned::Output(Box::new(output)),
+            Ok(Err(callback)) => Returned::Callback(callback.answer()),
+            Err(error) => Returned::Failed(ExecutionFailure::from_step_error(state_name, error)),
+        }
+    }
+}
 
 /// What the layers of an attempt need to know of its step.
 #[derive(Clone, Copy)]
@@ -90,40 +98,24 @@ fn decode<O: crate::step::Payload>(
 /// The maker of one attempt's call of step `S` with `input`.
 pub(super) fn make_call<S: Step>(
     input: S::Input,
-) -> impl FnMut(
-    &ExecutionContext<'_>,
-    &'static str,
-    &StepEnv<'_>,
-) -> Result<Invocation<Running>, FailedAttempt>
+) -> impl FnMut(&ExecutionContext<'_>, &'static str, &StepEnv<'_>) -> Result<Invocation, FailedAttempt>
        + Send {
     let mut input = Some(input);
-    move |cx, state_name, env| {
+    move |cx, state_name, env| match input.take() {
+        Some(input) => invoke::invoke::<S>(cx, state_name, input, env),
         // An attempt makes its call once; a second call would find no input.
-        let Some(input) = input.take() else {
-            return Err(FailedAttempt::from(ExecutionFailure::predefined(
-                Some(state_name),
-                States::Runtime,
-                "an attempt's step was called twice",
-            )));
-        };
-        let invocation = invoke::invoke::<S>(cx, state_name, input, env)?;
-        Ok(Invocation {
-            running: erase::<S, _>(state_name, invocation.running),
-            real: invocation.real,
-        })
+        None => Err(FailedAttempt::from(called_twice(state_name))),
     }
 }
 
-/// Boxes the step's future, its output boxed and its error made the failure it is.
-fn erase<S: Step, F>(state_name: &'static str, running: F) -> Running
-where
-    F: Future<Output = invoke::Returned<S>> + Send + 'static,
-{
-    Box::pin(running.map(move |returned| match returned {
-        Ok(Ok(output)) => Returned::Output(Box::new(output)),
-        Ok(Err(callback)) => Returned::Callback(callback.answer()),
-        Err(error) => Returned::Failed(ExecutionFailure::from_step_error(state_name, error)),
-    }))
+/// An attempt's input was asked for twice: not met in a correct build.
+#[cold]
+pub(super) fn called_twice(state_name: &str) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        Some(state_name),
+        States::Runtime,
+        "an attempt's step was called twice",
+    )
 }
 
 /// The output of an attempt of step `S`, as its type again.
@@ -131,19 +123,22 @@ pub(super) fn typed<S: Step>(
     state_name: &'static str,
     output: AnyOutput,
 ) -> Result<S::Output, ExecutionFailure> {
-    output
-        .downcast::<S::Output>()
-        .map(|output| *output)
-        .map_err(|_| {
-            // Only the attempt of step `S` makes this output: not met in a correct build.
-            ExecutionFailure::predefined(
-                Some(state_name),
-                States::Runtime,
-                format!(
-                    "the output of step `{}` did not come back as `{}`",
-                    S::INFO.name(),
-                    std::any::type_name::<S::Output>()
-                ),
-            )
-        })
+    match output.downcast::<S::Output>() {
+        Ok(output) => Ok(*output),
+        Err(_) => Err(not_typed(
+            state_name,
+            S::INFO.name(),
+            std::any::type_name::<S::Output>(),
+        )),
+    }
+}
+
+/// Only the attempt of a step makes its output: not met in a correct build.
+#[cold]
+fn not_typed(state_name: &str, step: &str, output_type: &str) -> ExecutionFailure {
+    ExecutionFailure::predefined(
+        Some(state_name),
+        States::Runtime,
+        format!("the output of step `{step}` did not come back as `{output_type}`"),
+    )
 }

@@ -2,56 +2,50 @@
 //! panics caught, and the callback it may return awaited. With the `testing` feature, a mock
 //! registered for the step may answer instead ([`mocked`](super::mocked)).
 
-use std::future::Future;
 use std::sync::Arc;
-
-use futures_util::FutureExt;
 
 use crate::engine::callback;
 use crate::engine::panic;
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
-use crate::step::{Callback, Heartbeat, States, Step, StepEnv};
+use crate::step::{Heartbeat, States, Step, StepEnv};
 use workflow_core::definition::StateId;
 
 use super::attempt::FailedAttempt;
 use super::erased::{AnyOutput, Returned as Erased, Running, StepTypes};
 
-/// What a step's future resolves to: its output or the callback it now waits for, or its
-/// error.
-pub(super) type Returned<S> =
-    Result<Result<<S as Step>::Output, Callback<<S as Step>::Output>>, <S as Step>::Error>;
-
 /// The future of one attempt's call, not yet polled.
-pub(super) struct Invocation<F> {
-    pub(super) running: F,
+pub(super) struct Invocation {
+    pub(super) running: Running,
     /// Whether the step's own code runs (not a mock): only then is its callback stored.
     pub(super) real: bool,
 }
 
-/// The step's own future for `input`.
-pub(super) fn call<'a, 'e, S: Step>(
-    state_name: &str,
+/// The step's own future for `input`, its types erased.
+pub(super) fn call<S: Step>(
+    state_name: &'static str,
     input: S::Input,
-    env: &'a StepEnv<'e>,
-) -> Result<impl Future<Output = Returned<S>> + Send + 'static + use<'a, 'e, S>, FailedAttempt> {
+    env: &StepEnv<'_>,
+) -> Result<Running, FailedAttempt> {
     // `call` runs none of the step's code (it builds its future).
-    S::call(input, env)
-        .map(|running| running.map(|result| result.map(S::into_output)))
-        .map_err(|missing| FailedAttempt::from(uncallable(state_name, &missing)))
+    match S::call(input, env) {
+        // An async block rather than a combinator: its code, compiled again for every step,
+        // is a fraction of `FutureExt::map`'s.
+        Ok(running) => Ok(Box::pin(async move {
+            Erased::of_step::<S>(state_name, running.await)
+        })),
+        Err(missing) => Err(FailedAttempt::from(uncallable(state_name, &missing))),
+    }
 }
 
 /// The call of one attempt: the step's own future.
 #[cfg(not(feature = "testing"))]
-pub(super) fn invoke<'a, 'e, S: Step>(
+pub(super) fn invoke<S: Step>(
     _cx: &ExecutionContext<'_>,
-    state_name: &str,
+    state_name: &'static str,
     input: S::Input,
-    env: &'a StepEnv<'e>,
-) -> Result<
-    Invocation<impl Future<Output = Returned<S>> + Send + 'static + use<'a, 'e, S>>,
-    FailedAttempt,
-> {
+    env: &StepEnv<'_>,
+) -> Result<Invocation, FailedAttempt> {
     Ok(Invocation {
         running: call::<S>(state_name, input, env)?,
         real: true,

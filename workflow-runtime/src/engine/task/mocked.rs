@@ -1,9 +1,6 @@
 //! With the `testing` feature: a mock registered for the step answers the attempt instead of
 //! the step's code, or hands the input to the real step, or refuses the attempt.
 
-use std::future::Future;
-
-use futures_util::future::Either;
 use futures_util::FutureExt;
 
 use crate::engine::doubles::Response;
@@ -13,18 +10,16 @@ use crate::execution::ExecutionFailure;
 use crate::step::{States, Step, StepEnv};
 
 use super::attempt::FailedAttempt;
-use super::invoke::{call, step_panicked, Invocation, Returned};
+use super::erased::Returned;
+use super::invoke::{call, step_panicked, Invocation};
 
 /// The call of one attempt: a mock's answer, or the step's own future.
-pub(in crate::engine::task) fn invoke<'a, 'e, S: Step>(
+pub(in crate::engine::task) fn invoke<S: Step>(
     cx: &ExecutionContext<'_>,
-    state_name: &str,
+    state_name: &'static str,
     input: S::Input,
-    env: &'a StepEnv<'e>,
-) -> Result<
-    Invocation<impl Future<Output = Returned<S>> + Send + 'static + use<'a, 'e, S>>,
-    FailedAttempt,
-> {
+    env: &StepEnv<'_>,
+) -> Result<Invocation, FailedAttempt> {
     let mock = cx
         .shared
         .resources
@@ -33,7 +28,7 @@ pub(in crate::engine::task) fn invoke<'a, 'e, S: Step>(
         .and_then(|mocks| mocks.get::<S>(state_name));
     let real = |input| {
         Ok(Invocation {
-            running: Either::Left(call::<S>(state_name, input, env)?),
+            running: call::<S>(state_name, input, env)?,
             real: true,
         })
     };
@@ -47,7 +42,12 @@ pub(in crate::engine::task) fn invoke<'a, 'e, S: Step>(
     match response {
         // A mocked callback step answers with its output.
         Response::Run(mocked) => Ok(Invocation {
-            running: Either::Right(mocked.map(|result| result.map(Ok))),
+            running: Box::pin(mocked.map(move |result| match result {
+                Ok(output) => Returned::Output(Box::new(output)),
+                Err(error) => {
+                    Returned::Failed(ExecutionFailure::from_step_error(state_name, error))
+                }
+            })),
             real: false,
         }),
         Response::Real(input) => real(input),

@@ -16,12 +16,12 @@ pub(crate) mod erased;
 mod invoke;
 #[cfg(feature = "testing")]
 mod mocked;
+mod policies;
 mod replay;
 mod timers;
 
 use std::time::{Duration, SystemTime};
 
-use crate::engine::counts::RetryCounts;
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
 use crate::step::{Caught, States, Step};
@@ -29,6 +29,7 @@ use workflow_core::definition::{StateId, StateKind, TaskEvents, TaskState};
 
 use self::attempt::{attempt, FailedAttempt};
 use self::erased::StepTypes;
+use self::policies::TypedAttempts;
 use super::recorder::Recorded;
 use super::settings::{ComputedTimers, TaskTimers};
 use super::ExecutionContext;
@@ -208,19 +209,17 @@ pub async fn run_task_with_policies<S: Step>(
         Ok(entered) => entered.new_time(),
         Err(failure) => return TaskOutcome::Failed(failure),
     };
-    match run_attempts::<S, _, _>(
-        cx,
-        state,
-        task,
-        computed,
+    // The attempts' loop, not generic, awaited here: a generic function between would be
+    // another state machine compiled for every task state.
+    let mut typed = TypedAttempts::<S, _, _, _, _, _>::new(
         input,
-        |input, _| Ok(copy(input)),
-        at,
+        |input: &S::Input, _| Ok(copy(input)),
         Ok,
         |_, caught| Ok(caught),
-    )
-    .await
-    {
+    );
+    let step = StepTypes::of::<S>();
+    let ended = policies::attempts(cx, state, task, computed, &step, &mut typed, at).await;
+    match typed.end(cx, state, ended) {
         TaskEnd::Succeeded(output) => TaskOutcome::Succeeded(output),
         TaskEnd::Caught(index, caught) => TaskOutcome::Caught(index, caught),
         TaskEnd::Failed(failure) => TaskOutcome::Failed(failure),
@@ -241,16 +240,16 @@ pub async fn run_task_with_policies<S: Step>(
 pub async fn run_task_computed<
     S: Step,
     E: serde::Serialize + ?Sized,
-    O: serde::Serialize,
-    C: serde::Serialize,
+    O: serde::Serialize + Send,
+    C: serde::Serialize + Send,
 >(
     cx: &ExecutionContext<'_>,
     state: StateId,
     entry: &E,
     prepare: impl FnOnce() -> Result<(ComputedTimers, S::Input), ExecutionFailure>,
-    again: impl FnMut(&S::Input, u32) -> Result<S::Input, ExecutionFailure>,
-    finish: impl FnMut(S::Output) -> Result<O, ExecutionFailure>,
-    on_caught: impl FnOnce(usize, Caught<S::Input>) -> Result<C, ExecutionFailure>,
+    again: impl FnMut(&S::Input, u32) -> Result<S::Input, ExecutionFailure> + Send,
+    finish: impl FnMut(S::Output) -> Result<O, ExecutionFailure> + Send,
+    on_caught: impl FnOnce(usize, Caught<S::Input>) -> Result<C, ExecutionFailure> + Send,
 ) -> TaskEnd<O, C> {
     let task = match task_state(cx, state) {
         Ok(task) => task,
@@ -269,118 +268,10 @@ pub async fn run_task_computed<
         Ok(prepared) => prepared,
         Err(failure) => return TaskEnd::Failed(failure),
     };
-    run_attempts::<S, O, C>(
-        cx, state, task, computed, input, again, at, finish, on_caught,
-    )
-    .await
-}
-
-/// The attempts of a Task state entered at `at` (when that was recorded anew), retried and
-/// caught as its policies say; `finish` makes the state's output of a successful step's,
-/// `on_caught` what a catcher's target gets of the failure.
-#[allow(clippy::too_many_arguments)]
-async fn run_attempts<S: Step, O: serde::Serialize, C: serde::Serialize>(
-    cx: &ExecutionContext<'_>,
-    state: StateId,
-    task: &'static TaskState,
-    computed: ComputedTimers,
-    input: S::Input,
-    mut input_of: impl FnMut(&S::Input, u32) -> Result<S::Input, ExecutionFailure>,
-    mut at: Option<SystemTime>,
-    mut finish: impl FnMut(S::Output) -> Result<O, ExecutionFailure>,
-    on_caught: impl FnOnce(usize, Caught<S::Input>) -> Result<C, ExecutionFailure>,
-) -> TaskEnd<O, C> {
-    // A computed timer out of range is a `States.Runtime` failure: never retried or caught.
-    let timers = match usable_timers(cx, state, TaskTimers::of(task, computed)) {
-        Ok(timers) => timers,
-        Err(failure) => return TaskEnd::Failed(failure),
-    };
-    let mut counts = RetryCounts::starting_at(cx.shared.retries_done);
-    let mut attempt_number = 1;
+    let mut typed = TypedAttempts::<S, _, _, _, O, C>::new(input, again, finish, on_caught);
     let step = StepTypes::of::<S>();
-    let state_name = cx.state_name(state);
-    loop {
-        // The first attempt is scheduled as the state is entered; later ones after a wait.
-        let scheduled_at = at.take();
-        let attempt_input = match input_of(&input, attempt_number - 1) {
-            Ok(attempt_input) => attempt_input,
-            Err(failure) => return TaskEnd::Failed(failure),
-        };
-        let attempted = attempt(
-            cx,
-            state,
-            &step,
-            &mut erased::make_call::<S>(attempt_input),
-            timers,
-            attempt_number,
-            scheduled_at,
-        )
-        .await
-        .and_then(|output| Ok(erased::typed::<S>(state_name, output)?));
-        let failed = match attempted {
-            Ok(output) => match exit(cx, state, output, &mut finish) {
-                Ok(output) => return TaskEnd::Succeeded(output),
-                // An output over the size limit fails the attempt; retriers and catchers
-                // apply.
-                Err(Unusable::FailedAttempt(failed)) => failed,
-                Err(Unusable::FailsState(failure)) => return TaskEnd::Failed(failure),
-            },
-            Err(failed) => failed,
-        };
-        let error = failed.matched_as();
-        // `States.Runtime` is never retried or caught.
-        let retriable = error != States::Runtime;
-        let delay = retriable
-            .then(|| counts.next_delay(&task.retry, error))
-            .flatten();
-        let recorded = record_failed_attempt(cx, state, &failed, delay);
-        if let Err(failure) = cx.flush().await {
-            return TaskEnd::Failed(failure);
-        }
-        // A replayed failure keeps the delay that was drawn (and stored) the first time.
-        let delay = match &recorded.replayed {
-            Some(stored) => stored.retry_in,
-            None => delay,
-        };
-        if let Some(delay) = delay {
-            wait_until(
-                cx,
-                recorded.timestamp.unwrap_or_else(|| cx.clock().now()) + delay,
-            )
-            .await;
-            attempt_number += 1;
-            continue;
-        }
-        let catcher = task.catch.iter().position(|catcher| catcher.matches(error));
-        return match catcher.filter(|_| retriable) {
-            Some(index) => {
-                let caught = Caught {
-                    input,
-                    state: cx.state_name(state).to_owned(),
-                    error: failed.failure.error().to_owned(),
-                    cause: failed.failure.cause().to_owned(),
-                };
-                // What the catch target gets, which the exit records.
-                let handed = match on_caught(index, caught) {
-                    Ok(handed) => handed,
-                    Err(failure) => return TaskEnd::Failed(failure),
-                };
-                let recorded = cx
-                    .record_payload(
-                        EventType::TaskStateExited,
-                        Some(state),
-                        None::<&()>,
-                        Some(&handed),
-                    )
-                    .map(|_| ());
-                match recorded {
-                    Ok(()) => TaskEnd::Caught(index, handed),
-                    Err(failure) => TaskEnd::Failed(failure),
-                }
-            }
-            None => TaskEnd::Failed(failed.failure),
-        };
-    }
+    let ended = policies::attempts(cx, state, task, computed, &step, &mut typed, at).await;
+    typed.end(cx, state, ended)
 }
 
 /// Sleeps on the execution's clock until `deadline` (not at all if it has passed).
