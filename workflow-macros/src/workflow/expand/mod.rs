@@ -10,6 +10,7 @@
 //! and the functions over a state's input are checked the same way, by functions spanned at
 //! the user's tokens (`checks.rs`, `inputs.rs`).
 
+mod advance;
 mod arms;
 mod checks;
 mod definition;
@@ -268,39 +269,18 @@ fn machine_code(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream
         };
         quote!(Self::#variant(ref input) => #write(input),)
     });
-    // A scope whose states all end it (Succeed, Fail) has no variant: nothing to run, and a
-    // loop after the empty match would be unreachable code.
-    let advance_body = if arms.is_empty() {
-        quote!(async move {
-            let _ = (&cx, once);
-            match self {}
-        })
-    } else {
-        quote! {
-            async move {
-                let _ = &cx;
-                let mut machine = self;
-                loop {
-                    let advanced = match machine {
-                        #(#arms)*
-                    };
-                    match advanced {
-                        #p::Advance::Next(next) if !once => {
-                            #p::entering(cx, &next);
-                            machine = next;
-                        }
-                        advanced => return advanced,
-                    }
-                }
-            }
-        }
-    };
+    let advance::AdvanceCode {
+        body: advance_body,
+        groups: advance_groups,
+    } = advance::advance(expansion, scope, &arms, &output, &bounds);
     quote! {
         #[allow(non_camel_case_types)]
         #[doc(hidden)]
         #vis enum #machine {
             #(#variants,)*
         }
+
+        #advance_groups
 
         // A payload may be `()`, which the transitions pass on like any other value.
         #[allow(clippy::unit_arg)]

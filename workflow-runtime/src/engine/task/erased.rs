@@ -14,7 +14,7 @@ use crate::execution::ExecutionFailure;
 use crate::step::{States, Step, StepEnv};
 
 use super::attempt::FailedAttempt;
-use super::invoke::{self, Invocation};
+use super::invoke::Invocation;
 
 /// A step's output, its type erased.
 pub(crate) type AnyOutput = Box<dyn Any + Send>;
@@ -95,14 +95,19 @@ fn decode<O: crate::step::Payload>(
     serde_json::from_value::<O>(value).map(|output| Box::new(output) as AnyOutput)
 }
 
-/// The maker of one attempt's call of step `S` with `input`.
-pub(super) fn make_call<S: Step>(
-    input: S::Input,
+/// A step's call, for an attempt's input: [`invoke`](super::invoke::invoke) of the step.
+pub(super) type CallStep<I> =
+    fn(&ExecutionContext<'_>, &'static str, I, &StepEnv<'_>) -> Result<Invocation, FailedAttempt>;
+
+/// The maker of one attempt's call, through `call`, with `input`.
+pub(super) fn make_call<I: Send>(
+    call: CallStep<I>,
+    input: I,
 ) -> impl FnMut(&ExecutionContext<'_>, &'static str, &StepEnv<'_>) -> Result<Invocation, FailedAttempt>
        + Send {
     let mut input = Some(input);
     move |cx, state_name, env| match input.take() {
-        Some(input) => invoke::invoke::<S>(cx, state_name, input, env),
+        Some(input) => call(cx, state_name, input, env),
         // An attempt makes its call once; a second call would find no input.
         None => Err(FailedAttempt::from(called_twice(state_name))),
     }
@@ -118,18 +123,15 @@ pub(super) fn called_twice(state_name: &str) -> ExecutionFailure {
     )
 }
 
-/// The output of an attempt of step `S`, as its type again.
-pub(super) fn typed<S: Step>(
+/// The output of an attempt of `step`, as its type `R` again.
+pub(super) fn typed<R: 'static>(
     state_name: &'static str,
+    step: &StepTypes,
     output: AnyOutput,
-) -> Result<S::Output, ExecutionFailure> {
-    match output.downcast::<S::Output>() {
+) -> Result<R, ExecutionFailure> {
+    match output.downcast::<R>() {
         Ok(output) => Ok(*output),
-        Err(_) => Err(not_typed(
-            state_name,
-            S::INFO.name(),
-            std::any::type_name::<S::Output>(),
-        )),
+        Err(_) => Err(not_typed(state_name, step.name, step.output_type())),
     }
 }
 

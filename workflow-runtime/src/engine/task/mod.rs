@@ -20,15 +20,16 @@ mod policies;
 mod replay;
 mod timers;
 
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
-use crate::step::{Caught, States, Step};
+use crate::step::{Caught, Payload, States, Step};
 use workflow_core::definition::{StateId, StateKind, TaskEvents, TaskState};
 
 use self::attempt::{attempt, FailedAttempt};
-use self::erased::StepTypes;
+use self::erased::{CallStep, StepTypes};
 use self::policies::TypedAttempts;
 use super::recorder::Recorded;
 use super::settings::{ComputedTimers, TaskTimers};
@@ -130,7 +131,14 @@ pub async fn run_task<S: Step>(
     // future (and every bare task's) would otherwise carry and move. Boxed in a statement of
     // its own: a temporary of the statement that awaits lives across the await, and its
     // space would be kept in this future all the same.
-    let recorded = Box::pin(run_recorded::<S>(cx, state, timers, input));
+    let recorded = Box::pin(run_recorded::<S::Input, S::Output>(
+        cx,
+        state,
+        timers,
+        input,
+        StepTypes::of::<S>(),
+        invoke::invoke::<S>,
+    ));
     recorded.await
 }
 
@@ -145,12 +153,16 @@ fn usable_timers(
     })
 }
 
-async fn run_recorded<S: Step>(
+/// A task state without retriers or catchers, whose step takes `I` and returns `R`, on the
+/// full path: generic over those types and not over the step (see [`erased`]).
+async fn run_recorded<I: Payload, R: Payload>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     timers: Result<TaskTimers, String>,
-    input: S::Input,
-) -> Result<S::Output, ExecutionFailure> {
+    input: I,
+    step: StepTypes,
+    call: CallStep<I>,
+) -> Result<R, ExecutionFailure> {
     let entered = cx.record_payload(
         EventType::TaskStateEntered,
         Some(state),
@@ -158,19 +170,18 @@ async fn run_recorded<S: Step>(
         None::<&()>,
     )?;
     let timers = usable_timers(cx, state, timers)?;
-    let step = StepTypes::of::<S>();
     let attempted = attempt(
         cx,
         state,
         &step,
-        &mut erased::make_call::<S>(input),
+        &mut erased::make_call(call, input),
         timers,
         1,
         entered.new_time(),
     )
     .await;
     let state_name = cx.state_name(state);
-    let attempted = attempted.and_then(|output| Ok(erased::typed::<S>(state_name, output)?));
+    let attempted = attempted.and_then(|output| Ok(erased::typed::<R>(state_name, &step, output)?));
     let failed = match attempted {
         Ok(output) => match exit(cx, state, output, Ok) {
             Ok(output) => return Ok(output),
@@ -189,13 +200,36 @@ async fn run_recorded<S: Step>(
 /// Each attempt gets a `copy` of the input (its `Clone`), so a retry sees what the first
 /// attempt saw, and a catch target receives it. `computed` holds the timers worked out from
 /// the input, if the state has any.
-pub async fn run_task_with_policies<S: Step>(
-    cx: &ExecutionContext<'_>,
+pub fn run_task_with_policies<'c, 'e, S: Step>(
+    cx: &'c ExecutionContext<'e>,
     state: StateId,
     computed: ComputedTimers,
     input: S::Input,
     copy: fn(&S::Input) -> S::Input,
-) -> TaskOutcome<S::Output, S::Input> {
+) -> impl Future<Output = TaskOutcome<S::Output, S::Input>> + use<'c, 'e, S> {
+    // Not generic over the step beyond this: states whose steps take and return the same
+    // types share the code that runs them.
+    with_policies::<S::Input, S::Output>(
+        cx,
+        state,
+        computed,
+        input,
+        copy,
+        StepTypes::of::<S>(),
+        invoke::invoke::<S>,
+    )
+}
+
+/// [`run_task_with_policies`] of a step taking `I` and returning `R`, through `call`.
+async fn with_policies<I: Payload, R: Payload>(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    computed: ComputedTimers,
+    input: I,
+    copy: fn(&I) -> I,
+    step: StepTypes,
+    call: CallStep<I>,
+) -> TaskOutcome<R, I> {
     let task = match task_state(cx, state) {
         Ok(task) => task,
         Err(failure) => return TaskOutcome::Failed(failure),
@@ -210,14 +244,14 @@ pub async fn run_task_with_policies<S: Step>(
         Err(failure) => return TaskOutcome::Failed(failure),
     };
     // The attempts' loop, not generic, awaited here: a generic function between would be
-    // another state machine compiled for every task state.
-    let mut typed = TypedAttempts::<S, _, _, _, _, _>::new(
+    // another state machine compiled for every pair of types.
+    let mut typed = TypedAttempts::<I, R, R, Caught<I>, _, _, _>::new(
         input,
-        |input: &S::Input, _| Ok(copy(input)),
+        call,
+        move |input: &I, _| Ok(copy(input)),
         Ok,
         |_, caught| Ok(caught),
     );
-    let step = StepTypes::of::<S>();
     let ended = policies::attempts(cx, state, task, computed, &step, &mut typed, at).await;
     match typed.end(cx, state, ended) {
         TaskEnd::Succeeded(output) => TaskOutcome::Succeeded(output),
@@ -268,7 +302,13 @@ pub async fn run_task_computed<
         Ok(prepared) => prepared,
         Err(failure) => return TaskEnd::Failed(failure),
     };
-    let mut typed = TypedAttempts::<S, _, _, _, O, C>::new(input, again, finish, on_caught);
+    let mut typed = TypedAttempts::<S::Input, S::Output, O, C, _, _, _>::new(
+        input,
+        invoke::invoke::<S>,
+        again,
+        finish,
+        on_caught,
+    );
     let step = StepTypes::of::<S>();
     let ended = policies::attempts(cx, state, task, computed, &step, &mut typed, at).await;
     typed.end(cx, state, ended)

@@ -5,6 +5,7 @@
 //! through [`Typed`], whose methods are small. Generic, it was compiled once for every task
 //! state with a retrier or catcher: a sixth of the code a workflow of many states made.
 
+use std::marker::PhantomData;
 use std::time::SystemTime;
 
 use workflow_core::definition::{StateId, TaskState};
@@ -14,11 +15,11 @@ use crate::engine::settings::{ComputedTimers, TaskTimers};
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
-use crate::step::{Caught, States, Step, StepEnv};
+use crate::step::{Caught, Payload, States, StepEnv};
 
 use super::attempt::{attempt, FailedAttempt};
-use super::erased::{self, called_twice, AnyOutput, StepTypes};
-use super::invoke::{self, Invocation};
+use super::erased::{self, called_twice, AnyOutput, CallStep, StepTypes};
+use super::invoke::Invocation;
 use super::{exit, record_failed_attempt, usable_timers, wait_until, TaskEnd, Unusable};
 
 /// How the attempts ended; what is typed (the output, what a catcher's target gets) is kept
@@ -47,6 +48,7 @@ pub(super) trait Typed: Send {
         &mut self,
         cx: &ExecutionContext<'_>,
         state: StateId,
+        step: &StepTypes,
         output: AnyOutput,
     ) -> Result<(), Unusable>;
 
@@ -96,7 +98,7 @@ pub(super) async fn attempts(
         )
         .await;
         let failed = match attempted {
-            Ok(output) => match typed.exit(cx, state, output) {
+            Ok(output) => match typed.exit(cx, state, step, output) {
                 Ok(()) => return Ended::Succeeded,
                 // An output over the size limit fails the attempt; retriers and catchers
                 // apply.
@@ -140,40 +142,54 @@ pub(super) async fn attempts(
     }
 }
 
-/// [`Typed`] for step `S`, the state's output `O` and what a catcher's target gets, `C`.
-pub(super) struct TypedAttempts<S: Step, In, Finish, OnCaught, O, C> {
+/// [`Typed`] for a step taking `I` and returning `R` (called through `call`), the state's
+/// output `O` and what a catcher's target gets, `C`. Generic over those types and not over
+/// the step: states whose steps take and return the same types share its code.
+pub(super) struct TypedAttempts<I, R, O, C, In, Finish, OnCaught> {
     /// The state's input, from which each attempt's is made; a catcher's target gets it.
-    input: Option<S::Input>,
+    input: Option<I>,
     input_of: In,
     /// The input of the attempt about to run.
-    prepared: Option<S::Input>,
+    prepared: Option<I>,
+    call: CallStep<I>,
     finish: Finish,
     on_caught: Option<OnCaught>,
     succeeded: Option<O>,
     caught: Option<C>,
+    step_output: PhantomData<fn() -> R>,
 }
 
-impl<S, In, Finish, OnCaught, O, C> TypedAttempts<S, In, Finish, OnCaught, O, C>
+impl<I, R, O, C, In, Finish, OnCaught> TypedAttempts<I, R, O, C, In, Finish, OnCaught>
 where
-    S: Step,
-    In: FnMut(&S::Input, u32) -> Result<S::Input, ExecutionFailure> + Send,
-    Finish: FnMut(S::Output) -> Result<O, ExecutionFailure> + Send,
-    OnCaught: FnOnce(usize, Caught<S::Input>) -> Result<C, ExecutionFailure> + Send,
+    I: Payload,
+    R: Payload,
     O: serde::Serialize + Send,
     C: serde::Serialize + Send,
+    In: FnMut(&I, u32) -> Result<I, ExecutionFailure> + Send,
+    Finish: FnMut(R) -> Result<O, ExecutionFailure> + Send,
+    OnCaught: FnOnce(usize, Caught<I>) -> Result<C, ExecutionFailure> + Send,
 {
-    /// The typed side of attempts from the state's `input`: each attempt's input is
-    /// `input_of` it and the number of retries before; `finish` makes the state's output of a
-    /// successful step's, `on_caught` what a catcher's target gets of the failure.
-    pub(super) fn new(input: S::Input, input_of: In, finish: Finish, on_caught: OnCaught) -> Self {
+    /// The typed side of attempts from the state's `input`, each calling the step through
+    /// `call`: each attempt's input is `input_of` it and the number of retries before;
+    /// `finish` makes the state's output of a successful step's, `on_caught` what a
+    /// catcher's target gets of the failure.
+    pub(super) fn new(
+        input: I,
+        call: CallStep<I>,
+        input_of: In,
+        finish: Finish,
+        on_caught: OnCaught,
+    ) -> Self {
         TypedAttempts {
             input: Some(input),
             input_of,
             prepared: None,
+            call,
             finish,
             on_caught: Some(on_caught),
             succeeded: None,
             caught: None,
+            step_output: PhantomData,
         }
     }
 
@@ -194,14 +210,15 @@ where
     }
 }
 
-impl<S, In, Finish, OnCaught, O, C> Typed for TypedAttempts<S, In, Finish, OnCaught, O, C>
+impl<I, R, O, C, In, Finish, OnCaught> Typed for TypedAttempts<I, R, O, C, In, Finish, OnCaught>
 where
-    S: Step,
-    In: FnMut(&S::Input, u32) -> Result<S::Input, ExecutionFailure> + Send,
-    Finish: FnMut(S::Output) -> Result<O, ExecutionFailure> + Send,
-    OnCaught: FnOnce(usize, Caught<S::Input>) -> Result<C, ExecutionFailure> + Send,
+    I: Payload,
+    R: Payload,
     O: serde::Serialize + Send,
     C: serde::Serialize + Send,
+    In: FnMut(&I, u32) -> Result<I, ExecutionFailure> + Send,
+    Finish: FnMut(R) -> Result<O, ExecutionFailure> + Send,
+    OnCaught: FnOnce(usize, Caught<I>) -> Result<C, ExecutionFailure> + Send,
 {
     fn prepare(&mut self, retries: u32) -> Result<(), ExecutionFailure> {
         if let Some(input) = &self.input {
@@ -217,7 +234,7 @@ where
         env: &StepEnv<'_>,
     ) -> Result<Invocation, FailedAttempt> {
         match self.prepared.take() {
-            Some(input) => invoke::invoke::<S>(cx, state_name, input, env),
+            Some(input) => (self.call)(cx, state_name, input, env),
             None => Err(FailedAttempt::from(called_twice(state_name))),
         }
     }
@@ -226,9 +243,10 @@ where
         &mut self,
         cx: &ExecutionContext<'_>,
         state: StateId,
+        step: &StepTypes,
         output: AnyOutput,
     ) -> Result<(), Unusable> {
-        let output = erased::typed::<S>(cx.state_name(state), output)
+        let output = erased::typed::<R>(cx.state_name(state), step, output)
             .map_err(|failure| Unusable::FailedAttempt(FailedAttempt::from(failure)))?;
         self.succeeded = Some(exit(cx, state, output, &mut self.finish)?);
         Ok(())
