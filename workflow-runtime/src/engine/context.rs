@@ -415,30 +415,12 @@ impl<'s> ExecutionContext<'s> {
     /// [`record`](Self::record) at `at` when given: the time of an event recorded just
     /// before in the same synchronous stretch (see [`Recorded::new_time`]), so that events
     /// that happen together read the clock once.
-    #[inline]
     pub(crate) fn record_at(
         &self,
         at: Option<SystemTime>,
         kind: EventType,
         state: Option<StateId>,
         fill: impl FnOnce(&mut Event),
-    ) -> Recorded {
-        let mut fill = Some(fill);
-        self.record_filled(at, kind, state, &mut |event| {
-            if let Some(fill) = fill.take() {
-                fill(event);
-            }
-        })
-    }
-
-    /// [`record_at`](Self::record_at) with its `fill` behind a pointer: the recording is not
-    /// generic, so it is compiled once rather than for every closure of every step's task.
-    fn record_filled(
-        &self,
-        at: Option<SystemTime>,
-        kind: EventType,
-        state: Option<StateId>,
-        fill: &mut dyn FnMut(&mut Event),
     ) -> Recorded {
         if self.shared.recorder.is_lean() {
             return Recorded::nothing(self.last_event_id());
@@ -451,7 +433,7 @@ impl<'s> ExecutionContext<'s> {
             kind,
             state_name,
             timestamp,
-            &mut |event| {
+            |event| {
                 self.place_event(event, state_name);
                 fill(event);
             },
@@ -461,39 +443,12 @@ impl<'s> ExecutionContext<'s> {
     /// Records two events of `state` one after the other (or replays their stored twins),
     /// the first at `at` when given, both at the same time: what happens together, recorded
     /// under one lock. Each `fill` sets its event's details.
-    #[inline]
     pub(crate) fn record_two_at(
         &self,
         at: Option<SystemTime>,
         state: StateId,
         first: (EventType, impl FnOnce(&mut Event)),
         second: (EventType, impl FnOnce(&mut Event)),
-    ) -> (Recorded, Recorded) {
-        let (mut fill_first, mut fill_second) = (Some(first.1), Some(second.1));
-        self.record_two_filled(
-            at,
-            state,
-            (first.0, &mut |event| {
-                if let Some(fill) = fill_first.take() {
-                    fill(event);
-                }
-            }),
-            (second.0, &mut |event| {
-                if let Some(fill) = fill_second.take() {
-                    fill(event);
-                }
-            }),
-        )
-    }
-
-    /// [`record_two_at`](Self::record_two_at), not generic (see
-    /// [`record_filled`](Self::record_filled)).
-    fn record_two_filled(
-        &self,
-        at: Option<SystemTime>,
-        state: StateId,
-        first: (EventType, &mut dyn FnMut(&mut Event)),
-        second: (EventType, &mut dyn FnMut(&mut Event)),
     ) -> (Recorded, Recorded) {
         if self.shared.recorder.is_lean() {
             let last = self.last_event_id();
@@ -502,21 +457,19 @@ impl<'s> ExecutionContext<'s> {
         let timestamp = at.unwrap_or_else(|| self.shared.clock.now());
         let state_name = self.state_name(state);
         let branch = self.branch.as_deref();
-        let (first_kind, fill_first) = first;
-        let (second_kind, fill_second) = second;
         self.shared.recorder.record_two(
             branch,
             &self.last_event,
             Some(state_name),
             timestamp,
             &*self.shared.clock,
-            (first_kind, &mut |event: &mut Event| {
+            (first.0, |event: &mut Event| {
                 self.place_event(event, Some(state_name));
-                fill_first(event);
+                (first.1)(event);
             }),
-            (second_kind, &mut |event: &mut Event| {
+            (second.0, |event: &mut Event| {
                 self.place_event(event, Some(state_name));
-                fill_second(event);
+                (second.1)(event);
             }),
         )
     }

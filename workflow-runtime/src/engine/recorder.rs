@@ -218,22 +218,10 @@ impl Recorder {
         kind: EventType,
         state: Option<&str>,
         timestamp: SystemTime,
-        fill: &mut dyn FnMut(&mut Event),
+        fill: impl FnOnce(&mut Event),
     ) -> Recorded {
         let mut guard = self.lock();
-        let (recorded, event) =
-            self.record_locked(&mut guard, branch, last, kind, state, timestamp);
-        self.filled(event, fill);
-        recorded
-    }
-
-    /// Fills in a new event and logs it. The recording takes its `fill` behind a pointer: it is
-    /// compiled once rather than for each closure that fills an event in.
-    fn filled(&self, event: Option<&mut Event>, fill: &mut dyn FnMut(&mut Event)) {
-        if let Some(event) = event {
-            fill(event);
-            self.log(event);
-        }
+        self.record_locked(&mut guard, branch, last, kind, state, timestamp, fill)
     }
 
     /// Records two events of state `state` one after the other, under one lock (each lock is
@@ -247,30 +235,28 @@ impl Recorder {
         state: Option<&str>,
         timestamp: SystemTime,
         clock: &dyn Clock,
-        first: (EventType, &mut dyn FnMut(&mut Event)),
-        second: (EventType, &mut dyn FnMut(&mut Event)),
+        first: (EventType, impl FnOnce(&mut Event)),
+        second: (EventType, impl FnOnce(&mut Event)),
     ) -> (Recorded, Recorded) {
         let mut guard = self.lock();
-        let (recorded, event) =
-            self.record_locked(&mut guard, branch, last, first.0, state, timestamp);
-        self.filled(event, first.1);
+        let recorded =
+            self.record_locked(&mut guard, branch, last, first.0, state, timestamp, first.1);
         let at = recorded.new_time().unwrap_or_else(|| clock.now());
-        let (then, event) = self.record_locked(&mut guard, branch, last, second.0, state, at);
-        self.filled(event, second.1);
+        let then = self.record_locked(&mut guard, branch, last, second.0, state, at, second.1);
         (recorded, then)
     }
 
-    /// Records an event, or replays its stored twin: what was recorded, and the new event
-    /// (for its details) if one was added.
-    fn record_locked<'g>(
+    #[allow(clippy::too_many_arguments)]
+    fn record_locked(
         &self,
-        guard: &'g mut MutexGuard<'_, State>,
+        guard: &mut MutexGuard<'_, State>,
         branch: Option<&str>,
         last: &AtomicU64,
         kind: EventType,
         state: Option<&str>,
         timestamp: SystemTime,
-    ) -> (Recorded, Option<&'g mut Event>) {
+        fill: impl FnOnce(&mut Event),
+    ) -> Recorded {
         // Nothing to replay (a new execution, or one past its stored history): no lookup, whose
         // key costs an allocation and a hash for every event.
         let stored = match guard.replay.is_empty() {
@@ -280,12 +266,11 @@ impl Recorder {
         if let Some(stored) = stored {
             if stored.kind == kind && stored.state.as_deref() == state {
                 last.store(stored.id, Ordering::Relaxed);
-                let replayed = Recorded {
+                return Recorded {
                     id: stored.id,
                     timestamp: Some(stored.timestamp),
                     replayed: Some(Box::new(stored)),
                 };
-                return (replayed, None);
             }
             let change = guard.change.clone();
             guard.halted = Some(diverged(&format!(
@@ -324,14 +309,16 @@ impl Recorder {
             guard
                 .events
                 .resize_with(len + 1, || Event::new(id, previous, timestamp, kind));
+            if let Some(event) = guard.events.last_mut() {
+                fill(event);
+                self.log(event);
+            }
         }
-        let recorded = Recorded {
+        Recorded {
             id: last.load(Ordering::Relaxed),
             timestamp: Some(timestamp),
             replayed: None,
-        };
-        let added = guard.halted.is_none();
-        (recorded, guard.events.last_mut().filter(|_| added))
+        }
     }
 
     /// Closes, at `at`, everything the cancelled `lanes` left open (see [`closings`]). Their
@@ -353,17 +340,10 @@ impl Recorder {
             let Closing {
                 lane, kind, state, ..
             } = closing;
-            self.record(
-                Some(&lane),
-                &follows,
-                kind,
-                Some(&state),
-                at,
-                &mut |event| {
-                    event.state = Some(state.clone());
-                    event.branch = Some(lane.clone());
-                },
-            );
+            self.record(Some(&lane), &follows, kind, Some(&state), at, |event| {
+                event.state = Some(state.clone());
+                event.branch = Some(lane.clone());
+            });
             last = Some((lane, follows));
         }
     }

@@ -75,7 +75,7 @@ pub(super) async fn attempt(
 ) -> Result<AnyOutput, FailedAttempt> {
     let state_name = cx.state_name(state);
     let kinds = super::TaskKinds::of(cx, state);
-    let with_number = |event: &mut crate::history::Event| event.attempt = Some(number);
+    let with_number = numbered(number);
     let heartbeat = task_timers
         .heartbeat
         .map(|_| Arc::new(Heartbeat::new(Arc::clone(cx.clock()))));
@@ -156,6 +156,12 @@ pub(super) async fn attempt(
         Box::pin(callback::expire(cx, hash)).await;
     }
     outcome
+}
+
+/// Sets an attempt's event's number. A closure of this function, not generic, is one type
+/// for every task: the recording it is handed to is compiled once for it, not once per step.
+pub(super) fn numbered(number: u32) -> impl Fn(&mut crate::history::Event) + Copy {
+    move |event| event.attempt = Some(number)
 }
 
 /// The attempt's task token, if its step takes one.

@@ -6,11 +6,11 @@
 //! 2.4 µs here).
 
 use crate::execution::ExecutionFailure;
-use crate::history::{Event, EventType};
+use crate::history::EventType;
 use crate::step::Step;
 use workflow_core::definition::StateId;
 
-use super::attempt::FailedAttempt;
+use super::attempt::{numbered, FailedAttempt};
 use super::invoke::{callback_without_token, step_panicked, uncallable};
 use super::{exit, record_failed_attempt, TaskKinds, Unusable};
 use crate::engine::panic;
@@ -88,7 +88,7 @@ pub(super) async fn run_direct<S: Step>(
     )?;
     let env = cx.step_env(state, S::INFO.name(), 1, None, None);
     let kinds = TaskKinds::of(cx, state);
-    let with_number = |event: &mut Event| event.attempt = Some(1);
+    let with_number = numbered(1);
     // `call` runs none of the step's code (it builds its future): only polling it is guarded,
     // in place.
     let running = match S::call(input, &env) {
