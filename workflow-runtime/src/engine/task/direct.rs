@@ -41,82 +41,68 @@ fn mocked(_cx: &ExecutionContext<'_>) -> bool {
     false
 }
 
-/// A bare task: the step between the payload limits, as the recorded path would run it with
-/// nothing to record.
-pub(super) async fn run_bare<S: Step>(
-    cx: &ExecutionContext<'_>,
-    state: StateId,
-    input: S::Input,
-) -> Result<S::Output, ExecutionFailure> {
-    let state_name = cx.state_name(state);
-    cx.check_size(Some(state), "input", &input)?;
-    let env = cx.step_env(state, S::INFO.name(), 1, None, None);
-    // `call` runs none of the step's code (it builds its future): only polling it is guarded,
-    // in place.
-    let running = S::call(input, &env).map_err(|missing| uncallable(state_name, &missing))?;
-    let mut running = std::pin::pin!(running);
-    let returned = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task))
-        .await
-        .map_err(|message| step_panicked(S::INFO.name(), state_name, &message))?;
-    match returned {
-        Ok(returned) => match S::into_output(returned) {
-            Ok(output) => {
-                cx.check_size(Some(state), "output", &output)?;
-                Ok(output)
-            }
-            Err(_callback) => Err(callback_without_token(state_name)),
-        },
-        Err(error) => Err(ExecutionFailure::from_step_error(state_name, error)),
-    }
-}
-
 /// A task with nothing but its step to run (see [`is_direct`]): the step between the payload
-/// limits, its events recorded as the full path records them (when the execution keeps any),
-/// in a future a fraction of that path's size. The history is the same: TaskStateEntered,
-/// TaskScheduled and TaskStarted, then TaskSucceeded and TaskStateExited, or TaskFailed.
+/// limits, awaited in place, its events recorded as the full path records them when the
+/// execution keeps a history (TaskStateEntered, TaskScheduled and TaskStarted, then
+/// TaskSucceeded and TaskStateExited, or TaskFailed), in a future a fraction of that path's
+/// size. Without a history (a synchronous `call`) it records nothing, and checks only the
+/// payload limits: one function for both, as each is compiled again for every step.
 pub(super) async fn run_direct<S: Step>(
     cx: &ExecutionContext<'_>,
     state: StateId,
     input: S::Input,
 ) -> Result<S::Output, ExecutionFailure> {
     let state_name = cx.state_name(state);
-    let entered = cx.record_payload(
-        EventType::TaskStateEntered,
-        Some(state),
-        Some(&input),
-        None::<&()>,
-    )?;
+    let lean = cx.shared.recorder.is_lean();
+    let entered_at = if lean {
+        cx.check_size(Some(state), "input", &input)?;
+        None
+    } else {
+        cx.record_payload(
+            EventType::TaskStateEntered,
+            Some(state),
+            Some(&input),
+            None::<&()>,
+        )?
+        .new_time()
+    };
     let env = cx.step_env(state, S::INFO.name(), 1, None, None);
-    let kinds = TaskKinds::of(cx, state);
-    let with_number = numbered(1);
     // `call` runs none of the step's code (it builds its future): only polling it is guarded,
     // in place.
     let running = match S::call(input, &env) {
         Ok(running) => running,
         Err(missing) => {
-            cx.record_at(
-                entered.new_time(),
-                kinds.scheduled,
-                Some(state),
-                with_number,
-            );
-            return fail_direct(cx, state, uncallable(state_name, &missing));
+            let failure = uncallable(state_name, &missing);
+            if lean {
+                return Err(failure);
+            }
+            let scheduled = TaskKinds::of(cx, state).scheduled;
+            cx.record_at(entered_at, scheduled, Some(state), numbered(1));
+            return fail_direct(cx, state, failure);
         }
     };
-    cx.record_two_at(
-        entered.new_time(),
-        state,
-        (kinds.scheduled, with_number),
-        (kinds.started, with_number),
-    );
-    // Nothing to make durable, but a halted history (over its limit) ends the execution here.
-    if let Some(Err(halted)) = cx.shared.recorder.settled() {
-        return Err(halted);
+    if !lean {
+        let kinds = TaskKinds::of(cx, state);
+        cx.record_two_at(
+            entered_at,
+            state,
+            (kinds.scheduled, numbered(1)),
+            (kinds.started, numbered(1)),
+        );
+        // Nothing to make durable, but a halted history (over its limit) ends the execution
+        // here.
+        if let Some(Err(halted)) = cx.shared.recorder.settled() {
+            return Err(halted);
+        }
     }
     let mut running = std::pin::pin!(running);
     let returned = std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task)).await;
     let failure = match returned {
         Ok(Ok(returned)) => match S::into_output(returned) {
+            Ok(output) if lean => {
+                cx.check_size(Some(state), "output", &output)?;
+                return Ok(output);
+            }
             Ok(output) => match exit(cx, state, output, Ok) {
                 Ok(output) => return Ok(output),
                 Err(Unusable::FailedAttempt(failed)) => failed.failure,
@@ -127,6 +113,9 @@ pub(super) async fn run_direct<S: Step>(
         Ok(Err(error)) => ExecutionFailure::from_step_error(state_name, error),
         Err(message) => step_panicked(S::INFO.name(), state_name, &message),
     };
+    if lean {
+        return Err(failure);
+    }
     fail_direct(cx, state, failure)
 }
 

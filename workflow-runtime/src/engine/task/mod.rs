@@ -121,10 +121,6 @@ pub async fn run_task<S: Step>(
         .as_ref()
         .is_ok_and(|timers| direct::is_direct::<S>(cx, timers))
     {
-        // Without history (a synchronous `call`), the step between the payload limits alone.
-        if cx.shared.recorder.is_lean() {
-            return direct::run_bare::<S>(cx, state, input).await;
-        }
         return direct::run_direct::<S>(cx, state, input).await;
     }
     // Boxed: recording, timers, callbacks and replay make a large future, which every state's
