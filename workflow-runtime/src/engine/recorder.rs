@@ -302,14 +302,7 @@ impl Recorder {
             // lock; a swap is an atomic read-modify-write, costly for each event.
             let previous = last.load(Ordering::Relaxed);
             last.store(id, Ordering::Relaxed);
-            // Made where it is kept, then filled in: an event is large, and each move of it
-            // was a copy. `resize_with` writes it into the vector's spare room, where `push`
-            // builds it aside and copies it in.
-            let len = guard.events.len();
-            guard
-                .events
-                .resize_with(len + 1, || Event::new(id, previous, timestamp, kind));
-            if let Some(event) = guard.events.last_mut() {
+            if let Some(event) = add_event(&mut guard.events, id, previous, timestamp, kind) {
                 fill(event);
                 self.log(event);
             }
@@ -482,6 +475,23 @@ impl Recorder {
             .unwrap_or_else(PoisonError::into_inner)
             .events
     }
+}
+
+/// Adds a new event to `events` and returns it, to be filled in. Made where it is kept: an
+/// event is large, and each move of it was a copy; `resize_with` writes it into the vector's
+/// spare room, where `push` builds it aside and copies it in. Not generic, unlike the
+/// recording that calls it, so its code is compiled once; inlined where it is optimised.
+#[inline]
+fn add_event(
+    events: &mut Vec<Event>,
+    id: u64,
+    previous: u64,
+    timestamp: SystemTime,
+    kind: EventType,
+) -> Option<&mut Event> {
+    let len = events.len();
+    events.resize_with(len + 1, || Event::new(id, previous, timestamp, kind));
+    events.last_mut()
 }
 
 fn diverged(divergence: &str, change: Option<&str>) -> ExecutionFailure {
