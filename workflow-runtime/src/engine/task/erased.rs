@@ -109,17 +109,22 @@ pub(super) fn make_call<I: Send>(
     move |cx, state_name, env| match input.take() {
         Some(input) => call(cx, state_name, input, env),
         // An attempt makes its call once; a second call would find no input.
-        None => Err(FailedAttempt::from(called_twice(state_name))),
+        None => Err(FailedAttempt::from(not_held(
+            state_name,
+            "its attempt's input",
+        ))),
     }
 }
 
-/// An attempt's input was asked for twice: not met in a correct build.
+/// What the typed side of a task should hold and does not (`what`: an attempt's input taken
+/// twice, an outcome not kept). Not met in a correct build; a failure of the state rather
+/// than a panic all the same.
 #[cold]
-pub(super) fn called_twice(state_name: &str) -> ExecutionFailure {
+pub(super) fn not_held(state_name: &str, what: &str) -> ExecutionFailure {
     ExecutionFailure::predefined(
         Some(state_name),
         States::Runtime,
-        "an attempt's step was called twice",
+        format!("the task state lost track of {what} (a defect of the workflow runtime)"),
     )
 }
 

@@ -18,7 +18,7 @@ use crate::history::EventType;
 use crate::step::{Caught, Payload, States, StepEnv};
 
 use super::attempt::{attempt, FailedAttempt};
-use super::erased::{self, called_twice, AnyOutput, CallStep, StepTypes};
+use super::erased::{self, not_held, AnyOutput, CallStep, StepTypes};
 use super::invoke::Invocation;
 use super::{exit, record_failed_attempt, usable_timers, wait_until, TaskEnd, Unusable};
 
@@ -159,16 +159,7 @@ pub(super) struct TypedAttempts<I, R, O, C, In, Finish, OnCaught> {
     step_output: PhantomData<fn() -> R>,
 }
 
-impl<I, R, O, C, In, Finish, OnCaught> TypedAttempts<I, R, O, C, In, Finish, OnCaught>
-where
-    I: Payload,
-    R: Payload,
-    O: serde::Serialize + Send,
-    C: serde::Serialize + Send,
-    In: FnMut(&I, u32) -> Result<I, ExecutionFailure> + Send,
-    Finish: FnMut(R) -> Result<O, ExecutionFailure> + Send,
-    OnCaught: FnOnce(usize, Caught<I>) -> Result<C, ExecutionFailure> + Send,
-{
+impl<I, R, O, C, In, Finish, OnCaught> TypedAttempts<I, R, O, C, In, Finish, OnCaught> {
     /// The typed side of attempts from the state's `input`, each calling the step through
     /// `call`: each attempt's input is `input_of` it and the number of retries before;
     /// `finish` makes the state's output of a successful step's, `on_caught` what a
@@ -205,7 +196,7 @@ where
             (Ended::Caught(index), _, Some(caught)) => TaskEnd::Caught(index, caught),
             (Ended::Failed(failure), _, _) => TaskEnd::Failed(failure),
             // Not met: what the ending says was kept.
-            _ => TaskEnd::Failed(called_twice(cx.state_name(state))),
+            _ => TaskEnd::Failed(not_held(cx.state_name(state), "its outcome")),
         }
     }
 }
@@ -235,7 +226,10 @@ where
     ) -> Result<Invocation, FailedAttempt> {
         match self.prepared.take() {
             Some(input) => (self.call)(cx, state_name, input, env),
-            None => Err(FailedAttempt::from(called_twice(state_name))),
+            None => Err(FailedAttempt::from(not_held(
+                state_name,
+                "its attempt's input",
+            ))),
         }
     }
 
@@ -261,7 +255,7 @@ where
     ) -> Result<(), ExecutionFailure> {
         let state_name = cx.state_name(state);
         let (Some(input), Some(on_caught)) = (self.input.take(), self.on_caught.take()) else {
-            return Err(called_twice(state_name));
+            return Err(not_held(state_name, "its input, for its catcher"));
         };
         let caught = Caught {
             input,
