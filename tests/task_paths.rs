@@ -1,7 +1,8 @@
 //! A Task state records the same history whichever way the engine runs it: an Express task
 //! with nothing but its step to run takes a direct path, one with a timeout the full path of
 //! timers and layers. Two steps alike but for a timeout (under one step name) run every outcome
-//! side by side, and their histories must match event for event.
+//! side by side, and their histories must match event for event; run by `call`, which keeps
+//! no history, they must end alike.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
 
@@ -168,6 +169,41 @@ async fn a_history_at_its_limit_ends_alike_on_both_paths() {
             direct.failure().map(ExecutionFailure::error),
             Some("States.Runtime"),
             "limit {limit}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_outcome_of_a_task_ends_a_call_alike_on_the_direct_and_the_timed_path() {
+    let runtime = runtime();
+    let ended = |called: Result<String, ExecutionFailure>| {
+        called.map_err(|failure| {
+            (
+                failure.error().to_owned(),
+                failure.cause().to_owned(),
+                failure.state().map(str::to_owned),
+            )
+        })
+    };
+    for outcome in [
+        Outcome::Succeed,
+        Outcome::Refuse,
+        Outcome::Panic,
+        Outcome::Oversize,
+    ] {
+        let direct = ended(runtime.call::<Direct>(outcome).await.unwrap());
+        let timed = ended(runtime.call::<Timed>(outcome).await.unwrap());
+        assert_eq!(direct, timed, "{outcome:?}");
+        let expected_error = match outcome {
+            Outcome::Succeed => None,
+            Outcome::Refuse => Some("WorkError.Refused"),
+            Outcome::Panic => Some("States.TaskFailed"),
+            Outcome::Oversize => Some("States.DataLimitExceeded"),
+        };
+        assert_eq!(
+            direct.as_ref().err().map(|(error, _, _)| error.as_str()),
+            expected_error,
+            "{outcome:?}"
         );
     }
 }
