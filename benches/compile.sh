@@ -70,6 +70,19 @@ steps() {
     done
 }
 
+# A `main` running workflow $1 once with `Runtime::call`, so that the engine is
+# instantiated for it.
+runs() {
+    cat <<EOF
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let runtime = Runtime::builder().register::<$1>().build().expect("builds");
+    let output = runtime.call::<$1>(0).await.expect("runs");
+    println!("{output:?}");
+}
+EOF
+}
+
 chain() {
     local n=$1
     echo '#![allow(missing_docs)]'
@@ -84,14 +97,7 @@ chain() {
     echo "        S$n: task s$n -> end, retry States::ALL { max_attempts: 2 };"
     echo '    }'
     echo '}'
-    cat <<'EOF'
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let runtime = Runtime::builder().register::<Chain>().build().expect("builds");
-    let output = runtime.call::<Chain>(0).await.expect("runs");
-    println!("{output:?}");
-}
-EOF
+    runs Chain
 }
 
 mix() {
@@ -132,14 +138,7 @@ EOF
     done
     echo '    }'
     echo '}'
-    cat <<'EOF'
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let runtime = Runtime::builder().register::<Mix>().build().expect("builds");
-    let output = runtime.call::<Mix>(0).await.expect("runs");
-    println!("{output:?}");
-}
-EOF
+    runs Mix
 }
 
 hand() {

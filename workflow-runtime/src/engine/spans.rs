@@ -6,7 +6,7 @@
 //! Field names follow OpenTelemetry's style (lower-case, dot-separated, under a `workflow.`
 //! namespace, as its semantic conventions have none for workflows). When no subscriber wants
 //! spans at `INFO` as an execution starts, the engine makes none for it and wraps nothing (a
-//! synchronous `call`'s tasks stay on their bare path): `express_overhead` measures no
+//! synchronous `call`'s tasks stay on their direct path): `express_overhead` measures no
 //! difference beyond its noise.
 
 use tracing::Span;

@@ -87,8 +87,8 @@ fn grouped(
     let mut dispatch = Vec::new();
     let mut functions = Vec::new();
     for (number, (arms, variants)) in arms.chunks(GROUP).zip(variants.chunks(GROUP)).enumerate() {
-        // A method, called as one: a state may not be named like it, as it could be named
-        // like an associated function.
+        // Called with method syntax: `Self::__advance_group_0` would name a state of that
+        // name, were there one, rather than the function.
         let function = format_ident!("__advance_group_{}", number, span = Span::call_site());
         let held = syn::Ident::new("machine", Span::mixed_site());
         dispatch.push(quote! {

@@ -63,7 +63,7 @@ pub(crate) struct StepTypes {
     pub(crate) name: &'static str,
     /// Whether the step hands out a task token.
     pub(crate) callback: bool,
-    output_type: fn() -> &'static str,
+    output_type: &'static str,
     decode: fn(serde_json::Value) -> Result<AnyOutput, serde_json::Error>,
 }
 
@@ -73,14 +73,14 @@ impl StepTypes {
         StepTypes {
             name: S::INFO.name(),
             callback: S::CALLBACK,
-            output_type: std::any::type_name::<S::Output>,
+            output_type: std::any::type_name::<S::Output>(),
             decode: decode::<S::Output>,
         }
     }
 
     /// The name of the step's output type, for messages.
     pub(crate) fn output_type(&self) -> &'static str {
-        (self.output_type)()
+        self.output_type
     }
 
     /// Reads `value` (a stored output, a callback's) as the step's output.

@@ -124,7 +124,7 @@ pub async fn run_task<S: Step>(
         return direct::run_direct::<S>(cx, state, input).await;
     }
     // Boxed: recording, timers, callbacks and replay make a large future, which every state's
-    // future (and every bare task's) would otherwise carry and move. Boxed in a statement of
+    // future (and every direct task's) would otherwise carry and move. Boxed in a statement of
     // its own: a temporary of the statement that awaits lives across the await, and its
     // space would be kept in this future all the same.
     let recorded = Box::pin(run_recorded::<S::Input, S::Output>(
