@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::task::erased::{AnyOutput, StepTypes};
+use super::task::erased::{AnyOutput, StepFacts};
 use super::ExecutionContext;
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
@@ -158,7 +158,7 @@ pub(crate) async fn answer(
 pub(crate) async fn wait(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    step: &StepTypes,
+    step: &StepFacts,
     token_hash: &str,
     heartbeat: Option<&Arc<Heartbeat>>,
 ) -> Result<AnyOutput, ExecutionFailure> {
@@ -206,7 +206,7 @@ pub(crate) async fn wait(
 /// The outcome a completed callback gives its attempt; `None` while it is pending.
 fn completed(
     state: &str,
-    step: &StepTypes,
+    step: &StepFacts,
     record: &CallbackRecord,
 ) -> Option<Result<AnyOutput, ExecutionFailure>> {
     match record.status {
@@ -242,7 +242,7 @@ fn completed(
 pub(crate) async fn settle(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    step: &StepTypes,
+    step: &StepFacts,
     token_hash: &str,
 ) -> Option<Result<AnyOutput, ExecutionFailure>> {
     let state_name = cx.state_name(state);

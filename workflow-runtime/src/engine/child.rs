@@ -8,9 +8,11 @@ use std::time::SystemTime;
 
 use workflow_core::definition::{Definition, StateId};
 
-use crate::engine::{drive_with_timeout, ExecutionContext, Machine, Shared};
+use crate::engine::{
+    drive_with_timeout, machine_run, ExecutionContext, Machine, MachineRun, Shared,
+};
 use crate::execution::{ChildExecution, ExecutionFailure, ExecutionId};
-use crate::step::{ChildFailure, StepEnv};
+use crate::step::{ChildFailure, Payload, StepEnv};
 use crate::workflow::Workflow;
 
 /// The running child execution of a task.
@@ -49,39 +51,50 @@ pub fn run_child_of<M: Machine>(
     definition: &'static Definition,
     input: M::Input,
 ) -> Pin<Box<dyn Future<Output = ChildEnd<M::Output>> + Send + 'static>> {
-    spawn::<M>(env.shared, definition, env.state, env.attempt, input)
+    spawn(
+        env.shared,
+        definition,
+        env.state,
+        env.attempt,
+        input,
+        machine_run::<M>(),
+    )
 }
 
-/// Runs machine `M` as a child execution of the execution `cx` belongs to, on the same
-/// definition, for state `parent_state`'s attempt `attempt` (an item of a distributed Map
-/// state): the child has its own id and history, shares the parent's resources and clock,
-/// and is listed in the parent's children when it ends. Its failure is the child's own.
-pub(crate) fn run_child_machine<M: Machine>(
+/// Runs a machine (through `run`) as a child execution of the execution `cx` belongs to, on
+/// the same definition, for state `parent_state`'s attempt `attempt` (an item of a
+/// distributed Map state): the child has its own id and history, shares the parent's
+/// resources and clock, and is listed in the parent's children when it ends. Its failure is
+/// the child's own.
+pub(crate) fn run_child_machine<I: Payload, O: Payload>(
     cx: &ExecutionContext<'_>,
     parent_state: StateId,
     attempt: u32,
-    input: M::Input,
-) -> Pin<Box<dyn Future<Output = Result<M::Output, ExecutionFailure>> + Send + 'static>> {
-    let child = spawn::<M>(
+    input: I,
+    run: MachineRun<I, O>,
+) -> Pin<Box<dyn Future<Output = Result<O, ExecutionFailure>> + Send + 'static>> {
+    let child = spawn(
         cx.shared,
         cx.definition(),
         cx.state_name(parent_state),
         attempt,
         input,
+        run,
     );
     Box::pin(async move { child.await.result })
 }
 
-/// A child execution of machine `M` of `definition`, for the parent (`parent`) state
-/// `parent_state`'s attempt `attempt`: its own id and history, the parent's resources and
-/// clock; listed in the parent's children when it ends.
-fn spawn<M: Machine>(
+/// A child execution of `definition`, run by `run` (its machine), for the parent (`parent`)
+/// state `parent_state`'s attempt `attempt`: its own id and history, the parent's resources
+/// and clock; listed in the parent's children when it ends.
+fn spawn<I: Payload, O: Payload>(
     parent: &Shared,
     definition: &'static Definition,
     parent_state: &'static str,
     attempt: u32,
-    input: M::Input,
-) -> Pin<Box<dyn Future<Output = ChildEnd<M::Output>> + Send + 'static>> {
+    input: I,
+    run: MachineRun<I, O>,
+) -> Pin<Box<dyn Future<Output = ChildEnd<O>> + Send + 'static>> {
     let resources = Arc::clone(&parent.resources);
     let clock = Arc::clone(&parent.clock);
     let siblings = parent.children();
@@ -99,7 +112,7 @@ fn spawn<M: Machine>(
             limits,
         );
         let (result, status) =
-            drive_with_timeout::<M>(&ExecutionContext::root(&shared), input).await;
+            drive_with_timeout(&ExecutionContext::root(&shared), input, run).await;
         let (history, children) = shared.into_parts();
         siblings
             .lock()

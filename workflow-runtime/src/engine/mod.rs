@@ -25,6 +25,7 @@ mod task;
 mod terminal;
 
 use std::future::Future;
+use std::pin::Pin;
 
 use tracing::Instrument;
 
@@ -190,11 +191,38 @@ pub async fn run_machine<M: Machine>(
         }
     };
     let mut run = std::pin::pin!(run);
-    let ended = std::future::poll_fn(|task| panic::poll_catching(run.as_mut(), task))
-        .await
-        .unwrap_or_else(|message| Err(logic_panicked(cx, cx.current_state(), &message)));
+    let ended = std::future::poll_fn(|task| {
+        // Polled as a trait object: the guard is compiled once per output type rather than
+        // once per machine.
+        let run: Pin<&mut (dyn Future<Output = _> + Send)> = run.as_mut();
+        panic::poll_catching(run, task)
+    })
+    .await
+    .unwrap_or_else(|message| Err(logic_panicked(cx, cx.current_state(), &message)));
     cx.left_state();
     ended
+}
+
+/// A machine's run from its input to its end in a lane (see [`run_machine`]), boxed: how the
+/// engine runs a machine it knows only by its input and output types (the iterations of a Map
+/// state, a child execution, an execution). What runs machines is then compiled once for
+/// each pair of types rather than once for each machine of each workflow.
+pub(crate) type MachineRun<I, O> =
+    for<'c, 'e> fn(
+        &'c ExecutionContext<'e>,
+        I,
+    ) -> Pin<Box<dyn Future<Output = Result<O, ExecutionFailure>> + Send + 'c>>;
+
+/// The [`MachineRun`] of machine `M`.
+pub(crate) fn machine_run<M: Machine>() -> MachineRun<M::Input, M::Output> {
+    boxed_run::<M>
+}
+
+fn boxed_run<'c, M: Machine>(
+    cx: &'c ExecutionContext<'_>,
+    input: M::Input,
+) -> Pin<Box<dyn Future<Output = Result<M::Output, ExecutionFailure>> + Send + 'c>> {
+    Box::pin(run_machine::<M>(cx, input))
 }
 
 /// The workflow's own code panicked, in `state` (or entering the machine).
@@ -226,14 +254,15 @@ pub enum Advance<M, O> {
     Failed(ExecutionFailure),
 }
 
-/// Runs an execution of machine `M` (a workflow's) under its execution timeout (counted from its start, also when
-/// it resumes after a restart): on time-out the running state is dropped, cancelling its step.
+/// Runs an execution through `run` (its workflow's machine) under its execution timeout
+/// (counted from its start, also when it resumes after a restart): on time-out the running state is dropped, cancelling its step.
 /// Records the execution's last event (ExecutionSucceeded, ExecutionFailed or
 /// ExecutionTimedOut) and, for a durable execution, makes it durable with the execution's end.
-pub(crate) async fn drive_with_timeout<M: Machine>(
+pub(crate) async fn drive_with_timeout<I: Payload, O: Payload>(
     cx: &ExecutionContext<'_>,
-    input: M::Input,
-) -> (Result<M::Output, ExecutionFailure>, ExecutionStatus) {
+    input: I,
+    run: MachineRun<I, O>,
+) -> (Result<O, ExecutionFailure>, ExecutionStatus) {
     let limit = cx.definition().execution_timeout();
     let deadline = cx.shared.started_at.checked_add(limit);
     let timer = async {
@@ -243,7 +272,7 @@ pub(crate) async fn drive_with_timeout<M: Machine>(
         }
     };
     let span = spans::execution(cx);
-    let mut drive = std::pin::pin!(drive::<M>(cx, input));
+    let mut drive = std::pin::pin!(drive(cx, input, run));
     let guarded = std::future::poll_fn(|task| {
         let _in_span = span.as_ref().map(tracing::Span::enter);
         panic::poll_catching(drive.as_mut(), task)
@@ -355,11 +384,12 @@ async fn finish<O: serde::Serialize>(
     }
 }
 
-/// Runs an execution of machine `M` from its input to its end, recording history in `cx`.
-async fn drive<M: Machine>(
+/// Runs an execution through `run` from its input to its end, recording history in `cx`.
+async fn drive<I: Payload, O>(
     cx: &ExecutionContext<'_>,
-    input: M::Input,
-) -> Result<M::Output, ExecutionFailure> {
+    input: I,
+    run: MachineRun<I, O>,
+) -> Result<O, ExecutionFailure> {
     let started =
         cx.record_payload(EventType::ExecutionStarted, None, Some(&input), None::<&()>)?;
     // A Standard execution's first event was stored as it was created (and counted then).
@@ -367,5 +397,5 @@ async fn drive<M: Machine>(
         let definition = cx.definition();
         crate::metrics::execution_started(definition.name.as_str(), definition.mode);
     }
-    run_machine::<M>(cx, input).await
+    run(cx, input).await
 }

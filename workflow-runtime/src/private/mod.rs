@@ -23,7 +23,10 @@ pub use crate::engine::{
 };
 pub use crate::runtime::json::ChildJsonRun;
 pub use crate::runtime::registry::WorkflowDefinitions;
-pub use crate::step::{ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepInfo};
+pub use crate::step::{
+    facts as step_facts, ArgumentError, Requirement, Step, StepArg, StepEnv, StepError, StepFacts,
+    StepInfo,
+};
 pub use crate::step::{Callback, Caught, ChildFailure, FromCaught, Never, Payload};
 pub use crate::workflow::{StateRequirement, Workflow};
 pub use serde_json::{
@@ -93,8 +96,10 @@ pub struct EmbeddedDefinition<'a> {
 pub struct TaskStep {
     /// The task state.
     pub state: usize,
-    /// What its step's type tells of it: `step_definition::<S>`.
-    pub step: fn() -> StepDefinition,
+    /// Its name.
+    pub name: &'static str,
+    /// What its step's type tells of it: `facts::<S>`.
+    pub step: fn() -> &'static StepFacts,
 }
 
 /// The error name at `position` in a retrier or catcher, written as a Rust path: the names
@@ -127,26 +132,24 @@ impl ErrorNames {
     }
 }
 
-/// What step `S`'s type tells of it, for the task states running it.
-pub fn step_definition<S: Step>() -> StepDefinition {
-    let mut requirements = Vec::new();
-    S::requirements(&mut requirements);
-    let info = S::INFO;
-    let mut step = build::step_definition(
+/// The definition of a task state's step, from its facts.
+fn step_definition(step: &StepFacts) -> StepDefinition {
+    let info = step.info;
+    let mut definition = build::step_definition(
         info.name(),
         info.function(),
         info.doc(),
-        type_name::<S::Input>(),
-        type_name::<S::Output>(),
-        type_name::<S::Error>(),
-        S::error_names(),
-        S::CHILD_WORKFLOW,
+        step.input_type(),
+        step.output_type(),
+        step.error_type(),
+        step.error_names(),
+        step.child_workflow,
         info.timeout(),
         info.heartbeat(),
-        requirement_names(&requirements),
+        requirement_names(&step.requirements()),
     );
-    step.callback = S::CALLBACK;
-    step
+    definition.callback = step.callback;
+    definition
 }
 
 /// The definition of a workflow from input `I` to output `O`: the embedded one, completed.
@@ -168,7 +171,7 @@ pub fn embedded_definition<I, O>(embedded: EmbeddedDefinition<'_>) -> Definition
     definition.input_type = type_name::<I>().to_owned();
     definition.output_type = type_name::<O>().to_owned();
     for task in embedded.steps {
-        embed::set_step(&mut definition, task.state, (task.step)());
+        embed::set_step(&mut definition, task.state, step_definition((task.step)()));
     }
     // The last first: a clause's `Type::*` becomes several names, which would move the
     // positions of those after it.
@@ -186,21 +189,21 @@ pub fn embedded_definition<I, O>(embedded: EmbeddedDefinition<'_>) -> Definition
     definition
 }
 
-/// Adds the resources step `S` needs, for the state `state`, to `out`.
-pub fn task_requirements<S: Step>(state: &'static str, out: &mut Vec<StateRequirement>) {
-    let mut requirements = Vec::new();
-    S::requirements(&mut requirements);
-    state_requirements(
-        state,
-        std::any::TypeId::of::<S>(),
-        S::INFO.name(),
-        requirements,
-        out,
-    );
+/// Adds the resources the steps of `tasks` need, each with its state, to `out`.
+pub fn task_requirements(tasks: &[TaskStep], out: &mut Vec<StateRequirement>) {
+    for task in tasks {
+        let step = (task.step)();
+        state_requirements(
+            task.name,
+            step.step_type(),
+            step.name(),
+            step.requirements(),
+            out,
+        );
+    }
 }
 
-/// The type names of `requirements`. Not generic (nor is [`state_requirements`]): the
-/// generic functions above stay small, as they are compiled again for every step.
+/// The type names of `requirements`.
 fn requirement_names(requirements: &[Requirement]) -> Vec<String> {
     requirements
         .iter()
@@ -409,15 +412,13 @@ pub fn step_input_to_json<S: Step>(input: &S::Input) -> Result<JsonValue, JsonEr
     serde_json::to_value(input)
 }
 
-/// Whether `output` reads as step `S`'s output (a callback step's); see
-/// [`step_input_from_json`] for its bound.
-pub fn check_step_output<S: Step>(output: &JsonValue) -> Result<(), String> {
-    check_output::<S::Output>(output)
-}
-
-/// Whether `output` reads as `T` (a callback step's output type).
-pub fn check_output<T: Payload>(output: &JsonValue) -> Result<(), String> {
-    T::deserialize(output)
-        .map(|_| ())
-        .map_err(|error| format!("it does not read as `{}`: {error}", type_name::<T>()))
+/// Whether `output` reads as the output of the step of task state `state`, one of `tasks`
+/// (a callback step's): `None` for a state that is not a task.
+pub fn check_task_output(
+    tasks: &[TaskStep],
+    state: StateId,
+    output: &JsonValue,
+) -> Option<Result<(), String>> {
+    let task = tasks.iter().find(|task| task.state == state.0)?;
+    Some((task.step)().check_output(output))
 }

@@ -115,7 +115,11 @@ impl Runtime {
             let root = ExecutionContext::root(&shared);
             // Pinned where it is made: moved into `select!`, it would take its size twice in
             // this task, for as long as the execution runs.
-            let run = std::pin::pin!(engine::drive_with_timeout::<M>(&root, input));
+            let run = std::pin::pin!(engine::drive_with_timeout(
+                &root,
+                input,
+                engine::machine_run::<M>()
+            ));
             // A run that halts (parked, lost, or its store failing) stops here; the execution
             // goes on from what is recorded.
             tokio::select! {
@@ -155,7 +159,7 @@ impl Runtime {
                 runtime.inner.limits,
             );
             Policy::Express.observe(&runtime, &mut shared, definition.name.as_str());
-            let (result, status) = engine::drive_with_timeout::<M>(&ExecutionContext::root(&shared), input).await;
+            let (result, status) = engine::drive_with_timeout(&ExecutionContext::root(&shared), input, engine::machine_run::<M>()).await;
             let (history, _) = shared.into_parts();
             // The stored history holds the start and the end; the rest went to the log sink.
             let Some(last) = history.events().last() else { return RunEnd::Ended };

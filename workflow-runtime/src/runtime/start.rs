@@ -157,8 +157,12 @@ impl Runtime {
         );
         policy.observe(self, &mut shared, definition.name.as_str());
         let started_at = clock.now();
-        let (result, status) =
-            engine::drive_with_timeout::<M>(&ExecutionContext::root(&shared), input).await;
+        let (result, status) = engine::drive_with_timeout(
+            &ExecutionContext::root(&shared),
+            input,
+            engine::machine_run::<M>(),
+        )
+        .await;
         let stopped_at = clock.now();
         let (history, children) = shared.into_parts();
         Ok(Execution {
@@ -197,8 +201,12 @@ impl Runtime {
             self.inner.limits,
         );
         policy.observe(self, &mut shared, W::name());
-        let (result, _) =
-            engine::drive_with_timeout::<W::Machine>(&ExecutionContext::root(&shared), input).await;
+        let (result, _) = engine::drive_with_timeout(
+            &ExecutionContext::root(&shared),
+            input,
+            engine::machine_run::<W::Machine>(),
+        )
+        .await;
         Ok(result)
     }
 

@@ -8,6 +8,7 @@ mod args;
 mod callback;
 mod caught;
 mod error;
+pub(crate) mod facts;
 mod never;
 
 use std::future::Future;
@@ -21,6 +22,7 @@ pub use args::{ArgumentError, Requirement, Res, StepArg, StepContext, StepEnv};
 pub use callback::{Callback, TaskToken};
 pub use caught::{Caught, CaughtError, FromCaught};
 pub use error::{ChildFailure, States, StepError};
+pub use facts::{facts, StepFacts};
 pub use never::Never;
 
 /// A value that can travel between states: a state's input or output.
@@ -145,7 +147,7 @@ pub trait Step: Send + Sync + 'static {
         input: Self::Input,
         env: &StepEnv<'_>,
     ) -> Result<
-        impl Future<Output = Result<Self::Returned, Self::Error>> + Send + 'static,
+        impl Future<Output = Result<Self::Returned, Self::Error>> + Send + 'static + use<Self>,
         ArgumentError,
     >;
 }

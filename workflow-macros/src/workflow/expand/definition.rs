@@ -6,11 +6,12 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
+use syn::Ident;
 use workflow_core::build::{self, MapOptions, TaskOptions, Wait};
 use workflow_core::retry::{Catcher, Jitter, Retrier};
 use workflow_core::{embed, Definition};
 
-use super::{expr_text, step_alias, task_states, type_text};
+use super::{expr_text, step_alias, type_text};
 use crate::docs::doc_text;
 use crate::private;
 use crate::workflow::index::{Idx, ScopeIndex, StateIndex};
@@ -262,7 +263,8 @@ fn fail_part(part: Option<&FailText>) -> FailPart {
 
 /// The expression building the runtime definition: `definition` embedded, completed with what
 /// the types tell.
-pub(super) fn embedded(model: &Model<'_>, definition: &Definition) -> TokenStream {
+/// `tasks` names the table of the task states' steps.
+pub(super) fn embedded(model: &Model<'_>, definition: &Definition, tasks: &Ident) -> TokenStream {
     let p = private::path();
     let json = match embed::encode(definition) {
         Ok(json) => json,
@@ -276,16 +278,13 @@ pub(super) fn embedded(model: &Model<'_>, definition: &Definition) -> TokenStrea
         .into_iter()
         .map(|fraction| *fraction)
         .collect();
-    let steps = task_states(model).map(
-        |(index, step)| quote!(#p::TaskStep { state: #index, step: #p::step_definition::<#step> }),
-    );
     let error_names = typed_error_names(model);
     let (input, output) = (&model.ast.input, &model.ast.output);
     quote! {
         #p::embedded_definition::<#input, #output>(#p::EmbeddedDefinition {
             json: #json,
             fractions: &[#(#fractions),*],
-            steps: &[#(#steps),*],
+            steps: #tasks,
             error_names: &[#(#error_names),*],
         })
     }

@@ -19,7 +19,7 @@ mod text;
 mod type_doc;
 mod wiring;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::Ident;
@@ -112,7 +112,14 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
         .scopes
         .indices()
         .map(|scope| machine_code(expansion, scope));
-    let definition = definition::embedded(expansion.model, &definition);
+    // The task states and their steps, in one table that the definition, the requirements and
+    // the check of a callback's output read: one entry a state, no code.
+    let tasks = syn::Ident::new("TASKS", Span::mixed_site());
+    let task_entries = task_states(expansion.model).map(|(index, step)| {
+        let state_name = expansion.model.state(index).name.to_string();
+        quote!(#p::TaskStep { state: #index, name: #state_name, step: #p::step_facts::<#step> })
+    });
+    let definition = definition::embedded(expansion.model, &definition, &tasks);
     let as_step = as_step(ast);
     let test_arms = expansion.model.scopes.indices().filter_map(|scope| {
         let states: Vec<StateIndex> = expansion.variant_states(scope).collect();
@@ -132,13 +139,6 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
         let computes = inputs::fail_ident(expansion, index);
         Some(quote!(#index => #p::test_fail_in::<#input>(state, input, cx, #computes),))
     });
-    let check_arms = task_states(expansion.model).map(|(index, step)| {
-        quote!(#index => ::core::option::Option::Some(#p::check_step_output::<#step>(output)),)
-    });
-    let requirements = task_states(expansion.model).map(|(index, step)| {
-        let state_name = expansion.model.state(index).name.to_string();
-        quote!(#p::task_requirements::<#step>(#state_name, out);)
-    });
 
     quote! {
         #(#attrs)*
@@ -148,6 +148,7 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
         #payload_checks
 
         const _: () = {
+            const #tasks: &[#p::TaskStep] = &[#(#task_entries),*];
             #checks
             #(#machines)*
             #as_step
@@ -163,21 +164,14 @@ fn full(expansion: &Expansion<'_, '_>) -> TokenStream {
                 }
 
                 fn requirements(out: &mut ::std::vec::Vec<#p::StateRequirement>) {
-                    let _ = &out;
-                    #(#requirements)*
+                    #p::task_requirements(#tasks, out);
                 }
 
                 fn check_task_output(
                     state: #p::StateId,
                     output: &#p::JsonValue,
                 ) -> ::core::option::Option<::core::result::Result<(), ::std::string::String>> {
-                    match state.0 {
-                        #(#check_arms)*
-                        _ => {
-                            let _ = output;
-                            ::core::option::Option::None
-                        }
-                    }
+                    #p::check_task_output(#tasks, state, output)
                 }
 
                 fn test_state<'c>(
@@ -508,7 +502,7 @@ fn as_step(ast: &WorkflowAst) -> TokenStream {
             ) -> ::core::result::Result<
                 impl ::core::future::Future<
                     Output = ::core::result::Result<<Self as #p::Step>::Output, #p::ChildFailure>,
-                > + ::core::marker::Send + 'static,
+                > + ::core::marker::Send + 'static + use<>,
                 #p::ArgumentError,
             > {
                 ::core::result::Result::Ok(#p::run_child::<Self>(env, input))

@@ -22,7 +22,7 @@ use crate::execution::ExecutionFailure;
 use crate::step::{Heartbeat, States, TaskToken};
 use workflow_core::definition::StateId;
 
-use super::erased::{AnyOutput, MakeCall, StepTypes};
+use super::erased::{AnyOutput, MakeCall, StepFacts};
 use super::timers::Timers;
 use super::{invoke, replay, timers};
 
@@ -67,7 +67,7 @@ impl From<ExecutionFailure> for FailedAttempt {
 pub(super) async fn attempt(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    step: &StepTypes,
+    step: &StepFacts,
     make_call: &mut MakeCall<'_>,
     task_timers: TaskTimers,
     number: u32,
@@ -87,7 +87,13 @@ pub(super) async fn attempt(
         failed
     };
     let token = token_of(step, state_name).map_err(scheduled_alone)?;
-    let env = cx.step_env(state, step.name, number, heartbeat.as_ref(), token.as_ref());
+    let env = cx.step_env(
+        state,
+        step.name(),
+        number,
+        heartbeat.as_ref(),
+        token.as_ref(),
+    );
     let invocation = make_call(cx, state_name, &env).map_err(scheduled_alone)?;
     let (scheduled_event, started) = cx.record_two_at(
         scheduled_at,
@@ -121,7 +127,7 @@ pub(super) async fn attempt(
         _ => None,
     };
     let token_hash = token_hash.as_deref();
-    let span = spans::attempt(cx, state, step.name, number);
+    let span = spans::attempt(cx, state, step.name(), number);
     let outcome = if span.is_none() && timers.is_empty() {
         // The common case: the step's future awaited in place, not moved through layers
         // that have nothing to do (each move of it is a copy of a few hundred bytes).
@@ -165,7 +171,7 @@ pub(super) fn numbered(number: u32) -> impl Fn(&mut crate::history::Event) + Cop
 }
 
 /// The attempt's task token, if its step takes one.
-fn token_of(step: &StepTypes, state_name: &str) -> Result<Option<TaskToken>, FailedAttempt> {
+fn token_of(step: &StepFacts, state_name: &str) -> Result<Option<TaskToken>, FailedAttempt> {
     if !step.callback {
         return Ok(None);
     }

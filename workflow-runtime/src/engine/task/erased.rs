@@ -5,19 +5,19 @@
 //! made (by `cargo llvm-lines`), for a box or two per attempt on the recorded path, which
 //! allocates for its events anyway.
 
-use std::any::Any;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::engine::ExecutionContext;
 use crate::execution::ExecutionFailure;
-use crate::step::{States, Step, StepEnv};
+use crate::step::{Callback, Payload, States, StepEnv, StepError};
 
 use super::attempt::FailedAttempt;
 use super::invoke::Invocation;
 
-/// A step's output, its type erased.
-pub(crate) type AnyOutput = Box<dyn Any + Send>;
+pub(crate) use crate::step::facts::{AnyOutput, StepFacts};
 
 /// What a completed callback was answered with at once: an output, or an error and cause.
 pub(crate) type Answer = Result<serde_json::Value, (String, String)>;
@@ -43,12 +43,14 @@ pub(super) type MakeCall<'m> = dyn FnMut(&ExecutionContext<'_>, &'static str, &S
     + 'm;
 
 impl Returned {
-    /// What step `S`'s future resolved to (in state `state_name`), its types erased.
-    pub(super) fn of_step<S: Step>(
+    /// What a step's future resolved to (`result`, in state `state_name`), made its output by
+    /// `into_output`, its types erased.
+    fn of<R, E: StepError, O: Payload>(
         state_name: &'static str,
-        result: Result<S::Returned, S::Error>,
+        result: Result<R, E>,
+        into_output: fn(R) -> Result<O, Callback<O>>,
     ) -> Returned {
-        match result.map(S::into_output) {
+        match result.map(into_output) {
             Ok(Ok(output)) => Returned::Output(Box::new(output)),
             Ok(Err(callback)) => Returned::Callback(callback.answer()),
             Err(error) => Returned::Failed(ExecutionFailure::from_step_error(state_name, error)),
@@ -56,43 +58,53 @@ impl Returned {
     }
 }
 
-/// What the layers of an attempt need to know of its step.
-#[derive(Clone, Copy)]
-pub(crate) struct StepTypes {
-    /// The step's name.
-    pub(crate) name: &'static str,
-    /// Whether the step hands out a task token.
-    pub(crate) callback: bool,
-    output_type: &'static str,
-    decode: fn(serde_json::Value) -> Result<AnyOutput, serde_json::Error>,
+pin_project_lite::pin_project! {
+    /// A step's future `F` whose result is erased as it completes: a type with a `poll` of a
+    /// few lines (an `async` block around `F`, compiled again for every step, made some 200
+    /// lines of code for each).
+    pub(super) struct Erasing<F, R, E, O> {
+        #[pin]
+        running: F,
+        state_name: &'static str,
+        into_output: fn(R) -> Result<O, Callback<O>>,
+        error: PhantomData<fn() -> E>,
+    }
 }
 
-impl StepTypes {
-    /// Those of step `S`.
-    pub(crate) fn of<S: Step>() -> StepTypes {
-        StepTypes {
-            name: S::INFO.name(),
-            callback: S::CALLBACK,
-            output_type: std::any::type_name::<S::Output>(),
-            decode: decode::<S::Output>,
+impl<F, R, E, O> Erasing<F, R, E, O> {
+    /// `running` (of a step whose returned value `into_output` makes its output, in state
+    /// `state_name`), its result to be erased.
+    pub(super) fn new(
+        running: F,
+        state_name: &'static str,
+        into_output: fn(R) -> Result<O, Callback<O>>,
+    ) -> Self {
+        Erasing {
+            running,
+            state_name,
+            into_output,
+            error: PhantomData,
         }
     }
-
-    /// The name of the step's output type, for messages.
-    pub(crate) fn output_type(&self) -> &'static str {
-        self.output_type
-    }
-
-    /// Reads `value` (a stored output, a callback's) as the step's output.
-    pub(crate) fn decode(&self, value: serde_json::Value) -> Result<AnyOutput, serde_json::Error> {
-        (self.decode)(value)
-    }
 }
 
-fn decode<O: crate::step::Payload>(
-    value: serde_json::Value,
-) -> Result<AnyOutput, serde_json::Error> {
-    serde_json::from_value::<O>(value).map(|output| Box::new(output) as AnyOutput)
+impl<F, R, E, O> Future for Erasing<F, R, E, O>
+where
+    F: Future<Output = Result<R, E>>,
+    E: StepError,
+    O: Payload,
+{
+    type Output = Returned;
+
+    fn poll(self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<Returned> {
+        let this = self.project();
+        match this.running.poll(task) {
+            Poll::Ready(result) => {
+                Poll::Ready(Returned::of(this.state_name, result, *this.into_output))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 /// A step's call, for an attempt's input: [`invoke`](super::invoke::invoke) of the step.
@@ -131,12 +143,12 @@ pub(super) fn not_held(state_name: &str, what: &str) -> ExecutionFailure {
 /// The output of an attempt of `step`, as its type `R` again.
 pub(super) fn typed<R: 'static>(
     state_name: &'static str,
-    step: &StepTypes,
+    step: &StepFacts,
     output: AnyOutput,
 ) -> Result<R, ExecutionFailure> {
     match output.downcast::<R>() {
         Ok(output) => Ok(*output),
-        Err(_) => Err(not_typed(state_name, step.name, step.output_type())),
+        Err(_) => Err(not_typed(state_name, step.name(), step.output_type())),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::step::{Heartbeat, States, Step, StepEnv};
 use workflow_core::definition::StateId;
 
 use super::attempt::FailedAttempt;
-use super::erased::{AnyOutput, Returned as Erased, Running, StepTypes};
+use super::erased::{AnyOutput, Erasing, Returned as Erased, Running, StepFacts};
 
 /// The future of one attempt's call, not yet polled.
 pub(super) struct Invocation {
@@ -21,36 +21,27 @@ pub(super) struct Invocation {
     pub(super) real: bool,
 }
 
-/// The step's own future for `input`, its types erased.
+/// The call of one attempt: the step's own future for `input`, its types erased (with the
+/// `testing` feature, when no mock answers instead).
 pub(super) fn call<S: Step>(
-    state_name: &'static str,
-    input: S::Input,
-    env: &StepEnv<'_>,
-) -> Result<Running, FailedAttempt> {
-    // `call` runs none of the step's code (it builds its future).
-    match S::call(input, env) {
-        // An async block rather than a combinator: its code, compiled again for every step,
-        // is a fraction of `FutureExt::map`'s.
-        Ok(running) => Ok(Box::pin(async move {
-            Erased::of_step::<S>(state_name, running.await)
-        })),
-        Err(missing) => Err(FailedAttempt::from(uncallable(state_name, &missing))),
-    }
-}
-
-/// The call of one attempt: the step's own future.
-#[cfg(not(feature = "testing"))]
-pub(super) fn invoke<S: Step>(
     _cx: &ExecutionContext<'_>,
     state_name: &'static str,
     input: S::Input,
     env: &StepEnv<'_>,
 ) -> Result<Invocation, FailedAttempt> {
-    Ok(Invocation {
-        running: call::<S>(state_name, input, env)?,
-        real: true,
-    })
+    // `call` runs none of the step's code (it builds its future).
+    match S::call(input, env) {
+        Ok(running) => Ok(Invocation {
+            running: Box::pin(Erasing::new(running, state_name, S::into_output)),
+            real: true,
+        }),
+        Err(missing) => Err(FailedAttempt::from(uncallable(state_name, &missing))),
+    }
 }
+
+/// The call of one attempt.
+#[cfg(not(feature = "testing"))]
+pub(super) use self::call as invoke;
 
 #[cfg(feature = "testing")]
 pub(super) use super::mocked::invoke;
@@ -60,7 +51,7 @@ pub(super) use super::mocked::invoke;
 pub(super) async fn settle(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    step: &StepTypes,
+    step: &StepFacts,
     mut running: Running,
     token_hash: Option<&str>,
     heartbeat: Option<&Arc<Heartbeat>>,
@@ -81,7 +72,7 @@ pub(super) async fn settle(
             None => Err(callback_without_token(state_name)),
         },
         Ok(Erased::Failed(failure)) => Err(failure),
-        Err(message) => Err(step_panicked(step.name, state_name, &message)),
+        Err(message) => Err(step_panicked(step.name(), state_name, &message)),
     }
 }
 

@@ -26,12 +26,7 @@ pub(in crate::engine::task) fn invoke<S: Step>(
         .mocks
         .as_ref()
         .and_then(|mocks| mocks.get::<S>(state_name));
-    let real = |input| {
-        Ok(Invocation {
-            running: call::<S>(state_name, input, env)?,
-            real: true,
-        })
-    };
+    let real = |input| call::<S>(cx, state_name, input, env);
     let Some(mock) = mock else {
         return real(input);
     };

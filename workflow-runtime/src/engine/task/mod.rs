@@ -25,11 +25,13 @@ use std::time::{Duration, SystemTime};
 
 use crate::execution::ExecutionFailure;
 use crate::history::EventType;
+use crate::step::facts::facts;
 use crate::step::{Caught, Payload, States, Step};
 use workflow_core::definition::{StateId, StateKind, TaskEvents, TaskState};
 
 use self::attempt::{attempt, FailedAttempt};
-use self::erased::{CallStep, StepTypes};
+use self::direct::{DirectTask, TaskRun};
+use self::erased::{CallStep, StepFacts};
 use self::policies::TypedAttempts;
 use super::recorder::Recorded;
 use super::settings::{ComputedTimers, TaskTimers};
@@ -109,33 +111,62 @@ pub enum TaskOutcome<O, I> {
 /// TaskStateExited, or TaskFailed / TaskTimedOut.
 ///
 /// `computed` holds the timers worked out from the input, if the state has any.
-pub async fn run_task<S: Step>(
-    cx: &ExecutionContext<'_>,
+pub fn run_task<'c, 'e, S: Step>(
+    cx: &'c ExecutionContext<'e>,
     state: StateId,
     computed: ComputedTimers,
     input: S::Input,
-) -> Result<S::Output, ExecutionFailure> {
-    let task = task_state(cx, state)?;
-    let timers = TaskTimers::of(task, computed);
-    if timers
-        .as_ref()
-        .is_ok_and(|timers| direct::is_direct::<S>(cx, timers))
-    {
-        return direct::run_direct::<S>(cx, state, input).await;
-    }
+) -> impl Future<Output = Result<S::Output, ExecutionFailure>> + use<'c, 'e, S> {
+    // Not an `async fn`: its state machine, compiled for every step, would be most of a
+    // workflow's code. What happens before the step's future is polled happens here, in
+    // calls to functions generic over the payload types at most; `TaskRun` polls it.
+    let timers = match task_path(cx, state, computed, S::CALLBACK) {
+        Ok(Some(timers)) => timers,
+        Ok(None) => {
+            let task = match DirectTask::enter(cx, state, &input) {
+                Ok(task) => task,
+                Err(failure) => return TaskRun::ended(Err(failure)),
+            };
+            // `call` runs none of the step's code (it builds its future): only polling it is
+            // guarded, in `TaskRun`.
+            let running = S::call(input, &cx.step_env(state, S::INFO.name(), 1, None, None));
+            return match running {
+                Ok(running) => match task.started(cx) {
+                    Ok(()) => TaskRun::direct(cx, task, running, S::INFO.name(), S::into_output),
+                    Err(failure) => TaskRun::ended(Err(failure)),
+                },
+                Err(missing) => TaskRun::ended(Err(task.uncallable(cx, &missing))),
+            };
+        }
+        Err(failure) => return TaskRun::ended(Err(failure)),
+    };
     // Boxed: recording, timers, callbacks and replay make a large future, which every state's
-    // future (and every direct task's) would otherwise carry and move. Boxed in a statement of
-    // its own: a temporary of the statement that awaits lives across the await, and its
-    // space would be kept in this future all the same.
-    let recorded = Box::pin(run_recorded::<S::Input, S::Output>(
+    // future (and every direct task's) would otherwise carry and move.
+    TaskRun::full(Box::pin(run_recorded::<S::Input, S::Output>(
         cx,
         state,
         timers,
         input,
-        StepTypes::of::<S>(),
+        facts::<S>(),
         invoke::invoke::<S>,
-    ));
-    recorded.await
+    )))
+}
+
+/// How a Task state without retriers or catchers runs: `None` on the direct path (see
+/// [`direct::is_direct`]), or the full path's timers; `callback` says whether its step hands
+/// out a token.
+fn task_path(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    computed: ComputedTimers,
+    callback: bool,
+) -> Result<Option<Result<TaskTimers, String>>, ExecutionFailure> {
+    let task = task_state(cx, state)?;
+    let timers = TaskTimers::of(task, computed);
+    match &timers {
+        Ok(usable) if direct::is_direct(cx, callback, usable) => Ok(None),
+        _ => Ok(Some(timers)),
+    }
 }
 
 /// The timers a task's attempts run under, or the failure of a computed one out of range.
@@ -156,7 +187,7 @@ async fn run_recorded<I: Payload, R: Payload>(
     state: StateId,
     timers: Result<TaskTimers, String>,
     input: I,
-    step: StepTypes,
+    step: &'static StepFacts,
     call: CallStep<I>,
 ) -> Result<R, ExecutionFailure> {
     let entered = cx.record_payload(
@@ -169,7 +200,7 @@ async fn run_recorded<I: Payload, R: Payload>(
     let attempted = attempt(
         cx,
         state,
-        &step,
+        step,
         &mut erased::make_call(call, input),
         timers,
         1,
@@ -177,7 +208,7 @@ async fn run_recorded<I: Payload, R: Payload>(
     )
     .await;
     let state_name = cx.state_name(state);
-    let attempted = attempted.and_then(|output| Ok(erased::typed::<R>(state_name, &step, output)?));
+    let attempted = attempted.and_then(|output| Ok(erased::typed::<R>(state_name, step, output)?));
     let failed = match attempted {
         Ok(output) => match exit(cx, state, output, Ok) {
             Ok(output) => return Ok(output),
@@ -211,7 +242,7 @@ pub fn run_task_with_policies<'c, 'e, S: Step>(
         computed,
         input,
         copy,
-        StepTypes::of::<S>(),
+        facts::<S>(),
         invoke::invoke::<S>,
     )
 }
@@ -223,7 +254,7 @@ async fn with_policies<I: Payload, R: Payload>(
     computed: ComputedTimers,
     input: I,
     copy: fn(&I) -> I,
-    step: StepTypes,
+    step: &'static StepFacts,
     call: CallStep<I>,
 ) -> TaskOutcome<R, I> {
     let task = match task_state(cx, state) {
@@ -248,7 +279,7 @@ async fn with_policies<I: Payload, R: Payload>(
         Ok,
         |_, caught| Ok(caught),
     );
-    let ended = policies::attempts(cx, state, task, computed, &step, &mut typed, at).await;
+    let ended = policies::attempts(cx, state, task, computed, step, &mut typed, at).await;
     match typed.end(cx, state, ended) {
         TaskEnd::Succeeded(output) => TaskOutcome::Succeeded(output),
         TaskEnd::Caught(index, caught) => TaskOutcome::Caught(index, caught),
@@ -305,8 +336,7 @@ pub async fn run_task_computed<
         finish,
         on_caught,
     );
-    let step = StepTypes::of::<S>();
-    let ended = policies::attempts(cx, state, task, computed, &step, &mut typed, at).await;
+    let ended = policies::attempts(cx, state, task, computed, facts::<S>(), &mut typed, at).await;
     typed.end(cx, state, ended)
 }
 

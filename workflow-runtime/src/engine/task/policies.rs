@@ -1,6 +1,6 @@
 //! The attempts of a Task state, retried and caught as its policies say.
 //!
-//! The loop that runs them is not generic: it sees the step through [`StepTypes`] and the rest
+//! The loop that runs them is not generic: it sees the step through [`StepFacts`] and the rest
 //! of what is typed (the attempt's input, the state's output, what a catcher's target gets)
 //! through [`Typed`], whose methods are small. Generic, it was compiled once for every task
 //! state with a retrier or catcher: a sixth of the code a workflow of many states made.
@@ -18,7 +18,7 @@ use crate::history::EventType;
 use crate::step::{Caught, Payload, States, StepEnv};
 
 use super::attempt::{attempt, FailedAttempt};
-use super::erased::{self, not_held, AnyOutput, CallStep, StepTypes};
+use super::erased::{self, not_held, AnyOutput, CallStep, StepFacts};
 use super::invoke::Invocation;
 use super::{exit, record_failed_attempt, usable_timers, wait_until, TaskEnd, Unusable};
 
@@ -48,7 +48,7 @@ pub(super) trait Typed: Send {
         &mut self,
         cx: &ExecutionContext<'_>,
         state: StateId,
-        step: &StepTypes,
+        step: &StepFacts,
         output: AnyOutput,
     ) -> Result<(), Unusable>;
 
@@ -70,7 +70,7 @@ pub(super) async fn attempts(
     state: StateId,
     task: &'static TaskState,
     computed: ComputedTimers,
-    step: &StepTypes,
+    step: &StepFacts,
     typed: &mut dyn Typed,
     mut at: Option<SystemTime>,
 ) -> Ended {
@@ -237,7 +237,7 @@ where
         &mut self,
         cx: &ExecutionContext<'_>,
         state: StateId,
-        step: &StepTypes,
+        step: &StepFacts,
         output: AnyOutput,
     ) -> Result<(), Unusable> {
         let output = erased::typed::<R>(cx.state_name(state), step, output)

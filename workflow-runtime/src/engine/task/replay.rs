@@ -12,7 +12,7 @@ use crate::step::{Heartbeat, States};
 use workflow_core::definition::StateId;
 
 use super::attempt::FailedAttempt;
-use super::erased::{AnyOutput, StepTypes};
+use super::erased::{AnyOutput, StepFacts};
 use super::timers::{self, Timers};
 
 /// The outcome of attempt `number`, replayed: a callback still awaited (stored with the
@@ -21,7 +21,7 @@ use super::timers::{self, Timers};
 pub(super) async fn resume(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    step: &StepTypes,
+    step: &StepFacts,
     scheduled: u64,
     number: u32,
     timers: Timers<'_>,
@@ -55,7 +55,7 @@ fn awaits_callback(cx: &ExecutionContext<'_>) -> bool {
 fn stored_outcome(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    step: &StepTypes,
+    step: &StepFacts,
     number: u32,
 ) -> Result<AnyOutput, FailedAttempt> {
     let kinds = super::TaskKinds::of(cx, state);
@@ -69,7 +69,7 @@ fn stored_outcome(
                     States::Runtime,
                     format!(
                         "the stored output of step `{}` no longer reads as `{}`: {error}",
-                        step.name,
+                        step.name(),
                         step.output_type()
                     ),
                 ))
@@ -91,7 +91,7 @@ fn stored_outcome(
             States::TaskFailed,
             format!(
                 "the worker running step `{}` (attempt {number}) was lost before it finished; a task that has started is not run again unless a retrier says so",
-                step.name
+                step.name()
             ),
         ))),
     }

@@ -17,7 +17,7 @@ use crate::step::{Heartbeat, States};
 use workflow_core::definition::StateId;
 
 use super::attempt::FailedAttempt;
-use super::erased::{AnyOutput, StepTypes};
+use super::erased::{AnyOutput, StepFacts};
 
 /// The timers of an attempt.
 pub(super) struct Timers<'a> {
@@ -54,7 +54,7 @@ impl<'a> Timers<'a> {
 pub(super) fn timed<'a, F>(
     cx: &'a ExecutionContext<'a>,
     state: StateId,
-    step: &'a StepTypes,
+    step: &'a StepFacts,
     timers: Timers<'a>,
     body: F,
     callback: Option<&'a str>,
@@ -76,7 +76,7 @@ where
 async fn under_timers<F>(
     cx: &ExecutionContext<'_>,
     state: StateId,
-    step: &StepTypes,
+    step: &StepFacts,
     timers: Timers<'_>,
     body: F,
     callback: Option<&str>,
@@ -108,12 +108,12 @@ where
         result = body => return result.map_err(FailedAttempt::from),
         () = deadline => (false, format!(
             "step `{}` did not finish within {}",
-            step.name,
+            step.name(),
             humantime::format_duration(timeout.unwrap_or_default())
         )),
         () = silence => (true, format!(
             "step `{}` sent no heartbeat for {}",
-            step.name,
+            step.name(),
             humantime::format_duration(heartbeat.map_or(Duration::ZERO, |(interval, _)| interval))
         )),
     };
