@@ -57,10 +57,8 @@ impl Step for AslTask {
     fn call(
         input: Value,
         env: &StepEnv<'_>,
-    ) -> Result<
-        impl Future<Output = Result<Value, HandlerFailure>> + Send + 'static + use<>,
-        ArgumentError,
-    > {
+    ) -> Result<impl Future<Output = Result<Value, HandlerFailure>> + Send + 'static, ArgumentError>
+    {
         let context = StepContext::extract(env)?;
         let definition = env.workflow_definition();
         let timed = has_timers(definition, context.state());
@@ -133,7 +131,7 @@ impl Step for AslCallbackTask {
         input: Value,
         env: &StepEnv<'_>,
     ) -> Result<
-        impl Future<Output = Result<Callback<Value>, HandlerFailure>> + Send + 'static + use<>,
+        impl Future<Output = Result<Callback<Value>, HandlerFailure>> + Send + 'static,
         ArgumentError,
     > {
         let context = StepContext::extract(env)?;

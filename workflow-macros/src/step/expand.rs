@@ -235,7 +235,7 @@ fn step_type(func: &ItemFn, options: &Options, signature: &Signature, calls: Cal
                         <Self as #p::Step>::Returned,
                         <Self as #p::Step>::Error,
                     >,
-                > + ::core::marker::Send + 'static + use<>,
+                > + ::core::marker::Send + 'static,
                 #p::ArgumentError,
             > {
                 #body

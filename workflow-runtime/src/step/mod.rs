@@ -147,7 +147,7 @@ pub trait Step: Send + Sync + 'static {
         input: Self::Input,
         env: &StepEnv<'_>,
     ) -> Result<
-        impl Future<Output = Result<Self::Returned, Self::Error>> + Send + 'static + use<Self>,
+        impl Future<Output = Result<Self::Returned, Self::Error>> + Send + 'static,
         ArgumentError,
     >;
 }

@@ -502,7 +502,7 @@ fn as_step(ast: &WorkflowAst) -> TokenStream {
             ) -> ::core::result::Result<
                 impl ::core::future::Future<
                     Output = ::core::result::Result<<Self as #p::Step>::Output, #p::ChildFailure>,
-                > + ::core::marker::Send + 'static + use<>,
+                > + ::core::marker::Send + 'static,
                 #p::ArgumentError,
             > {
                 ::core::result::Result::Ok(#p::run_child::<Self>(env, input))

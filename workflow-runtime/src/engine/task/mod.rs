@@ -30,7 +30,6 @@ use crate::step::{Caught, Payload, States, Step};
 use workflow_core::definition::{StateId, StateKind, TaskEvents, TaskState};
 
 use self::attempt::{attempt, FailedAttempt};
-use self::direct::{DirectTask, TaskRun};
 use self::erased::{CallStep, StepFacts};
 use self::policies::TypedAttempts;
 use super::recorder::Recorded;
@@ -111,62 +110,29 @@ pub enum TaskOutcome<O, I> {
 /// TaskStateExited, or TaskFailed / TaskTimedOut.
 ///
 /// `computed` holds the timers worked out from the input, if the state has any.
-pub fn run_task<'c, 'e, S: Step>(
-    cx: &'c ExecutionContext<'e>,
+pub async fn run_task<S: Step>(
+    cx: &ExecutionContext<'_>,
     state: StateId,
     computed: ComputedTimers,
     input: S::Input,
-) -> impl Future<Output = Result<S::Output, ExecutionFailure>> + use<'c, 'e, S> {
-    // Not an `async fn`: its state machine, compiled for every step, would be most of a
-    // workflow's code. What happens before the step's future is polled happens here, in
-    // calls to functions generic over the payload types at most; `TaskRun` polls it.
-    let timers = match task_path(cx, state, computed, S::CALLBACK) {
-        Ok(Some(timers)) => timers,
-        Ok(None) => {
-            let task = match DirectTask::enter(cx, state, &input) {
-                Ok(task) => task,
-                Err(failure) => return TaskRun::ended(Err(failure)),
-            };
-            // `call` runs none of the step's code (it builds its future): only polling it is
-            // guarded, in `TaskRun`.
-            let running = S::call(input, &cx.step_env(state, S::INFO.name(), 1, None, None));
-            return match running {
-                Ok(running) => match task.started(cx) {
-                    Ok(()) => TaskRun::direct(cx, task, running, S::INFO.name(), S::into_output),
-                    Err(failure) => TaskRun::ended(Err(failure)),
-                },
-                Err(missing) => TaskRun::ended(Err(task.uncallable(cx, &missing))),
-            };
-        }
-        Err(failure) => return TaskRun::ended(Err(failure)),
-    };
-    // Boxed: recording, timers, callbacks and replay make a large future, which every state's
-    // future (and every direct task's) would otherwise carry and move.
-    TaskRun::full(Box::pin(run_recorded::<S::Input, S::Output>(
+) -> Result<S::Output, ExecutionFailure> {
+    let task = task_state(cx, state)?;
+    let timers = TaskTimers::of(task, computed);
+    if timers
+        .as_ref()
+        .is_ok_and(|timers| direct::is_direct::<S>(cx, timers))
+    {
+        return direct::run_direct::<S>(cx, state, input).await;
+    }
+    let recorded = Box::pin(run_recorded::<S::Input, S::Output>(
         cx,
         state,
         timers,
         input,
         facts::<S>(),
         invoke::invoke::<S>,
-    )))
-}
-
-/// How a Task state without retriers or catchers runs: `None` on the direct path (see
-/// [`direct::is_direct`]), or the full path's timers; `callback` says whether its step hands
-/// out a token.
-fn task_path(
-    cx: &ExecutionContext<'_>,
-    state: StateId,
-    computed: ComputedTimers,
-    callback: bool,
-) -> Result<Option<Result<TaskTimers, String>>, ExecutionFailure> {
-    let task = task_state(cx, state)?;
-    let timers = TaskTimers::of(task, computed);
-    match &timers {
-        Ok(usable) if direct::is_direct(cx, callback, usable) => Ok(None),
-        _ => Ok(Some(timers)),
-    }
+    ));
+    recorded.await
 }
 
 /// The timers a task's attempts run under, or the failure of a computed one out of range.
