@@ -30,8 +30,10 @@ use crate::step::{Caught, Payload, States, Step};
 use workflow_core::definition::{StateId, StateKind, TaskEvents, TaskState};
 
 use self::attempt::{attempt, FailedAttempt};
+use self::direct::DirectTask;
 use self::erased::{CallStep, StepFacts};
 use self::policies::TypedAttempts;
+use super::panic;
 use super::recorder::Recorded;
 use super::settings::{ComputedTimers, TaskTimers};
 use super::ExecutionContext;
@@ -116,14 +118,31 @@ pub async fn run_task<S: Step>(
     computed: ComputedTimers,
     input: S::Input,
 ) -> Result<S::Output, ExecutionFailure> {
-    let task = task_state(cx, state)?;
-    let timers = TaskTimers::of(task, computed);
-    if timers
-        .as_ref()
-        .is_ok_and(|timers| direct::is_direct::<S>(cx, timers))
-    {
-        return direct::run_direct::<S>(cx, state, input).await;
-    }
+    // What happens before and after the step's future is polled happens in calls to
+    // functions generic over the payload types at most (`DirectTask`): only the call and the
+    // polling are compiled for each step.
+    let timers = match task_path(cx, state, computed, S::CALLBACK)? {
+        Some(timers) => timers,
+        None => {
+            let task = DirectTask::enter(cx, state, &input)?;
+            // `call` runs none of the step's code (it builds its future): only polling it is
+            // guarded, in place.
+            let running = S::call(input, &cx.step_env(state, S::INFO.name(), 1, None, None));
+            let running = match running {
+                Ok(running) => running,
+                Err(missing) => return Err(task.uncallable(cx, &missing)),
+            };
+            task.started(cx)?;
+            let mut running = std::pin::pin!(running);
+            let returned =
+                std::future::poll_fn(|task| panic::poll_catching(running.as_mut(), task)).await;
+            return task.finish(cx, S::INFO.name(), returned, S::into_output);
+        }
+    };
+    // Boxed: recording, timers, callbacks and replay make a large future, which every state's
+    // future (and every direct task's) would otherwise carry and move. Boxed in a statement of
+    // its own: a temporary of the statement that awaits lives across the await, and its
+    // space would be kept in this future all the same.
     let recorded = Box::pin(run_recorded::<S::Input, S::Output>(
         cx,
         state,
@@ -133,6 +152,24 @@ pub async fn run_task<S: Step>(
         invoke::invoke::<S>,
     ));
     recorded.await
+}
+
+/// How a Task state without retriers or catchers runs: `None` on the direct path (see
+/// [`direct::is_direct`]), or the full path's timers; `callback` says whether its step hands
+/// out a token.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn task_path(
+    cx: &ExecutionContext<'_>,
+    state: StateId,
+    computed: ComputedTimers,
+    callback: bool,
+) -> Result<Option<Result<TaskTimers, String>>, ExecutionFailure> {
+    let task = task_state(cx, state)?;
+    let timers = TaskTimers::of(task, computed);
+    match &timers {
+        Ok(usable) if direct::is_direct(cx, callback, usable) => Ok(None),
+        _ => Ok(Some(timers)),
+    }
 }
 
 /// The timers a task's attempts run under, or the failure of a computed one out of range.
