@@ -255,7 +255,8 @@ pub enum Advance<M, O> {
 }
 
 /// Runs an execution through `run` (its workflow's machine) under its execution timeout
-/// (counted from its start, also when it resumes after a restart): on time-out the running state is dropped, cancelling its step.
+/// (counted from its start, also when it resumes after a restart): on time-out the running
+/// state is dropped, cancelling its step.
 /// Records the execution's last event (ExecutionSucceeded, ExecutionFailed or
 /// ExecutionTimedOut) and, for a durable execution, makes it durable with the execution's end.
 pub(crate) async fn drive_with_timeout<I: Payload, O: Payload>(

@@ -114,7 +114,7 @@ fn decode<O: Payload>(value: serde_json::Value) -> Result<AnyOutput, serde_json:
 }
 
 /// Whether `output` reads as `T`.
-pub(crate) fn check_output<T: Payload>(output: &serde_json::Value) -> Result<(), String> {
+fn check_output<T: Payload>(output: &serde_json::Value) -> Result<(), String> {
     T::deserialize(output)
         .map(|_| ())
         .map_err(|error| format!("it does not read as `{}`: {error}", type_name::<T>()))

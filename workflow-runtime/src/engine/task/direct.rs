@@ -27,9 +27,9 @@ use crate::engine::ExecutionContext;
 
 /// Whether a task needs none of what durable writes, timers, callbacks, mocks and tracing
 /// take: the execution has no journal (an Express execution: nothing to make durable, nothing
-/// to replay), the task has no timeout or heartbeat, its step (`callback`: whether it hands
-/// out a token) hands out no token, no test replaced a step, and no subscriber wants the
-/// attempt's span.
+/// to replay), the task has no timeout or heartbeat, its step hands out no token (`callback`
+/// says whether it does), no test replaced a step, and no subscriber wants the attempt's
+/// span.
 #[inline]
 pub(super) fn is_direct(cx: &ExecutionContext<'_>, callback: bool, timers: &TaskTimers) -> bool {
     cx.shared.recorder.journal().is_none()
