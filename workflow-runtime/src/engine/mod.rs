@@ -41,7 +41,10 @@ pub use context::ExecutionContext;
 pub(crate) use context::{LazyId, Limits, Shared};
 pub use flow::{enter_choice, no_choice_matched, run_pass, run_wait};
 pub use settings::{ComputedMapLimits, ComputedTimers, Wake};
-pub use task::{run_task, run_task_computed, run_task_with_policies, TaskEnd, TaskOutcome};
+pub use task::{
+    no_catcher, run_task, run_task_computed, run_task_then, run_task_with_policies, CaughtBy,
+    Succeeded, TaskCall, TaskEnd, TaskOutcome, TaskThen,
+};
 pub use terminal::{enter_fail, enter_fail_with, enter_succeed, test_fail_in};
 
 use crate::execution::{ExecutionFailure, ExecutionStatus};

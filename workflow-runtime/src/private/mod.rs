@@ -14,12 +14,12 @@ pub use tokio::try_join;
 pub use crate::engine::test_state_in;
 pub use crate::engine::{
     enter_choice, enter_choice_computed, enter_fail, enter_fail_computed, enter_fail_with,
-    enter_succeed, entering, no_choice_matched, record_evaluation_failed, run_child, run_child_of,
-    run_machine as run_branch, run_map, run_map_reading, run_map_reading_tolerant,
-    run_map_tolerant, run_pass, run_pass_computed, run_task, run_task_computed,
-    run_task_with_policies, run_wait, run_wait_computed, test_fail_in, Advance, Attempts, ChildEnd,
-    ChildRun, ComputedMapLimits, ComputedTimers, ExecutionContext, Machine, Settled, StateFuture,
-    TaskEnd, TaskOutcome, Wake,
+    enter_succeed, entering, no_catcher, no_choice_matched, record_evaluation_failed, run_child,
+    run_child_of, run_machine as run_branch, run_map, run_map_reading, run_map_reading_tolerant,
+    run_map_tolerant, run_pass, run_pass_computed, run_task, run_task_computed, run_task_then,
+    run_task_with_policies, run_wait, run_wait_computed, test_fail_in, Advance, Attempts, CaughtBy,
+    ChildEnd, ChildRun, ComputedMapLimits, ComputedTimers, ExecutionContext, Machine, Settled,
+    StateFuture, Succeeded, TaskCall, TaskEnd, TaskOutcome, TaskThen, Wake,
 };
 pub use crate::runtime::json::ChildJsonRun;
 pub use crate::runtime::registry::WorkflowDefinitions;
@@ -261,16 +261,6 @@ pub const fn timeout_within(step: StepInfo, max_ms: u64) -> bool {
         Some(timeout) => timeout.as_millis() <= max_ms as u128,
         None => true,
     }
-}
-
-/// The arm for a catch that cannot happen (a task with retriers but no catchers).
-pub fn no_catcher<M, O>(cx: &ExecutionContext<'_>, state: StateId) -> Advance<M, O> {
-    let name = cx.state_name(state);
-    Advance::Failed(crate::ExecutionFailure::predefined(
-        Some(name),
-        crate::States::Runtime,
-        format!("state `{name}` has no catcher, yet an error was caught"),
-    ))
 }
 
 /// Applies a Choice rule's predicate.

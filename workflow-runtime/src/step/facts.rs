@@ -56,7 +56,7 @@ impl<S: Step> HasFacts for S {
 
 /// The facts of step `S`.
 #[doc(hidden)]
-pub fn facts<S: Step>() -> &'static StepFacts {
+pub const fn facts<S: Step>() -> &'static StepFacts {
     &<S as HasFacts>::FACTS
 }
 

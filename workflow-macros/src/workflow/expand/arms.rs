@@ -1,7 +1,7 @@
 //! The machine's code: entering the start state, and one `advance` arm per state kind.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::wiring::{find, respan, EdgeKey};
@@ -266,23 +266,136 @@ fn task_arm(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
             },
         };
     };
+    let outcome_arms = outcome_arms(expansion, index, next);
+    let copy = input_copy(expansion, index, policy_span);
+    quote! {
+        Self::#variant(input) => match #p::run_task_with_policies::<#step>(cx, #p::StateId(#index), #timers, input, #copy).await {
+            #outcome_arms
+        },
+    }
+}
+
+/// A task state with retriers or catchers in a machine whose arms are grouped: its arm, which
+/// makes the state's boxed future, and the functions of the machine that turn its outcome
+/// into the machine's next step. `None` for any other state.
+pub(super) struct BoxedTask {
+    pub(super) arm: TokenStream,
+    pub(super) functions: TokenStream,
+}
+
+/// The [`BoxedTask`] of state `index`, in a machine whose output type is `output`. Its arm
+/// holds no await, so the function holding such arms is not an `async` body (see
+/// [`advance`](super::advance)).
+pub(super) fn boxed_task(
+    expansion: &Expansion<'_, '_>,
+    index: StateIndex,
+    output: &TokenStream,
+) -> Option<BoxedTask> {
+    let p = private::path();
+    let decl = expansion.model.state(index);
+    if !matches!(decl.body, StateBody::Task { .. }) {
+        return None;
+    }
+    let task = expansion.model.states[index].task.as_ref()?;
+    let policy_span = task.policy_span()?;
+    let step = step_alias(expansion.model, index);
+    let variant = &decl.name;
+    let next = match expansion.model.states[index].next {
+        Some(edge) => transition(expansion, EdgeKey::Next(index), edge, &quote!(value)),
+        None => quote!(::core::unreachable!()),
+    };
+    let timers = if task.computed.any_timer() {
+        let function = inputs::settings_ident(expansion, index);
+        quote!(#function(&input))
+    } else {
+        quote!(#p::ComputedTimers::AS_DEFINED)
+    };
+    let copy = input_copy(expansion, index, policy_span);
+    let succeeded = format_ident!("__succeeded_{}", variant, span = Span::call_site());
+    let mut functions = quote! {
+        fn #succeeded(
+            value: <#step as #p::Step>::Output,
+            cx: &#p::ExecutionContext<'_>,
+        ) -> #p::Advance<Self, #output> {
+            let _ = &cx;
+            #next
+        }
+    };
+    let catches = task.catches.as_slice();
+    let caught = if catches.is_empty() {
+        quote!(::core::option::Option::None)
+    } else {
+        let caught = format_ident!("__caught_{}", variant, span = Span::call_site());
+        let arms = catches.iter().enumerate().map(|(catcher, catch)| {
+            let target = transition(
+                expansion,
+                EdgeKey::Catch(index, catcher),
+                catch.edge,
+                &quote!(value),
+            );
+            let pattern = if catcher + 1 == catches.len() {
+                quote!(_)
+            } else {
+                quote!(#catcher)
+            };
+            quote!(#pattern => #target,)
+        });
+        functions.extend(quote! {
+            fn #caught(
+                catcher: usize,
+                value: #p::Caught<<#step as #p::Step>::Input>,
+                cx: &#p::ExecutionContext<'_>,
+            ) -> #p::Advance<Self, #output> {
+                let _ = &cx;
+                match catcher {
+                    #(#arms)*
+                }
+            }
+        });
+        quote!(::core::option::Option::Some(Self::#caught))
+    };
+    let arm = quote! {
+        Self::#variant(input) => #p::run_task_then(
+            cx,
+            #p::StateId(#index),
+            #timers,
+            input,
+            #copy,
+            const { #p::TaskCall::of::<#step>() },
+            Self::#succeeded,
+            #caught,
+        ),
+    };
+    Some(BoxedTask { arm, functions })
+}
+
+/// The arms of a `match` on a task's `TaskOutcome`: its next state, its catchers' targets,
+/// or its failure.
+fn outcome_arms(
+    expansion: &Expansion<'_, '_>,
+    index: StateIndex,
+    next: TokenStream,
+) -> TokenStream {
+    let p = private::path();
     let caught_arms = caught_arms(
         expansion,
         index,
         &quote!(#p::TaskOutcome::Caught),
         &TokenStream::new(),
     );
-    // Retrying and catching need a copy of the input: its `Clone`, named at the first
-    // `retry`/`catch` so that a payload without `Clone` is reported there.
-    let copy =
-        quote_spanned!(policy_span=> <<#step as #p::Step>::Input as ::core::clone::Clone>::clone);
     quote! {
-        Self::#variant(input) => match #p::run_task_with_policies::<#step>(cx, #p::StateId(#index), #timers, input, #copy).await {
-            #p::TaskOutcome::Succeeded(value) => #next,
-            #caught_arms
-            #p::TaskOutcome::Failed(failure) => #p::Advance::Failed(failure),
-        },
+        #p::TaskOutcome::Succeeded(value) => #next,
+        #caught_arms
+        #p::TaskOutcome::Failed(failure) => #p::Advance::Failed(failure),
     }
+}
+
+/// Retrying and catching need a copy of the input: its `Clone`, named at the first
+/// `retry`/`catch` (`policy_span`) so that a payload without `Clone` is reported there.
+fn input_copy(expansion: &Expansion<'_, '_>, index: StateIndex, policy_span: Span) -> TokenStream {
+    let p = private::path();
+    let step = step_alias(expansion.model, index);
+    quote_spanned!(policy_span=> <<#step as #p::Step>::Input as ::core::clone::Clone>::clone)
 }
 
 /// The expression that takes `value` along `edge` and returns the `Advance`. With a wiring,

@@ -21,6 +21,8 @@ mod replay;
 mod timers;
 
 use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use crate::execution::ExecutionFailure;
@@ -36,7 +38,7 @@ use self::policies::TypedAttempts;
 use super::panic;
 use super::recorder::Recorded;
 use super::settings::{ComputedTimers, TaskTimers};
-use super::ExecutionContext;
+use super::{Advance, ExecutionContext};
 
 /// The events that record a Task state's attempts, by what runs it (`Task*`,
 /// `LambdaFunction*`, `Activity*`).
@@ -248,6 +250,77 @@ pub fn run_task_with_policies<'c, 'e, S: Step>(
         facts::<S>(),
         invoke::invoke::<S>,
     )
+}
+
+/// The future of a Task state with retriers and/or catchers in a machine of many states,
+/// boxed, that ends in the machine's next step.
+pub type TaskThen<'c, M, O> = Pin<Box<dyn Future<Output = Advance<M, O>> + Send + 'c>>;
+
+/// The machine's next step after a task succeeded with its output (a function of the
+/// generated code, one per state).
+pub type Succeeded<R, M, O> = fn(R, &ExecutionContext<'_>) -> Advance<M, O>;
+
+/// The machine's next step after the catcher with this index caught a task's error.
+pub type CaughtBy<I, M, O> = fn(usize, Caught<I>, &ExecutionContext<'_>) -> Advance<M, O>;
+
+/// A step as [`run_task_then`] calls it: its facts and its call, taking `I` and returning `R`.
+pub struct TaskCall<I, R> {
+    step: &'static StepFacts,
+    call: CallStep<I>,
+    output: PhantomData<fn() -> R>,
+}
+
+impl<I: Payload, R: Payload> TaskCall<I, R> {
+    /// The call of step `S` (made in a constant: nothing of it is compiled per step but the
+    /// call itself).
+    pub const fn of<S: Step<Input = I, Output = R>>() -> Self {
+        TaskCall {
+            step: facts::<S>(),
+            call: invoke::invoke::<S>,
+            output: PhantomData,
+        }
+    }
+}
+
+/// [`run_task_with_policies`], boxed, ending in the machine's next step: `succeeded` makes it
+/// of the step's output, `caught` of what a catcher caught (without catchers, `None`).
+///
+/// For the states of a machine of many states: their arms then hold no await of their own,
+/// so the function holding them is not an `async` body, whose checks by rustc cost far more
+/// per state (see `benches/compile.sh`), and nothing here is compiled per step. It costs a
+/// box per state entered, beside the attempts' own (the step's future is boxed on this path).
+#[allow(clippy::too_many_arguments)]
+pub fn run_task_then<'c, I: Payload, R: Payload, M: Send + 'c, O: Send + 'c>(
+    cx: &'c ExecutionContext<'_>,
+    state: StateId,
+    computed: ComputedTimers,
+    input: I,
+    copy: fn(&I) -> I,
+    step: TaskCall<I, R>,
+    succeeded: Succeeded<R, M, O>,
+    caught: Option<CaughtBy<I, M, O>>,
+) -> TaskThen<'c, M, O> {
+    Box::pin(async move {
+        match with_policies(cx, state, computed, input, copy, step.step, step.call).await {
+            TaskOutcome::Succeeded(output) => succeeded(output, cx),
+            TaskOutcome::Caught(catcher, value) => match caught {
+                Some(caught) => caught(catcher, value, cx),
+                None => no_catcher(cx, state),
+            },
+            TaskOutcome::Failed(failure) => Advance::Failed(failure),
+        }
+    })
+}
+
+/// A state without catchers whose task reports a caught error: not met in a correct build.
+#[cold]
+pub fn no_catcher<M, O>(cx: &ExecutionContext<'_>, state: StateId) -> Advance<M, O> {
+    let name = cx.state_name(state);
+    Advance::Failed(ExecutionFailure::predefined(
+        Some(name),
+        States::Runtime,
+        format!("state `{name}` has no catcher, yet an error was caught"),
+    ))
 }
 
 /// [`run_task_with_policies`] of a step taking `I` and returning `R`, through `call`.
