@@ -8,14 +8,17 @@ pub(super) fn assign_layers(count: usize, links: &[(usize, usize)]) -> Vec<usize
     // Depth-first from the start: an edge to a vertex on the stack closes a cycle.
     let mut state = vec![0u8; count]; // 0 new, 1 on the stack, 2 done
     let mut back = vec![false; links.len()];
+    // Each vertex's links, in their order: found once, not by a scan of all links per step.
+    let mut outgoing_links = vec![Vec::new(); count];
+    for (link_index, &(from, _)) in links.iter().enumerate() {
+        outgoing_links[from].push(link_index);
+    }
     let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
     state[0] = 1;
     while let Some(&mut (vertex, ref mut next_link)) = stack.last_mut() {
-        let outgoing = links
-            .iter()
-            .enumerate()
-            .filter(|(_, link)| link.0 == vertex)
-            .nth(*next_link);
+        let outgoing = outgoing_links[vertex]
+            .get(*next_link)
+            .map(|&link_index| (link_index, &links[link_index]));
         *next_link += 1;
         match outgoing {
             Some((link_index, &(_, to))) => match state[to] {
@@ -69,6 +72,48 @@ pub(super) struct Layered {
     pub(super) gaps: Vec<f64>,
 }
 
+/// The routes that leave each vertex (`first`) and those that reach it (`last`), in the
+/// routes' order: the only ones that can share a side of it with another (see
+/// [`Layered::port`]).
+pub(super) struct RouteEnds {
+    first: Vec<Vec<usize>>,
+    last: Vec<Vec<usize>>,
+}
+
+impl RouteEnds {
+    /// The ends of `routes` between `count` vertices.
+    pub(super) fn of(routes: &[Vec<usize>], count: usize) -> Self {
+        let mut ends = RouteEnds {
+            first: vec![Vec::new(); count],
+            last: vec![Vec::new(); count],
+        };
+        for (index, route) in routes.iter().enumerate() {
+            if let (Some(&first), Some(&last)) = (route.first(), route.last()) {
+                ends.first[first].push(index);
+                ends.last[last].push(index);
+            }
+        }
+        ends
+    }
+}
+
+/// See [`Layered::adjacency`].
+struct Adjacency {
+    above: Vec<Vec<(usize, f64)>>,
+    below: Vec<Vec<(usize, f64)>>,
+}
+
+impl Adjacency {
+    /// The neighbours of `vertex` in the layer above (`up`) or below.
+    fn of(&self, vertex: usize, up: bool) -> &[(usize, f64)] {
+        if up {
+            &self.above[vertex]
+        } else {
+            &self.below[vertex]
+        }
+    }
+}
+
 impl Layered {
     pub(super) fn new(
         vertices: Vec<Vertex>,
@@ -108,29 +153,27 @@ impl Layered {
         self.rows.len()
     }
 
-    /// Adjacent-layer neighbours of `vertex`: above (`up`) or below.
-    pub(super) fn neighbours(
-        &self,
-        vertex: usize,
-        routes: &[Vec<usize>],
-        weights: &[f64],
-        up: bool,
-    ) -> Vec<(usize, f64)> {
-        let mut found = Vec::new();
+    /// Each vertex's neighbours in the adjacent layers, along the routes' segments between
+    /// them, with the routes' weights, in the routes' order: found once for a whole sweep
+    /// rather than by a scan of every route for each vertex (which made the layout of a
+    /// workflow quadratic in its states).
+    fn adjacency(&self, routes: &[Vec<usize>], weights: &[f64]) -> Adjacency {
+        let count = self.vertices.len();
+        let mut adjacency = Adjacency {
+            above: vec![Vec::new(); count],
+            below: vec![Vec::new(); count],
+        };
         for (route, &weight) in routes.iter().zip(weights) {
             for pair in route.windows(2) {
                 let (a, b) = (pair[0], pair[1]);
                 if self.layer[b] != self.layer[a] + 1 {
                     continue;
                 }
-                if up && b == vertex {
-                    found.push((a, weight));
-                } else if !up && a == vertex {
-                    found.push((b, weight));
-                }
+                adjacency.above[b].push((a, weight));
+                adjacency.below[a].push((b, weight));
             }
         }
-        found
+        adjacency
     }
 
     /// The layers a sweep visits: downwards from the second when it looks at the layer above
@@ -145,28 +188,33 @@ impl Layered {
 
     /// Orders each layer by the barycentre of its neighbours, sweeping down and up.
     pub(super) fn order(&mut self, routes: &[Vec<usize>], weights: &[f64]) {
+        let adjacency = self.adjacency(routes, weights);
+        // Each vertex's index in its layer, kept as layers are reordered.
+        let mut index = vec![0usize; self.vertices.len()];
+        for row in &self.rows {
+            for (at, &vertex) in row.iter().enumerate() {
+                index[vertex] = at;
+            }
+        }
         for sweep in 0..6 {
             let up = sweep % 2 == 0;
             let layers = self.sweep(up);
             for l in layers {
-                let reference = if up { l - 1 } else { l + 1 };
-                let position = |vertex: usize| {
-                    self.rows[reference]
-                        .iter()
-                        .position(|&v| v == vertex)
-                        .unwrap_or(0) as f64
-                };
+                let position = |vertex: usize| index[vertex] as f64;
                 let mut keyed: Vec<(f64, usize, usize)> = self.rows[l]
                     .iter()
                     .enumerate()
                     .map(|(current, &vertex)| {
-                        let neighbours = self.neighbours(vertex, routes, weights, up);
-                        let key = weighted_mean(&neighbours, position).unwrap_or(current as f64);
+                        let neighbours = adjacency.of(vertex, up);
+                        let key = weighted_mean(neighbours, position).unwrap_or(current as f64);
                         (key, current, vertex)
                     })
                     .collect();
                 keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 self.rows[l] = keyed.into_iter().map(|(_, _, vertex)| vertex).collect();
+                for (at, &vertex) in self.rows[l].iter().enumerate() {
+                    index[vertex] = at;
+                }
             }
         }
     }
@@ -174,6 +222,7 @@ impl Layered {
     /// Horizontal centres: each vertex as near the weighted median of its neighbours as
     /// spacing allows.
     pub(super) fn place_x(&mut self, routes: &[Vec<usize>], weights: &[f64]) {
+        let adjacency = self.adjacency(routes, weights);
         for row in &self.rows {
             let mut x = 0.0;
             for &vertex in row {
@@ -189,8 +238,8 @@ impl Layered {
                 let desired: Vec<f64> = row
                     .iter()
                     .map(|&vertex| {
-                        let neighbours = self.neighbours(vertex, routes, weights, up);
-                        weighted_median(&neighbours, |n| self.x[n]).unwrap_or(self.x[vertex])
+                        let neighbours = adjacency.of(vertex, up);
+                        weighted_median(neighbours, |n| self.x[n]).unwrap_or(self.x[vertex])
                     })
                     .collect();
                 let separations: Vec<f64> = row
@@ -305,6 +354,7 @@ impl Layered {
         index: usize,
         out: bool,
         routes: &[Vec<usize>],
+        ends: &RouteEnds,
         catch: &[bool],
     ) -> Point {
         let route = &routes[index];
@@ -317,12 +367,16 @@ impl Layered {
         let centre = self.centre(vertex);
         let (width, height) = self.sizes[vertex];
         let neighbour = neighbour_of(route).unwrap_or(vertex);
+        let meeting = if out {
+            &ends.first[vertex]
+        } else {
+            &ends.last[vertex]
+        };
         let sharing = |want_catch: bool| {
-            let mut found: Vec<usize> = routes
+            let mut found: Vec<usize> = meeting
                 .iter()
-                .zip(catch)
-                .filter(|(_, &is_catch)| is_catch == want_catch)
-                .filter_map(|(r, _)| neighbour_of(r))
+                .filter(|&&r| catch[r] == want_catch)
+                .filter_map(|&r| neighbour_of(&routes[r]))
                 .collect();
             found.sort_by(|a, b| self.x[*a].total_cmp(&self.x[*b]));
             found.dedup();

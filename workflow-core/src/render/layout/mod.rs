@@ -5,7 +5,7 @@
 mod layers;
 
 use super::graph::{EdgeStyle, Endpoint, Picture, Shape};
-use layers::{assign_layers, Layered};
+use layers::{assign_layers, Layered, RouteEnds};
 
 /// Average glyph widths of the fonts used, in pixels (Helvetica-like metrics, rounded up).
 const NAME_CHAR: f64 = 7.4;
@@ -250,6 +250,7 @@ pub(super) fn layout(picture: &Picture, index: usize) -> ScopeLayout {
         .iter()
         .map(|edge| edge.style == EdgeStyle::Catch)
         .collect();
+    let ends = RouteEnds::of(&routes, graph.vertices.len());
     for (index, ((edge, route), &(from, to))) in
         scope.edges.iter().zip(&routes).zip(&links).enumerate()
     {
@@ -305,13 +306,13 @@ pub(super) fn layout(picture: &Picture, index: usize) -> ScopeLayout {
             });
             continue;
         }
-        let mut points = vec![graph.port(index, true, &routes, &catch)];
+        let mut points = vec![graph.port(index, true, &routes, &ends, &catch)];
         points.extend(
             route[1..route.len() - 1]
                 .iter()
                 .map(|&bend| graph.centre(bend)),
         );
-        points.push(graph.port(index, false, &routes, &catch));
+        points.push(graph.port(index, false, &routes, &ends, &catch));
         let label = label.map(|text| {
             let (a, b) = (points[0], points[1]);
             let gap_middle =
