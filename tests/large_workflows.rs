@@ -1,7 +1,8 @@
 //! A workflow of more states than one async body of its machine holds (`advance` groups its
-//! states, 32 to a function, past that): it runs every state in order, in both Express modes,
-//! with a choice, a pass, a wait, a retrier and a catcher in later groups. Its generated code
-//! is linted as `generated_code_lints.rs`'s is.
+//! states, 32 to a function, past that, and makes the futures of its task states with
+//! retriers or catchers in a function of their own): it runs every state in order, in both
+//! Express modes, with a choice, a pass, a wait, retriers (one on the last state) and a
+//! catcher in later groups. Its generated code is linted as `generated_code_lints.rs`'s is.
 
 #![deny(clippy::pedantic, clippy::nursery)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A failed expectation fails the test.
@@ -93,7 +94,8 @@ workflow! {
         S38: task refuse_once -> S39,
             catch Refused::Busy -> Caught;
         S39: task add_one -> S40;
-        S40: task add_one -> end;
+        S40: task refuse_once -> end,
+            retry Refused::Busy { max_attempts: 2, interval: 1s };
         Caught: task caught -> S39;
         TooBig: fail "Value.TooBig";
     }
@@ -107,9 +109,9 @@ fn expected_states() -> Vec<String> {
     states
 }
 
-/// 35 tasks add one, the retried one adds ten, the caught one hands on its input plus a
-/// hundred.
-const EXPECTED: u64 = 7 + 35 + 10 + 100;
+/// 34 tasks add one, the two retried ones add ten each, the caught one hands on its input
+/// plus a hundred.
+const EXPECTED: u64 = 7 + 34 + 2 * 10 + 100;
 
 #[tokio::test(start_paused = true)]
 async fn a_machine_of_many_states_runs_them_all_in_order() {
