@@ -9,7 +9,7 @@ use super::{inputs, step_alias, Expansion};
 use crate::private;
 use crate::workflow::index::{ScopeIndex, StateIndex};
 use crate::workflow::parse::{StateBody, WaitFor};
-use crate::workflow::validate::{Edge, Target, TaskModel};
+use crate::workflow::validate::{CatchModel, Edge, Target, TaskModel};
 
 /// The body of `Machine::start` of a scope: the start transition of its input.
 pub(super) fn start(expansion: &Expansion<'_, '_>, scope: ScopeIndex) -> TokenStream {
@@ -226,7 +226,20 @@ fn caught_arms(
     if catches.is_empty() {
         return quote!(#caught(_, _) => #exit #p::no_catcher(cx, #p::StateId(#index)),);
     }
-    let arms = catches.iter().enumerate().map(|(catcher, catch)| {
+    let arms = catcher_targets(expansion, index, catches)
+        .map(|(pattern, target)| quote!(#caught(#pattern, value) => #exit #target,));
+    quote!(#(#arms)*)
+}
+
+/// Each of the catchers `catches` of state `index`: the pattern of its number (the last
+/// one's `_`, so that a `match` on the number is exhaustive), and its target's transition of
+/// the caught `value`.
+fn catcher_targets<'x>(
+    expansion: &'x Expansion<'_, '_>,
+    index: StateIndex,
+    catches: &'x [CatchModel<'_>],
+) -> impl Iterator<Item = (TokenStream, TokenStream)> + 'x {
+    catches.iter().enumerate().map(move |(catcher, catch)| {
         let target = transition(
             expansion,
             EdgeKey::Catch(index, catcher),
@@ -238,9 +251,8 @@ fn caught_arms(
         } else {
             quote!(#catcher)
         };
-        quote!(#caught(#pattern, value) => #exit #target,)
-    });
-    quote!(#(#arms)*)
+        (pattern, target)
+    })
 }
 
 fn task_arm(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
@@ -326,20 +338,8 @@ pub(super) fn boxed_task(
         quote!(::core::option::Option::None)
     } else {
         let caught = format_ident!("__caught_{}", variant, span = Span::call_site());
-        let arms = catches.iter().enumerate().map(|(catcher, catch)| {
-            let target = transition(
-                expansion,
-                EdgeKey::Catch(index, catcher),
-                catch.edge,
-                &quote!(value),
-            );
-            let pattern = if catcher + 1 == catches.len() {
-                quote!(_)
-            } else {
-                quote!(#catcher)
-            };
-            quote!(#pattern => #target,)
-        });
+        let arms = catcher_targets(expansion, index, catches)
+            .map(|(pattern, target)| quote!(#pattern => #target,));
         functions.extend(quote! {
             fn #caught(
                 catcher: usize,
