@@ -98,7 +98,7 @@ impl RouteEnds {
 }
 
 /// See [`Layered::adjacency`].
-struct Adjacency {
+pub(super) struct Adjacency {
     above: Vec<Vec<(usize, f64)>>,
     below: Vec<Vec<(usize, f64)>>,
 }
@@ -154,10 +154,10 @@ impl Layered {
     }
 
     /// Each vertex's neighbours in the adjacent layers, along the routes' segments between
-    /// them, with the routes' weights, in the routes' order: found once for a whole sweep
-    /// rather than by a scan of every route for each vertex (which made the layout of a
-    /// workflow quadratic in its states).
-    fn adjacency(&self, routes: &[Vec<usize>], weights: &[f64]) -> Adjacency {
+    /// them, with the routes' weights, in the routes' order: found once for the ordering and
+    /// placing sweeps rather than by a scan of every route for each vertex (which made the
+    /// layout of a workflow quadratic in its states). Layers do not change in those sweeps.
+    pub(super) fn adjacency(&self, routes: &[Vec<usize>], weights: &[f64]) -> Adjacency {
         let count = self.vertices.len();
         let mut adjacency = Adjacency {
             above: vec![Vec::new(); count],
@@ -187,8 +187,7 @@ impl Layered {
     }
 
     /// Orders each layer by the barycentre of its neighbours, sweeping down and up.
-    pub(super) fn order(&mut self, routes: &[Vec<usize>], weights: &[f64]) {
-        let adjacency = self.adjacency(routes, weights);
+    pub(super) fn order(&mut self, adjacency: &Adjacency) {
         // Each vertex's index in its layer, kept as layers are reordered.
         let mut index = vec![0usize; self.vertices.len()];
         for row in &self.rows {
@@ -221,8 +220,7 @@ impl Layered {
 
     /// Horizontal centres: each vertex as near the weighted median of its neighbours as
     /// spacing allows.
-    pub(super) fn place_x(&mut self, routes: &[Vec<usize>], weights: &[f64]) {
-        let adjacency = self.adjacency(routes, weights);
+    pub(super) fn place_x(&mut self, adjacency: &Adjacency) {
         for row in &self.rows {
             let mut x = 0.0;
             for &vertex in row {

@@ -228,7 +228,8 @@ pub(super) fn layout(picture: &Picture, index: usize) -> ScopeLayout {
             EdgeStyle::Catch => 0.15,
         })
         .collect();
-    graph.order(&routes, &weights);
+    let adjacency = graph.adjacency(&routes, &weights);
+    graph.order(&adjacency);
     let labelled_gaps: Vec<bool> = {
         let mut gaps = vec![false; graph.layer_count()];
         for (edge, route) in scope.edges.iter().zip(&routes) {
@@ -238,7 +239,7 @@ pub(super) fn layout(picture: &Picture, index: usize) -> ScopeLayout {
         }
         gaps
     };
-    graph.place_x(&routes, &weights);
+    graph.place_x(&adjacency);
     graph.place_y(&labelled_gaps);
 
     let mut edges = Vec::new();

@@ -24,10 +24,7 @@ pub(super) fn arm(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStre
     let p = private::path();
     let decl = expansion.model.state(index);
     let variant = &decl.name;
-    let next = || match expansion.model.states[index].next {
-        Some(edge) => transition(expansion, EdgeKey::Next(index), edge, &quote!(value)),
-        None => quote!(::core::unreachable!()),
-    };
+    let next = || next_transition(expansion, index);
     match &decl.body {
         StateBody::Task { .. } => task_arm(expansion, index),
         StateBody::Choice { rules, .. } => {
@@ -171,10 +168,7 @@ fn composite_arm(
 ) -> TokenStream {
     let p = private::path();
     let variant = &expansion.model.state(index).name;
-    let next = match expansion.model.states[index].next {
-        Some(edge) => transition(expansion, EdgeKey::Next(index), edge, &quote!(value)),
-        None => quote!(::core::unreachable!()),
-    };
+    let next = next_transition(expansion, index);
     let caught_arms = caught_arms(
         expansion,
         index,
@@ -259,17 +253,9 @@ fn task_arm(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
     let p = private::path();
     let step = step_alias(expansion.model, index);
     let variant = &expansion.model.state(index).name;
-    let next = match expansion.model.states[index].next {
-        Some(edge) => transition(expansion, EdgeKey::Next(index), edge, &quote!(value)),
-        None => quote!(::core::unreachable!()),
-    };
+    let next = next_transition(expansion, index);
     let task = expansion.model.states[index].task.as_ref();
-    let timers = if task.is_some_and(|task| task.computed.any_timer()) {
-        let function = inputs::settings_ident(expansion, index);
-        quote!(#function(&input))
-    } else {
-        quote!(#p::ComputedTimers::AS_DEFINED)
-    };
+    let timers = task_timers(expansion, index);
     let Some(policy_span) = task.and_then(TaskModel::policy_span) else {
         return quote! {
             Self::#variant(input) => match #p::run_task::<#step>(cx, #p::StateId(#index), #timers, input).await {
@@ -289,13 +275,14 @@ fn task_arm(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
 
 /// A task state with retriers or catchers in a machine whose arms are grouped: its arm, which
 /// makes the state's boxed future, and the functions of the machine that turn its outcome
-/// into the machine's next step. `None` for any other state.
+/// into the machine's next step.
 pub(super) struct BoxedTask {
     pub(super) arm: TokenStream,
     pub(super) functions: TokenStream,
 }
 
-/// The [`BoxedTask`] of state `index`, in a machine whose output type is `output`. Its arm
+/// The [`BoxedTask`] of state `index`, in a machine whose output type is `output`; `None` for
+/// any other state than a task with retriers or catchers. Its arm
 /// holds no await, so the function holding such arms is not an `async` body (see
 /// [`advance`](super::advance)).
 pub(super) fn boxed_task(
@@ -312,16 +299,8 @@ pub(super) fn boxed_task(
     let policy_span = task.policy_span()?;
     let step = step_alias(expansion.model, index);
     let variant = &decl.name;
-    let next = match expansion.model.states[index].next {
-        Some(edge) => transition(expansion, EdgeKey::Next(index), edge, &quote!(value)),
-        None => quote!(::core::unreachable!()),
-    };
-    let timers = if task.computed.any_timer() {
-        let function = inputs::settings_ident(expansion, index);
-        quote!(#function(&input))
-    } else {
-        quote!(#p::ComputedTimers::AS_DEFINED)
-    };
+    let next = next_transition(expansion, index);
+    let timers = task_timers(expansion, index);
     let copy = input_copy(expansion, index, policy_span);
     let succeeded = format_ident!("__succeeded_{}", variant, span = Span::call_site());
     let mut functions = quote! {
@@ -387,6 +366,27 @@ fn outcome_arms(
         #p::TaskOutcome::Succeeded(value) => #next,
         #caught_arms
         #p::TaskOutcome::Failed(failure) => #p::Advance::Failed(failure),
+    }
+}
+
+/// The transition of state `index` to its next state with its output `value`.
+fn next_transition(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
+    match expansion.model.states[index].next {
+        Some(edge) => transition(expansion, EdgeKey::Next(index), edge, &quote!(value)),
+        None => quote!(::core::unreachable!()),
+    }
+}
+
+/// The timers of task state `index`: worked out from its `input` when it computes any, or
+/// as defined.
+fn task_timers(expansion: &Expansion<'_, '_>, index: StateIndex) -> TokenStream {
+    let p = private::path();
+    let task = expansion.model.states[index].task.as_ref();
+    if task.is_some_and(|task| task.computed.any_timer()) {
+        let function = inputs::settings_ident(expansion, index);
+        quote!(#function(&input))
+    } else {
+        quote!(#p::ComputedTimers::AS_DEFINED)
     }
 }
 
