@@ -1,16 +1,20 @@
 //! Group commit, for the SQL store: writes are queued, and whoever queues a write while no
-//! commit is under way starts one on tokio's blocking pool. It takes every write waiting at
-//! that moment, hands them to the database's [`Committer`], which commits them in one
-//! transaction and makes one failing write fail alone (each database its own way: see the
-//! `commit.rs` of the SQLite and PostgreSQL drivers), answers each, and goes on while writes
-//! keep arriving.
+//! commit is under way leads the next one. It takes every write waiting at that moment, hands
+//! them to the database's [`Committer`], which commits them in one transaction and makes one
+//! failing write fail alone (each database its own way: see the `commit.rs` of the SQLite and
+//! PostgreSQL drivers), and answers each. The leader commits on its own thread when the
+//! runtime is multi-threaded (a lone execution then waits for its commit and nothing else);
+//! writes queued meanwhile, and every commit on a current-thread runtime, are committed on
+//! tokio's blocking pool, which goes on while writes keep arriving.
 //! Concurrent executions therefore share commits: throughput is not bounded by one commit per
-//! transition. (Committing on the blocking pool also tells a paused tokio clock that work is
-//! under way, so virtual time does not jump ahead while a write is pending.)
+//! transition. (Committing on the blocking pool also tells a paused tokio clock, which only a
+//! current-thread runtime has, that work is under way, so virtual time does not jump ahead
+//! while a write is pending.)
 
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
+use tokio::runtime::RuntimeFlavor;
 use tokio::sync::oneshot;
 
 pub(crate) use super::encoded::EncodedEvents;
@@ -137,20 +141,30 @@ impl WriteQueue {
 
     /// Queues `write` (in call order) and returns its outcome once it is durable. Must be
     /// called within a tokio runtime.
+    ///
+    /// A write queued while no commit is under way leads the next one: on a multi-threaded
+    /// runtime its future commits the queue on the thread that polls it (tokio's
+    /// `block_in_place` hands that thread's other tasks to another one meanwhile), so a lone
+    /// execution's append waits for its commit alone, not also for a thread to pick the write
+    /// up and for its own thread to be woken with the answer. Elsewhere, and for writes queued
+    /// while a commit is under way, the blocking pool commits.
     pub(crate) fn write(&self, write: Write) -> StoreFuture<Written> {
         let (reply, answer) = oneshot::channel();
         let sent = self.send(write, reply);
         Box::pin(async move {
-            sent?;
+            if let Some(lead) = sent? {
+                lead.commit();
+            }
             answer.await.map_err(|_| StoreError::Closed)?
         })
     }
 
+    /// Queues `write`; the commit it leads, when no commit was under way.
     fn send(
         &self,
         write: Write,
         reply: oneshot::Sender<Result<Written, StoreError>>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Lead>, StoreError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| StoreError::Closed)?;
         let mut queue = self
             .shared
@@ -158,12 +172,62 @@ impl WriteQueue {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         queue.writes.push((write, reply));
-        if !queue.committing {
-            queue.committing = true;
-            let shared = Arc::clone(&self.shared);
-            drop(handle.spawn_blocking(move || shared.drain()));
+        if queue.committing {
+            return Ok(None);
         }
-        Ok(())
+        queue.committing = true;
+        let shared = Arc::clone(&self.shared);
+        if handle.runtime_flavor() == RuntimeFlavor::MultiThread {
+            return Ok(Some(Lead {
+                shared: Some(shared),
+                handle,
+            }));
+        }
+        drop(handle.spawn_blocking(move || shared.drain()));
+        Ok(None)
+    }
+}
+
+/// The commit a write leads: made by [`Lead::commit`] on the thread that polls the write, or,
+/// if the write is dropped first, on the blocking pool, so that the writes queued behind it
+/// are committed all the same.
+struct Lead {
+    /// `None` once committed.
+    shared: Option<Arc<Shared>>,
+    handle: tokio::runtime::Handle,
+}
+
+impl Lead {
+    /// Commits what is queued (the leading write and any queued behind it) here; writes queued
+    /// meanwhile go on committing on the blocking pool.
+    fn commit(mut self) {
+        let Some(shared) = self.shared.take() else {
+            return;
+        };
+        // `block_in_place` needs a multi-threaded runtime around the poll as well.
+        let here = tokio::runtime::Handle::try_current()
+            .is_ok_and(|current| current.runtime_flavor() == RuntimeFlavor::MultiThread);
+        if !here {
+            drop(self.handle.spawn_blocking(move || shared.drain()));
+            return;
+        }
+        let answers = match shared.take_batch() {
+            Some(batch) => tokio::task::block_in_place(|| shared.commit(batch)),
+            None => Answers::new(),
+        };
+        let ended = shared.end_commit();
+        answer(answers);
+        if !ended {
+            drop(self.handle.spawn_blocking(move || shared.drain()));
+        }
+    }
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            drop(self.handle.spawn_blocking(move || shared.drain()));
+        }
     }
 }
 
@@ -202,6 +266,14 @@ impl Shared {
             crate::metrics::commit_queue(self.store, queue.writes.len(), take);
         }
         (take > 0).then(|| queue.writes.drain(..take).collect())
+    }
+
+    /// Ends the commit under way if nothing is queued: whether it did. A write queued after
+    /// this starts the next commit itself.
+    fn end_commit(&self) -> bool {
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.committing = !queue.writes.is_empty();
+        !queue.committing
     }
 
     fn queue_is_empty(&self) -> bool {
@@ -258,5 +330,107 @@ fn linger(queue: &Mutex<Queue>, waiting: &Weak<Shared>) -> Option<Arc<Shared>> {
         }
         // Whatever else is ready to run on this core goes first.
         std::thread::yield_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::thread::ThreadId;
+    use std::time::{Duration, SystemTime};
+
+    use super::{Committer, Write, WriteQueue, Written};
+    use crate::store::StoreError;
+
+    /// Answers every write, noting the thread of each commit.
+    #[derive(Clone, Default)]
+    struct Threads(Arc<Mutex<Vec<ThreadId>>>);
+
+    impl Committer for Threads {
+        fn commit(&mut self, batch: &[Write]) -> Vec<Result<Written, StoreError>> {
+            self.0.lock().unwrap().push(std::thread::current().id());
+            batch.iter().map(|_| Ok(Written::Done)).collect()
+        }
+    }
+
+    impl Threads {
+        fn seen(&self) -> Vec<ThreadId> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    fn purge() -> Write {
+        Write::Purge {
+            before: SystemTime::UNIX_EPOCH,
+            limit: None,
+        }
+    }
+
+    #[test]
+    fn a_lone_write_commits_on_the_thread_that_polls_it() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let threads = Threads::default();
+        let queue = WriteQueue::new(threads.clone(), "test");
+        let polled_on = runtime.block_on(async move {
+            tokio::spawn(async move {
+                let here = std::thread::current().id();
+                queue.write(purge()).await.unwrap();
+                queue.write(purge()).await.unwrap();
+                here
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(threads.seen(), vec![polled_on, polled_on]);
+    }
+
+    #[test]
+    fn a_leading_write_dropped_unpolled_is_committed_and_the_queue_goes_on() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()
+            .unwrap();
+        let threads = Threads::default();
+        let queue = WriteQueue::new(threads.clone(), "test");
+        runtime.block_on(async move {
+            drop(queue.write(purge()));
+            let next = tokio::time::timeout(Duration::from_secs(10), queue.write(purge()));
+            next.await.expect("the write after a dropped one").unwrap();
+        });
+        let commits = threads.seen().len();
+        assert!((1..=2).contains(&commits), "{commits} commits");
+    }
+
+    #[test]
+    fn without_a_multi_threaded_runtime_the_blocking_pool_commits() {
+        let threads = Threads::default();
+        let queue = WriteQueue::new(threads.clone(), "test");
+        let current = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let local = Arc::new(queue);
+        let in_current = Arc::clone(&local);
+        current.block_on(async move { in_current.write(purge()).await.unwrap() });
+        // A `LocalSet` on a multi-threaded runtime's `block_on`, where blocking is allowed,
+        // and on the current-thread runtime, where it is not.
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let in_multi = Arc::clone(&local);
+        tokio::task::LocalSet::new().block_on(&multi, async move {
+            in_multi.write(purge()).await.unwrap()
+        });
+        tokio::task::LocalSet::new()
+            .block_on(&current, async move { local.write(purge()).await.unwrap() });
+        let main = std::thread::current().id();
+        let seen = threads.seen();
+        assert_eq!(seen.len(), 3);
+        assert_ne!(seen[0], main);
+        assert_ne!(seen[2], main);
     }
 }
