@@ -127,6 +127,7 @@ fn new_execution(name: &str) -> NewExecution {
         id: ExecutionId::from(format!("faults-{name}").as_str()),
         name: name.to_owned(),
         workflow: "Faults".to_owned(),
+        version: 1,
         input: serde_json::json!({ "name": name }),
         fingerprint: "f".to_owned(),
         started_at: SystemTime::now(),

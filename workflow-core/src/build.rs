@@ -24,6 +24,7 @@ pub fn definition(
 ) -> Definition {
     Definition {
         name: name.to_owned(),
+        version: crate::definition::FIRST_VERSION,
         mode,
         comment: comment.map(str::to_owned),
         input_type: input_type.to_owned(),

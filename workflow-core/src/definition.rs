@@ -19,6 +19,11 @@ use crate::retry::{Catcher, Retrier};
 pub struct Definition {
     /// The workflow's name (the type's name in `workflow!`).
     pub name: String,
+    /// The workflow's version (`#[version(N)]` in `workflow!`), from 1. Versions of one name
+    /// run side by side: each execution runs on the version it started with. Left out of
+    /// the serialised form when 1, so that the fingerprints of unversioned workflows stay.
+    #[serde(default = "first_version", skip_serializing_if = "is_first_version")]
+    pub version: u32,
     /// Standard or Express.
     pub mode: Mode,
     /// The workflow's doc comment.
@@ -39,6 +44,18 @@ pub struct Definition {
     /// workflows, and then left out of the serialised form (so their fingerprints stay).
     #[serde(default, skip_serializing_if = "Program::is_empty")]
     pub program: Program,
+}
+
+/// A workflow's version when its declaration gives none.
+pub const FIRST_VERSION: u32 = 1;
+
+fn first_version() -> u32 {
+    FIRST_VERSION
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_first_version(version: &u32) -> bool {
+    *version == FIRST_VERSION
 }
 
 impl Definition {

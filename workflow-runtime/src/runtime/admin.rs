@@ -203,11 +203,14 @@ impl Runtime {
                 status: record.status,
             });
         }
-        let registered =
-            self.registered_named(&record.workflow)
-                .ok_or_else(|| RuntimeError::NotRegistered {
-                    workflow: record.workflow.clone(),
-                })?;
+        let registered = self
+            .inner
+            .workflows
+            .version(&record.workflow, record.version)
+            .ok_or_else(|| RuntimeError::VersionNotRegistered {
+                workflow: record.workflow.clone(),
+                version: record.version,
+            })?;
         if !Policy::of(registered.definition).redrivable() {
             return Err(RuntimeError::NotRedrivable {
                 id: id.to_string(),

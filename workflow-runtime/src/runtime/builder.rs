@@ -334,7 +334,7 @@ impl RuntimeBuilder {
 
     /// Checks the registrations and builds the runtime.
     ///
-    /// Fails if two registered workflows share a name, a workflow's steps need resources the
+    /// Fails if two registered workflows share a name and version, a workflow's steps need resources the
     /// runtime lacks, or a setting was given a value below its least (a lease under 10 ms, a
     /// park threshold under a second, a poll interval under a millisecond, a capacity, an
     /// Express concurrency or a history limit of zero, a history limit of one: they are
@@ -342,20 +342,22 @@ impl RuntimeBuilder {
     pub fn build(mut self) -> Result<Runtime, BuildError> {
         let mut problems = std::mem::take(&mut self.out_of_range);
         let mut workflows = Registry::default();
-        let mut names: HashMap<&str, Option<TypeId>> = HashMap::new();
+        let mut names: HashMap<(&str, u32), Option<TypeId>> = HashMap::new();
         for registration in &self.workflows {
             let name = registration.definition.name.as_str();
-            match names.get(name) {
+            let version = registration.definition.version;
+            match names.get(&(name, version)) {
                 // The same workflow type registered twice is one registration.
                 Some(Some(type_id)) if Some(*type_id) == registration.type_id => continue,
                 Some(_) => {
                     problems.push(Problem::DuplicateName {
                         workflow: name.to_owned(),
+                        version,
                     });
                     continue;
                 }
                 None => {
-                    names.insert(name, registration.type_id);
+                    names.insert((name, version), registration.type_id);
                 }
             }
             for needed in &registration.requirements {

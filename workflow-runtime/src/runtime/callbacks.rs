@@ -79,10 +79,12 @@ pub enum CallbackError {
         reason: String,
     },
     /// The workflow of the waiting task is not registered here, so its output cannot be checked.
-    #[error("workflow `{workflow}` is not registered on this runtime, so the output for its task cannot be checked; register it with `RuntimeBuilder::register`")]
+    #[error("version {version} of workflow `{workflow}` is not registered on this runtime, so the output for its task cannot be checked; register it with `RuntimeBuilder::register`")]
     NotRegistered {
         /// The workflow.
         workflow: String,
+        /// The version of it the execution runs on.
+        version: u32,
     },
     /// An error name or cause a task cannot fail with: a reserved `States.*` name (the
     /// runtime's own errors), or longer than Step Functions allows (256 characters for the
@@ -131,11 +133,23 @@ impl Runtime {
             return Err(wrong(format!("the output {problem}")));
         }
         let output = serde_json::to_value(output).map_err(|error| wrong(error.to_string()))?;
-        let registered = self.registered_named(&record.workflow).ok_or_else(|| {
-            CallbackError::NotRegistered {
+        // The execution's own version of its workflow, which may not be the latest.
+        let version = self
+            .inner
+            .store
+            .execution(&record.execution)
+            .await?
+            .map_or(workflow_core::definition::FIRST_VERSION, |execution| {
+                execution.version
+            });
+        let registered = self
+            .inner
+            .workflows
+            .version(&record.workflow, version)
+            .ok_or_else(|| CallbackError::NotRegistered {
                 workflow: record.workflow.clone(),
-            }
-        })?;
+                version,
+            })?;
         let check = registered
             .definition
             .state_by_name(&record.state)

@@ -102,11 +102,13 @@ pub enum Problem {
         /// What the state can raise.
         raised: Vec<String>,
     },
-    /// Two different workflow types share a name.
-    #[error("two different workflows are named `{workflow}`; workflow names must be unique in a runtime")]
+    /// Two different workflow types share a name and version.
+    #[error("two different workflows are named `{workflow}`, both version {version}; give one of them another name, or another version with `#[version(N)]`")]
     DuplicateName {
         /// The shared name.
         workflow: String,
+        /// The shared version.
+        version: u32,
     },
 }
 
@@ -119,6 +121,14 @@ pub enum RuntimeError {
     NotRegistered {
         /// The workflow's name.
         workflow: String,
+    },
+    /// The version of a workflow an execution runs on is not registered on this runtime.
+    #[error("version {version} of workflow `{workflow}` is not registered on this runtime; an execution runs on the version it started on: register that version's type with `RuntimeBuilder::register` beside the newer ones")]
+    VersionNotRegistered {
+        /// The workflow's name.
+        workflow: String,
+        /// The version.
+        version: u32,
     },
     /// An execution name that Step Functions would refuse.
     #[error("`{name}` cannot name an execution: {reason}")]

@@ -140,14 +140,21 @@ impl Runtime {
 
     /// The names of the registered workflows.
     fn workflow_names(&self) -> Vec<String> {
-        self.definitions()
+        let mut names: Vec<String> = self
+            .definitions()
             .map(|definition| definition.name.clone())
-            .collect()
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// The fingerprint of `definition`, worked out once for a registered workflow.
     fn fingerprint_of(&self, definition: &Definition) -> String {
-        self.inner.workflows.named(&definition.name).map_or_else(
+        self.inner
+            .workflows
+            .version(&definition.name, definition.version)
+            .map_or_else(
             || definition.fingerprint(),
             |registered| registered.fingerprint.clone(),
         )

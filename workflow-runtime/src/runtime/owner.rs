@@ -72,7 +72,8 @@ impl LeaseSettings {
     }
 }
 
-/// What recovery did: the executions it resumed, and those it could not read.
+/// What recovery did: the executions it resumed, those it could not read, and those it left
+/// for a process with their workflow's version.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Recovery {
@@ -83,6 +84,10 @@ pub struct Recovery {
     /// another type, a history the workflow no longer records) has failed with
     /// `States.Runtime`; one whose data does not read at all is left as it is.
     pub unreadable: Vec<(ExecutionId, String)>,
+    /// The executions of a version of a registered workflow this runtime does not have
+    /// registered, with the workflow's name and that version: left as they are (not failed)
+    /// for a process that has the version.
+    pub elsewhere: Vec<(ExecutionId, String, u32)>,
 }
 
 impl Runtime {
@@ -199,6 +204,9 @@ impl Runtime {
             match outcome? {
                 (id, Resumption::Resumed) => recovery.resumed.push(id),
                 (_, Resumption::NotHere) => {}
+                (id, Resumption::VersionNotHere { workflow, version }) => {
+                    recovery.elsewhere.push((id, workflow, version));
+                }
                 (id, Resumption::Unreadable(reason)) => recovery.unreadable.push((id, reason)),
             }
         }

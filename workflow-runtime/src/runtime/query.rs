@@ -27,7 +27,8 @@ impl Runtime {
         self.inner.scheduler.alarms.len()
     }
 
-    /// The definitions of every registered workflow, in the order they were registered.
+    /// The definitions of every registered workflow (each version of one), in the order they
+    /// were registered.
     pub fn definitions(&self) -> impl Iterator<Item = &'static Definition> + '_ {
         self.inner
             .workflows

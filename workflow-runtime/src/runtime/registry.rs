@@ -17,24 +17,41 @@ use crate::type_map::TypeMap;
 pub(super) struct Registry {
     entries: Vec<Registered>,
     by_type: TypeMap<usize>,
+    /// The latest registered version of each name.
     by_name: HashMap<String, usize>,
+    by_version: HashMap<(String, u32), usize>,
 }
 
 impl Registry {
-    /// Adds a workflow, known by its type too when it has one. `false` if one of that name is
-    /// registered already (it is not added).
+    /// Adds a workflow, known by its type too when it has one. `false` if one of that name and
+    /// version is registered already (it is not added).
     pub(super) fn insert(&mut self, type_id: Option<TypeId>, registered: Registered) -> bool {
-        let name = registered.definition.name.as_str();
-        if self.by_name.contains_key(name) {
+        let (name, version) = (&registered.definition.name, registered.definition.version);
+        let key = (name.clone(), version);
+        if self.by_version.contains_key(&key) {
             return false;
         }
         let index = self.entries.len();
-        self.by_name.insert(name.to_owned(), index);
+        self.by_version.insert(key, index);
+        let later_known = self.by_name.get(name.as_str()).is_some_and(|&latest| {
+            self.entries
+                .get(latest)
+                .is_some_and(|known| known.definition.version > version)
+        });
+        if !later_known {
+            self.by_name.insert(name.clone(), index);
+        }
         if let Some(type_id) = type_id {
             self.by_type.insert(type_id, index);
         }
         self.entries.push(registered);
         true
+    }
+
+    /// Version `version` of the workflow named `name`.
+    pub(super) fn version(&self, name: &str, version: u32) -> Option<&Registered> {
+        self.entries
+            .get(*self.by_version.get(&(name.to_owned(), version))?)
     }
 
     /// The workflow of type `type_id`.
@@ -43,9 +60,14 @@ impl Registry {
         self.entries.get(*self.by_type.get(&type_id)?)
     }
 
-    /// The workflow named `name`.
+    /// The latest registered version of the workflow named `name`.
     pub(super) fn named(&self, name: &str) -> Option<&Registered> {
         self.entries.get(*self.by_name.get(name)?)
+    }
+
+    /// The latest registered version of each name.
+    pub(super) fn latest(&self) -> impl Iterator<Item = &Registered> {
+        self.by_name.values().filter_map(|&index| self.entries.get(index))
     }
 
     /// Every registered workflow, in the order of registration.
@@ -66,7 +88,7 @@ impl WorkflowDefinitions {
     pub(super) fn of(registry: &Registry) -> Self {
         WorkflowDefinitions(
             registry
-                .iter()
+                .latest()
                 .map(|registered| {
                     let name = registered.definition.name.clone();
                     (name, (registered.definition, registered.child_json))

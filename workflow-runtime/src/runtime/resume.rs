@@ -31,7 +31,8 @@ pub(super) type Resume = fn(
 
 impl Runtime {
     /// Runs a stored execution here from its history, under `fence` (the lease this runtime
-    /// holds on it). One of a workflow this runtime does not know stays as it is; one whose
+    /// holds on it), on the version of its workflow it started on. One of a workflow or
+    /// version this runtime does not know stays as it is (it is reported); one whose
     /// stored data does not read stays as it is too; one whose data reads but no longer fits
     /// the workflow fails with `States.Runtime`. Both are reported as unreadable.
     pub(super) async fn resume_stored(
@@ -40,10 +41,24 @@ impl Runtime {
         fence: Fence,
     ) -> Result<Resumption, RuntimeError> {
         let Some((resume, definition)) = self
-            .registered_named(&record.workflow)
+            .inner
+            .workflows
+            .version(&record.workflow, record.version)
             .map(|registered| (registered.resume, registered.definition))
         else {
-            return Ok(Resumption::NotHere);
+            if !self.has_workflow(&record.workflow) {
+                return Ok(Resumption::NotHere);
+            }
+            tracing::warn!(
+                execution = %record.id,
+                workflow = %record.workflow,
+                version = record.version,
+                "an execution runs on a version of its workflow this process does not have; it is left as it is, for a process that has it"
+            );
+            return Ok(Resumption::VersionNotHere {
+                workflow: record.workflow,
+                version: record.version,
+            });
         };
         let id = record.id.clone();
         let events = match self.full_history(&id).await {
@@ -223,6 +238,9 @@ pub(super) enum Resumption {
     Resumed,
     /// Its workflow is not registered here.
     NotHere,
+    /// Its workflow is, but not the version it runs on: it stays as it is, for a process
+    /// that has that version.
+    VersionNotHere { workflow: String, version: u32 },
     /// Its stored data cannot be read, or no longer fits its workflow: why.
     Unreadable(String),
 }

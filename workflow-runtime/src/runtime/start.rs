@@ -307,6 +307,7 @@ impl Runtime {
                 id: id.clone(),
                 name: name.to_owned(),
                 workflow: definition.name.clone(),
+                version: definition.version,
                 input: json.clone(),
                 fingerprint: self.fingerprint_of(definition),
                 started_at: now,

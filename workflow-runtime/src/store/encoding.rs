@@ -68,6 +68,7 @@ pub(crate) struct ExecutionColumns {
     pub(crate) error: Option<String>,
     pub(crate) cause: Option<String>,
     pub(crate) failed_state: Option<String>,
+    pub(crate) version: Option<i64>,
     pub(crate) started_at: Option<i64>,
     pub(crate) stopped_at: Option<i64>,
     pub(crate) fingerprint: Option<String>,
@@ -109,6 +110,17 @@ impl ExecutionColumns {
                 })
                 .ok()
         });
+        let version = self
+            .version
+            .and_then(|version| u32::try_from(version).ok())
+            .filter(|&version| version >= 1)
+            .unwrap_or_else(|| {
+                problems.push(format!(
+                    "its version {} is not a whole number from 1",
+                    self.version.map_or("(none)".to_owned(), |v| v.to_string())
+                ));
+                workflow_core::definition::FIRST_VERSION
+            });
         let started_at = self.started_at.unwrap_or_else(|| {
             problems.push("its start time is missing".to_owned());
             0
@@ -117,6 +129,7 @@ impl ExecutionColumns {
             id: ExecutionId::from(self.id.as_str()),
             name,
             workflow,
+            version,
             fingerprint,
             status,
             input,

@@ -151,6 +151,7 @@ impl Store for MemoryStore {
                     id: execution.id.clone(),
                     name: execution.name,
                     workflow: execution.workflow,
+                    version: execution.version,
                     fingerprint: execution.fingerprint,
                     status: ExecutionStatus::Running,
                     input: execution.input,

@@ -198,6 +198,10 @@ pub struct NewExecution {
     pub name: String,
     /// Its workflow's name.
     pub workflow: String,
+    /// The version of its workflow it runs on, from 1 ([`Definition::version`]).
+    ///
+    /// [`Definition::version`]: crate::Definition::version
+    pub version: u32,
     /// Its input, as JSON.
     pub input: Value,
     /// The fingerprint of its workflow's definition ([`Definition::fingerprint`]).
@@ -276,6 +280,9 @@ pub struct ExecutionRecord {
     pub name: String,
     /// Its workflow's name.
     pub workflow: String,
+    /// The version of its workflow it started on and resumes on, from 1.
+    #[serde(default = "first_version")]
+    pub version: u32,
     /// The fingerprint of the definition it started with.
     pub fingerprint: String,
     /// Where it is.
@@ -467,6 +474,7 @@ pub(crate) mod tests {
                 id: id.clone(),
                 name: id.to_string(),
                 workflow: "W".to_owned(),
+                version: 1,
                 input: Value::Null,
                 fingerprint: String::new(),
                 started_at: SystemTime::UNIX_EPOCH,
@@ -515,4 +523,9 @@ pub(crate) mod tests {
         );
         assert_eq!(store.full_history(&id).await.expect("read").len(), 1);
     }
+}
+
+/// The version of a record that gives none: records serialised before versions existed.
+fn first_version() -> u32 {
+    workflow_core::definition::FIRST_VERSION
 }

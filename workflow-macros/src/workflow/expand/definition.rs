@@ -27,7 +27,7 @@ pub(super) fn definition(model: &Model<'_>) -> Definition {
         .iter_enumerated()
         .map(|(index, state)| state_definition(model, index, state))
         .collect();
-    build::definition(
+    let mut definition = build::definition(
         &ast.name.to_string(),
         model.mode,
         comment.as_deref(),
@@ -36,7 +36,9 @@ pub(super) fn definition(model: &Model<'_>) -> Definition {
         &type_text(&ast.output),
         target_raw(model.start.map(|edge| edge.target)).unwrap_or(0),
         states,
-    )
+    );
+    definition.version = model.version;
+    definition
 }
 
 fn state_definition(

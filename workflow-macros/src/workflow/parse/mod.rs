@@ -3,6 +3,7 @@
 //! ```text
 //! workflow! {
 //!     /// Docs.
+//!     #[version(2)]                               // optional; 1 when left out
 //!     pub Name: Standard<Input, Output> {
 //!         timeout 1h;
 //!         start First;
@@ -41,7 +42,10 @@ pub(super) use options::{ErrorItem, ErrorRef, RetryParam, RetryValue, TaskOption
 
 /// A whole `workflow!` invocation.
 pub(super) struct WorkflowAst {
+    /// The attributes to put on the generated type: doc comments and the like.
     pub(super) attrs: Vec<Attribute>,
+    /// `#[version(N)]` attributes (their arguments checked in validation).
+    pub(super) versions: Vec<Attribute>,
     pub(super) vis: Visibility,
     pub(super) name: Ident,
     /// `Standard` or `Express` (checked in validation).
@@ -173,7 +177,10 @@ pub(super) const END: &str = "end";
 pub(super) fn parse(input: TokenStream) -> syn::Result<(WorkflowAst, Errors)> {
     let mut errors = Errors::default();
     let parser = |input: ParseStream<'_>| -> syn::Result<WorkflowAst> {
-        let attrs = input.call(Attribute::parse_outer)?;
+        let (versions, attrs) = input
+            .call(Attribute::parse_outer)?
+            .into_iter()
+            .partition(|attr| attr.path().is_ident("version"));
         let vis: Visibility = input.parse()?;
         let name: Ident = input.parse().map_err(|error| {
             syn::Error::new(error.span(), "expected the workflow's name: `pub OrderWorkflow: Standard<Order, Receipt> { ... }`")
@@ -194,6 +201,7 @@ pub(super) fn parse(input: TokenStream) -> syn::Result<(WorkflowAst, Errors)> {
         }
         Ok(WorkflowAst {
             attrs,
+            versions,
             vis,
             name,
             mode,

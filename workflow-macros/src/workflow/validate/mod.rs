@@ -12,6 +12,7 @@ mod options;
 use std::collections::HashMap;
 
 use proc_macro2::Span;
+use syn::spanned::Spanned;
 use syn::Ident;
 
 use super::index::{IndexVec, ScopeIndex, StateIndex};
@@ -42,6 +43,8 @@ pub(super) fn limit_text(mode: Mode) -> &'static str {
 pub(super) struct Model<'a> {
     pub(super) ast: &'a WorkflowAst,
     pub(super) mode: Mode,
+    /// `#[version(N)]`, or 1.
+    pub(super) version: u32,
     /// `timeout ...;` of the whole workflow.
     pub(super) timeout: Option<DurationLit>,
     /// The start transition of the top level.
@@ -221,12 +224,44 @@ impl<'a> Model<'a> {
     }
 }
 
+/// The version `#[version(N)]` gives: a whole number from 1, given once; 1 without one.
+fn version(attrs: &[syn::Attribute], errors: &mut Errors) -> u32 {
+    let mut version = None;
+    for attr in attrs {
+        let given = attr
+            .parse_args::<syn::LitInt>()
+            .ok()
+            .and_then(|number| number.base10_parse::<u32>().ok().map(|value| (number, value)));
+        let Some((number, value)) = given else {
+            // At what stands where the number should: the argument, or the bare name.
+            let span = match &attr.meta {
+                syn::Meta::List(list) if !list.tokens.is_empty() => list.tokens.span(),
+                meta => meta.span(),
+            };
+            errors.at(
+                span,
+                "expected the workflow's version, a whole number from 1: `#[version(2)]`",
+            );
+            continue;
+        };
+        if value == 0 {
+            errors.at(number.span(), "versions count from 1: `#[version(1)]` is the first");
+            continue;
+        }
+        if version.replace(value).is_some() {
+            errors.at(attr.meta.span(), "the workflow's version is given more than once");
+        }
+    }
+    version.unwrap_or(workflow_core::definition::FIRST_VERSION)
+}
+
 pub(super) fn validate<'a>(ast: &'a WorkflowAst, errors: &mut Errors) -> Model<'a> {
     let mode = check_mode(&ast.mode, errors);
     check_name(&ast.name, "workflow", errors);
     let mut model = Model {
         ast,
         mode,
+        version: version(&ast.versions, errors),
         timeout: None,
         start: None,
         scopes: IndexVec::new(),

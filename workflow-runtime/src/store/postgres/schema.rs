@@ -9,9 +9,9 @@ use crate::store::StoreError;
 /// The schema this build reads and writes. Version 2 added the leases of executions,
 /// version 3 the recorded definitions, version 4 the requests, version 5 `workflow_history`
 /// in place of `workflow_events`, version 6 an integer `key` for each execution that
-/// `workflow_history` refers to, version 7 `workflow_executions.failed_state`: the shape of
-/// the SQLite store's tables (its version 9).
-pub(super) const SCHEMA_VERSION: i64 = 7;
+/// `workflow_history` refers to, version 7 `workflow_executions.failed_state`, version 8
+/// `workflow_executions.version`: the shape of the SQLite store's tables (its version 10).
+pub(super) const SCHEMA_VERSION: i64 = 8;
 
 /// Version 6: each execution's integer key (numbered in existing rows by PostgreSQL), made
 /// before the tables are created so that a new `workflow_history` can refer to it.
@@ -34,10 +34,12 @@ const HISTORY_BY_KEY: &str = "
         REFERENCES workflow_executions (key) ON DELETE CASCADE;
 ";
 
-/// The columns added since the table was first created: the leases (version 2) and the state
-/// a failed execution failed in (version 7).
+/// The columns added since the table was first created: the leases (version 2), the state a
+/// failed execution failed in (version 7) and the workflow's version an execution runs on
+/// (version 8).
 const ADDED_COLUMNS: &str = "
     ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS failed_state TEXT;
+    ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 1;
     ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS owner TEXT;
     ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS lease_token BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE workflow_executions ADD COLUMN IF NOT EXISTS lease_until BIGINT;
@@ -154,7 +156,7 @@ pub(super) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result
     };
     let upgrade = match found {
         Some(version) if version == SCHEMA_VERSION => false,
-        None | Some(1..=6) => true,
+        None | Some(1..=7) => true,
         Some(found) => {
             return Err(StoreError::Schema {
                 found,
@@ -395,6 +397,8 @@ mod tests {
             .expect("reads")
             .expect("exists");
         assert_eq!(record.failed_state.as_deref(), Some("Check"));
+        // The version of the workflow, added by version 8: 1 for executions from before.
+        assert_eq!(record.version, 1);
         let version: i64 = client
             .query_one("SELECT value FROM workflow_meta", &[])
             .await

@@ -306,6 +306,7 @@ async fn create(sql: &impl Sql, execution: &NewExecution) -> Result<Created, Sto
                 lease.map(|lease| lease.worker.as_str()).into(),
                 lease.map_or(0, |lease| lease.token).into(),
                 lease.map(|lease| nanos(lease.until)).into(),
+                i64::from(execution.version).into(),
             ],
         )
         .await?;

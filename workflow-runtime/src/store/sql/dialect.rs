@@ -78,7 +78,7 @@ pub(crate) fn render<D: Dialect>(template: &str) -> String {
 
 /// The columns of an execution, as [`read_record`](super::read::record) reads them.
 pub(crate) const EXECUTION_COLUMNS: &str =
-    "id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint, failed_state";
+    "id, name, workflow, status, input, output, error, cause, started_at, stopped_at, fingerprint, failed_state, version";
 
 /// The columns of a callback, as [`read_callback`](super::read::callback) reads them.
 const CALLBACK_COLUMNS: &str = "token_hash, execution_id, workflow, state, event_id, status, output, error, cause, heartbeat_at, created_at";
@@ -112,8 +112,8 @@ statements! {
     execution_named =
         format!("SELECT {EXECUTION_COLUMNS} FROM {{executions}} WHERE workflow = $1 AND name = $2");
     /// Creates an execution unless one of the same workflow and name exists.
-    create = "INSERT INTO {executions} (id, name, workflow, fingerprint, status, input, started_at, owner, lease_token, lease_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    create = "INSERT INTO {executions} (id, name, workflow, fingerprint, status, input, started_at, owner, lease_token, lease_until, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (workflow, name) DO NOTHING";
     /// An execution's status and lease, its row locked.
     lock = "SELECT status, owner, lease_token FROM {executions} WHERE id = $1{lock}";

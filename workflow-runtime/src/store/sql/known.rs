@@ -123,6 +123,7 @@ mod tests {
                 id: id.clone(),
                 name: "e".to_owned(),
                 workflow: "W".to_owned(),
+                version: 1,
                 input: Value::Null,
                 fingerprint: String::new(),
                 started_at: EPOCH,

@@ -234,6 +234,7 @@ pub(crate) fn record(row: &Row) -> Result<ExecutionRecord, StoreError> {
         stopped_at: row.optional_integer(9).ok().flatten(),
         fingerprint: row.text_if_any(10),
         failed_state: row.text_if_any(11),
+        version: row.optional_integer(12).ok().flatten(),
     };
     Ok(columns.into_record())
 }

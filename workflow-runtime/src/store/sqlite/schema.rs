@@ -9,12 +9,12 @@ use crate::store::StoreError;
 /// the `callbacks` table, version 4 the leases of executions (`owner`, `lease_token`,
 /// `lease_until`), version 5 `definitions`, version 6 `requests`, version 7 `history` in place
 /// of `events`, version 8 an integer `key` for each execution that `history` refers to,
-/// version 9 `executions.failed_state`.
-pub(super) const SCHEMA_VERSION: i64 = 9;
+/// version 9 `executions.failed_state`, version 10 `executions.version`.
+pub(super) const SCHEMA_VERSION: i64 = 10;
 
 /// The executions, as of version 8: an integer key for the histories to refer to (the text
 /// id stays unique, for everything else); version 9 added the state a failed execution
-/// failed in.
+/// failed in, version 10 the workflow's version the execution runs on.
 const EXECUTIONS: &str = "CREATE TABLE executions (
          key INTEGER PRIMARY KEY,
          id TEXT NOT NULL UNIQUE,
@@ -27,6 +27,7 @@ const EXECUTIONS: &str = "CREATE TABLE executions (
          error TEXT,
          cause TEXT,
          failed_state TEXT,
+         version INTEGER NOT NULL DEFAULT 1,
          started_at INTEGER NOT NULL,
          stopped_at INTEGER,
          owner TEXT,
@@ -165,7 +166,7 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
         Some(version) if version == SCHEMA_VERSION => Ok(()),
         // Step by step from an older version (the callbacks and definitions tables were
         // created above).
-        Some(version @ 1..=8) => {
+        Some(version @ 1..=9) => {
             if version < 2 {
                 connection
                     .execute_batch(
@@ -177,7 +178,8 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
                 connection.execute_batch(LEASES).map_err(database)?;
             }
             rebuild_with_keys(connection)?;
-            add_failed_state(connection)?;
+            add_column(connection, "failed_state", "TEXT")?;
+            add_column(connection, "version", "INTEGER NOT NULL DEFAULT 1")?;
             connection
                 .execute(
                     "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
@@ -193,13 +195,14 @@ fn migrate_within(connection: &Connection) -> Result<(), StoreError> {
     }
 }
 
-/// Version 9: the state a failed execution failed in, unless the table has it (it was
-/// rebuilt as of this version from an older one).
-fn add_failed_state(connection: &Connection) -> Result<(), StoreError> {
+/// A column added to `executions` in place, unless the table has it (it was rebuilt as of
+/// this version from an older one): version 9's `failed_state`, the state a failed execution
+/// failed in, and version 10's `version`, the workflow's version an execution runs on.
+fn add_column(connection: &Connection, column: &str, kind: &str) -> Result<(), StoreError> {
     let present: bool = connection
         .query_row(
-            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('executions') WHERE name = 'failed_state')",
-            [],
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('executions') WHERE name = ?1)",
+            [column],
             |row| row.get(0),
         )
         .map_err(database)?;
@@ -207,7 +210,7 @@ fn add_failed_state(connection: &Connection) -> Result<(), StoreError> {
         return Ok(());
     }
     connection
-        .execute_batch("ALTER TABLE executions ADD COLUMN failed_state TEXT;")
+        .execute_batch(&format!("ALTER TABLE executions ADD COLUMN {column} {kind};"))
         .map_err(database)
 }
 
@@ -400,6 +403,31 @@ mod tests {
             )
             .unwrap_or_else(|error| panic!("{error}"));
         assert_eq!((error.as_str(), state), ("E", None));
+    }
+
+    /// A version 9 database gains the workflow's version of each execution: 1, the only one
+    /// there was.
+    #[test]
+    fn version_nine_gains_the_version_of_each_execution() {
+        let nine = Connection::open_in_memory().unwrap_or_else(|error| panic!("{error}"));
+        migrate(&nine).unwrap_or_else(|error| panic!("{error}"));
+        nine.execute_batch(
+            "INSERT INTO executions (id, name, workflow, status, input, started_at)
+                 VALUES ('x', 'n', 'W', 'RUNNING', '{}', 0);
+             ALTER TABLE executions DROP COLUMN version;
+             UPDATE meta SET value = 9 WHERE key = 'schema_version';",
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        migrate(&nine).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(version(&nine), SCHEMA_VERSION);
+        let (name, workflow_version): (String, i64) = nine
+            .query_row(
+                "SELECT name, version FROM executions WHERE id = 'x'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!((name.as_str(), workflow_version), ("n", 1));
     }
 
     #[test]

@@ -1,0 +1,228 @@
+//! Versions of one workflow side by side: every execution records the version it started on
+//! and resumes on it; starts by name take the latest; a process without an execution's
+//! version leaves it as it is.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use workflow::prelude::*;
+use workflow::store::Store;
+use workflow::{EventType, ExecutionId, ExecutionStatus, VirtualClock};
+
+mod support {
+    pub(crate) mod recorded;
+    pub(crate) mod stores;
+}
+use support::recorded::until_recorded;
+use support::stores::stores;
+
+#[step]
+async fn ship(order: u64) -> String {
+    format!("shipped {order}")
+}
+
+#[step]
+async fn pack(order: u64) -> u64 {
+    order * 10
+}
+
+#[step]
+async fn ship_packed(parcel: u64) -> String {
+    format!("packed and shipped {parcel}")
+}
+
+mod v1 {
+    use super::*;
+
+    workflow! {
+        /// Holds an order a day, then ships it.
+        pub(crate) Order: Standard<u64, String> {
+            start Hold;
+            Hold: wait 1d -> Ship;
+            Ship: task ship -> end;
+        }
+    }
+}
+
+mod v2 {
+    use super::*;
+
+    workflow! {
+        /// Holds an order a day, packs it, then ships it.
+        #[version(2)]
+        pub(crate) Order: Standard<u64, String> {
+            start Hold;
+            Hold: wait 1d -> Pack;
+            Pack: task pack -> Ship;
+            Ship: task ship_packed -> end;
+        }
+    }
+}
+
+/// A runtime on `store` with the given versions of `Order`.
+fn runtime(store: &Arc<dyn Store>, clock: &VirtualClock, versions: &[u32]) -> Runtime {
+    let mut builder = Runtime::builder()
+        .store_arc(Arc::clone(store))
+        .clock(clock.clone());
+    for version in versions {
+        builder = match version {
+            1 => builder.register::<v1::Order>(),
+            _ => builder.register::<v2::Order>(),
+        };
+    }
+    builder.build().expect("builds")
+}
+
+/// The names of the states an execution entered, in order.
+async fn states_entered(runtime: &Runtime, id: &ExecutionId) -> Vec<String> {
+    let events = runtime.history(id, 0, 1_000).await.expect("reads");
+    events
+        .iter()
+        .filter(|event| event.kind.to_string().ends_with("StateEntered"))
+        .filter_map(|event| event.state.as_deref().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn versions_are_declared_and_the_first_is_one() {
+    assert_eq!(v1::Order::definition().version, 1);
+    assert_eq!(v2::Order::definition().version, 2);
+    assert_eq!(v1::Order::definition().name, v2::Order::definition().name);
+    // An unversioned definition serialises as it did before versions existed, so that the
+    // fingerprints executions recorded still match.
+    let json = serde_json::to_value(v1::Order::definition()).expect("serialises");
+    assert!(json.get("version").is_none(), "{json}");
+    let json = serde_json::to_value(v2::Order::definition()).expect("serialises");
+    assert_eq!(json.get("version"), Some(&json!(2)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn parked_executions_finish_on_their_version_and_new_starts_take_the_latest() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let before = runtime(&store, &clock, &[1]);
+        let mut started = Vec::new();
+        for order in 0..50 {
+            let handle = before.start::<v1::Order>(order).await.expect(label);
+            started.push((order, handle.id().clone()));
+        }
+        for (_, id) in &started {
+            until_recorded(&before, id, EventType::WaitStateEntered).await;
+        }
+        before.shutdown();
+
+        // The new process has both versions.
+        let after = runtime(&store, &clock, &[1, 2]);
+        let recovery = after.recover().await.expect(label);
+        assert_eq!(recovery.resumed.len(), 50, "{label}");
+        assert!(recovery.elsewhere.is_empty(), "{label}");
+        let by_name = after
+            .start_json("Order", Some("by-name"), json!(7))
+            .await
+            .expect(label);
+        let by_type = after.start::<v1::Order>(8).await.expect(label);
+
+        tokio::time::sleep(Duration::from_secs(86_400)).await;
+        for (order, id) in &started {
+            let output = after
+                .handle::<v1::Order>(id.clone())
+                .result()
+                .await
+                .expect(label);
+            assert_eq!(output, Ok(format!("shipped {order}")), "{label}");
+            let record = after.describe(id).await.expect(label);
+            assert_eq!(record.version, 1, "{label}");
+            assert_eq!(
+                states_entered(&after, id).await,
+                ["Hold", "Ship"],
+                "{label}: v1's states only"
+            );
+        }
+        let output = after
+            .handle::<v2::Order>(by_name.id().clone())
+            .result()
+            .await
+            .expect(label);
+        assert_eq!(output, Ok("packed and shipped 70".to_owned()), "{label}");
+        assert_eq!(after.describe(by_name.id()).await.expect(label).version, 2);
+        assert_eq!(
+            states_entered(&after, by_name.id()).await,
+            ["Hold", "Pack", "Ship"],
+            "{label}"
+        );
+        let output = by_type.result().await.expect(label);
+        assert_eq!(output, Ok("shipped 8".to_owned()), "{label}: the caller's version");
+        assert_eq!(after.describe(by_type.id()).await.expect(label).version, 1);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_execution_whose_version_is_not_here_is_left_as_it_is_and_reported() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let first = runtime(&store, &clock, &[1, 2]);
+        let handle = first.start::<v2::Order>(3).await.expect(label);
+        until_recorded(&first, handle.id(), EventType::WaitStateEntered).await;
+        first.shutdown();
+
+        // A process with version 1 only: the execution stays running, untouched.
+        let old = runtime(&store, &clock, &[1]);
+        let recovery = old.recover().await.expect(label);
+        assert!(recovery.resumed.is_empty(), "{label}");
+        assert!(recovery.unreadable.is_empty(), "{label}");
+        assert_eq!(
+            recovery.elsewhere,
+            [(handle.id().clone(), "Order".to_owned(), 2)],
+            "{label}"
+        );
+        let record = old.describe(handle.id()).await.expect(label);
+        assert_eq!(record.status, ExecutionStatus::Running, "{label}");
+        old.shutdown();
+
+        // One that has it finishes it.
+        let new = runtime(&store, &clock, &[1, 2]);
+        let recovery = new.recover().await.expect(label);
+        assert_eq!(recovery.resumed, [handle.id().clone()], "{label}");
+        tokio::time::sleep(Duration::from_secs(86_400)).await;
+        let output = new
+            .handle::<v2::Order>(handle.id().clone())
+            .result()
+            .await
+            .expect(label);
+        assert_eq!(output, Ok("packed and shipped 30".to_owned()), "{label}");
+    }
+}
+
+#[test]
+fn the_same_name_and_version_twice_is_refused_and_two_versions_are_not() {
+    mod again {
+        use super::*;
+
+        workflow! {
+            /// Another declaration of version 2.
+            #[version(2)]
+            pub(crate) Order: Standard<u64, String> {
+                start Ship;
+                Ship: task ship -> end;
+            }
+        }
+    }
+    let refused = Runtime::builder()
+        .register::<v2::Order>()
+        .register::<again::Order>()
+        .build()
+        .expect_err("refused");
+    let text = refused.to_string();
+    assert!(
+        text.contains("`Order`, both version 2"),
+        "the message names the name and version: {text}"
+    );
+    Runtime::builder()
+        .register::<v1::Order>()
+        .register::<v2::Order>()
+        .build()
+        .expect("two versions of one name");
+}
