@@ -4,13 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // A failed expectation fails the test.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
 use workflow::prelude::*;
-use workflow::store::Store;
-use workflow::{EventType, ExecutionId, ExecutionStatus, VirtualClock};
+use workflow::store::{OpenVersion, Store};
+use workflow::{EventType, ExecutionId, ExecutionStatus, RuntimeBuilder, VirtualClock};
 
 mod support {
     pub(crate) mod recorded;
@@ -19,18 +19,37 @@ mod support {
 use support::recorded::until_recorded;
 use support::stores::stores;
 
+/// Which worker ran which step, for which order.
+#[derive(Default)]
+struct Ledger(Mutex<Vec<(String, &'static str, u64)>>);
+
+impl Ledger {
+    fn note(&self, worker: &WorkerName, step: &'static str, order: u64) {
+        self.0.lock().unwrap().push((worker.0.clone(), step, order));
+    }
+
+    fn runs(&self) -> Vec<(String, &'static str, u64)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+struct WorkerName(String);
+
 #[step]
-async fn ship(order: u64) -> String {
+async fn ship(order: u64, ledger: Res<Ledger>, me: Res<WorkerName>) -> String {
+    ledger.note(&me, "ship", order);
     format!("shipped {order}")
 }
 
 #[step]
-async fn pack(order: u64) -> u64 {
+async fn pack(order: u64, ledger: Res<Ledger>, me: Res<WorkerName>) -> u64 {
+    ledger.note(&me, "pack", order);
     order * 10
 }
 
 #[step]
-async fn ship_packed(parcel: u64) -> String {
+async fn ship_packed(parcel: u64, ledger: Res<Ledger>, me: Res<WorkerName>) -> String {
+    ledger.note(&me, "ship_packed", parcel / 10);
     format!("packed and shipped {parcel}")
 }
 
@@ -64,16 +83,32 @@ mod v2 {
 
 /// A runtime on `store` with the given versions of `Order`.
 fn runtime(store: &Arc<dyn Store>, clock: &VirtualClock, versions: &[u32]) -> Runtime {
+    builder(store, clock, versions, "solo", &Arc::default())
+        .build()
+        .expect("builds")
+}
+
+/// A runtime's builder on `store` with the given versions of `Order`, its steps noting in
+/// `ledger` that `worker` ran them.
+fn builder(
+    store: &Arc<dyn Store>,
+    clock: &VirtualClock,
+    versions: &[u32],
+    worker: &str,
+    ledger: &Arc<Ledger>,
+) -> RuntimeBuilder {
     let mut builder = Runtime::builder()
         .store_arc(Arc::clone(store))
-        .clock(clock.clone());
+        .clock(clock.clone())
+        .resource_arc(Arc::clone(ledger))
+        .resource(WorkerName(worker.to_owned()));
     for version in versions {
         builder = match version {
             1 => builder.register::<v1::Order>(),
             _ => builder.register::<v2::Order>(),
         };
     }
-    builder.build().expect("builds")
+    builder
 }
 
 /// The names of the states an execution entered, in order.
@@ -154,7 +189,11 @@ async fn parked_executions_finish_on_their_version_and_new_starts_take_the_lates
             "{label}"
         );
         let output = by_type.result().await.expect(label);
-        assert_eq!(output, Ok("shipped 8".to_owned()), "{label}: the caller's version");
+        assert_eq!(
+            output,
+            Ok("shipped 8".to_owned()),
+            "{label}: the caller's version"
+        );
         assert_eq!(after.describe(by_type.id()).await.expect(label).version, 1);
     }
 }
@@ -168,14 +207,18 @@ async fn an_execution_whose_version_is_not_here_is_left_as_it_is_and_reported() 
         until_recorded(&first, handle.id(), EventType::WaitStateEntered).await;
         first.shutdown();
 
-        // A process with version 1 only: the execution stays running, untouched.
+        // A process with version 1 only: the execution stays running, untouched, counted.
         let old = runtime(&store, &clock, &[1]);
         let recovery = old.recover().await.expect(label);
         assert!(recovery.resumed.is_empty(), "{label}");
         assert!(recovery.unreadable.is_empty(), "{label}");
         assert_eq!(
             recovery.elsewhere,
-            [(handle.id().clone(), "Order".to_owned(), 2)],
+            [OpenVersion {
+                workflow: "Order".to_owned(),
+                version: 2,
+                executions: 1,
+            }],
             "{label}"
         );
         let record = old.describe(handle.id()).await.expect(label);
@@ -211,6 +254,8 @@ fn the_same_name_and_version_twice_is_refused_and_two_versions_are_not() {
         }
     }
     let refused = Runtime::builder()
+        .resource(Ledger::default())
+        .resource(WorkerName("solo".to_owned()))
         .register::<v2::Order>()
         .register::<again::Order>()
         .build()
@@ -221,8 +266,88 @@ fn the_same_name_and_version_twice_is_refused_and_two_versions_are_not() {
         "the message names the name and version: {text}"
     );
     Runtime::builder()
+        .resource(Ledger::default())
+        .resource(WorkerName("solo".to_owned()))
         .register::<v1::Order>()
         .register::<v2::Order>()
         .build()
         .expect("two versions of one name");
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_a_rolling_deploy_each_worker_claims_only_the_versions_it_has() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let ledger = Arc::new(Ledger::default());
+        let client = runtime(&store, &clock, &[1, 2]);
+        let mut old_orders = Vec::new();
+        let mut new_orders = Vec::new();
+        for order in 0..20 {
+            let name = format!("old-{order}");
+            old_orders.push(client.submit::<v1::Order>(&name, order).await.expect(label));
+            let name = format!("new-{order}");
+            new_orders.push(client.submit::<v2::Order>(&name, order).await.expect(label));
+        }
+        // Long leases and rare claims: a day of virtual time in few rounds.
+        let worker = |name: &str, versions: &[u32]| {
+            builder(&store, &clock, versions, name, &ledger)
+                .lease(Duration::from_secs(3_600))
+                .worker_name(name)
+                .claim_every(Duration::from_secs(600), 100)
+                .build()
+                .expect("builds")
+        };
+        let old = worker("old", &[1]);
+        let _old = old.serve().expect(label);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        for handle in &new_orders {
+            let events = client.history(handle.id(), 0, 10).await.expect(label);
+            assert_eq!(
+                events.len(),
+                1,
+                "{label}: a v2 execution untouched by the v1 worker"
+            );
+        }
+        let new = worker("new", &[1, 2]);
+        let _new = new.serve().expect(label);
+
+        for (order, handle) in (0..20).zip(&old_orders) {
+            let output = handle.result().await.expect(label);
+            assert_eq!(output, Ok(format!("shipped {order}")), "{label}");
+        }
+        for (order, handle) in (0..20).zip(&new_orders) {
+            let output = handle.result().await.expect(label);
+            assert_eq!(
+                output,
+                Ok(format!("packed and shipped {}", order * 10)),
+                "{label}"
+            );
+        }
+        // Claimed as soon as a worker with v2 came: not held back by the v1 worker's leases.
+        for handle in &new_orders {
+            let events = client.history(handle.id(), 0, 10).await.expect(label);
+            let at = |kind: EventType| {
+                events
+                    .iter()
+                    .find(|event| event.kind == kind)
+                    .expect("recorded")
+                    .timestamp
+            };
+            let waited = at(EventType::WaitStateEntered)
+                .duration_since(at(EventType::ExecutionStarted))
+                .expect("forward");
+            assert!(waited < Duration::from_secs(600), "{label}: {waited:?}");
+        }
+        let runs = ledger.runs();
+        assert_eq!(runs.len(), 20 + 40, "{label}: every step once: {runs:?}");
+        for (worker, step, order) in &runs {
+            match *step {
+                "pack" | "ship_packed" => assert_eq!(worker, "new", "{label}: order {order}"),
+                _ => assert_eq!(
+                    worker, "old",
+                    "{label}: v1 order {order} stays with its worker"
+                ),
+            }
+        }
+    }
 }

@@ -12,7 +12,8 @@ use workflow::history::Event;
 use workflow::store::{
     CallbackChange, CallbackRecord, CallbackUpdate, Callbacks, Claim, ClaimRequest, Created,
     Definitions, ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, Leases, Liveness,
-    NewCallback, NewExecution, Presence, Store, StoreError, StoreFuture, StoredDefinition,
+    NewCallback, NewExecution, OpenVersion, Presence, Store, StoreError, StoreFuture,
+    StoredDefinition,
 };
 use workflow::ExecutionId;
 
@@ -159,6 +160,9 @@ impl Store for Flaky {
 }
 
 impl Leases for Flaky {
+    fn open_versions(&self, workflows: &[String]) -> StoreFuture<Vec<OpenVersion>> {
+        self.inner.leases().open_versions(workflows)
+    }
     fn claim(&self, request: ClaimRequest) -> StoreFuture<Vec<Claim>> {
         self.claims.fetch_add(1, Ordering::SeqCst);
         self.write(|| self.inner.leases().claim(request))

@@ -25,6 +25,8 @@ impl Runtime {
     ///
     /// An execution whose stored data cannot be read is reported in
     /// [`Recovery::unreadable`](super::Recovery::unreadable); the others resume regardless.
+    /// Only executions of the registered versions of the workflows are taken; those of other
+    /// versions are counted in [`Recovery::elsewhere`](super::Recovery::elsewhere).
     pub async fn recover(&self) -> Result<super::Recovery, RuntimeError> {
         // Parked ones too: they park again here, and this runtime wakes them when due.
         let mut recovery = self.claim(None, true).await?;
@@ -40,6 +42,30 @@ impl Runtime {
                 .filter(|record| record.workflow.is_empty() || self.has_workflow(&record.workflow))
                 .map(|record| (record.id, record.unreadable.unwrap_or_default())),
         );
+        // Executions of versions this runtime lacks are not claimed: they are reported.
+        let open = self
+            .inner
+            .store
+            .leases()
+            .open_versions(&self.workflow_names())
+            .await?;
+        recovery.elsewhere = open
+            .into_iter()
+            .filter(|open| {
+                self.inner
+                    .workflows
+                    .version(&open.workflow, open.version)
+                    .is_none()
+            })
+            .collect();
+        for open in &recovery.elsewhere {
+            tracing::warn!(
+                workflow = %open.workflow,
+                version = open.version,
+                executions = open.executions,
+                "running executions are on a version of their workflow this runtime does not have; they are left for a runtime that has it"
+            );
+        }
         Ok(recovery)
     }
 

@@ -95,7 +95,8 @@ pub(super) fn start_json<'r, M: Machine>(
 }
 
 impl Runtime {
-    /// Runs an execution of the registered workflow named `workflow` in the calling task, as
+    /// Runs an execution of the registered workflow named `workflow` (its latest registered
+    /// version) in the calling task, as
     /// [`execute`](Self::execute) does, with its input and output as JSON: for a workflow
     /// known only by name (one defined at run time, an ASL machine, or one a tool picks).
     ///
@@ -112,7 +113,8 @@ impl Runtime {
         (registered.execute_json)(self, registered.definition, input).await
     }
 
-    /// Starts a durable execution of the registered workflow named `workflow`, as
+    /// Starts a durable execution of the registered workflow named `workflow`, on its latest
+    /// registered version, as
     /// [`start_named`](Self::start_named) does (or [`start`](Self::start) without a name),
     /// with its input and output as JSON.
     pub async fn start_json(
@@ -124,7 +126,8 @@ impl Runtime {
         self.create_json(workflow, name, input, true).await
     }
 
-    /// Creates a durable execution of the registered workflow named `workflow` for whichever
+    /// Creates a durable execution of the latest registered version of the workflow named
+    /// `workflow` for whichever
     /// worker claims it, as [`submit`](Self::submit) does, with its input as JSON.
     pub async fn submit_json(
         &self,

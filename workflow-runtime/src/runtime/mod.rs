@@ -149,15 +149,22 @@ impl Runtime {
         names
     }
 
+    /// Every registered workflow's name and version: what this runtime claims.
+    fn registered_versions(&self) -> Vec<(String, u32)> {
+        self.definitions()
+            .map(|definition| (definition.name.clone(), definition.version))
+            .collect()
+    }
+
     /// The fingerprint of `definition`, worked out once for a registered workflow.
     fn fingerprint_of(&self, definition: &Definition) -> String {
         self.inner
             .workflows
             .version(&definition.name, definition.version)
             .map_or_else(
-            || definition.fingerprint(),
-            |registered| registered.fingerprint.clone(),
-        )
+                || definition.fingerprint(),
+                |registered| registered.fingerprint.clone(),
+            )
     }
 
     /// Whether a workflow of this name is registered here.

@@ -22,7 +22,7 @@ use futures_util::StreamExt;
 use super::resume::Resumption;
 use super::{Inner, Runtime, RuntimeError};
 use crate::execution::ExecutionId;
-use crate::store::{Claim, ClaimRequest, Fence, Liveness, StoreError};
+use crate::store::{Claim, ClaimRequest, Fence, Liveness, OpenVersion, StoreError};
 
 /// How long a lease lasts without renewal, unless [`RuntimeBuilder::lease`] says otherwise.
 ///
@@ -84,10 +84,11 @@ pub struct Recovery {
     /// another type, a history the workflow no longer records) has failed with
     /// `States.Runtime`; one whose data does not read at all is left as it is.
     pub unreadable: Vec<(ExecutionId, String)>,
-    /// The executions of a version of a registered workflow this runtime does not have
-    /// registered, with the workflow's name and that version: left as they are (not failed)
-    /// for a process that has the version.
-    pub elsewhere: Vec<(ExecutionId, String, u32)>,
+    /// The versions of registered workflows that running executions run on but this runtime
+    /// does not have, with how many executions each: left as they are (not failed, not
+    /// claimed) for a process that has the version. Filled in by
+    /// [`Runtime::recover`](super::Runtime::recover).
+    pub elsewhere: Vec<OpenVersion>,
 }
 
 impl Runtime {
@@ -186,6 +187,7 @@ impl Runtime {
             now,
             room,
         );
+        request.versions = self.registered_versions();
         request.skip = running;
         request.only = only;
         request.gone = gone;
@@ -204,9 +206,6 @@ impl Runtime {
             match outcome? {
                 (id, Resumption::Resumed) => recovery.resumed.push(id),
                 (_, Resumption::NotHere) => {}
-                (id, Resumption::VersionNotHere { workflow, version }) => {
-                    recovery.elsewhere.push((id, workflow, version));
-                }
                 (id, Resumption::Unreadable(reason)) => recovery.unreadable.push((id, reason)),
             }
         }

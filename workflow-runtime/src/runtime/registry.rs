@@ -67,7 +67,9 @@ impl Registry {
 
     /// The latest registered version of each name.
     pub(super) fn latest(&self) -> impl Iterator<Item = &Registered> {
-        self.by_name.values().filter_map(|&index| self.entries.get(index))
+        self.by_name
+            .values()
+            .filter_map(|&index| self.entries.get(index))
     }
 
     /// Every registered workflow, in the order of registration.

@@ -46,19 +46,17 @@ impl Runtime {
             .version(&record.workflow, record.version)
             .map(|registered| (registered.resume, registered.definition))
         else {
-            if !self.has_workflow(&record.workflow) {
-                return Ok(Resumption::NotHere);
+            // Claims take only registered versions; a store that claimed another is answered
+            // by leaving the execution as it is, for a process that has its version.
+            if self.has_workflow(&record.workflow) {
+                tracing::warn!(
+                    execution = %record.id,
+                    workflow = %record.workflow,
+                    version = record.version,
+                    "an execution runs on a version of its workflow this process does not have; it is left as it is, for a process that has it"
+                );
             }
-            tracing::warn!(
-                execution = %record.id,
-                workflow = %record.workflow,
-                version = record.version,
-                "an execution runs on a version of its workflow this process does not have; it is left as it is, for a process that has it"
-            );
-            return Ok(Resumption::VersionNotHere {
-                workflow: record.workflow,
-                version: record.version,
-            });
+            return Ok(Resumption::NotHere);
         };
         let id = record.id.clone();
         let events = match self.full_history(&id).await {
@@ -236,11 +234,8 @@ impl Runtime {
 pub(super) enum Resumption {
     /// It runs here.
     Resumed,
-    /// Its workflow is not registered here.
+    /// Its workflow, or the version of it the execution runs on, is not registered here.
     NotHere,
-    /// Its workflow is, but not the version it runs on: it stays as it is, for a process
-    /// that has that version.
-    VersionNotHere { workflow: String, version: u32 },
     /// Its stored data cannot be read, or no longer fits its workflow: why.
     Unreadable(String),
 }

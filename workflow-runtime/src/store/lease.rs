@@ -50,6 +50,10 @@ pub trait Leases: Send + Sync {
     /// The owners of running executions of `workflows` (who holds their leases).
     fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>>;
 
+    /// How many running executions each version of `workflows` has, by workflow and version:
+    /// what a worker needs to know which versions it must keep (see [`OpenVersion`]).
+    fn open_versions(&self, workflows: &[String]) -> StoreFuture<Vec<OpenVersion>>;
+
     /// Makes `owner`'s presence known to other processes for as long as the returned
     /// [`Presence`] is kept, where the store can (a lock the operating system releases when
     /// the process ends, however it ends): see [`liveness`](Self::liveness). By default
@@ -101,6 +105,9 @@ pub struct ClaimRequest {
     pub worker: String,
     /// Only executions of these workflows.
     pub workflows: Vec<String>,
+    /// Only executions of these versions of their workflows (name and version); of every
+    /// version of `workflows` when empty. A worker claims only what its code can run.
+    pub versions: Vec<(String, u32)>,
     /// Until when the new leases last.
     pub until: SystemTime,
     /// The time now.
@@ -118,7 +125,37 @@ pub struct ClaimRequest {
     pub early: bool,
 }
 
+/// The running executions of one version of a workflow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenVersion {
+    /// The workflow's name.
+    pub workflow: String,
+    /// The version.
+    pub version: u32,
+    /// How many of its executions are running (parked ones included).
+    pub executions: u64,
+}
+
 impl ClaimRequest {
+    /// Whether an execution of version `version` of `workflow` may be claimed (its workflow
+    /// being one of `workflows`).
+    pub fn takes_version(&self, workflow: &str, version: u32) -> bool {
+        self.versions.is_empty()
+            || self
+                .versions
+                .iter()
+                .any(|(name, known)| name == workflow && *known == version)
+    }
+
+    /// `versions` as the SQL stores match them: `name@version`, which `workflow || '@' ||
+    /// version` gives for a row (the version has no `@`, so the pair reads back one way).
+    pub(crate) fn version_keys(&self) -> Vec<String> {
+        self.versions
+            .iter()
+            .map(|(name, version)| format!("{name}@{version}"))
+            .collect()
+    }
+
     /// A claim by `worker` of up to `limit` executions of `workflows`, leased until `until`.
     pub fn new(
         worker: impl Into<String>,
@@ -130,6 +167,7 @@ impl ClaimRequest {
         ClaimRequest {
             worker: worker.into(),
             workflows,
+            versions: Vec::new(),
             until,
             now,
             limit,

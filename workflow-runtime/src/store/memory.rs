@@ -9,7 +9,7 @@ use super::{
     Created, Definitions, ExecutionEnd, ExecutionFilter, ExecutionRecord, Fence, Leases, Liveness,
     NewCallback, NewExecution, Store, StoreError, StoreFuture, StoredDefinition,
 };
-use super::{ExecutionRequest, RequestKind, RequestStatus, Requests};
+use super::{ExecutionRequest, OpenVersion, RequestKind, RequestStatus, Requests};
 use crate::execution::{ExecutionId, ExecutionStatus};
 use crate::history::Event;
 
@@ -315,6 +315,7 @@ impl Leases for MemoryStore {
                 .values()
                 .filter(|record| record.status == ExecutionStatus::Running)
                 .filter(|record| request.workflows.contains(&record.workflow))
+                .filter(|record| request.takes_version(&record.workflow, record.version))
                 .filter(|record| {
                     let (owner, until) = data
                         .leases
@@ -403,6 +404,29 @@ impl Leases for MemoryStore {
                 execution: execution.to_string(),
             }),
         }))
+    }
+
+    fn open_versions(&self, workflows: &[String]) -> StoreFuture<Vec<OpenVersion>> {
+        ready(Ok(self.with(|data| {
+            let mut counts: std::collections::BTreeMap<(String, u32), u64> =
+                std::collections::BTreeMap::new();
+            for record in data.records.values() {
+                if record.status == ExecutionStatus::Running && workflows.contains(&record.workflow)
+                {
+                    *counts
+                        .entry((record.workflow.clone(), record.version))
+                        .or_default() += 1;
+                }
+            }
+            counts
+                .into_iter()
+                .map(|((workflow, version), executions)| OpenVersion {
+                    workflow,
+                    version,
+                    executions,
+                })
+                .collect()
+        })))
     }
 
     fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {

@@ -70,7 +70,7 @@ pub use callback::{
 };
 pub use definition::{Definitions, StoredDefinition};
 pub use error::{ErrorSource, StoreError};
-pub use lease::{Claim, ClaimRequest, Fence, Lease, Leases, Liveness, Presence};
+pub use lease::{Claim, ClaimRequest, Fence, Lease, Leases, Liveness, OpenVersion, Presence};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{Postgres, PostgresConfig, PostgresStore, PostgresStoreBuilder};
@@ -450,6 +450,11 @@ pub async fn open_read_only(url: &str) -> Result<std::sync::Arc<dyn Store>, Stor
     return Err(no_sqlite(url));
 }
 
+/// The version of a record that gives none: records serialised before versions existed.
+fn first_version() -> u32 {
+    workflow_core::definition::FIRST_VERSION
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -523,9 +528,4 @@ pub(crate) mod tests {
         );
         assert_eq!(store.full_history(&id).await.expect("read").len(), 1);
     }
-}
-
-/// The version of a record that gives none: records serialised before versions existed.
-fn first_version() -> u32 {
-    workflow_core::definition::FIRST_VERSION
 }

@@ -228,10 +228,12 @@ impl<'a> Model<'a> {
 fn version(attrs: &[syn::Attribute], errors: &mut Errors) -> u32 {
     let mut version = None;
     for attr in attrs {
-        let given = attr
-            .parse_args::<syn::LitInt>()
-            .ok()
-            .and_then(|number| number.base10_parse::<u32>().ok().map(|value| (number, value)));
+        let given = attr.parse_args::<syn::LitInt>().ok().and_then(|number| {
+            number
+                .base10_parse::<u32>()
+                .ok()
+                .map(|value| (number, value))
+        });
         let Some((number, value)) = given else {
             // At what stands where the number should: the argument, or the bare name.
             let span = match &attr.meta {
@@ -245,11 +247,17 @@ fn version(attrs: &[syn::Attribute], errors: &mut Errors) -> u32 {
             continue;
         };
         if value == 0 {
-            errors.at(number.span(), "versions count from 1: `#[version(1)]` is the first");
+            errors.at(
+                number.span(),
+                "versions count from 1: `#[version(1)]` is the first",
+            );
             continue;
         }
         if version.replace(value).is_some() {
-            errors.at(attr.meta.span(), "the workflow's version is given more than once");
+            errors.at(
+                attr.meta.span(),
+                "the workflow's version is given more than once",
+            );
         }
     }
     version.unwrap_or(workflow_core::definition::FIRST_VERSION)

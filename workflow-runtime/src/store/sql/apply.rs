@@ -89,6 +89,7 @@ pub(crate) async fn apply(
             .await
             .map(Written::Callback),
         Write::Claim(request) => {
+            let version_keys = request.version_keys();
             let rows = sql
                 .query(
                     &statements.claim,
@@ -103,6 +104,10 @@ pub(crate) async fn apply(
                         request.only.as_deref().map_or(Value::Null, ids),
                         request.gone.as_slice().into(),
                         request.early.into(),
+                        match version_keys.is_empty() {
+                            true => Value::Null,
+                            false => version_keys.as_slice().into(),
+                        },
                     ],
                 )
                 .await?;

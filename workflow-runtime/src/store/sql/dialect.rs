@@ -136,6 +136,7 @@ statements! {
          WHERE id IN (
              SELECT id FROM {executions}
              WHERE status = $3 AND workflow{in $6}
+               AND ({list $11} IS NULL OR (workflow || '@' || version){in $11})
                AND NOT (id{in $7})
                AND ({list $8} IS NULL OR id{in $8})
                AND (lease_until IS NULL OR lease_until <= $4 OR owner{in $9}
@@ -149,6 +150,10 @@ statements! {
     /// The owners of running executions of some workflows.
     owners = "SELECT DISTINCT owner FROM {executions}
          WHERE status = $1 AND owner IS NOT NULL AND workflow{in $2}";
+    /// How many running executions each version of some workflows has.
+    open_versions = "SELECT workflow, version, COUNT(*) FROM {executions}
+         WHERE status = $1 AND workflow{in $2}
+         GROUP BY workflow, version ORDER BY workflow, version";
     /// Deletes ended executions (with their histories) that stopped before a time.
     purge = "DELETE FROM {executions} WHERE id IN (
              SELECT id FROM {executions} WHERE status <> $1 AND stopped_at < $2 LIMIT $3

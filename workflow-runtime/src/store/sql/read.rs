@@ -10,8 +10,8 @@ use crate::store::encoding::{
     ExecutionColumns,
 };
 use crate::store::{
-    CallbackRecord, ExecutionFilter, ExecutionRecord, ExecutionRequest, RequestKind, RequestStatus,
-    StoreError, StoredDefinition,
+    CallbackRecord, ExecutionFilter, ExecutionRecord, ExecutionRequest, OpenVersion, RequestKind,
+    RequestStatus, StoreError, StoredDefinition,
 };
 
 /// A limit as a parameter (no limit: the largest).
@@ -157,6 +157,31 @@ pub(crate) async fn owners(
         )
         .await?;
     rows.iter().map(|row| row.text(0)).collect()
+}
+
+/// How many running executions each version of `workflows` has.
+pub(crate) async fn open_versions(
+    sql: &impl Sql,
+    workflows: &[String],
+) -> Result<Vec<OpenVersion>, StoreError> {
+    let rows = sql
+        .query(
+            &sql.statements().open_versions,
+            &[
+                status_text(ExecutionStatus::Running).into(),
+                workflows.into(),
+            ],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(OpenVersion {
+                workflow: row.text(0)?,
+                version: u32::try_from(row.integer(1)?).unwrap_or(0),
+                executions: u64::try_from(row.integer(2)?).unwrap_or(0),
+            })
+        })
+        .collect()
 }
 
 /// The callback of a token.

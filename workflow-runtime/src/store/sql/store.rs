@@ -10,6 +10,7 @@ use super::queue::{Committer, EncodedEvents, Write, WriteQueue, Written};
 use super::{read, Dialect, Sql};
 use crate::execution::ExecutionId;
 use crate::history::Event;
+use crate::store::OpenVersion;
 use crate::store::{
     CallbackChange, CallbackRecord, CallbackUpdate, Callbacks, Claim, ClaimRequest, Created,
     Definitions, ExecutionEnd, ExecutionFilter, ExecutionRecord, ExecutionRequest, Fence, Leases,
@@ -256,6 +257,12 @@ impl<D: Driver> Leases for SqlStore<D> {
             wake_at,
         };
         self.write(write, done)
+    }
+
+    fn open_versions(&self, workflows: &[String]) -> StoreFuture<Vec<OpenVersion>> {
+        let workflows = workflows.to_vec();
+        self.driver
+            .read(async move |sql| read::open_versions(sql, &workflows).await)
     }
 
     fn owners(&self, workflows: &[String]) -> StoreFuture<Vec<String>> {

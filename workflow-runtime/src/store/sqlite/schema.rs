@@ -210,7 +210,9 @@ fn add_column(connection: &Connection, column: &str, kind: &str) -> Result<(), S
         return Ok(());
     }
     connection
-        .execute_batch(&format!("ALTER TABLE executions ADD COLUMN {column} {kind};"))
+        .execute_batch(&format!(
+            "ALTER TABLE executions ADD COLUMN {column} {kind};"
+        ))
         .map_err(database)
 }
 
