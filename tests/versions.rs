@@ -351,3 +351,87 @@ async fn in_a_rolling_deploy_each_worker_claims_only_the_versions_it_has() {
         }
     }
 }
+
+mod v1_renamed {
+    use super::*;
+
+    workflow! {
+        /// Version 1 changed in place: its wait renamed, which executions in it cannot follow.
+        pub(crate) Order: Standard<u64, String> {
+            start Delay;
+            Delay: wait 1d -> Ship;
+            Ship: task ship -> end;
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deploy_check_names_what_a_binary_could_not_resume() {
+    for (label, store, _keep) in stores().await {
+        let clock = VirtualClock::new();
+        let running = runtime(&store, &clock, &[1, 2]);
+        let mut started = Vec::new();
+        for order in 0..3 {
+            started.push(running.start::<v1::Order>(order).await.expect(label));
+        }
+        started.push(running.start::<v2::Order>(9).await.expect(label));
+        for handle in &started {
+            until_recorded(&running, handle.id(), EventType::WaitStateEntered).await;
+        }
+        let check = running.check_deploy().await.expect(label);
+        assert!(check.ok(), "{label}: {check}");
+        assert_eq!(check.versions.len(), 2, "{label}: {check}");
+        assert_eq!(check.versions[0].executions, 3, "{label}");
+        assert_eq!(
+            check.versions[0].states.get("Hold"),
+            Some(&3),
+            "{label}: {check}"
+        );
+        running.shutdown();
+
+        // A binary with version 2 only: version 1's three executions would be left.
+        let newer = Runtime::builder()
+            .store_arc(Arc::clone(&store))
+            .clock(clock.clone())
+            .resource(Ledger::default())
+            .resource(WorkerName("newer".to_owned()))
+            .register::<v2::Order>()
+            .build()
+            .expect("builds");
+        let check = newer.check_deploy().await.expect(label);
+        assert!(!check.ok(), "{label}: {check}");
+        let text = check.to_string();
+        assert!(
+            text.contains("Order version 1: 3 running, NOT resumable here"),
+            "{label}: {text}"
+        );
+        assert!(
+            text.contains("version 1 of `Order` is not registered here"),
+            "{label}: {text}"
+        );
+        assert!(
+            text.contains("Order version 2: 1 running, resumable here"),
+            "{label}: {text}"
+        );
+
+        // A binary whose version 1 renamed the state its executions wait in.
+        let renamed = Runtime::builder()
+            .store_arc(Arc::clone(&store))
+            .clock(clock.clone())
+            .resource(Ledger::default())
+            .resource(WorkerName("renamed".to_owned()))
+            .register::<v1_renamed::Order>()
+            .register::<v2::Order>()
+            .build()
+            .expect("builds");
+        let check = renamed.check_deploy().await.expect(label);
+        assert!(!check.ok(), "{label}: {check}");
+        let version_one = &check.versions[0];
+        assert_eq!(version_one.changed, 3, "{label}: {check}");
+        assert_eq!(
+            version_one.problems,
+            ["3 execution(s) went through state `Hold`, which the registered version 1 no longer declares"],
+            "{label}"
+        );
+    }
+}

@@ -43,9 +43,20 @@ pub(crate) enum Command {
     Stop(StopArgs),
     /// Asks a runtime that has the workflow (and serves) to redrive a failed execution.
     Redrive(RequestArgs),
+    /// Checks that a binary's workflows can resume every running execution in the store;
+    /// exits 1, naming the versions and states, when some would be left without code.
+    CheckDeploy(CheckDeployArgs),
     /// Amazon States Language files: check, draw or run one (no store needed).
     #[command(subcommand)]
     Asl(AslCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckDeployArgs {
+    /// The binary's workflow definitions, as `Runtime::export_definitions` writes them (a JSON
+    /// array).
+    #[arg(long)]
+    pub(crate) definitions: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

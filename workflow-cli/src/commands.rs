@@ -6,8 +6,8 @@ use workflow_runtime::render::{self, Format};
 use workflow_runtime::store::{ExecutionFilter, RequestKind, RequestStatus, Store};
 
 use crate::args::{
-    ago, deadline, DiagramArgs, ExecutionArgs, HistoryArgs, HistoryFormat, JsonArg, ListArgs,
-    PurgeArgs, RequestArgs,
+    ago, deadline, CheckDeployArgs, DiagramArgs, ExecutionArgs, HistoryArgs, HistoryFormat,
+    JsonArg, ListArgs, PurgeArgs, RequestArgs,
 };
 use crate::output::{definition_json, record_json, shown_status, table, time};
 use crate::query::{definitions, find, read_history, requests};
@@ -38,6 +38,7 @@ pub(crate) async fn list(store: &Arc<dyn Store>, args: ListArgs) -> Result<Strin
             vec![
                 record.id.to_string(),
                 record.workflow.clone(),
+                record.version.to_string(),
                 record.name.clone(),
                 shown_status(record).to_owned(),
                 time(record.started_at),
@@ -56,7 +57,7 @@ pub(crate) async fn list(store: &Arc<dyn Store>, args: ListArgs) -> Result<Strin
     }
     Ok(table(
         &[
-            "ID", "WORKFLOW", "NAME", "STATUS", "STARTED", "STOPPED", "ERROR",
+            "ID", "WORKFLOW", "VERSION", "NAME", "STATUS", "STARTED", "STOPPED", "ERROR",
         ],
         &rows,
     ))
@@ -74,6 +75,7 @@ pub(crate) async fn describe(
     let mut line = |label: &str, value: String| text.push_str(&format!("{label:<11}{value}\n"));
     line("id", record.id.to_string());
     line("workflow", record.workflow.clone());
+    line("version", record.version.to_string());
     line("name", record.name.clone());
     line("status", shown_status(&record).to_owned());
     if let Some(reason) = &record.unreadable {
@@ -123,6 +125,7 @@ pub(crate) async fn workflows(store: &Arc<dyn Store>, args: JsonArg) -> Result<S
         .map(|definition| {
             vec![
                 definition.workflow.clone(),
+                definition.definition.version.to_string(),
                 format!("{:?}", definition.definition.mode),
                 definition.definition.states.len().to_string(),
                 time(definition.registered_at),
@@ -131,7 +134,14 @@ pub(crate) async fn workflows(store: &Arc<dyn Store>, args: JsonArg) -> Result<S
         })
         .collect();
     Ok(table(
-        &["WORKFLOW", "MODE", "STATES", "REGISTERED", "FINGERPRINT"],
+        &[
+            "WORKFLOW",
+            "VERSION",
+            "MODE",
+            "STATES",
+            "REGISTERED",
+            "FINGERPRINT",
+        ],
         &rows,
     ))
 }
@@ -236,6 +246,28 @@ pub(crate) fn kind_name(kind: &RequestKind) -> &'static str {
 
 /// Executions purged per transaction.
 const PURGE_BATCH: usize = 1000;
+
+/// Checks the store's running executions against a binary's exported definitions.
+pub(crate) async fn check_deploy(
+    store: &Arc<dyn Store>,
+    args: CheckDeployArgs,
+) -> Result<String, Failure> {
+    let path = args.definitions.display().to_string();
+    let text = std::fs::read_to_string(&args.definitions)
+        .map_err(|error| Failure::NotFound(format!("cannot read `{path}`: {error}")))?;
+    let definitions: Vec<workflow_runtime::Definition> =
+        serde_json::from_str(&text).map_err(|error| {
+            Failure::Usage(format!(
+                "`{path}` is not a list of definitions as `Runtime::export_definitions` writes them: {error}"
+            ))
+        })?;
+    let definitions: Vec<&workflow_runtime::Definition> = definitions.iter().collect();
+    let check = workflow_runtime::DeployCheck::run(store.as_ref(), &definitions).await?;
+    match check.ok() {
+        true => Ok(check.to_string()),
+        false => Err(Failure::Unsuccessful(check.to_string())),
+    }
+}
 
 pub(crate) async fn purge(store: &Arc<dyn Store>, args: PurgeArgs) -> Result<String, Failure> {
     // Checked before anything is deleted (and when parsed).

@@ -105,7 +105,8 @@ impl Command {
             | Command::Describe(_)
             | Command::History(_)
             | Command::Workflows(_)
-            | Command::Diagram(_) => Access::Read,
+            | Command::Diagram(_)
+            | Command::CheckDeploy(_) => Access::Read,
             // Without a token the console only reads.
             Command::Serve(args) if args.token.is_none() => Access::Read,
             Command::Serve(_) | Command::Purge(_) | Command::Stop(_) | Command::Redrive(_) => {
@@ -130,6 +131,7 @@ async fn run(cli: Cli, store_given: bool) -> Result<String, Failure> {
         Command::Workflows(args) => commands::workflows(&store, args).await,
         Command::Diagram(args) => commands::diagram(&store, args).await,
         Command::Purge(args) => commands::purge(&store, args).await,
+        Command::CheckDeploy(args) => commands::check_deploy(&store, args).await,
         Command::Serve(args) => {
             console::serve(store, args.bind, args.token, &args.allow_hosts).await
         }

@@ -49,6 +49,7 @@ fn lists_describes_and_shows_histories() {
 
     let described = stdout(&workflow(&store, &["describe", "odd-3"]));
     assert!(described.contains("status     failed"), "{described}");
+    assert!(described.contains("version    1"), "{described}");
     assert!(described.contains("cause      3 is odd"), "{described}");
 
     let history = stdout(&workflow(&store, &["history", "even-4", "--json"]));
@@ -487,5 +488,102 @@ fn an_unreadable_execution_is_listed_not_fatal() {
     assert!(
         described.contains("unreadable its input does not read"),
         "{described}"
+    );
+}
+
+mod deploy {
+    use workflow::prelude::*;
+
+    workflow! {
+        /// Holds a day.
+        pub(crate) Parked: Standard<u32, u32> {
+            start Hold;
+            Hold: wait 1d -> Done;
+            Done: succeed;
+        }
+    }
+
+    pub(crate) mod renamed {
+        use workflow::prelude::*;
+
+        workflow! {
+            /// The same workflow and version, its wait renamed.
+            pub(crate) Parked: Standard<u32, u32> {
+                start Delay;
+                Delay: wait 1d -> Done;
+                Done: succeed;
+            }
+        }
+    }
+}
+
+#[test]
+fn check_deploy_exits_one_naming_the_states_a_binary_could_not_resume() {
+    use workflow::prelude::*;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("executions.db");
+    let store = format!("sqlite://{}", path.display());
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (same, renamed) = tokio.block_on(async {
+        let runtime = Runtime::builder()
+            .store(workflow::store::SqliteStore::open(&path).unwrap())
+            .register::<deploy::Parked>()
+            .build()
+            .unwrap();
+        for value in [1, 2] {
+            let handle = runtime.start::<deploy::Parked>(value).await.unwrap();
+            // Until it waits in Hold.
+            while !runtime
+                .history(handle.id(), 0, 10)
+                .await
+                .unwrap()
+                .iter()
+                .any(|event| event.kind == workflow::EventType::WaitStateEntered)
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+        let same = runtime.export_definitions();
+        runtime.shutdown();
+        let renamed = Runtime::builder()
+            .register::<deploy::renamed::Parked>()
+            .build()
+            .unwrap()
+            .export_definitions();
+        (same, renamed)
+    });
+    let same_file = dir.path().join("same.json");
+    std::fs::write(&same_file, same).unwrap();
+    let renamed_file = dir.path().join("renamed.json");
+    std::fs::write(&renamed_file, renamed).unwrap();
+
+    let fine = workflow(
+        &store,
+        &["check-deploy", "--definitions", same_file.to_str().unwrap()],
+    );
+    let text = stdout(&fine);
+    assert!(
+        text.contains("Parked version 1: 2 running, resumable here"),
+        "{text}"
+    );
+    assert!(text.contains("in states: Hold 2"), "{text}");
+
+    let refused = workflow(
+        &store,
+        &[
+            "check-deploy",
+            "--definitions",
+            renamed_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let text = String::from_utf8(refused.stdout).unwrap();
+    assert!(
+        text.contains("2 execution(s) went through state `Hold`, which the registered version 1 no longer declares"),
+        "{text}"
     );
 }

@@ -32,8 +32,8 @@ pub use execution::{ChildExecution, Execution, ExecutionFailure, ExecutionId, Ex
 pub use history::{Event, EventType, History};
 pub use logging::{LogLevel, Logging};
 pub use runtime::{
-    Backpressure, BuildError, CallbackError, Drained, ExecutionHandle, Problem, Recovery, Runtime,
-    RuntimeBuilder, RuntimeError, Worker,
+    Backpressure, BuildError, CallbackError, DeployCheck, Drained, ExecutionHandle, Problem,
+    Recovery, Runtime, RuntimeBuilder, RuntimeError, VersionCheck, Worker,
 };
 pub use step::{
     Callback, Caught, CaughtError, ChildFailure, Never, Payload, Res, States, Step, StepContext,

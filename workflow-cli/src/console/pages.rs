@@ -195,6 +195,7 @@ pub(super) async fn execution(
         html! {
             p.meta {
                 span class=(format!("status {}", shown_status(&record))) { (shown_status(&record)) }
+                " · version " (record.version)
                 " · started " (time(record.started_at))
                 @if let Some(stopped) = record.stopped_at { " · stopped " (time(stopped)) }
                 " · id " code { (record.id.to_string()) }

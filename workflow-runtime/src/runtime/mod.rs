@@ -5,6 +5,7 @@ mod admission;
 mod alarms;
 mod builder;
 mod callbacks;
+mod deploy;
 mod drain;
 mod errors;
 mod event_log;
@@ -33,6 +34,7 @@ use workflow_core::definition::Definition;
 
 pub use builder::RuntimeBuilder;
 pub use callbacks::CallbackError;
+pub use deploy::{DeployCheck, VersionCheck};
 pub use drain::Drained;
 pub use errors::{BuildError, Problem, RuntimeError};
 pub use owner::Recovery;
