@@ -83,7 +83,7 @@ mod support {
     pub(crate) mod recorded;
     pub(crate) mod stores;
 }
-use support::recorded::until_recorded;
+use support::recorded::{time_between, until_recorded};
 use support::stores::stores;
 
 #[tokio::test]
@@ -358,16 +358,11 @@ async fn timers_survive_a_restart_and_finished_tasks_are_not_rerun() {
         assert_eq!(ledger.worked.load(Ordering::SeqCst), 1, "{label}");
 
         let events = after.history(handle.id(), 0, 100).await.expect(label);
-        let at = |kind: EventType| {
-            events
-                .iter()
-                .find(|event| event.kind == kind)
-                .expect("recorded")
-                .timestamp
-        };
-        let waited = at(EventType::WaitStateExited)
-            .duration_since(at(EventType::WaitStateEntered))
-            .expect("forward");
+        let waited = time_between(
+            &events,
+            EventType::WaitStateEntered,
+            EventType::WaitStateExited,
+        );
         assert_eq!(
             waited,
             Duration::from_secs(3600),

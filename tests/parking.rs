@@ -16,7 +16,7 @@ mod support {
     pub(crate) mod recorded;
     pub(crate) mod stores;
 }
-use support::recorded::until_recorded;
+use support::recorded::{time_between, until_recorded};
 use support::stores::stores;
 
 /// Counts how often each step really ran.
@@ -163,16 +163,11 @@ async fn a_wait_worked_out_from_the_input_parks_and_resumes_when_due() {
                 "{label}"
             );
             let events = runtime.history(handle.id(), 0, 100).await.expect(label);
-            let at = |kind: EventType| {
-                events
-                    .iter()
-                    .find(|event| event.kind == kind)
-                    .expect("recorded")
-                    .timestamp
-            };
-            let waited = at(EventType::WaitStateExited)
-                .duration_since(at(EventType::WaitStateEntered))
-                .expect("forward");
+            let waited = time_between(
+                &events,
+                EventType::WaitStateEntered,
+                EventType::WaitStateExited,
+            );
             assert_eq!(
                 waited,
                 Duration::from_secs(u64::from(*order) * 3600),

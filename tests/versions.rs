@@ -16,7 +16,7 @@ mod support {
     pub(crate) mod recorded;
     pub(crate) mod stores;
 }
-use support::recorded::until_recorded;
+use support::recorded::{time_between, until_recorded};
 use support::stores::stores;
 
 /// Which worker ran which step, for which order.
@@ -326,16 +326,11 @@ async fn in_a_rolling_deploy_each_worker_claims_only_the_versions_it_has() {
         // Claimed as soon as a worker with v2 came: not held back by the v1 worker's leases.
         for handle in &new_orders {
             let events = client.history(handle.id(), 0, 10).await.expect(label);
-            let at = |kind: EventType| {
-                events
-                    .iter()
-                    .find(|event| event.kind == kind)
-                    .expect("recorded")
-                    .timestamp
-            };
-            let waited = at(EventType::WaitStateEntered)
-                .duration_since(at(EventType::ExecutionStarted))
-                .expect("forward");
+            let waited = time_between(
+                &events,
+                EventType::ExecutionStarted,
+                EventType::WaitStateEntered,
+            );
             assert!(waited < Duration::from_secs(600), "{label}: {waited:?}");
         }
         let runs = ledger.runs();

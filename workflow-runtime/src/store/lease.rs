@@ -149,6 +149,7 @@ impl ClaimRequest {
 
     /// `versions` as the SQL stores match them: `name@version`, which `workflow || '@' ||
     /// version` gives for a row (the version has no `@`, so the pair reads back one way).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn version_keys(&self) -> Vec<String> {
         self.versions
             .iter()
