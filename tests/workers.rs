@@ -87,8 +87,10 @@ workflow! {
 }
 
 mod support {
+    pub(crate) mod recorded;
     pub(crate) mod stores;
 }
+use support::recorded::time_between;
 use support::stores::stores;
 
 const LEASE: Duration = Duration::from_secs(10);
@@ -322,17 +324,12 @@ async fn a_long_wait_gives_the_lease_up_and_any_worker_resumes_the_execution_whe
             assert_eq!(handle.result().await.unwrap().unwrap(), id * 10, "{label}");
             assert_eq!(ledger.runs_of(id), ["first", "second"], "{label}");
             let history = client.history(handle.id(), 0, 100).await.unwrap();
-            let at = |kind: EventType| {
-                history
-                    .iter()
-                    .find(|event| event.kind == kind)
-                    .unwrap_or_else(|| panic!("{label}: no {kind:?}"))
-                    .timestamp
-            };
             // Claimed again when due (give or take a claim round), not before.
-            let waited = at(EventType::WaitStateExited)
-                .duration_since(at(EventType::WaitStateEntered))
-                .unwrap();
+            let waited = time_between(
+                &history,
+                EventType::WaitStateEntered,
+                EventType::WaitStateExited,
+            );
             assert!(
                 waited >= Duration::from_secs(3600)
                     && waited <= Duration::from_secs(3600) + POLL_SLOWLY,

@@ -7,6 +7,7 @@ use workflow::prelude::*;
 use workflow::{Event, EventType, ExecutionId};
 
 /// Waits (in virtual time) until the execution's history holds an event of `kind`.
+#[allow(dead_code)] // Not every test that includes this file uses it.
 pub(crate) async fn until_recorded(runtime: &Runtime, id: &ExecutionId, kind: EventType) {
     for _ in 0..10_000 {
         let events = runtime.history(id, 0, usize::MAX).await.expect("history");

@@ -2,7 +2,7 @@
 //! typed start), and by name for all, as stored executions name their workflow.
 
 use std::any::TypeId;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 use workflow_core::definition::Definition;
@@ -17,30 +17,23 @@ use crate::type_map::TypeMap;
 pub(super) struct Registry {
     entries: Vec<Registered>,
     by_type: TypeMap<usize>,
-    /// The latest registered version of each name.
-    by_name: HashMap<String, usize>,
-    by_version: HashMap<(String, u32), usize>,
+    /// Each name's versions, by version: the last one is the latest. Keyed by the name alone,
+    /// so that a lookup by `&str` (every start asks for its definition's fingerprint) makes no
+    /// key.
+    by_name: HashMap<String, BTreeMap<u32, usize>>,
 }
 
 impl Registry {
     /// Adds a workflow, known by its type too when it has one. `false` if one of that name and
     /// version is registered already (it is not added).
     pub(super) fn insert(&mut self, type_id: Option<TypeId>, registered: Registered) -> bool {
-        let (name, version) = (&registered.definition.name, registered.definition.version);
-        let key = (name.clone(), version);
-        if self.by_version.contains_key(&key) {
+        let index = self.entries.len();
+        let definition = registered.definition;
+        let versions = self.by_name.entry(definition.name.clone()).or_default();
+        if versions.contains_key(&definition.version) {
             return false;
         }
-        let index = self.entries.len();
-        self.by_version.insert(key, index);
-        let later_known = self.by_name.get(name.as_str()).is_some_and(|&latest| {
-            self.entries
-                .get(latest)
-                .is_some_and(|known| known.definition.version > version)
-        });
-        if !later_known {
-            self.by_name.insert(name.clone(), index);
-        }
+        versions.insert(definition.version, index);
         if let Some(type_id) = type_id {
             self.by_type.insert(type_id, index);
         }
@@ -50,8 +43,7 @@ impl Registry {
 
     /// Version `version` of the workflow named `name`.
     pub(super) fn version(&self, name: &str, version: u32) -> Option<&Registered> {
-        self.entries
-            .get(*self.by_version.get(&(name.to_owned(), version))?)
+        self.entries.get(*self.by_name.get(name)?.get(&version)?)
     }
 
     /// The workflow of type `type_id`.
@@ -62,14 +54,15 @@ impl Registry {
 
     /// The latest registered version of the workflow named `name`.
     pub(super) fn named(&self, name: &str) -> Option<&Registered> {
-        self.entries.get(*self.by_name.get(name)?)
+        let (_, &index) = self.by_name.get(name)?.last_key_value()?;
+        self.entries.get(index)
     }
 
     /// The latest registered version of each name.
     pub(super) fn latest(&self) -> impl Iterator<Item = &Registered> {
         self.by_name
             .values()
-            .filter_map(|&index| self.entries.get(index))
+            .filter_map(|versions| self.entries.get(*versions.last_key_value()?.1))
     }
 
     /// Every registered workflow, in the order of registration.
